@@ -1,0 +1,33 @@
+#include "smk/error.hpp"
+
+namespace smk {
+
+int exit_code(ErrorCategory category) noexcept {
+    switch (category) {
+        case ErrorCategory::usage: return 2;
+        case ErrorCategory::invalid_input: return 3;
+        case ErrorCategory::insufficient: return 4;
+        case ErrorCategory::verification: return 5;
+        case ErrorCategory::io: return 6;
+        case ErrorCategory::refused: return 7;
+        case ErrorCategory::device: return 8;
+        case ErrorCategory::internal: return 70;
+    }
+    return 70;
+}
+
+std::string_view category_name(ErrorCategory category) noexcept {
+    switch (category) {
+        case ErrorCategory::usage: return "usage";
+        case ErrorCategory::invalid_input: return "invalid input";
+        case ErrorCategory::insufficient: return "not enough shares";
+        case ErrorCategory::verification: return "verification failed";
+        case ErrorCategory::io: return "I/O error";
+        case ErrorCategory::refused: return "refused";
+        case ErrorCategory::device: return "device error";
+        case ErrorCategory::internal: return "internal error";
+    }
+    return "internal error";
+}
+
+}  // namespace smk

@@ -1,0 +1,20 @@
+#pragma once
+// Key check value: the first 3 bytes of AES-256-ECB(key, 16 zero bytes), the
+// check HSMs and key ceremonies record next to a key. Public by design.
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+
+namespace smk {
+
+using Kcv = std::array<std::uint8_t, 3>;
+
+// key must be 16, 24 or 32 bytes (AES-128/192/256); otherwise Error(invalid_input).
+[[nodiscard]] Kcv key_check_value(std::span<const std::uint8_t> key);
+
+// Lower-case hex, 6 characters.
+[[nodiscard]] std::string kcv_hex(const Kcv& kcv);
+
+}  // namespace smk

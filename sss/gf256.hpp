@@ -1,0 +1,44 @@
+#pragma once
+// GF(2^8) with the AES/Rijndael polynomial x^8 + x^4 + x^3 + x + 1 (0x11B), the
+// field SLIP-0039 uses. Internal to sss/.
+//
+// Constant time: no table is indexed by a secret and no branch depends on one.
+// In every function below, the byte vectors (src, dst) and the operands of mul()
+// may be secret; the scalar `c` of the bulk kernels is public (a Lagrange weight
+// or a power of a public x), so kernels may branch on it or build shuffle tables
+// from it. Tables built from `c` are only ever read through register shuffles
+// (PSHUFB) or GF2P8MULB, never by a memory load indexed by a secret byte.
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace smk::gf256 {
+
+// a * b. Both may be secret. Portable, branch-free.
+[[nodiscard]] std::uint8_t mul(std::uint8_t a, std::uint8_t b) noexcept;
+// a^254 = a^-1 for a != 0; inv(0) = 0. a may be secret.
+[[nodiscard]] std::uint8_t inv(std::uint8_t a) noexcept;
+
+// The implementations of the bulk kernel, chosen once at run time (CPUID).
+enum class Path { portable, ssse3, avx2, gfni };
+
+[[nodiscard]] std::string_view path_name(Path path) noexcept;
+// The paths this CPU can run, portable first.
+[[nodiscard]] std::vector<Path> available_paths();
+// The path mul_add() uses now (the fastest available unless forced).
+[[nodiscard]] Path active_path() noexcept;
+// For tests and benchmarks: make mul_add() use `path` (must be available).
+void force_path(Path path);
+
+// dst[i] ^= c * src[i] for all i. dst and src have the same size; they must be
+// the same span or not overlap. c is public.
+void mul_add(std::span<std::uint8_t> dst, std::span<const std::uint8_t> src,
+             std::uint8_t c) noexcept;
+// The same with an explicit path (tests compare paths).
+void mul_add_on(Path path, std::span<std::uint8_t> dst, std::span<const std::uint8_t> src,
+                std::uint8_t c) noexcept;
+
+}  // namespace smk::gf256
