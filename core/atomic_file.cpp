@@ -1,0 +1,140 @@
+#include "smk/atomic_file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "smk/error.hpp"
+#include "smk/random.hpp"
+#include "smk/hex.hpp"
+
+namespace smk {
+namespace {
+
+std::string describe_errno(int err) { return std::strerror(err); }
+
+[[noreturn]] void throw_io(const std::string& what, const std::filesystem::path& path, int err) {
+    const auto category = (err == EEXIST) ? ErrorCategory::refused : ErrorCategory::io;
+    throw Error(category, what + " " + path.string() + ": " + describe_errno(err));
+}
+
+std::filesystem::path parent_or_dot(const std::filesystem::path& p) {
+    auto parent = p.parent_path();
+    return parent.empty() ? std::filesystem::path(".") : parent;
+}
+
+// Move temp to final without ever replacing an existing final.
+int rename_noreplace(const std::filesystem::path& from, const std::filesystem::path& to) {
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) {
+        return 0;
+    }
+    if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP) {
+        return errno;
+    }
+    // The filesystem has no RENAME_NOREPLACE (some FUSE filesystems): link() also
+    // fails with EEXIST rather than replacing.
+    if (::link(from.c_str(), to.c_str()) == 0) {
+        ::unlink(from.c_str());
+        return 0;
+    }
+    return errno;
+}
+
+}  // namespace
+
+AtomicFile::AtomicFile(std::filesystem::path final_path, mode_t mode)
+    : m_final(std::move(final_path)) {
+    struct stat st {};
+    if (::lstat(m_final.c_str(), &st) == 0) {
+        throw Error(ErrorCategory::refused,
+                    m_final.string() + " already exists; smk never overwrites a file. "
+                                       "Move it away or choose another name.");
+    }
+    std::array<std::uint8_t, 6> tag{};
+    system_random().fill(tag);
+    m_temp = parent_or_dot(m_final) /
+             ("." + m_final.filename().string() + ".smk-tmp-" + to_hex(tag));
+    m_fd = ::open(m_temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+    if (m_fd < 0) {
+        throw_io("cannot create a temporary file beside", m_final, errno);
+    }
+    // The umask may have narrowed the mode; never widened, so set it exactly.
+    if (::fchmod(m_fd, mode) != 0) {
+        const int err = errno;
+        ::close(m_fd);
+        ::unlink(m_temp.c_str());
+        m_fd = -1;
+        throw_io("cannot set the mode of", m_temp, err);
+    }
+}
+
+AtomicFile::~AtomicFile() {
+    if (m_fd >= 0) {
+        ::close(m_fd);
+    }
+    if (!m_committed && !m_temp.empty()) {
+        ::unlink(m_temp.c_str());
+    }
+}
+
+void AtomicFile::write(std::span<const std::uint8_t> bytes) {
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::write(m_fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            throw_io("cannot write", m_final, errno);
+        }
+        done += static_cast<std::size_t>(n);
+    }
+}
+
+void AtomicFile::commit() {
+    if (::fsync(m_fd) != 0) {
+        throw_io("cannot flush to disk", m_final, errno);
+    }
+    if (::close(m_fd) != 0) {
+        m_fd = -1;
+        throw_io("cannot close", m_final, errno);
+    }
+    m_fd = -1;
+    if (const int err = rename_noreplace(m_temp, m_final); err != 0) {
+        if (err == EEXIST) {
+            throw Error(ErrorCategory::refused,
+                        m_final.string() + " appeared while smk was writing it; nothing was "
+                                           "overwritten. Move it away and run again.");
+        }
+        throw_io("cannot move into place", m_final, err);
+    }
+    m_committed = true;
+    fsync_directory(parent_or_dot(m_final));
+}
+
+void write_new_file(const std::filesystem::path& path, std::span<const std::uint8_t> bytes,
+                    mode_t mode) {
+    AtomicFile file(path, mode);
+    file.write(bytes);
+    file.commit();
+}
+
+void fsync_directory(const std::filesystem::path& dir) {
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        throw_io("cannot open directory", dir, errno);
+    }
+    const int rc = ::fsync(fd);
+    const int err = errno;
+    ::close(fd);
+    if (rc != 0 && err != EINVAL) {  // EINVAL: the filesystem cannot sync directories
+        throw_io("cannot flush directory", dir, err);
+    }
+}
+
+}  // namespace smk
