@@ -20,7 +20,7 @@ std::string_view category_name(ErrorCategory category) noexcept {
     switch (category) {
         case ErrorCategory::usage: return "usage";
         case ErrorCategory::invalid_input: return "invalid input";
-        case ErrorCategory::insufficient: return "not enough shares";
+        case ErrorCategory::insufficient: return "cannot recover";
         case ErrorCategory::verification: return "verification failed";
         case ErrorCategory::io: return "I/O error";
         case ErrorCategory::refused: return "refused";
