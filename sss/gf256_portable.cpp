@@ -7,8 +7,9 @@
 
 namespace smk::gf256 {
 
+// Secret: a and b. Russian-peasant multiplication with masks instead of branches:
+// the same eight steps and no memory access for every input.
 std::uint8_t mul(std::uint8_t a, std::uint8_t b) noexcept {
-    // Russian-peasant multiplication with masks instead of branches; a and b secret.
     unsigned r = 0;
     unsigned x = a;
     unsigned y = b;
@@ -21,8 +22,9 @@ std::uint8_t mul(std::uint8_t a, std::uint8_t b) noexcept {
     return static_cast<std::uint8_t>(r);
 }
 
+// Secret: a. a^254 by a fixed square-and-multiply chain (the same operations for
+// every a, so inv(0) = 0 falls out without a branch).
 std::uint8_t inv(std::uint8_t a) noexcept {
-    // a^254 by a fixed square-and-multiply chain (same operations for every a).
     const std::uint8_t a2 = mul(a, a);
     const std::uint8_t a3 = mul(a2, a);
     const std::uint8_t a6 = mul(a3, a3);
@@ -38,6 +40,8 @@ std::uint8_t inv(std::uint8_t a) noexcept {
 
 namespace kernels {
 
+// Secret: dst and src contents. Public: c, n. dst may equal src (each word is read
+// before it is written).
 void mul_add_portable(std::uint8_t* dst, const std::uint8_t* src, std::size_t n,
                       std::uint8_t c) noexcept {
     // SWAR: eight lanes per 64-bit word. For each set bit of the public c we add the
@@ -51,7 +55,7 @@ void mul_add_portable(std::uint8_t* dst, const std::uint8_t* src, std::size_t n,
         std::memcpy(&x, src + i, 8);
         std::memcpy(&acc, dst + i, 8);
         for (unsigned bit = 0; bit < 8; ++bit) {
-            if ((c >> bit) & 1u) {  // c is public
+            if (((static_cast<unsigned>(c) >> bit) & 1u) != 0) {  // c is public
                 acc ^= x;
             }
             const std::uint64_t high = (x & kHigh) >> 7;
