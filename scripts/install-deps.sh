@@ -9,7 +9,7 @@ packages=(
   # libraries (README.md "Dependencies" says why each is here)
   libsodium-dev libssl-dev libcli11-dev libfmt-dev nlohmann-json3-dev doctest-dev
   # benchmarks and independent checks
-  libgfshare-bin valgrind
+  libgfshare-bin valgrind time
 )
 
 missing=()
