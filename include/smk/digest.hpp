@@ -1,0 +1,65 @@
+#pragma once
+// SHA-256 of files and bytes, and the three ways a digest is shown to people:
+// lower-case hex (sha256sum), openssl's colon groups (`openssl dgst -sha256 -c`)
+// and the PGP word list (for reading a digest aloud across the room).
+//
+// Files are hashed in bounded memory (1 MiB buffer) whatever their size. A
+// verifier must read what the drive holds, not what the page cache remembers
+// from the write: see ReadMode.
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace smk {
+
+using Sha256 = std::array<std::uint8_t, 32>;
+
+enum class ReadMode {
+    // Ordinary buffered reads, like sha256sum: may be answered from the page cache.
+    cached,
+    // posix_fadvise(POSIX_FADV_DONTNEED) over the whole file before and after the
+    // read. Advisory: dirty pages, and pages another process has mapped, stay.
+    drop_cache,
+    // O_DIRECT: every byte comes from the device (the kernel writes back any dirty
+    // page of the range first). Falls back to drop_cache when the filesystem refuses
+    // O_DIRECT (EINVAL, e.g. /proc, some FUSE filesystems). The default: FIELD-NOTES
+    // measured `sha256sum -c` passing a copy corrupted behind the filesystem until the
+    // cache was dropped, and O_DIRECT does not depend on advice the kernel may ignore
+    // (DONTNEED keeps dirty and mapped pages). The cached pages are dropped as well,
+    // so that a later `sha256sum -c` reads the device too. Cost: no readahead, so
+    // somewhat slower than buffered reads on USB drives.
+    direct,
+};
+
+struct FileDigest {
+    Sha256 sha256{};
+    std::uint64_t size = 0;
+    // What was really used: direct, or drop_cache where O_DIRECT was refused.
+    ReadMode used = ReadMode::cached;
+};
+
+[[nodiscard]] Sha256 sha256_bytes(std::span<const std::uint8_t> bytes);
+[[nodiscard]] Sha256 sha256_text(std::string_view text);
+
+// Hashes a regular file (symbolic links are followed). Throws Error(io) naming the
+// file if it cannot be opened or read, Error(invalid_input) if it is not a regular file.
+[[nodiscard]] FileDigest sha256_file(const std::filesystem::path& file,
+                                     ReadMode mode = ReadMode::direct);
+
+// "ba7816bf…" (64 lower-case hex digits).
+[[nodiscard]] std::string digest_hex(const Sha256& digest);
+// "ba:78:16:bf:…" (lower case, as `openssl dgst -c` prints it).
+[[nodiscard]] std::string digest_colon_hex(const Sha256& digest);
+// "SHA2-256(name)= ba:78:…", the line OpenSSL 3 `openssl dgst -sha256 -c name` prints
+// (without the newline; the name as given, unescaped, as openssl does).
+[[nodiscard]] std::string openssl_dgst_line(const Sha256& digest, std::string_view name);
+
+// PGP word list: the even word for a byte at an even position (0, 2, …), the odd word
+// at an odd position, separated by single spaces. 00 01 -> "aardvark adviser".
+[[nodiscard]] std::string pgp_words(std::span<const std::uint8_t> bytes);
+
+}  // namespace smk

@@ -1,0 +1,79 @@
+#include "smk/digest.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cstring>
+
+#include "file_hash.hpp"
+#include "pgp_words.hpp"
+#include "smk/error.hpp"
+#include "smk/hex.hpp"
+
+namespace smk {
+
+Sha256 sha256_bytes(std::span<const std::uint8_t> bytes) {
+    media::Sha256Stream sha;
+    sha.update(bytes);
+    return sha.finish();
+}
+
+Sha256 sha256_text(std::string_view text) {
+    return sha256_bytes({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
+}
+
+FileDigest sha256_file(const std::filesystem::path& file, ReadMode mode) {
+    media::OpenResult opened = media::open_for_reading(AT_FDCWD, file.c_str(), mode, false);
+    if (!opened.fd.valid()) {
+        throw Error(ErrorCategory::io,
+                    "cannot open " + file.string() + ": " + std::strerror(opened.error));
+    }
+    struct stat st {};
+    if (::fstat(opened.fd.get(), &st) != 0) {
+        throw Error(ErrorCategory::io,
+                    "cannot stat " + file.string() + ": " + std::strerror(errno));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        throw Error(ErrorCategory::invalid_input,
+                    file.string() + " is not a regular file; smk hashes regular files only");
+    }
+    return media::hash_open_file(opened.fd.get(), opened.mode, file.string());
+}
+
+std::string digest_hex(const Sha256& digest) {
+    return to_hex(digest);
+}
+
+std::string digest_colon_hex(const Sha256& digest) {
+    const std::string hex = to_hex(digest);
+    std::string out;
+    out.reserve(digest.size() * 3);
+    for (std::size_t i = 0; i < hex.size(); i += 2) {
+        if (i != 0) {
+            out.push_back(':');
+        }
+        out.append(hex, i, 2);
+    }
+    return out;
+}
+
+std::string openssl_dgst_line(const Sha256& digest, std::string_view name) {
+    std::string line = "SHA2-256(";
+    line.append(name);
+    line.append(")= ");
+    line.append(digest_colon_hex(digest));
+    return line;
+}
+
+std::string pgp_words(std::span<const std::uint8_t> bytes) {
+    std::string out;
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        if (i != 0) {
+            out.push_back(' ');
+        }
+        out.append(media::pgp_word(bytes[i], i));
+    }
+    return out;
+}
+
+}  // namespace smk

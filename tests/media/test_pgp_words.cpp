@@ -1,0 +1,63 @@
+#include <doctest/doctest.h>
+
+#include <array>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "pgp_words.hpp"
+#include "smk/digest.hpp"
+
+TEST_CASE("PGP words: the known answers of shared/README.md") {
+    const std::array<std::uint8_t, 2> first{0x00, 0x01};
+    CHECK(smk::pgp_words(first) == "aardvark adviser");
+    const std::array<std::uint8_t, 2> last{0xFF, 0xFE};
+    CHECK(smk::pgp_words(last) == "Zulu yesteryear");
+    // The same byte reads differently at an even and an odd position.
+    const std::array<std::uint8_t, 2> twice{0x00, 0x00};
+    CHECK(smk::pgp_words(twice) == "aardvark adroitness");
+    CHECK(smk::pgp_words(std::span<const std::uint8_t>{}).empty());
+}
+
+TEST_CASE("PGP words: the fingerprint example of the PGP word list's documentation") {
+    // E582 94F2 E9A2 2748 6E8B 061B 31CC 528F D7FA 3F19, as published with the list.
+    const std::array<std::uint8_t, 20> fingerprint{0xE5, 0x82, 0x94, 0xF2, 0xE9, 0xA2, 0x27,
+                                                   0x48, 0x6E, 0x8B, 0x06, 0x1B, 0x31, 0xCC,
+                                                   0x52, 0x8F, 0xD7, 0xFA, 0x3F, 0x19};
+    CHECK(smk::pgp_words(fingerprint) ==
+          "topmost Istanbul Pluto vagabond treadmill Pacific brackish dictator goldfish Medusa "
+          "afflict bravado chatter revolver Dupont midsummer stopwatch whimsical cowbell "
+          "bottomless");
+}
+
+TEST_CASE("PGP words of a whole SHA-256 digest (SHA-256 of \"abc\")") {
+    // Computed independently from shared/vectors/pgp/wordlist.txt with Python.
+    CHECK(smk::pgp_words(smk::sha256_text("abc")) ==
+          "shadow indigo backward rebellion payday adviser stagehand undaunted cranky decadence "
+          "crackdown telephone exceed performance blockade cannonball ruffled aggregate fallout "
+          "pandemic prefer bookseller keyboard October scenic autopsy Zulu frequency uproot "
+          "adroitness backfield perceptive");
+}
+
+TEST_CASE("the embedded table equals shared/vectors/pgp/wordlist.txt, all 512 words") {
+    std::ifstream in(std::string(SMK_SHARED_DIR) + "/vectors/pgp/wordlist.txt");
+    REQUIRE(in.good());
+    std::string line;
+    unsigned lines = 0;
+    while (std::getline(in, line)) {
+        std::istringstream fields(line);
+        std::string hex;
+        std::string even;
+        std::string odd;
+        fields >> hex >> even >> odd;
+        REQUIRE(!odd.empty());
+        const auto byte = static_cast<std::uint8_t>(std::stoul(hex, nullptr, 16));
+        CHECK(byte == lines);  // in order, one line per byte value
+        CHECK(smk::media::pgp_word(byte, 0) == even);
+        CHECK(smk::media::pgp_word(byte, 1) == odd);
+        CHECK(smk::media::pgp_word(byte, 30) == even);
+        CHECK(smk::media::pgp_word(byte, 31) == odd);
+        ++lines;
+    }
+    CHECK(lines == 256);
+}
