@@ -1,0 +1,261 @@
+#include "io.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+#include "smk/atomic_file.hpp"
+#include "smk/error.hpp"
+
+namespace smk::cli {
+namespace {
+
+[[noreturn]] void throw_io(std::string_view what, const std::string& name, int err) {
+    throw Error(ErrorCategory::io, fmt::format("{} {}: {}", what, name, std::strerror(err)));
+}
+
+bool is_blank(char c) noexcept {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+// `line` without ASCII whitespace at either end (a view into the same memory).
+std::string_view trim(std::string_view line) noexcept {
+    while (!line.empty() && is_blank(line.front())) {
+        line.remove_prefix(1);
+    }
+    while (!line.empty() && is_blank(line.back())) {
+        line.remove_suffix(1);
+    }
+    return line;
+}
+
+std::span<const std::uint8_t> as_bytes(std::string_view text) noexcept {
+    return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+}
+
+}  // namespace
+
+void SecretText::append(std::span<const std::uint8_t> bytes) {
+    if (bytes.empty()) {
+        return;
+    }
+    const auto room = tail(bytes.size());
+    std::memcpy(room.data(), bytes.data(), bytes.size());
+    commit(bytes.size());
+}
+
+void SecretText::append(std::string_view text) { append(as_bytes(text)); }
+
+std::span<std::uint8_t> SecretText::tail(std::size_t n) {
+    if (m_buf.size() - m_len < n) {
+        Secret bigger(std::max({std::size_t{256}, m_buf.size() * 2, m_len + n}));
+        if (m_len > 0) {
+            std::memcpy(bigger.data(), m_buf.data(), m_len);
+        }
+        m_buf = std::move(bigger);  // the old buffer is wiped as it is freed
+    }
+    return m_buf.bytes().subspan(m_len);
+}
+
+void SecretText::commit(std::size_t n) noexcept { m_len = std::min(m_len + n, m_buf.size()); }
+
+Secret SecretText::release() noexcept {
+    m_buf.truncate(m_len);
+    m_len = 0;
+    return std::move(m_buf);
+}
+
+std::string input_name(const std::string& path) { return path == "-" ? "stdin" : path; }
+
+Secret read_input(const std::string& path, std::size_t max_bytes) {
+    const bool use_stdin = (path == "-");
+    const int fd = use_stdin ? 0 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        throw_io("cannot open", path, errno);
+    }
+    SecretText text;
+    int err = 0;
+    for (;;) {
+        const auto room = text.tail(4096);
+        const ssize_t n = ::read(fd, room.data(), room.size());
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            err = errno;
+            break;
+        }
+        if (n == 0) {
+            break;
+        }
+        text.commit(static_cast<std::size_t>(n));
+        if (text.size() > max_bytes) {
+            break;
+        }
+    }
+    if (!use_stdin) {
+        ::close(fd);
+    }
+    if (err != 0) {
+        throw_io("cannot read", input_name(path), err);
+    }
+    if (text.size() > max_bytes) {
+        throw Error(ErrorCategory::invalid_input,
+                    fmt::format("{} is larger than {} bytes; is it the right file?",
+                                input_name(path), max_bytes));
+    }
+    return text.release();
+}
+
+std::vector<slip39::NamedMnemonic> read_mnemonics(const std::vector<std::string>& inputs) {
+    std::vector<std::string> names = inputs;
+    if (names.empty()) {
+        names.emplace_back("-");
+    }
+    if (std::count(names.begin(), names.end(), "-") > 1) {
+        throw Error(ErrorCategory::usage, "stdin ('-') can be given only once");
+    }
+    std::vector<slip39::NamedMnemonic> shares;
+    for (const auto& path : names) {
+        if (path == "-" && is_terminal(0)) {
+            print_err("smk: reading shares from the terminal, one per line; end with Ctrl-D\n");
+        }
+        const Secret content = read_input(path);
+        std::string_view rest = content.text();
+        unsigned line_number = 0;
+        while (!rest.empty()) {
+            ++line_number;
+            const auto end = rest.find('\n');
+            const std::string_view line = trim(rest.substr(0, end));
+            rest.remove_prefix(end == std::string_view::npos ? rest.size() : end + 1);
+            if (line.empty()) {
+                continue;
+            }
+            shares.push_back({fmt::format("{} line {}", input_name(path), line_number),
+                              Secret::copy_of(as_bytes(line))});
+        }
+    }
+    if (shares.empty()) {
+        std::string where;
+        for (const auto& path : names) {
+            where += (where.empty() ? "" : ", ") + input_name(path);
+        }
+        throw Error(ErrorCategory::insufficient,
+                    fmt::format("no shares found in {}; give one mnemonic per line", where));
+    }
+    return shares;
+}
+
+void write_all(int fd, std::span<const std::uint8_t> bytes) {
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            throw_io("cannot write to", fd == 1 ? "stdout" : (fd == 2 ? "stderr" : "/dev/tty"), errno);
+        }
+        done += static_cast<std::size_t>(n);
+    }
+}
+
+void write_all(int fd, std::string_view text) { write_all(fd, as_bytes(text)); }
+
+bool is_terminal(int fd) noexcept { return ::isatty(fd) == 1; }
+
+void refuse_existing(const std::filesystem::path& path) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0) {
+        throw Error(ErrorCategory::refused,
+                    fmt::format("{} already exists; smk never overwrites a file. Move it away "
+                                "or choose another name.",
+                                path.string()));
+    }
+}
+
+void write_new_secret_file(const std::filesystem::path& path,
+                           std::initializer_list<std::span<const std::uint8_t>> parts) {
+    AtomicFile file(path, 0600);
+    for (const auto part : parts) {
+        file.write(part);
+    }
+    file.commit();
+}
+
+slip39::GroupSpec parse_group_spec(const std::string& text) {
+    const auto slash = text.find('/');
+    slip39::GroupSpec group{};
+    const char* end = text.data() + text.size();
+    if (slash != std::string::npos) {
+        const auto t = std::from_chars(text.data(), text.data() + slash, group.threshold);
+        const auto n = std::from_chars(text.data() + slash + 1, end, group.count);
+        if (slash > 0 && t.ptr == text.data() + slash && t.ec == std::errc{} && n.ptr == end &&
+            n.ec == std::errc{} && slash + 1 < text.size()) {
+            return group;
+        }
+    }
+    throw Error(ErrorCategory::usage,
+                fmt::format("--group takes THRESHOLD/COUNT, e.g. --group 5/7, not '{}'", text));
+}
+
+std::string set_letter(unsigned group_index) {
+    return std::string(1, static_cast<char>('A' + group_index));
+}
+
+std::optional<std::string> kcv_text(std::span<const std::uint8_t> key) {
+    if (key.size() != 16 && key.size() != 24 && key.size() != 32) {
+        return std::nullopt;
+    }
+    return kcv_hex(key_check_value(key));
+}
+
+std::string parse_expected_kcv(std::string_view text) {
+    std::string kcv;
+    for (const char c : text) {
+        if (c >= 'A' && c <= 'F') {
+            kcv.push_back(static_cast<char>(c - 'A' + 'a'));
+        } else if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) {
+            kcv.push_back(c);
+        } else {
+            kcv.clear();
+            break;
+        }
+    }
+    if (kcv.size() != 6) {
+        throw Error(ErrorCategory::usage,
+                    fmt::format("--expect-kcv takes the 6 hex digits of a KCV (3 bytes, e.g. "
+                                "1a2b3c), not '{}'",
+                                text));
+    }
+    return kcv;
+}
+
+void check_kcv(std::span<const std::uint8_t> key, const std::string& expected,
+               std::string_view what, std::string_view consequence) {
+    const auto actual = kcv_text(key);
+    if (!actual) {
+        throw Error(ErrorCategory::verification,
+                    fmt::format("{} is {} bytes long, not an AES key (16, 24 or 32 bytes); it "
+                                "has no KCV to compare with the expected {}",
+                                what, key.size(), expected));
+    }
+    if (*actual != expected) {
+        throw Error(ErrorCategory::verification,
+                    fmt::format("KCV mismatch: {} has KCV {}, expected {}. Check the shares "
+                                "and the passphrase{}.",
+                                what, *actual, expected, consequence));
+    }
+}
+
+std::string json_quote(std::string_view text) { return nlohmann::json(std::string(text)).dump(); }
+
+}  // namespace smk::cli

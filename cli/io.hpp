@@ -1,0 +1,99 @@
+#pragma once
+// Input and output for the smk command: reading files and stdin into secret
+// memory, splitting them into named mnemonics, writing new 0600 files, and
+// writing text (secret or public) to stdout/stderr without stdio buffers, so
+// that no copy of a secret is left in a heap buffer we cannot wipe.
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <initializer_list>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "smk/kcv.hpp"
+#include "smk/secret.hpp"
+#include "smk/slip39.hpp"
+
+namespace smk::cli {
+
+// A growable buffer in secret memory, for text that holds secrets (mnemonics in
+// JSON, the hex of a key) and for reading input of unknown length.
+class SecretText final {
+public:
+    void append(std::span<const std::uint8_t> bytes);
+    void append(std::string_view text);
+
+    [[nodiscard]] std::span<const std::uint8_t> bytes() const noexcept {
+        return m_buf.bytes().first(m_len);
+    }
+    [[nodiscard]] std::string_view text() const noexcept { return m_buf.text().substr(0, m_len); }
+    [[nodiscard]] std::size_t size() const noexcept { return m_len; }
+
+    // Room for at least `n` more bytes at the end; commit(k) after filling k of them.
+    [[nodiscard]] std::span<std::uint8_t> tail(std::size_t n);
+    void commit(std::size_t n) noexcept;
+
+    // The content as a Secret of exactly size() bytes; the buffer is left empty.
+    [[nodiscard]] Secret release() noexcept;
+
+private:
+    Secret m_buf;
+    std::size_t m_len = 0;
+};
+
+inline constexpr std::size_t kMaxInputBytes = 1024 * 1024;
+
+// "stdin" for "-", otherwise the path as given: how messages name an input.
+[[nodiscard]] std::string input_name(const std::string& path);
+
+// The whole content of a file ("-": stdin) in secret memory. Error(io) names the
+// file if it cannot be read; Error(invalid_input) if it is larger than max_bytes.
+[[nodiscard]] Secret read_input(const std::string& path, std::size_t max_bytes = kMaxInputBytes);
+
+// The mnemonics in `inputs` (none: stdin), one per line, blank lines ignored,
+// each named "FILE line N" or "stdin line N". "-" may appear once.
+[[nodiscard]] std::vector<slip39::NamedMnemonic> read_mnemonics(
+    const std::vector<std::string>& inputs);
+
+// Write all bytes to a file descriptor (1: stdout, 2: stderr); Error(io) on failure.
+void write_all(int fd, std::span<const std::uint8_t> bytes);
+void write_all(int fd, std::string_view text);
+inline void print_out(std::string_view text) { write_all(1, text); }
+inline void print_err(std::string_view text) { write_all(2, text); }
+
+[[nodiscard]] bool is_terminal(int fd) noexcept;
+
+// Error(refused) if `path` exists (without following a final symlink).
+void refuse_existing(const std::filesystem::path& path);
+
+// Create `path` (mode 0600, never overwriting, temp + fsync + rename) holding
+// the given parts one after the other.
+void write_new_secret_file(const std::filesystem::path& path,
+                           std::initializer_list<std::span<const std::uint8_t>> parts);
+
+// "T/N" (e.g. "5/7") as a group spec; Error(usage) if it is not two numbers.
+[[nodiscard]] slip39::GroupSpec parse_group_spec(const std::string& text);
+
+// "A" for group 0, "B" for group 1, ...
+[[nodiscard]] std::string set_letter(unsigned group_index);
+
+// The KCV of a key in hex, or nullopt if the key is not 16, 24 or 32 bytes.
+[[nodiscard]] std::optional<std::string> kcv_text(std::span<const std::uint8_t> key);
+
+// Normalise an --expect-kcv argument to 6 lower-case hex digits; Error(usage) if it is not.
+[[nodiscard]] std::string parse_expected_kcv(std::string_view text);
+
+// Error(verification) showing both values if `key`'s KCV is not `expected`
+// (already normalised). `what` names the key, e.g. "the recovered SMK";
+// `consequence` is appended to the message, e.g. "; nothing was written".
+void check_kcv(std::span<const std::uint8_t> key, const std::string& expected,
+               std::string_view what, std::string_view consequence = "");
+
+// A JSON string literal of public text.
+[[nodiscard]] std::string json_quote(std::string_view text);
+
+}  // namespace smk::cli

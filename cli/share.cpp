@@ -1,0 +1,139 @@
+// smk share inspect | verify-set: look at shares without recovering the SMK.
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "context.hpp"
+#include "io.hpp"
+#include "passphrase.hpp"
+#include "smk/error.hpp"
+#include "smk/slip39.hpp"
+
+namespace smk::cli {
+namespace {
+
+void run_inspect(const InspectOptions& options) {
+    const auto shares = read_mnemonics({options.input});
+    if (shares.size() != 1) {
+        throw Error(ErrorCategory::invalid_input,
+                    fmt::format("{} holds {} mnemonics; 'smk share inspect' looks at one "
+                                "share (use 'smk share verify-set' for a whole set)",
+                                input_name(options.input), shares.size()));
+    }
+    const slip39::Share share = slip39::decode(shares[0].mnemonic.text(), shares[0].source);
+    const auto& info = share.info;
+    if (options.json) {
+        const nlohmann::json json = {{"identifier", info.identifier},
+                                     {"extendable", info.extendable},
+                                     {"iteration_exponent", info.iteration_exponent},
+                                     {"set", set_letter(info.group_index)},
+                                     {"index", info.member_index + 1},
+                                     {"threshold", info.member_threshold},
+                                     {"group_threshold", info.group_threshold},
+                                     {"group_count", info.group_count},
+                                     {"value_bytes", info.value_bytes},
+                                     {"checksum_ok", true}};
+        print_out(json.dump(2) + "\n");
+        return;
+    }
+    print_out(fmt::format(
+        "share            {}\n"
+        "identifier       {}\n"
+        "extendable       {}\n"
+        "iteration exp.   {}\n"
+        "set              {}\n"
+        "index            {}\n"
+        "member threshold {}\n"
+        "group threshold  {}\n"
+        "group count      {}\n"
+        "value length     {} bytes\n"
+        "checksum         OK\n",
+        shares[0].source, info.identifier, info.extendable ? "yes" : "no",
+        info.iteration_exponent, set_letter(info.group_index), info.member_index + 1,
+        info.member_threshold, info.group_threshold, info.group_count, info.value_bytes));
+}
+
+void run_verify_set(const VerifySetOptions& options) {
+    const bool check = !options.expect_kcv.empty();
+    if (!check && passphrase_given(options.passphrase)) {
+        throw Error(ErrorCategory::usage,
+                    "a passphrase is used only with --expect-kcv; verify-set needs none");
+    }
+    const std::string expected = check ? parse_expected_kcv(options.expect_kcv) : std::string();
+    const auto shares = read_mnemonics(options.inputs);
+    Secret group_secret;
+    const auto result = slip39::verify_set(shares, check ? &group_secret : nullptr);
+    const std::string set = set_letter(result.group_index);
+    if (check) {
+        if (result.params.group_threshold != 1) {
+            throw Error(ErrorCategory::usage,
+                        fmt::format("--expect-kcv needs a split with group threshold 1 (one set "
+                                    "recovers the SMK); this one needs {} sets, so check the KCV "
+                                    "with 'smk combine' instead",
+                                    result.params.group_threshold));
+        }
+        const Secret passphrase = read_passphrase(options.passphrase, false);
+        const Secret master = slip39::decrypt(group_secret.bytes(), passphrase.bytes(),
+                                              result.params);
+        check_kcv(master.bytes(), expected, "the SMK of set " + set);
+    }
+    if (options.json) {
+        nlohmann::json json = {{"identifier", result.params.identifier},
+                               {"set", set},
+                               {"threshold", result.params.member_threshold},
+                               {"shares", result.share_count},
+                               {"subsets_checked", result.subsets_checked},
+                               {"consistent", true}};
+        if (check) {
+            json["kcv"] = expected;
+        }
+        print_out(json.dump(2) + "\n");
+        return;
+    }
+    std::string text = fmt::format(
+        "smk share verify-set: set {} is whole and consistent\n"
+        "  identifier       {}\n"
+        "  set              {} ({} of them recover it)\n"
+        "  shares           {}\n"
+        "  subsets checked  {}\n"
+        "  every share lies on one polynomial\n",
+        set, result.params.identifier, set, result.params.member_threshold, result.share_count,
+        result.subsets_checked);
+    if (check) {
+        text += fmt::format("  KCV              {} (as expected)\n", expected);
+    }
+    print_out(text);
+}
+
+}  // namespace
+
+void register_share(CLI::App& app, Context& ctx) {
+    auto* share = app.add_subcommand("share", "Inspect shares and verify whole sets");
+    share->require_subcommand(1);
+
+    auto& inspect = ctx.inspect;
+    auto* inspect_cmd = share->add_subcommand(
+        "inspect", "Show the public fields of one share (one mnemonic) and check its checksum");
+    inspect_cmd->add_option("file", inspect.input, "File holding one mnemonic ('-': stdin)");
+    inspect_cmd->add_flag("--json", inspect.json, "Print the fields as JSON");
+    inspect_cmd->callback([&inspect] { run_inspect(inspect); });
+
+    auto& verify = ctx.verify_set;
+    auto* verify_cmd = share->add_subcommand(
+        "verify-set",
+        "Prove that a whole set (all its shares) is consistent: every threshold-subset gives "
+        "the same secret and every share lies on one polynomial. Shows no secret.");
+    verify_cmd->add_option("files", verify.inputs, "Files of mnemonics; none or '-': stdin");
+    verify_cmd->add_option("--expect-kcv", verify.expect_kcv,
+                           "Also decrypt the set's secret (group threshold 1 only) and compare "
+                           "its KCV (6 hex digits)");
+    add_passphrase_options(*verify_cmd, verify.passphrase);
+    verify_cmd->add_flag("--json", verify.json, "Print the result as JSON");
+    verify_cmd->callback([&verify] { run_verify_set(verify); });
+}
+
+}  // namespace smk::cli
