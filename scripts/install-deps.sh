@@ -8,8 +8,14 @@ packages=(
   build-essential cmake ninja-build pkg-config
   # libraries (README.md "Dependencies" says why each is here)
   libsodium-dev libssl-dev libcli11-dev libfmt-dev nlohmann-json3-dev doctest-dev
+  libboost-filesystem-dev libudev-dev libpcsclite-dev libp11-dev libp11-kit-dev
+  # the real stacks tests and the demo talk to: PC/SC with virtual readers, card
+  # clients we did not write, SoftHSM2, recorded USB devices, loop-mounted filesystems
+  pcscd vsmartcard-vpcd pcsc-tools opensc gnupg scdaemon softhsm2
+  umockdev libumockdev-dev e2fsprogs exfat-fuse exfatprogs util-linux psmisc
+  python3-virtualsmartcard python3-pycryptodome
   # benchmarks and independent checks
-  libgfshare-bin valgrind time
+  libgfshare-bin valgrind time rsync coreutils
 )
 
 missing=()
