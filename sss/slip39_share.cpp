@@ -199,7 +199,8 @@ WordIndices share_to_words(const Share& share) {
     words.set(3, static_cast<std::uint16_t>(params & 1023u));
 
     for (std::size_t q = 0; q < 8 * bytes; ++q) {
-        const auto bit = static_cast<unsigned>((share.value.data()[q / 8] >> (7 - q % 8)) & 1u);
+        const unsigned byte = share.value.data()[q / 8];
+        const unsigned bit = (byte >> (7u - static_cast<unsigned>(q % 8))) & 1u;
         const std::size_t p = q + padding;
         const std::size_t w = kIdExpWords + kShareParamWords + p / kRadixBits;
         words.set(w, static_cast<std::uint16_t>(words.get(w) |
