@@ -204,7 +204,7 @@ TEST_CASE("raw: 5-of-7 over a few MiB") {
     CHECK(!fs::exists(dir.path() / "c"));
 }
 
-TEST_CASE("raw: the same random source gives the same shares; another gives others") {
+TEST_CASE("raw: the same random source gives the same shares - another gives others") {
     const TempDir a;
     const TempDir b;
     const TempDir c;

@@ -277,7 +277,7 @@ TEST_CASE("combine: not enough shares, per set and in sets") {
     expect_error([&] { combine(partial); }, ErrorCategory::insufficient, "2 of 3 sets needed");
 }
 
-TEST_CASE("combine: a share that disagrees is named; no agreeing subset is reported") {
+TEST_CASE("combine: a share that disagrees is named - no agreeing subset is reported") {
     const auto split = make_split(7, params_of(1, {{5, 7}, {5, 7}}));
     for (const unsigned bad : {0u, 3u, 6u}) {
         CAPTURE(bad);

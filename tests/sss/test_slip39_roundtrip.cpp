@@ -280,7 +280,7 @@ TEST_CASE("a wrong passphrase recovers a different secret without an error, as S
     CHECK_FALSE(smk::constant_time_equal(smk::slip39::combine(set, {}).master_secret.bytes(), key));
 }
 
-TEST_CASE("extremes: 16 sets of 16 shares, 64-byte secret; and a single 1-of-1 share") {
+TEST_CASE("extremes: 16 sets of 16 shares, 64-byte secret - and a single 1-of-1 share") {
     std::array<std::uint8_t, 64> key{};
     for (std::size_t i = 0; i < key.size(); ++i) {
         key[i] = static_cast<std::uint8_t>(255 - i);
