@@ -3,6 +3,8 @@
 // forms people compare: hex, openssl's colon groups, and PGP words to read aloud.
 
 #include "media.hpp"
+#include "media_copy.hpp"
+#include "media_drive.hpp"
 
 #include <fmt/core.h>
 #include <unistd.h>
@@ -325,6 +327,9 @@ void register_media(CLI::App& app) {
     digest_cmd->add_option("file", digest->file, "The file to hash")->required();
     digest_cmd->add_flag("--json", digest->json, "Print the result as JSON");
     digest_cmd->callback([digest] { run_digest(*digest); });
+
+    add_media_copy_command(*media);
+    add_media_drive_commands(*media);
 }
 
 void register_media(CLI::App& app, Context& /*ctx*/) {

@@ -1,0 +1,106 @@
+#pragma once
+// Copying the HSM backup tree to the Master Backup Copy and the Operative Backup
+// Copies in one pass, with `rsync -avW` semantics and none of its traps.
+//
+// What it does (and why):
+// - rsync's trailing-slash rule: "SRC/" copies what SRC holds into each DST, "SRC"
+//   copies SRC itself to DST/SRC. A source that is a regular file is copied to DST/NAME.
+// - Recursive; directories, regular files and symbolic links (copied as links, never
+//   followed); permissions and modification times; owner and group when running as
+//   root. FIFOs, sockets and device nodes are skipped and reported.
+// - Whole files only. The source is read once, hashed while read (SHA-256), and each
+//   chunk goes to every destination that needs the file in the same pass, in bounded
+//   memory (one 1 MiB buffer) whatever the file size.
+// - rsync's quick check is not trusted: a destination file with the same size and
+//   mtime (a 2-second window on FAT/exFAT) is hashed from the device and rewritten if
+//   it differs. Only that rare case reads the source a second time, and then its hash
+//   must equal the first one.
+// - Every file is written under a temporary name in its destination directory with
+//   its mode, owner and mtime set, synced, then renamed into place (replacing an older
+//   copy atomically; a final name never holds a partial file). Files are synced in
+//   batches (up to 512 files or 256 MiB: one syncfs() per destination drive, since an
+//   fsync per small file costs a device round trip each), renamed, and every directory
+//   touched is fsynced at the end. A failure removes the unplaced temporary files of
+//   its batch; files placed before stay complete.
+// - After writing, every file written to a destination is read back from the device
+//   (O_DIRECT, page cache dropped) and compared with the source hash.
+// - A source file that changes while it is copied (size, mtime or ctime differ after
+//   reading, or the second read hashes differently) is an error naming it.
+// - Extra entries on a destination are reported; removed only with delete_extras.
+// - Refused before anything is written: a destination that is the source, lies inside
+//   it or contains it (canonical paths and st_dev/st_ino of every ancestor), two
+//   destinations that overlap, and an entry whose type on a destination is in the way
+//   (a directory where the source has a file, or the reverse).
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace smk::copy {
+
+enum class Phase {
+    checking,   // walking the source and destinations, refusals
+    copying,    // reading the source and writing the destinations
+    verifying,  // reading every written file back from the device
+    done,
+};
+
+struct Progress {
+    Phase phase = Phase::checking;
+    std::uint64_t bytes_done = 0;   // source bytes read in this phase (copying) or
+                                    // destination bytes read back (verifying)
+    std::uint64_t bytes_total = 0;  // what this phase will read
+    std::size_t files_done = 0;
+    std::size_t files_total = 0;
+    std::string current;  // relative name of the file being read
+};
+
+struct Options {
+    // Remove entries on a destination that the source does not have.
+    bool delete_extras = false;
+    // Called at each phase change and after every chunk; may throw to abort.
+    std::function<void(const Progress&)> progress;
+};
+
+struct DestinationReport {
+    std::filesystem::path root;  // where the source tree lands (DST, or DST/NAME)
+    std::size_t copied = 0;              // files that were missing
+    std::size_t updated = 0;             // files whose size or mtime differed
+    std::size_t unchanged_verified = 0;  // same size+mtime, hash from the device matched
+    std::size_t rewritten = 0;           // same size+mtime but different content
+    std::size_t symlinks = 0;            // links created or replaced
+    std::size_t directories = 0;         // directories created
+    std::vector<std::string> extra;      // entries the source lacks (relative names)
+    std::vector<std::string> deleted;    // the extras removed (delete_extras)
+    std::uint64_t bytes_written = 0;
+    std::size_t files_verified = 0;           // files read back after writing
+    std::vector<std::string> verify_failed;   // files whose read-back hash differed
+
+    [[nodiscard]] bool verified_ok() const noexcept { return verify_failed.empty(); }
+};
+
+struct Report {
+    std::filesystem::path source;  // the directory (or file) being copied
+    std::size_t files = 0;         // regular files in the source
+    std::uint64_t bytes = 0;       // their total size
+    std::vector<std::string> skipped_special;  // FIFOs, sockets, devices (not copied)
+    std::vector<DestinationReport> destinations;
+
+    [[nodiscard]] bool verified_ok() const noexcept;
+};
+
+// Copies `source` (as given: a trailing '/' matters) to every destination. Throws
+// Error(refused) for the refusals above (before writing anything), Error(usage) for
+// no destination, Error(io) naming the file for a read or write failure (including a
+// full disk: the temporary file is removed and no final name changes), Error(io) for a
+// source file that changed during the copy. Verification failures do not throw: see
+// Report::verified_ok().
+[[nodiscard]] Report copy_tree(std::string_view source,
+                               const std::vector<std::string>& destinations,
+                               const Options& options = {});
+
+}  // namespace smk::copy
