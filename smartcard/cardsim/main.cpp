@@ -1,0 +1,181 @@
+// smk-cardsim: an OpenPGP card 3.4 on pcscd's vpcd virtual reader, for tests
+// and ceremony rehearsals (docs/CARDSIM.md). It connects to vpcd, reconnects
+// whenever pcscd drops it, and keeps the card's state in one file.
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "card_state.hpp"
+#include "openpgp_card.hpp"
+#include "smk/error.hpp"
+#include "smk/process_hardening.hpp"
+#include "smk/random.hpp"
+#include "vpcd_link.hpp"
+
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+
+extern "C" void on_signal(int /*signo*/) { g_stop = 1; }
+
+void install_signal_handlers() {
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;  // no SA_RESTART: a blocked recv() returns so the loop can end
+    sigaction(SIGTERM, &sa, nullptr);
+    sigaction(SIGINT, &sa, nullptr);
+}
+
+struct Options {
+    std::uint16_t port = 35963;
+    std::string host = "127.0.0.1";
+    std::string state_file;
+    std::string serial;
+    bool no_private_dos = false;
+    std::uint16_t private_do_size = 255;
+    bool quiet = false;
+};
+
+std::string serial_text(const std::array<std::uint8_t, 4>& s) {
+    return fmt::format("{:02X}{:02X}{:02X}{:02X}", s[0], s[1], s[2], s[3]);
+}
+
+smk::cardsim::CardState load_or_create(const Options& opt) {
+    auto loaded = smk::cardsim::load_state(opt.state_file);
+    if (loaded) {
+        if (!opt.serial.empty() && smk::cardsim::parse_serial(opt.serial) != loaded->serial) {
+            throw smk::Error(smk::ErrorCategory::refused,
+                             fmt::format("state file {} belongs to card {} but --serial {} was given; "
+                                         "drop --serial or use another state file",
+                                         opt.state_file, serial_text(loaded->serial), opt.serial));
+        }
+        return std::move(*loaded);
+    }
+    std::array<std::uint8_t, 4> serial{};
+    if (!opt.serial.empty()) {
+        serial = smk::cardsim::parse_serial(opt.serial);
+    } else {
+        smk::system_random().fill(serial);
+    }
+    auto state = smk::cardsim::CardState::factory(serial);
+    smk::cardsim::save_state(opt.state_file, state);
+    return state;
+}
+
+void log_line(const Options& opt, const std::string& text) {
+    if (!opt.quiet) {
+        std::fprintf(stderr, "smk-cardsim[%u]: %s\n", static_cast<unsigned>(opt.port), text.c_str());
+    }
+}
+
+void serve(const Options& opt, smk::cardsim::OpenPgpCard& card) {
+    smk::cardsim::VpcdLink link;
+    std::string last_error;
+    while (g_stop == 0) {
+        std::string why;
+        if (!link.connect(opt.host, opt.port, why)) {
+            if (why != last_error) {
+                log_line(opt, fmt::format("vpcd at {}:{} not reachable ({}); retrying", opt.host, opt.port, why));
+                last_error = why;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            continue;
+        }
+        last_error.clear();
+        log_line(opt, fmt::format("card inserted into vpcd at {}:{}", opt.host, opt.port));
+        card.power_event();
+        while (g_stop == 0) {
+            auto message = link.receive();
+            if (!message) {
+                break;
+            }
+            if (message->size() == 1) {
+                const auto code = static_cast<smk::cardsim::VpcdControl>(message->data()[0]);
+                if (code == smk::cardsim::VpcdControl::atr) {
+                    const auto atr = card.atr();
+                    if (!link.send(atr)) {
+                        break;
+                    }
+                } else {
+                    card.power_event();  // power on, off or reset
+                }
+                continue;
+            }
+            if (message->size() < 4) {
+                continue;  // not an APDU; vpcd never sends these
+            }
+            const auto cmd = message->bytes();
+            const smk::Secret answer = card.process(cmd);
+            const std::size_t n = answer.size();
+            // Header and status only: the data may be a PIN or a share.
+            log_line(opt, fmt::format("{:02X} {:02X} {:02X} {:02X} ({} bytes) -> {:02X}{:02X} ({} bytes)", cmd[0],
+                                      cmd[1], cmd[2], cmd[3], cmd.size() - 4, answer.data()[n - 2],
+                                      answer.data()[n - 1], n - 2));
+            if (!link.send(answer.bytes())) {
+                break;
+            }
+        }
+        link.close();
+        card.power_event();
+        if (g_stop == 0) {
+            log_line(opt, "connection to vpcd lost; reconnecting");
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        }
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"smk-cardsim: an OpenPGP card 3.4 emulator on pcscd's vpcd virtual reader (see docs/CARDSIM.md)"};
+    Options opt;
+    app.add_option("--port", opt.port, "vpcd TCP port of the reader slot (vpcd: CHANNELID and CHANNELID+1)")
+        ->required();
+    app.add_option("--state", opt.state_file, "card state file (created as a factory-new card if absent)")
+        ->required();
+    app.add_option("--serial", opt.serial, "card serial, 8 hex digits (default: random for a new state file)");
+    app.add_option("--host", opt.host, "host where vpcd listens")->capture_default_str();
+    app.add_flag("--no-private-dos", opt.no_private_dos,
+                 "announce no private-use DOs (like Gnuk 1.x); 0101-0104 answer 6A88");
+    app.add_option("--private-do-size", opt.private_do_size, "maximum private DO length (C0 bytes 7-8)")
+        ->check(CLI::Range(1, 0x0800))
+        ->capture_default_str();
+    app.add_flag("--quiet", opt.quiet, "do not log connections and APDU headers to stderr");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : smk::exit_code(smk::ErrorCategory::usage);
+    }
+    try {
+        smk::disable_core_dumps();
+        if (!opt.serial.empty()) {
+            (void)smk::cardsim::parse_serial(opt.serial);
+        }
+        install_signal_handlers();
+        smk::cardsim::CardState state = load_or_create(opt);
+        log_line(opt, fmt::format("card {} (state {})", serial_text(state.serial), opt.state_file));
+        smk::cardsim::CardConfig config;
+        config.private_dos = !opt.no_private_dos;
+        config.private_do_size = opt.private_do_size;
+        smk::cardsim::OpenPgpCard card(config, std::move(state), opt.state_file);
+        serve(opt, card);
+        log_line(opt, "stopped");
+        return 0;
+    } catch (const smk::Error& e) {
+        std::fprintf(stderr, "smk-cardsim: %s error: %s\n", std::string(smk::category_name(e.category())).c_str(),
+                     e.what());
+        return smk::exit_code(e.category());
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "smk-cardsim: internal error: %s\n", e.what());
+        return smk::exit_code(smk::ErrorCategory::internal);
+    }
+}

@@ -1,0 +1,75 @@
+#pragma once
+// An OpenPGP card 3.4 application (the parts the smk share store and GnuPG's
+// card status need): SELECT, GET DATA, PUT DATA, VERIFY, CHANGE REFERENCE
+// DATA, RESET RETRY COUNTER, TERMINATE DF, ACTIVATE FILE, GET CHALLENGE,
+// GET RESPONSE, command chaining. No key generation or cryptography: those
+// instructions answer 6D00. Every state change is saved before the answer.
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <vector>
+
+#include "apdu.hpp"
+#include "card_state.hpp"
+
+namespace smk::cardsim {
+
+struct CardConfig {
+    bool private_dos = true;                // C0 byte 1 bit 0x08
+    std::uint16_t private_do_size = 255;    // C0 bytes 7-8, enforced by PUT DATA
+};
+
+// The historical bytes (ATR and DO 5F52).
+[[nodiscard]] std::span<const std::uint8_t> historical_bytes() noexcept;
+
+// Sets (8..127 bytes) or clears (empty) the resetting code; returns the SW.
+[[nodiscard]] std::uint16_t set_resetting_code(PinState& rc, std::span<const std::uint8_t> value);
+
+class OpenPgpCard final {
+public:
+    OpenPgpCard(CardConfig config, CardState state, std::filesystem::path state_file);
+
+    // The answer to reset (T=1, historical bytes as in 5F52).
+    [[nodiscard]] std::vector<std::uint8_t> atr() const;
+    // Power on, power off or reset: PIN verification and pending chains are lost.
+    void power_event() noexcept;
+    // One command APDU in, the response APDU (data + SW1 SW2) out.
+    [[nodiscard]] Secret process(std::span<const std::uint8_t> command);
+
+private:
+    [[nodiscard]] Response dispatch(const CommandApdu& apdu);
+    [[nodiscard]] Response select(const CommandApdu& apdu);
+    [[nodiscard]] Response terminate_df(const CommandApdu& apdu);
+    [[nodiscard]] Response activate_file(const CommandApdu& apdu);
+    [[nodiscard]] Response get_challenge(const CommandApdu& apdu);
+    // openpgp_pins.cpp
+    [[nodiscard]] Response verify(const CommandApdu& apdu);
+    [[nodiscard]] Response change_reference_data(const CommandApdu& apdu);
+    [[nodiscard]] Response reset_retry_counter(const CommandApdu& apdu);
+    // Compares a candidate against a PIN; counts down on mismatch and saves.
+    [[nodiscard]] std::uint16_t check_pin(PinState& pin, std::span<const std::uint8_t> candidate);
+    // openpgp_data.cpp
+    [[nodiscard]] Response get_data(const CommandApdu& apdu);
+    [[nodiscard]] Response put_data(const CommandApdu& apdu);
+    [[nodiscard]] std::vector<std::uint8_t> application_related_data() const;
+    [[nodiscard]] std::vector<std::uint8_t> simple_object(std::uint16_t tag, bool& found) const;
+    [[nodiscard]] std::vector<std::uint8_t> aid() const;
+
+    void save();
+    void clear_verification() noexcept;
+    [[nodiscard]] Secret finish(Response response, std::size_t ne);
+
+    CardConfig m_config;
+    CardState m_state;
+    std::filesystem::path m_state_file;
+    bool m_pw1_cds = false;    // VERIFY 81 done
+    bool m_pw1_other = false;  // VERIFY 82 done
+    bool m_pw3 = false;        // VERIFY 83 done
+    Secret m_chain;            // command chaining: data received so far
+    std::uint8_t m_chain_ins = 0;
+    Secret m_pending;          // GET RESPONSE: response bytes not yet sent
+    std::size_t m_pending_offset = 0;
+};
+
+}  // namespace smk::cardsim

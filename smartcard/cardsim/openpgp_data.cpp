@@ -1,0 +1,204 @@
+// GET DATA and PUT DATA (OpenPGP card 3.4, 4.4 and 7.2.6-7.2.8): the
+// application related data 6E that GnuPG reads first, cardholder data, and the
+// private-use DOs 0101-0104 the smk share store writes, with their access rules
+// and the maximum length announced in Extended Capabilities (C0).
+#include <array>
+
+#include "openpgp_card.hpp"
+
+namespace smk::cardsim {
+namespace {
+
+constexpr std::uint16_t kMaxChallenge = 0x0800;
+constexpr std::uint16_t kMaxCert = 0x0800;
+constexpr std::uint16_t kMaxApdu = 0x0800;
+constexpr std::uint8_t kMaxPinLength = 0x7F;
+
+// Access rule for one writable data object.
+enum class Access { always, pw1, pw3, never };
+
+struct ObjectRule {
+    std::uint16_t tag;
+    Access read;
+    Access write;
+    std::size_t fixed_max;  // 0: the announced private/special DO size
+};
+
+constexpr std::array<ObjectRule, 9> kRules = {{
+    {0x0101, Access::always, Access::pw1, 0},
+    {0x0102, Access::always, Access::pw3, 0},
+    {0x0103, Access::pw1, Access::pw1, 0},
+    {0x0104, Access::pw3, Access::pw3, 0},
+    {0x005B, Access::always, Access::pw3, 39},  // name
+    {0x005E, Access::always, Access::pw3, 0},   // login data
+    {0x5F2D, Access::always, Access::pw3, 8},   // language preference
+    {0x5F35, Access::always, Access::pw3, 1},   // salutation
+    {0x5F50, Access::always, Access::pw3, 0},   // URL
+}};
+
+const ObjectRule* rule_for(std::uint16_t tag) {
+    for (const auto& rule : kRules) {
+        if (rule.tag == tag) {
+            return &rule;
+        }
+    }
+    return nullptr;
+}
+
+bool is_private(std::uint16_t tag) { return tag >= 0x0101 && tag <= 0x0104; }
+
+void put_u16(std::vector<std::uint8_t>& out, std::uint16_t v) {
+    out.push_back(static_cast<std::uint8_t>(v >> 8));
+    out.push_back(static_cast<std::uint8_t>(v & 0xFF));
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> OpenPgpCard::simple_object(std::uint16_t tag, bool& found) const {
+    found = true;
+    std::vector<std::uint8_t> out;
+    switch (tag) {
+        case 0x004F:
+            return aid();
+        case 0x5F52: {
+            const auto h = historical_bytes();
+            return {h.begin(), h.end()};
+        }
+        case 0x7F66:  // extended length information: max command and response APDU
+            out = {0x02, 0x02};
+            put_u16(out, kMaxApdu);
+            out.insert(out.end(), {0x02, 0x02});
+            put_u16(out, kMaxApdu);
+            return out;
+        case 0x7F74:  // general feature management: no button, display or keypad
+            return {0x81, 0x01, 0x00};
+        case 0x00C0:  // extended capabilities
+            out.push_back(static_cast<std::uint8_t>(0x40 | 0x10 | (m_config.private_dos ? 0x08 : 0x00)));
+            out.push_back(0x00);  // no secure messaging
+            put_u16(out, kMaxChallenge);
+            put_u16(out, kMaxCert);
+            put_u16(out, m_config.private_do_size);
+            out.insert(out.end(), {0x00, 0x00});  // PIN block 2 format, MSE: not supported
+            return out;
+        case 0x00C1:
+        case 0x00C2:
+        case 0x00C3:  // algorithm attributes: RSA 2048, e 32 bits, standard format
+            return {0x01, 0x08, 0x00, 0x00, 0x20, 0x00};
+        case 0x00C4:
+            return {static_cast<std::uint8_t>(m_state.pw1_valid_multiple ? 1 : 0), kMaxPinLength, kMaxPinLength,
+                    kMaxPinLength, m_state.pw1.tries, m_state.rc.tries, m_state.pw3.tries};
+        case 0x00C5:
+        case 0x00C6:
+            return std::vector<std::uint8_t>(60, 0);  // no keys, no CA fingerprints
+        case 0x00CD:
+            return std::vector<std::uint8_t>(12, 0);
+        case 0x00DE:  // key information: no keys
+            return {0x01, 0x00, 0x02, 0x00, 0x03, 0x00};
+        case 0x0093:  // digital signature counter
+            return {0x00, 0x00, 0x00};
+        default:
+            found = false;
+            return out;
+    }
+}
+
+std::vector<std::uint8_t> OpenPgpCard::application_related_data() const {
+    bool found = false;
+    std::vector<std::uint8_t> discretionary;
+    for (const std::uint16_t tag : std::array<std::uint16_t, 9>{0x00C0, 0x00C1, 0x00C2, 0x00C3, 0x00C4, 0x00C5, 0x00C6, 0x00CD, 0x00DE}) {
+        append_tlv(discretionary, tag, simple_object(tag, found));
+    }
+    std::vector<std::uint8_t> body;
+    for (const std::uint16_t tag : std::array<std::uint16_t, 4>{0x004F, 0x5F52, 0x7F66, 0x7F74}) {
+        append_tlv(body, tag, simple_object(tag, found));
+    }
+    append_tlv(body, 0x0073, discretionary);
+    std::vector<std::uint8_t> out;
+    append_tlv(out, 0x006E, body);
+    return out;
+}
+
+Response OpenPgpCard::get_data(const CommandApdu& apdu) {
+    const std::uint16_t tag = apdu.p1p2();
+    if (is_private(tag) && !m_config.private_dos) {
+        return status_only(sw::data_not_found);
+    }
+    if (const ObjectRule* rule = rule_for(tag)) {
+        if ((rule->read == Access::pw1 && !m_pw1_other) || (rule->read == Access::pw3 && !m_pw3)) {
+            return status_only(sw::security_not_satisfied);
+        }
+        const auto it = m_state.objects.find(tag);
+        return it == m_state.objects.end() ? status_only(sw::ok) : ok_with(it->second.bytes());
+    }
+    bool found = false;
+    std::vector<std::uint8_t> value;
+    if (tag == 0x006E) {
+        return ok_with(application_related_data());
+    }
+    if (tag == 0x0065) {  // cardholder related data
+        std::vector<std::uint8_t> body;
+        for (const std::uint16_t child : std::array<std::uint16_t, 3>{0x005B, 0x5F2D, 0x5F35}) {
+            const auto it = m_state.objects.find(child);
+            append_tlv(body, child, it == m_state.objects.end() ? std::span<const std::uint8_t>{} : it->second.bytes());
+        }
+        append_tlv(value, 0x0065, body);
+        return ok_with(value);
+    }
+    if (tag == 0x007A) {  // security support template
+        append_tlv(value, 0x007A, simple_object(0x0093, found));
+        return ok_with(value);
+    }
+    if (tag == 0x7F21) {  // cardholder certificate: none
+        return status_only(sw::ok);
+    }
+    value = simple_object(tag, found);
+    return found ? ok_with(value) : status_only(sw::data_not_found);
+}
+
+Response OpenPgpCard::put_data(const CommandApdu& apdu) {
+    const std::uint16_t tag = apdu.p1p2();
+    if (is_private(tag) && !m_config.private_dos) {
+        return status_only(sw::data_not_found);
+    }
+    if (tag == 0x00C4) {  // PW1 validity for PSO:CDS
+        if (!m_pw3) {
+            return status_only(sw::security_not_satisfied);
+        }
+        if (apdu.data.size() != 1 || apdu.data[0] > 1) {
+            return status_only(sw::wrong_data);
+        }
+        m_state.pw1_valid_multiple = apdu.data[0] == 1;
+        save();
+        return status_only(sw::ok);
+    }
+    if (tag == 0x00D3) {  // resetting code
+        if (!m_pw3) {
+            return status_only(sw::security_not_satisfied);
+        }
+        const std::uint16_t result = set_resetting_code(m_state.rc, apdu.data);
+        if (result == sw::ok) {
+            save();
+        }
+        return status_only(result);
+    }
+    const ObjectRule* rule = rule_for(tag);
+    if (rule == nullptr) {
+        return status_only(sw::data_not_found);
+    }
+    if ((rule->write == Access::pw1 && !m_pw1_other) || (rule->write == Access::pw3 && !m_pw3)) {
+        return status_only(sw::security_not_satisfied);
+    }
+    const std::size_t max = rule->fixed_max != 0 ? rule->fixed_max : m_config.private_do_size;
+    if (apdu.data.size() > max) {
+        return status_only(sw::wrong_length);
+    }
+    if (apdu.data.empty()) {
+        m_state.objects.erase(tag);
+    } else {
+        m_state.objects.insert_or_assign(tag, Secret::copy_of(apdu.data));
+    }
+    save();
+    return status_only(sw::ok);
+}
+
+}  // namespace smk::cardsim
