@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "card.hpp"
 #include "context.hpp"
 #include "media.hpp"
 #include "smk/error.hpp"
@@ -19,11 +20,12 @@ namespace {
 using RegisterGroup = void (*)(CLI::App&, smk::cli::Context&);
 
 // The dispatch table: one entry per command group (cli/<group>.cpp).
-constexpr std::array<RegisterGroup, 4> kCommandGroups = {
+constexpr std::array<RegisterGroup, 5> kCommandGroups = {
     &smk::cli::register_split,
     &smk::cli::register_combine,
     &smk::cli::register_share,
     &smk::cli::register_media,
+    &smk::cli::register_card,
 };
 
 void warn_if_memory_degraded() {

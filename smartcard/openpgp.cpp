@@ -1,0 +1,237 @@
+// The OpenPGP card application: SELECT, AID, C0, C4, VERIFY, GET/PUT DATA.
+
+#include "openpgp.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <array>
+#include <optional>
+
+#include "smk/error.hpp"
+
+namespace smk::card {
+namespace {
+
+constexpr std::array<std::uint8_t, 6> kOpenPgpAid = {0xD2, 0x76, 0x00, 0x01, 0x24, 0x01};
+constexpr std::size_t kAidBytes = 16;
+constexpr std::uint8_t kPrivateDosFlag = 0x08;  // C0 byte 1
+
+// The value of `tag` in BER-TLV data, searching inside constructed objects.
+std::optional<std::span<const std::uint8_t>> find_tlv(std::span<const std::uint8_t> data,
+                                                       unsigned tag) {
+    std::size_t pos = 0;
+    while (pos < data.size()) {
+        const std::size_t tag_start = pos;
+        unsigned found = data[pos++];
+        const bool constructed = (found & 0x20) != 0;
+        if ((found & 0x1F) == 0x1F) {
+            while (pos < data.size()) {
+                const std::uint8_t b = data[pos++];
+                found = (found << 8) | b;
+                if ((b & 0x80) == 0) {
+                    break;
+                }
+            }
+        }
+        if (pos >= data.size() || pos - tag_start > 3) {
+            return std::nullopt;
+        }
+        std::size_t length = data[pos++];
+        if (length == 0x81 || length == 0x82) {
+            const std::size_t count = length - 0x80;
+            length = 0;
+            for (std::size_t i = 0; i < count && pos < data.size(); ++i) {
+                length = (length << 8) | data[pos++];
+            }
+        } else if (length > 0x7F) {
+            return std::nullopt;
+        }
+        if (pos + length > data.size()) {
+            return std::nullopt;
+        }
+        const auto value = data.subspan(pos, length);
+        if (found == tag) {
+            return value;
+        }
+        if (constructed) {
+            if (const auto inner = find_tlv(value, tag)) {
+                return inner;
+            }
+        }
+        pos += length;
+    }
+    return std::nullopt;
+}
+
+unsigned be16(std::span<const std::uint8_t> bytes, std::size_t at) {
+    return (static_cast<unsigned>(bytes[at]) << 8) | bytes[at + 1];
+}
+
+}  // namespace
+
+OpenPgpApp::OpenPgpApp(Transport& transport, std::span<const std::uint8_t> atr,
+                       std::string reader)
+    : m_transport(transport),
+      m_caps(capabilities_from_atr(atr)),
+      m_reader(std::move(reader)),
+      m_label(fmt::format("the card in \"{}\"", m_reader)) {
+    const Command select{0x00, 0xA4, 0x04, 0x00, kOpenPgpAid, true};
+    const Response selected = send(select);
+    if (!selected.sw.ok()) {
+        throw Error(ErrorCategory::device,
+                    fmt::format("{} is not an OpenPGP card (SELECT of the OpenPGP application "
+                                "answered {}); use an OpenPGP card 3.x",
+                                m_label, selected.sw.text()));
+    }
+    const Secret aid = get_data(0x004F);
+    if (aid.size() != kAidBytes ||
+        !std::equal(kOpenPgpAid.begin(), kOpenPgpAid.end(), aid.data())) {
+        throw Error(ErrorCategory::device,
+                    fmt::format("{} answered GET DATA 4F (AID) with {} bytes that are not an "
+                                "OpenPGP AID; it is not a usable OpenPGP card",
+                                m_label, aid.size()));
+    }
+    const auto aid_bytes = aid.bytes();
+    m_serial = fmt::format("{:04X}:{:02X}{:02X}{:02X}{:02X}", be16(aid_bytes, 8), aid_bytes[10],
+                           aid_bytes[11], aid_bytes[12], aid_bytes[13]);
+    m_label = fmt::format("card {} in \"{}\"", m_serial, m_reader);
+
+    // Extended Capabilities: directly (C0) or inside the application related data (6E).
+    Secret c0 = get_data(0x00C0);
+    std::optional<std::span<const std::uint8_t>> caps;
+    Secret related;
+    if (c0.size() >= 10) {
+        caps = c0.bytes();
+    } else {
+        related = get_data(0x006E);
+        caps = find_tlv(related.bytes(), 0xC0);
+    }
+    if (!caps || caps->size() < 8) {
+        throw Error(ErrorCategory::device,
+                    fmt::format("{} does not report its Extended Capabilities (C0); it is not a "
+                                "usable OpenPGP card 3.x",
+                                m_label));
+    }
+    if (((*caps)[0] & kPrivateDosFlag) != 0) {
+        m_private_capacity = be16(*caps, 6);
+    }
+    if (m_caps.extended_length) {
+        read_extended_length_info();
+    }
+    (void)read_tries();
+}
+
+void OpenPgpApp::read_extended_length_info() {
+    // 7F66: 02 02 <max command bytes> 02 02 <max response bytes>.
+    const Command get{0x00, 0xCA, 0x7F, 0x66, {}, true};
+    const Response info = send(get);
+    const auto bytes = info.data.bytes();
+    if (info.sw.ok() && bytes.size() >= 8 && bytes[0] == 0x02 && bytes[1] == 0x02 &&
+        bytes[4] == 0x02 && bytes[5] == 0x02) {
+        m_caps.max_command_data = std::max<std::size_t>(255, be16(bytes, 2));
+        m_caps.max_response_data = std::max<std::size_t>(256, be16(bytes, 6));
+    }
+}
+
+Response OpenPgpApp::send(const Command& command) {
+    return exchange(m_transport, m_caps, command);
+}
+
+void OpenPgpApp::fail(std::string_view doing, StatusWord sw) const {
+    throw Error(ErrorCategory::device,
+                fmt::format("{}: {} answered {}", doing, m_label, sw.text()));
+}
+
+PinTries OpenPgpApp::read_tries() {
+    const Secret status = get_data(0x00C4);
+    if (status.size() < 7) {
+        throw Error(ErrorCategory::device,
+                    fmt::format("{} answered GET DATA C4 (PIN status) with {} bytes instead of "
+                                "7; it is not a usable OpenPGP card",
+                                m_label, status.size()));
+    }
+    const auto bytes = status.bytes();
+    m_pw1_max_length = bytes[1] & 0x7F;
+    return PinTries{bytes[4], bytes[5], bytes[6]};
+}
+
+void OpenPgpApp::verify_pw1(const Secret& pin, bool allow_last_try) {
+    // Length first: a PIN the card must reject would cost a try for nothing.
+    if (pin.size() < kMinPinLength || pin.size() > m_pw1_max_length) {
+        throw Error(ErrorCategory::invalid_input,
+                    fmt::format("the PIN given has {} characters; the user PIN of {} has {} to "
+                                "{}; nothing was sent to the card",
+                                pin.size(), m_label, kMinPinLength, m_pw1_max_length));
+    }
+    const PinTries tries = read_tries();
+    const std::string unblock =
+        "smk does not unblock PINs during a ceremony: unblock it with the admin PIN (RESET "
+        "RETRY COUNTER, e.g. 'gpg --card-edit', admin, passwd, 2) and run again";
+    if (tries.user == 0) {
+        throw Error(ErrorCategory::device,
+                    fmt::format("the user PIN (PW1) of {} is blocked (0 tries left); {}", m_label,
+                                unblock));
+    }
+    if (tries.user == 1 && !allow_last_try) {
+        throw Error(ErrorCategory::refused,
+                    fmt::format("only 1 user PIN try is left on {}: a wrong PIN now blocks it. "
+                                "Nothing was sent to the card; make sure of the PIN and run "
+                                "again with --last-try",
+                                m_label));
+    }
+    const Command verify{0x00, 0x20, 0x00, 0x82, pin.bytes(), false};
+    const Response answer = send(verify);
+    if (answer.sw.ok()) {
+        return;
+    }
+    if ((answer.sw.value & 0xFFF0) == 0x63C0 || answer.sw.value == 0x6300) {
+        const unsigned left =
+            answer.sw.value == 0x6300 ? read_tries().user : (answer.sw.value & 0x0FU);
+        if (left == 0) {
+            throw Error(ErrorCategory::verification,
+                        fmt::format("wrong user PIN for {}: the PIN is now blocked (0 tries "
+                                    "left); {}",
+                                    m_label, unblock));
+        }
+        throw Error(ErrorCategory::verification,
+                    fmt::format("wrong user PIN for {}: {} {} left; smk does not retry by itself. "
+                                "Check the PIN and run again",
+                                m_label, left, left == 1 ? "try" : "tries"));
+    }
+    if (answer.sw.value == 0x6983) {
+        throw Error(ErrorCategory::device,
+                    fmt::format("the user PIN (PW1) of {} is blocked; {}", m_label, unblock));
+    }
+    fail("verifying the user PIN", answer.sw);
+}
+
+Secret OpenPgpApp::get_data(std::uint16_t tag) {
+    const Command get{0x00, 0xCA, static_cast<std::uint8_t>(tag >> 8),
+                      static_cast<std::uint8_t>(tag & 0xFF), {}, true};
+    Response answer = send(get);
+    if (answer.sw.ok()) {
+        return std::move(answer.data);
+    }
+    if (answer.sw.value == 0x6A88 || answer.sw.value == 0x6A82) {
+        return {};
+    }
+    if (answer.sw.value == 0x6982) {
+        throw Error(ErrorCategory::device,
+                    fmt::format("reading DO {:04X}: {} answered {}; the user PIN must be verified "
+                                "first",
+                                tag, m_label, answer.sw.text()));
+    }
+    fail(fmt::format("reading DO {:04X}", tag), answer.sw);
+}
+
+void OpenPgpApp::put_data(std::uint16_t tag, std::span<const std::uint8_t> data) {
+    const Command put{0x00, 0xDA, static_cast<std::uint8_t>(tag >> 8),
+                      static_cast<std::uint8_t>(tag & 0xFF), data, false};
+    const Response answer = send(put);
+    if (!answer.sw.ok()) {
+        fail(fmt::format("writing DO {:04X}", tag), answer.sw);
+    }
+}
+
+}  // namespace smk::card

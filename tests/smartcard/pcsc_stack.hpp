@@ -1,0 +1,105 @@
+#pragma once
+// A private PC/SC stack for one test case: scripts/pcsc-env.sh starts pcscd in
+// its own mount and network namespace with N smk-cardsim cards, in a fresh temp
+// dir; the destructor stops it (by the PIDs the script recorded). Clients (the
+// smk subprocesses) find it through PCSCLITE_CSOCK_NAME, set here.
+// Needs root; if the stack cannot start, the test FAILS with the script's output.
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli/run.hpp"
+
+namespace smk_test {
+
+class PcscStack {
+public:
+    // `card_opts`: extra smk-cardsim options per card index, e.g. {1, "--no-private-dos"}.
+    explicit PcscStack(int cards, const std::map<int, std::string>& card_opts = {}) {
+        std::string command = script() + " start " + m_dir.path().string() + " " +
+                              std::to_string(cards) + " --fresh --binary " + SMK_CARDSIM_BINARY;
+        for (const auto& [index, opts] : card_opts) {
+            command += " --card-opts " + std::to_string(index) + " '" + opts + "'";
+        }
+        run_script(command, "starting the private pcscd + smk-cardsim stack");
+        m_started = true;
+        ::setenv("PCSCLITE_CSOCK_NAME", env("PCSCLITE_CSOCK_NAME").c_str(), 1);
+    }
+    ~PcscStack() {
+        if (m_started) {
+            const std::string command = script() + " stop " + m_dir.path().string() + " >" +
+                                        (m_dir / "stop.log") + " 2>&1";
+            if (std::system(command.c_str()) != 0) {
+                MESSAGE("stopping the pcsc stack failed; see " << (m_dir / "stop.log"));
+            }
+        }
+        ::unsetenv("PCSCLITE_CSOCK_NAME");
+    }
+    PcscStack(const PcscStack&) = delete;
+    PcscStack& operator=(const PcscStack&) = delete;
+
+    // A value from the stack's env file (KEY='value').
+    [[nodiscard]] std::string env(const std::string& key) const {
+        std::ifstream in(m_dir.path() / "env");
+        for (std::string line; std::getline(in, line);) {
+            if (line.rfind(key + "=", 0) == 0) {
+                std::string value = line.substr(key.size() + 1);
+                if (value.size() >= 2 && value.front() == '\'') {
+                    value = value.substr(1, value.size() - 2);
+                }
+                return value;
+            }
+        }
+        FAIL("no " << key << " in the env file of the pcsc stack");
+        return {};
+    }
+    [[nodiscard]] std::string reader(int i) const {
+        return env("SMK_PCSC_READER_" + std::to_string(i));
+    }
+    // "FFFF:5AC00000": how smk names card i.
+    [[nodiscard]] std::string serial(int i) const {
+        return "FFFF:" + env("SMK_PCSC_SERIAL_" + std::to_string(i));
+    }
+    [[nodiscard]] std::string card_log(int i) const {
+        return read_file(m_dir.path() / ("card-" + std::to_string(i) + ".log"));
+    }
+    [[nodiscard]] int card_pid(int i) const {
+        return std::stoi(env("SMK_PCSC_CARD_PID_" + std::to_string(i)));
+    }
+    // Pull card i out of its reader (stop its emulator), or put it back.
+    void card_stop(int i) {
+        run_script(script() + " card-stop " + m_dir.path().string() + " " + std::to_string(i),
+                   "removing card " + std::to_string(i));
+    }
+    void card_start(int i) {
+        run_script(script() + " card-start " + m_dir.path().string() + " " + std::to_string(i),
+                   "inserting card " + std::to_string(i));
+    }
+    [[nodiscard]] const TempDir& dir() const { return m_dir; }
+
+private:
+    static std::string script() { return std::string(SMK_SOURCE_DIR) + "/scripts/pcsc-env.sh"; }
+
+    void run_script(const std::string& command, const std::string& what) {
+        const std::string log = m_dir / "script.log";
+        const int rc = std::system((command + " >" + log + " 2>&1").c_str());
+        std::string output;
+        std::ifstream in(log);
+        std::ostringstream text;
+        text << in.rdbuf();
+        output = text.str();
+        REQUIRE_MESSAGE(rc == 0, what << " failed (the end-to-end card tests need root, pcscd, "
+                                         "vpcd and smk-cardsim): " << output);
+    }
+
+    TempDir m_dir;
+    bool m_started = false;
+};
+
+}  // namespace smk_test
