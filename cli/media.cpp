@@ -289,7 +289,7 @@ void run_digest(const DigestCommand& cmd) {
 }  // namespace
 
 void register_media(CLI::App& app) {
-    auto* media = app.add_subcommand("media", "Manifests and digests for backup drives");
+    auto* media = app.add_subcommand("media", "Backup drives: USB serial check, copy, manifests, verification from the device, digests, eject");
     media->require_subcommand(1);
 
     // Each command's options are owned by its callback (no statics, no globals).
