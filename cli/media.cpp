@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include "io.hpp"
+#include "json_text.hpp"
 #include "smk/digest.hpp"
 #include "smk/error.hpp"
 #include "smk/manifest.hpp"
@@ -47,25 +49,7 @@ struct DigestCommand {
     bool json = false;
 };
 
-// Unbuffered, so nothing is lost or reordered when an Error follows the report.
-void emit(int fd, std::string_view text) {
-    while (!text.empty()) {
-        const ssize_t n = ::write(fd, text.data(), text.size());
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            throw Error(ErrorCategory::io,
-                        std::string("cannot write output: ") + std::strerror(errno));
-        }
-        text.remove_prefix(static_cast<std::size_t>(n));
-    }
-}
 
-// File names are bytes: keep JSON valid even for names that are not UTF-8.
-std::string dump(const nlohmann::json& json) {
-    return json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-}
 
 // A name on one line, escaped as `sha256sum -c` prints it (a leading '\' when the
 // name holds '\', newline or CR).
@@ -157,11 +141,11 @@ void run_manifest(const ManifestCommand& cmd) {
         } else {
             json["out"] = cmd.out;
         }
-        emit(1, dump(json));
+        write_all(1, json_text(json));
         return;
     }
     if (cmd.out.empty()) {
-        emit(1, text);  // exactly what sha256sum would print
+        write_all(1, text);  // exactly what sha256sum would print
     }
     std::string notes;
     for (const std::string& link : generated.skipped_symlinks) {
@@ -179,7 +163,7 @@ void run_manifest(const ManifestCommand& cmd) {
     }
     // With the manifest on stdout, everything else goes to stderr so that
     // `smk media manifest DIR > SHA256SUMS` stays a clean manifest.
-    emit(cmd.out.empty() ? 2 : 1, notes);
+    write_all(cmd.out.empty() ? 2 : 1, notes);
 }
 
 std::string summary_of(const mf::VerifyReport& report) {
@@ -230,7 +214,7 @@ void run_verify(const VerifyCommand& cmd) {
         for (const fs::path& m : report.manifests) {
             manifests.push_back(m.string());
         }
-        emit(1, dump({{"root", cmd.dir},
+        write_all(1, json_text({{"root", cmd.dir},
                       {"manifests", manifests},
                       {"strict", report.strict},
                       {"read_mode", read_mode_name(options.read_mode)},
@@ -245,7 +229,7 @@ void run_verify(const VerifyCommand& cmd) {
             warnings += fmt::format("warning: {} line {}: {}\n", issue.manifest.string(),
                                     issue.line, issue.reason);
         }
-        emit(2, warnings);
+        write_all(2, warnings);
         std::string text;
         for (const mf::FileResult& f : report.files) {
             text += shown(f.name) + ": " + std::string(mf::status_name(f.status));
@@ -255,7 +239,7 @@ void run_verify(const VerifyCommand& cmd) {
             text += shown(extra) + ": EXTRA (in no manifest)\n";
         }
         text += summary + "\n";
-        emit(1, text);
+        write_all(1, text);
     }
     if (const auto category = report.failure()) {
         throw Error(*category, cmd.dir + ": " + summary);
@@ -265,7 +249,7 @@ void run_verify(const VerifyCommand& cmd) {
 void run_digest(const DigestCommand& cmd) {
     const FileDigest digest = sha256_file(cmd.file, ReadMode::direct);
     if (cmd.json) {
-        emit(1, dump({{"file", cmd.file},
+        write_all(1, json_text({{"file", cmd.file},
                       {"size", digest.size},
                       {"sha256", digest_hex(digest.sha256)},
                       {"sha256_colon", digest_colon_hex(digest.sha256)},
@@ -277,7 +261,7 @@ void run_digest(const DigestCommand& cmd) {
     const std::string how = digest.used == ReadMode::direct
                                 ? "read from the device with O_DIRECT"
                                 : "read after dropping the page cache, O_DIRECT refused";
-    emit(1, fmt::format("{}  ({} bytes, {})\n"
+    write_all(1, fmt::format("{}  ({} bytes, {})\n"
                         "  sha256sum  {}\n"
                         "  openssl    {}\n"
                         "  PGP words\n{}",

@@ -18,6 +18,8 @@
 #include <string_view>
 #include <vector>
 
+#include "io.hpp"
+#include "json_text.hpp"
 #include "smk/copy.hpp"
 #include "smk/error.hpp"
 
@@ -30,20 +32,6 @@ struct CopyCommand {
     bool json = false;
 };
 
-// Unbuffered, so nothing is lost or reordered when an Error follows the report.
-void emit_copy(int fd, std::string_view text) {
-    while (!text.empty()) {
-        const ssize_t n = ::write(fd, text.data(), text.size());
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            throw Error(ErrorCategory::io,
-                        std::string("cannot write output: ") + std::strerror(errno));
-        }
-        text.remove_prefix(static_cast<std::size_t>(n));
-    }
-}
 
 // A name on one line: '\', newline and CR escaped as sha256sum does (leading '\').
 std::string one_line(std::string_view name) {
@@ -105,7 +93,7 @@ class ProgressLine final {
             human_bytes(static_cast<double>(p.bytes_done)),
             human_bytes(static_cast<double>(p.bytes_total)), p.files_done, p.files_total,
             human_bytes(rate), eta);
-        emit_copy(2, line);
+        write_all(2, line);
         m_drawn = true;
     }
     ~ProgressLine() { finish_line(); }
@@ -199,11 +187,9 @@ void run_copy(const CopyCommand& cmd) {
     const copy::Report report = copy::copy_tree(cmd.paths.front(), destinations, options);
     line.reset();
     if (cmd.json) {
-        emit_copy(1, json_of(report, cmd.delete_extras)
-                         .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
-                         "\n");
+        write_all(1, json_text(json_of(report, cmd.delete_extras)));
     } else {
-        emit_copy(1, text_of(report, cmd.delete_extras));
+        write_all(1, text_of(report, cmd.delete_extras));
     }
     if (!report.verified_ok()) {
         std::string failed;

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "io.hpp"
+#include "json_text.hpp"
 #include "smk/drive.hpp"
 #include "smk/error.hpp"
 
@@ -42,25 +44,7 @@ struct EjectCommand {
     bool json = false;
 };
 
-// Unbuffered, so nothing is lost or reordered when an Error follows the report.
-void print_out(std::string_view text) {
-    while (!text.empty()) {
-        const ssize_t n = ::write(1, text.data(), text.size());
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            throw Error(ErrorCategory::io,
-                        std::string("cannot write output: ") + std::strerror(errno));
-        }
-        text.remove_prefix(static_cast<std::size_t>(n));
-    }
-}
 
-// Device names and labels are bytes: keep JSON valid even when they are not UTF-8.
-std::string dump(const nlohmann::json& json) {
-    return json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-}
 
 dr::UsbDrive choose(const DriveChoice& choice) {
     if (choice.path.empty() == choice.device.empty()) {
@@ -136,7 +120,7 @@ void run_list(const ListCommand& cmd) {
         for (const dr::UsbDrive& d : drives) {
             list.push_back(drive_json(d));
         }
-        print_out(dump({{"drives", list}}));
+        print_out(json_text({{"drives", list}}));
         return;
     }
     if (drives.empty()) {
@@ -175,7 +159,7 @@ void run_check(const CheckCommand& cmd) {
                              {"drive", d.drive == 0 ? "" : std::string(1, d.drive)},
                              {"look_alike", d.look_alike}});
         }
-        print_out(dump({{"drive", drive_json(drive)},
+        print_out(json_text({{"drive", drive_json(drive)},
                         {"paper", cmp.paper},
                         {"serial", cmp.drive},
                         {"match", cmp.match},
@@ -220,7 +204,7 @@ void run_eject(const EjectCommand& cmd) {
     const dr::UsbDrive drive = choose(cmd.drive);
     const dr::EjectReport report = dr::eject(drive);
     if (cmd.json) {
-        print_out(dump({{"drive", drive_json(drive)},
+        print_out(json_text({{"drive", drive_json(drive)},
                         {"unmounted", report.unmounted},
                         {"scsi_deleted", report.scsi_deleted},
                         {"usb_removed", report.usb_removed},
