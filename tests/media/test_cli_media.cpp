@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/media.hpp"
+#include "media_cli_run.hpp"
 #include "media_test_util.hpp"
 #include "smk/error.hpp"
 #include "smk/manifest.hpp"
@@ -20,59 +21,10 @@ namespace fs = std::filesystem;
 
 const std::string kAbc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 
-struct CliRun {
-    int exit = 0;
-    std::string out;
-    std::string err;
-    std::string error;  // the smk::Error message, if any
-};
-
-// Redirects fd to a file for the lifetime of the object.
-class Capture final {
-  public:
-    Capture(int fd, const fs::path& file) : m_fd(fd), m_saved(::dup(fd)) {
-        const int target = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        REQUIRE(target >= 0);
-        REQUIRE(::dup2(target, fd) == fd);
-        ::close(target);
-    }
-    ~Capture() {
-        ::dup2(m_saved, m_fd);
-        ::close(m_saved);
-    }
-    Capture(const Capture&) = delete;
-    Capture& operator=(const Capture&) = delete;
-
-  private:
-    int m_fd;
-    int m_saved;
-};
+using smk_test::CliRun;
 
 CliRun run_cli(const std::vector<std::string>& args, const fs::path& scratch) {
-    CLI::App app{"smk"};
-    app.require_subcommand(1);
-    smk::cli::register_media(app);
-    std::vector<const char*> argv = {"smk"};
-    for (const std::string& a : args) {
-        argv.push_back(a.c_str());
-    }
-    CliRun run;
-    {
-        const Capture out(1, scratch / "cli-out");
-        const Capture err(2, scratch / "cli-err");
-        try {
-            app.parse(static_cast<int>(argv.size()), argv.data());
-        } catch (const smk::Error& e) {
-            run.exit = smk::exit_code(e.category());
-            run.error = e.what();
-        } catch (const CLI::ParseError& e) {
-            run.exit = smk::exit_code(smk::ErrorCategory::usage);
-            run.error = e.what();
-        }
-    }
-    run.out = smk_test::slurp(scratch / "cli-out");
-    run.err = smk_test::slurp(scratch / "cli-err");
-    return run;
+    return smk_test::run_media_cli(args, scratch);
 }
 
 void tree(const fs::path& root) {

@@ -11,63 +11,18 @@
 
 #include "cli/media.hpp"
 #include "copy_test_util.hpp"
+#include "media_cli_run.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct CopyRun {
-    int exit = 0;
-    std::string out;
-    std::string err;
-    std::string error;
-};
-
-class Redirect final {
-  public:
-    Redirect(int fd, const fs::path& file) : m_fd(fd), m_saved(::dup(fd)) {
-        const int target = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        REQUIRE(target >= 0);
-        REQUIRE(::dup2(target, fd) == fd);
-        ::close(target);
-    }
-    ~Redirect() {
-        ::dup2(m_saved, m_fd);
-        ::close(m_saved);
-    }
-    Redirect(const Redirect&) = delete;
-    Redirect& operator=(const Redirect&) = delete;
-
-  private:
-    int m_fd;
-    int m_saved;
-};
+using CopyRun = smk_test::CliRun;
 
 CopyRun run_copy_cli(const std::vector<std::string>& args, const fs::path& scratch) {
-    CLI::App app{"smk"};
-    app.require_subcommand(1);
-    smk::cli::register_media(app);
-    std::vector<const char*> argv = {"smk", "media", "copy"};
-    for (const std::string& a : args) {
-        argv.push_back(a.c_str());
-    }
-    CopyRun run;
-    {
-        const Redirect out(1, scratch / "out");
-        const Redirect err(2, scratch / "err");
-        try {
-            app.parse(static_cast<int>(argv.size()), argv.data());
-        } catch (const smk::Error& e) {
-            run.exit = smk::exit_code(e.category());
-            run.error = e.what();
-        } catch (const CLI::ParseError& e) {
-            run.exit = smk::exit_code(smk::ErrorCategory::usage);
-            run.error = e.what();
-        }
-    }
-    run.out = smk_test::slurp(scratch / "out");
-    run.err = smk_test::slurp(scratch / "err");
-    return run;
+    std::vector<std::string> full = {"media", "copy"};
+    full.insert(full.end(), args.begin(), args.end());
+    return smk_test::run_media_cli(full, scratch);
 }
 
 }  // namespace
