@@ -9,6 +9,7 @@ packages=(
   # libraries (README.md "Dependencies" says why each is here)
   libsodium-dev libssl-dev libcli11-dev libfmt-dev nlohmann-json3-dev doctest-dev
   libboost-filesystem-dev libudev-dev libpcsclite-dev libp11-dev libp11-kit-dev
+  libtomlplusplus-dev
   # the real stacks tests and the demo talk to: PC/SC with virtual readers, card
   # clients we did not write, SoftHSM2, recorded USB devices, loop-mounted filesystems
   pcscd vsmartcard-vpcd pcsc-tools opensc gnupg scdaemon softhsm2
@@ -16,6 +17,8 @@ packages=(
   python3-virtualsmartcard python3-pycryptodome
   # benchmarks and independent checks
   libgfshare-bin valgrind time rsync coreutils
+  # assurance: libFuzzer targets need clang and its runtime
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

@@ -8,6 +8,7 @@
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <doctest/doctest.h>
@@ -153,6 +154,7 @@ struct PtyResult {
     std::string tty;  // everything smk wrote to its terminal
     std::string out;  // stdout, when it is not the terminal
     std::string err;
+    bool echo_at_exit = false;  // the terminal's ECHO flag once smk has gone
 };
 
 // Runs smk in a new session whose controlling terminal is a fresh pty. Each
@@ -237,6 +239,13 @@ inline PtyResult run_smk_pty(std::vector<std::string> args,
             }
         }
     }
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    result.exit_code = decode_status(status);
+    // Read while the master is still open: closing it hangs up the slave.
+    termios mode{};
+    REQUIRE(::tcgetattr(parent_slave, &mode) == 0);
+    result.echo_at_exit = (mode.c_lflag & ECHO) != 0;
     if (tty_fd >= 0) {
         pollfd rest{tty_fd, POLLIN, 0};
         char buf[4096];
@@ -250,9 +259,6 @@ inline PtyResult run_smk_pty(std::vector<std::string> args,
         ::close(tty_fd);
     }
     ::close(parent_slave);
-    int status = 0;
-    REQUIRE(::waitpid(pid, &status, 0) == pid);
-    result.exit_code = decode_status(status);
     return result;
 }
 

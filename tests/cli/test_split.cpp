@@ -300,6 +300,17 @@ TEST_CASE("split --passphrase-file: combine needs the same passphrase") {
     CHECK(none.out != kSecretHex + "\n");
 }
 
+TEST_CASE("Ctrl-C at the hidden passphrase prompt leaves the terminal echoing") {
+    TempDir tmp;
+    // \x03 is the terminal's INTR character: the line discipline sends SIGINT.
+    const auto r = run_smk_pty({"split", "--ask-passphrase", "--out-dir", tmp / "shares"},
+                               {{"passphrase: ", "\x03"}}, false);
+    INFO("tty: " << r.tty << "\nstderr: " << r.err);
+    CHECK(r.exit_code == 128 + SIGINT);
+    CHECK(r.echo_at_exit);
+    CHECK_FALSE(fs::exists(tmp / "shares"));
+}
+
 TEST_CASE("split --ask-passphrase asks twice on /dev/tty without echo") {
     TempDir tmp;
     const std::string pass = "Tr0ub4dor&3 zebra";

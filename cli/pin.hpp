@@ -1,0 +1,35 @@
+#pragma once
+// PINs and confirmations for the card and token commands. A PIN comes from a
+// file (first line), an inherited file descriptor, or a no-echo prompt on
+// /dev/tty; never from argv. It lives in a Secret from the first byte read.
+
+#include <string>
+#include <string_view>
+
+#include "smk/secret.hpp"
+#include "tty.hpp"  // Tty: also for the confirmations of card commands
+
+namespace CLI {
+class App;
+}
+
+namespace smk::cli {
+
+struct PinOptions {
+    std::string file;
+    int fd = -1;
+    bool last_try = false;
+};
+
+// Adds --pin-file, --pin-fd and --last-try to `cmd`.
+void add_pin_options(CLI::App& cmd, PinOptions& options);
+
+// True when the PIN comes from a file or descriptor (no prompt needed).
+[[nodiscard]] bool pin_given(const PinOptions& options) noexcept;
+
+// The PIN from --pin-file / --pin-fd, or asked on /dev/tty naming `holder`
+// ("card FFFF:0000001A in ...", "token \"smk-rksh-3\""). Error(usage) when a
+// prompt is needed and there is no terminal.
+[[nodiscard]] Secret read_pin(const PinOptions& options, std::string_view holder);
+
+}  // namespace smk::cli
