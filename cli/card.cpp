@@ -1,42 +1,33 @@
-// smk card list | write | read | verify | wipe: one SLIP-39 share per OpenPGP card.
-// Thin callbacks over smk/card.hpp; the PIN comes from a file, an inherited fd
-// or a no-echo prompt on /dev/tty, never from argv, and lives in a Secret.
+// smk card list | write | read | verify | wipe: one SLIP-39 share per OpenPGP card
+// (--reader), or per PKCS#11 token (--pkcs11-module SO --token LABEL).
+// Thin callbacks over smk/card.hpp and smk/pkcs11.hpp; the PIN comes from a file,
+// an inherited fd or a no-echo prompt on /dev/tty, never from argv, and lives in a Secret.
 
 #include "card.hpp"
-
-#include <fcntl.h>
-#include <termios.h>
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
-#include <cerrno>
-#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "context.hpp"
 #include "io.hpp"
+#include "pin.hpp"
 #include "smk/card.hpp"
 #include "smk/error.hpp"
+#include "smk/pkcs11.hpp"
 #include "smk/share_record.hpp"
 
 namespace smk::cli {
 namespace {
 
-constexpr std::size_t kMaxPinBytes = 256;
-
-struct PinOptions {
-    std::string file;
-    int fd = -1;
-    bool last_try = false;
-};
-
 struct CardCommand {
     std::string reader;
+    std::string pkcs11_module;
+    std::string token;
     PinOptions pin;
     bool json = false;
     bool overwrite = false;
@@ -48,111 +39,59 @@ struct CardCommand {
     std::optional<unsigned> expect_index;
 };
 
-// Owns /dev/tty for a prompt; restores its settings.
-class Tty final {
-public:
-    explicit Tty(std::string_view why) {
-        m_fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
-        if (m_fd < 0 || ::tcgetattr(m_fd, &m_saved) != 0) {
-            if (m_fd >= 0) {
-                ::close(m_fd);
-            }
-            throw Error(ErrorCategory::usage, fmt::format("{} needs a terminal (/dev/tty) and "
-                                                          "there is none",
-                                                          why));
-        }
-    }
-    ~Tty() {
-        ::tcsetattr(m_fd, TCSAFLUSH, &m_saved);
-        ::close(m_fd);
-    }
-    Tty(const Tty&) = delete;
-    Tty& operator=(const Tty&) = delete;
-
-    // One line typed after `prompt`, echo off unless `echo`.
-    [[nodiscard]] Secret read_line(std::string_view prompt, bool echo) {
-        termios mode = m_saved;
-        if (!echo) {
-            mode.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-        }
-        mode.c_lflag |= static_cast<tcflag_t>(ICANON);
-        ::tcsetattr(m_fd, TCSAFLUSH, &mode);
-        write_all(m_fd, prompt);
-        Secret line(kMaxPinBytes);
-        std::size_t length = 0;
-        while (length < line.size()) {
-            const ssize_t n = ::read(m_fd, line.data() + length, 1);
-            if (n < 0 && errno == EINTR) {
-                continue;
-            }
-            if (n <= 0 || line.data()[length] == '\n') {
-                break;
-            }
-            ++length;
-        }
-        ::tcsetattr(m_fd, TCSANOW, &m_saved);
-        if (!echo) {
-            write_all(m_fd, "\n");
-        }
-        line.truncate(length);
-        return line;
-    }
-
-private:
-    int m_fd = -1;
-    termios m_saved{};
-};
-
-// The first line of `content`, without its terminator.
-Secret first_line(Secret content) {
-    const std::string_view text = content.text();
-    std::size_t end = std::min(text.find('\n'), text.size());
-    if (end > 0 && text[end - 1] == '\r') {
-        --end;
-    }
-    content.truncate(end);
-    return content;
-}
-
-Secret read_pin(const PinOptions& options, const card::ShareStore& store) {
-    if (!options.file.empty()) {
-        return first_line(read_input(options.file, kMaxPinBytes));
-    }
-    if (options.fd >= 0) {
-        if (::fcntl(options.fd, F_GETFD) < 0) {
-            throw Error(ErrorCategory::usage,
-                        fmt::format("--pin-fd {}: no such open file descriptor", options.fd));
-        }
-        return first_line(read_input(fmt::format("/dev/fd/{}", options.fd), kMaxPinBytes));
-    }
-    Tty tty("asking for the PIN (no --pin-file or --pin-fd given)");
-    return tty.read_line(fmt::format("User PIN (PW1) of {}: ", store.label()), false);
-}
-
-bool pin_given(const PinOptions& options) noexcept {
-    return !options.file.empty() || options.fd >= 0;
-}
-
-void add_pin_options(CLI::App& cmd, PinOptions& options) {
-    auto* file = cmd.add_option("--pin-file", options.file,
-                                "User PIN (PW1): the first line of FILE (never on the command line)");
-    auto* fd = cmd.add_option("--pin-fd", options.fd,
-                              "User PIN (PW1): the first line read from inherited file descriptor N");
-    file->excludes(fd);
-    fd->excludes(file);
-    cmd.add_flag("--last-try", options.last_try,
-                 "Allow VERIFY even when only one PIN try is left (a wrong PIN then blocks it)");
-}
-
 void add_reader_option(CLI::App& cmd, CardCommand& options) {
-    cmd.add_option("--reader", options.reader, "Reader: the exact name or a unique part of it")
-        ->required();
+    auto* reader =
+        cmd.add_option("--reader", options.reader, "Reader: the exact name or a unique part of it");
+    auto* module = cmd.add_option("--pkcs11-module", options.pkcs11_module,
+                                  "A PKCS#11 module (.so) instead of a reader; with --token");
+    auto* token = cmd.add_option("--token", options.token,
+                                 "The label of the PKCS#11 token (exactly), with --pkcs11-module");
+    reader->excludes(module)->excludes(token);
+}
+
+bool on_token(const CardCommand& options) { return !options.pkcs11_module.empty(); }
+
+// Exactly one place: a reader, or a module and a token label.
+void check_place(const CardCommand& options) {
+    if (!options.token.empty() && options.pkcs11_module.empty()) {
+        throw Error(ErrorCategory::usage, "--token needs --pkcs11-module (the token's module)");
+    }
+    if (on_token(options) && options.token.empty()) {
+        throw Error(ErrorCategory::usage,
+                    "--pkcs11-module needs --token LABEL (the label of the token to use)");
+    }
+    if (!on_token(options) && options.reader.empty()) {
+        throw Error(ErrorCategory::usage,
+                    "say where the share is: --reader NAME for an OpenPGP card, or "
+                    "--pkcs11-module SO --token LABEL for a PKCS#11 token");
+    }
+}
+
+// Logs in once with the PIN. Refuses when the token says one try is left,
+// unless --last-try.
+void login_token(pkcs11::Session& session, const CardCommand& options) {
+    if (session.token().user_pin_final_try && !options.pin.last_try) {
+        throw Error(ErrorCategory::refused,
+                    fmt::format("{} says one PIN try is left; a wrong PIN would lock it. Check "
+                                "the PIN and give --last-try to use that try",
+                                session.name()));
+    }
+    const Secret pin = read_pin(options.pin, session.name());
+    session.login(pin);
+}
+
+// Opens the token named by the options (by label) and logs in.
+pkcs11::Session open_token(const CardCommand& options) {
+    const pkcs11::Module module(options.pkcs11_module);
+    pkcs11::Session session(module, options.token);
+    login_token(session, options);
+    return session;
 }
 
 // Opens the card, checks the PIN once, and returns the store (in its transaction).
 card::ShareStore open_verified(const CardCommand& options) {
     card::ShareStore store(card::find_reader(options.reader));
-    const Secret pin = read_pin(options.pin, store);
+    const Secret pin = read_pin(options.pin, store.label());
     store.verify_pin(pin, options.pin.last_try);
     return store;
 }
@@ -207,7 +146,7 @@ nlohmann::json list_one(const card::ReaderInfo& reader, const CardCommand& optio
             text += "share: PIN needed to read\n";
             return entry;
         }
-        const Secret pin = read_pin(options.pin, store);
+        const Secret pin = read_pin(options.pin, store.label());
         store.verify_pin(pin, options.pin.last_try);
         const auto stored = store.read_share();
         entry["share"] = {{"state", state_name(stored.state)}};
@@ -227,7 +166,81 @@ nlohmann::json list_one(const card::ReaderInfo& reader, const CardCommand& optio
     return entry;
 }
 
+// One token for `card list --pkcs11-module`: records problems, never throws for them.
+nlohmann::json list_token(const pkcs11::Module& module, const pkcs11::TokenInfo& token,
+                          const CardCommand& options, std::string& text) {
+    nlohmann::json entry = {{"token", token.label},      {"serial", token.serial},
+                            {"manufacturer", token.manufacturer}, {"model", token.model},
+                            {"initialized", token.initialized},
+                            {"user_pin_locked", token.user_pin_locked},
+                            {"user_pin_final_try", token.user_pin_final_try},
+                            {"user_pin_count_low", token.user_pin_count_low}};
+    if (!token.initialized) {
+        text += fmt::format("uninitialised token in slot {}, {} {}\n", token.slot_id,
+                            token.manufacturer, token.model);
+        return entry;
+    }
+    text += fmt::format("token \"{}\" (serial {}), {} {}: ", token.label, token.serial,
+                        token.manufacturer, token.model);
+    if (token.user_pin_locked) {
+        text += "user PIN LOCKED\n";
+        entry["share"] = {{"state", "unknown"}, {"note", "user PIN locked"}};
+        return entry;
+    }
+    if (!pin_given(options.pin)) {
+        entry["share"] = {{"state", "unknown"}, {"note", "PIN needed to read"}};
+        text += "share: PIN needed to read\n";
+        return entry;
+    }
+    try {
+        pkcs11::Session session(module, token.label);
+        login_token(session, options);
+        const auto stored = pkcs11::TokenShareStore(session).read_share();
+        entry["share"] = {{"state", state_name(stored.state)}};
+        if (stored.record) {
+            entry["share"].update(share_fields(stored.record->info, stored.record->word_count));
+            text += fmt::format("share: {}\n", share_text(stored.record->info));
+        } else if (stored.state == card::StoredState::empty) {
+            text += "share: none (no smk data object)\n";
+        } else {
+            entry["share"]["problem"] = stored.problem;
+            text += fmt::format("share: NOT VALID ({})\n", stored.problem);
+        }
+    } catch (const Error& error) {
+        entry["error"] = error.what();
+        text += fmt::format("{}\n", error.what());
+    }
+    return entry;
+}
+
+void run_list_tokens(const CardCommand& options) {
+    const pkcs11::Module module(options.pkcs11_module);
+    nlohmann::json entries = nlohmann::json::array();
+    std::string text;
+    for (const auto& token : module.tokens()) {
+        if (!options.token.empty() && token.label != options.token) {
+            continue;
+        }
+        entries.push_back(list_token(module, token, options, text));
+    }
+    if (entries.empty()) {
+        throw Error(ErrorCategory::device,
+                    options.token.empty()
+                        ? fmt::format("PKCS#11 module \"{}\" offers no token", module.path())
+                        : fmt::format("no token labelled \"{}\" in PKCS#11 module \"{}\"",
+                                      options.token, module.path()));
+    }
+    print_out(options.json ? entries.dump(2) + "\n" : text);
+}
+
 void run_list(const CardCommand& options) {
+    if (!options.token.empty() && !on_token(options)) {
+        throw Error(ErrorCategory::usage, "--token needs --pkcs11-module (the token's module)");
+    }
+    if (on_token(options)) {
+        run_list_tokens(options);
+        return;
+    }
     const auto readers = card::list_readers();
     if (readers.empty()) {
         throw Error(ErrorCategory::device,
@@ -242,6 +255,7 @@ void run_list(const CardCommand& options) {
 }
 
 void run_write(const CardCommand& options) {
+    check_place(options);
     // Everything about the share is checked before the card is touched.
     const auto shares = read_mnemonics({options.share_file});
     if (shares.size() != 1) {
@@ -251,24 +265,58 @@ void run_write(const CardCommand& options) {
     }
     const Secret record = card::encode_share_record(shares[0].mnemonic.text(), shares[0].source);
     const auto decoded = card::decode_share_record(record.bytes(), shares[0].source);
+    if (on_token(options)) {
+        pkcs11::Session session = open_token(options);
+        pkcs11::TokenShareStore(session).write_record(record.bytes(), options.overwrite);
+        print_out(fmt::format("wrote {} to {} and read it back: OK\n", share_text(decoded.info),
+                              session.name()));
+        return;
+    }
     card::ShareStore store(card::find_reader(options.reader));
     store.require_capacity(record.size());
-    const Secret pin = read_pin(options.pin, store);
+    const Secret pin = read_pin(options.pin, store.label());
     store.verify_pin(pin, options.pin.last_try);
     store.write_record(record.bytes(), options.overwrite);
     print_out(fmt::format("wrote {} to {} and read it back: OK\n", share_text(decoded.info),
                           store.label()));
 }
 
+// What a card or token holds, read after the PIN is checked.
+struct ReadShare {
+    std::string holder;      // "card ... in \"reader\"" or "token \"L\" (serial S)"
+    nlohmann::json ids;      // {"card", "reader"} or {"token", "serial"}
+    std::string empty_what;  // where nothing was found: "DO 0103" or "no smk data object"
+    card::StoredShare stored;
+};
+
+ReadShare read_share(const CardCommand& options) {
+    ReadShare result;
+    if (on_token(options)) {
+        pkcs11::Session session = open_token(options);
+        result.holder = session.name();
+        result.ids = {{"token", session.token().label}, {"serial", session.token().serial}};
+        result.empty_what = "it holds no smk data object";
+        result.stored = pkcs11::TokenShareStore(session).read_share();
+        return result;
+    }
+    card::ShareStore store = open_verified(options);
+    result.holder = store.label();
+    result.ids = {{"card", store.serial()}, {"reader", store.label()}};
+    result.empty_what = "DO 0103 is empty";
+    result.stored = store.read_share();
+    return result;
+}
+
 void run_read(const CardCommand& options) {
+    check_place(options);
     if (options.out != "-") {
         refuse_existing(options.out);
     }
-    card::ShareStore store = open_verified(options);
-    const auto stored = store.read_share();
+    const ReadShare read = read_share(options);
+    const auto& stored = read.stored;
     if (stored.state == card::StoredState::empty) {
         throw Error(ErrorCategory::verification,
-                    fmt::format("{} holds no share (DO 0103 is empty)", store.label()));
+                    fmt::format("{} holds no share ({})", read.holder, read.empty_what));
     }
     if (!stored.record) {
         throw Error(ErrorCategory::verification, stored.problem);
@@ -281,7 +329,7 @@ void run_read(const CardCommand& options) {
     }
     write_new_secret_file(options.out, {stored.record->mnemonic.bytes(), newline});
     print_err(fmt::format("smk: wrote {} from {} to {} (mode 0600)\n",
-                          share_text(stored.record->info), store.label(), options.out));
+                          share_text(stored.record->info), read.holder, options.out));
 }
 
 std::vector<std::string> unmet_expectations(const CardCommand& options,
@@ -307,20 +355,24 @@ void run_verify(const CardCommand& options) {
         (options.expect_set.size() != 1 || options.expect_set[0] < 'A' || options.expect_set[0] > 'P')) {
         throw Error(ErrorCategory::usage, "--expect-set takes a set letter, A to P");
     }
-    card::ShareStore store = open_verified(options);
-    const auto stored = store.read_share();
-    nlohmann::json json = {{"card", store.serial()}, {"reader", store.label()},
-                           {"state", state_name(stored.state)}, {"bytes", stored.bytes}};
+    check_place(options);
+    const ReadShare read = read_share(options);
+    const auto& stored = read.stored;
+    const std::string& holder = read.holder;
+    nlohmann::json json = read.ids;
+    json["state"] = state_name(stored.state);
+    json["bytes"] = stored.bytes;
     std::string failure;
     std::string text;
     if (stored.state == card::StoredState::empty) {
-        failure = fmt::format("{} holds no share: DO 0103 is empty", store.label());
-        text = fmt::format("{}: EMPTY (DO 0103 holds nothing)\n", store.label());
+        failure = fmt::format("{} holds no share: {}", holder, read.empty_what);
+        text = on_token(options) ? fmt::format("{}: EMPTY (no smk data object)\n", holder)
+                                 : fmt::format("{}: EMPTY (DO 0103 holds nothing)\n", holder);
     } else if (!stored.record) {
         failure = stored.problem;
         json["problem"] = stored.problem;
         text = fmt::format("{}: GARBAGE ({} bytes that are not a valid share record)\n",
-                           store.label(), stored.bytes);
+                           holder, stored.bytes);
     } else {
         json.update(share_fields(stored.record->info, stored.record->word_count));
         json["record_check"] = "ok";
@@ -328,14 +380,14 @@ void run_verify(const CardCommand& options) {
         const auto unmet = unmet_expectations(options, stored.record->info);
         json["expectations_met"] = unmet.empty();
         text = fmt::format("{}: VALID share record: {}; record check OK, SLIP-39 checksum OK\n",
-                           store.label(), share_text(stored.record->info));
+                           holder, share_text(stored.record->info));
         if (!unmet.empty()) {
             std::string all;
             for (const auto& one : unmet) {
                 all += (all.empty() ? "" : "; ") + one;
             }
             json["unmet"] = unmet;
-            failure = fmt::format("the share on {} is not the one expected: {}", store.label(), all);
+            failure = fmt::format("the share on {} is not the one expected: {}", holder, all);
             text += fmt::format("NOT AS EXPECTED: {}\n", all);
         }
     }
@@ -345,7 +397,34 @@ void run_verify(const CardCommand& options) {
     }
 }
 
+void confirm_wipe(const CardCommand& options, const std::string& what) {
+    if (options.yes) {
+        return;
+    }
+    Tty tty("confirming the wipe (or give --yes)");
+    const Secret answer = tty.read_line(
+        fmt::format("Erase the share on {}? Type 'wipe' to confirm: ", what), true);
+    if (answer.text() != "wipe") {
+        throw Error(ErrorCategory::refused, "not confirmed; nothing was changed");
+    }
+}
+
+void run_wipe_token(const CardCommand& options) {
+    // The token is found (and its label checked) before anyone is asked.
+    const pkcs11::Module module(options.pkcs11_module);
+    pkcs11::Session session(module, options.token);
+    confirm_wipe(options, session.name());
+    login_token(session, options);
+    pkcs11::TokenShareStore(session).wipe();
+    print_out(fmt::format("wiped the smk data object of {}; none is left\n", session.name()));
+}
+
 void run_wipe(const CardCommand& options) {
+    check_place(options);
+    if (on_token(options)) {
+        run_wipe_token(options);
+        return;
+    }
     const std::string reader = card::find_reader(options.reader);
     if (!options.yes) {
         Tty tty("confirming the wipe (or give --yes)");
@@ -357,7 +436,7 @@ void run_wipe(const CardCommand& options) {
         }
     }
     card::ShareStore store(reader);
-    const Secret pin = read_pin(options.pin, store);
+    const Secret pin = read_pin(options.pin, store.label());
     store.verify_pin(pin, options.pin.last_try);
     store.wipe();
     print_out(fmt::format("wiped DO 0103 of {}; it reads back empty\n", store.label()));
@@ -366,13 +445,17 @@ void run_wipe(const CardCommand& options) {
 }  // namespace
 
 void register_card(CLI::App& app, Context& /*ctx*/) {
-    auto* group = app.add_subcommand("card", "Shares on OpenPGP smartcards (private DO 0103)");
+    auto* group = app.add_subcommand(
+        "card", "Shares on OpenPGP smartcards (private DO 0103) or PKCS#11 tokens (data object)");
     group->require_subcommand(1);
 
     auto list = std::make_shared<CardCommand>();
     auto* list_cmd = group->add_subcommand(
         "list", "Readers, cards, PIN tries; with a PIN, the public fields of each card's share");
     add_pin_options(*list_cmd, list->pin);
+    list_cmd->add_option("--pkcs11-module", list->pkcs11_module,
+                         "List the tokens of this PKCS#11 module instead of the readers");
+    list_cmd->add_option("--token", list->token, "Only the token with this label");
     list_cmd->add_flag("--json", list->json, "Print JSON");
     list_cmd->callback([list] { run_list(*list); });
 

@@ -50,8 +50,8 @@ namespace {
 }  // namespace
 
 std::string pkcs11_store_hint() {
-    return "store the share on a PKCS#11 token instead (--pkcs11-module SO --token LABEL; "
-           "planned, not built yet), or use an OpenPGP card with larger private DOs";
+    return "store the share on a PKCS#11 token instead (smk card write --pkcs11-module SO "
+           "--token LABEL), or use an OpenPGP card with larger private DOs";
 }
 
 ShareStore::ShareStore(const std::string& reader) : m_impl(std::make_unique<Impl>(reader)) {}

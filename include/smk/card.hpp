@@ -110,7 +110,7 @@ private:
 };
 
 // The message shown where a card cannot hold the record (no or too small
-// private DOs): the planned PKCS#11 token store.
+// private DOs): points at the PKCS#11 token store (smk/pkcs11.hpp).
 [[nodiscard]] std::string pkcs11_store_hint();
 
 }  // namespace smk::card

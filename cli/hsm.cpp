@@ -1,0 +1,324 @@
+// smk hsm tokens | install | kcv | backup | restore-backup: the SMK in a PKCS#11
+// token and application keys wrapped under it. Thin callbacks over smk/hsm.hpp;
+// the SMK is combined from SLIP-39 shares in secret memory and goes straight
+// into the token: never to disk, never to argv.
+
+#include "hsm.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "context.hpp"
+#include "io.hpp"
+#include "passphrase.hpp"
+#include "pin.hpp"
+#include "smk/error.hpp"
+#include "smk/hex.hpp"
+#include "smk/hsm.hpp"
+#include "smk/kcv.hpp"
+#include "smk/pkcs11.hpp"
+#include "smk/slip39.hpp"
+
+namespace smk::cli {
+namespace {
+
+struct HsmCommand {
+    std::string module;
+    std::string token;
+    PinOptions pin;
+    PassphraseOptions passphrase;
+    std::string label;
+    std::string id_hex;
+    bool replace = false;
+    std::string expect_kcv;
+    std::vector<std::string> share_files;
+    std::string wrap_with;
+    std::vector<std::string> keys;
+    std::string out;
+    std::string backup;
+    bool json = false;
+};
+
+void add_module_option(CLI::App& cmd, HsmCommand& options) {
+    cmd.add_option("--pkcs11-module", options.module,
+                   "The token's PKCS#11 module (.so); default: $SMK_PKCS11_MODULE")
+        ->envname("SMK_PKCS11_MODULE")
+        ->required();
+}
+
+void add_token_options(CLI::App& cmd, HsmCommand& options) {
+    add_module_option(cmd, options);
+    cmd.add_option("--token", options.token, "The token's label (exactly)")->required();
+    add_pin_options(cmd, options.pin);
+}
+
+// Opens the token by label and logs in once.
+pkcs11::Session open_token(const HsmCommand& options) {
+    const pkcs11::Module module(options.module);
+    pkcs11::Session session(module, options.token);
+    if (session.token().user_pin_final_try && !options.pin.last_try) {
+        throw Error(ErrorCategory::refused,
+                    fmt::format("{} says one PIN try is left; a wrong PIN would lock it. Check "
+                                "the PIN and give --last-try to use that try",
+                                session.name()));
+    }
+    const Secret pin = read_pin(options.pin, session.name());
+    session.login(pin);
+    return session;
+}
+
+std::vector<std::uint8_t> parse_id(const std::string& text) {
+    if (text.empty()) {
+        return {};
+    }
+    const Secret bytes = from_hex_secret(text, "--id");
+    return {bytes.bytes().begin(), bytes.bytes().end()};
+}
+
+std::string flags_text(const pkcs11::TokenInfo& token) {
+    std::string text;
+    const auto add = [&text](bool on, std::string_view name) {
+        if (on) {
+            text += (text.empty() ? "" : ", ") + std::string(name);
+        }
+    };
+    add(!token.initialized, "not initialised");
+    add(token.login_required, "login required");
+    add(!token.user_pin_set && token.initialized, "user PIN not set");
+    add(token.read_only, "read-only");
+    add(token.user_pin_count_low, "user PIN count low");
+    add(token.user_pin_final_try, "user PIN final try");
+    add(token.user_pin_locked, "USER PIN LOCKED");
+    return text.empty() ? "-" : text;
+}
+
+void run_tokens(const HsmCommand& options) {
+    const pkcs11::Module module(options.module);
+    nlohmann::json entries = nlohmann::json::array();
+    std::string text;
+    for (const auto& token : module.tokens()) {
+        entries.push_back({{"label", token.label},
+                           {"serial", token.serial},
+                           {"manufacturer", token.manufacturer},
+                           {"model", token.model},
+                           {"initialized", token.initialized},
+                           {"login_required", token.login_required},
+                           {"user_pin_set", token.user_pin_set},
+                           {"read_only", token.read_only},
+                           {"user_pin_count_low", token.user_pin_count_low},
+                           {"user_pin_final_try", token.user_pin_final_try},
+                           {"user_pin_locked", token.user_pin_locked}});
+        if (!token.initialized) {
+            text += fmt::format("uninitialised token in slot {}: {} {}\n", token.slot_id,
+                                token.manufacturer, token.model);
+            continue;
+        }
+        text += fmt::format("token \"{}\" (serial {}): {} {}; {}\n", token.label, token.serial,
+                            token.manufacturer, token.model, flags_text(token));
+    }
+    if (!options.json && entries.empty()) {
+        text = fmt::format("PKCS#11 module \"{}\" offers no token\n", module.path());
+    }
+    print_out(options.json ? entries.dump(2) + "\n" : text);
+}
+
+void run_install(const HsmCommand& options) {
+    // Everything is checked before the token is touched: options, shares, KCV.
+    std::optional<Kcv> expected;
+    if (!options.expect_kcv.empty()) {
+        expected = hsm::parse_kcv(parse_expected_kcv(options.expect_kcv), "--expect-kcv");
+    }
+    const auto id = parse_id(options.id_hex);
+    const auto shares = read_mnemonics(options.share_files);
+    const Secret passphrase = read_passphrase(options.passphrase, false);
+    const auto result = slip39::combine(shares, passphrase.bytes());
+    if (expected) {
+        check_kcv(result.master_secret.bytes(), kcv_hex(*expected), "the recovered SMK",
+                  "; nothing was installed");
+    }
+    pkcs11::Session session = open_token(options);
+    const Kcv kcv = hsm::install_smk(session, result.master_secret,
+                                     {options.label, id, options.replace}, expected);
+    const std::string kcv_text = kcv_hex(kcv);
+    if (options.json) {
+        print_out(nlohmann::json({{"token", session.token().label},
+                                  {"serial", session.token().serial},
+                                  {"label", options.label},
+                                  {"id", options.id_hex},
+                                  {"identifier", result.params.identifier},
+                                  {"shares_used", result.sources_used.size()},
+                                  {"kcv", kcv_text},
+                                  {"kcv_expected", expected.has_value()}})
+                      .dump(2) +
+                  "\n");
+    } else {
+        print_out(fmt::format("installed the SMK (identifier {}, from {} shares) as key \"{}\" on "
+                              "{}\nKCV inside the token: {} (equals the SMK's{})\n",
+                              result.params.identifier, result.sources_used.size(), options.label,
+                              session.name(), kcv_text,
+                              expected ? " and the expected KCV" : ""));
+    }
+}
+
+void run_kcv(const HsmCommand& options) {
+    std::optional<Kcv> expected;
+    if (!options.expect_kcv.empty()) {
+        expected = hsm::parse_kcv(parse_expected_kcv(options.expect_kcv), "--expect");
+    }
+    pkcs11::Session session = open_token(options);
+    const Kcv kcv = hsm::kcv_in_token(session, options.label);
+    const bool matches = !expected || kcv == *expected;
+    if (options.json) {
+        nlohmann::json json = {{"token", session.token().label},
+                               {"serial", session.token().serial},
+                               {"label", options.label},
+                               {"kcv", kcv_hex(kcv)}};
+        if (expected) {
+            json["expected"] = kcv_hex(*expected);
+            json["matches"] = matches;
+        }
+        print_out(json.dump(2) + "\n");
+    } else {
+        print_out(fmt::format("KCV of key \"{}\" on {}: {}{}\n", options.label, session.name(),
+                              kcv_hex(kcv),
+                              expected ? (matches ? " (as expected)" : " (NOT AS EXPECTED)") : ""));
+    }
+    if (expected) {
+        hsm::check_kcv(session, options.label, kcv, *expected);
+    }
+}
+
+nlohmann::json summary_json(const hsm::BackupSummary& summary, const pkcs11::Session& session) {
+    nlohmann::json keys = nlohmann::json::array();
+    for (const auto& key : summary.keys) {
+        nlohmann::json entry = {{"label", key.label},
+                                {"id", key.id_hex},
+                                {"key_type", key.key_type},
+                                {"value_len", key.value_len}};
+        if (key.kcv_hex) {
+            entry["kcv"] = *key.kcv_hex;
+        }
+        keys.push_back(entry);
+    }
+    return {{"token", session.token().label},
+            {"serial", session.token().serial},
+            {"file", summary.file.string()},
+            {"sha256sum_file", summary.sha256sum_file.string()},
+            {"sha256", summary.sha256_hex},
+            {"wrapping_key", {{"label", summary.wrapping_label}, {"kcv", summary.wrapping_kcv_hex}}},
+            {"keys", keys}};
+}
+
+std::string keys_text(const hsm::BackupSummary& summary) {
+    std::string text;
+    for (const auto& key : summary.keys) {
+        text += fmt::format("  key \"{}\" id {} {}{}\n", key.label,
+                            key.id_hex.empty() ? "-" : key.id_hex, key.key_type,
+                            key.kcv_hex ? fmt::format(" KCV {}", *key.kcv_hex) : "");
+    }
+    return text;
+}
+
+void run_backup(const HsmCommand& options) {
+    refuse_existing(options.out);
+    refuse_existing(options.out + ".sha256sum");
+    pkcs11::Session session = open_token(options);
+    const auto summary = hsm::wrap_keys(session, options.wrap_with, options.keys, options.out);
+    if (options.json) {
+        print_out(summary_json(summary, session).dump(2) + "\n");
+        return;
+    }
+    print_out(fmt::format("wrapped {} key(s) of {} under \"{}\" (KCV {}) into {}\n{}"
+                          "SHA-256 {} in {}\n",
+                          summary.keys.size(), session.name(), summary.wrapping_label,
+                          summary.wrapping_kcv_hex, summary.file.string(), keys_text(summary),
+                          summary.sha256_hex, summary.sha256sum_file.string()));
+}
+
+void run_restore(const HsmCommand& options) {
+    pkcs11::Session session = open_token(options);
+    const auto summary =
+        hsm::unwrap_keys(session, options.wrap_with, options.backup, {options.replace});
+    if (options.json) {
+        print_out(summary_json(summary, session).dump(2) + "\n");
+        return;
+    }
+    print_out(fmt::format("restored {} key(s) from {} (SHA-256 {} as in {}) into {} under \"{}\" "
+                          "(KCV {})\n{}",
+                          summary.keys.size(), summary.file.string(), summary.sha256_hex,
+                          summary.sha256sum_file.string(), session.name(),
+                          summary.wrapping_label, summary.wrapping_kcv_hex, keys_text(summary)));
+}
+
+}  // namespace
+
+void register_hsm(CLI::App& app, Context& /*ctx*/) {
+    auto* group = app.add_subcommand(
+        "hsm", "The SMK in a PKCS#11 HSM: install, KCV inside the token, wrapped key backups");
+    group->require_subcommand(1);
+
+    auto tokens = std::make_shared<HsmCommand>();
+    auto* tokens_cmd = group->add_subcommand("tokens", "The tokens of a PKCS#11 module");
+    add_module_option(*tokens_cmd, *tokens);
+    tokens_cmd->add_flag("--json", tokens->json, "Print JSON");
+    tokens_cmd->callback([tokens] { run_tokens(*tokens); });
+
+    auto install = std::make_shared<HsmCommand>();
+    auto* install_cmd = group->add_subcommand(
+        "install",
+        "Combine SLIP-39 shares in memory and install the SMK as an AES key in a token, then "
+        "check its KCV inside the token");
+    add_token_options(*install_cmd, *install);
+    install_cmd->add_option("--label", install->label, "CKA_LABEL of the SMK key")->required();
+    install_cmd->add_option("--id", install->id_hex, "CKA_ID of the SMK key (hex)");
+    install_cmd->add_flag("--replace", install->replace,
+                          "Replace a key with that label (after the new one checks out)");
+    install_cmd->add_option("--expect-kcv", install->expect_kcv,
+                            "Fail (exit 5, nothing installed) unless the SMK has this KCV");
+    add_passphrase_options(*install_cmd, install->passphrase);
+    install_cmd->add_flag("--json", install->json, "Print the receipt as JSON");
+    install_cmd->add_option("SHAREFILE", install->share_files,
+                            "Files of mnemonics, one per line; none or '-': stdin");
+    install_cmd->callback([install] { run_install(*install); });
+
+    auto kcv = std::make_shared<HsmCommand>();
+    auto* kcv_cmd = group->add_subcommand(
+        "kcv", "The KCV of a token key, computed inside the token (AES-ECB of a zero block)");
+    add_token_options(*kcv_cmd, *kcv);
+    kcv_cmd->add_option("--label", kcv->label, "CKA_LABEL of the key")->required();
+    kcv_cmd->add_option("--expect", kcv->expect_kcv, "Fail (exit 5) unless the KCV is this");
+    kcv_cmd->add_flag("--json", kcv->json, "Print JSON");
+    kcv_cmd->callback([kcv] { run_kcv(*kcv); });
+
+    auto backup = std::make_shared<HsmCommand>();
+    auto* backup_cmd = group->add_subcommand(
+        "backup", "Wrap token keys under the SMK key (CKM_AES_KEY_WRAP_PAD) into a backup file "
+                  "and FILE.sha256sum");
+    add_token_options(*backup_cmd, *backup);
+    backup_cmd->add_option("--wrap-with", backup->wrap_with, "Label of the wrapping (SMK) key")
+        ->required();
+    backup_cmd->add_option("--key", backup->keys, "Label of a key to back up (repeat)")
+        ->required();
+    backup_cmd->add_option("--out", backup->out, "New backup file")->required();
+    backup_cmd->add_flag("--json", backup->json, "Print JSON");
+    backup_cmd->callback([backup] { run_backup(*backup); });
+
+    auto restore = std::make_shared<HsmCommand>();
+    auto* restore_cmd = group->add_subcommand(
+        "restore-backup", "Check FILE.sha256sum, then unwrap the keys of a backup into a token");
+    add_token_options(*restore_cmd, *restore);
+    restore_cmd->add_option("--unwrap-with", restore->wrap_with, "Label of the unwrapping (SMK) key")
+        ->required();
+    restore_cmd->add_flag("--replace", restore->replace, "Replace keys whose label exists");
+    restore_cmd->add_option("FILE", restore->backup, "The backup file")->required();
+    restore_cmd->add_flag("--json", restore->json, "Print JSON");
+    restore_cmd->callback([restore] { run_restore(*restore); });
+}
+
+}  // namespace smk::cli

@@ -1,0 +1,106 @@
+#pragma once
+// The SMK in a PKCS#11 HSM: install it as a token AES key, compute its KCV
+// inside the token, and back up application keys wrapped under it.
+//
+// Usage (an SMK already recovered into a Secret; see smk/pkcs11.hpp for sessions):
+//
+//   smk::pkcs11::Module module("/usr/lib/softhsm/libsofthsm2.so");
+//   smk::pkcs11::Session session(module, "hsm-facility-1");   // token by label
+//   session.login(pin);                                      // pin: a Secret
+//   const smk::Kcv kcv = smk::hsm::install_smk(session, smk,
+//       {.label = "smk", .id = {0x01}, .replace = false}, expected_kcv /* optional */);
+//   smk::hsm::kcv_in_token(session, "smk");                  // again, any time later
+//   smk::hsm::wrap_keys(session, "smk", {"app-key-1", "app-key-2"}, "keys.smkwrap");
+//   // at the other facility, after installing the same SMK there:
+//   smk::hsm::unwrap_keys(other_session, "smk", "keys.smkwrap", {.replace = false});
+//
+// install_smk refuses (Error(refused)) a label that exists unless replace; the
+// new key is created first, its in-token KCV checked against the software KCV
+// of the SMK (smk/kcv.hpp) and the expected one, and only then an old key of
+// the label destroyed. A failed check destroys the new key: Error(verification).
+// The SMK key: CKK_AES, CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE true,
+// CKA_EXTRACTABLE false, CKA_ENCRYPT/DECRYPT/WRAP/UNWRAP true, SIGN/VERIFY/DERIVE
+// false (all set: SoftHSM2 makes omitted usage flags true).
+//
+// Backups: CKM_AES_KEY_WRAP_PAD (RFC 5649) of each key into a versioned JSON file
+// (docs/FORMAT.md section 6), written atomically, plus FILE.sha256sum that
+// `sha256sum -c` accepts. unwrap_keys checks the .sha256sum first, refuses labels
+// that exist unless replace, and destroys any object a failed unwrap leaves.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "smk/kcv.hpp"
+#include "smk/pkcs11.hpp"
+#include "smk/secret.hpp"
+
+namespace smk::hsm {
+
+inline constexpr unsigned long kAesKeyWrapPad = 0x210A;  // CKM_AES_KEY_WRAP_PAD
+inline constexpr std::string_view kBackupFormat = "smk-wrapped-keys";
+inline constexpr unsigned kBackupVersion = 1;
+
+struct InstallOptions {
+    std::string label;
+    std::vector<std::uint8_t> id;  // CKA_ID; may be empty
+    bool replace = false;
+};
+
+// Installs `smk` (16, 24 or 32 bytes) into the logged-in token and returns its
+// KCV computed inside the token (equal to key_check_value(smk) and, if given,
+// to `expected`, or Error(verification) and nothing is left installed).
+Kcv install_smk(pkcs11::Session& session, const Secret& smk, const InstallOptions& options,
+                const std::optional<Kcv>& expected = std::nullopt);
+
+// C_Encrypt(CKM_AES_ECB, 16 zero bytes) with the one secret key labelled
+// `label`, first 3 bytes. Error(usage) if no key or several have that label.
+[[nodiscard]] Kcv kcv_in_token(pkcs11::Session& session, std::string_view label);
+
+// Error(verification) naming the key and token if `actual` differs from `expected`.
+void check_kcv(const pkcs11::Session& session, std::string_view label, const Kcv& actual,
+               const Kcv& expected);
+
+struct WrappedKeyInfo {
+    std::string label;
+    std::string id_hex;
+    std::string key_type;  // "AES", "GENERIC_SECRET", ...
+    unsigned long value_len = 0;  // as the token reports it (0 when unknown)
+    std::optional<std::string> kcv_hex;  // AES keys allowed to encrypt
+};
+
+struct BackupSummary {
+    std::filesystem::path file;
+    std::filesystem::path sha256sum_file;
+    std::string sha256_hex;
+    std::string wrapping_label;
+    std::string wrapping_kcv_hex;
+    std::vector<WrappedKeyInfo> keys;
+};
+
+// Wraps each secret key labelled in `key_labels` (each must name exactly one
+// extractable key) under the key labelled `wrapping_label`, and writes `out`
+// (refused if it exists) and `out`.sha256sum. Nothing is written if any key fails.
+BackupSummary wrap_keys(pkcs11::Session& session, std::string_view wrapping_label,
+                        const std::vector<std::string>& key_labels,
+                        const std::filesystem::path& out);
+
+struct UnwrapOptions {
+    bool replace = false;  // replace keys whose label exists (after the new one is in)
+};
+
+// Reads `backup` (after checking `backup`.sha256sum), checks the wrapping key's
+// KCV against the one recorded, unwraps every key into the token (same label,
+// id, type and usage flags; CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE true) and
+// checks each key's KCV where one was recorded. On any failure every key this
+// call created is destroyed again. Returns what was restored.
+BackupSummary unwrap_keys(pkcs11::Session& session, std::string_view wrapping_label,
+                          const std::filesystem::path& backup, const UnwrapOptions& options = {});
+
+// "a1b2c3" -> Kcv; Error(usage) naming `what` if not 6 hex digits.
+[[nodiscard]] Kcv parse_kcv(std::string_view text, std::string_view what);
+
+}  // namespace smk::hsm

@@ -1,0 +1,385 @@
+// PKCS#11 modules, tokens and sessions: libp11 loads the module and lists the
+// tokens; the raw function list of the same loaded module does the rest.
+
+#include <dlfcn.h>
+#include <libp11.h>
+#include <sys/stat.h>
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include "pkcs11_raw.hpp"
+#include "smk/error.hpp"
+
+namespace smk::pkcs11 {
+namespace {
+
+std::string trimmed(const char* text) {
+    std::string value = text != nullptr ? text : "";
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\0')) {
+        value.pop_back();
+    }
+    return value;
+}
+
+TokenInfo token_info(const PKCS11_SLOT& slot) {
+    const PKCS11_TOKEN& token = *slot.token;
+    TokenInfo info;
+    info.label = trimmed(token.label);
+    info.serial = trimmed(token.serialnr);
+    info.manufacturer = trimmed(token.manufacturer);
+    info.model = trimmed(token.model);
+    info.slot_id = PKCS11_get_slotid_from_slot(const_cast<PKCS11_SLOT*>(&slot));
+    info.initialized = token.initialized != 0;
+    info.login_required = token.loginRequired != 0;
+    info.user_pin_set = token.userPinSet != 0;
+    info.read_only = token.readOnly != 0;
+    info.user_pin_count_low = token.userPinCountLow != 0;
+    info.user_pin_final_try = token.userPinFinalTry != 0;
+    info.user_pin_locked = token.userPinLocked != 0;
+    return info;
+}
+
+std::string token_name(const TokenInfo& info) {
+    return fmt::format("token \"{}\" (serial {})", info.label, info.serial);
+}
+
+// The flags of the token now (after a failed login they may have changed).
+std::optional<CK_TOKEN_INFO> current_token_info(const Session::Impl& session) {
+    CK_TOKEN_INFO info{};
+    if (session.f().C_GetTokenInfo(session.token.slot_id, &info) != CKR_OK) {
+        return std::nullopt;
+    }
+    return info;
+}
+
+}  // namespace
+
+std::string_view rv_name(CK_RV rv) noexcept {
+    switch (rv) {
+        case CKR_OK: return "CKR_OK";
+        case CKR_GENERAL_ERROR: return "CKR_GENERAL_ERROR";
+        case CKR_FUNCTION_FAILED: return "CKR_FUNCTION_FAILED";
+        case CKR_ARGUMENTS_BAD: return "CKR_ARGUMENTS_BAD";
+        case CKR_ATTRIBUTE_READ_ONLY: return "CKR_ATTRIBUTE_READ_ONLY";
+        case CKR_ATTRIBUTE_SENSITIVE: return "CKR_ATTRIBUTE_SENSITIVE";
+        case CKR_ATTRIBUTE_TYPE_INVALID: return "CKR_ATTRIBUTE_TYPE_INVALID";
+        case CKR_ATTRIBUTE_VALUE_INVALID: return "CKR_ATTRIBUTE_VALUE_INVALID";
+        case CKR_DEVICE_ERROR: return "CKR_DEVICE_ERROR";
+        case CKR_DEVICE_MEMORY: return "CKR_DEVICE_MEMORY";
+        case CKR_DEVICE_REMOVED: return "CKR_DEVICE_REMOVED";
+        case CKR_ENCRYPTED_DATA_INVALID: return "CKR_ENCRYPTED_DATA_INVALID";
+        case CKR_KEY_HANDLE_INVALID: return "CKR_KEY_HANDLE_INVALID";
+        case CKR_KEY_TYPE_INCONSISTENT: return "CKR_KEY_TYPE_INCONSISTENT";
+        case CKR_KEY_FUNCTION_NOT_PERMITTED: return "CKR_KEY_FUNCTION_NOT_PERMITTED";
+        case CKR_KEY_UNEXTRACTABLE: return "CKR_KEY_UNEXTRACTABLE";
+        case CKR_MECHANISM_INVALID: return "CKR_MECHANISM_INVALID";
+        case CKR_MECHANISM_PARAM_INVALID: return "CKR_MECHANISM_PARAM_INVALID";
+        case CKR_OBJECT_HANDLE_INVALID: return "CKR_OBJECT_HANDLE_INVALID";
+        case CKR_PIN_INCORRECT: return "CKR_PIN_INCORRECT";
+        case CKR_PIN_INVALID: return "CKR_PIN_INVALID";
+        case CKR_PIN_LEN_RANGE: return "CKR_PIN_LEN_RANGE";
+        case CKR_PIN_EXPIRED: return "CKR_PIN_EXPIRED";
+        case CKR_PIN_LOCKED: return "CKR_PIN_LOCKED";
+        case CKR_SESSION_CLOSED: return "CKR_SESSION_CLOSED";
+        case CKR_SESSION_HANDLE_INVALID: return "CKR_SESSION_HANDLE_INVALID";
+        case CKR_SESSION_READ_ONLY: return "CKR_SESSION_READ_ONLY";
+        case CKR_TEMPLATE_INCOMPLETE: return "CKR_TEMPLATE_INCOMPLETE";
+        case CKR_TEMPLATE_INCONSISTENT: return "CKR_TEMPLATE_INCONSISTENT";
+        case CKR_TOKEN_NOT_PRESENT: return "CKR_TOKEN_NOT_PRESENT";
+        case CKR_TOKEN_WRITE_PROTECTED: return "CKR_TOKEN_WRITE_PROTECTED";
+        case CKR_UNWRAPPING_KEY_HANDLE_INVALID: return "CKR_UNWRAPPING_KEY_HANDLE_INVALID";
+        case CKR_UNWRAPPING_KEY_TYPE_INCONSISTENT: return "CKR_UNWRAPPING_KEY_TYPE_INCONSISTENT";
+        case CKR_USER_ALREADY_LOGGED_IN: return "CKR_USER_ALREADY_LOGGED_IN";
+        case CKR_USER_NOT_LOGGED_IN: return "CKR_USER_NOT_LOGGED_IN";
+        case CKR_USER_PIN_NOT_INITIALIZED: return "CKR_USER_PIN_NOT_INITIALIZED";
+        case CKR_WRAPPED_KEY_INVALID: return "CKR_WRAPPED_KEY_INVALID";
+        case CKR_WRAPPED_KEY_LEN_RANGE: return "CKR_WRAPPED_KEY_LEN_RANGE";
+        case CKR_WRAPPING_KEY_HANDLE_INVALID: return "CKR_WRAPPING_KEY_HANDLE_INVALID";
+        case CKR_WRAPPING_KEY_TYPE_INCONSISTENT: return "CKR_WRAPPING_KEY_TYPE_INCONSISTENT";
+        case CKR_CRYPTOKI_NOT_INITIALIZED: return "CKR_CRYPTOKI_NOT_INITIALIZED";
+        case CKR_BUFFER_TOO_SMALL: return "CKR_BUFFER_TOO_SMALL";
+        default: return "";
+    }
+}
+
+std::string rv_text(unsigned long rv) {
+    const std::string_view name = rv_name(rv);
+    return name.empty() ? fmt::format("PKCS#11 error 0x{:x}", rv)
+                        : fmt::format("{} (0x{:x})", name, rv);
+}
+
+void check_rv(CK_RV rv, std::string_view what, const Session::Impl& session) {
+    if (rv == CKR_OK) {
+        return;
+    }
+    throw Error(ErrorCategory::device,
+                fmt::format("{} on {} failed: {}", what, session.name, rv_text(rv)));
+}
+
+// --- Module --------------------------------------------------------------------
+
+Module::Impl::~Impl() {
+    if (ctx != nullptr) {
+        if (slots != nullptr) {
+            PKCS11_release_all_slots(ctx, slots, slot_count);
+        }
+        PKCS11_CTX_unload(ctx);
+        PKCS11_CTX_free(ctx);
+    }
+    if (dl != nullptr) {
+        ::dlclose(dl);
+    }
+}
+
+Module::Module(const std::string& path) : m_impl(std::make_shared<Impl>()) {
+    struct stat st {};
+    if (path.empty() || ::stat(path.c_str(), &st) != 0) {
+        throw Error(ErrorCategory::io,
+                    fmt::format("PKCS#11 module \"{}\" does not exist; give the path of the "
+                                "token's module with --pkcs11-module (SoftHSM2: "
+                                "/usr/lib/softhsm/libsofthsm2.so)",
+                                path));
+    }
+    m_impl->path = path;
+    m_impl->ctx = PKCS11_CTX_new();
+    if (m_impl->ctx == nullptr) {
+        throw Error(ErrorCategory::internal, "out of memory creating a PKCS#11 context");
+    }
+    if (PKCS11_CTX_load(m_impl->ctx, path.c_str()) != 0) {
+        // libp11 frees nothing on failure; the destructor must not unload.
+        PKCS11_CTX_free(m_impl->ctx);
+        m_impl->ctx = nullptr;
+        throw Error(ErrorCategory::device,
+                    fmt::format("cannot load PKCS#11 module \"{}\" (not a PKCS#11 module, or "
+                                "its C_Initialize failed: for SoftHSM2 check SOFTHSM2_CONF and "
+                                "its token directory)",
+                                path));
+    }
+    // The same path gives the same handle libp11 holds: the module is loaded
+    // (and initialised) once, and we reach its functions.
+    m_impl->dl = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
+    if (m_impl->dl == nullptr) {
+        throw Error(ErrorCategory::internal,
+                    fmt::format("PKCS#11 module \"{}\" loaded by libp11 is not found by dlopen",
+                                path));
+    }
+    auto* get_list = reinterpret_cast<CK_C_GetFunctionList>(::dlsym(m_impl->dl, "C_GetFunctionList"));
+    if (get_list == nullptr || get_list(&m_impl->functions) != CKR_OK ||
+        m_impl->functions == nullptr) {
+        throw Error(ErrorCategory::device,
+                    fmt::format("PKCS#11 module \"{}\" has no C_GetFunctionList", path));
+    }
+    if (PKCS11_enumerate_slots(m_impl->ctx, &m_impl->slots, &m_impl->slot_count) != 0) {
+        m_impl->slots = nullptr;
+        m_impl->slot_count = 0;
+        throw Error(ErrorCategory::device,
+                    fmt::format("cannot list the slots of PKCS#11 module \"{}\"", path));
+    }
+}
+
+Module::~Module() = default;
+Module::Module(Module&&) noexcept = default;
+Module& Module::operator=(Module&&) noexcept = default;
+
+const std::string& Module::path() const noexcept { return m_impl->path; }
+
+std::vector<TokenInfo> Module::tokens() const {
+    std::vector<TokenInfo> tokens;
+    for (unsigned int i = 0; i < m_impl->slot_count; ++i) {
+        const PKCS11_SLOT& slot = m_impl->slots[i];
+        if (slot.token != nullptr) {
+            tokens.push_back(token_info(slot));
+        }
+    }
+    return tokens;
+}
+
+// --- Session -------------------------------------------------------------------
+
+Session::Session(const Module& module, std::string_view label) : m_impl(std::make_unique<Impl>()) {
+    m_impl->module = module.m_impl;
+    std::vector<TokenInfo> matches;
+    std::string present;
+    for (const auto& token : module.tokens()) {
+        if (!token.initialized) {
+            continue;
+        }
+        present += fmt::format("{}\"{}\"", present.empty() ? "" : ", ", token.label);
+        if (token.label == label) {
+            matches.push_back(token);
+        }
+    }
+    if (matches.empty()) {
+        throw Error(ErrorCategory::usage,
+                    fmt::format("no token labelled \"{}\" in PKCS#11 module \"{}\"; tokens "
+                                "present: {}",
+                                label, module.path(), present.empty() ? "none" : present));
+    }
+    if (matches.size() > 1) {
+        throw Error(ErrorCategory::usage,
+                    fmt::format("{} tokens are labelled \"{}\" in PKCS#11 module \"{}\" (serials "
+                                "{} and {}); relabel one so that the label names one token",
+                                matches.size(), label, module.path(), matches[0].serial,
+                                matches[1].serial));
+    }
+    m_impl->token = matches.front();
+    m_impl->name = token_name(m_impl->token);
+    const CK_RV rv = m_impl->f().C_OpenSession(m_impl->token.slot_id,
+                                                CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr,
+                                                nullptr, &m_impl->handle);
+    check_rv(rv, "opening a session", *m_impl);
+}
+
+Session::~Session() {
+    if (m_impl && m_impl->handle != CK_INVALID_HANDLE) {
+        m_impl->f().C_CloseSession(m_impl->handle);
+    }
+}
+
+Session::Session(Session&&) noexcept = default;
+Session& Session::operator=(Session&&) noexcept = default;
+
+const TokenInfo& Session::token() const noexcept { return m_impl->token; }
+const std::string& Session::name() const noexcept { return m_impl->name; }
+
+void Session::login(const Secret& pin) {
+    auto& s = *m_impl;
+    if (s.token.user_pin_locked) {
+        throw Error(ErrorCategory::device,
+                    fmt::format("the user PIN of {} is locked; the token's security officer "
+                                "must unlock it (e.g. softhsm2-util / pkcs11-tool --init-pin)",
+                                s.name));
+    }
+    const CK_RV rv = s.f().C_Login(s.handle, CKU_USER, const_cast<std::uint8_t*>(pin.data()),
+                                   pin.size());
+    if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN) {
+        return;
+    }
+    if (rv == CKR_PIN_INCORRECT) {
+        std::string tries;
+        if (const auto now = current_token_info(s)) {
+            if ((now->flags & CKF_USER_PIN_LOCKED) != 0) {
+                throw Error(ErrorCategory::device,
+                            fmt::format("wrong PIN for {}: the user PIN is now locked; the "
+                                        "token's security officer must unlock it",
+                                        s.name));
+            }
+            if ((now->flags & CKF_USER_PIN_FINAL_TRY) != 0) {
+                tries = " ONE TRY IS LEFT before the PIN locks.";
+            } else if ((now->flags & CKF_USER_PIN_COUNT_LOW) != 0) {
+                tries = " Few tries are left before the PIN locks.";
+            }
+        }
+        throw Error(ErrorCategory::verification,
+                    fmt::format("wrong PIN for {} (CKR_PIN_INCORRECT); nothing was changed. "
+                                "Check the PIN file and try again.{}",
+                                s.name, tries));
+    }
+    if (rv == CKR_PIN_LOCKED) {
+        throw Error(ErrorCategory::device,
+                    fmt::format("the user PIN of {} is locked (CKR_PIN_LOCKED); the token's "
+                                "security officer must unlock it",
+                                s.name));
+    }
+    if (rv == CKR_PIN_LEN_RANGE || rv == CKR_PIN_INVALID) {
+        throw Error(ErrorCategory::invalid_input,
+                    fmt::format("the PIN for {} has a length or characters the token does not "
+                                "accept ({}); check the PIN file",
+                                s.name, rv_text(rv)));
+    }
+    check_rv(rv, "logging in", s);
+}
+
+// --- raw helpers ---------------------------------------------------------------
+
+std::vector<CK_OBJECT_HANDLE> find_objects(Session::Impl& session, std::span<CK_ATTRIBUTE> match) {
+    check_rv(session.f().C_FindObjectsInit(session.handle, match.data(), match.size()),
+             "searching objects", session);
+    std::vector<CK_OBJECT_HANDLE> found;
+    CK_RV rv = CKR_OK;
+    for (;;) {
+        CK_OBJECT_HANDLE batch[16];
+        CK_ULONG count = 0;
+        rv = session.f().C_FindObjects(session.handle, batch, 16, &count);
+        if (rv != CKR_OK || count == 0) {
+            break;
+        }
+        found.insert(found.end(), batch, batch + count);
+    }
+    session.f().C_FindObjectsFinal(session.handle);
+    check_rv(rv, "searching objects", session);
+    return found;
+}
+
+std::optional<std::vector<std::uint8_t>> get_attribute(Session::Impl& session,
+                                                       CK_OBJECT_HANDLE object,
+                                                       CK_ATTRIBUTE_TYPE type) {
+    CK_ATTRIBUTE query{type, nullptr, 0};
+    CK_RV rv = session.f().C_GetAttributeValue(session.handle, object, &query, 1);
+    if (rv == CKR_ATTRIBUTE_SENSITIVE || rv == CKR_ATTRIBUTE_TYPE_INVALID ||
+        query.ulValueLen == CK_UNAVAILABLE_INFORMATION) {
+        return std::nullopt;
+    }
+    check_rv(rv, "reading an attribute", session);
+    std::vector<std::uint8_t> value(query.ulValueLen);
+    query.pValue = value.data();
+    rv = session.f().C_GetAttributeValue(session.handle, object, &query, 1);
+    check_rv(rv, "reading an attribute", session);
+    value.resize(query.ulValueLen);
+    return value;
+}
+
+Secret get_secret_attribute(Session::Impl& session, CK_OBJECT_HANDLE object,
+                            CK_ATTRIBUTE_TYPE type) {
+    CK_ATTRIBUTE query{type, nullptr, 0};
+    check_rv(session.f().C_GetAttributeValue(session.handle, object, &query, 1),
+             "reading an object's value", session);
+    if (query.ulValueLen == CK_UNAVAILABLE_INFORMATION) {
+        throw Error(ErrorCategory::device,
+                    fmt::format("{} does not reveal an object's value", session.name));
+    }
+    Secret value(query.ulValueLen);
+    query.pValue = value.data();
+    check_rv(session.f().C_GetAttributeValue(session.handle, object, &query, 1),
+             "reading an object's value", session);
+    value.truncate(query.ulValueLen);
+    return value;
+}
+
+std::optional<bool> get_bool(Session::Impl& session, CK_OBJECT_HANDLE object,
+                             CK_ATTRIBUTE_TYPE type) {
+    const auto value = get_attribute(session, object, type);
+    if (!value || value->size() != sizeof(CK_BBOOL)) {
+        return std::nullopt;
+    }
+    return (*value)[0] != 0;
+}
+
+std::optional<CK_ULONG> get_ulong(Session::Impl& session, CK_OBJECT_HANDLE object,
+                                  CK_ATTRIBUTE_TYPE type) {
+    const auto value = get_attribute(session, object, type);
+    if (!value || value->size() != sizeof(CK_ULONG)) {
+        return std::nullopt;
+    }
+    CK_ULONG result = 0;
+    std::memcpy(&result, value->data(), sizeof result);
+    return result;
+}
+
+void destroy_object(Session::Impl& session, CK_OBJECT_HANDLE object) {
+    check_rv(session.f().C_DestroyObject(session.handle, object), "destroying an object", session);
+}
+
+std::vector<CK_OBJECT_HANDLE> find_secret_keys(Session::Impl& session, std::string_view label) {
+    CK_OBJECT_CLASS key_class = CKO_SECRET_KEY;
+    CK_ATTRIBUTE match[] = {attribute(CKA_CLASS, key_class), attribute_text(CKA_LABEL, label)};
+    return find_objects(session, match);
+}
+
+}  // namespace smk::pkcs11
