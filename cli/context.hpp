@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "pin.hpp"
+
 namespace CLI {
 class App;
 }
@@ -20,6 +22,16 @@ struct PassphraseOptions {
     bool ask = false;
 };
 
+// --to-cards / --from-cards: shares go to or come from OpenPGP cards, one card
+// at a time (cli/card_session.hpp).
+struct CardFlowOptions {
+    bool enabled = false;
+    PinOptions pin;
+    bool overwrite = false;         // split: replace a share already on a card
+    unsigned timeout_seconds = 600;  // each wait for a card to be inserted or removed
+    bool interactive = false;        // prompt and wait even when stdin is not a terminal
+};
+
 struct SplitOptions {
     std::string format = "slip39";  // slip39 | raw
     std::string secret_file;        // empty: generate a fresh 32-byte SMK
@@ -31,6 +43,7 @@ struct SplitOptions {
     std::string out_dir;
     bool to_stdout = false;
     bool json = false;
+    CardFlowOptions cards;  // --to-cards
 };
 
 struct CombineOptions {
@@ -41,6 +54,7 @@ struct CombineOptions {
     std::string expect_kcv;
     PassphraseOptions passphrase;
     bool json = false;
+    CardFlowOptions cards;  // --from-cards
 };
 
 struct InspectOptions {

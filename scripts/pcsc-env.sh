@@ -4,7 +4,7 @@
 # vpcd virtual readers, and N smk-cardsim OpenPGP cards inserted in them.
 #
 #   pcsc-env.sh start STATE_DIR N [--serial-base HEX8] [--binary PATH] [--fresh]
-#                                 [--card-opts I "OPTS"]... [--timeout SECONDS]
+#                                 [--card-opts I "OPTS"]... [--vicc I]... [--timeout SECONDS]
 #   pcsc-env.sh stop STATE_DIR
 #   pcsc-env.sh card-stop STATE_DIR I            (pull card I out of its reader)
 #   pcsc-env.sh card-start STATE_DIR I [OPTS...] (insert it again; OPTS replace its extra options)
@@ -13,6 +13,8 @@
 # Clients use PCSCLITE_CSOCK_NAME=STATE_DIR/run/pcscd.comm; STATE_DIR/env holds
 # it and every reader name, port, serial, state file and PID (shell syntax).
 # The emulator binary: --binary PATH, else $SMK_CARDSIM, else smk-cardsim on PATH.
+# --vicc I: card I is vicc (python3-virtualsmartcard, type iso7816), a card that
+# is NOT an OpenPGP card, instead of smk-cardsim.
 # Needs root (mount and network namespaces). Exit codes: 0 ok, 1 failure, 2 usage.
 set -euo pipefail
 
@@ -20,7 +22,35 @@ readonly BASE_PORT=35963
 readonly VPCD_DRIVER=/usr/lib/pcsc/drivers/serial/libifdvpcd.so
 
 die() { echo "pcsc-env: $*" >&2; exit 1; }
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+
+# vicc from the Debian package needs its module directory on PYTHONPATH, a
+# `Crypto` name for pycryptodome's `Cryptodome`, and Debian's python3. Its
+# Iso7816OS.formatResult raises TypeError on a case-3 APDU (no Le) to a
+# seekable instruction; the launcher patches that so the card answers instead
+# of vanishing. The marker argument `smk-vicc` lets pid_runs recognise it.
+readonly VICC_MODULES=/usr/lib/python3/site-packages/virtualsmartcard
+readonly CRYPTODOME=/usr/lib/python3/dist-packages/Cryptodome
+write_vicc_launcher() { # dir
+  mkdir -p "$1/vicc-shim"
+  ln -sfn "$CRYPTODOME" "$1/vicc-shim/Crypto"
+  cat >"$1/vicc.py" <<'PY'
+import sys
+from virtualsmartcard.VirtualSmartcard import VirtualICC, Iso7816OS
+_format = Iso7816OS.formatResult
+def _format_without_le(self, seekable, le, data, sw, sm):
+    if le is None and seekable:
+        le = 0
+    return _format(self, seekable, le, data, sw, sm)
+Iso7816OS.formatResult = _format_without_le
+VirtualICC(None, "iso7816", "127.0.0.1", int(sys.argv[1])).run()
+PY
+}
+
+# The program name of card I's emulator, as its command line shows it.
+card_program() { # dir i
+  if [[ -e $1/card-$2.vicc ]]; then echo smk-vicc; else echo smk-cardsim; fi
+}
 
 # A PID counts as ours only if it is alive and runs the expected program.
 pid_runs() { # pid name
@@ -73,6 +103,7 @@ write_env() { # dir
       echo "SMK_PCSC_SERIAL_$i='$(cat "$dir/card-$i.serial")'"
       echo "SMK_PCSC_STATE_$i='$dir/card-$i.state'"
       echo "SMK_PCSC_CARD_PID_$i='$(cat "$dir/card-$i.pid" 2>/dev/null || true)'"
+      echo "SMK_PCSC_KIND_$i='$(card_program "$dir" "$i")'"
     done
   } >"$tmp"
   mv -f "$tmp" "$dir/env"
@@ -81,18 +112,27 @@ write_env() { # dir
 start_card() { # dir i
   local dir=$1 i=$2 pcscd_pid binary pid
   pcscd_pid=$(cat "$dir/pcscd.pid"); binary=$(cat "$dir/binary")
+  local program; program=$(card_program "$dir" "$i")
   pid_runs "$pcscd_pid" pcscd || die "pcscd (PID $pcscd_pid) of $dir is not running; run start again"
-  if pid_runs "$(cat "$dir/card-$i.pid" 2>/dev/null || true)" smk-cardsim; then
+  if pid_runs "$(cat "$dir/card-$i.pid" 2>/dev/null || true)" "$program"; then
     die "card $i is already inserted (PID $(cat "$dir/card-$i.pid"))"
   fi
-  local -a extra=()
-  [[ -s $dir/card-$i.args ]] && mapfile -t extra <"$dir/card-$i.args"
-  nsenter -t "$pcscd_pid" -n "$binary" --port $((BASE_PORT + i)) --state "$dir/card-$i.state" \
-    --serial "$(cat "$dir/card-$i.serial")" "${extra[@]}" </dev/null >>"$dir/card-$i.log" 2>&1 &
+  if [[ $program == smk-vicc ]]; then
+    [[ -d $VICC_MODULES && -d $CRYPTODOME && -x /usr/bin/python3 ]] ||
+      die "card $i: vicc needs python3-virtualsmartcard and python3-pycryptodome (Debian's /usr/bin/python3)"
+    write_vicc_launcher "$dir"
+    nsenter -t "$pcscd_pid" -n env PYTHONPATH="$VICC_MODULES:$dir/vicc-shim" \
+      /usr/bin/python3 "$dir/vicc.py" $((BASE_PORT + i)) smk-vicc </dev/null >>"$dir/card-$i.log" 2>&1 &
+  else
+    local -a extra=()
+    [[ -s $dir/card-$i.args ]] && mapfile -t extra <"$dir/card-$i.args"
+    nsenter -t "$pcscd_pid" -n "$binary" --port $((BASE_PORT + i)) --state "$dir/card-$i.state" \
+      --serial "$(cat "$dir/card-$i.serial")" "${extra[@]}" </dev/null >>"$dir/card-$i.log" 2>&1 &
+  fi
   pid=$!
   echo "$pid" >"$dir/card-$i.pid"
   sleep 0.2
-  pid_runs "$pid" smk-cardsim || die "card $i did not start; see $dir/card-$i.log: $(tail -n 2 "$dir/card-$i.log")"
+  pid_runs "$pid" "$program" || die "card $i did not start; see $dir/card-$i.log: $(tail -n 2 "$dir/card-$i.log")"
 }
 
 # Count readers that hold a card, as a PC/SC client sees them.
@@ -115,7 +155,8 @@ cmd_stop() { # dir
   [[ -d $dir ]] || die "no such state directory: $dir"
   for f in "$dir"/card-*.pid; do
     [[ -e $f ]] || continue
-    stop_pid "$(cat "$f")" smk-cardsim
+    local i=${f##*/card-}; i=${i%.pid}
+    stop_pid "$(cat "$f")" "$(card_program "$dir" "$i")"
     rm -f "$f"
   done
   # The bind mount of run/ over /run/pcscd lives only in pcscd's private mount
@@ -127,7 +168,7 @@ cmd_stop() { # dir
 cmd_start() {
   local dir=$1 n=$2; shift 2
   local serial_base=5AC00000 binary=${SMK_CARDSIM:-} fresh=0 timeout=15 i
-  declare -A card_opts=()
+  declare -A card_opts=() vicc=()
   while [[ $# -gt 0 ]]; do
     case $1 in
       --serial-base) serial_base=${2:?}; shift 2 ;;
@@ -135,6 +176,7 @@ cmd_start() {
       --fresh) fresh=1; shift ;;
       --timeout) timeout=${2:?}; shift 2 ;;
       --card-opts) card_opts[${2:?}]=${3?}; shift 3 ;;
+      --vicc) vicc[${2:?}]=1; shift 2 ;;
       *) echo "pcsc-env: unknown option '$1'" >&2; usage ;;
     esac
   done
@@ -149,6 +191,7 @@ cmd_start() {
   dir=$(cd "$dir" && pwd)
   [[ -e $dir/pcscd.pid || -e $dir/env ]] && cmd_stop "$dir"
   [[ $fresh -eq 1 ]] && rm -f "$dir"/card-*.state "$dir"/card-*.log "$dir"/card-*.args
+  rm -f "$dir"/card-*.vicc
   mkdir -p "$dir/run" "$dir/reader.conf.d" "$dir/drivers" /run/pcscd
   rm -f "$dir"/reader.conf.d/* "$dir"/drivers/*
   echo "$n" >"$dir/cards"
@@ -185,6 +228,7 @@ CONF
 
   for ((i = 0; i < n; i++)); do
     printf '%08X\n' $((0x$serial_base + i)) >"$dir/card-$i.serial"
+    [[ -n ${vicc[$i]:-} ]] && touch "$dir/card-$i.vicc"
     if [[ -n ${card_opts[$i]:-} ]]; then
       tr ' ' '\n' <<<"${card_opts[$i]}" | grep -v '^$' >"$dir/card-$i.args"
     fi
@@ -215,7 +259,7 @@ cmd_card_stop() { # dir i
   local dir=$1 i=$2
   [[ -e $dir/env ]] || die "no running stack in $dir (no env file)"
   [[ -e $dir/card-$i.pid ]] || die "card $i is not inserted"
-  stop_pid "$(cat "$dir/card-$i.pid")" smk-cardsim
+  stop_pid "$(cat "$dir/card-$i.pid")" "$(card_program "$dir" "$i")"
   rm -f "$dir/card-$i.pid"
   write_env "$dir"
 }

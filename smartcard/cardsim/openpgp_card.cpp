@@ -19,6 +19,7 @@ constexpr std::size_t kMaxChallenge = 0x0800;
 enum Ins : std::uint8_t {
     kSelect = 0xA4, kGetData = 0xCA, kPutData = 0xDA, kVerify = 0x20, kChangeReference = 0x24,
     kResetRetry = 0x2C, kTerminate = 0xE6, kActivate = 0x44, kGetChallenge = 0x84, kGetResponse = 0xC0,
+    kGenerateKeyPair = 0x47,
 };
 
 }  // namespace
@@ -149,6 +150,8 @@ Response OpenPgpCard::dispatch(const CommandApdu& apdu) {
             return terminate_df(apdu);
         case kGetChallenge:
             return get_challenge(apdu);
+        case kGenerateKeyPair:
+            return read_public_key(apdu);
         case kGetResponse: {
             if (m_pending.empty() || m_pending_offset >= m_pending.size()) {
                 return status_only(sw::conditions_not_satisfied);
@@ -209,6 +212,32 @@ Response OpenPgpCard::activate_file(const CommandApdu& apdu) {
         clear_verification();
     }
     return status_only(sw::ok);
+}
+
+// GENERATE ASYMMETRIC KEY PAIR, read mode only (P1 81, data = CRT B6|B8|A4 00):
+// the public-key template (7F49) stored in the state file as `do B600|B800|A400`.
+// The emulator holds no private keys and generates none (P1 80: 6A81); a slot
+// without a stored public key answers 6A88. GnuPG reads slots 2 and 3 this way
+// to decide which PIN mode to VERIFY (docs/CARDSIM.md).
+Response OpenPgpCard::read_public_key(const CommandApdu& apdu) {
+    if (apdu.p2 != 0) {
+        return status_only(sw::incorrect_p1p2);
+    }
+    if (apdu.p1 == 0x80) {
+        return status_only(0x6A81);  // function not supported: no key generation
+    }
+    if (apdu.p1 != 0x81) {
+        return status_only(sw::incorrect_p1p2);
+    }
+    if (apdu.data.size() != 2 || apdu.data[1] != 0 ||
+        (apdu.data[0] != 0xB6 && apdu.data[0] != 0xB8 && apdu.data[0] != 0xA4)) {
+        return status_only(sw::wrong_data);
+    }
+    const auto key = m_state.objects.find(static_cast<std::uint16_t>(apdu.data[0] << 8));
+    if (key == m_state.objects.end() || key->second.empty()) {
+        return status_only(sw::data_not_found);
+    }
+    return ok_with(key->second.bytes());
 }
 
 Response OpenPgpCard::get_challenge(const CommandApdu& apdu) {

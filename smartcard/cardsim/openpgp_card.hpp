@@ -43,6 +43,7 @@ private:
     [[nodiscard]] Response terminate_df(const CommandApdu& apdu);
     [[nodiscard]] Response activate_file(const CommandApdu& apdu);
     [[nodiscard]] Response get_challenge(const CommandApdu& apdu);
+    [[nodiscard]] Response read_public_key(const CommandApdu& apdu);
     // openpgp_pins.cpp
     [[nodiscard]] Response verify(const CommandApdu& apdu);
     [[nodiscard]] Response change_reference_data(const CommandApdu& apdu);

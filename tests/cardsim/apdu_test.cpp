@@ -132,7 +132,8 @@ TEST_CASE("unsupported instructions - data objects - classes and malformed APDUs
     smk::test::PcscEnv env;
     smk::test::CardConnection card(env.reader(kCard));
     smk::test::factory_reset(card);
-    CHECK(card.sw("00 47 81 00 02 B6 00 00") == 0x6D00);  // GENERATE ASYMMETRIC KEY PAIR
+    CHECK(card.sw("00 47 81 00 02 B6 00 00") == 0x6A88);  // read mode: no public key stored
+    CHECK(card.sw("00 47 80 00 02 B6 00 00") == 0x6A81);  // no key generation
     CHECK(card.sw("00 2A 9E 9A 01 00 00") == 0x6D00);     // PSO
     CHECK(card.sw("00 CA 01 05 00") == 0x6A88);
     CHECK(card.sw("00 CA 00 F9 00") == 0x6A88);

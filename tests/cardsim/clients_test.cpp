@@ -115,7 +115,9 @@ TEST_CASE("GnuPG writes PRIVATE-DO-2 (Admin PIN via pinentry) and GET DATA reads
                                         "gpg-connect-agent 'SCD SERIALNO' 'SCD SETATTR PRIVATE-DO-2 from%20gnupg' /bye");
         CHECK_MESSAGE(set.output.find("ERR") == std::string::npos, set.output);
         // GnuPG 2.2.40 verifies only PW1 (81) for PRIVATE-DO-3 on a card without
-        // keys; the emulator, like the spec, wants PW1 (82): the write is refused.
+        // keys; the emulator, like the spec and SmartPGP, wants PW1 (82): the write
+        // is refused. With a decryption key GnuPG sends 82 and the write works
+        // (tests/smartcard/test_card_gnupg.cpp, docs/CARDSIM.md).
         const auto set3 = smk::test::run(home.prefix() +
                                          "gpg-connect-agent 'SCD SETATTR PRIVATE-DO-3 from%20gnupg' /bye");
         CHECK_MESSAGE(set3.output.find("ERR") != std::string::npos, set3.output);

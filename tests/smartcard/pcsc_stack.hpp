@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -21,11 +22,16 @@ namespace smk_test {
 class PcscStack {
 public:
     // `card_opts`: extra smk-cardsim options per card index, e.g. {1, "--no-private-dos"}.
-    explicit PcscStack(int cards, const std::map<int, std::string>& card_opts = {}) {
+    // `vicc_cards`: these cards are vicc (iso7816, not an OpenPGP card) instead.
+    explicit PcscStack(int cards, const std::map<int, std::string>& card_opts = {},
+                       const std::set<int>& vicc_cards = {}) {
         std::string command = script() + " start " + m_dir.path().string() + " " +
                               std::to_string(cards) + " --fresh --binary " + SMK_CARDSIM_BINARY;
         for (const auto& [index, opts] : card_opts) {
             command += " --card-opts " + std::to_string(index) + " '" + opts + "'";
+        }
+        for (const int index : vicc_cards) {
+            command += " --vicc " + std::to_string(index);
         }
         run_script(command, "starting the private pcscd + smk-cardsim stack");
         m_started = true;

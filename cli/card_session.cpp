@@ -1,0 +1,275 @@
+// A card at the table: prompts, waits for insertion and removal, takes the
+// cards present in batch mode, and keeps one card from carrying two shares.
+
+#include "card_session.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include <chrono>
+#include <optional>
+#include <utility>
+
+#include "io.hpp"
+#include "smk/error.hpp"
+
+namespace smk::cli {
+namespace {
+
+std::string seconds_text(std::chrono::milliseconds timeout) {
+    return fmt::format("{} s", (timeout.count() + 999) / 1000);
+}
+
+}  // namespace
+
+std::string CardRequest::describe() const {
+    std::string text;
+    const auto add = [&text](const std::string& part) {
+        text += (text.empty() ? "" : ", ") + part;
+    };
+    if (!holder.empty()) {
+        add(holder);
+    }
+    if (!set.empty()) {
+        add("set " + set);
+    }
+    if (index != 0) {
+        add(fmt::format("share {}", index));
+    }
+    if (text.empty()) {
+        text = "the next card";
+    }
+    if (!bag.empty()) {
+        text += fmt::format(" (bag {})", bag);
+    }
+    return text;
+}
+
+CardSession::CardSession(CardSessionOptions options) : m_options(std::move(options)) {
+    switch (m_options.mode) {
+        case CardMode::interactive: m_interactive = true; break;
+        case CardMode::batch: m_interactive = false; break;
+        case CardMode::automatic: m_interactive = is_terminal(0); break;
+    }
+}
+
+void CardSession::say(std::string_view text) const {
+    if (m_options.say) {
+        m_options.say(text);
+    } else {
+        print_err(text);
+    }
+}
+
+HeldCard CardSession::acquire(const CardRequest& request) {
+    auto card = next_card(request);
+    if (card) {
+        return std::move(*card);
+    }
+    if (!m_present_used.empty()) {
+        std::string used;
+        for (const auto& serial : m_present_used) {
+            used += fmt::format("\n  card {} already has {}", serial, m_used.at(serial));
+        }
+        throw Error(ErrorCategory::refused,
+                    fmt::format("no new card for {}: the cards present are already used in "
+                                "this session, and one card never holds two shares:{}\nInsert "
+                                "a new card",
+                                request.describe(), used));
+    }
+    throw Error(ErrorCategory::device,
+                fmt::format("no card for {}: no card is present that was not tried in this "
+                            "session; insert a card and run again",
+                            request.describe()));
+}
+
+std::optional<HeldCard> CardSession::next_card(const CardRequest& request) {
+    m_last_reader.clear();
+    if (request.expected_serial) {
+        const auto used = m_used.find(*request.expected_serial);
+        if (used != m_used.end()) {
+            throw Error(ErrorCategory::refused,
+                        fmt::format("card {} is expected for {}, but it was already used in "
+                                    "this session for {}; one card never holds two shares: "
+                                    "check the plan",
+                                    *request.expected_serial, request.describe(), used->second));
+        }
+    }
+    if (m_interactive) {
+        return take_interactive(request);
+    }
+    return take_batch(request);
+}
+
+namespace {
+
+// Whether the card in `reader` has really gone: pcscd notices a removal only at
+// its next poll, so a card pulled a moment ago can still look present.
+bool card_gone(const std::string& reader) {
+    return card::wait_for_card(reader, card::CardEvent::removed, std::chrono::seconds(3))
+        .has_value();
+}
+
+}  // namespace
+
+std::optional<HeldCard> CardSession::take_batch(const CardRequest& request) {
+    std::vector<std::string> seen;
+    m_present_used.clear();
+    for (const auto& reader : card::list_readers()) {
+        if (!reader.card_present) {
+            continue;
+        }
+        if (request.expected_serial) {
+            // Look at every card present; the others are closed again untouched.
+            std::optional<card::ShareStore> store;
+            try {
+                store.emplace(reader.name);
+            } catch (const Error&) {
+                seen.push_back(fmt::format("\"{}\": not readable as an OpenPGP card", reader.name));
+                continue;
+            }
+            m_reader_serials[reader.name] = store->serial();
+            if (store->serial() == *request.expected_serial) {
+                m_tried_readers.insert(reader.name);
+                return claim(std::move(*store), reader.name, request);
+            }
+            seen.push_back(store->label());
+            continue;
+        }
+        if (m_tried_readers.contains(reader.name)) {
+            const auto seen_here = m_reader_serials.find(reader.name);
+            if (seen_here != m_reader_serials.end() && m_used.contains(seen_here->second)) {
+                m_present_used.push_back(seen_here->second);
+            }
+            continue;
+        }
+        m_tried_readers.insert(reader.name);
+        m_last_reader = reader.name;
+        std::optional<card::ShareStore> opened;
+        try {
+            opened.emplace(reader.name);  // errors name the reader
+        } catch (const Error&) {
+            if (card_gone(reader.name)) {
+                continue;
+            }
+            throw;
+        }
+        card::ShareStore& store = *opened;
+        m_reader_serials[reader.name] = store.serial();
+        if (m_used.contains(store.serial())) {
+            m_present_used.push_back(store.serial());
+            continue;
+        }
+        return claim(std::move(store), reader.name, request);
+    }
+    if (request.expected_serial) {
+        std::string list;
+        for (const auto& one : seen) {
+            list += "\n  " + one;
+        }
+        throw Error(ErrorCategory::device,
+                    fmt::format("card {} for {} is not in any reader; the cards present "
+                                "are:{}",
+                                *request.expected_serial, request.describe(),
+                                list.empty() ? std::string("\n  none") : list));
+    }
+    return std::nullopt;
+}
+
+HeldCard CardSession::take_interactive(const CardRequest& request) {
+    const bool anything_asked = !request.holder.empty() || !request.set.empty() ||
+                                request.index != 0 || request.expected_serial ||
+                                !request.bag.empty();
+    say(anything_asked
+            ? fmt::format("Insert the card of {} in a reader ...\n", request.describe())
+            : std::string("Insert the next card in a reader ...\n"));
+    const auto reader =
+        card::wait_for_card("", card::CardEvent::inserted, m_options.timeout);
+    if (!reader) {
+        throw Error(ErrorCategory::device,
+                    fmt::format("no card was inserted within {} for {}; run again, or give a "
+                                "longer --card-timeout",
+                                seconds_text(m_options.timeout), request.describe()));
+    }
+    m_last_reader = *reader;
+    card::ShareStore store(*reader);
+    say(fmt::format("  found {}\n", store.label()));
+    return claim(std::move(store), *reader, request);
+}
+
+HeldCard CardSession::claim(card::ShareStore store, const std::string& reader,
+                            const CardRequest& request) {
+    m_last_reader = reader;
+    const std::string& serial = store.serial();
+    if (request.expected_serial && serial != *request.expected_serial) {
+        throw Error(ErrorCategory::refused,
+                    fmt::format("{} is not the card expected for {}: the plan names card {}; "
+                                "nothing was read or written",
+                                store.label(), request.describe(), *request.expected_serial));
+    }
+    const auto used = m_used.find(serial);
+    if (used != m_used.end()) {
+        throw Error(ErrorCategory::refused,
+                    fmt::format("{} was already used in this session for {}, and is now "
+                                "offered for {}; one card never holds two shares: use "
+                                "another card",
+                                store.label(), used->second, request.describe()));
+    }
+    const Secret pin = read_pin(m_options.pin, store.label());
+    store.verify_pin(pin, m_options.pin.last_try);
+    m_used.emplace(serial, request.describe());
+    return HeldCard{std::move(store), reader, request};
+}
+
+void CardSession::release(HeldCard&& card) {
+    const std::string reader = card.reader;
+    {
+        const HeldCard closing = std::move(card);  // ends the transaction, disconnects
+    }
+    release_reader(reader, "");
+}
+
+void CardSession::release_reader(const std::string& reader, std::string_view why) {
+    if (!m_interactive) {
+        return;
+    }
+    say(fmt::format("{}Remove the card from \"{}\" ...\n",
+                    why.empty() ? std::string() : std::string(why) + "\n", reader));
+    const auto gone = card::wait_for_card(reader, card::CardEvent::removed, m_options.timeout);
+    if (!gone) {
+        throw Error(ErrorCategory::device,
+                    fmt::format("the card in \"{}\" was not removed within {}; remove it and "
+                                "run again",
+                                reader, seconds_text(m_options.timeout)));
+    }
+}
+
+void add_card_flow_options(CLI::App& cmd, CardFlowOptions& options) {
+    add_pin_options(cmd, options.pin);
+    cmd.add_option("--card-timeout", options.timeout_seconds,
+                   "Seconds to wait for each card to be inserted or removed (default 600)")
+        ->check(CLI::Range(1U, 86400U));
+    cmd.add_flag("--interactive", options.interactive,
+                 "Prompt for each card and wait for it even when stdin is not a terminal "
+                 "(default: prompt only on a terminal, else take the cards present)");
+}
+
+void check_card_flow_options(const CardFlowOptions& options, std::string_view flag) {
+    if (!options.enabled && (pin_given(options.pin) || options.pin.last_try ||
+                             options.overwrite || options.interactive)) {
+        throw Error(ErrorCategory::usage,
+                    fmt::format("--pin-file, --pin-fd, --last-try, --overwrite and "
+                                "--interactive go with {}",
+                                flag));
+    }
+}
+
+CardSessionOptions session_options(const CardFlowOptions& options) {
+    CardSessionOptions session;
+    session.pin = options.pin;
+    session.timeout = std::chrono::seconds(options.timeout_seconds);
+    session.mode = options.interactive ? CardMode::interactive : CardMode::automatic;
+    return session;
+}
+
+}  // namespace smk::cli

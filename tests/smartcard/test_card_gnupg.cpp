@@ -1,0 +1,152 @@
+// GnuPG writes PRIVATE-DO-3 and `smk card read` reads it. GnuPG 2.2.40 sends
+// VERIFY 82 (which DO 0103 needs, on SmartPGP as in the spec) only when the
+// card holds a decryption or authentication key; on a keyless card it sends
+// VERIFY 81 alone and the write is refused (docs/CARDSIM.md). So the card is
+// first given a decryption public key (the state line `do B800 <7F49 template>`
+// that GENERATE ASYMMETRIC KEY PAIR in read mode returns), as a card with keys.
+
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <fmt/core.h>
+
+#include "cli/fixtures.hpp"
+#include "cli/run.hpp"
+#include "pcsc_stack.hpp"
+#include "smk/share_record.hpp"
+
+namespace {
+
+using smk_test::contains;
+using smk_test::PcscStack;
+using smk_test::run_smk;
+using smk_test::RunResult;
+
+// A GNUPGHOME whose scdaemon uses PC/SC (the stack's pcscd, through the
+// inherited PCSCLITE_CSOCK_NAME) on one reader, and a pinentry that answers
+// the factory PINs. gpgconf --kill all when done.
+class GnupgHome {
+public:
+    GnupgHome(const smk_test::TempDir& parent, const std::string& reader)
+        : m_dir(parent / "gnupg") {
+        std::filesystem::create_directories(m_dir);
+        ::chmod(m_dir.c_str(), 0700);
+        std::ofstream(m_dir / "scdaemon.conf")
+            << "disable-ccid\npcsc-shared\nreader-port " << reader << "\n";
+        const auto pinentry = m_dir / "pinentry.sh";
+        std::ofstream(pinentry) << "#!/bin/sh\n"
+                                   "echo 'OK test pinentry'\n"
+                                   "pin=123456\n"
+                                   "while read -r cmd rest; do\n"
+                                   "  case \"$cmd\" in\n"
+                                   "    SETDESC|SETPROMPT) case \"$rest\" in *Admin*) pin=12345678 ;; esac; echo OK ;;\n"
+                                   "    GETPIN) echo \"D $pin\"; echo OK ;;\n"
+                                   "    BYE) echo OK; exit 0 ;;\n"
+                                   "    *) echo OK ;;\n"
+                                   "  esac\n"
+                                   "done\n";
+        ::chmod(pinentry.c_str(), 0700);
+        std::ofstream(m_dir / "gpg-agent.conf") << "pinentry-program " << pinentry.string() << "\n";
+    }
+    ~GnupgHome() {
+        // Best effort: a daemon that is already gone is fine.
+        if (std::system((prefix() + "gpgconf --kill all >/dev/null 2>&1").c_str()) != 0) {
+            MESSAGE("gpgconf --kill all failed; a gpg-agent may be left running");
+        }
+    }
+    GnupgHome(const GnupgHome&) = delete;
+    GnupgHome& operator=(const GnupgHome&) = delete;
+
+    [[nodiscard]] std::string prefix() const {
+        return "GNUPGHOME='" + m_dir.string() + "' timeout 60 ";
+    }
+    // gpg-connect-agent with the given commands; stdout+stderr.
+    [[nodiscard]] std::string agent(const std::string& commands) const {
+        const std::string out = (m_dir / "agent.out").string();
+        const int rc = std::system((prefix() + "gpg-connect-agent " + commands + " /bye >" + out +
+                                    " 2>&1")
+                                       .c_str());
+        std::ifstream in(out);
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        return text + (rc == 0 ? "" : "\n(exit status " + std::to_string(rc) + ")");
+    }
+
+private:
+    std::filesystem::path m_dir;
+};
+
+// 7F49 { 81 n (2048 bits), 82 e (65537) }: an RSA public key template. No
+// private key exists anywhere; only GnuPG's reading of it matters here.
+std::string rsa_public_key_template_hex() {
+    std::string n = "C0";
+    for (int i = 1; i < 256; ++i) {
+        n += fmt::format("{:02X}", (i * 37 + 11) & 0xFF);
+    }
+    return "7F49820109" "81820100" + n + "8203010001";
+}
+
+std::string percent_escaped(std::span<const std::uint8_t> bytes) {
+    std::string text;
+    for (const std::uint8_t byte : bytes) {
+        text += fmt::format("%{:02X}", byte);
+    }
+    return text;
+}
+
+}  // namespace
+
+TEST_CASE("card gnupg e2e: GnuPG writes PRIVATE-DO-3 through scdaemon and smk card read reads it") {
+    PcscStack stack(1);
+    const std::string pin = stack.dir() / "pin";
+    smk_test::write_file(pin, "123456\n");
+    const smk_test::SplitRun split({"--group", "2/3"});
+    const std::string mnemonic = split.mnemonic('A', 2);
+    const smk::Secret record = smk::card::encode_share_record(mnemonic, "set A share 2");
+
+    // Keyless card: GnuPG sends VERIFY 81 only, the card wants 82: refused.
+    {
+        GnupgHome home(stack.dir(), stack.reader(0));
+        const std::string refused =
+            home.agent("'SCD SERIALNO' 'SCD SETATTR PRIVATE-DO-3 " +
+                       percent_escaped(record.bytes()) + "'");
+        CHECK_MESSAGE(contains(refused, "ERR"), refused);
+    }
+    const RunResult empty = run_smk({"card", "verify", "--reader", stack.reader(0), "--pin-file",
+                                     pin});
+    CHECK(empty.exit_code == 5);
+    CHECK(contains(empty.out, "EMPTY"));
+
+    // The card gets a decryption key (its public part, as the card would return it).
+    stack.card_stop(0);
+    {
+        std::ofstream state(stack.env("SMK_PCSC_STATE_0"), std::ios::app);
+        state << "do B800 " << rsa_public_key_template_hex() << "\n";
+    }
+    stack.card_start(0);
+
+    GnupgHome home(stack.dir(), stack.reader(0));
+    const std::string status = home.agent("'SCD SERIALNO' 'SCD READKEY OPENPGP.2'");
+    CHECK_MESSAGE(!contains(status, "ERR"), status);
+    const std::string wrote = home.agent("'SCD SERIALNO' 'SCD SETATTR PRIVATE-DO-3 " +
+                                         percent_escaped(record.bytes()) + "'");
+    CHECK_MESSAGE(!contains(wrote, "ERR"), wrote);
+
+    const RunResult read = run_smk({"card", "read", "--reader", stack.reader(0), "--pin-file",
+                                    pin, "--out", "-"});
+    INFO("read stderr: " << read.err);
+    CHECK(read.exit_code == 0);
+    CHECK(read.out == mnemonic + "\n");
+    const RunResult verify = run_smk({"card", "verify", "--reader", stack.reader(0),
+                                      "--pin-file", pin, "--expect-set", "A", "--expect-index",
+                                      "2"});
+    CHECK_MESSAGE(verify.exit_code == 0, verify.err);
+    // What GnuPG sent: VERIFY in mode 82 before the PUT DATA of 0103.
+    const std::string log = stack.card_log(0);
+    INFO("card log: " << log);
+    CHECK(contains(log, "20 00 82"));
+}
