@@ -21,6 +21,7 @@
 #include "io.hpp"
 #include "json_text.hpp"
 #include "smk/copy.hpp"
+#include "smk/drive.hpp"
 #include "smk/error.hpp"
 
 namespace smk::cli {
@@ -28,6 +29,7 @@ namespace {
 
 struct CopyCommand {
     std::vector<std::string> paths;  // SRC DST [DST...]
+    std::vector<std::string> serials;  // paper serials, one per DST, in order
     bool delete_extras = false;
     bool json = false;
 };
@@ -171,12 +173,76 @@ std::string text_of(const copy::Report& report, bool delete_extras) {
     return text;
 }
 
+#ifdef SMK_MEDIA_TEST_HOOKS
+std::function<void(const copy::Progress&)> g_progress_test_hook;
+#endif
+
+// The deepest existing directory of `dst` (a destination may not exist yet; the
+// drive that will hold it is the one holding its nearest existing ancestor).
+std::filesystem::path existing_part(const std::string& dst) {
+    std::filesystem::path path = std::filesystem::absolute(dst).lexically_normal();
+    std::error_code ec;
+    while (!std::filesystem::exists(path, ec) && path.has_relative_path()) {
+        path = path.parent_path();
+    }
+    return path;
+}
+
+// --serial: every destination must lie on the USB drive whose iSerial is the one on
+// the paper, checked for all of them before anything is written anywhere.
+void refuse_wrong_drives(const std::vector<std::string>& destinations,
+                         const std::vector<std::string>& serials) {
+    if (serials.empty()) {
+        return;
+    }
+    if (serials.size() != destinations.size()) {
+        throw Error(ErrorCategory::usage,
+                    fmt::format("{} --serial given for {} destinations; give one --serial per "
+                                "destination, in the same order",
+                                serials.size(), destinations.size()));
+    }
+    for (std::size_t i = 0; i < destinations.size(); ++i) {
+        if (drive::normalise_paper_serial(serials[i]).empty()) {
+            throw Error(ErrorCategory::usage, "--serial \"" + serials[i] + "\" holds no serial");
+        }
+    }
+    for (std::size_t i = 0; i < destinations.size(); ++i) {
+        const std::string& dst = destinations[i];
+        drive::UsbDrive usb;
+        try {
+            usb = drive::usb_drive_for_path(existing_part(dst));
+        } catch (const Error& e) {
+            throw Error(ErrorCategory::refused,
+                        "destination " + dst + " cannot be checked against --serial " +
+                            serials[i] + ": " + e.what() + "; nothing was written");
+        }
+        const drive::SerialComparison cmp = drive::compare_serials(serials[i], usb.serial);
+        if (cmp.match) {
+            continue;
+        }
+        std::string message = "destination " + dst + " is on the USB drive with serial " +
+                              usb.serial + ", not the one on the paper; nothing was written\n" +
+                              "  paper: " + cmp.paper_aligned + "\n" +
+                              "  drive: " + cmp.drive_aligned + "\n" +
+                              "         " + cmp.carets;
+        for (const std::string& e : cmp.explanations()) {
+            message += "\n  " + e;
+        }
+        if (cmp.only_look_alikes()) {
+            message += "\n  only look-alike characters differ: check the paper, and if it is "
+                       "misread, correct it; smk never accepts a look-alike";
+        }
+        throw Error(ErrorCategory::refused, message);
+    }
+}
+
 void run_copy(const CopyCommand& cmd) {
     if (cmd.paths.size() < 2) {
         throw Error(ErrorCategory::usage, "give a source and at least one destination: "
                                           "smk media copy SRC/ DST/ [DST2/ ...]");
     }
     const std::vector<std::string> destinations(cmd.paths.begin() + 1, cmd.paths.end());
+    refuse_wrong_drives(destinations, cmd.serials);
     copy::Options options;
     options.delete_extras = cmd.delete_extras;
     std::shared_ptr<ProgressLine> line;
@@ -184,6 +250,16 @@ void run_copy(const CopyCommand& cmd) {
         line = std::make_shared<ProgressLine>();
         options.progress = [line](const copy::Progress& p) { (*line)(p); };
     }
+#ifdef SMK_MEDIA_TEST_HOOKS
+    if (g_progress_test_hook) {
+        options.progress = [line, hook = g_progress_test_hook](const copy::Progress& p) {
+            if (line) {
+                (*line)(p);
+            }
+            hook(p);
+        };
+    }
+#endif
     const copy::Report report = copy::copy_tree(cmd.paths.front(), destinations, options);
     line.reset();
     if (cmd.json) {
@@ -207,6 +283,12 @@ void run_copy(const CopyCommand& cmd) {
 
 }  // namespace
 
+#ifdef SMK_MEDIA_TEST_HOOKS
+std::function<void(const copy::Progress&)>& media_copy_progress_test_hook() {
+    return g_progress_test_hook;
+}
+#endif
+
 void add_media_copy_command(CLI::App& media) {
     auto cmd = std::make_shared<CopyCommand>();
     auto* copy_cmd = media.add_subcommand(
@@ -215,6 +297,11 @@ void add_media_copy_command(CLI::App& media) {
         "'SRC' the directory itself), compare same-size same-mtime files by hash, and read "
         "every written file back from the device");
     copy_cmd->add_option("paths", cmd->paths, "SRC DST [DST2 ...]")->required();
+    copy_cmd->add_option("--serial", cmd->serials,
+                         "The USB serial (iSerial) written on the paper for a destination drive; "
+                         "one per DST, in the order of the DSTs. A destination on another drive, "
+                         "or not on a USB drive, is refused before anything is written")
+        ->allow_extra_args(false);
     copy_cmd->add_flag("--delete", cmd->delete_extras,
                        "Remove entries on a destination that the source does not have "
                        "(without it they are only reported)");

@@ -1,10 +1,18 @@
 #pragma once
-// smk media copy SRC DST [DST...] [--delete] [--json]
+// smk media copy SRC DST [DST...] [--serial PAPER]... [--delete] [--json]
 // Copies the backup tree to every drive in one pass with rsync -avW semantics, then
 // reads every written file back from the device (see include/smk/copy.hpp).
 // Exit codes through smk::Error: 0 all destinations verified, 5 a read-back FAILED,
 // 6 I/O (a full drive, an unreadable or changing source file), 2 usage, 7 refused
-// (a destination overlapping the source or another destination, a type in the way).
+// (a destination overlapping the source or another destination, a type in the way,
+// or with --serial a destination not on the USB drive of that paper serial: one
+// --serial per DST, in order, all checked before anything is written).
+
+#ifdef SMK_MEDIA_TEST_HOOKS
+#include <functional>
+
+#include "smk/copy.hpp"
+#endif
 
 namespace CLI {
 class App;
@@ -14,5 +22,15 @@ namespace smk::cli {
 
 // Adds "copy" to the "media" subcommand (called from register_media).
 void add_media_copy_command(CLI::App& media);
+
+#ifdef SMK_MEDIA_TEST_HOOKS
+// Test builds only: tests/CMakeLists.txt defines SMK_MEDIA_TEST_HOOKS for the
+// in-process media test suite and nothing else, so the smk binary has no such hook
+// (no variable, option or environment switch can reach it). When set, `media copy`
+// calls it with every copy::Progress, after the terminal progress line: the tests
+// corrupt a written copy behind the filesystem when the read-back phase starts, to
+// see the command exit 5.
+std::function<void(const copy::Progress&)>& media_copy_progress_test_hook();
+#endif
 
 }  // namespace smk::cli

@@ -28,24 +28,35 @@ std::filesystem::path parent_or_dot(const std::filesystem::path& p) {
     return parent.empty() ? std::filesystem::path(".") : parent;
 }
 
-// Move temp to final without ever replacing an existing final.
-int rename_noreplace(const std::filesystem::path& from, const std::filesystem::path& to) {
+}  // namespace
+
+int rename_no_replace(const std::filesystem::path& from, const std::filesystem::path& to) noexcept {
     if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) {
         return 0;
     }
     if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP) {
         return errno;
     }
-    // The filesystem has no RENAME_NOREPLACE (some FUSE filesystems): link() also
-    // fails with EEXIST rather than replacing.
+    // No RENAME_NOREPLACE (some FUSE filesystems): link() never replaces either.
     if (::link(from.c_str(), to.c_str()) == 0) {
         ::unlink(from.c_str());
         return 0;
     }
-    return errno;
+    if (errno != EPERM && errno != EOPNOTSUPP && errno != ENOSYS) {
+        return errno;
+    }
+    // Neither (exFAT through exfat-fuse has no hard links): make sure the final
+    // name is free, then rename. The window between the two is not closed; smk
+    // has just created the temporary name beside it and is the only writer there.
+    struct stat st {};
+    if (::lstat(to.c_str(), &st) == 0) {
+        return EEXIST;
+    }
+    if (errno != ENOENT) {
+        return errno;
+    }
+    return ::rename(from.c_str(), to.c_str()) == 0 ? 0 : errno;
 }
-
-}  // namespace
 
 AtomicFile::AtomicFile(std::filesystem::path final_path, mode_t mode)
     : m_final(std::move(final_path)) {
@@ -105,7 +116,7 @@ void AtomicFile::commit() {
         throw_io("cannot close", m_final, errno);
     }
     m_fd = -1;
-    if (const int err = rename_noreplace(m_temp, m_final); err != 0) {
+    if (const int err = rename_no_replace(m_temp, m_final); err != 0) {
         if (err == EEXIST) {
             throw Error(ErrorCategory::refused,
                         m_final.string() + " appeared while smk was writing it; nothing was "

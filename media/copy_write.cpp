@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "smk/atomic_file.hpp"
 #include "smk/error.hpp"
 #include "smk/hex.hpp"
 #include "smk/random.hpp"
@@ -35,18 +36,7 @@ int rename_into_place(const fs::path& from, const fs::path& to, bool replace) {
     if (replace) {
         return ::rename(from.c_str(), to.c_str()) == 0 ? 0 : errno;
     }
-    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) {
-        return 0;
-    }
-    if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP) {
-        return errno;
-    }
-    // No RENAME_NOREPLACE (some FUSE filesystems): link() never replaces either.
-    if (::link(from.c_str(), to.c_str()) == 0) {
-        ::unlink(from.c_str());
-        return 0;
-    }
-    return errno;
+    return rename_no_replace(from, to);
 }
 
 // chown before chmod: chown clears set-user-ID and set-group-ID bits.

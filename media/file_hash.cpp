@@ -2,10 +2,13 @@
 
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -46,6 +49,53 @@ class AlignedBuffer final {
 // after the writer's fsync.
 void drop_cached_pages(int fd) noexcept {
     (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+}
+
+// True only when the kernel confirms that no page of the file is in the page cache
+// (mincore() on a fresh read-only mapping: mapping a file reads nothing). False when
+// it cannot be confirmed: pages still cached (dirty, under writeback, or mapped by
+// another process, which DONTNEED leaves), mmap refused (some FUSE filesystems), or
+// a kernel that hides residency from this process (it then reports every page
+// resident). An empty file has no page to hold.
+bool nothing_cached(int fd) noexcept {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || st.st_size < 0) {
+        return false;
+    }
+    const auto size = static_cast<std::size_t>(st.st_size);
+    if (size == 0) {
+        return true;
+    }
+    void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED) {
+        return false;
+    }
+    const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    constexpr std::size_t kWindow = 4096;  // pages per mincore() call: bounded memory
+    std::array<unsigned char, kWindow> resident{};
+    bool none = true;
+    for (std::size_t offset = 0; none && offset < size; offset += kWindow * page) {
+        const std::size_t length = std::min(size - offset, kWindow * page);
+        if (::mincore(static_cast<char*>(map) + offset, length, resident.data()) != 0) {
+            none = false;
+            break;
+        }
+        const std::size_t pages = (length + page - 1) / page;
+        for (std::size_t i = 0; i < pages; ++i) {
+            if ((resident[i] & 1U) != 0) {
+                none = false;
+                break;
+            }
+        }
+    }
+    ::munmap(map, size);
+    return none;
+}
+
+// Switches an open descriptor to O_DIRECT; false if the filesystem refuses it.
+bool enter_direct_mode(int fd) noexcept {
+    const int flags = ::fcntl(fd, F_GETFL);
+    return flags >= 0 && ::fcntl(fd, F_SETFL, flags | O_DIRECT) == 0;
 }
 
 // From O_DIRECT to buffered reads of the device: used when the filesystem refuses a
@@ -153,6 +203,15 @@ ReadMode read_all(int fd, ReadMode mode, const std::string& display,
     // than what the drive holds.
     if (mode != ReadMode::cached) {
         drop_cached_pages(fd);
+    }
+    if (mode == ReadMode::drop_cache) {
+        // Buffered reads after DONTNEED come from the device only if no page stayed
+        // behind; where the kernel cannot confirm that, this file is read O_DIRECT.
+        (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        if (!nothing_cached(fd) && enter_direct_mode(fd)) {
+            direct = true;
+            mode = ReadMode::direct;
+        }
     }
     AlignedBuffer buffer(kChunk);
     for (;;) {

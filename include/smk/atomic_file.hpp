@@ -2,9 +2,9 @@
 // Creating files that must never be half-written or overwrite something:
 // the data goes to a temporary name in the destination directory (O_EXCL, the
 // final mode from the start), is fsynced, then renamed to its final name without
-// replacing anything (renameat2 RENAME_NOREPLACE, or link + unlink where the
-// filesystem lacks it), and the directory is fsynced. If anything fails, or the
-// AtomicFile is destroyed before commit(), the temporary file is removed.
+// replacing anything (rename_no_replace below), and the directory is fsynced. If
+// anything fails, or the AtomicFile is destroyed before commit(), the temporary
+// file is removed.
 
 #include <sys/types.h>
 
@@ -40,6 +40,13 @@ private:
 // One-shot form of AtomicFile.
 void write_new_file(const std::filesystem::path& path, std::span<const std::uint8_t> bytes,
                     mode_t mode = 0600);
+
+// Renames `from` to `to` without ever replacing an existing `to`: renameat2
+// RENAME_NOREPLACE; link + unlink where the filesystem lacks it; where it has
+// neither (exFAT through FUSE), a check that `to` is free, then rename.
+// Returns 0, or an errno value (EEXIST when `to` exists).
+[[nodiscard]] int rename_no_replace(const std::filesystem::path& from,
+                                    const std::filesystem::path& to) noexcept;
 
 // fsync a directory so that a rename or create in it is durable.
 void fsync_directory(const std::filesystem::path& dir);

@@ -23,7 +23,10 @@
 //   touched is fsynced at the end. A failure removes the unplaced temporary files of
 //   its batch; files placed before stay complete.
 // - After writing, every file written to a destination is read back from the device
-//   (O_DIRECT, page cache dropped) and compared with the source hash.
+//   and compared with the source hash: its (clean, synced) pages are dropped from the
+//   cache, the kernel is asked to confirm none is left (mincore), and the file is read
+//   with readahead; where that cannot be confirmed it is read O_DIRECT
+//   (ReadMode::drop_cache in smk/digest.hpp; why in media/copy_engine.cpp).
 // - A source file that changes while it is copied (size, mtime or ctime differ after
 //   reading, or the second read hashes differently) is an error naming it.
 // - Extra entries on a destination are reported; removed only with delete_extras.

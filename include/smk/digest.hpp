@@ -22,7 +22,13 @@ enum class ReadMode {
     // Ordinary buffered reads, like sha256sum: may be answered from the page cache.
     cached,
     // posix_fadvise(POSIX_FADV_DONTNEED) over the whole file before and after the
-    // read. Advisory: dirty pages, and pages another process has mapped, stay.
+    // read, then buffered reads with the kernel's readahead. DONTNEED is advisory
+    // (dirty pages, and pages another process has mapped, stay), so after it the
+    // reader asks the kernel (mincore() on a read-only mapping) whether any page of
+    // the file is still cached, and reads the file O_DIRECT if one is or if that
+    // cannot be confirmed (FileDigest::used then says direct). What the copy engine
+    // uses for its read-back of files it has just synced: as strong as O_DIRECT,
+    // faster for large files.
     drop_cache,
     // O_DIRECT: every byte comes from the device (the kernel writes back any dirty
     // page of the range first). Falls back to drop_cache when the filesystem refuses

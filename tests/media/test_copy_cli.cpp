@@ -76,3 +76,136 @@ TEST_CASE("smk media copy: exit codes for usage, refusal and I/O") {
     CHECK(io.exit == 6);
     CHECK(io.error.find("no/such/parent") != std::string::npos);
 }
+
+namespace {
+
+// Installs the test-build-only progress hook of `smk media copy` for one scope.
+class ProgressHook final {
+  public:
+    explicit ProgressHook(std::function<void(const smk::copy::Progress&)> hook) {
+        smk::cli::media_copy_progress_test_hook() = std::move(hook);
+    }
+    ~ProgressHook() { smk::cli::media_copy_progress_test_hook() = nullptr; }
+    ProgressHook(const ProgressHook&) = delete;
+    ProgressHook& operator=(const ProgressHook&) = delete;
+};
+
+}  // namespace
+
+TEST_CASE("smk media copy exits 5 when the drive holds other bytes than were written") {
+    const smk_test::TempDir tmp("copy-cli-exit5");
+    fs::create_directories(tmp / "scratch");
+    const copy_test::ScratchMount drive(tmp, copy_test::ScratchMount::Type::ext4_image);
+    if (!drive.mounted()) {
+        FAIL("loop-mount test cannot run here (needs root and loop devices): "
+             << drive.why_not());
+    }
+    smk_test::write_file(tmp / "src/share.bin", std::string(8192, 'G'));
+    smk_test::write_file(tmp / "src/other.bin", "other");
+    // The copy is written and synced; when the read-back starts, its first block
+    // changes on the "drive" (the image file), behind the filesystem and its cache.
+    bool corrupted = false;
+    const ProgressHook hook([&](const smk::copy::Progress& p) {
+        if (!corrupted && p.phase == smk::copy::Phase::verifying) {
+            corrupted = true;
+            copy_test::corrupt_behind_filesystem(drive.point() / "share.bin", drive.image(), 'B');
+        }
+    });
+    const CopyRun run = run_copy_cli(
+        {(tmp / "src/").string(), (tmp / "ok").string(), drive.point().string(), "--json"},
+        tmp / "scratch");
+    REQUIRE(corrupted);
+    CAPTURE(run.out);
+    CHECK(run.exit == 5);
+    CHECK(run.error.find("FAILED on " + drive.point().string()) != std::string::npos);
+    CHECK(run.error.find((tmp / "ok").string()) == std::string::npos);
+    const nlohmann::json json = nlohmann::json::parse(run.out);
+    CHECK(json["ok"] == false);
+    CHECK(json["destinations"][0]["verified"] == "OK");
+    CHECK(json["destinations"][1]["verified"] == "FAILED");
+    CHECK(json["destinations"][1]["verify_failed"] == nlohmann::json::array({"share.bin"}));
+    CHECK(json["destinations"][1]["files_verified"] == 2);
+}
+
+TEST_CASE("smk media verify exits 5 on a copy corrupted behind the filesystem where sha256sum -c passes") {
+    const smk_test::TempDir tmp("verify-cli-exit5");
+    fs::create_directories(tmp / "scratch");
+    const copy_test::ScratchMount drive(tmp, copy_test::ScratchMount::Type::ext4_image);
+    if (!drive.mounted()) {
+        FAIL("loop-mount test cannot run here (needs root and loop devices): "
+             << drive.why_not());
+    }
+    smk_test::write_file(tmp / "src/share.bin", std::string(8192, 'G'));
+    smk_test::write_file(tmp / "src/other.bin", "other");
+    REQUIRE(run_copy_cli({(tmp / "src/").string(), drive.point().string()}, tmp / "scratch").exit ==
+            0);
+    const smk_test::CliRun manifest = smk_test::run_media_cli(
+        {"media", "manifest", drive.point().string(), "--out",
+         (drive.point() / "SHA256SUMS").string()},
+        tmp / "scratch");
+    REQUIRE(manifest.exit == 0);
+    // Read once through the cache (as sha256sum -c right after the copy would), then
+    // change the drive's bytes behind the filesystem.
+    REQUIRE(smk_test::run({"sha256sum", "-c", "SHA256SUMS"}, drive.point(), tmp / "scratch")
+                .status == 0);
+    copy_test::corrupt_behind_filesystem(drive.point() / "share.bin", drive.image(), 'B');
+    // The trap: the page cache still answers with the written bytes (advisory, since
+    // memory pressure may have dropped the pages already).
+    WARN(smk_test::run({"sha256sum", "-c", "SHA256SUMS"}, drive.point(), tmp / "scratch").status ==
+         0);
+
+    const smk_test::CliRun verify =
+        smk_test::run_media_cli({"media", "verify", drive.point().string()}, tmp / "scratch");
+    CAPTURE(verify.out);
+    CAPTURE(verify.err);
+    CHECK(verify.exit == 5);
+    CHECK(verify.out.find("share.bin: FAILED") != std::string::npos);
+    CHECK(verify.out.find("other.bin: OK") != std::string::npos);
+    // smk dropped the stale pages: sha256sum -c now sees the drive too.
+    const smk_test::RunResult after =
+        smk_test::run({"sha256sum", "-c", "SHA256SUMS"}, drive.point(), tmp / "scratch");
+    CHECK(after.status == 1);
+    CHECK(after.out.find("share.bin: FAILED") != std::string::npos);
+}
+
+TEST_CASE("odd names through the CLI: copy, manifest, and sha256sum -c agree both ways") {
+    const smk_test::TempDir tmp("copy-cli-names");
+    fs::create_directories(tmp / "scratch");
+    const std::vector<std::string> names = {"with space.bin", "new\nline.bin", "back\\slash.bin",
+                                            "dir with\\both\n/inner file"};
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        smk_test::write_file(tmp / "src" / names[i], "content " + std::to_string(i));
+    }
+    const CopyRun copied =
+        run_copy_cli({(tmp / "src/").string(), (tmp / "dst").string()}, tmp / "scratch");
+    CAPTURE(copied.error);
+    REQUIRE(copied.exit == 0);
+    for (const std::string& name : names) {
+        CAPTURE(name);
+        CHECK(smk_test::slurp(tmp / "dst" / name) == smk_test::slurp(tmp / "src" / name));
+    }
+    // smk's manifest of the copy passes sha256sum -c --strict ...
+    const smk_test::CliRun manifest = smk_test::run_media_cli(
+        {"media", "manifest", (tmp / "dst").string(), "--out", (tmp / "smk.sha256sum").string()},
+        tmp / "scratch");
+    REQUIRE(manifest.exit == 0);
+    const smk_test::RunResult check = smk_test::run(
+        {"sha256sum", "-c", "--strict", (tmp / "smk.sha256sum").string()}, tmp / "dst",
+        tmp / "scratch");
+    CHECK(check.status == 0);
+    CHECK(check.out.find("\\new\\nline.bin: OK\n") != std::string::npos);
+    // (coreutils 9.1 escapes a name in -c output only when it holds a newline)
+    CHECK(check.out.find("back\\slash.bin: OK\n") != std::string::npos);
+    // ... and sha256sum's manifest of the source passes smk media verify on the copy.
+    std::vector<std::string> argv = {"sha256sum"};
+    argv.insert(argv.end(), names.begin(), names.end());
+    const smk_test::RunResult listed = smk_test::run(argv, tmp / "src", tmp / "scratch");
+    REQUIRE(listed.status == 0);
+    smk_test::write_file(tmp / "coreutils.sha256sum", listed.out);
+    const smk_test::CliRun verify = smk_test::run_media_cli(
+        {"media", "verify", (tmp / "dst").string(), "--manifest",
+         (tmp / "coreutils.sha256sum").string(), "--strict"},
+        tmp / "scratch");
+    CAPTURE(verify.out);
+    CHECK(verify.exit == 0);
+}

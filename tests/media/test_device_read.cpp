@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <string>
@@ -119,6 +120,21 @@ TEST_CASE("a copy corrupted behind the filesystem FAILS when read from the devic
             CHECK(got.used == mode);
             CHECK(got.sha256 == bad_digest);
         }
+    }
+    SUBCASE("drop_cache reads O_DIRECT when DONTNEED leaves a page in the cache") {
+        make_stale_copy(file, tmp / "img", good, bad_block);
+        // Another process's mapping keeps the stale pages: DONTNEED cannot drop them.
+        const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+        REQUIRE(fd >= 0);
+        void* map = ::mmap(nullptr, good.size(), PROT_READ, MAP_SHARED, fd, 0);
+        REQUIRE(map != MAP_FAILED);
+        ::close(fd);
+        volatile const char first = *static_cast<const char*>(map);  // fault the page in
+        CHECK(first == 'G');  // the mapping still shows what was written
+        const smk::FileDigest got = smk::sha256_file(file, smk::ReadMode::drop_cache);
+        ::munmap(map, good.size());
+        CHECK(got.used == smk::ReadMode::direct);
+        CHECK(got.sha256 == bad_digest);
     }
     SUBCASE("verify reports the corrupted copy as FAILED") {
         make_stale_copy(file, tmp / "img", good, bad_block);

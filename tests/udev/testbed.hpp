@@ -44,6 +44,19 @@ class Testbed final {
     Testbed(const Testbed&) = delete;
     Testbed& operator=(const Testbed&) = delete;
 
+    // Adds devices from the text of a umockdev record (e.g. a recorded tree edited to
+    // stand for a device of this machine).
+    void add_record_text(const std::string& text) {
+        GError* error = nullptr;
+        if (umockdev_testbed_add_from_string(m_bed, text.c_str(), &error) == FALSE) {
+            const std::string why = error != nullptr ? error->message : "unknown error";
+            if (error != nullptr) {
+                g_error_free(error);
+            }
+            FAIL("umockdev cannot load the record: " << why);
+        }
+    }
+
     // The file behind a sysfs path of the testbed (for attributes the code writes).
     [[nodiscard]] std::string sys_file(const std::string& sys_path) const {
         gchar* root = umockdev_testbed_get_root_dir(m_bed);
