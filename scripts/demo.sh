@@ -1,39 +1,266 @@
 #!/usr/bin/env bash
-# The main job for now: generate a fresh SMK, split it 2x(5-of-7), verify each
-# set, recombine from five shares of set B (checking the KCV of the receipt),
-# and show the receipts. Everything happens in a fresh temporary directory that
-# is removed at exit, shares and key included. Non-interactive.
+# `make demo`: a complete ceremony rehearsal on virtual hardware (docs/CEREMONY.md).
 #   usage: scripts/demo.sh PATH/TO/smk
+#
+# What it starts, all in one fresh temporary directory, and stops again at exit:
+# - a private pcscd with vpcd readers and 14 emulated OpenPGP cards
+#   (scripts/pcsc-env.sh, smk-cardsim), one per share: 7 holders x sets A and B;
+# - two SoftHSM2 tokens standing for the HSMs of two facilities, WELLINGTON
+#   (phase 1) and AUCKLAND (phase 2) (scripts/softhsm-env.sh);
+# - four test drives MASTER, WELLINGTON, ALBANY, AUCKLAND: loop-mounted ext4
+#   images whose USB serials come from umockdev records made for their loop
+#   devices (smk sees them as USB sticks through umockdev-run).
+# Then: a plan naming all of it, `smk ceremony issue` at WELLINGTON, an
+# application key wrapped under the SMK into the HSM backup tree, `smk ceremony
+# backup-copies`, `smk ceremony restore` at AUCKLAND from the AUCKLAND drive, the
+# transcript checked and printed. The last lines are `transcript: PATH` and one
+# `KCV <facility> <token>: HEX` line per HSM.
+#
+# Non-interactive when stdin is not a terminal; on a terminal it pauses before
+# each phase (the cards are virtual and already in their readers either way).
+# Needs root (namespaces for pcscd, loop mounts).
 set -euo pipefail
 smk=$(realpath "${1:?usage: scripts/demo.sh PATH/TO/smk}")
+here=$(cd "$(dirname "$0")" && pwd)
+cardsim=$(realpath "$(dirname "$smk")/../smartcard/cardsim/smk-cardsim")
 umask 077
 work=$(mktemp -d "${TMPDIR:-/tmp}/smk-demo.XXXXXX")
-trap 'rm -rf -- "$work"' EXIT
+keep=${SMK_DEMO_KEEP:-0}
+loops=()
+mounts=()
 
+cleanup() {
+    local rc=$?
+    set +e
+    for m in "${mounts[@]}"; do
+        mountpoint -q "$m" && umount "$m"
+    done
+    for l in "${loops[@]}"; do
+        losetup -d "$l" 2>/dev/null
+    done
+    [[ -f $work/pcsc/env ]] && "$here/pcsc-env.sh" stop "$work/pcsc" >/dev/null 2>&1
+    if [[ $keep == 1 ]]; then
+        echo "demo: kept $work (SMK_DEMO_KEEP=1)" >&2
+    else
+        rm -rf -- "$work"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+interactive=0
+[[ -t 0 ]] && interactive=1
+phase() {
+    echo
+    echo "== $*"
+    if [[ $interactive == 1 ]]; then
+        read -r -p "   press Enter to go on (Ctrl-C stops and cleans up) " _
+    fi
+}
+fail() { echo "demo: $*" >&2; exit 1; }
+
+[[ $(id -u) == 0 ]] || fail "needs root (private pcscd in namespaces, loop mounts)"
+[[ -x $cardsim ]] || fail "no smk-cardsim at $cardsim (build it: cmake --build ... --target smk-cardsim)"
+command -v umockdev-run >/dev/null || fail "umockdev-run missing (apt-get install umockdev)"
 "$smk" --version
 
-echo
-echo "== 1. smk split: a fresh 32-byte SMK into set A and set B, each 5-of-7"
-"$smk" split --out-dir "$work/shares" | tee "$work/split-receipt.txt"
-kcv=$(awk '$1 == "KCV" { print $2; exit }' "$work/split-receipt.txt")
-[[ $kcv =~ ^[0-9a-f]{6}$ ]] || { echo "demo: no KCV in the split receipt" >&2; exit 1; }
-shopt -s nullglob
-set_a=("$work"/shares/smk-*-setA-share*.txt)
-set_b=("$work"/shares/smk-*-setB-share*.txt)
-[[ ${#set_a[@]} -eq 7 && ${#set_b[@]} -eq 7 ]] || { echo "demo: expected 7 files per set" >&2; exit 1; }
+phase "0. Virtual hardware: 14 cards, 2 HSM tokens, 4 drives"
+"$here/pcsc-env.sh" start "$work/pcsc" 14 --fresh --serial-base 5AC00001 --binary "$cardsim" >/dev/null
+# shellcheck disable=SC1091
+source "$work/pcsc/env"
+export PCSCLITE_CSOCK_NAME
+card_serial() { local v="SMK_PCSC_SERIAL_$1"; echo "FFFF:${!v}"; }
+eval "$("$here/softhsm-env.sh" "$work/hsm" hsm-wellington:246810 hsm-auckland:246810)"
+echo 123456 >"$work/card-pin"
+echo 246810 >"$work/token-pin"
+echo "  14 cards: $(card_serial 0) ... $(card_serial 13); tokens hsm-wellington, hsm-auckland"
+
+drive_names=(MASTER WELLINGTON ALBANY AUCKLAND)
+drive_serials=(001CC0EC34BEFB90671D25F1 4C530001110000000001 4C530001110000000002 4C530001110000000003)
+umockdev_args=()
+for i in 0 1 2 3; do
+    name=${drive_names[$i]}
+    img="$work/drive-$name.img"
+    truncate -s 32M "$img"
+    mkfs.ext4 -q -L "$name" "$img"
+    loop=$(losetup --find --show "$img")
+    loops+=("$loop")
+    mkdir -p "$work/media/$name"
+    mount "$loop" "$work/media/$name"
+    mounts+=("$work/media/$name")
+    major=$((0x$(stat -c %t "$loop")))
+    minor=$((0x$(stat -c %T "$loop")))
+    node=${loop#/dev/}
+    usb="/devices/pci0000:00/0000:00:14.0/usb1/1-$((i + 1))"
+    scsi="$usb/1-$((i + 1)):1.0/host$((10 + i))/target$((10 + i)):0:0/$((10 + i)):0:0:0"
+    cat >"$work/drive-$name.umockdev" <<REC
+P: $scsi/block/$node
+N: $node
+E: DEVNAME=/dev/$node
+E: DEVTYPE=disk
+E: MAJOR=$major
+E: MINOR=$minor
+E: SUBSYSTEM=block
+E: ID_BUS=usb
+E: ID_USB_SERIAL_SHORT=${drive_serials[$i]}
+E: ID_FS_TYPE=ext4
+E: ID_FS_LABEL=$name
+A: dev=$major:$minor
+A: removable=1
+A: size=65536
+
+P: $scsi
+E: DEVTYPE=scsi_device
+E: DRIVER=sd
+E: SUBSYSTEM=scsi
+A: delete=
+
+P: $usb/1-$((i + 1)):1.0/host$((10 + i))/target$((10 + i)):0:0
+E: DEVTYPE=scsi_target
+E: SUBSYSTEM=scsi
+
+P: $usb/1-$((i + 1)):1.0/host$((10 + i))
+E: DEVTYPE=scsi_host
+E: SUBSYSTEM=scsi
+
+P: $usb/1-$((i + 1)):1.0
+E: DEVTYPE=usb_interface
+E: DRIVER=usb-storage
+E: SUBSYSTEM=usb
+A: bInterfaceClass=08
+
+P: $usb
+N: bus/usb/001/$(printf '%03d' $((i + 2)))
+E: DEVNAME=/dev/bus/usb/001/$(printf '%03d' $((i + 2)))
+E: DEVTYPE=usb_device
+E: DRIVER=usb
+E: SUBSYSTEM=usb
+A: idVendor=0781
+A: idProduct=5567
+A: manufacturer=SanDisk
+A: product=Cruzer Blade
+A: serial=${drive_serials[$i]}
+A: remove=
+
+REC
+    umockdev_args+=(--device "$work/drive-$name.umockdev")
+    echo "  drive $name: $loop ($major:$minor) at $work/media/$name, USB serial ${drive_serials[$i]}"
+done
+cat >"$work/drive-controller.umockdev" <<'REC'
+P: /devices/pci0000:00/0000:00:14.0/usb1
+N: bus/usb/001/001
+E: DEVNAME=/dev/bus/usb/001/001
+E: DEVTYPE=usb_device
+E: DRIVER=usb
+E: SUBSYSTEM=usb
+A: idVendor=1d6b
+A: idProduct=0002
+A: serial=0000:00:14.0
+
+P: /devices/pci0000:00/0000:00:14.0
+E: DRIVER=xhci_hcd
+E: SUBSYSTEM=pci
+REC
+umockdev_args+=(--device "$work/drive-controller.umockdev")
+
+# The HSM backup tree the System Administrator copies (the application-key
+# backup is added to it after issuance).
+mkdir -p "$work/hsm-backup/hsm-backup"
+echo "facility WELLINGTON HSM backup, rehearsal" >"$work/hsm-backup/hsm-backup/README.txt"
+
+plan="$work/ceremony-plan.toml"
+{
+    echo "version = 1"
+    echo "name = \"smk make demo rehearsal\""
+    echo "transcript = \"ceremony.transcript.jsonl\""
+    echo
+    echo "[key]"
+    echo "label = \"SMK\""
+    echo "id = \"01\""
+    echo
+    echo "[cards]"
+    echo "pin_file = \"$work/card-pin\""
+    echo
+    echo "[[facilities]]"
+    echo "name = \"WELLINGTON\""
+    echo "module = \"$SMK_PKCS11_MODULE\""
+    echo "tokens = [ { label = \"hsm-wellington\", pin_file = \"$work/token-pin\" } ]"
+    echo
+    echo "[[facilities]]"
+    echo "name = \"AUCKLAND\""
+    echo "module = \"$SMK_PKCS11_MODULE\""
+    echo "tokens = [ { label = \"hsm-auckland\", pin_file = \"$work/token-pin\" } ]"
+    echo "application_backup = \"$work/media/AUCKLAND/hsm-backup/application-keys.smkwrap\""
+    for h in 1 2 3 4 5 6 7; do
+        echo
+        echo "[[holders]]"
+        echo "name = \"Holder $h\""
+        echo "cards = [ { set = \"A\", index = $h, serial = \"$(card_serial $((h - 1)))\", bag = \"TEB-10000$h\" },"
+        echo "          { set = \"B\", index = $h, serial = \"$(card_serial $((h + 6)))\", bag = \"TEB-10000$h\" } ]"
+    done
+    echo
+    echo "[backup]"
+    echo "source = \"$work/hsm-backup/\""
+    for i in 0 1 2 3; do
+        echo
+        echo "[[drives]]"
+        echo "name = \"${drive_names[$i]}\""
+        echo "usb_serial = \"${drive_serials[$i]}\""
+        echo "mount = \"$work/media/${drive_names[$i]}\""
+    done
+} >"$plan"
+"$smk" ceremony check "$plan" >/dev/null
+echo "  plan: $plan"
+
+phase "1. smk ceremony issue at WELLINGTON: SMK generated, 14 cards written, HSM token loaded"
+"$smk" ceremony issue "$plan" --batch --facility WELLINGTON
+issued=$(ls "$work"/ceremony-plan-id*.toml)
+echo "  issued plan: $issued"
+
+phase "1b. An application key in the WELLINGTON HSM, backed up wrapped under the SMK"
+pkcs11-tool --module "$SMK_PKCS11_MODULE" --token-label hsm-wellington --login --pin 246810 \
+    --keygen --key-type AES:32 --label app-key-1 --id 02 --extractable --sensitive >/dev/null 2>&1 ||
+    fail "pkcs11-tool could not make the application key"
+"$smk" hsm backup --pkcs11-module "$SMK_PKCS11_MODULE" --token hsm-wellington --pin-file "$work/token-pin" \
+    --wrap-with SMK --key app-key-1 --out "$work/hsm-backup/hsm-backup/application-keys.smkwrap"
+
+phase "2. smk ceremony backup-copies: MASTER, then WELLINGTON, ALBANY, AUCKLAND"
+umockdev-run "${umockdev_args[@]}" -- "$smk" ceremony backup-copies "$issued"
+# The AUCKLAND copy travels to the second facility and is mounted there.
+mount "${loops[3]}" "$work/media/AUCKLAND"
+
+phase "3. smk ceremony restore at AUCKLAND (phase 2), from five cards of set B"
+# The holders bring their set B cards; the set A cards stay in their bags.
+for i in 0 1 2 3 4 5 6; do
+    "$here/pcsc-env.sh" card-stop "$work/pcsc" "$i" >/dev/null
+done
+# Wait until pcscd shows those readers empty (a pulled card takes a moment).
+for _ in $(seq 40); do
+    empty=$("$smk" card list 2>/dev/null | grep -c ': no card$' || true)
+    [[ $empty -ge 7 ]] && break
+    sleep 0.25
+done
+[[ $empty -ge 7 ]] || fail "pcscd still shows the set A cards after they were pulled"
+"$smk" ceremony restore "$issued" --batch --facility AUCKLAND
+
+phase "4. The transcript"
+"$smk" transcript verify "$work/ceremony.transcript.jsonl"
+"$smk" transcript print "$work/ceremony.transcript.jsonl"
+# The transcript holds no secret: it outlives the rehearsal's directory.
+transcript=$(mktemp "${TMPDIR:-/tmp}/smk-demo-transcript.XXXXXX")
+mv "$transcript" "$transcript.jsonl"
+transcript="$transcript.jsonl"
+cp "$work/ceremony.transcript.jsonl" "$transcript"
+chmod 0644 "$transcript"
 
 echo
-echo "== 2. smk share verify-set: each whole set is consistent"
-"$smk" share verify-set "${set_a[@]}"
-"$smk" share verify-set "${set_b[@]}"
-
-echo
-echo "== 3. smk combine: five shares of set B, out of order; --expect-kcv $kcv"
-"$smk" combine --expect-kcv "$kcv" --out "$work/smk.hex" \
-    "${set_b[5]}" "${set_b[1]}" "${set_b[6]}" "${set_b[3]}" "${set_b[0]}" 2>&1
-mode=$(stat -c %a "$work/smk.hex")
-[[ $mode == 600 ]] || { echo "demo: $work/smk.hex has mode $mode, not 600" >&2; exit 1; }
-
-echo
-echo "KCV $kcv"
-echo "demo: OK"
+echo "transcript: $transcript"
+for facility_token in WELLINGTON:hsm-wellington AUCKLAND:hsm-auckland; do
+    facility=${facility_token%%:*}
+    token=${facility_token#*:}
+    kcv=$("$smk" hsm kcv --pkcs11-module "$SMK_PKCS11_MODULE" --token "$token" --pin-file "$work/token-pin" \
+        --label SMK --json | sed -n 's/.*"kcv": *"\([0-9a-f]*\)".*/\1/p')
+    [[ $kcv =~ ^[0-9a-f]{6}$ ]] || fail "no KCV from token $token"
+    echo "KCV $facility $token: $kcv"
+done

@@ -1,0 +1,129 @@
+// smk ceremony: the plan-driven flows (issue, backup-copies, restore, reissue)
+// and a plan check. The flows live in cli/ceremony_*.cpp; this file only wires
+// options to them.
+
+#include "ceremony.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include <memory>
+
+#include "ceremony_flows.hpp"
+#include "io.hpp"
+#include "smk/ceremony_plan.hpp"
+
+namespace smk::cli {
+namespace {
+
+void add_common(CLI::App& cmd, CeremonyOptions& o) {
+    cmd.add_option("PLAN", o.plan, "The ceremony plan (TOML, docs/CEREMONY.md)")->required();
+    cmd.add_flag("--dry-run", o.dry_run,
+                 "Check the plan and the hardware present; write nothing (no transcript either)");
+    cmd.add_option("--transcript", o.transcript,
+                   "Transcript to append to (default: the plan's transcript)");
+}
+
+void add_cards(CLI::App& cmd, CeremonyOptions& o) {
+    add_pin_options(cmd, o.card_pin);
+    auto* batch = cmd.add_flag("--batch", o.batch,
+                               "Take the cards already in the readers; never prompt (default "
+                               "when stdin is not a terminal)");
+    auto* interactive = cmd.add_flag("--interactive", o.interactive,
+                                     "Prompt for every card and wait for it (default on a terminal)");
+    batch->excludes(interactive);
+    cmd.add_option("--card-timeout", o.card_timeout_s, "Seconds to wait for each card")
+        ->capture_default_str();
+}
+
+void add_tokens(CLI::App& cmd, CeremonyOptions& o) {
+    cmd.add_option("--facility", o.facility, "The plan's facility to work at (default: the first)");
+    cmd.add_option("--token-pin-file", o.token_pin_file,
+                   "User PIN of the HSM tokens: first line of FILE (default: each token's "
+                   "pin_file in the plan, else a prompt)");
+}
+
+void run_check(const CeremonyOptions& o) {
+    const auto plan = ceremony::load_plan(o.plan);
+    std::string out = fmt::format("plan {}: OK\n  name: {}\n  transcript: {}\n", o.plan, plan.name,
+                                  plan.transcript.string());
+    for (const auto& f : plan.facilities) {
+        out += fmt::format("  facility {}: module {}, {} token(s)\n", f.name, f.module.string(),
+                           f.tokens.size());
+    }
+    for (const auto& h : plan.holders) {
+        out += fmt::format("  holder {} {}: set A card {} bag {}, set B card {} bag {}\n", h.number,
+                           h.name, h.cards[0].serial, h.cards[0].bag, h.cards[1].serial,
+                           h.cards[1].bag);
+    }
+    for (const auto& d : plan.drives) {
+        out += fmt::format("  drive {}: USB serial {} at {}\n", d.name, d.usb_serial,
+                           d.mount.string());
+    }
+    if (plan.identifier) {
+        out += fmt::format("  issued: identifier {}, KCV {}\n", *plan.identifier, *plan.kcv);
+    }
+    print_out(out);
+}
+
+}  // namespace
+
+void register_ceremony(CLI::App& app, Context& /*ctx*/) {
+    auto* group = app.add_subcommand(
+        "ceremony", "Plan-driven ceremonies: issue, backup-copies, restore, reissue");
+    group->require_subcommand(1);
+
+    auto check = std::make_shared<CeremonyOptions>();
+    auto* check_cmd = group->add_subcommand("check", "Validate a plan and print what it plans");
+    check_cmd->add_option("PLAN", check->plan, "The ceremony plan")->required();
+    check_cmd->callback([check] { run_check(*check); });
+
+    auto copies = std::make_shared<CeremonyOptions>();
+    auto* copies_cmd = group->add_subcommand(
+        "backup-copies", "Master Backup Copy, then each Operative Backup Copy: serial check, "
+                         "copy, verification from the device, eject");
+    add_common(*copies_cmd, *copies);
+    copies_cmd->add_flag("--no-eject", copies->no_eject, "Leave the drives mounted");
+    copies_cmd->callback([copies] { run_backup_copies(*copies); });
+
+    auto issue = std::make_shared<CeremonyOptions>();
+    auto* issue_cmd = group->add_subcommand(
+        "issue", "Generate the SMK, split 2x(5-of-7) onto the 14 planned cards, install it "
+                 "into the facility's HSM tokens, write the issued plan, print the receipt");
+    add_common(*issue_cmd, *issue);
+    add_cards(*issue_cmd, *issue);
+    add_tokens(*issue_cmd, *issue);
+    issue_cmd->add_option("--plan-out", issue->plan_out,
+                          "Where to write the issued plan (default: PLAN-idNNNNN.toml beside it)");
+    issue_cmd->callback([issue] { run_issue(*issue); });
+
+    auto restore = std::make_shared<CeremonyOptions>();
+    auto* restore_cmd = group->add_subcommand(
+        "restore", "Read cards until one set has 5 shares, check the KCV, install the SMK into "
+                   "the facility's HSM tokens, restore the application-key backup");
+    add_common(*restore_cmd, *restore);
+    add_cards(*restore_cmd, *restore);
+    add_tokens(*restore_cmd, *restore);
+    restore_cmd->add_option("--set", restore->set, "Use set A or B (default: the first card's)")
+        ->check(CLI::IsMember({"A", "B"}));
+    restore_cmd->callback([restore] { run_restore(*restore); });
+
+    auto reissue = std::make_shared<CeremonyOptions>();
+    auto* reissue_cmd = group->add_subcommand(
+        "reissue", "Rebuild the SMK from a quorum without holder N, then write holder N's share "
+                   "again onto the planned card, or (--new-split) a fresh share set onto all 14 "
+                   "cards with a new plan");
+    add_common(*reissue_cmd, *reissue);
+    add_cards(*reissue_cmd, *reissue);
+    reissue_cmd->add_option("--holder", reissue->holder, "The holder (1-7) whose card is lost or damaged")
+        ->required();
+    reissue_cmd->add_option("--set", reissue->set, "The set whose shares rebuild the SMK (default: the first card's)")
+        ->check(CLI::IsMember({"A", "B"}));
+    reissue_cmd->add_flag("--new-split", reissue->new_split,
+                          "Issue a fresh share set to everyone (lost or compromised card)");
+    reissue_cmd->add_option("--plan-out", reissue->plan_out,
+                            "Where to write the updated plan (default: PLAN-idNNNNN.toml beside it)");
+    reissue_cmd->callback([reissue] { run_reissue(*reissue); });
+}
+
+}  // namespace smk::cli

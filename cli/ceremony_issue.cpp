@@ -1,0 +1,283 @@
+// smk ceremony issue: the SMK is generated in secure memory, split 2x(5-of-7),
+// written card by card to the 14 planned cards (each card's serial checked
+// against the plan, each record read back), each set verified as a whole from
+// what the cards returned, installed into the facility's HSM tokens with the KCV
+// checked inside each token, and recorded in a new plan file and the receipt.
+//
+// Order of checks: the plan, the tokens (module, label, PIN, no key of the label
+// yet) and, in batch mode, the presence of all 14 planned cards come before the
+// key is generated. If a card step fails after some cards were written, those
+// cards are wiped again (they hold shares of a key that will never exist).
+
+#include <fmt/core.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ceremony_flows.hpp"
+#include "ceremony_tokens.hpp"
+#include "io.hpp"
+#include "smk/card.hpp"
+#include "smk/digest.hpp"
+#include "smk/error.hpp"
+#include "smk/fingerprint.hpp"
+#include "smk/hsm.hpp"
+#include "smk/kcv.hpp"
+#include "smk/random.hpp"
+#include "smk/share_record.hpp"
+#include "smk/slip39.hpp"
+
+namespace smk::cli {
+namespace {
+
+constexpr std::size_t kSmkBytes = 32;
+
+struct WrittenCard {
+    const ceremony::Holder* holder = nullptr;
+    const ceremony::CardSpec* card = nullptr;
+};
+
+// Batch mode: all 14 planned cards must be in the readers before anything starts.
+void check_cards_present(const ceremony::Plan& plan, Journal& journal) {
+    std::set<std::string> present;
+    for (const auto& reader : card::list_readers()) {
+        if (!reader.card_present) {
+            continue;
+        }
+        try {
+            const card::ShareStore store(reader.name);
+            present.insert(store.serial());
+        } catch (const Error&) {
+            // not an OpenPGP card: it cannot be a planned one
+        }
+    }
+    std::string missing;
+    for (const auto& h : plan.holders) {
+        for (const auto& c : h.cards) {
+            if (!present.contains(c.serial)) {
+                missing += fmt::format("\n  card {} (holder {} {}, set {} share {}, bag {})",
+                                       c.serial, h.number, h.name, c.set == 0 ? "A" : "B",
+                                       c.index, c.bag);
+            }
+        }
+    }
+    if (!missing.empty()) {
+        journal.record("cards-missing", {}, {{"result", "planned cards not present"}});
+        throw Error(ErrorCategory::device,
+                    "these planned cards are not in any reader (batch mode needs all 14):" +
+                        missing + "\nNothing was generated or written.");
+    }
+    journal.say(fmt::format("  all 14 planned cards are present\n"));
+}
+
+CardRequest request_for(const ceremony::Holder& h, const ceremony::CardSpec& c) {
+    CardRequest request;
+    request.holder = fmt::format("holder {} ({})", h.number, h.name);
+    request.set = c.set == 0 ? "A" : "B";
+    request.index = c.index;
+    request.expected_serial = c.serial;
+    request.bag = c.bag;
+    return request;
+}
+
+// Wipes the cards written before a failure, asking for each again.
+void roll_back(const ceremony::Plan& plan, const CeremonyOptions& options,
+               const std::vector<WrittenCard>& written, Journal& journal) {
+    if (written.empty()) {
+        return;
+    }
+    journal.say(fmt::format("Rolling back: wiping the {} card(s) written so far\n", written.size()));
+    CardSession session(card_session_options(plan, options));
+    for (const auto& w : written) {
+        try {
+            HeldCard held = session.acquire(request_for(*w.holder, *w.card));
+            held.store.wipe();
+            session.release(std::move(held));
+            journal.record("card-wiped", {{"card", w.card->serial}, {"bag", w.card->bag}},
+                           {{"reason", "issue aborted"}});
+            journal.say(fmt::format("  wiped card {}\n", w.card->serial));
+        } catch (const Error& e) {
+            journal.record("card-wipe-failed", {{"card", w.card->serial}}, {{"error", e.what()}});
+            journal.say(fmt::format("  could NOT wipe card {}: {}\n  Wipe it with 'smk card wipe' "
+                                    "before it is handed out.\n",
+                                    w.card->serial, e.what()));
+        }
+    }
+}
+
+}  // namespace
+
+void write_split_to_cards(const ceremony::Plan& plan, const CeremonyOptions& options,
+                          CardSession& session, const slip39::SplitResult& split,
+                          const Secret& smk_key, bool overwrite, Journal& journal) {
+    const std::string kcv_text_hex = kcv_hex(key_check_value(smk_key.bytes()));
+    // 14 cards, holder by holder; what each card returns is kept for step 5.
+    std::vector<std::vector<slip39::NamedMnemonic>> read_back(ceremony::kSetCount);
+    std::vector<WrittenCard> written;
+    try {
+        for (const auto& h : plan.holders) {
+            for (const auto& c : h.cards) {
+                const CardRequest request = request_for(h, c);
+                HeldCard held = session.acquire(request);
+                const std::string source =
+                    fmt::format("set {} share {}", request.set, c.index);
+                const Secret record = card::encode_share_record(
+                    split.mnemonics[c.set][c.index - 1].text(), source);
+                held.store.write_record(record.bytes(), overwrite);  // reads back and compares
+                written.push_back({&h, &c});
+                card::StoredShare stored = held.store.read_share();
+                if (stored.state != card::StoredState::valid || !stored.record ||
+                    stored.record->info.identifier != split.identifier ||
+                    stored.record->info.group_index != c.set ||
+                    stored.record->info.member_index + 1 != c.index) {
+                    throw Error(ErrorCategory::verification,
+                                fmt::format("card {} does not read back as {} of share set {}",
+                                            c.serial, source, split.identifier));
+                }
+                read_back[c.set].push_back(
+                    {fmt::format("card {}", c.serial), std::move(stored.record->mnemonic)});
+                journal.record("card-written",
+                               {{"holder", std::to_string(h.number)},
+                                {"card", c.serial},
+                                {"bag", c.bag}},
+                               {{"set", request.set},
+                                {"index", std::to_string(c.index)},
+                                {"identifier", std::to_string(split.identifier)},
+                                {"read_back", "ok"}});
+                journal.say(fmt::format("  {}: card {} written and read back\n",
+                                        request.describe(), c.serial));
+                session.release(std::move(held));
+            }
+        }
+        // Each set as a whole, from what the cards returned, gives this SMK.
+        for (unsigned set = 0; set < ceremony::kSetCount; ++set) {
+            const auto verified = slip39::verify_set(read_back[set]);
+            const auto quorum = std::span(read_back[set]).first(ceremony::kSetThreshold);
+            const auto combined = slip39::combine(quorum, {});
+            if (!constant_time_equal(combined.master_secret.bytes(), smk_key.bytes())) {
+                throw Error(ErrorCategory::verification,
+                            fmt::format("set {} read back from the cards does not give the "
+                                        "generated SMK",
+                                        slip39::group_name(set)));
+            }
+            journal.record("set-verified", {{"set", set == 0 ? "A" : "B"}},
+                           {{"shares", std::to_string(verified.share_count)},
+                            {"subsets_checked", std::to_string(verified.subsets_checked)},
+                            {"kcv", kcv_text_hex}});
+        }
+    } catch (const Error& e) {
+        journal.record("aborted", {}, {{"error", e.what()}});
+        journal.say(fmt::format("Issue stopped: {}\n", e.what()));
+        roll_back(plan, options, written, journal);
+        throw;
+    }
+
+}
+
+void run_issue(const CeremonyOptions& options) {
+    const ceremony::Plan plan = ceremony::load_plan(options.plan);
+    if (plan.identifier) {
+        throw Error(ErrorCategory::refused,
+                    fmt::format("plan {} already records share set {} (KCV {}); a plan is issued "
+                                "once. To replace the shares use 'smk ceremony reissue "
+                                "--new-split'. Nothing was touched.",
+                                plan.file.string(), *plan.identifier, *plan.kcv));
+    }
+    const ceremony::Facility& facility = plan.facility(options.facility);
+    Journal journal(plan, options, "issue");
+    journal.say(fmt::format("Issue at {} (plan {})\n", facility.name, plan.file.string()));
+    journal.record("start", {{"plan", plan.file.string()}, {"facility", facility.name}},
+                   {{"dry_run", options.dry_run ? "yes" : "no"}},
+                   {{"plan", sha256_text_hex(plan.text)}});
+
+    // 1. Tokens: loaded, logged in, no key of the label yet.
+    Tokens tokens = open_tokens(plan, facility, options, journal);
+    for (auto& t : tokens.open) {
+        require_no_key(t, plan.key_label, journal);
+    }
+    // 2. Cards: all present (batch), the output plan name free.
+    if (!options.plan_out.empty()) {
+        refuse_existing(options.plan_out);  // before anything irreversible
+    }
+    CardSessionOptions card_options = card_session_options(plan, options);
+    CardSession session(card_options);
+    if (!session.interactive()) {
+        check_cards_present(plan, journal);
+    }
+    if (options.dry_run) {
+        journal.result(fmt::format("dry run: plan OK; {} token(s) at {} ready, no key \"{}\" "
+                                   "in them{}; nothing was generated or written",
+                                   tokens.open.size(), facility.name, plan.key_label,
+                                   session.interactive() ? "" : "; all 14 planned cards present"));
+        return;
+    }
+
+    // 3. The SMK, in secure memory, and its shares.
+    Secret smk_key(kSmkBytes);
+    system_random().fill(smk_key.bytes());
+    const Kcv kcv = key_check_value(smk_key.bytes());
+    const std::string kcv_text_hex = kcv_hex(kcv);
+    const std::string fingerprint = fingerprint_hex(key_fingerprint(smk_key.bytes()));
+    const slip39::SplitParams params;  // 1 of 2 groups, each 5-of-7
+    slip39::SplitResult split = slip39::split(smk_key.bytes(), {}, params, system_random());
+    journal.record("smk-generated", {}, {{"identifier", std::to_string(split.identifier)},
+                                         {"kcv", kcv_text_hex},
+                                         {"fingerprint", fingerprint},
+                                         {"sets", "2 x 5-of-7"}});
+    journal.say(fmt::format("SMK generated: share set {}, KCV {}\n", split.identifier,
+                            kcv_text_hex));
+
+    // 4-5. The 14 cards, then each set verified from what the cards returned.
+    write_split_to_cards(plan, options, session, split, smk_key, false, journal);
+
+    // 6. Into every token of the facility; the KCV is computed inside each.
+    std::vector<std::pair<std::string, std::string>> token_kcvs;
+    for (auto& t : tokens.open) {
+        hsm::InstallOptions install;
+        install.label = plan.key_label;
+        install.id = key_id_bytes(plan);
+        const Kcv in_token = hsm::install_smk(t.session, smk_key, install, kcv);
+        const Kcv again = hsm::kcv_in_token(t.session, plan.key_label);
+        hsm::check_kcv(t.session, plan.key_label, again, kcv);
+        journal.record("hsm-installed",
+                       {{"facility", facility.name},
+                        {"token", t.label},
+                        {"token_serial", t.session.token().serial}},
+                       {{"key_label", plan.key_label}, {"kcv_in_token", kcv_hex(in_token)}});
+        token_kcvs.emplace_back(t.label, kcv_hex(in_token));
+    }
+
+    // 7. The issued plan.
+    ceremony::Plan issued = plan;
+    issued.identifier = split.identifier;
+    issued.kcv = kcv_text_hex;
+    const std::filesystem::path out = options.plan_out.empty()
+                                          ? ceremony::issued_plan_path(plan, split.identifier)
+                                          : std::filesystem::path(options.plan_out);
+    ceremony::write_issued_plan(issued, out);
+    journal.record("plan-written", {{"plan", out.string()}},
+                   {{"identifier", std::to_string(split.identifier)}, {"kcv", kcv_text_hex}},
+                   {{"plan", sha256_text_hex(ceremony::load_plan(out).text)}});
+
+    // 8. The receipt.
+    std::string receipt = fmt::format(
+        "SMK issued at {}\n  share set identifier: {}\n  KCV {}  ({})\n  fingerprint: {}\n"
+        "  sets: A and B, each 5-of-7; either set alone recovers the SMK\n",
+        facility.name, split.identifier, kcv_text_hex, pgp_words(kcv), fingerprint);
+    for (const auto& h : plan.holders) {
+        receipt += fmt::format("  holder {} {:<16} set A share {} card {}  set B share {} card "
+                               "{}  bag {}\n",
+                               h.number, h.name, h.cards[0].index, h.cards[0].serial,
+                               h.cards[1].index, h.cards[1].serial, h.cards[0].bag);
+    }
+    for (const auto& [label, token_kcv] : token_kcvs) {
+        receipt += fmt::format("  KCV {} {}: {}\n", facility.name, label, token_kcv);
+    }
+    receipt += fmt::format("  plan with identifier and KCV: {}\n  transcript: {}\n", out.string(),
+                           journal.path());
+    journal.record("done", {}, {{"result", "ok"}});
+    print_out(receipt);
+}
+
+}  // namespace smk::cli

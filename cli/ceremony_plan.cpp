@@ -1,0 +1,585 @@
+// The ceremony plan (include/smk/ceremony_plan.hpp): strict TOML through toml++.
+// Every table is read with a list of the keys it may hold, so a misspelt key is
+// an error naming its path rather than a setting silently ignored.
+
+#include "smk/ceremony_plan.hpp"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <initializer_list>
+#include <iterator>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "smk/atomic_file.hpp"
+#include "smk/error.hpp"
+
+namespace smk::ceremony {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The plan's file name without extension and without an "-idNNNNN" suffix that
+// write_issued_plan() added: issued plans share the transcript of their origin.
+std::string base_stem(const fs::path& file) {
+    std::string stem = file.stem().string();
+    const std::size_t at = stem.rfind("-id");
+    if (at != std::string::npos && at + 3 < stem.size() &&
+        std::all_of(stem.begin() + static_cast<std::ptrdiff_t>(at + 3), stem.end(),
+                    [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; })) {
+        stem.erase(at);
+    }
+    return stem;
+}
+
+class Reader {
+public:
+    explicit Reader(const fs::path& file) : m_file(file), m_dir(file.parent_path()) {}
+
+    [[noreturn]] void fail(const std::string& path, const std::string& what) const {
+        throw Error(ErrorCategory::invalid_input,
+                    "plan " + m_file.string() + ": " + path + ": " + what +
+                        " (see docs/CEREMONY.md); nothing was touched");
+    }
+
+    void allow_only(const toml::table& table, const std::string& path,
+                    std::initializer_list<std::string_view> keys) const {
+        for (const auto& [key, node] : table) {
+            if (std::find(keys.begin(), keys.end(), key.str()) == keys.end()) {
+                std::string allowed;
+                for (const auto k : keys) {
+                    allowed += (allowed.empty() ? "" : ", ") + std::string(k);
+                }
+                fail(join(path, key.str()), "unknown key (allowed here: " + allowed + ")");
+            }
+            (void)node;
+        }
+    }
+
+    static std::string join(const std::string& path, std::string_view key) {
+        return path.empty() ? std::string(key) : path + "." + std::string(key);
+    }
+
+    const toml::node* get(const toml::table& table, const std::string& path, std::string_view key,
+                          bool required) const {
+        const toml::node* node = table.get(key);
+        if (node == nullptr && required) {
+            fail(join(path, key), "missing");
+        }
+        return node;
+    }
+
+    std::string string(const toml::table& table, const std::string& path, std::string_view key,
+                       bool required = true) const {
+        const toml::node* node = get(table, path, key, required);
+        if (node == nullptr) {
+            return {};
+        }
+        if (!node->is_string()) {
+            fail(join(path, key), "must be a string");
+        }
+        std::string value = *node->value<std::string>();
+        if (required && value.empty()) {
+            fail(join(path, key), "must not be empty");
+        }
+        return value;
+    }
+
+    std::optional<std::int64_t> integer(const toml::table& table, const std::string& path,
+                                        std::string_view key, bool required) const {
+        const toml::node* node = get(table, path, key, required);
+        if (node == nullptr) {
+            return std::nullopt;
+        }
+        if (!node->is_integer()) {
+            fail(join(path, key), "must be an integer");
+        }
+        return *node->value<std::int64_t>();
+    }
+
+    fs::path file_path(const toml::table& table, const std::string& path, std::string_view key,
+                       bool required = false) const {
+        const std::string text = string(table, path, key, required);
+        if (text.empty()) {
+            return {};
+        }
+        const fs::path p(text);
+        return p.is_absolute() ? p : (m_dir.empty() ? p : m_dir / p);
+    }
+
+    const toml::table& table(const toml::table& parent, const std::string& path,
+                             std::string_view key) const {
+        const toml::node* node = get(parent, path, key, true);
+        if (!node->is_table()) {
+            fail(join(path, key), "must be a table");
+        }
+        return *node->as_table();
+    }
+
+    const toml::array* array(const toml::table& parent, const std::string& path,
+                             std::string_view key, bool required) const {
+        const toml::node* node = get(parent, path, key, required);
+        if (node == nullptr) {
+            return nullptr;
+        }
+        if (!node->is_array()) {
+            fail(join(path, key), "must be an array of tables ([[" + join(path, key) + "]])");
+        }
+        return node->as_array();
+    }
+
+    const toml::table& element(const toml::array& array, const std::string& path,
+                               std::size_t i) const {
+        if (!array[i].is_table()) {
+            fail(path + "[" + std::to_string(i) + "]", "must be a table");
+        }
+        return *array[i].as_table();
+    }
+
+    [[nodiscard]] const fs::path& file() const noexcept { return m_file; }
+
+private:
+    fs::path m_file;
+    fs::path m_dir;
+};
+
+std::string upper(std::string text) {
+    for (char& c : text) {
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    return text;
+}
+
+std::string lower(std::string text) {
+    for (char& c : text) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return text;
+}
+
+bool all_hex(std::string_view text) {
+    return std::all_of(text.begin(), text.end(),
+                       [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
+}
+
+// "FFFF:5AC00001": the OpenPGP card serial as smk prints it (manufacturer:serial).
+bool is_card_serial(std::string_view text) {
+    return text.size() == 13 && text[4] == ':' && all_hex(text.substr(0, 4)) &&
+           all_hex(text.substr(5));
+}
+
+unsigned parse_set(const Reader& r, const std::string& path, const std::string& text) {
+    if (text == "A" || text == "a") {
+        return 0;
+    }
+    if (text == "B" || text == "b") {
+        return 1;
+    }
+    r.fail(path, "must be \"A\" or \"B\", not \"" + text + "\"");
+}
+
+CardSpec parse_card(const Reader& r, const toml::table& t, const std::string& path) {
+    r.allow_only(t, path, {"set", "index", "serial", "bag"});
+    CardSpec card;
+    card.set = parse_set(r, path + ".set", r.string(t, path, "set"));
+    const auto index = r.integer(t, path, "index", true);
+    if (*index < 1 || *index > static_cast<std::int64_t>(kHolderCount)) {
+        r.fail(path + ".index", "must be 1 to " + std::to_string(kHolderCount) + ", not " +
+                                    std::to_string(*index));
+    }
+    card.index = static_cast<unsigned>(*index);
+    card.serial = upper(r.string(t, path, "serial"));
+    if (!is_card_serial(card.serial)) {
+        r.fail(path + ".serial", "\"" + card.serial +
+                                     "\" is not a card serial like \"FFFF:5AC00001\" (as 'smk "
+                                     "card list' shows it)");
+    }
+    card.bag = r.string(t, path, "bag");
+    return card;
+}
+
+void parse_issued(const Reader& r, const toml::table& root, Plan& plan) {
+    const toml::node* node = root.get("issued");
+    if (node == nullptr) {
+        return;
+    }
+    if (!node->is_table()) {
+        r.fail("issued", "must be a table");
+    }
+    const toml::table& t = *node->as_table();
+    r.allow_only(t, "issued", {"identifier", "kcv", "card"});
+    const auto id = r.integer(t, "issued", "identifier", true);
+    if (*id < 0 || *id > 0x7FFF) {
+        r.fail("issued.identifier", "must be 0 to 32767 (a SLIP-39 identifier), not " +
+                                        std::to_string(*id));
+    }
+    plan.identifier = static_cast<std::uint16_t>(*id);
+    std::string kcv = lower(r.string(t, "issued", "kcv"));
+    if (kcv.size() != 6 || !all_hex(kcv)) {
+        r.fail("issued.kcv", "must be 6 hex digits, not \"" + kcv + "\"");
+    }
+    plan.kcv = kcv;
+    if (const toml::array* cards = r.array(t, "issued", "card", false)) {
+        for (std::size_t i = 0; i < cards->size(); ++i) {
+            const std::string path = "issued.card[" + std::to_string(i) + "]";
+            const toml::table& c = r.element(*cards, "issued.card", i);
+            r.allow_only(c, path, {"holder", "set", "serial", "bag"});
+            const auto number = r.integer(c, path, "holder", true);
+            if (*number < 1 || *number > static_cast<std::int64_t>(plan.holders.size())) {
+                r.fail(path + ".holder", "no holder " + std::to_string(*number));
+            }
+            const unsigned set = parse_set(r, path + ".set", r.string(c, path, "set"));
+            Holder& holder = plan.holders[static_cast<std::size_t>(*number - 1)];
+            for (CardSpec& card : holder.cards) {
+                if (card.set == set) {
+                    card.serial = upper(r.string(c, path, "serial"));
+                    if (!is_card_serial(card.serial)) {
+                        r.fail(path + ".serial", "\"" + card.serial + "\" is not a card serial");
+                    }
+                    card.bag = r.string(c, path, "bag");
+                }
+            }
+        }
+    }
+}
+
+Plan parse_table(const toml::table& root, std::string_view text, const fs::path& file) {
+    const Reader r(file);
+    r.allow_only(root, "", {"version", "name", "transcript", "key", "cards", "facilities",
+                            "holders", "backup", "drives", "issued"});
+    Plan plan;
+    plan.file = file;
+    plan.text = std::string(text);
+    const auto version = r.integer(root, "", "version", true);
+    if (*version != kPlanVersion) {
+        r.fail("version", "must be " + std::to_string(kPlanVersion) + " (this smk reads plan "
+                          "version 1), not " + std::to_string(*version));
+    }
+    plan.name = r.string(root, "", "name");
+    plan.transcript = r.file_path(root, "", "transcript");
+    if (plan.transcript.empty()) {
+        plan.transcript = file.parent_path() / (base_stem(file) + ".transcript.jsonl");
+    }
+
+    const toml::table& key = r.table(root, "", "key");
+    r.allow_only(key, "key", {"label", "id"});
+    plan.key_label = r.string(key, "key", "label");
+    plan.key_id = lower(r.string(key, "key", "id"));
+    if (plan.key_id.size() % 2 != 0 || !all_hex(plan.key_id)) {
+        r.fail("key.id", "must be an even number of hex digits (the CKA_ID), not \"" +
+                             plan.key_id + "\"");
+    }
+
+    if (const toml::node* cards = root.get("cards")) {
+        if (!cards->is_table()) {
+            r.fail("cards", "must be a table");
+        }
+        r.allow_only(*cards->as_table(), "cards", {"pin_file"});
+        plan.card_pin_file = r.file_path(*cards->as_table(), "cards", "pin_file");
+    }
+
+    const toml::array* facilities = r.array(root, "", "facilities", true);
+    for (std::size_t i = 0; i < facilities->size(); ++i) {
+        const std::string path = "facilities[" + std::to_string(i) + "]";
+        const toml::table& t = r.element(*facilities, "facilities", i);
+        r.allow_only(t, path, {"name", "module", "tokens", "application_backup"});
+        Facility facility;
+        facility.name = r.string(t, path, "name");
+        facility.module = r.file_path(t, path, "module", true);
+        facility.application_backup = r.file_path(t, path, "application_backup");
+        const toml::array* tokens = r.array(t, path, "tokens", true);
+        for (std::size_t j = 0; j < tokens->size(); ++j) {
+            const std::string tpath = path + ".tokens[" + std::to_string(j) + "]";
+            const toml::table& tt = r.element(*tokens, path + ".tokens", j);
+            r.allow_only(tt, tpath, {"label", "pin_file"});
+            facility.tokens.push_back({r.string(tt, tpath, "label"),
+                                       r.file_path(tt, tpath, "pin_file")});
+        }
+        plan.facilities.push_back(std::move(facility));
+    }
+
+    const toml::array* holders = r.array(root, "", "holders", true);
+    for (std::size_t i = 0; i < holders->size(); ++i) {
+        const std::string path = "holders[" + std::to_string(i) + "]";
+        const toml::table& t = r.element(*holders, "holders", i);
+        r.allow_only(t, path, {"name", "cards"});
+        Holder holder;
+        holder.number = static_cast<unsigned>(i + 1);
+        holder.name = r.string(t, path, "name");
+        const toml::array* cards = r.array(t, path, "cards", true);
+        for (std::size_t j = 0; j < cards->size(); ++j) {
+            holder.cards.push_back(parse_card(r, r.element(*cards, path + ".cards", j),
+                                              path + ".cards[" + std::to_string(j) + "]"));
+        }
+        plan.holders.push_back(std::move(holder));
+    }
+
+    if (const toml::node* backup = root.get("backup")) {
+        if (!backup->is_table()) {
+            r.fail("backup", "must be a table");
+        }
+        r.allow_only(*backup->as_table(), "backup", {"source"});
+        plan.backup_source = r.file_path(*backup->as_table(), "backup", "source", true);
+    }
+    if (const toml::array* drives = r.array(root, "", "drives", false)) {
+        for (std::size_t i = 0; i < drives->size(); ++i) {
+            const std::string path = "drives[" + std::to_string(i) + "]";
+            const toml::table& t = r.element(*drives, "drives", i);
+            r.allow_only(t, path, {"name", "usb_serial", "mount"});
+            Drive drive;
+            drive.name = r.string(t, path, "name");
+            drive.usb_serial = r.string(t, path, "usb_serial");
+            drive.mount = r.string(t, path, "mount");
+            plan.drives.push_back(std::move(drive));
+        }
+    }
+    parse_issued(r, root, plan);
+    return plan;
+}
+
+[[noreturn]] void invalid(const Plan& plan, const std::string& path, const std::string& what) {
+    throw Error(ErrorCategory::invalid_input, "plan " + plan.file.string() + ": " + path + ": " +
+                                                  what + " (see docs/CEREMONY.md); nothing was "
+                                                         "touched");
+}
+
+std::string text_before_marker(std::string_view text) {
+    const std::size_t at = text.find(kIssuedMarker);
+    if (at == std::string_view::npos) {
+        return std::string(text);
+    }
+    return std::string(text.substr(0, at));
+}
+
+std::string toml_string(std::string_view text) {
+    std::ostringstream out;
+    out << toml::value<std::string>(std::string(text));
+    return out.str();
+}
+
+}  // namespace
+
+const Facility& Plan::facility(std::string_view wanted) const {
+    if (wanted.empty()) {
+        return facilities.front();
+    }
+    std::string names;
+    for (const Facility& f : facilities) {
+        if (f.name == wanted) {
+            return f;
+        }
+        names += (names.empty() ? "" : ", ") + f.name;
+    }
+    throw Error(ErrorCategory::usage, "plan " + file.string() + " has no facility \"" +
+                                          std::string(wanted) + "\" (it has: " + names + ")");
+}
+
+const Holder& Plan::holder(unsigned number) const {
+    if (number < 1 || number > holders.size()) {
+        throw Error(ErrorCategory::usage, "plan " + file.string() + " has holders 1 to " +
+                                              std::to_string(holders.size()) + ", not " +
+                                              std::to_string(number));
+    }
+    return holders[number - 1];
+}
+
+const CardSpec* Plan::card_by_serial(std::string_view serial, const Holder** holder_out) const {
+    const std::string wanted = upper(std::string(serial));
+    for (const Holder& h : holders) {
+        for (const CardSpec& c : h.cards) {
+            if (c.serial == wanted) {
+                if (holder_out != nullptr) {
+                    *holder_out = &h;
+                }
+                return &c;
+            }
+        }
+    }
+    return nullptr;
+}
+
+void validate(const Plan& plan) {
+    if (plan.facilities.empty()) {
+        invalid(plan, "facilities", "at least one facility is needed");
+    }
+    std::set<std::string> facility_names;
+    for (std::size_t i = 0; i < plan.facilities.size(); ++i) {
+        const Facility& f = plan.facilities[i];
+        const std::string path = "facilities[" + std::to_string(i) + "]";
+        if (!facility_names.insert(f.name).second) {
+            invalid(plan, path + ".name", "\"" + f.name + "\" appears twice");
+        }
+        if (f.tokens.empty()) {
+            invalid(plan, path + ".tokens", "at least one token is needed");
+        }
+        std::set<std::string> labels;
+        for (std::size_t j = 0; j < f.tokens.size(); ++j) {
+            if (!labels.insert(f.tokens[j].label).second) {
+                invalid(plan, path + ".tokens[" + std::to_string(j) + "].label",
+                        "\"" + f.tokens[j].label + "\" appears twice in this facility");
+            }
+        }
+    }
+    if (plan.holders.size() != kHolderCount) {
+        invalid(plan, "holders", "a plan has exactly " + std::to_string(kHolderCount) +
+                                     " holders (2 sets of 5-of-7), not " +
+                                     std::to_string(plan.holders.size()));
+    }
+    std::map<std::string, std::string> serials;  // card serial -> where
+    std::map<std::string, unsigned> bags;        // bag -> holder number
+    std::set<std::pair<unsigned, unsigned>> shares;
+    for (std::size_t i = 0; i < plan.holders.size(); ++i) {
+        const Holder& h = plan.holders[i];
+        const std::string path = "holders[" + std::to_string(i) + "]";
+        if (h.cards.size() != kSetCount) {
+            invalid(plan, path + ".cards", "holder \"" + h.name +
+                                               "\" must have exactly 2 cards (one of set A, "
+                                               "one of set B), not " +
+                                               std::to_string(h.cards.size()));
+        }
+        if (h.cards[0].set == h.cards[1].set) {
+            invalid(plan, path + ".cards", "holder \"" + h.name +
+                                               "\" has two cards of set " +
+                                               (h.cards[0].set == 0 ? "A" : "B") +
+                                               "; one of each set is needed");
+        }
+        for (std::size_t j = 0; j < h.cards.size(); ++j) {
+            const CardSpec& c = h.cards[j];
+            const std::string cpath = path + ".cards[" + std::to_string(j) + "]";
+            if (!shares.insert({c.set, c.index}).second) {
+                invalid(plan, cpath + ".index", std::string("set ") + (c.set == 0 ? "A" : "B") +
+                                                    " share " + std::to_string(c.index) +
+                                                    " is planned twice");
+            }
+            const auto [it, inserted] = serials.emplace(c.serial, cpath);
+            if (!inserted) {
+                invalid(plan, cpath + ".serial",
+                        "card " + c.serial + " is already planned at " + it->second +
+                            "; every share needs its own card");
+            }
+            const auto [bag, new_bag] = bags.emplace(c.bag, h.number);
+            if (!new_bag && bag->second != h.number) {
+                invalid(plan, cpath + ".bag", "bag \"" + c.bag + "\" is also holder " +
+                                                  std::to_string(bag->second) +
+                                                  "'s; each holder has their own bag");
+            }
+        }
+    }
+    if (!plan.drives.empty()) {
+        if (plan.backup_source.empty()) {
+            invalid(plan, "backup.source", "missing: drives are planned but not what to copy");
+        }
+        if (plan.drives.front().name != kMasterDrive) {
+            invalid(plan, "drives[0].name",
+                    "the first drive must be the Master Backup Copy, named \"MASTER\"");
+        }
+        std::set<std::string> names;
+        std::set<std::string> usb_serials;
+        std::set<std::string> mounts;
+        for (std::size_t i = 0; i < plan.drives.size(); ++i) {
+            const Drive& d = plan.drives[i];
+            const std::string path = "drives[" + std::to_string(i) + "]";
+            if (!names.insert(d.name).second) {
+                invalid(plan, path + ".name", "\"" + d.name + "\" appears twice");
+            }
+            std::string normalised;
+            for (const char c : d.usb_serial) {
+                if (c != ' ' && c != '-' && c != '\t') {
+                    normalised.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+                }
+            }
+            if (!usb_serials.insert(normalised).second) {
+                invalid(plan, path + ".usb_serial", "\"" + d.usb_serial + "\" appears twice");
+            }
+            if (!d.mount.is_absolute()) {
+                invalid(plan, path + ".mount", "must be an absolute path, not \"" +
+                                                   d.mount.string() + "\"");
+            }
+            fs::path mount = d.mount.lexically_normal();
+            if (!mount.has_filename() && mount.has_parent_path()) {
+                mount = mount.parent_path();  // "/media/x/" and "/media/x" are one mount
+            }
+            if (!mounts.insert(mount.string()).second) {
+                invalid(plan, path + ".mount", "\"" + d.mount.string() + "\" appears twice");
+            }
+        }
+    }
+}
+
+Plan parse_plan(std::string_view text, const fs::path& file) {
+    toml::table root;
+    try {
+        root = toml::parse(text, file.string());
+    } catch (const toml::parse_error& e) {
+        const auto& where = e.source().begin;
+        throw Error(ErrorCategory::invalid_input,
+                    "plan " + file.string() + " line " + std::to_string(where.line) + " column " +
+                        std::to_string(where.column) + ": not valid TOML: " +
+                        std::string(e.description()) + "; nothing was touched");
+    }
+    Plan plan = parse_table(root, text, file);
+    validate(plan);
+    return plan;
+}
+
+Plan load_plan(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+        throw Error(ErrorCategory::io, "cannot read plan " + file.string() +
+                                           ": no such file or not readable");
+    }
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return parse_plan(text, file);
+}
+
+fs::path issued_plan_path(const Plan& plan, std::uint16_t identifier) {
+    const std::string stem = base_stem(plan.file);
+    return plan.file.parent_path() / (stem + "-id" + std::to_string(identifier) + ".toml");
+}
+
+void write_issued_plan(const Plan& updated, const fs::path& out) {
+    if (!updated.identifier || !updated.kcv) {
+        throw Error(ErrorCategory::internal, "write_issued_plan without identifier and KCV");
+    }
+    const std::string base = text_before_marker(updated.text);
+    const Plan original = parse_plan(base, updated.file);
+    std::string text = base;
+    if (!text.empty() && text.back() != '\n') {
+        text += '\n';
+    }
+    text += std::string(kIssuedMarker) + "\n[issued]\nidentifier = " +
+            std::to_string(*updated.identifier) + "\nkcv = \"" + *updated.kcv + "\"\n";
+    for (std::size_t i = 0; i < updated.holders.size(); ++i) {
+        for (std::size_t j = 0; j < updated.holders[i].cards.size(); ++j) {
+            const CardSpec& now = updated.holders[i].cards[j];
+            const CardSpec& was = original.holders[i].cards[j];
+            if (now.serial != was.serial || now.bag != was.bag) {
+                text += "\n[[issued.card]]\nholder = " + std::to_string(i + 1) + "\nset = \"" +
+                        (now.set == 0 ? "A" : "B") + "\"\nserial = " + toml_string(now.serial) +
+                        "\nbag = " + toml_string(now.bag) + "\n";
+            }
+        }
+    }
+    // Self-check: the new plan reads back as the plan we mean to record.
+    const Plan check = parse_plan(text, out);
+    bool same = check.identifier == updated.identifier && check.kcv == updated.kcv;
+    for (std::size_t i = 0; same && i < updated.holders.size(); ++i) {
+        for (std::size_t j = 0; j < updated.holders[i].cards.size(); ++j) {
+            same = same && check.holders[i].cards[j].serial == updated.holders[i].cards[j].serial &&
+                   check.holders[i].cards[j].bag == updated.holders[i].cards[j].bag;
+        }
+    }
+    if (!same) {
+        throw Error(ErrorCategory::internal, "the plan written for " + out.string() +
+                                                 " does not read back as intended");
+    }
+    AtomicFile file(out, 0644);
+    file.write({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
+    file.commit();
+}
+
+}  // namespace smk::ceremony

@@ -1,0 +1,356 @@
+// smk ceremony restore (phase 2 at the second facility) and reissue.
+//
+// restore: cards are read one after another until one set has 5 valid shares.
+// Every card is checked against the plan before its share is used: its serial
+// must be planned, its share must be of the plan's share set (identifier), of
+// the set being collected, with the planned index, and no holder may give two
+// cards. The SMK recovered must have the plan's KCV; then it is installed into
+// the facility's tokens (KCV checked inside each token) and the facility's
+// application-key backup is unwrapped under it. Any mismatch stops the flow
+// before a token is touched.
+//
+// reissue --holder N: rebuilds from a quorum in which holder N takes no part,
+// then either writes a replacement card for holder N carrying the same share
+// (--set, --card-serial, --bag), or (--new-split) a fresh share set to all 14
+// planned cards; either way a new plan is written.
+
+#include <fmt/core.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ceremony_flows.hpp"
+#include "ceremony_tokens.hpp"
+#include "io.hpp"
+#include "smk/card.hpp"
+#include "smk/error.hpp"
+#include "smk/hsm.hpp"
+#include "smk/kcv.hpp"
+#include "smk/random.hpp"
+#include "smk/shamir.hpp"
+#include "smk/share_record.hpp"
+#include "smk/slip39.hpp"
+
+namespace smk::cli {
+namespace {
+
+struct Quorum {
+    Secret smk;
+    unsigned set = 0;
+    std::vector<slip39::NamedMnemonic> shares;  // the set's shares, as read
+    std::vector<std::string> cards;
+};
+
+std::string set_name(unsigned set) { return set == 0 ? "A" : "B"; }
+
+// Reads cards until one set has its threshold of shares checked against the plan.
+Quorum gather_quorum(const ceremony::Plan& plan, CardSession& session, Journal& journal,
+                     std::optional<unsigned> wanted_set, unsigned excluded_holder) {
+    std::set<unsigned> holders_seen;
+    std::optional<unsigned> set = wanted_set;
+    Quorum quorum;
+    while (quorum.shares.size() < ceremony::kSetThreshold) {
+        CardRequest request;
+        if (set) {
+            request.set = set_name(*set);
+        }
+        std::optional<HeldCard> held = session.next_card(request);
+        if (!held) {
+            throw Error(ErrorCategory::insufficient,
+                        fmt::format("only {} of {} shares{} were found on the cards present; "
+                                    "bring more holders' cards. Nothing was installed.",
+                                    quorum.shares.size(), ceremony::kSetThreshold,
+                                    set ? " of set " + set_name(*set) : std::string()));
+        }
+        const std::string serial = held->store.serial();
+        const ceremony::Holder* holder = nullptr;
+        const ceremony::CardSpec* spec = plan.card_by_serial(serial, &holder);
+        const auto refuse = [&](const std::string& step, const std::string& why) {
+            journal.record(step, {{"card", serial}}, {{"result", "refused"}});
+            throw Error(ErrorCategory::refused,
+                        fmt::format("card {}: {}. The flow stopped; nothing was installed.",
+                                    serial, why));
+        };
+        if (spec == nullptr) {
+            refuse("card-not-in-plan", "this card is not in the plan " + plan.file.string() +
+                                           " (a card from another ceremony?)");
+        }
+        if (holder->number == excluded_holder) {
+            // The holder whose card is replaced takes no part in the quorum.
+            journal.record("card-skipped", {{"card", serial}},
+                           {{"reason", "holder " + std::to_string(holder->number) +
+                                           " is being reissued"}});
+            journal.say(fmt::format("  card {} is holder {}'s, whose card is being replaced: "
+                                    "not used\n",
+                                    serial, holder->number));
+            session.release(std::move(*held));
+            continue;
+        }
+        if (holders_seen.contains(holder->number)) {
+            refuse("holder-twice", fmt::format("holder {} ({}) already gave a card; each holder "
+                                               "counts once, bring another holder's card",
+                                               holder->number, holder->name));
+        }
+        if (set && spec->set != *set) {
+            refuse("wrong-set", fmt::format("this card (holder {}, bag {}) is of set {}, but "
+                                            "set {} is being collected",
+                                            holder->number, spec->bag, set_name(spec->set),
+                                            set_name(*set)));
+        }
+        card::StoredShare stored = held->store.read_share();
+        if (stored.state != card::StoredState::valid || !stored.record) {
+            refuse("card-unreadable", stored.state == card::StoredState::empty
+                                          ? std::string("the card holds no share")
+                                          : "the card's record is not valid: " + stored.problem);
+        }
+        const auto& info = stored.record->info;
+        if (info.identifier != *plan.identifier) {
+            refuse("foreign-identifier",
+                   fmt::format("the card holds a share of share set {}, the plan's is {} (a "
+                               "card of another split)",
+                               info.identifier, *plan.identifier));
+        }
+        if (info.group_index != spec->set || info.member_index + 1 != spec->index) {
+            refuse("card-share-mismatch",
+                   fmt::format("the card holds set {} share {}, the plan says set {} share {}",
+                               set_name(info.group_index), info.member_index + 1,
+                               set_name(spec->set), spec->index));
+        }
+        set = spec->set;
+        holders_seen.insert(holder->number);
+        quorum.cards.push_back(serial);
+        quorum.shares.push_back({fmt::format("card {}", serial), std::move(stored.record->mnemonic)});
+        journal.record("card-read",
+                       {{"holder", std::to_string(holder->number)}, {"card", serial}, {"bag", spec->bag}},
+                       {{"set", set_name(spec->set)},
+                        {"index", std::to_string(spec->index)},
+                        {"identifier", std::to_string(info.identifier)}});
+        journal.say(fmt::format("  holder {} ({}): card {} set {} share {} read ({} of {})\n",
+                                holder->number, holder->name, serial, set_name(spec->set),
+                                spec->index, quorum.shares.size(), ceremony::kSetThreshold));
+        session.release(std::move(*held));
+    }
+    quorum.set = *set;
+    auto combined = slip39::combine(quorum.shares, {});
+    quorum.smk = std::move(combined.master_secret);
+    const std::string kcv = kcv_hex(key_check_value(quorum.smk.bytes()));
+    if (kcv != *plan.kcv) {
+        journal.record("kcv-mismatch", {}, {{"kcv", kcv}, {"expected", *plan.kcv}});
+        throw Error(ErrorCategory::verification,
+                    fmt::format("the SMK recovered from set {} has KCV {}, the plan records {}; "
+                                "these cards do not hold the planned SMK. Nothing was installed.",
+                                set_name(quorum.set), kcv, *plan.kcv));
+    }
+    journal.record("smk-recovered", {{"set", set_name(quorum.set)}},
+                   {{"shares", std::to_string(quorum.shares.size())}, {"kcv", kcv}});
+    journal.say(fmt::format("SMK recovered from set {}: KCV {} matches the plan\n",
+                            set_name(quorum.set), kcv));
+    return quorum;
+}
+
+void require_issued(const ceremony::Plan& plan) {
+    if (!plan.identifier || !plan.kcv) {
+        throw Error(ErrorCategory::usage,
+                    fmt::format("plan {} has no [issued] identifier and KCV: use the plan that "
+                                "'smk ceremony issue' wrote (PLAN-idNNNNN.toml)",
+                                plan.file.string()));
+    }
+}
+
+// The share of member `index` (1-based) of the quorum's set, in secure memory.
+Secret derive_share(const Quorum& quorum, unsigned index) {
+    std::vector<slip39::Share> decoded;
+    for (const auto& s : quorum.shares) {
+        decoded.push_back(slip39::decode(s.mnemonic.text(), s.source));
+    }
+    std::vector<shamir::Point> points;
+    for (const auto& d : decoded) {
+        points.push_back({static_cast<std::uint8_t>(d.info.member_index), d.value.bytes()});
+    }
+    slip39::Share share;
+    share.info = decoded.front().info;
+    share.info.member_index = index - 1;
+    share.value = Secret(decoded.front().value.size());
+    shamir::interpolate(points, static_cast<std::uint8_t>(index - 1), share.value.bytes());
+    return slip39::encode(share);
+}
+
+}  // namespace
+
+void run_restore(const CeremonyOptions& options) {
+    const ceremony::Plan plan = ceremony::load_plan(options.plan);
+    require_issued(plan);
+    const ceremony::Facility& facility = plan.facility(options.facility);
+    Journal journal(plan, options, "restore");
+    journal.say(fmt::format("Restore at {} (plan {}, share set {}, KCV {})\n", facility.name,
+                            plan.file.string(), *plan.identifier, *plan.kcv));
+    journal.record("start", {{"plan", plan.file.string()}, {"facility", facility.name}},
+                   {{"identifier", std::to_string(*plan.identifier)},
+                    {"kcv", *plan.kcv},
+                    {"dry_run", options.dry_run ? "yes" : "no"}},
+                   {{"plan", sha256_text_hex(plan.text)}});
+    Tokens tokens = open_tokens(plan, facility, options, journal);
+    for (auto& t : tokens.open) {
+        require_no_key(t, plan.key_label, journal);
+    }
+    std::error_code ec;
+    if (!facility.application_backup.empty() &&
+        !std::filesystem::is_regular_file(facility.application_backup, ec)) {
+        throw Error(ErrorCategory::io,
+                    fmt::format("facility {}: application_backup {} is not there (is the "
+                                "operative backup drive mounted?); nothing was touched",
+                                facility.name, facility.application_backup.string()));
+    }
+    if (options.dry_run) {
+        journal.result(fmt::format("dry run: plan OK; {} token(s) at {} ready, no key \"{}\" in "
+                                   "them; application backup {}; no card was read",
+                                   tokens.open.size(), facility.name, plan.key_label,
+                                   facility.application_backup.empty()
+                                       ? std::string("none planned")
+                                       : facility.application_backup.string() + " present"));
+        return;
+    }
+    CardSession session(card_session_options(plan, options));
+    std::optional<unsigned> wanted;
+    if (!options.set.empty()) {
+        wanted = options.set == "A" ? 0U : 1U;
+    }
+    const Quorum quorum = gather_quorum(plan, session, journal, wanted, 0);
+    const Kcv expected = hsm::parse_kcv(*plan.kcv, "the plan's KCV");
+    std::string lines;
+    for (auto& t : tokens.open) {
+        hsm::InstallOptions install;
+        install.label = plan.key_label;
+        install.id = key_id_bytes(plan);
+        const Kcv in_token = hsm::install_smk(t.session, quorum.smk, install, expected);
+        const Kcv again = hsm::kcv_in_token(t.session, plan.key_label);
+        hsm::check_kcv(t.session, plan.key_label, again, expected);
+        journal.record("hsm-installed",
+                       {{"facility", facility.name},
+                        {"token", t.label},
+                        {"token_serial", t.session.token().serial}},
+                       {{"key_label", plan.key_label}, {"kcv_in_token", kcv_hex(in_token)}});
+        if (!facility.application_backup.empty()) {
+            const auto restored =
+                hsm::unwrap_keys(t.session, plan.key_label, facility.application_backup);
+            std::string labels;
+            for (const auto& k : restored.keys) {
+                labels += (labels.empty() ? "" : " ") + k.label;
+            }
+            journal.record("application-keys-restored",
+                           {{"token", t.label}, {"backup", facility.application_backup.string()}},
+                           {{"keys", std::to_string(restored.keys.size())}, {"labels", labels}},
+                           {{"backup", restored.sha256_hex}});
+            lines += fmt::format("application keys restored into {}: {} ({})\n", t.label,
+                                 restored.keys.size(), labels);
+        }
+        lines += fmt::format("KCV {} {}: {}\n", facility.name, t.label, kcv_hex(in_token));
+    }
+    journal.record("done", {}, {{"result", "ok"}});
+    std::string cards;
+    for (const auto& c : quorum.cards) {
+        cards += (cards.empty() ? "" : " ") + c;
+    }
+    print_out(fmt::format("SMK restored at {} from set {} (cards {})\n", facility.name,
+                          set_name(quorum.set), cards) +
+              lines);
+}
+
+void run_reissue(const CeremonyOptions& options) {
+    const ceremony::Plan plan = ceremony::load_plan(options.plan);
+    require_issued(plan);
+    const ceremony::Holder& holder = plan.holder(options.holder);
+    Journal journal(plan, options, "reissue");
+    journal.record("start", {{"plan", plan.file.string()}, {"holder", std::to_string(holder.number)}},
+                   {{"identifier", std::to_string(*plan.identifier)},
+                    {"new_split", options.new_split ? "yes" : "no"},
+                    {"dry_run", options.dry_run ? "yes" : "no"}},
+                   {{"plan", sha256_text_hex(plan.text)}});
+    if (options.dry_run) {
+        journal.result(fmt::format("dry run: plan OK; holder {} ({}) {}; no card was read",
+                                   holder.number, holder.name,
+                                   options.new_split ? "and everyone get a fresh share set"
+                                                     : "gets a replacement card"));
+        return;
+    }
+    if (options.new_split && !options.plan_out.empty()) {
+        refuse_existing(options.plan_out);  // before any card is written
+    }
+    CardSession session(card_session_options(plan, options));
+    ceremony::Plan updated = plan;
+    if (!options.new_split) {
+        // The same share again: holder N's card of the quorum's set, on the card
+        // planned for it (the plan's serial, or the one given with --card-serial in
+        // the plan written by hand before the ceremony).
+        std::optional<unsigned> wanted;
+        if (!options.set.empty()) {
+            wanted = options.set == "A" ? 0U : 1U;
+        }
+        const Quorum quorum = gather_quorum(plan, session, journal, wanted, holder.number);
+        const ceremony::CardSpec& spec = holder.cards[quorum.set];
+        const Secret mnemonic = derive_share(quorum, spec.index);
+        {
+            // Self-check: the derived share lies on the set's polynomial.
+            std::vector<slip39::NamedMnemonic> six;
+            for (const auto& q : quorum.shares) {
+                six.push_back({q.source, Secret::copy_of(q.mnemonic.bytes())});
+            }
+            six.push_back({"the replacement share", Secret::copy_of(mnemonic.bytes())});
+            (void)slip39::verify_set(six);
+        }
+        CardSession writer(card_session_options(plan, options));
+        CardRequest request;
+        request.holder = fmt::format("holder {} ({}), replacement", holder.number, holder.name);
+        request.set = set_name(spec.set);
+        request.index = spec.index;
+        request.expected_serial = spec.serial;
+        request.bag = spec.bag;
+        HeldCard held = writer.acquire(request);
+        const Secret record = card::encode_share_record(
+            mnemonic.text(), fmt::format("set {} share {}", set_name(spec.set), spec.index));
+        held.store.write_record(record.bytes(), false);  // reads back and compares
+        const card::StoredShare stored = held.store.read_share();
+        if (stored.state != card::StoredState::valid || !stored.record ||
+            stored.record->info.identifier != *plan.identifier ||
+            stored.record->info.group_index != spec.set ||
+            stored.record->info.member_index + 1 != spec.index) {
+            throw Error(ErrorCategory::verification,
+                        fmt::format("card {} does not read back as the replacement share",
+                                    spec.serial));
+        }
+        journal.record("card-written",
+                       {{"holder", std::to_string(holder.number)}, {"card", spec.serial}, {"bag", spec.bag}},
+                       {{"set", set_name(spec.set)},
+                        {"index", std::to_string(spec.index)},
+                        {"identifier", std::to_string(*plan.identifier)},
+                        {"read_back", "ok"}});
+        writer.release(std::move(held));
+        print_out(fmt::format("holder {} ({}): replacement card {} holds set {} share {} of share "
+                              "set {} (KCV {}); bag {}\n",
+                              holder.number, holder.name, spec.serial, set_name(spec.set),
+                              spec.index, *plan.identifier, *plan.kcv, spec.bag));
+        journal.record("done", {}, {{"result", "ok"}});
+        return;
+    }
+    const Quorum quorum = gather_quorum(plan, session, journal, std::nullopt, holder.number);
+    const slip39::SplitParams params;
+    const slip39::SplitResult split = slip39::split(quorum.smk.bytes(), {}, params, system_random());
+    journal.record("split-generated", {}, {{"identifier", std::to_string(split.identifier)},
+                                           {"kcv", *plan.kcv}});
+    CardSession writer(card_session_options(plan, options));
+    write_split_to_cards(plan, options, writer, split, quorum.smk, true, journal);
+    updated.identifier = split.identifier;
+    const std::filesystem::path out = options.plan_out.empty()
+                                          ? ceremony::issued_plan_path(plan, split.identifier)
+                                          : std::filesystem::path(options.plan_out);
+    ceremony::write_issued_plan(updated, out);
+    journal.record("plan-written", {{"plan", out.string()}},
+                   {{"identifier", std::to_string(split.identifier)}, {"kcv", *plan.kcv}});
+    journal.record("done", {}, {{"result", "ok"}});
+    print_out(fmt::format("new share set {} (KCV {}) written to all 14 planned cards; the old "
+                          "share set {} is void; plan {}\n",
+                          split.identifier, *plan.kcv, *plan.identifier, out.string()));
+}
+
+}  // namespace smk::cli

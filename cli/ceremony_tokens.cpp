@@ -1,0 +1,61 @@
+// Opening a facility's HSM tokens for a ceremony flow.
+
+#include "ceremony_tokens.hpp"
+
+#include <fmt/core.h>
+
+#include "smk/error.hpp"
+#include "smk/hsm.hpp"
+#include "smk/kcv.hpp"
+
+namespace smk::cli {
+
+Tokens open_tokens(const ceremony::Plan& plan, const ceremony::Facility& facility,
+                   const CeremonyOptions& options, Journal& journal) {
+    (void)plan;
+    Tokens tokens;
+    tokens.module = std::make_unique<pkcs11::Module>(facility.module.string());
+    for (const auto& planned : facility.tokens) {
+        pkcs11::Session session(*tokens.module, planned.label);
+        PinOptions pin;
+        pin.file = !options.token_pin_file.empty() ? options.token_pin_file
+                                                   : planned.pin_file.string();
+        session.login(read_pin(pin, session.name()));
+        journal.record("token-opened",
+                       {{"facility", facility.name},
+                        {"token", planned.label},
+                        {"token_serial", session.token().serial},
+                        {"module", facility.module.string()}},
+                       {{"login", "ok"}});
+        journal.say(fmt::format("  {} at {}: logged in\n", session.name(), facility.name));
+        tokens.open.push_back({planned.label, std::move(session)});
+    }
+    return tokens;
+}
+
+void require_no_key(OpenToken& token, const std::string& label, Journal& journal) {
+    try {
+        const Kcv existing = hsm::kcv_in_token(token.session, label);
+        journal.record("token-has-key", {{"token", token.label}},
+                       {{"key_label", label}, {"kcv_in_token", kcv_hex(existing)}});
+        throw Error(ErrorCategory::refused,
+                    fmt::format("{} already holds a key labelled \"{}\" (KCV {}); smk never "
+                                "replaces an SMK in a ceremony. Nothing was generated or written.",
+                                token.session.name(), label, kcv_hex(existing)));
+    } catch (const Error& e) {
+        if (e.category() != ErrorCategory::usage) {
+            throw;
+        }
+        // usage: no key of that label (the case we want)
+    }
+}
+
+std::vector<std::uint8_t> key_id_bytes(const ceremony::Plan& plan) {
+    std::vector<std::uint8_t> id;
+    for (std::size_t i = 0; i + 1 < plan.key_id.size(); i += 2) {
+        id.push_back(static_cast<std::uint8_t>(std::stoul(plan.key_id.substr(i, 2), nullptr, 16)));
+    }
+    return id;
+}
+
+}  // namespace smk::cli

@@ -1,0 +1,110 @@
+#pragma once
+// The ceremony plan: one strict TOML file (docs/CEREMONY.md) naming every
+// physical item a ceremony handles, so that each flow can check the card, drive
+// or token in front of it against what the printed script recorded.
+//
+// Strict like boulder's ceremony config: an unknown key is an error, every field
+// has one type, and validate() runs before any device is touched. Every error
+// names the field path ("holders[3].cards[1].serial: ...") and the plan file.
+//
+// Nothing secret is ever in a plan: PINs come from files the plan may name
+// (pin_file), from --pin-file, or from a prompt.
+//
+// The share-set identifier and KCV become known at issuance. The flows never
+// rewrite the user's plan: they write a new plan next to it, the original bytes
+// followed by an [issued] table under a marker comment (write_issued_plan()).
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace smk::ceremony {
+
+inline constexpr unsigned kPlanVersion = 1;
+inline constexpr unsigned kHolderCount = 7;
+inline constexpr unsigned kSetCount = 2;        // set A and set B
+inline constexpr unsigned kSetThreshold = 5;    // 5-of-7 each
+inline constexpr std::string_view kMasterDrive = "MASTER";
+// The line that starts the block smk writes at the end of a plan.
+inline constexpr std::string_view kIssuedMarker =
+    "# ---- written by smk ceremony; do not edit below this line ----";
+
+struct CardSpec {
+    unsigned set = 0;      // 0 = set A, 1 = set B
+    unsigned index = 0;    // share index, 1..7
+    std::string serial;    // OpenPGP card serial "FFFF:5AC00001", upper case
+    std::string bag;       // tamper-evident bag serial, as written on the bag
+};
+
+struct Holder {
+    unsigned number = 0;  // 1-based, the order in the plan
+    std::string name;
+    std::vector<CardSpec> cards;  // exactly one per set, set A first
+};
+
+struct Token {
+    std::string label;
+    std::filesystem::path pin_file;  // empty: --pin-file or a prompt
+};
+
+struct Facility {
+    std::string name;
+    std::filesystem::path module;  // the PKCS#11 module
+    std::vector<Token> tokens;
+    // The application-key backup this facility restores (restore flow); empty: none.
+    std::filesystem::path application_backup;
+};
+
+struct Drive {
+    std::string name;        // MASTER, WELLINGTON, ...
+    std::string usb_serial;  // as written on the paper (normalised when compared)
+    std::filesystem::path mount;
+};
+
+struct Plan {
+    std::filesystem::path file;  // where it was read from
+    std::string text;            // its exact bytes
+    std::string name;
+    std::filesystem::path transcript;  // resolved against the plan's directory
+    std::string key_label;
+    std::string key_id;  // lower-case hex, CKA_ID
+    std::filesystem::path card_pin_file;  // empty: --pin-file or a prompt per card
+    std::vector<Facility> facilities;
+    std::vector<Holder> holders;
+    std::filesystem::path backup_source;  // the tree backup-copies copies
+    std::vector<Drive> drives;            // MASTER first
+    std::optional<std::uint16_t> identifier;  // [issued], once known
+    std::optional<std::string> kcv;           // [issued], 6 lower-case hex digits
+
+    [[nodiscard]] const Facility& facility(std::string_view name) const;  // "": the first
+    [[nodiscard]] const Holder& holder(unsigned number) const;            // 1-based
+    // The holder and card planned for `serial` (upper case), or nullptr.
+    [[nodiscard]] const CardSpec* card_by_serial(std::string_view serial,
+                                                 const Holder** holder = nullptr) const;
+};
+
+// Parses and validates plan text. `file` names the plan in errors and anchors
+// relative paths. Error(invalid_input) "PLAN: FIELD.PATH: what is wrong".
+[[nodiscard]] Plan parse_plan(std::string_view text, const std::filesystem::path& file);
+// Reads, parses and validates a plan file (Error(io) if it cannot be read).
+[[nodiscard]] Plan load_plan(const std::filesystem::path& file);
+
+// The consistency rules (7 holders, one card per set each, unique serials...).
+// parse_plan() calls it; flows call it again after changing a plan in memory.
+void validate(const Plan& plan);
+
+// Where write_issued_plan() puts the plan for share set `identifier` by default:
+// "DIR/STEM-idNNNNN.toml" beside the plan (a previous "-idNNNNN" suffix replaced).
+[[nodiscard]] std::filesystem::path issued_plan_path(const Plan& plan, std::uint16_t identifier);
+
+// Writes a new plan (never replacing a file: Error(refused) if `out` exists):
+// the plan's bytes up to any previous smk block, then the marker and an
+// [issued] table with the identifier and KCV, plus any card serial and bag
+// changes in `updated` (reissue). The text is parsed back and compared before
+// it is committed (temp + fsync + rename + fsync of the directory).
+void write_issued_plan(const Plan& updated, const std::filesystem::path& out);
+
+}  // namespace smk::ceremony

@@ -1,0 +1,103 @@
+#pragma once
+// The virtual hardware of a ceremony for one test case: a private pcscd with 14
+// emulated cards (tests/smartcard/pcsc_stack.hpp), two SoftHSM2 tokens in a
+// private SoftHSM2 configuration (scripts/softhsm-env.sh), the PIN files, and a
+// plan naming all of it: holder h has card h-1 (set A) and card h+6 (set B);
+// facility WELLINGTON has token hsm-one, AUCKLAND token hsm-two.
+// Needs root; anything that cannot start FAILS the test with its output.
+
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "ceremony/ceremony_test_util.hpp"
+#include "cli/run.hpp"
+#include "smartcard/pcsc_stack.hpp"
+
+namespace smk_test {
+
+inline constexpr const char* kSoftHsmModule = "/usr/lib/softhsm/libsofthsm2.so";
+
+class CeremonyRig {
+public:
+    CeremonyRig() : m_cards(14) {
+        const std::string hsm = m_dir / "hsm";
+        const std::string command = std::string(SMK_SOURCE_DIR) + "/scripts/softhsm-env.sh " +
+                                    hsm + " hsm-one:246810 hsm-two:246810 >" + (m_dir / "hsm.log") +
+                                    " 2>&1";
+        REQUIRE_MESSAGE(std::system(command.c_str()) == 0,
+                        "scripts/softhsm-env.sh failed: " << read_file(m_dir / "hsm.log"));
+        ::setenv("SOFTHSM2_CONF", (hsm + "/softhsm2.conf").c_str(), 1);
+        write_file(card_pin(), "123456\n");
+        write_file(token_pin(), "246810\n");
+        write_file(plan(), plan_text());
+    }
+    ~CeremonyRig() { ::unsetenv("SOFTHSM2_CONF"); }
+    CeremonyRig(const CeremonyRig&) = delete;
+    CeremonyRig& operator=(const CeremonyRig&) = delete;
+
+    [[nodiscard]] std::string plan() const { return m_dir / "plan.toml"; }
+    [[nodiscard]] std::string transcript() const { return m_dir / "plan.transcript.jsonl"; }
+    [[nodiscard]] std::string card_pin() const { return m_dir / "card.pin"; }
+    [[nodiscard]] std::string token_pin() const { return m_dir / "token.pin"; }
+    [[nodiscard]] std::string path(const std::string& name) const { return m_dir / name; }
+    [[nodiscard]] PcscStack& cards() { return m_cards; }
+
+    [[nodiscard]] std::string plan_text() const {
+        std::string text = "version = 1\nname = \"test ceremony\"\n\n[key]\nlabel = \"SMK\"\nid = \"01\"\n\n";
+        text += "[cards]\npin_file = \"" + card_pin() + "\"\n\n";
+        text += "[[facilities]]\nname = \"WELLINGTON\"\nmodule = \"" + std::string(kSoftHsmModule) +
+                "\"\ntokens = [ { label = \"hsm-one\", pin_file = \"" + token_pin() + "\" } ]\n\n";
+        text += "[[facilities]]\nname = \"AUCKLAND\"\nmodule = \"" + std::string(kSoftHsmModule) +
+                "\"\ntokens = [ { label = \"hsm-two\", pin_file = \"" + token_pin() + "\" } ]\n";
+        for (int h = 1; h <= 7; ++h) {
+            text += "\n[[holders]]\nname = \"Holder " + std::to_string(h) + "\"\ncards = [ ";
+            text += "{ set = \"A\", index = " + std::to_string(h) + ", serial = \"" +
+                    m_cards.serial(h - 1) + "\", bag = \"BAG-" + std::to_string(h) + "\" },\n";
+            text += "  { set = \"B\", index = " + std::to_string(h) + ", serial = \"" +
+                    m_cards.serial(h + 6) + "\", bag = \"BAG-" + std::to_string(h) + "\" } ]\n";
+        }
+        return text;
+    }
+
+    // Pulls card i out of its reader and waits until pcscd shows the reader empty.
+    void pull(int i) {
+        m_cards.card_stop(i);
+        const std::string empty = "reader \"" + m_cards.reader(i) + "\": no card";
+        for (int tries = 0; tries < 80; ++tries) {
+            if (run_smk({"card", "list"}).out.find(empty) != std::string::npos) {
+                return;
+            }
+            ::usleep(250000);
+        }
+        FAIL("pcscd still shows card " << i << " after it was pulled");
+    }
+
+    // Puts card i back and waits until pcscd shows it in its reader.
+    void insert(int i) {
+        m_cards.card_start(i);
+        const std::string present = "reader \"" + m_cards.reader(i) + "\": card ";
+        for (int tries = 0; tries < 80; ++tries) {
+            if (run_smk({"card", "list"}).out.find(present) != std::string::npos) {
+                return;
+            }
+            ::usleep(250000);
+        }
+        FAIL("pcscd does not show card " << i << " after it was inserted");
+    }
+
+    // `smk hsm kcv` of the SMK in a token: exit code and output.
+    [[nodiscard]] RunResult token_kcv(const std::string& token) const {
+        return run_smk({"hsm", "kcv", "--pkcs11-module", kSoftHsmModule, "--token", token,
+                        "--pin-file", token_pin(), "--label", "SMK"});
+    }
+
+private:
+    TempDir m_dir;
+    PcscStack m_cards;
+};
+
+}  // namespace smk_test

@@ -1,0 +1,59 @@
+#pragma once
+// Helpers for the ceremony suite (temporary directories and the smk runner come
+// from tests/cli/run.hpp): file reading and writing, SHA-256, the example plan.
+
+#include <doctest/doctest.h>
+#include <sodium.h>
+#include <unistd.h>
+
+#include <array>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <string_view>
+
+#include "cli/run.hpp"
+
+namespace smk_test {
+
+namespace fs = std::filesystem;
+
+inline std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    REQUIRE_MESSAGE(in.good(), "cannot read " << p);
+    return {std::istreambuf_iterator<char>(in), {}};
+}
+
+inline void spit(const fs::path& p, std::string_view text) {
+    std::ofstream out(p, std::ios::binary | std::ios::trunc);
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+    REQUIRE(out.good());
+}
+
+inline std::string sha256_hex(std::string_view bytes) {
+    std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
+    crypto_hash_sha256(digest.data(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                       bytes.size());
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string hex;
+    for (const unsigned char b : digest) {
+        hex += kHex[b >> 4];
+        hex += kHex[b & 15];
+    }
+    return hex;
+}
+
+inline std::string example_plan_text() {
+    return slurp(fs::path(SMK_SOURCE_DIR) / "docs/examples/ceremony-plan.toml");
+}
+
+// `text` with the first occurrence of `from` replaced by `to` (which must exist).
+inline std::string replaced(std::string text, std::string_view from, std::string_view to) {
+    const auto at = text.find(from);
+    REQUIRE_MESSAGE(at != std::string::npos, "test plan has no \"" << from << "\"");
+    text.replace(at, from.size(), to);
+    return text;
+}
+
+}  // namespace smk_test

@@ -1,0 +1,219 @@
+// smk ceremony backup-copies against USB drives: loop-mounted ext4 images that a
+// umockdev testbed presents as USB sticks with the planned (or a wrong) serial,
+// as tests/udev does. Runs under umockdev-wrapper (tests/CMakeLists.txt).
+
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "ceremony/ceremony_test_util.hpp"
+#include "cli/run.hpp"
+#include "smk/transcript.hpp"
+#include "udev/testbed.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+bool has(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
+
+int sh(const std::string& command) {
+    return std::system(command.c_str());  // test setup only: fixed commands, temp paths
+}
+
+// A fresh ext4 image mounted on a loop device (mount -o loop: the loop device is
+// released when it is unmounted, also by smk's eject).
+class LoopDrive final {
+public:
+    explicit LoopDrive(const fs::path& dir, const std::string& name) : m_point(dir / name) {
+        fs::create_directories(m_point);
+        REQUIRE_MESSAGE(::geteuid() == 0, "the drive tests need root (loop mounts)");
+        const std::string img = (dir / (name + ".img")).string();
+        REQUIRE_MESSAGE(sh("truncate -s 16M '" + img + "' && mkfs.ext4 -q -b 4096 '" + img +
+                           "' && mount -o loop '" + img + "' '" + m_point.string() + "'") == 0,
+                        "truncate, mkfs.ext4 or mount -o loop failed: loop devices needed");
+    }
+    ~LoopDrive() {
+        // Unconditional: a test that failed half-way may have left it mounted.
+        (void)sh("umount '" + m_point.string() + "' 2>/dev/null");
+    }
+    LoopDrive(const LoopDrive&) = delete;
+    LoopDrive& operator=(const LoopDrive&) = delete;
+
+    [[nodiscard]] const fs::path& point() const noexcept { return m_point; }
+    [[nodiscard]] bool mounted() const {
+        return sh("mountpoint -q '" + m_point.string() + "'") == 0;
+    }
+
+private:
+    fs::path m_point;
+};
+
+const std::string kControllerRecord =
+    "P: /devices/pci0000:00/0000:00:14.0/usb1\nN: bus/usb/001/001\nE: DEVNAME=/dev/bus/usb/001/001\n"
+    "E: DEVTYPE=usb_device\nE: DRIVER=usb\nE: SUBSYSTEM=usb\nA: idVendor=1d6b\nA: idProduct=0002\n"
+    "A: serial=0000:00:14.0\n\nP: /devices/pci0000:00/0000:00:14.0\nE: DRIVER=xhci_hcd\n"
+    "E: SUBSYSTEM=pci\n";
+
+// A USB stick on port 1-N whose disk is the block device holding `mount_point`.
+std::string stick_record(int port, const std::string& serial, const fs::path& mount_point) {
+    struct stat st {};
+    REQUIRE(::stat(mount_point.c_str(), &st) == 0);
+    const std::string maj = std::to_string(major(st.st_dev));
+    const std::string min = std::to_string(minor(st.st_dev));
+    const std::string p = std::to_string(port);
+    const std::string usb = "/devices/pci0000:00/0000:00:14.0/usb1/1-" + p;
+    const std::string host = usb + "/1-" + p + ":1.0/host1" + p;
+    const std::string scsi = host + "/target1" + p + ":0:0/1" + p + ":0:0:0";
+    return "P: " + scsi + "/block/sdx" + p + "\nN: sdx" + p + "\nE: DEVNAME=/dev/sdx" + p +
+           "\nE: DEVTYPE=disk\nE: MAJOR=" + maj + "\nE: MINOR=" + min +
+           "\nE: SUBSYSTEM=block\nE: ID_BUS=usb\nE: ID_FS_TYPE=ext4\nA: dev=" + maj + ":" + min +
+           "\nA: removable=1\nA: size=32768\n\nP: " + scsi +
+           "\nE: DEVTYPE=scsi_device\nE: DRIVER=sd\nE: SUBSYSTEM=scsi\nA: delete=\n\nP: " + host +
+           "/target1" + p + ":0:0\nE: DEVTYPE=scsi_target\nE: SUBSYSTEM=scsi\n\nP: " + host +
+           "\nE: DEVTYPE=scsi_host\nE: SUBSYSTEM=scsi\n\nP: " + usb + "/1-" + p +
+           ":1.0\nE: DEVTYPE=usb_interface\nE: DRIVER=usb-storage\nE: SUBSYSTEM=usb\nA: "
+           "bInterfaceClass=08\n\nP: " + usb + "\nN: bus/usb/001/00" + std::to_string(port + 1) +
+           "\nE: DEVNAME=/dev/bus/usb/001/00" + std::to_string(port + 1) +
+           "\nE: DEVTYPE=usb_device\nE: DRIVER=usb\nE: SUBSYSTEM=usb\nA: idVendor=0781\nA: "
+           "idProduct=5567\nA: manufacturer=SanDisk\nA: product=Cruzer Blade\nA: serial=" +
+           serial + "\nA: remove=\n";
+}
+
+const std::string kMasterSerial = "001CC0EC34BEFB90671D25F1";
+const std::string kOperativeSerial = "4C530001110000000001";
+
+// The example plan with two drives at the given mounts and the given serials.
+std::string plan_text(const fs::path& source, const fs::path& master, const fs::path& operative,
+                      const std::string& master_serial, const std::string& operative_serial) {
+    std::string text = smk_test::example_plan_text();
+    text.erase(text.find("[backup]"));
+    text += "[backup]\nsource = \"" + source.string() + "/\"\n\n[[drives]]\nname = \"MASTER\"\n" +
+            "usb_serial = \"" + master_serial + "\"\nmount = \"" + master.string() + "\"\n\n" +
+            "[[drives]]\nname = \"WELLINGTON\"\nusb_serial = \"" + operative_serial +
+            "\"\nmount = \"" + operative.string() + "\"\n";
+    return text;
+}
+
+// Two loop drives, the HSM backup tree to copy, the testbed, a plan.
+struct DriveRig {
+    smk_test::TempDir dir;
+    LoopDrive master{dir.path(), "MASTER"};
+    LoopDrive operative{dir.path(), "WELLINGTON"};
+    fs::path source = dir.path() / "hsm-backup";
+    fs::path plan = dir.path() / "plan.toml";
+    fs::path transcript = dir.path() / "smk-ceremony.transcript.jsonl";
+    smk_test::Testbed bed{std::initializer_list<const char*>{}};
+
+    explicit DriveRig(const std::string& operative_serial = kOperativeSerial) {
+        fs::create_directories(source / "keys");
+        smk_test::spit(source / "keys" / "application-keys.smkwrap", "wrapped keys\n");
+        smk_test::spit(source / "README.txt", "HSM backup\n");
+        bed.add_record_text(kControllerRecord);
+        bed.add_record_text(stick_record(1, kMasterSerial, master.point()));
+        bed.add_record_text(stick_record(2, kOperativeSerial, operative.point()));
+        smk_test::spit(plan, plan_text(source, master.point(), operative.point(), kMasterSerial,
+                                       operative_serial));
+    }
+};
+
+std::size_t steps(const fs::path& transcript, const std::string& step) {
+    std::size_t n = 0;
+    for (const auto& line : smk::transcript::read_file(transcript)) {
+        n += line.step == step ? 1U : 0U;
+    }
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("backup-copies: every serial checked, both drives copied and verified from the device") {
+    DriveRig rig;
+    const auto r = smk_test::run_smk({"ceremony", "backup-copies", rig.plan.string(), "--no-eject"});
+    INFO("stderr: " << r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(has(r.out, "MASTER       " + kMasterSerial + "  copied and verified from the device: 2 files"));
+    CHECK(has(r.out, "WELLINGTON   " + kOperativeSerial + "  copied and verified from the device: 2 files"));
+    CHECK(has(r.out, "left mounted (--no-eject)"));
+    for (const auto* drive : {&rig.master, &rig.operative}) {
+        CHECK(smk_test::slurp(drive->point() / "keys" / "application-keys.smkwrap") == "wrapped keys\n");
+        CHECK(smk_test::slurp(drive->point() / "README.txt") == "HSM backup\n");
+        CHECK(drive->mounted());
+    }
+    CHECK(steps(rig.transcript, "drive-checked") == 2);
+    CHECK(steps(rig.transcript, "drive-copied") == 2);
+    CHECK(steps(rig.transcript, "drive-verified") == 2);
+    CHECK(smk::transcript::verify_file(rig.transcript).ok());
+}
+
+TEST_CASE("backup-copies: each drive is ejected after its verification") {
+    DriveRig rig;
+    const auto r = smk_test::run_smk({"ceremony", "backup-copies", rig.plan.string()});
+    INFO("stderr: " << r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(has(r.out, "ejected"));
+    CHECK_FALSE(rig.master.mounted());
+    CHECK_FALSE(rig.operative.mounted());
+    CHECK(steps(rig.transcript, "drive-ejected") == 2);
+}
+
+TEST_CASE("backup-copies: a drive whose USB serial is not the planned one stops before any write") {
+    DriveRig rig("4C530001110000000009");
+    const auto r = smk_test::run_smk({"ceremony", "backup-copies", rig.plan.string()});
+    INFO("stderr: " << r.err);
+    CHECK(r.exit_code == 7);
+    CHECK(has(r.err, "drive WELLINGTON"));
+    CHECK(has(r.err, "has USB serial " + kOperativeSerial + ", the plan says 4C530001110000000009"));
+    CHECK(has(r.err, "nothing was written to any drive"));
+    CHECK_FALSE(fs::exists(rig.master.point() / "README.txt"));  // MASTER comes first, still empty
+    CHECK_FALSE(fs::exists(rig.operative.point() / "README.txt"));
+    CHECK(rig.master.mounted());
+    CHECK(steps(rig.transcript, "drive-serial-mismatch") == 1);
+}
+
+TEST_CASE("backup-copies: a look-alike character in the planned serial is still a mismatch") {
+    DriveRig rig("4C53OOO111OOOOOOOOO1");
+    const auto r = smk_test::run_smk({"ceremony", "backup-copies", rig.plan.string()});
+    CHECK(r.exit_code == 7);
+    CHECK(has(r.err, "look-alike"));
+    CHECK_FALSE(fs::exists(rig.master.point() / "README.txt"));
+}
+
+TEST_CASE("backup-copies: --dry-run checks the serials and writes nothing, transcript included") {
+    DriveRig rig;
+    const auto r = smk_test::run_smk({"ceremony", "backup-copies", rig.plan.string(), "--dry-run"});
+    INFO("stderr: " << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(has(r.out, "MASTER       " + kMasterSerial + "  serial OK  would copy 2 files"));
+    CHECK(has(r.out, "dry run: nothing was written"));
+    CHECK_FALSE(fs::exists(rig.master.point() / "README.txt"));
+    CHECK_FALSE(fs::exists(rig.transcript));
+}
+
+TEST_CASE("backup-copies: a planned mount that is missing, or not a USB drive, exits 8") {
+    DriveRig rig;
+    const std::string text = smk_test::slurp(rig.plan);
+    smk_test::spit(rig.plan, smk_test::replaced(text, rig.operative.point().string(),
+                                                (rig.dir.path() / "nowhere").string()));
+    auto r = smk_test::run_smk({"ceremony", "backup-copies", rig.plan.string()});
+    CHECK(r.exit_code == 8);
+    CHECK(has(r.err, "drive WELLINGTON"));
+    CHECK(has(r.err, "not mounted?"));
+    fs::create_directories(rig.dir.path() / "plain");
+    smk_test::spit(rig.plan, smk_test::replaced(text, rig.operative.point().string(),
+                                                (rig.dir.path() / "plain").string()));
+    r = smk_test::run_smk({"ceremony", "backup-copies", rig.plan.string()});
+    CHECK(r.exit_code == 8);
+    CHECK(has(r.err, "drive WELLINGTON"));
+    CHECK(has(r.err, "The plan expects USB drive " + kOperativeSerial));
+    CHECK_FALSE(fs::exists(rig.master.point() / "README.txt"));
+}

@@ -1,0 +1,292 @@
+// smk ceremony issue / restore and smk transcript, end to end: the real binary
+// against a private pcscd with 14 emulated cards and two SoftHSM2 tokens. Every
+// plan mismatch stops the flow with a message naming the item, and leaves the
+// tokens, the cards and the plan as they were.
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "ceremony/ceremony_rig.hpp"
+#include "ceremony/ceremony_test_util.hpp"
+#include "smk/transcript.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using smk_test::run_smk;
+
+std::string issued_plan_of(const std::string& dir) {
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind("plan-id", 0) == 0) {
+            return entry.path().string();
+        }
+    }
+    return {};
+}
+
+std::string kcv_of_receipt(const std::string& out) {
+    const auto at = out.find("  KCV ");
+    REQUIRE(at != std::string::npos);
+    return out.substr(at + 6, 6);
+}
+
+bool transcript_has(const std::string& file, const std::string& step) {
+    for (const auto& line : smk::transcript::read_file(file)) {
+        if (line.step == step) {
+            return true;
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("cli: smk transcript verify names the edited line, print renders an intact one") {
+    smk_test::TempDir dir;
+    const std::string file = dir / "t.jsonl";
+    {
+        smk::transcript::Writer writer(file);
+        writer.append({"issue", "start", {{"plan", "p.toml"}}, {}, {}});
+        writer.append({"issue", "card-written", {{"card", "FFFF:5AC00001"}}, {{"read_back", "ok"}}, {}});
+        writer.append({"issue", "done", {}, {{"result", "ok"}}, {}});
+    }
+    const auto ok = run_smk({"transcript", "verify", file});
+    CHECK(ok.exit_code == 0);
+    CHECK(ok.out.find("OK, 3 lines") != std::string::npos);
+    const auto printed = run_smk({"transcript", "print", file});
+    CHECK(printed.exit_code == 0);
+    CHECK(printed.out.find("card-written") != std::string::npos);
+    CHECK(printed.out.find("card=FFFF:5AC00001") != std::string::npos);
+    CHECK(printed.out.find("SHA-256 of the last line") != std::string::npos);
+
+    std::string text = smk_test::slurp(file);
+    text.replace(text.find("FFFF:5AC00001"), 13, "FFFF:5AC00009");
+    smk_test::spit(file, text);
+    const auto bad = run_smk({"transcript", "verify", file});
+    CHECK(bad.exit_code == 5);
+    CHECK(bad.err.find("broken at line 2") != std::string::npos);
+    const auto bad_json = run_smk({"transcript", "verify", "--json", file});
+    CHECK(bad_json.exit_code == 5);
+    CHECK(bad_json.out.find("\"first_broken_line\": 2") != std::string::npos);
+    CHECK(run_smk({"transcript", "print", file}).exit_code == 5);
+    CHECK(run_smk({"transcript", "verify", dir / "missing.jsonl"}).exit_code == 6);
+}
+
+TEST_CASE("cli: check and a malformed plan exit 3 before any device is looked at") {
+    smk_test::TempDir dir;
+    const std::string plan = dir / "plan.toml";
+    smk_test::spit(plan, smk_test::replaced(smk_test::example_plan_text(), "index = 4,", "index = 9,"));
+    for (const char* flow : {"issue", "restore", "backup-copies"}) {
+        const auto r = run_smk({"ceremony", flow, plan, "--dry-run"});
+        CHECK(r.exit_code == 3);
+        CHECK(r.err.find("holders[3].cards[0].index") != std::string::npos);
+    }
+    smk_test::spit(plan, smk_test::example_plan_text());
+    const auto ok = run_smk({"ceremony", "check", plan});
+    CHECK(ok.exit_code == 0);
+    CHECK(ok.out.find("holder 3 Holder Three") != std::string::npos);
+}
+
+TEST_CASE("cli: issue with a planned card missing stops before the SMK is generated") {
+    smk_test::CeremonyRig rig;
+    // --plan-out naming a file that exists is refused before the SMK is generated.
+    const auto exists = run_smk({"ceremony", "issue", rig.plan(), "--batch", "--plan-out", rig.card_pin()});
+    CHECK(exists.exit_code == 7);
+    CHECK(exists.err.find("already exists") != std::string::npos);
+    smk_test::spit(rig.plan(), smk_test::replaced(rig.plan_text(), rig.cards().serial(10), "FFFF:5AC0FFFF"));
+    const auto r = run_smk({"ceremony", "issue", rig.plan(), "--batch"});
+    INFO("stderr: " << r.err);
+    CHECK(r.exit_code == 8);
+    CHECK(r.err.find("FFFF:5AC0FFFF") != std::string::npos);
+    CHECK(r.err.find("holder 4") != std::string::npos);
+    CHECK(transcript_has(rig.transcript(), "cards-missing"));
+    CHECK_FALSE(transcript_has(rig.transcript(), "smk-generated"));
+    CHECK(issued_plan_of(fs::path(rig.plan()).parent_path().string()).empty());
+    CHECK(rig.token_kcv("hsm-one").exit_code != 0);  // no SMK in the token
+}
+
+TEST_CASE("cli: issue, every restore mismatch stops with nothing installed, then restore") {
+    smk_test::CeremonyRig rig;
+    const std::string dir = fs::path(rig.plan()).parent_path().string();
+
+    const auto dry = run_smk({"ceremony", "issue", rig.plan(), "--batch", "--dry-run"});
+    CHECK(dry.exit_code == 0);
+    CHECK(dry.out.find("dry run") != std::string::npos);
+    CHECK_FALSE(fs::exists(rig.transcript()));
+
+    const auto issue = run_smk({"ceremony", "issue", rig.plan(), "--batch"});
+    INFO("issue stderr: " << issue.err);
+    REQUIRE(issue.exit_code == 0);
+    const std::string kcv = kcv_of_receipt(issue.out);
+    CHECK(issue.out.find("KCV WELLINGTON hsm-one: " + kcv) != std::string::npos);
+    CHECK(issue.out.find("holder 7 Holder 7") != std::string::npos);
+    const auto one = rig.token_kcv("hsm-one");
+    CHECK(one.exit_code == 0);
+    CHECK(one.out.find(kcv) != std::string::npos);
+    const std::string issued = issued_plan_of(dir);
+    REQUIRE_FALSE(issued.empty());
+    const std::string issued_text = smk_test::slurp(issued);
+    CHECK(issued_text.find("kcv = \"" + kcv + "\"") != std::string::npos);
+    CHECK(smk_test::slurp(rig.plan()) == rig.plan_text());  // the user's plan is untouched
+
+    // A second issue of the issued plan is refused.
+    CHECK(run_smk({"ceremony", "issue", issued, "--batch"}).exit_code == 7);
+    // Restore needs the issued plan.
+    CHECK(run_smk({"ceremony", "restore", rig.plan(), "--batch", "--facility", "AUCKLAND"}).exit_code == 2);
+
+    const auto restore_with = [&](const std::string& text, std::vector<std::string> extra) {
+        const std::string variant = dir + "/variant.toml";
+        fs::remove(variant);
+        smk_test::spit(variant, text);
+        std::vector<std::string> args = {"ceremony", "restore", variant, "--batch",
+                                         "--facility", "AUCKLAND", "--transcript", rig.transcript()};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return run_smk(args);
+    };
+
+    // Wrong KCV in the plan: the cards' SMK is not the planned one.
+    {
+        const auto r = restore_with(smk_test::replaced(issued_text, "kcv = \"" + kcv + "\"",
+                                                       "kcv = \"000000\""),
+                                    {});
+        INFO("stderr: " << r.err);
+        CHECK(r.exit_code == 5);
+        CHECK(r.err.find("the plan records 000000") != std::string::npos);
+        CHECK(rig.token_kcv("hsm-two").exit_code != 0);
+    }
+    // A card of the wrong set: set B is asked for, the first card is set A.
+    {
+        const auto r = restore_with(issued_text, {"--set", "B"});
+        INFO("stderr: " << r.err);
+        CHECK(r.exit_code == 7);
+        CHECK(r.err.find("is of set A, but set B is being collected") != std::string::npos);
+        CHECK(rig.token_kcv("hsm-two").exit_code != 0);
+    }
+    // A card that is not in the plan.
+    {
+        const auto r = restore_with(smk_test::replaced(issued_text, rig.cards().serial(0), "FFFF:5AC0FFFF"), {});
+        INFO("stderr: " << r.err);
+        CHECK(r.exit_code == 7);
+        CHECK(r.err.find(rig.cards().serial(0) + ": this card is not in the plan") != std::string::npos);
+        CHECK(rig.token_kcv("hsm-two").exit_code != 0);
+    }
+    // Cards of another share set (the plan's identifier differs).
+    {
+        const auto at = issued_text.find("identifier = ");
+        REQUIRE(at != std::string::npos);
+        std::string text = issued_text;
+        const auto end = text.find('\n', at);
+        const int id = std::stoi(text.substr(at + 13, end - at - 13));
+        text.replace(at, end - at, "identifier = " + std::to_string((id + 1) % 32768));
+        const auto r = restore_with(text, {});
+        INFO("stderr: " << r.err);
+        CHECK(r.exit_code == 7);
+        CHECK(r.err.find("a card of another split") != std::string::npos);
+        CHECK(rig.token_kcv("hsm-two").exit_code != 0);
+    }
+    // A holder's second card: only holder 1's set A card and the set B cards are in.
+    for (int i = 1; i <= 6; ++i) {
+        rig.pull(i);
+    }
+    {
+        const auto r = restore_with(issued_text, {});
+        INFO("stderr: " << r.err);
+        CHECK(r.exit_code == 7);
+        CHECK(r.err.find("holder 1 (Holder 1) already gave a card") != std::string::npos);
+        CHECK(rig.token_kcv("hsm-two").exit_code != 0);
+    }
+    // The restore at AUCKLAND from set B.
+    rig.pull(0);
+    const auto restore = run_smk({"ceremony", "restore", issued, "--batch", "--facility", "AUCKLAND"});
+    INFO("restore stderr: " << restore.err);
+    CHECK(restore.exit_code == 0);
+    CHECK(restore.out.find("KCV AUCKLAND hsm-two: " + kcv) != std::string::npos);
+    const auto two = rig.token_kcv("hsm-two");
+    CHECK(two.exit_code == 0);
+    CHECK(two.out.find(kcv) != std::string::npos);
+    // A second restore into the same token is refused (the key exists).
+    CHECK(run_smk({"ceremony", "restore", issued, "--batch", "--facility", "AUCKLAND"}).exit_code == 7);
+
+    const auto verify = run_smk({"transcript", "verify", rig.transcript()});
+    CHECK(verify.exit_code == 0);
+    CHECK(transcript_has(rig.transcript(), "kcv-mismatch"));
+    CHECK(transcript_has(rig.transcript(), "wrong-set"));
+    CHECK(transcript_has(rig.transcript(), "holder-twice"));
+    CHECK(transcript_has(rig.transcript(), "hsm-installed"));
+    // No line of the transcript holds a secret: no mnemonic word run, no PIN.
+    const std::string all = smk_test::slurp(rig.transcript());
+    CHECK(all.find("246810") == std::string::npos);
+}
+
+TEST_CASE("cli: reissue writes holder 3's lost share again onto a blank card, restore uses it") {
+    smk_test::CeremonyRig rig;
+    const std::string dir = fs::path(rig.plan()).parent_path().string();
+    const auto issue = run_smk({"ceremony", "issue", rig.plan(), "--batch"});
+    INFO("issue stderr: " << issue.err);
+    REQUIRE(issue.exit_code == 0);
+    const std::string kcv = kcv_of_receipt(issue.out);
+    const std::string issued = issued_plan_of(dir);
+    REQUIRE_FALSE(issued.empty());
+
+    // Holder 3's set A card is damaged: a blank card with the planned serial replaces it.
+    rig.pull(2);
+    fs::remove(rig.cards().env("SMK_PCSC_STATE_2"));
+    rig.insert(2);
+
+    const auto dry = run_smk({"ceremony", "reissue", issued, "--holder", "3", "--dry-run"});
+    CHECK(dry.exit_code == 0);
+    CHECK(run_smk({"ceremony", "reissue", issued, "--holder", "8"}).exit_code == 2);
+
+    const auto reissue = run_smk({"ceremony", "reissue", issued, "--holder", "3", "--batch", "--set", "A"});
+    INFO("reissue stderr: " << reissue.err);
+    REQUIRE(reissue.exit_code == 0);
+    CHECK(reissue.out.find("replacement card " + rig.cards().serial(2) + " holds set A share 3") !=
+          std::string::npos);
+    CHECK(reissue.err.find("holder 3's, whose card is being replaced: not used") != std::string::npos);
+
+    // Restore from set A with holder 3's new card among the five.
+    rig.pull(0);
+    rig.pull(1);
+    const auto restore = run_smk({"ceremony", "restore", issued, "--batch", "--facility", "AUCKLAND", "--set", "A"});
+    INFO("restore stderr: " << restore.err);
+    CHECK(restore.exit_code == 0);
+    CHECK(restore.out.find(rig.cards().serial(2)) != std::string::npos);
+    CHECK(restore.out.find("KCV AUCKLAND hsm-two: " + kcv) != std::string::npos);
+    CHECK(run_smk({"transcript", "verify", rig.transcript()}).exit_code == 0);
+}
+
+TEST_CASE("cli: reissue --new-split gives everyone a fresh share set, the old one is void") {
+    smk_test::CeremonyRig rig;
+    const std::string dir = fs::path(rig.plan()).parent_path().string();
+    const auto issue = run_smk({"ceremony", "issue", rig.plan(), "--batch"});
+    INFO("issue stderr: " << issue.err);
+    REQUIRE(issue.exit_code == 0);
+    const std::string kcv = kcv_of_receipt(issue.out);
+    const std::string issued = issued_plan_of(dir);
+    REQUIRE_FALSE(issued.empty());
+
+    const std::string renewed = dir + "/renewed.toml";
+    const auto reissue = run_smk({"ceremony", "reissue", issued, "--holder", "3", "--new-split",
+                                  "--batch", "--plan-out", renewed});
+    INFO("reissue stderr: " << reissue.err);
+    REQUIRE(reissue.exit_code == 0);
+    CHECK(reissue.out.find("written to all 14 planned cards") != std::string::npos);
+    const std::string text = smk_test::slurp(renewed);
+    CHECK(text.find("kcv = \"" + kcv + "\"") != std::string::npos);
+    CHECK(text != smk_test::slurp(issued));
+
+    for (int i = 0; i <= 6; ++i) {
+        rig.pull(i);  // set B only
+    }
+    // The old plan's share set is gone from the cards.
+    const auto old = run_smk({"ceremony", "restore", issued, "--batch", "--facility", "AUCKLAND"});
+    CHECK(old.exit_code == 7);
+    CHECK(old.err.find("a card of another split") != std::string::npos);
+    const auto restore = run_smk({"ceremony", "restore", renewed, "--batch", "--facility", "AUCKLAND"});
+    INFO("restore stderr: " << restore.err);
+    CHECK(restore.exit_code == 0);
+    CHECK(restore.out.find("KCV AUCKLAND hsm-two: " + kcv) != std::string::npos);
+}

@@ -1,0 +1,281 @@
+// The ceremony plan (include/smk/ceremony_plan.hpp): the example in docs/examples
+// parses, and every validation rule rejects a plan with an error naming the field
+// path. One test case per rule.
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "ceremony/ceremony_test_util.hpp"
+#include "smk/ceremony_plan.hpp"
+#include "smk/error.hpp"
+
+namespace {
+
+namespace cer = smk::ceremony;
+using smk_test::replaced;
+
+const std::filesystem::path kPlanFile = "/srv/ceremony/plan.toml";
+
+cer::Plan parse(const std::string& text) { return cer::parse_plan(text, kPlanFile); }
+
+// Parsing `text` fails with invalid_input and a message containing `path` and `what`.
+void check_rejected(const std::string& text, const std::string& path, const std::string& what) {
+    try {
+        (void)parse(text);
+        FAIL("the plan was accepted; expected an error at " << path);
+    } catch (const smk::Error& e) {
+        const std::string message = e.what();
+        INFO("message: " << message);
+        CHECK(e.category() == smk::ErrorCategory::invalid_input);
+        CHECK(message.find("plan /srv/ceremony/plan.toml") != std::string::npos);
+        CHECK(message.find(path) != std::string::npos);
+        CHECK(message.find(what) != std::string::npos);
+    }
+}
+
+const std::string kHolder7 =
+    "[[holders]]\n"
+    "name = \"Holder Seven\"\n"
+    "cards = [ { set = \"A\", index = 7, serial = \"FFFF:5AC00007\", bag = \"TEB-100007\" },\n"
+    "          { set = \"B\", index = 7, serial = \"FFFF:5AC0000E\", bag = \"TEB-100007\" } ]\n";
+
+}  // namespace
+
+TEST_CASE("plan: the example plan parses with every field in place") {
+    const auto plan = parse(smk_test::example_plan_text());
+    CHECK(plan.name == "SMK issuance, Wellington, 2026-12-01");
+    CHECK(plan.transcript == "/srv/ceremony/smk-ceremony.transcript.jsonl");
+    CHECK(plan.key_label == "SMK");
+    CHECK(plan.key_id == "01");
+    REQUIRE(plan.facilities.size() == 2);
+    CHECK(plan.facilities[0].name == "WELLINGTON");
+    CHECK(plan.facilities[0].module == "/usr/lib/softhsm/libsofthsm2.so");
+    CHECK(plan.facilities[0].tokens.at(0).label == "hsm-wellington");
+    CHECK(plan.facilities[1].application_backup ==
+          "/media/smk/AUCKLAND/hsm-backup/application-keys.wrapped");
+    REQUIRE(plan.holders.size() == 7);
+    CHECK(plan.holders[2].name == "Holder Three");
+    CHECK(plan.holders[2].number == 3);
+    CHECK(plan.holders[2].cards[1].set == 1);
+    CHECK(plan.holders[2].cards[1].index == 3);
+    CHECK(plan.holders[2].cards[1].serial == "FFFF:5AC0000A");
+    CHECK(plan.holders[2].cards[1].bag == "TEB-100003");
+    CHECK(plan.backup_source == "/var/lib/hsm-backup/");
+    REQUIRE(plan.drives.size() == 4);
+    CHECK(plan.drives[0].name == "MASTER");
+    CHECK(plan.drives[3].mount == "/media/smk/AUCKLAND");
+    CHECK_FALSE(plan.identifier.has_value());
+    CHECK_FALSE(plan.kcv.has_value());
+    const cer::Holder* holder = nullptr;
+    const auto* card = plan.card_by_serial("ffff:5ac0000c", &holder);
+    REQUIRE(card != nullptr);
+    CHECK(holder->number == 5);
+    CHECK(plan.card_by_serial("FFFF:00000000") == nullptr);
+    CHECK(&plan.facility("AUCKLAND") == &plan.facilities[1]);
+    CHECK_THROWS_AS((void)plan.facility("ALBANY"), smk::Error);
+}
+
+TEST_CASE("plan: the default transcript lies next to the plan") {
+    const auto text = replaced(smk_test::example_plan_text(),
+                               "transcript = \"smk-ceremony.transcript.jsonl\"\n", "");
+    CHECK(parse(text).transcript == "/srv/ceremony/plan.transcript.jsonl");
+    CHECK(cer::parse_plan(text, "/srv/ceremony/plan-id1234.toml").transcript ==
+          "/srv/ceremony/plan.transcript.jsonl");
+}
+
+TEST_CASE("plan: not TOML at all names the line") {
+    check_rejected("version = 1\nname = \n", "line 2", "not valid TOML");
+}
+
+TEST_CASE("plan: an unknown key at the top level is an error") {
+    check_rejected(replaced(smk_test::example_plan_text(), "version = 1", "version = 1\nfacility = \"x\""),
+                   "facility", "unknown key");
+}
+
+TEST_CASE("plan: an unknown key deep inside a card is an error naming its path") {
+    check_rejected(replaced(smk_test::example_plan_text(), "bag = \"TEB-100003\" },",
+                            "bag = \"TEB-100003\", pin = \"123456\" },"),
+                   "holders[2].cards[0].pin", "unknown key");
+}
+
+TEST_CASE("plan: unknown keys in key, cards, facilities, tokens, backup and drives") {
+    const std::string text = smk_test::example_plan_text();
+    check_rejected(replaced(text, "id = \"01\"", "id = \"01\"\nlabl = \"x\""), "key.labl", "unknown key");
+    check_rejected(replaced(text, "[cards]\n", "[cards]\npin = \"1\"\n"), "cards.pin", "unknown key");
+    check_rejected(replaced(text, "name = \"WELLINGTON\"", "name = \"WELLINGTON\"\nslot = 1"),
+                   "facilities[0].slot", "unknown key");
+    check_rejected(replaced(text, "{ label = \"hsm-auckland\" }", "{ label = \"hsm-auckland\", pin = \"1\" }"),
+                   "facilities[1].tokens[0].pin", "unknown key");
+    check_rejected(replaced(text, "source = \"/var/lib/hsm-backup/\"",
+                            "source = \"/var/lib/hsm-backup/\"\ndelete = true"),
+                   "backup.delete", "unknown key");
+    check_rejected(replaced(text, "mount = \"/media/smk/ALBANY\"", "mount = \"/media/smk/ALBANY\"\nserial = \"x\""),
+                   "drives[2].serial", "unknown key");
+}
+
+TEST_CASE("plan: version missing or not 1") {
+    check_rejected(replaced(smk_test::example_plan_text(), "version = 1\n", ""), "version", "missing");
+    check_rejected(replaced(smk_test::example_plan_text(), "version = 1", "version = 2"), "version",
+                   "must be 1");
+}
+
+TEST_CASE("plan: a value of the wrong type names the field") {
+    check_rejected(replaced(smk_test::example_plan_text(), "label = \"SMK\"", "label = 5"), "key.label",
+                   "must be a string");
+    check_rejected(replaced(smk_test::example_plan_text(), "index = 4, serial = \"FFFF:5AC00004\"",
+                            "index = \"4\", serial = \"FFFF:5AC00004\""),
+                   "holders[3].cards[0].index", "must be an integer");
+}
+
+TEST_CASE("plan: a missing required field is named") {
+    check_rejected(replaced(smk_test::example_plan_text(), "name = \"Holder Two\"\n", ""), "holders[1].name",
+                   "missing");
+    check_rejected(replaced(smk_test::example_plan_text(), "module = \"/usr/lib/softhsm/libsofthsm2.so\"\n", ""),
+                   "facilities[0].module", "missing");
+    check_rejected(replaced(smk_test::example_plan_text(), "[key]\nlabel = \"SMK\"", "[key]\nlabel = \"\""),
+                   "key.label", "must not be empty");
+}
+
+TEST_CASE("plan: the key id must be hex") {
+    check_rejected(replaced(smk_test::example_plan_text(), "id = \"01\"", "id = \"0x1\""), "key.id",
+                   "hex digits");
+}
+
+TEST_CASE("plan: a card set other than A or B") {
+    check_rejected(replaced(smk_test::example_plan_text(), "{ set = \"B\", index = 5", "{ set = \"C\", index = 5"),
+                   "holders[4].cards[1].set", "must be \"A\" or \"B\"");
+}
+
+TEST_CASE("plan: a share index outside 1 to 7") {
+    check_rejected(replaced(smk_test::example_plan_text(), "set = \"A\", index = 6", "set = \"A\", index = 8"),
+                   "holders[5].cards[0].index", "must be 1 to 7");
+}
+
+TEST_CASE("plan: a card serial that is not MANUFACTURER:SERIAL") {
+    check_rejected(replaced(smk_test::example_plan_text(), "serial = \"FFFF:5AC00002\"", "serial = \"5AC00002\""),
+                   "holders[1].cards[0].serial", "is not a card serial");
+}
+
+TEST_CASE("plan: the same card serial planned twice") {
+    check_rejected(replaced(smk_test::example_plan_text(), "serial = \"FFFF:5AC00009\"", "serial = \"FFFF:5AC00001\""),
+                   "holders[1].cards[1].serial", "already planned at holders[0].cards[0]");
+}
+
+TEST_CASE("plan: the same share planned twice") {
+    check_rejected(replaced(smk_test::example_plan_text(), "set = \"B\", index = 2", "set = \"B\", index = 1"),
+                   "holders[1].cards[1].index", "set B share 1 is planned twice");
+}
+
+TEST_CASE("plan: a holder with two cards of one set") {
+    check_rejected(replaced(smk_test::example_plan_text(), "{ set = \"B\", index = 3", "{ set = \"A\", index = 3"),
+                   "holders[2].cards", "two cards of set A");
+}
+
+TEST_CASE("plan: a holder with one card, or three") {
+    check_rejected(replaced(smk_test::example_plan_text(),
+                            "cards = [ { set = \"A\", index = 4, serial = \"FFFF:5AC00004\", bag = \"TEB-100004\" },\n"
+                            "          { set = \"B\", index = 4, serial = \"FFFF:5AC0000B\", bag = \"TEB-100004\" } ]",
+                            "cards = [ { set = \"A\", index = 4, serial = \"FFFF:5AC00004\", bag = \"TEB-100004\" } ]"),
+                   "holders[3].cards", "exactly 2 cards");
+}
+
+TEST_CASE("plan: six or eight holders") {
+    const std::string text = smk_test::example_plan_text();
+    check_rejected(replaced(text, kHolder7, ""), "holders", "exactly 7 holders");
+    check_rejected(replaced(text, kHolder7, kHolder7 + "\n" + kHolder7), "holders", "exactly 7 holders");
+}
+
+TEST_CASE("plan: one bag shared by two holders") {
+    check_rejected(replaced(smk_test::example_plan_text(), "serial = \"FFFF:5AC00006\", bag = \"TEB-100006\"",
+                            "serial = \"FFFF:5AC00006\", bag = \"TEB-100005\""),
+                   "holders[5].cards[0].bag", "also holder 5's");
+}
+
+TEST_CASE("plan: no facility, a facility without tokens, names and labels twice") {
+    const std::string text = smk_test::example_plan_text();
+    check_rejected(replaced(text, "tokens = [ { label = \"hsm-wellington\" } ]", "tokens = []"),
+                   "facilities[0].tokens", "at least one token");
+    check_rejected(replaced(text, "name = \"AUCKLAND\"\nmodule", "name = \"WELLINGTON\"\nmodule"),
+                   "facilities[1].name", "appears twice");
+    check_rejected(replaced(text, "tokens = [ { label = \"hsm-wellington\" } ]",
+                            "tokens = [ { label = \"a\" }, { label = \"a\" } ]"),
+                   "facilities[0].tokens[1].label", "appears twice");
+    std::string none = text;
+    const auto at = none.find("[[facilities]]");
+    none.erase(at, none.find("[[holders]]") - at);  // both facilities
+    check_rejected(none, "facilities", "missing");
+}
+
+TEST_CASE("plan: drives without a backup source") {
+    check_rejected(replaced(smk_test::example_plan_text(), "[backup]\nsource = \"/var/lib/hsm-backup/\"\n", ""),
+                   "backup.source", "missing");
+}
+
+TEST_CASE("plan: the first drive is not MASTER") {
+    check_rejected(replaced(smk_test::example_plan_text(), "name = \"MASTER\"", "name = \"SPARE\""),
+                   "drives[0].name", "Master Backup Copy");
+}
+
+TEST_CASE("plan: a drive name, USB serial or mount twice, and a relative mount") {
+    const std::string text = smk_test::example_plan_text();
+    check_rejected(replaced(text, "name = \"ALBANY\"", "name = \"WELLINGTON\""), "drives[2].name",
+                   "appears twice");
+    check_rejected(replaced(text, "usb_serial = \"4C530001110000000002\"",
+                            "usb_serial = \"4c53-0001-1100-0000-0001\""),
+                   "drives[2].usb_serial", "appears twice");
+    check_rejected(replaced(text, "mount = \"/media/smk/ALBANY\"", "mount = \"/media/smk/AUCKLAND/\""),
+                   "drives[3].mount", "appears twice");
+    check_rejected(replaced(text, "mount = \"/media/smk/ALBANY\"", "mount = \"media/smk/ALBANY\""),
+                   "drives[2].mount", "absolute path");
+}
+
+TEST_CASE("plan: the issued table, its identifier and KCV ranges") {
+    const std::string text = smk_test::example_plan_text();
+    const auto plan = parse(text + "\n[issued]\nidentifier = 1234\nkcv = \"A1B2C3\"\n");
+    CHECK(plan.identifier == 1234);
+    CHECK(plan.kcv == "a1b2c3");
+    check_rejected(text + "\n[issued]\nidentifier = 40000\nkcv = \"a1b2c3\"\n", "issued.identifier",
+                   "0 to 32767");
+    check_rejected(text + "\n[issued]\nidentifier = 1\nkcv = \"a1b2\"\n", "issued.kcv", "6 hex digits");
+    check_rejected(text + "\n[issued]\nidentifier = 1\nkcv = \"a1b2c3\"\nwhen = 1\n", "issued.when",
+                   "unknown key");
+}
+
+TEST_CASE("plan: write_issued_plan keeps the user's bytes and appends the issued block") {
+    smk_test::TempDir dir;
+    const auto file = dir / "plan.toml";
+    const std::string text = smk_test::example_plan_text();
+    smk_test::spit(file, text);
+    auto plan = cer::load_plan(file);
+    plan.identifier = 4321;
+    plan.kcv = "0a1b2c";
+    const auto out = cer::issued_plan_path(plan, 4321);
+    CHECK(out == dir / "plan-id4321.toml");
+    cer::write_issued_plan(plan, out);
+    const std::string written = smk_test::slurp(out);
+    CHECK(written.substr(0, text.size()) == text);
+    CHECK(smk_test::slurp(file) == text);  // the user's plan is untouched
+    const auto back = cer::load_plan(out);
+    CHECK(back.identifier == 4321);
+    CHECK(back.kcv == "0a1b2c");
+    CHECK(back.transcript == plan.transcript);
+    // Never replaces a file.
+    CHECK_THROWS_AS(cer::write_issued_plan(plan, out), smk::Error);
+
+    // A reissue: a new card for holder 3, set B; the previous block is replaced.
+    auto again = back;
+    again.identifier = 999;
+    again.holders[2].cards[1].serial = "FFFF:5AC000F0";
+    again.holders[2].cards[1].bag = "TEB-200003";
+    const auto out2 = cer::issued_plan_path(again, 999);
+    CHECK(out2 == dir / "plan-id999.toml");
+    cer::write_issued_plan(again, out2);
+    const auto third = cer::load_plan(out2);
+    CHECK(third.identifier == 999);
+    CHECK(third.holders[2].cards[1].serial == "FFFF:5AC000F0");
+    CHECK(third.holders[2].cards[1].bag == "TEB-200003");
+    CHECK(third.holders[2].cards[0].serial == "FFFF:5AC00003");
+    const std::string text2 = smk_test::slurp(out2);
+    CHECK(text2.find(cer::kIssuedMarker) == text2.rfind(cer::kIssuedMarker));
+}

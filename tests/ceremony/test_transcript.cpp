@@ -1,0 +1,202 @@
+// The hash-chained transcript (include/smk/transcript.hpp): appending, continuing
+// an existing file, and verify() naming the first broken line for every way a
+// file can be tampered with.
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "ceremony/ceremony_test_util.hpp"
+#include "smk/error.hpp"
+#include "smk/transcript.hpp"
+
+namespace {
+
+using smk_test::TempDir;
+namespace tr = smk::transcript;
+
+void write_lines(const std::filesystem::path& file, int count) {
+    tr::Writer writer(file);
+    for (int i = 0; i < count; ++i) {
+        writer.append({"issue", "step-" + std::to_string(i + 1),
+                       {{"card", "FFFF:5AC0000" + std::to_string(i)}},
+                       {{"result", "ok"}},
+                       {{"tree", std::string(64, 'a')}}});
+    }
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        const auto end = text.find('\n', pos);
+        lines.push_back(text.substr(pos, end - pos));
+        pos = end + 1;
+    }
+    return lines;
+}
+
+std::string join(const std::vector<std::string>& lines) {
+    std::string text;
+    for (const auto& line : lines) {
+        text += line + "\n";
+    }
+    return text;
+}
+
+}  // namespace
+
+TEST_CASE("transcript: five appended lines verify, each carries the hash of the one before") {
+    TempDir dir;
+    const auto file = dir / "t.jsonl";
+    write_lines(file, 5);
+    const auto v = tr::verify_file(file);
+    CHECK(v.ok());
+    CHECK(v.lines == 5);
+    const auto lines = tr::read_file(file);
+    REQUIRE(lines.size() == 5);
+    CHECK(lines[0].prev == tr::genesis_hash());
+    CHECK(lines[2].step == "step-3");
+    CHECK(lines[2].items.at(0).second == "FFFF:5AC00002");
+    CHECK(lines[4].seq == 5);
+    // The genesis value is the SHA-256 of the documented text.
+    // (python3 -c "import hashlib; print(hashlib.sha256(b'smk transcript v1').hexdigest())")
+    CHECK(tr::genesis_hash() == "91f9e9732d6dd6af1d7cafca70d7c4aed88992c3125cb7eff284fc7e69b6fe26");
+}
+
+TEST_CASE("transcript: an existing transcript is continued after its chain is verified") {
+    TempDir dir;
+    const auto file = dir / "t.jsonl";
+    write_lines(file, 2);
+    write_lines(file, 3);
+    const auto v = tr::verify_file(file);
+    CHECK(v.ok());
+    CHECK(v.lines == 5);
+    CHECK(tr::read_file(file).back().seq == 5);
+}
+
+TEST_CASE("transcript: an edited line N fails verify at line N") {
+    TempDir dir;
+    const auto file = dir / "t.jsonl";
+    write_lines(file, 5);
+    auto lines = lines_of(smk_test::slurp(file));
+    const auto at = lines[2].find("\"ok\"");
+    REQUIRE(at != std::string::npos);
+    lines[2].replace(at, 4, "\"OK\"");
+    smk_test::spit(file, join(lines));
+    const auto v = tr::verify_file(file);
+    CHECK_FALSE(v.ok());
+    CHECK(v.first_broken == 3);
+    CHECK(v.reason.find("edited") != std::string::npos);
+}
+
+TEST_CASE("transcript: a line rewritten with a fresh own hash still breaks the chain at the next line") {
+    TempDir dir;
+    const auto file = dir / "t.jsonl";
+    write_lines(file, 4);
+    auto lines = lines_of(smk_test::slurp(file));
+    const auto at = lines[1].find("\"ok\"");
+    REQUIRE(at != std::string::npos);
+    lines[1].replace(at, 4, "\"no\"");
+    // Recompute the line's own hash the way a forger would.
+    const auto cut = lines[1].rfind(",\"sha256\":\"");
+    const std::string body = lines[1].substr(0, cut);
+    lines[1] = body + ",\"sha256\":\"" + smk_test::sha256_hex(body) + "\"}";
+    smk_test::spit(file, join(lines));
+    const auto v = tr::verify_file(file);
+    CHECK(v.first_broken == 3);
+    CHECK(v.reason.find("prev") != std::string::npos);
+}
+
+TEST_CASE("transcript: an edited prev field fails at that line") {
+    TempDir dir;
+    const auto file = dir / "t.jsonl";
+    write_lines(file, 4);
+    auto lines = lines_of(smk_test::slurp(file));
+    const auto at = lines[1].find("\"prev\":\"");
+    REQUIRE(at != std::string::npos);
+    lines[1][at + 8] = lines[1][at + 8] == '0' ? '1' : '0';
+    smk_test::spit(file, join(lines));
+    const auto v = tr::verify_file(file);
+    CHECK(v.first_broken == 2);
+}
+
+TEST_CASE("transcript: a deleted line fails verify at its place") {
+    TempDir dir;
+    const auto file = dir / "t.jsonl";
+    write_lines(file, 5);
+    auto lines = lines_of(smk_test::slurp(file));
+    lines.erase(lines.begin() + 2);
+    smk_test::spit(file, join(lines));
+    const auto v = tr::verify_file(file);
+    CHECK(v.first_broken == 3);
+}
+
+TEST_CASE("transcript: a truncated last line fails verify at that line and is not continued") {
+    TempDir dir;
+    const auto file = dir / "t.jsonl";
+    write_lines(file, 3);
+    std::string text = smk_test::slurp(file);
+    text.resize(text.size() - 10);
+    smk_test::spit(file, text);
+    const auto v = tr::verify_file(file);
+    CHECK(v.first_broken == 3);
+    CHECK(v.reason.find("incomplete") != std::string::npos);
+    try {
+        tr::Writer writer(file);
+        FAIL("a broken transcript was opened for appending");
+    } catch (const smk::Error& e) {
+        CHECK(e.category() == smk::ErrorCategory::verification);
+        CHECK(std::string(e.what()).find("line 3") != std::string::npos);
+    }
+}
+
+TEST_CASE("transcript: reordered lines fail verify at the first line out of place") {
+    TempDir dir;
+    const auto file = dir / "t.jsonl";
+    write_lines(file, 5);
+    auto lines = lines_of(smk_test::slurp(file));
+    std::swap(lines[1], lines[3]);
+    smk_test::spit(file, join(lines));
+    CHECK(tr::verify_file(file).first_broken == 2);
+}
+
+TEST_CASE("transcript: a line that is not JSON, or lacks a field, is broken") {
+    TempDir dir;
+    const auto file = dir / "t.jsonl";
+    write_lines(file, 2);
+    smk_test::spit(file, smk_test::slurp(file) + "not json\n");
+    CHECK(tr::verify_file(file).first_broken == 3);
+    CHECK(tr::verify_file(file).reason.find("sha256") != std::string::npos);
+    auto lines = lines_of(smk_test::slurp(file));
+    lines.pop_back();
+    // A well-sealed line that lacks fields.
+    const std::string body = "{\"seq\":1";
+    lines[0] = body + ",\"sha256\":\"" + smk_test::sha256_hex(body) + "\"}";
+    smk_test::spit(file, join(lines));
+    CHECK(tr::verify_file(file).first_broken == 1);
+    CHECK(tr::verify_file(file).reason.find("field") != std::string::npos);
+}
+
+TEST_CASE("transcript: a second writer on the same file is refused while the first holds it") {
+    TempDir dir;
+    const auto file = dir / "t.jsonl";
+    tr::Writer first(file);
+    try {
+        tr::Writer second{file};
+        FAIL("a second writer opened a transcript that is in use");
+    } catch (const smk::Error& e) {
+        CHECK(e.category() == smk::ErrorCategory::refused);
+    }
+}
+
+TEST_CASE("transcript: an empty file is an intact empty chain") {
+    TempDir dir;
+    const auto file = dir / "t.jsonl";
+    smk_test::spit(file, "");
+    const auto v = tr::verify_file(file);
+    CHECK(v.ok());
+    CHECK(v.lines == 0);
+    CHECK(v.last_hash == tr::genesis_hash());
+}
