@@ -9,23 +9,30 @@
 #include <exception>
 
 #include "card.hpp"
+#include "ceremony.hpp"
+#include "hsm.hpp"
 #include "context.hpp"
 #include "media.hpp"
+#include "transcript.hpp"
 #include "smk/error.hpp"
 #include "smk/process_hardening.hpp"
 #include "smk/secret.hpp"
+#include "smk/source_commit.hpp"  // generated at build time (top CMakeLists.txt)
 
 namespace {
 
 using RegisterGroup = void (*)(CLI::App&, smk::cli::Context&);
 
 // The dispatch table: one entry per command group (cli/<group>.cpp).
-constexpr std::array<RegisterGroup, 5> kCommandGroups = {
+constexpr std::array<RegisterGroup, 8> kCommandGroups = {
     &smk::cli::register_split,
     &smk::cli::register_combine,
     &smk::cli::register_share,
     &smk::cli::register_media,
     &smk::cli::register_card,
+    &smk::cli::register_hsm,
+    &smk::cli::register_ceremony,
+    &smk::cli::register_transcript,
 };
 
 void warn_if_memory_degraded() {
@@ -44,7 +51,10 @@ int main(int argc, char** argv) {
         smk::crypto_init();
         smk::cli::Context ctx;
         CLI::App app{"smk: split, store and restore an HSM Storage Master Key"};
-        app.set_version_flag("--version", std::string("smk ") + SMK_VERSION);
+        // The version and the commit built from ("+dirty": uncommitted changes), so a
+        // ceremony transcript can name the exact source beside the binary's SHA-256.
+        app.set_version_flag("--version", std::string("smk ") + SMK_VERSION + " (commit " +
+                                              SMK_SOURCE_COMMIT + ")");
         app.require_subcommand(1);
         app.footer(
             "Exit codes: 0 ok, 2 usage, 3 invalid input, 4 not enough shares, 5 verification "

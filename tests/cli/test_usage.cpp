@@ -14,10 +14,11 @@ using namespace smk_test;
 
 }  // namespace
 
-TEST_CASE("smk --version prints 'smk <version>'") {
+TEST_CASE("smk --version prints the version and the source commit") {
     const auto r = run_smk({"--version"});
     CHECK(r.exit_code == 0);
-    CHECK(std::regex_match(r.out, std::regex(R"(smk \d+\.\d+\.\d+\n)")));
+    CHECK(std::regex_match(
+        r.out, std::regex(R"(smk \d+\.\d+\.\d+ \(commit ([0-9a-f]{40}(\+dirty)?|unknown)\)\n)")));
 }
 
 TEST_CASE("smk --help lists the commands and exit codes, exits 0") {

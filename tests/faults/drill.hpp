@@ -1,0 +1,198 @@
+#pragma once
+// Helpers for the fault drills: start `smk` as a child with captured output, wait
+// for a condition while it runs, and compare a destination with its source after
+// the fault. Black box: only the binary, the filesystem and signals.
+
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace faults {
+
+namespace fs = std::filesystem;
+
+struct Child {
+    pid_t pid = -1;
+    int out_fd = -1;
+    int err_fd = -1;
+};
+
+inline Child spawn_smk(const std::vector<std::string>& args) {
+    int out[2];
+    int err[2];
+    REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
+    REQUIRE(::pipe2(err, O_CLOEXEC) == 0);
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        const int devnull = ::open("/dev/null", O_RDONLY);
+        ::dup2(devnull, 0);
+        ::dup2(out[1], 1);
+        ::dup2(err[1], 2);
+        std::vector<std::string> copy = args;
+        std::vector<char*> argv{const_cast<char*>(SMK_BINARY)};
+        for (std::string& a : copy) {
+            argv.push_back(a.data());
+        }
+        argv.push_back(nullptr);
+        ::execv(SMK_BINARY, argv.data());
+        ::_exit(127);
+    }
+    ::close(out[1]);
+    ::close(err[1]);
+    return {pid, out[0], err[0]};
+}
+
+struct Outcome {
+    bool exited = false;  // false: killed by a signal
+    int code = -1;        // exit code, or the signal number when killed
+    std::string out;
+    std::string err;
+};
+
+inline std::string drain(int fd) {
+    std::string text;
+    char buf[4096];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n <= 0) {
+            break;
+        }
+        text.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return text;
+}
+
+// Waits for the child to end (at most `limit`; then SIGKILL and a failed check).
+inline Outcome finish(Child& child, std::chrono::seconds limit = std::chrono::seconds(120)) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    int status = 0;
+    for (;;) {
+        const pid_t r = ::waitpid(child.pid, &status, WNOHANG);
+        if (r == child.pid) {
+            break;
+        }
+        if (std::chrono::steady_clock::now() > deadline) {
+            ::kill(child.pid, SIGKILL);
+            ::waitpid(child.pid, &status, 0);
+            FAIL_CHECK("smk did not end within the time limit");
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    Outcome o;
+    o.out = drain(child.out_fd);
+    o.err = drain(child.err_fd);
+    o.exited = WIFEXITED(status);
+    o.code = o.exited ? WEXITSTATUS(status) : WTERMSIG(status);
+    return o;
+}
+
+// Polls `condition` every 2 ms for at most `limit`.
+inline bool wait_for(const std::function<bool()>& condition,
+                     std::chrono::milliseconds limit = std::chrono::milliseconds(30000)) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (condition()) {
+            return true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return false;
+}
+
+inline bool has_temp_file(const fs::path& dir) {
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+        if (it->path().filename().string().find(".smk-tmp-") != std::string::npos) {
+            return true;
+        }
+    }
+    return false;
+}
+
+inline std::vector<std::string> temp_files(const fs::path& dir) {
+    std::vector<std::string> out;
+    for (const auto& e : fs::recursive_directory_iterator(dir)) {
+        if (e.path().filename().string().find(".smk-tmp-") != std::string::npos) {
+            out.push_back(e.path().lexically_relative(dir).string());
+        }
+    }
+    return out;
+}
+
+inline std::string file_bytes(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// Every regular file under `copy` with a final name (not a temporary) must equal
+// the file of that name under `source`: an interrupted copy may be incomplete, but
+// never holds a partial or wrong file under a name the user trusts.
+inline std::vector<std::string> partial_files_under_final_names(const fs::path& source,
+                                                                const fs::path& copy) {
+    std::vector<std::string> bad;
+    for (const auto& e : fs::recursive_directory_iterator(copy)) {
+        const std::string rel = e.path().lexically_relative(copy).string();
+        if (!e.is_regular_file() || rel.find(".smk-tmp-") != std::string::npos ||
+            rel.find("lost+found") == 0) {
+            continue;
+        }
+        const fs::path original = source / rel;
+        if (!fs::exists(original) || fs::file_size(original) != e.file_size() ||
+            file_bytes(original) != file_bytes(e.path())) {
+            bad.push_back(rel);
+        }
+    }
+    return bad;
+}
+
+// A source tree of `files` files of `mib` MiB each (distinct contents).
+inline void make_source(const fs::path& dir, int files, int mib) {
+    fs::create_directories(dir);
+    std::string block(1 << 20, '\0');
+    for (int f = 0; f < files; ++f) {
+        std::ofstream out(dir / ("part-" + std::to_string(f) + ".bin"), std::ios::binary);
+        for (int m = 0; m < mib; ++m) {
+            for (std::size_t i = 0; i < block.size(); i += 64) {
+                block[i] = static_cast<char>(f * 31 + m * 7 + static_cast<int>(i >> 6));
+            }
+            out.write(block.data(), static_cast<std::streamsize>(block.size()));
+        }
+    }
+}
+
+inline int run_command(const std::string& command) { return std::system(command.c_str()); }
+
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        std::string pattern = (fs::temp_directory_path() / "smk-faults.XXXXXX").string();
+        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+        path = pattern;
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+};
+
+}  // namespace faults

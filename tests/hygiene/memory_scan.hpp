@@ -1,0 +1,149 @@
+#pragma once
+// Searches this process's own writable memory (/proc/self/maps + /proc/self/mem)
+// for a secret, without ever holding the secret in clear itself: the needle is
+// kept XOR-masked and unmasked byte by byte during the comparison, so the scanner
+// cannot find its own copy.
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <span>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace smk_test {
+
+inline constexpr std::uint8_t kNeedleMask = 0x5A;
+// A secret counts as found when any aligned window of this many bytes of it is
+// found: glibc overwrites the first 16 bytes of a freed chunk with its free-list
+// pointers, and the rest of a freed copy is as much a leak as a whole one.
+inline constexpr std::size_t kWindow = 16;
+// Regions larger than this are sanitizer shadow or reservations, never the heap or
+// stack of this small test: reading them would take minutes. Counted, not hidden.
+inline constexpr std::size_t kMaxRegion = std::size_t{1} << 30;
+
+struct MaskedNeedle {
+    std::string name;
+    std::vector<std::uint8_t> masked;  // secret ^ kNeedleMask
+};
+
+inline MaskedNeedle mask_needle(std::string name, std::span<const std::uint8_t> secret) {
+    MaskedNeedle n{std::move(name), {}};
+    n.masked.reserve(secret.size());
+    for (const std::uint8_t b : secret) {
+        n.masked.push_back(static_cast<std::uint8_t>(b ^ kNeedleMask));
+    }
+    return n;
+}
+
+struct ScanHit {
+    std::string needle;
+    std::uintptr_t address = 0;
+    std::string region;  // the /proc/self/maps line
+};
+
+struct ScanReport {
+    std::vector<ScanHit> hits;
+    std::size_t bytes_scanned = 0;
+    std::size_t regions_scanned = 0;
+    std::vector<std::string> regions_skipped;  // too large or unreadable
+};
+
+namespace detail {
+
+// Does the masked window match buf at i?
+inline bool matches(const std::uint8_t* buf, const std::uint8_t* masked, std::size_t len) {
+    for (std::size_t k = 0; k < len; ++k) {
+        if (buf[k] != static_cast<std::uint8_t>(masked[k] ^ kNeedleMask)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace detail
+
+// Scans every writable mapping (stack, heap, anonymous, .data/.bss; guard pages
+// excluded as unreadable) for every window of every needle.
+inline ScanReport scan_writable_memory(const std::vector<MaskedNeedle>& needles) {
+    ScanReport report;
+    std::ifstream maps("/proc/self/maps");
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(maps, line);) {
+        lines.push_back(line);
+    }
+    const int mem = ::open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+    if (mem < 0) {
+        report.regions_skipped.push_back("cannot open /proc/self/mem");
+        return report;
+    }
+    std::vector<std::uint8_t> buf;
+    for (const std::string& line : lines) {
+        std::istringstream in(line);
+        std::string range;
+        std::string perms;
+        in >> range >> perms;
+        if (perms.size() < 2 || perms[1] != 'w' || perms[0] != 'r') {
+            continue;
+        }
+        if (line.find("[vvar]") != std::string::npos || line.find("[vsyscall]") != std::string::npos) {
+            continue;
+        }
+        const auto dash = range.find('-');
+        const std::uintptr_t lo = std::stoull(range.substr(0, dash), nullptr, 16);
+        const std::uintptr_t hi = std::stoull(range.substr(dash + 1), nullptr, 16);
+        const std::size_t size = hi - lo;
+        if (size > kMaxRegion) {
+            report.regions_skipped.push_back(line);
+            continue;
+        }
+        buf.assign(size, 0);
+        const ssize_t got = ::pread(mem, buf.data(), size, static_cast<off_t>(lo));
+        if (got <= 0) {
+            report.regions_skipped.push_back(line);
+            continue;
+        }
+        // The scan buffer itself is one of the heap regions being read; it holds what
+        // was there before this read, i.e. nothing of interest in a fresh allocation.
+        const auto n = static_cast<std::size_t>(got);
+        ++report.regions_scanned;
+        report.bytes_scanned += n;
+        for (const MaskedNeedle& needle : needles) {
+            const std::size_t len = needle.masked.size();
+            const std::size_t window = std::min(len, kWindow);
+            for (std::size_t start = 0; start + window <= len; start += window) {
+                const std::uint8_t* w = needle.masked.data() + start;
+                const auto first = static_cast<std::uint8_t>(w[0] ^ kNeedleMask);
+                for (std::size_t i = 0; i + window <= n; ++i) {
+                    if (buf[i] == first && detail::matches(buf.data() + i, w, window)) {
+                        report.hits.push_back({needle.name, lo + i - start, line});
+                    }
+                }
+            }
+        }
+        std::fill(buf.begin(), buf.end(), std::uint8_t{0});
+    }
+    ::close(mem);
+    return report;
+}
+
+inline std::string describe(const ScanReport& r) {
+    std::string out = std::to_string(r.regions_scanned) + " regions, " +
+                      std::to_string(r.bytes_scanned) + " bytes scanned";
+    for (const ScanHit& h : r.hits) {
+        char addr[32];
+        std::snprintf(addr, sizeof addr, "%#lx", static_cast<unsigned long>(h.address));
+        out += "\n  found " + h.needle + " at " + addr + " in " + h.region;
+    }
+    for (const std::string& s : r.regions_skipped) {
+        out += "\n  skipped: " + s;
+    }
+    return out;
+}
+
+}  // namespace smk_test
