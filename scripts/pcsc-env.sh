@@ -262,6 +262,16 @@ cmd_card_stop() { # dir i
   stop_pid "$(cat "$dir/card-$i.pid")" "$(card_program "$dir" "$i")"
   rm -f "$dir/card-$i.pid"
   write_env "$dir"
+  # pcscd notices a removal only at its next poll. Until it has, the reader still
+  # shows the card, and a card-start right after would be taken as done while
+  # pcscd is yet to see the removal and the new insertion.
+  local t
+  for ((t = 0; t < 100; t++)); do
+    PCSCLITE_CSOCK_NAME="$dir/run/pcscd.comm" opensc-tool -l 2>/dev/null |
+      grep -q "Yes .*$(card_reader "$i")\$" || return 0
+    sleep 0.1
+  done
+  die "card $i stopped but reader '$(card_reader "$i")' still shows a card after 10s"
 }
 
 [[ $# -ge 2 ]] || usage

@@ -153,7 +153,7 @@ TEST_CASE("card e2e: no private DOs, or too small, points at the PKCS#11 store")
     CHECK(none.exit_code == 8);
     CHECK(contains(none.err, "has no private-use data objects"));
     CHECK(contains(none.err, "--pkcs11-module SO --token LABEL"));
-    CHECK(contains(none.err, "planned"));
+    CHECK(contains(none.err, "smk card write --pkcs11-module"));
     const RunResult small = run_smk({"card", "write", "--reader", stack.reader(1), "--pin-file", pin, share});
     CHECK(small.exit_code == 8);
     CHECK(contains(small.err, "at most 60 bytes"));
