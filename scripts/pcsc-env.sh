@@ -239,11 +239,24 @@ CONF
   echo "pcsc-env: pcscd PID $(cat "$dir/pcscd.pid"), $n card(s); PCSCLITE_CSOCK_NAME=$dir/run/pcscd.comm; see $dir/env"
 }
 
+wait_reader_empty() { # dir i
+  local dir=$1 i=$2 t
+  for ((t = 0; t < 100; t++)); do
+    PCSCLITE_CSOCK_NAME="$dir/run/pcscd.comm" opensc-tool -l 2>/dev/null |
+      grep -q "Yes .*$(card_reader "$i")\$" || return 0
+    sleep 0.1
+  done
+  die "reader '$(card_reader "$i")' of $dir still shows a card 10s after it was taken out"
+}
+
 cmd_card_start() { # dir i [opts...]
   local dir=$1 i=$2; shift 2
   [[ -e $dir/env ]] || die "no running stack in $dir (no env file)"
   [[ $i =~ ^[0-9]+$ && $i -lt $(cat "$dir/cards") ]] || die "no card $i in $dir"
   if [[ $# -gt 0 ]]; then printf '%s\n' "$@" >"$dir/card-$i.args"; fi
+  # A card killed outside card-stop is still shown until pcscd's next poll: wait
+  # for the reader to be seen empty first, or the old card would count as inserted.
+  wait_reader_empty "$dir" "$i"
   start_card "$dir" "$i"
   write_env "$dir"
   local t
@@ -262,16 +275,8 @@ cmd_card_stop() { # dir i
   stop_pid "$(cat "$dir/card-$i.pid")" "$(card_program "$dir" "$i")"
   rm -f "$dir/card-$i.pid"
   write_env "$dir"
-  # pcscd notices a removal only at its next poll. Until it has, the reader still
-  # shows the card, and a card-start right after would be taken as done while
-  # pcscd is yet to see the removal and the new insertion.
-  local t
-  for ((t = 0; t < 100; t++)); do
-    PCSCLITE_CSOCK_NAME="$dir/run/pcscd.comm" opensc-tool -l 2>/dev/null |
-      grep -q "Yes .*$(card_reader "$i")\$" || return 0
-    sleep 0.1
-  done
-  die "card $i stopped but reader '$(card_reader "$i")' still shows a card after 10s"
+  # pcscd notices a removal only at its next poll; return once it has.
+  wait_reader_empty "$dir" "$i"
 }
 
 [[ $# -ge 2 ]] || usage
