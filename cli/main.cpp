@@ -58,7 +58,8 @@ int main(int argc, char** argv) {
         app.require_subcommand(1);
         app.footer(
             "Exit codes: 0 ok, 2 usage, 3 invalid input, 4 not enough shares, 5 verification "
-            "failed, 6 I/O, 7 refused (would overwrite), 8 device, 70 internal.");
+            "failed, 6 I/O, 7 refused (would overwrite), 8 device, 70 internal, 130 interrupted "
+            "(Ctrl-C or SIGTERM; stopped at a safe point).");
         for (const RegisterGroup register_group : kCommandGroups) {
             register_group(app, ctx);
         }

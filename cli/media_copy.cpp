@@ -23,6 +23,7 @@
 #include "smk/copy.hpp"
 #include "smk/drive.hpp"
 #include "smk/error.hpp"
+#include "smk/interrupt.hpp"
 
 namespace smk::cli {
 namespace {
@@ -260,7 +261,11 @@ void run_copy(const CopyCommand& cmd) {
         };
     }
 #endif
-    const copy::Report report = copy::copy_tree(cmd.paths.front(), destinations, options);
+    const copy::Report report = [&] {
+        // Ctrl-C or SIGTERM stops the copy at its next safe point (smk/interrupt.hpp).
+        const InterruptScope interruptible;
+        return copy::copy_tree(cmd.paths.front(), destinations, options);
+    }();
     line.reset();
     if (cmd.json) {
         write_all(1, json_text(json_of(report, cmd.delete_extras)));

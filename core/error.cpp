@@ -11,6 +11,7 @@ int exit_code(ErrorCategory category) noexcept {
         case ErrorCategory::io: return 6;
         case ErrorCategory::refused: return 7;
         case ErrorCategory::device: return 8;
+        case ErrorCategory::interrupted: return 130;  // the shell's 128 + SIGINT
         case ErrorCategory::internal: return 70;
     }
     return 70;
@@ -25,6 +26,7 @@ std::string_view category_name(ErrorCategory category) noexcept {
         case ErrorCategory::io: return "I/O error";
         case ErrorCategory::refused: return "refused";
         case ErrorCategory::device: return "device error";
+        case ErrorCategory::interrupted: return "interrupted";
         case ErrorCategory::internal: return "internal error";
     }
     return "internal error";

@@ -20,6 +20,7 @@
 #include "smk/atomic_file.hpp"
 #include "smk/copy.hpp"
 #include "smk/error.hpp"
+#include "smk/interrupt.hpp"
 
 namespace smk::copy {
 namespace {
@@ -65,6 +66,10 @@ constexpr std::size_t kVerifyThreads = 8;
 // Sealed files wait for one syncfs per destination: at most this many, or this many
 // bytes (so that a failure loses little work and the drive's cache stays bounded).
 constexpr std::size_t kBatchFiles = 512;
+// What an interrupted copy tells the operator (the copy stops between chunks).
+constexpr std::string_view kRunAgain =
+    "stopped between chunks; no file under its final name is partial and the temporary "
+    "files were removed. Run the same command again to complete and verify the copy";
 constexpr std::uint64_t kBatchBytes = std::uint64_t{256} << 20;
 
 struct WrittenFile {
@@ -258,6 +263,8 @@ class Engine final {
                                  std::vector<std::unique_ptr<detail::TempFileWriter>>& writers) {
         return detail::read_source_file(
             source, expected, [&](std::span<const std::uint8_t> chunk) {
+                // A safe point: unwinding removes this file's temporary copies.
+                throw_if_interrupted(kRunAgain);
                 for (const auto& writer : writers) {
                     if (writer) {
                         writer->write(chunk);
@@ -300,6 +307,7 @@ class Engine final {
         const auto worker = [&] {
             try {
                 for (std::size_t i = next++; i < m_written.size(); i = next++) {
+                    throw_if_interrupted(kRunAgain);
                     const WrittenFile& file = m_written[i];
                     const fs::path path =
                         detail::join(m_report.destinations[file.dest].root, file.rel);

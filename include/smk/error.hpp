@@ -18,6 +18,7 @@ enum class ErrorCategory {
     io,            // reading or writing a file failed
     refused,       // would overwrite a share, key or file without an explicit flag
     device,        // card, reader, token or drive failure
+    interrupted,   // stopped at a safe point by SIGINT/SIGTERM/SIGHUP (smk/interrupt.hpp)
     internal,      // a bug: an invariant did not hold
 };
 

@@ -48,11 +48,8 @@ void drill_signal_keeps_names_honest(int sig) {
     CHECK(o2.exited);
     CHECK(o2.code == 0);
     CHECK(partial_files_under_final_names(t.path / "src", t.path / "dst").empty());
-    // The killed run's temporary file stays behind even after the rerun (a known
-    // gap, reported; checked by the known-gap drills below): name it here.
-    for (const std::string& left : temp_files(t.path / "dst")) {
-        MESSAGE("left behind by the interrupted run: " << left);
-    }
+    // Nothing of the interrupted run is left behind.
+    CHECK(temp_files(t.path / "dst").empty());
 }
 
 // What smk should do on SIGINT/SIGTERM (issue 6, "prints what to do next"): stop
@@ -62,7 +59,7 @@ void drill_signal_reports(int sig) {
     const Outcome o = interrupted_copy(sig, t.path / "src", t.path / "dst");
     INFO("exit: " << std::string(o.exited ? "code " : "signal ") << o.code << "\nstderr: " << o.err);
     CHECK_MESSAGE(o.exited, "smk died of the signal instead of stopping cleanly");
-    CHECK(o.code != 0);
+    CHECK(o.code == 130);
     CHECK(contains(o.err, "interrupted"));
     CHECK(contains(o.err, "again"));  // e.g. "run the same command again to complete it"
     CHECK(temp_files(t.path / "dst").empty());
@@ -78,17 +75,13 @@ TEST_CASE("SIGTERM during media copy leaves no partial file under a final name, 
     drill_signal_keeps_names_honest(SIGTERM);
 }
 
-// KNOWN GAP (reported to the lead): smk installs no SIGINT/SIGTERM handler, so the
-// process dies of the signal with no message and leaves its .smk-tmp-* file behind.
-// should_fail: CTest passes while the gap exists and FAILS once smk handles the
-// signals, so whoever fixes it removes the decorator and the drill guards the fix.
-TEST_CASE("SIGINT during media copy - exit code and message say what to do (known gap)" *
-          doctest::should_fail()) {
+// smk media copy runs inside an InterruptScope (smk/interrupt.hpp): the signal stops
+// the copy at its next chunk, the temporary files are removed, exit code 130.
+TEST_CASE("SIGINT during media copy - exit code and message say what to do") {
     drill_signal_reports(SIGINT);
 }
 
-TEST_CASE("SIGTERM during media copy - exit code and message say what to do (known gap)" *
-          doctest::should_fail()) {
+TEST_CASE("SIGTERM during media copy - exit code and message say what to do") {
     drill_signal_reports(SIGTERM);
 }
 
