@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <map>
 
+#include "ct_declassify.hpp"
 #include "slip39_share.hpp"
 #include "slip39_sharing.hpp"
 #include "smk/error.hpp"
@@ -51,7 +52,8 @@ void check_passphrase(std::span<const std::uint8_t> passphrase) {
         // Negative (top bit set) iff c < 32 or c > 126.
         bad |= static_cast<unsigned>((c - 32) | (126 - c)) >> 31;
     }
-    if (bad != 0) {
+    // Whether the passphrase is printable ASCII is public: it is refused if not.
+    if (ct::declassify(bad) != 0) {
         throw Error(ErrorCategory::usage,
                     "the passphrase may contain only printable ASCII characters (space to '~', "
                     "codes 32 to 126), as SLIP-39 requires");

@@ -31,12 +31,26 @@ struct WordLookup {
     bool found = false;
 };
 
+// The most characters parse_words reads: longer than any share this tool makes
+// (a 33-word share is about 250), short enough that its word-by-word scan of the
+// whole text stays fast on hostile input.
+inline constexpr std::size_t kMaxMnemonicChars = 8192;
+
 // The index of `word` (any ASCII letter case) in the word list, by a full
-// constant-time scan (slip39_wordlist.cpp).
+// constant-time scan (slip39_wordlist.cpp). The word's length is treated as public.
 [[nodiscard]] WordLookup lookup_word(std::string_view word) noexcept;
 
-// The words of a mnemonic. Errors name `source`: empty text, a word not in the
-// list (by position).
+// The index of the word whose lower-case letters, packed little-endian and zero
+// padded, are `packed`: a scan of all 1024 entries without early exit.
+[[nodiscard]] WordLookup lookup_packed(std::uint64_t packed) noexcept;
+
+// The word at `index`, packed as above, by a scan of all 1024 entries: the list is
+// never indexed by a secret.
+[[nodiscard]] std::uint64_t packed_word(std::uint16_t index) noexcept;
+
+// The words of a mnemonic, in constant time in its letters (only its length, the
+// number of words and whether all were found are public). Errors name `source`:
+// empty or over-long text, a word not in the list (by position).
 [[nodiscard]] WordIndices parse_words(std::string_view mnemonic, std::string_view source);
 
 // A share from its words: length, checksum (locating a single wrong word), padding
@@ -47,7 +61,8 @@ struct WordLookup {
 // out of range.
 [[nodiscard]] WordIndices share_to_words(const Share& share);
 
-// Lower-case words separated by single spaces.
+// Lower-case words separated by single spaces, in constant time in the words (the
+// text's total length is public: whoever sees the text sees it).
 [[nodiscard]] Secret words_to_text(const WordIndices& words);
 
 // How messages name one share: share "shares.txt line 3".

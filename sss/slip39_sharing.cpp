@@ -9,6 +9,7 @@
 #include <cstring>
 #include <numeric>
 
+#include "ct_declassify.hpp"
 #include "smk/error.hpp"
 
 namespace smk::slip39 {
@@ -89,8 +90,9 @@ bool Recovery::recover(unsigned threshold, std::span<const shamir::Point> points
     shamir::interpolate(points, kSecretIndex, out);
     shamir::interpolate(points, kDigestIndex, m_digest_share.bytes());
     hmac_sha256(m_digest_share.bytes().subspan(kDigestBytes), out, m_hmac.bytes());
-    return constant_time_equal(m_hmac.bytes().first(kDigestBytes),
-                               m_digest_share.bytes().first(kDigestBytes));
+    // Whether the digest verifies is public: it decides which shares are named.
+    return ct::declassify(constant_time_equal(m_hmac.bytes().first(kDigestBytes),
+                                              m_digest_share.bytes().first(kDigestBytes)));
 }
 
 Secret recover_agreeing(unsigned threshold, std::span<const shamir::Point> points,
@@ -122,7 +124,8 @@ Secret recover_agreeing(unsigned threshold, std::span<const shamir::Point> point
             continue;
         }
         shamir::interpolate(chosen, points[j].x, expected.bytes());
-        if (!constant_time_equal(expected.bytes(), points[j].y)) {
+        // Whether an extra share agrees is public: a disagreeing one is named.
+        if (!ct::declassify(constant_time_equal(expected.bytes(), points[j].y))) {
             culprits.push_back(j);
         }
     }

@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include "ct_declassify.hpp"
 #include "slip39_cipher.hpp"
 #include "slip39_sets.hpp"
 #include "slip39_share.hpp"
@@ -60,7 +61,8 @@ void self_check(const SplitResult& result, std::span<const Secret> group_secrets
             set.members.push_back(m);
         }
         const Secret recovered = recover_set(set, decoded);
-        if (!constant_time_equal(recovered.bytes(), group_secrets[g].bytes())) {
+        // A split that does not recombine is aborted: the verdict is public.
+        if (!ct::declassify(constant_time_equal(recovered.bytes(), group_secrets[g].bytes()))) {
             throw Error(ErrorCategory::internal, "the new shares of " +
                                                      group_name(set.group_index) +
                                                      " do not recombine; nothing was written");

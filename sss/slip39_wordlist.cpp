@@ -13,6 +13,7 @@
 #include <span>
 #include <string_view>
 
+#include "ct_mask.hpp"
 #include "slip39_share.hpp"
 #include "smk/secret.hpp"
 #include "smk/slip39.hpp"
@@ -195,23 +196,7 @@ std::span<const std::string_view> wordlist() noexcept {
     return kWords;
 }
 
-WordLookup lookup_word(std::string_view word) noexcept {
-    // A token longer than 8 letters cannot be a word; token lengths are visible to
-    // whoever sees the tokenizer's timing anyway, so this branch reveals nothing new.
-    if (word.empty() || word.size() > kMaxWordLength) {
-        return {0, false};
-    }
-    std::array<std::uint8_t, 8> letters{};
-    for (std::size_t i = 0; i < word.size(); ++i) {
-        // Lower-case ASCII letters without a branch: upper = 1 iff 'A' <= c <= 'Z'.
-        const int c = static_cast<unsigned char>(word[i]);
-        const unsigned not_upper = static_cast<unsigned>((c - 'A') | ('Z' - c)) >> 31;
-        letters[i] = static_cast<std::uint8_t>(c | static_cast<int>((not_upper ^ 1u) << 5));
-    }
-    std::uint64_t packed = 0;
-    for (std::size_t i = 0; i < letters.size(); ++i) {
-        packed |= static_cast<std::uint64_t>(letters[i]) << (8 * i);
-    }
+WordLookup lookup_packed(std::uint64_t packed) noexcept {
     std::uint32_t index = 0;
     std::uint32_t found = 0;
     for (std::uint32_t i = 0; i < kPacked.size(); ++i) {
@@ -221,8 +206,31 @@ WordLookup lookup_word(std::string_view word) noexcept {
         index |= i & (0u - equal);
         found |= equal;
     }
-    secure_zero(letters);
     return {static_cast<std::uint16_t>(index), found != 0};
+}
+
+std::uint64_t packed_word(std::uint16_t index) noexcept {
+    std::uint64_t packed = 0;
+    for (std::uint32_t i = 0; i < kPacked.size(); ++i) {
+        const std::uint64_t select = 0 - static_cast<std::uint64_t>(ct::mask_equal(i, index) & 1u);
+        packed |= kPacked[i] & select;
+    }
+    return packed;
+}
+
+WordLookup lookup_word(std::string_view word) noexcept {
+    // Only for a word whose length is public (tests, tools): parse_words, which
+    // reads secret text, packs the letters itself and calls lookup_packed.
+    if (word.empty() || word.size() > kMaxWordLength) {
+        return {0, false};
+    }
+    std::uint64_t packed = 0;
+    for (std::size_t i = 0; i < word.size(); ++i) {
+        packed |= std::uint64_t{ct::lower_ascii(static_cast<unsigned char>(word[i]))} << (8 * i);
+    }
+    const WordLookup found = lookup_packed(packed);
+    secure_zero(std::span(reinterpret_cast<std::uint8_t*>(&packed), sizeof packed));
+    return found;
 }
 
 }  // namespace smk::slip39
