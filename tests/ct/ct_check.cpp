@@ -10,8 +10,9 @@
 // mul_add, thresholds and counts, the split's identifier. Everything drawn from the
 // random source after the identifier is secret, as are the master secret, the
 // passphrase and every share. The only places where a secret becomes public again
-// are results that are public by design (a digest or checksum verified or not); they
-// are listed, with the reason for each, in tests/ct/ct.supp.
+// are values public by design (a digest or checksum verified or not, a share's
+// header, a word count); the code declares each with ct::declassify()
+// (sss/ct_declassify.hpp, active only in this check's build of sss/).
 //
 // Outside valgrind the program still runs (the client requests are no-ops) and
 // checks that each computation gives the right answer, so a case cannot pass by
