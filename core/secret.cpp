@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <array>
 #include <atomic>
 #include <cstring>
 #include <mutex>
@@ -101,6 +102,15 @@ void secure_zero(std::span<std::uint8_t> bytes) noexcept {
     if (!bytes.empty()) {
         sodium_memzero(bytes.data(), bytes.size());
     }
+}
+
+// noinline: the area must be a frame of its own, below the caller's, over the
+// frames of whatever the caller called. The empty asm that takes the area's
+// address keeps the compiler from proving the zeroing useless.
+__attribute__((noinline)) void burn_stack() noexcept {
+    std::array<std::uint8_t, 64 * 1024> area;
+    sodium_memzero(area.data(), area.size());
+    __asm__ __volatile__("" : : "r"(area.data()) : "memory");
 }
 
 bool secret_memory_degraded() noexcept { return g_degraded.load(); }

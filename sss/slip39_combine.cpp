@@ -56,6 +56,7 @@ namespace {
 
 CombineResult combine(std::span<const NamedMnemonic> shares,
                       std::span<const std::uint8_t> passphrase) {
+    const BurnStackOnExit burn;
     check_passphrase(passphrase);
     if (shares.empty()) {
         throw Error(ErrorCategory::insufficient, "not enough shares: none given");

@@ -108,6 +108,7 @@ void validate(const SplitParams& params, std::size_t secret_bytes) {
 SplitResult split(std::span<const std::uint8_t> master_secret,
                   std::span<const std::uint8_t> passphrase, const SplitParams& params,
                   RandomSource& random) {
+    const BurnStackOnExit burn;
     validate(params, master_secret.size());
     check_passphrase(passphrase);
 

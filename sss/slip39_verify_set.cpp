@@ -16,6 +16,7 @@
 namespace smk::slip39 {
 
 SetVerification verify_set(std::span<const NamedMnemonic> shares, Secret* group_secret_out) {
+    const BurnStackOnExit burn;
     if (shares.empty()) {
         throw Error(ErrorCategory::insufficient, "not enough shares: none given");
     }

@@ -55,6 +55,21 @@ private:
 // Zero memory in a way the compiler may not elide (sodium_memzero).
 void secure_zero(std::span<std::uint8_t> bytes) noexcept;
 
+// Zeroes the 64 KiB of stack just below the caller's frame: the dead frames of the
+// functions it called, where an unoptimized build (or a register spill) leaves
+// copies of secrets that no Secret owns. The SLIP-39 entry points (split, combine,
+// verify_set) end with it.
+void burn_stack() noexcept;
+
+// Calls burn_stack() when the scope ends, normally or by an exception.
+class BurnStackOnExit final {
+  public:
+    BurnStackOnExit() = default;
+    ~BurnStackOnExit() { burn_stack(); }
+    BurnStackOnExit(const BurnStackOnExit&) = delete;
+    BurnStackOnExit& operator=(const BurnStackOnExit&) = delete;
+};
+
 // True if any Secret could not be locked in RAM (mlock failed, e.g. RLIMIT_MEMLOCK):
 // the process still works but secret pages could reach swap. Callers report it.
 [[nodiscard]] bool secret_memory_degraded() noexcept;

@@ -118,7 +118,7 @@ std::string smaps_entry_for(const void* address) {
     return inside ? block : std::string{};
 }
 
-long field_kb(const std::string& block, const std::string& field) {
+[[maybe_unused]] long field_kb(const std::string& block, const std::string& field) {
     const auto p = block.find("\n" + field + ":");
     if (p == std::string::npos) {
         return -1;
@@ -140,20 +140,10 @@ TEST_CASE("after split and combine no secret or share is left in writable memory
         on_stack += h.region.find("[stack]") != std::string::npos ? std::size_t{1} : std::size_t{0};
     }
     CHECK(report.hits.size() == on_stack);  // heap, .data, anonymous maps: never
-#if defined(__OPTIMIZE__)
+    // In every build, the unoptimized ones too: there every SIMD intrinsic's value
+    // sits in a stack slot, and the SSSE3/AVX2 kernels left the last vector of a
+    // share in dead frames until split and combine ended with burn_stack().
     CHECK(on_stack == 0);
-#else
-    // Unoptimized builds (Debug, the asan preset) keep every SIMD intrinsic's value
-    // in a stack slot, so the SSSE3/AVX2 kernels of sss/gf256_x86.cpp leave the last
-    // vector of a share in dead stack frames (measured: 32 bytes of a share value).
-    // The release build, the one used in a ceremony, keeps them in registers and
-    // must be clean (checked above when __OPTIMIZE__). Reported; the fix is to wipe
-    // the stack below sss's entry points after use (docs/ASSURANCE.md).
-    if (on_stack != 0) {
-        MESSAGE("unoptimized build: " << on_stack
-                                      << " share windows left on the stack (known, see docs/ASSURANCE.md)");
-    }
-#endif
 }
 
 TEST_CASE("negative control - the scan finds a secret left in a std::vector") {
@@ -203,17 +193,25 @@ TEST_CASE("a live Secret's pages are locked in RAM and left out of core dumps") 
     const std::string entry = smaps_entry_for(secret.data());
     INFO(entry);
     REQUIRE_FALSE(entry.empty());
-    CHECK(field_kb(entry, "Locked") >= 4);
     const auto flags = entry.find("VmFlags:");
     REQUIRE(flags != std::string::npos);
     const std::string vm_flags = entry.substr(flags, entry.find('\n', flags) - flags);
-    CHECK(vm_flags.find(" lo") != std::string::npos);  // VM_LOCKED
     CHECK(vm_flags.find(" dd") != std::string::npos);  // MADV_DONTDUMP
+#if defined(__SANITIZE_ADDRESS__)
+    // AddressSanitizer intercepts mlock() and returns 0 without locking (its shadow
+    // memory could not be locked), so the asan stage cannot see the lock. The
+    // release build, the ceremony binary, checks it (make check's first stage).
+    MESSAGE("ASan build: mlock() is ignored by AddressSanitizer; page locking is "
+            "checked by the release build's run of this test");
+#else
+    CHECK(field_kb(entry, "Locked") >= 4);
+    CHECK(vm_flags.find(" lo") != std::string::npos);  // VM_LOCKED
     // And the process as a whole reports locked memory.
     const std::string status = read_file("/proc/self/status");
     const auto vmlck = status.find("VmLck:");
     REQUIRE(vmlck != std::string::npos);
     CHECK(std::stol(status.substr(vmlck + 6)) >= 4);
+#endif
 }
 
 namespace {
