@@ -18,6 +18,7 @@
 #include "pin.hpp"
 #include "smk/card.hpp"
 #include "smk/error.hpp"
+#include "smk/interrupt.hpp"
 #include "smk/pkcs11.hpp"
 #include "smk/share_record.hpp"
 
@@ -67,15 +68,19 @@ void check_place(const CardCommand& options) {
     }
 }
 
-// Logs in once with the PIN. Refuses when the token says one try is left,
-// unless --last-try.
-void login_token(pkcs11::Session& session, const CardCommand& options) {
+// Refuses when the token says one try is left, unless --last-try.
+void refuse_final_try(const pkcs11::Session& session, const CardCommand& options) {
     if (session.token().user_pin_final_try && !options.pin.last_try) {
         throw Error(ErrorCategory::refused,
                     fmt::format("{} says one PIN try is left; a wrong PIN would lock it. Check "
                                 "the PIN and give --last-try to use that try",
                                 session.name()));
     }
+}
+
+// Logs in once with the PIN (refuse_final_try first).
+void login_token(pkcs11::Session& session, const CardCommand& options) {
+    refuse_final_try(session, options);
     const Secret pin = read_pin(options.pin, session.name());
     session.login(pin);
 }
@@ -254,6 +259,23 @@ void run_list(const CardCommand& options) {
     print_out(options.json ? entries.dump(2) + "\n" : text);
 }
 
+// A signal (Ctrl-C, SIGTERM, SIGHUP) during `card write` is noted, never acted
+// on in the middle of an APDU or PKCS#11 call (smk/interrupt.hpp): before the
+// write smk stops with nothing written; once the write has begun it is finished
+// and read back, and smk says what the card or token now holds. Exit code 130.
+std::string not_written(const std::string& holder, std::string_view stage) {
+    return fmt::format("stopped {}: nothing was written to {}, which holds what it held "
+                       "before. Run the same command again to write the share",
+                       stage, holder);
+}
+
+std::string written_anyway(const std::string& holder, std::string_view kind,
+                           const std::string& share, const std::string& check) {
+    return fmt::format("the write of {} to {} had already begun, so smk finished it and read "
+                       "it back: OK; the {} holds the new share. Check it with '{}'",
+                       share, holder, kind, check);
+}
+
 void run_write(const CardCommand& options) {
     check_place(options);
     // Everything about the share is checked before the card is touched.
@@ -265,20 +287,34 @@ void run_write(const CardCommand& options) {
     }
     const Secret record = card::encode_share_record(shares[0].mnemonic.text(), shares[0].source);
     const auto decoded = card::decode_share_record(record.bytes(), shares[0].source);
+    const std::string share = share_text(decoded.info);
+    const InterruptScope interruptible;
     if (on_token(options)) {
-        pkcs11::Session session = open_token(options);
+        const pkcs11::Module module(options.pkcs11_module);
+        pkcs11::Session session(module, options.token);
+        const std::string check = fmt::format(
+            "smk card verify --pkcs11-module {} --token {}", options.pkcs11_module, options.token);
+        refuse_final_try(session, options);
+        const Secret pin = read_pin(options.pin, session.name());
+        throw_if_interrupted(not_written(session.name(), "before the PIN was tried"));
+        session.login(pin);
+        throw_if_interrupted(not_written(session.name(), "before the write"));
         pkcs11::TokenShareStore(session).write_record(record.bytes(), options.overwrite);
-        print_out(fmt::format("wrote {} to {} and read it back: OK\n", share_text(decoded.info),
-                              session.name()));
+        print_out(fmt::format("wrote {} to {} and read it back: OK\n", share, session.name()));
+        throw_if_interrupted(written_anyway(session.name(), "token", share, check));
         return;
     }
     card::ShareStore store(card::find_reader(options.reader));
     store.require_capacity(record.size());
+    const std::string check = fmt::format("smk card verify --reader \"{}\"", options.reader);
     const Secret pin = read_pin(options.pin, store.label());
+    // The PIN is not tried when the operator has already asked smk to stop.
+    throw_if_interrupted(not_written(store.label(), "before the PIN was tried"));
     store.verify_pin(pin, options.pin.last_try);
+    throw_if_interrupted(not_written(store.label(), "before the write"));
     store.write_record(record.bytes(), options.overwrite);
-    print_out(fmt::format("wrote {} to {} and read it back: OK\n", share_text(decoded.info),
-                          store.label()));
+    print_out(fmt::format("wrote {} to {} and read it back: OK\n", share, store.label()));
+    throw_if_interrupted(written_anyway(store.label(), "card", share, check));
 }
 
 // What a card or token holds, read after the PIN is checked.

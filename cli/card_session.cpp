@@ -6,18 +6,41 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <utility>
 
 #include "io.hpp"
 #include "smk/error.hpp"
+#include "smk/interrupt.hpp"
 
 namespace smk::cli {
 namespace {
 
 std::string seconds_text(std::chrono::milliseconds timeout) {
     return fmt::format("{} s", (timeout.count() + 999) / 1000);
+}
+
+// card::wait_for_card in short slices, so that a flow running in an
+// InterruptScope (smk/interrupt.hpp) stops within a moment of Ctrl-C or SIGTERM
+// instead of at the end of a wait of minutes. `stopped` says where it stopped.
+std::optional<std::string> wait_for_card_interruptibly(std::string_view reader,
+                                                       card::CardEvent event,
+                                                       std::chrono::milliseconds timeout,
+                                                       std::string_view stopped) {
+    constexpr std::chrono::milliseconds kSlice(500);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        throw_if_interrupted(stopped);
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        const auto slice = std::clamp(left, std::chrono::milliseconds(0), kSlice);
+        auto found = card::wait_for_card(reader, event, slice);
+        if (found || left <= kSlice) {
+            return found;
+        }
+    }
 }
 
 }  // namespace
@@ -183,8 +206,9 @@ HeldCard CardSession::take_interactive(const CardRequest& request) {
     say(anything_asked
             ? fmt::format("Insert the card of {} in a reader ...\n", request.describe())
             : std::string("Insert the next card in a reader ...\n"));
-    const auto reader =
-        card::wait_for_card("", card::CardEvent::inserted, m_options.timeout);
+    const auto reader = wait_for_card_interruptibly(
+        "", card::CardEvent::inserted, m_options.timeout,
+        fmt::format("stopped while waiting for the card of {}", request.describe()));
     if (!reader) {
         throw Error(ErrorCategory::device,
                     fmt::format("no card was inserted within {} for {}; run again, or give a "
@@ -235,7 +259,9 @@ void CardSession::release_reader(const std::string& reader, std::string_view why
     }
     say(fmt::format("{}Remove the card from \"{}\" ...\n",
                     why.empty() ? std::string() : std::string(why) + "\n", reader));
-    const auto gone = card::wait_for_card(reader, card::CardEvent::removed, m_options.timeout);
+    const auto gone = wait_for_card_interruptibly(
+        reader, card::CardEvent::removed, m_options.timeout,
+        fmt::format("stopped while waiting for the card in \"{}\" to be removed", reader));
     if (!gone) {
         throw Error(ErrorCategory::device,
                     fmt::format("the card in \"{}\" was not removed within {}; remove it and "

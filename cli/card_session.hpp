@@ -32,6 +32,11 @@
 // rehearsal; without one, each card's PIN is prompted for on /dev/tty) and
 // VERIFYed once, never retried (ShareStore::verify_pin).
 //
+// Interrupts: a flow that runs in an InterruptScope (smk/interrupt.hpp) is not
+// held up by the waits: acquire() and release() look at the interrupt flag
+// every half second while they wait for a card and throw Error(interrupted)
+// saying what they were waiting for. Outside a scope nothing changes.
+//
 // Messages for the operator (prompts, notes) go to `say` (stderr by default).
 // Nothing secret ever passes through this class except the PIN, which stays
 // in a Secret.

@@ -21,6 +21,7 @@
 #include "smk/error.hpp"
 #include "smk/hex.hpp"
 #include "smk/hsm.hpp"
+#include "smk/interrupt.hpp"
 #include "smk/kcv.hpp"
 #include "smk/pkcs11.hpp"
 #include "smk/slip39.hpp"
@@ -142,7 +143,25 @@ void run_install(const HsmCommand& options) {
         check_kcv(result.master_secret.bytes(), kcv_hex(*expected), "the recovered SMK",
                   "; nothing was installed");
     }
-    pkcs11::Session session = open_token(options);
+    // Ctrl-C or SIGTERM is noted and acted on only before the key is created
+    // (nothing installed) or after it is checked (smk/interrupt.hpp): never between.
+    const InterruptScope interruptible;
+    std::optional<pkcs11::Session> opened;
+    try {
+        opened.emplace(open_token(options));
+    } catch (const Error& error) {
+        if (error.category() != ErrorCategory::device) {
+            throw;
+        }
+        // The token failed before anything was created on it.
+        throw Error(ErrorCategory::device,
+                    fmt::format("{}. Nothing was installed on token \"{}\"", error.what(),
+                                options.token));
+    }
+    pkcs11::Session& session = *opened;
+    throw_if_interrupted(fmt::format("stopped before the SMK was installed: nothing was "
+                                     "installed on {}. Run the same command again to install it",
+                                     session.name()));
     const Kcv kcv = hsm::install_smk(session, result.master_secret,
                                      {options.label, id, options.replace}, expected);
     const std::string kcv_text = kcv_hex(kcv);
@@ -164,6 +183,9 @@ void run_install(const HsmCommand& options) {
                               session.name(), kcv_text,
                               expected ? " and the expected KCV" : ""));
     }
+    throw_if_interrupted(fmt::format("the SMK had already gone into {}, so smk finished: it is "
+                                     "installed and its KCV checked, as printed above",
+                                     session.name()));
 }
 
 void run_kcv(const HsmCommand& options) {

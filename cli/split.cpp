@@ -23,6 +23,7 @@
 #include "smk/error.hpp"
 #include "smk/fingerprint.hpp"
 #include "smk/hex.hpp"
+#include "smk/interrupt.hpp"
 #include "smk/random.hpp"
 #include "smk/share_record.hpp"
 #include "smk/slip39.hpp"
@@ -460,6 +461,9 @@ void run_split_to_cards(const SplitOptions& options) {
     Mnemonics read_back(mnemonics.size());
     std::vector<std::vector<std::string>> sources(mnemonics.size());
     std::vector<CardWritten> written;
+    // Ctrl-C or SIGTERM stops between cards, never in the middle of one: the card
+    // being written is finished and read back first (smk/interrupt.hpp).
+    const InterruptScope interruptible;
     try {
         // Holder h gets share h of every set: their cards go into one bag.
         for (std::size_t h = 0; h < holders; ++h) {
@@ -471,6 +475,8 @@ void run_split_to_cards(const SplitOptions& options) {
                 request.holder = fmt::format("holder {}", h + 1);
                 request.set = set_letter(g);
                 request.index = static_cast<unsigned>(h + 1);
+                throw_if_interrupted(
+                    fmt::format("stopped before the card of {}", request.describe()));
                 HeldCard held = session.acquire(request);
                 held.store.require_capacity(records[g][h].size());
                 held.store.write_record(records[g][h].bytes(), options.cards.overwrite);
@@ -532,6 +538,11 @@ void run_split_to_cards(const SplitOptions& options) {
     } else {
         print_out(text);
     }
+    // A signal during the last card: that card was finished, so the split is whole.
+    throw_if_interrupted(fmt::format(
+        "the last card was being written, so smk finished it: every card was written, read "
+        "back and checked, and the split (identifier {}) is complete as listed above",
+        result.identifier));
 }
 
 }  // namespace

@@ -331,11 +331,31 @@ Kcv install_smk(pkcs11::Session& session, const Secret& smk, const InstallOption
         key_template.push_back(attribute_bytes(CKA_ID, options.id));
     }
     CK_OBJECT_HANDLE created = CK_INVALID_HANDLE;
-    check_rv(s.f().C_CreateObject(s.handle, key_template.data(), key_template.size(), &created),
-             fmt::format("installing the SMK as key \"{}\"", options.label), s);
+    const CK_RV create_rv =
+        s.f().C_CreateObject(s.handle, key_template.data(), key_template.size(), &created);
+    try {
+        check_rv(create_rv, fmt::format("installing the SMK as key \"{}\"", options.label), s);
+    } catch (const Error& error) {
+        // A failed C_CreateObject creates no object.
+        throw Error(error.category(),
+                    fmt::format("{}. Nothing was installed on {}", error.what(), s.name));
+    }
     Kcv in_token{};
     try {
         in_token = kcv_of(s, created, options.label);
+    } catch (const Error& error) {
+        // The token may be gone: say whether the unchecked key is still on it.
+        if (s.f().C_DestroyObject(s.handle, created) == CKR_OK) {
+            throw Error(error.category(),
+                        fmt::format("{}. The new key was removed again: nothing was installed",
+                                    error.what()));
+        }
+        throw Error(error.category(),
+                    fmt::format("{}. The new, unchecked key could not be removed again: once the "
+                                "token is back, look with 'smk hsm kcv --label {}' and delete a "
+                                "key of that label whose KCV is not the SMK's before installing "
+                                "again",
+                                error.what(), options.label));
     } catch (...) {
         destroy_quietly(s, {created});
         throw;
@@ -347,8 +367,16 @@ Kcv install_smk(pkcs11::Session& session, const Secret& smk, const InstallOption
                                 "has {}; it was removed again",
                                 s.name, kcv_text(in_token), kcv_text(software)));
     }
-    for (const CK_OBJECT_HANDLE old : old_keys) {
-        pkcs11::destroy_object(s, old);
+    try {
+        for (const CK_OBJECT_HANDLE old : old_keys) {
+            pkcs11::destroy_object(s, old);
+        }
+    } catch (const Error& error) {
+        throw Error(error.category(),
+                    fmt::format("{}. The new SMK key is installed on {} and its KCV {} checked, "
+                                "but an old key labelled \"{}\" is still there: once the token "
+                                "is back, run the same command again with --replace",
+                                error.what(), s.name, kcv_text(in_token), options.label));
     }
     return in_token;
 }

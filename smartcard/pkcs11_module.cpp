@@ -114,12 +114,33 @@ std::string rv_text(unsigned long rv) {
                         : fmt::format("{} (0x{:x})", name, rv);
 }
 
+namespace {
+
+// Return values with which a module says the token went away or its storage
+// failed under it (SoftHSM2 answers CKR_GENERAL_ERROR when its token directory
+// has vanished: tests/faults/test_hsm_token_faults.cpp).
+bool token_gone(CK_RV rv) {
+    return rv == CKR_GENERAL_ERROR || rv == CKR_DEVICE_ERROR || rv == CKR_DEVICE_REMOVED ||
+           rv == CKR_TOKEN_NOT_PRESENT || rv == CKR_SESSION_CLOSED ||
+           rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_DEVICE_MEMORY;
+}
+
+}  // namespace
+
 void check_rv(CK_RV rv, std::string_view what, const Session::Impl& session) {
     if (rv == CKR_OK) {
         return;
     }
+    std::string advice;
+    if (token_gone(rv)) {
+        advice = fmt::format(
+            ". The token may have been removed, or its storage failed (SoftHSM2: the token's "
+            "directory under directories.tokendir is gone or unreadable). Check that {} is "
+            "present ('smk hsm tokens'), reconnect or restore it, and run the command again",
+            session.name);
+    }
     throw Error(ErrorCategory::device,
-                fmt::format("{} on {} failed: {}", what, session.name, rv_text(rv)));
+                fmt::format("{} on {} failed: {}{}", what, session.name, rv_text(rv), advice));
 }
 
 // --- Module --------------------------------------------------------------------

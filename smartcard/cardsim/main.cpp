@@ -42,6 +42,7 @@ struct Options {
     std::string serial;
     bool no_private_dos = false;
     std::uint16_t private_do_size = 255;
+    unsigned put_data_delay_ms = 0;  // a slow EEPROM: fault drills hit a write in flight
     bool quiet = false;
 };
 
@@ -114,6 +115,14 @@ void serve(const Options& opt, smk::cardsim::OpenPgpCard& card) {
                 continue;  // not an APDU; vpcd never sends these
             }
             const auto cmd = message->bytes();
+            if (opt.put_data_delay_ms > 0 && cmd[1] == 0xDA) {
+                // Logged before the wait, so a drill knows the write is in flight.
+                log_line(opt, fmt::format("{:02X} {:02X} {:02X} {:02X} ({} bytes): PUT DATA held "
+                                          "for {} ms (--put-data-delay-ms)",
+                                          cmd[0], cmd[1], cmd[2], cmd[3], cmd.size() - 4,
+                                          opt.put_data_delay_ms));
+                std::this_thread::sleep_for(std::chrono::milliseconds(opt.put_data_delay_ms));
+            }
             const smk::Secret answer = card.process(cmd);
             const std::size_t n = answer.size();
             // Header and status only: the data may be a PIN or a share.
@@ -148,6 +157,10 @@ int main(int argc, char** argv) {
                  "announce no private-use DOs (like Gnuk 1.x); 0101-0104 answer 6A88");
     app.add_option("--private-do-size", opt.private_do_size, "maximum private DO length (C0 bytes 7-8)")
         ->check(CLI::Range(1, 0x0800))
+        ->capture_default_str();
+    app.add_option("--put-data-delay-ms", opt.put_data_delay_ms,
+                   "hold every PUT DATA this long before executing it (a slow card, for fault drills)")
+        ->check(CLI::Range(0U, 60000U))
         ->capture_default_str();
     app.add_flag("--quiet", opt.quiet, "do not log connections and APDU headers to stderr");
     try {

@@ -29,7 +29,8 @@ struct Child {
     int err_fd = -1;
 };
 
-inline Child spawn_smk(const std::vector<std::string>& args) {
+// `pass_fd` (when >= 0) becomes the child's fd 3, e.g. the read end of a PIN pipe.
+inline Child spawn_smk(const std::vector<std::string>& args, int pass_fd = -1) {
     int out[2];
     int err[2];
     REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
@@ -37,10 +38,15 @@ inline Child spawn_smk(const std::vector<std::string>& args) {
     const pid_t pid = ::fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
-        const int devnull = ::open("/dev/null", O_RDONLY);
-        ::dup2(devnull, 0);
         ::dup2(out[1], 1);
         ::dup2(err[1], 2);
+        if (pass_fd == 3) {
+            ::fcntl(3, F_SETFD, 0);
+        } else if (pass_fd >= 0) {
+            ::dup2(pass_fd, 3);
+        }
+        const int devnull = ::open("/dev/null", O_RDONLY);
+        ::dup2(devnull, 0);
         std::vector<std::string> copy = args;
         std::vector<char*> argv{const_cast<char*>(SMK_BINARY)};
         for (std::string& a : copy) {
@@ -53,6 +59,46 @@ inline Child spawn_smk(const std::vector<std::string>& args) {
     ::close(out[1]);
     ::close(err[1]);
     return {pid, out[0], err[0]};
+}
+
+// `smk ARGS... --pin-fd 3` with fd 3 the read end of a pipe the drill holds:
+// smk opens the card or token, then blocks reading the PIN until the drill
+// writes it (write_pin) or closes the pipe.
+struct PinPipeChild {
+    Child child;
+    int pin_write = -1;
+
+    void write_pin(const std::string& pin) {
+        const std::string line = pin + "\n";
+        REQUIRE(::write(pin_write, line.data(), line.size()) == static_cast<ssize_t>(line.size()));
+        ::close(pin_write);
+        pin_write = -1;
+    }
+    ~PinPipeChild() {
+        if (pin_write >= 0) {
+            ::close(pin_write);
+        }
+    }
+};
+
+inline void spawn_smk_pin_pipe(std::vector<std::string> args, PinPipeChild& started) {
+    int pin[2];
+    REQUIRE(::pipe2(pin, O_CLOEXEC) == 0);
+    args.push_back("--pin-fd");
+    args.push_back("3");
+    started.child = spawn_smk(args, pin[0]);
+    ::close(pin[0]);
+    started.pin_write = pin[1];
+}
+
+// Whether process `pid` is blocked reading a pipe (smk waiting for its PIN):
+// /proc/PID/wchan names the kernel function it sleeps in ("pipe_read", or
+// "anon_pipe_read" on Linux 6.x).
+inline bool blocked_on_pipe_read(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/wchan");
+    std::string where;
+    std::getline(in, where);
+    return where.find("pipe_read") != std::string::npos;
 }
 
 struct Outcome {
