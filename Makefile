@@ -1,14 +1,16 @@
 # The two commands of README.md:
 #   make demo   install what is missing, build, and run the main job
-#   make check  install what is missing, build, and run every test
-# Other targets: deps, build, asan-check, bench, clean, and the assurance checks
-# (docs/ASSURANCE.md): repro-check, ct-check, fuzz-check, assurance-check.
+#   make check  install what is missing, build, and run every test and every
+#               assurance check (scripts/check.sh: tests, repro, fuzz, asan)
+# Other targets: deps, build, test (the release test suite alone, the quick loop),
+# bench, clean, and each assurance check alone (docs/ASSURANCE.md): asan-check,
+# repro-check, ct-check, fuzz-check.
 
 PRESET ?= release
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build check demo asan-check bench clean repro-check ct-check fuzz-check assurance-check
+.PHONY: all deps build test check demo asan-check bench clean repro-check ct-check fuzz-check
 
 all: build
 
@@ -19,14 +21,17 @@ build: deps
 	@cmake --preset $(PRESET) >/dev/null
 	@cmake --build --preset $(PRESET) -j $(JOBS)
 
-check: build
+test: build
 	@ctest --preset $(PRESET) -j $(JOBS)
+
+check: deps
+	@JOBS=$(JOBS) scripts/check.sh
 
 demo: build
 	@scripts/demo.sh $(BUILD_DIR)/cli/smk
 
 asan-check:
-	@$(MAKE) check PRESET=asan
+	@$(MAKE) test PRESET=asan
 
 bench: build
 	@bench/run.sh $(BUILD_DIR)/cli/smk
@@ -35,16 +40,13 @@ bench: build
 repro-check: deps
 	@JOBS=$(JOBS) scripts/repro-check.sh
 
-# The constant-time (valgrind) checks alone; `make check` runs them too ("ct: ").
+# The constant-time (valgrind) checks alone; `make test` and `make check` run them too ("ct:").
 ct-check: build
 	@ctest --preset $(PRESET) -j $(JOBS) -L ct
 
-# Every libFuzzer target for FUZZ_SECONDS (default 20) each, from the seed corpus.
+# Every libFuzzer target for FUZZ_SECONDS (default 20; make check: 30) each, from the seed corpus.
 fuzz-check: deps
 	@FUZZ_JOBS=$(JOBS) scripts/fuzz.sh
-
-# Everything issue 6 asks beyond `make check`.
-assurance-check: check repro-check fuzz-check asan-check
 
 clean:
 	rm -rf build

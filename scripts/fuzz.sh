@@ -43,7 +43,7 @@ for t in "${targets[@]}"; do
   log=$scratch/$t/log
   # ASan/UBSan stop at the first report; leaks count as crashes.
   if ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-     "$build/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+     "$build/fuzz-replay/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
        -print_final_stats=1 -artifact_prefix="$scratch/$t/artifacts/" \
        "$scratch/$t/corpus" "$seeds" >"$log" 2>&1; then
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
@@ -56,7 +56,7 @@ for t in "${targets[@]}"; do
     for a in "$scratch/$t/artifacts"/*; do
       [ -e "$a" ] || continue
       cp -- "$a" "$src/fuzz/regressions/$t/"
-      echo "fuzz:   input kept as fuzz/regressions/$t/$(basename "$a") (replay: $build/fuzz/fuzz_$t $src/fuzz/regressions/$t/$(basename "$a"))" >&2
+      echo "fuzz:   input kept as fuzz/regressions/$t/$(basename "$a") (replay: $build/fuzz-replay/fuzz_$t $src/fuzz/regressions/$t/$(basename "$a"))" >&2
     done
     failed+=("$t")
   fi

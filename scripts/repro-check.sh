@@ -5,12 +5,21 @@
 # SOURCE_DATE_EPOCH from the commit's date and the same SMK_SOURCE_COMMIT (the commit
 # of this tree, "+dirty" when it has uncommitted changes), as a ceremony build would.
 # Prints both digests; exits 1 and lists the ELF sections that differ when they do.
-#   usage: scripts/repro-check.sh [WORK_DIR]      (JOBS=N for build parallelism)
+#   usage: scripts/repro-check.sh [--against BIN] [WORK_DIR]   (JOBS=N for build parallelism)
 # WORK_DIR (default: a fresh temp dir, removed at exit) keeps the two trees.
+# --against BIN: BIN (the release smk that `make check` built in this tree) is the first
+# build; only one copy is built, at another path, with the commit BIN's --version names.
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)
 jobs=${JOBS:-$(nproc)}
+against=""
+if [ "${1:-}" = --against ]; then
+  [ $# -ge 2 ] || { echo "repro-check: --against needs the smk binary" >&2; exit 2; }
+  against=$(realpath "$2")
+  [ -x "$against" ] || { echo "repro-check: FAILED: $2 is no executable smk; build it first" >&2; exit 2; }
+  shift 2
+fi
 keep=0
 if [ $# -ge 1 ]; then
   work=$(mkdir -p "$1" && cd "$1" && pwd)
@@ -25,6 +34,11 @@ commit=$(git -C "$src" rev-parse HEAD)
 if [ -n "$(git -C "$src" status --porcelain)" ]; then
   commit="$commit+dirty"
 fi
+if [ -n "$against" ]; then
+  # "smk 0.1.0 (commit SHA[+dirty])": the copy must record the same text.
+  commit=$("$against" --version | sed -n 's/.*(commit \([^)]*\)).*/\1/p')
+  [ -n "$commit" ] || { echo "repro-check: FAILED: $against --version names no commit" >&2; exit 1; }
+fi
 SOURCE_DATE_EPOCH=$(git -C "$src" log -1 --format=%ct HEAD)
 export SOURCE_DATE_EPOCH
 export LC_ALL=C TZ=UTC
@@ -35,11 +49,13 @@ export LC_ALL=C TZ=UTC
 # One snapshot, taken once, so both builds see the same bytes even while someone
 # edits the work tree.
 trees=("$work/a/smk" "$work/build-tree-number-two/src/smk")
+builds=(0 1)
+[ -z "$against" ] || builds=(1)
 start=$(date +%s)
 (cd "$src" && git ls-files -z --cached --others --exclude-standard |
    while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
    tar --null -T - -cf -) >"$work/snapshot.tar"
-for i in 0 1; do
+for i in "${builds[@]}"; do
   tree=${trees[$i]}
   rm -rf -- "$tree"
   mkdir -p "$tree"
@@ -54,14 +70,14 @@ for i in 0 1; do
 done
 elapsed=$(( $(date +%s) - start ))
 
-bin_a=${trees[0]}/build-release/cli/smk
+bin_a=${against:-${trees[0]}/build-release/cli/smk}
 bin_b=${trees[1]}/build-release/cli/smk
 sum_a=$(sha256sum "$bin_a" | cut -d' ' -f1)
 sum_b=$(sha256sum "$bin_b" | cut -d' ' -f1)
 echo "repro-check: $sum_a  $bin_a"
 echo "repro-check: $sum_b  $bin_b"
 echo "repro-check: smk --version: $("$bin_a" --version)"
-echo "repro-check: SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH, two builds in ${elapsed}s"
+echo "repro-check: SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH, ${#builds[@]} build(s) in ${elapsed}s"
 
 if [ "$sum_a" = "$sum_b" ]; then
   echo "repro-check: OK, the two builds are byte-identical"

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# `make check`: every test and every assurance check, in one run (CI runs exactly this).
+#   1. tests     release build (the ceremony binary), the whole CTest suite
+#   2. repro     a second release build of smk from a copy of the tree at another path
+#                must be byte-identical to the one stage 1 built
+#   3. fuzz      every libFuzzer target (clang-14, ASan+UBSan) for FUZZ_SECONDS each
+#   4. asan      the whole CTest suite again, built with ASan+UBSan (GCC)
+# A stage that fails does not stop the later ones (one run shows everything), except
+# that nothing runs without the release build. Ends with a table of the stages and one
+# line "check: N passed, M failed" counting tests (CTest tests of stages 1 and 4, one
+# per fuzz target, one for repro). Exit 0 only when every stage passed.
+#   usage: scripts/check.sh [STAGE...]     default: tests repro fuzz asan
+#   JOBS=N (default nproc)   FUZZ_SECONDS=N (default 30)
+set -uo pipefail
+
+src=$(cd "$(dirname "$0")/.." && pwd)
+cd "$src"
+jobs=${JOBS:-$(nproc)}
+export FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+stages=("$@")
+[ ${#stages[@]} -gt 0 ] || stages=(tests repro fuzz asan)
+
+logs=$(mktemp -d "${TMPDIR:-/tmp}/smk-check.XXXXXX")
+trap 'rm -rf -- "$logs"' EXIT
+declare -A verdict seconds counted failed_count
+total_passed=0
+total_failed=0
+
+# ctest's closing line "N% tests passed, F tests failed out of T" -> passed/failed.
+count_ctest() {
+  local log=$1 stage=$2 line t f
+  line=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -1)
+  if [ -z "$line" ]; then
+    counted[$stage]=0; failed_count[$stage]=1
+    return
+  fi
+  t=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line")
+  f=$(sed -E 's/.*, ([0-9]+) tests? failed.*/\1/' <<<"$line")
+  counted[$stage]=$((t - f)); failed_count[$stage]=$f
+}
+
+run_stage() {
+  local stage=$1; shift
+  local start rc log=$logs/$stage.log
+  echo
+  echo "==== check: $stage ===="
+  start=$(date +%s)
+  "$@" 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  seconds[$stage]=$(( $(date +%s) - start ))
+  if [ "$rc" -eq 0 ]; then verdict[$stage]=passed; else verdict[$stage]=FAILED; fi
+  return "$rc"
+}
+
+stage_tests() {
+  scripts/install-deps.sh &&
+    cmake --preset release >/dev/null &&
+    cmake --build --preset release -j "$jobs" &&
+    ctest --preset release -j "$jobs"
+}
+
+stage_repro() {
+  JOBS=$jobs scripts/repro-check.sh --against "$src/build/release/cli/smk"
+}
+
+stage_fuzz() {
+  FUZZ_JOBS=$jobs scripts/fuzz.sh
+}
+
+stage_asan() {
+  cmake --preset asan >/dev/null &&
+    cmake --build --preset asan -j "$jobs" &&
+    ctest --preset asan -j "$jobs"
+}
+
+release_built=1
+for stage in "${stages[@]}"; do
+  case $stage in
+    tests)
+      run_stage tests stage_tests
+      count_ctest "$logs/tests.log" tests
+      [ -x build/release/cli/smk ] || release_built=0
+      ;;
+    repro)
+      if [ "$release_built" -eq 0 ]; then
+        verdict[repro]="not run (no release build)"; counted[repro]=0; failed_count[repro]=1
+        continue
+      fi
+      if run_stage repro stage_repro; then counted[repro]=1; failed_count[repro]=0
+      else counted[repro]=0; failed_count[repro]=1; fi
+      ;;
+    fuzz)
+      run_stage fuzz stage_fuzz
+      counted[fuzz]=$(grep -c '^fuzz: [a-z0-9_]*: OK' "$logs/fuzz.log")
+      failed_count[fuzz]=$(grep -c '^fuzz: FAILED: [a-z0-9_]*:' "$logs/fuzz.log")
+      if [ "${verdict[fuzz]}" = FAILED ] && [ "${failed_count[fuzz]}" -eq 0 ]; then
+        failed_count[fuzz]=1
+      fi
+      ;;
+    asan)
+      run_stage asan stage_asan
+      count_ctest "$logs/asan.log" asan
+      ;;
+    *)
+      echo "check: unknown stage '$stage' (stages: tests repro fuzz asan)" >&2
+      exit 2
+      ;;
+  esac
+  total_passed=$((total_passed + ${counted[$stage]:-0}))
+  total_failed=$((total_failed + ${failed_count[$stage]:-0}))
+done
+
+echo
+echo "==== check: summary ===="
+all_passed=1
+for stage in "${stages[@]}"; do
+  printf 'check: %-6s %-28s %5ss  %s passed, %s failed\n' "$stage" "${verdict[$stage]}" \
+    "${seconds[$stage]:-0}" "${counted[$stage]:-0}" "${failed_count[$stage]:-0}"
+  [ "${verdict[$stage]}" = passed ] || all_passed=0
+done
+if [ "$all_passed" -eq 1 ] && [ "$total_failed" -ne 0 ]; then all_passed=0; fi
+if [ "$all_passed" -eq 1 ] && [ "$total_passed" -eq 0 ]; then
+  echo "check: FAILED: no test ran" >&2
+  all_passed=0
+  total_failed=1
+fi
+echo "check: $total_passed passed, $total_failed failed"
+[ "$all_passed" -eq 1 ]
