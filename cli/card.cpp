@@ -123,6 +123,22 @@ std::string_view state_name(card::StoredState state) {
     return "unknown";
 }
 
+// The share part of one `card list` entry, for a card or a token alike (public
+// fields only: the header, never the words). `empty_text` says what empty means there.
+void describe_stored(const card::StoredShare& stored, std::string_view empty_text,
+                     nlohmann::json& entry, std::string& text) {
+    entry["share"] = {{"state", state_name(stored.state)}};
+    if (stored.record) {
+        entry["share"].update(share_fields(stored.record->info, stored.record->word_count));
+        text += fmt::format("share: {}\n", share_text(stored.record->info));
+    } else if (stored.state == card::StoredState::empty) {
+        text += fmt::format("share: none ({})\n", empty_text);
+    } else {
+        entry["share"]["problem"] = stored.problem;
+        text += fmt::format("share: NOT VALID ({})\n", stored.problem);
+    }
+}
+
 // One reader for `card list`: never throws for a card problem, records it.
 nlohmann::json list_one(const card::ReaderInfo& reader, const CardCommand& options,
                         std::string& text) {
@@ -153,17 +169,7 @@ nlohmann::json list_one(const card::ReaderInfo& reader, const CardCommand& optio
         }
         const Secret pin = read_pin(options.pin, store.label());
         store.verify_pin(pin, options.pin.last_try);
-        const auto stored = store.read_share();
-        entry["share"] = {{"state", state_name(stored.state)}};
-        if (stored.record) {
-            entry["share"].update(share_fields(stored.record->info, stored.record->word_count));
-            text += fmt::format("share: {}\n", share_text(stored.record->info));
-        } else if (stored.state == card::StoredState::empty) {
-            text += "share: none (DO 0103 is empty)\n";
-        } else {
-            entry["share"]["problem"] = stored.problem;
-            text += fmt::format("share: NOT VALID ({})\n", stored.problem);
-        }
+        describe_stored(store.read_share(), "DO 0103 is empty", entry, text);
     } catch (const Error& error) {
         entry["error"] = error.what();
         text += fmt::format("{}\n", error.what());
@@ -200,17 +206,8 @@ nlohmann::json list_token(const pkcs11::Module& module, const pkcs11::TokenInfo&
     try {
         pkcs11::Session session(module, token.label);
         login_token(session, options);
-        const auto stored = pkcs11::TokenShareStore(session).read_share();
-        entry["share"] = {{"state", state_name(stored.state)}};
-        if (stored.record) {
-            entry["share"].update(share_fields(stored.record->info, stored.record->word_count));
-            text += fmt::format("share: {}\n", share_text(stored.record->info));
-        } else if (stored.state == card::StoredState::empty) {
-            text += "share: none (no smk data object)\n";
-        } else {
-            entry["share"]["problem"] = stored.problem;
-            text += fmt::format("share: NOT VALID ({})\n", stored.problem);
-        }
+        describe_stored(pkcs11::TokenShareStore(session).read_share(), "no smk data object",
+                        entry, text);
     } catch (const Error& error) {
         entry["error"] = error.what();
         text += fmt::format("{}\n", error.what());
