@@ -5,11 +5,11 @@
 
 #include "card.hpp"
 
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
-#include <nlohmann/json.hpp>
 
+#include <CLI/CLI.hpp>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -50,7 +50,9 @@ void add_reader_option(CLI::App& cmd, CardCommand& options) {
     reader->excludes(module)->excludes(token);
 }
 
-bool on_token(const CardCommand& options) { return !options.pkcs11_module.empty(); }
+bool on_token(const CardCommand& options) {
+    return !options.pkcs11_module.empty();
+}
 
 // Exactly one place: a reader, or a module and a token label.
 void check_place(const CardCommand& options) {
@@ -102,23 +104,26 @@ card::ShareStore open_verified(const CardCommand& options) {
 }
 
 nlohmann::json share_fields(const slip39::ShareInfo& info, unsigned words) {
-    return {{"identifier", info.identifier}, {"set", set_letter(info.group_index)},
-            {"index", info.member_index + 1}, {"threshold", info.member_threshold},
+    return {{"identifier", info.identifier},           {"set", set_letter(info.group_index)},
+            {"index", info.member_index + 1},          {"threshold", info.member_threshold},
             {"group_threshold", info.group_threshold}, {"group_count", info.group_count},
-            {"value_bytes", info.value_bytes}, {"words", words}};
+            {"value_bytes", info.value_bytes},         {"words", words}};
 }
 
 std::string share_text(const slip39::ShareInfo& info) {
     return fmt::format("{} #{} (identifier {}, {} shares of the set needed)",
-                       slip39::group_name(info.group_index), info.member_index + 1,
-                       info.identifier, info.member_threshold);
+                       slip39::group_name(info.group_index), info.member_index + 1, info.identifier,
+                       info.member_threshold);
 }
 
 std::string_view state_name(card::StoredState state) {
     switch (state) {
-        case card::StoredState::empty: return "empty";
-        case card::StoredState::valid: return "valid";
-        case card::StoredState::garbage: return "garbage";
+        case card::StoredState::empty:
+            return "empty";
+        case card::StoredState::valid:
+            return "valid";
+        case card::StoredState::garbage:
+            return "garbage";
     }
     return "unknown";
 }
@@ -152,8 +157,8 @@ nlohmann::json list_one(const card::ReaderInfo& reader, const CardCommand& optio
         card::ShareStore store(reader.name);
         const auto tries = store.tries();
         entry["card"] = store.serial();
-        entry["pin_tries"] = {{"user", tries.user}, {"reset_code", tries.reset_code},
-                              {"admin", tries.admin}};
+        entry["pin_tries"] = {
+            {"user", tries.user}, {"reset_code", tries.reset_code}, {"admin", tries.admin}};
         entry["private_do_bytes"] = store.capacity();
         text += fmt::format("card {}, user PIN tries left {}, admin PIN tries left {}, ",
                             store.serial(), tries.user, tries.admin);
@@ -180,8 +185,10 @@ nlohmann::json list_one(const card::ReaderInfo& reader, const CardCommand& optio
 // One token for `card list --pkcs11-module`: records problems, never throws for them.
 nlohmann::json list_token(const pkcs11::Module& module, const pkcs11::TokenInfo& token,
                           const CardCommand& options, std::string& text) {
-    nlohmann::json entry = {{"token", token.label},      {"serial", token.serial},
-                            {"manufacturer", token.manufacturer}, {"model", token.model},
+    nlohmann::json entry = {{"token", token.label},
+                            {"serial", token.serial},
+                            {"manufacturer", token.manufacturer},
+                            {"model", token.model},
                             {"initialized", token.initialized},
                             {"user_pin_locked", token.user_pin_locked},
                             {"user_pin_final_try", token.user_pin_final_try},
@@ -206,8 +213,8 @@ nlohmann::json list_token(const pkcs11::Module& module, const pkcs11::TokenInfo&
     try {
         pkcs11::Session session(module, token.label);
         login_token(session, options);
-        describe_stored(pkcs11::TokenShareStore(session).read_share(), "no smk data object",
-                        entry, text);
+        describe_stored(pkcs11::TokenShareStore(session).read_share(), "no smk data object", entry,
+                        text);
     } catch (const Error& error) {
         entry["error"] = error.what();
         text += fmt::format("{}\n", error.what());
@@ -261,16 +268,18 @@ void run_list(const CardCommand& options) {
 // write smk stops with nothing written; once the write has begun it is finished
 // and read back, and smk says what the card or token now holds. Exit code 130.
 std::string not_written(const std::string& holder, std::string_view stage) {
-    return fmt::format("stopped {}: nothing was written to {}, which holds what it held "
-                       "before. Run the same command again to write the share",
-                       stage, holder);
+    return fmt::format(
+        "stopped {}: nothing was written to {}, which holds what it held "
+        "before. Run the same command again to write the share",
+        stage, holder);
 }
 
 std::string written_anyway(const std::string& holder, std::string_view kind,
                            const std::string& share, const std::string& check) {
-    return fmt::format("the write of {} to {} had already begun, so smk finished it and read "
-                       "it back: OK; the {} holds the new share. Check it with '{}'",
-                       share, holder, kind, check);
+    return fmt::format(
+        "the write of {} to {} had already begun, so smk finished it and read "
+        "it back: OK; the {} holds the new share. Check it with '{}'",
+        share, holder, kind, check);
 }
 
 void run_write(const CardCommand& options) {
@@ -289,8 +298,8 @@ void run_write(const CardCommand& options) {
     if (on_token(options)) {
         const pkcs11::Module module(options.pkcs11_module);
         pkcs11::Session session(module, options.token);
-        const std::string check = fmt::format(
-            "smk card verify --pkcs11-module {} --token {}", options.pkcs11_module, options.token);
+        const std::string check = fmt::format("smk card verify --pkcs11-module {} --token {}",
+                                              options.pkcs11_module, options.token);
         refuse_final_try(session, options);
         const Secret pin = read_pin(options.pin, session.name());
         throw_if_interrupted(not_written(session.name(), "before the PIN was tried"));
@@ -354,7 +363,8 @@ void run_read(const CardCommand& options) {
     if (!stored.record) {
         throw Error(ErrorCategory::verification, stored.problem);
     }
-    const auto newline = std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>("\n"), 1);
+    const auto newline =
+        std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>("\n"), 1);
     if (options.out == "-") {
         write_all(1, stored.record->mnemonic.bytes());
         write_all(1, newline);
@@ -377,15 +387,16 @@ std::vector<std::string> unmet_expectations(const CardCommand& options,
                                     options.expect_set));
     }
     if (options.expect_index && *options.expect_index != info.member_index + 1) {
-        unmet.push_back(fmt::format("index is {}, expected {}", info.member_index + 1,
-                                    *options.expect_index));
+        unmet.push_back(
+            fmt::format("index is {}, expected {}", info.member_index + 1, *options.expect_index));
     }
     return unmet;
 }
 
 void run_verify(const CardCommand& options) {
     if (!options.expect_set.empty() &&
-        (options.expect_set.size() != 1 || options.expect_set[0] < 'A' || options.expect_set[0] > 'P')) {
+        (options.expect_set.size() != 1 || options.expect_set[0] < 'A' ||
+         options.expect_set[0] > 'P')) {
         throw Error(ErrorCategory::usage, "--expect-set takes a set letter, A to P");
     }
     check_place(options);
@@ -404,8 +415,8 @@ void run_verify(const CardCommand& options) {
     } else if (!stored.record) {
         failure = stored.problem;
         json["problem"] = stored.problem;
-        text = fmt::format("{}: GARBAGE ({} bytes that are not a valid share record)\n",
-                           holder, stored.bytes);
+        text = fmt::format("{}: GARBAGE ({} bytes that are not a valid share record)\n", holder,
+                           stored.bytes);
     } else {
         json.update(share_fields(stored.record->info, stored.record->word_count));
         json["record_check"] = "ok";
@@ -435,8 +446,8 @@ void confirm_wipe(const CardCommand& options, const std::string& what) {
         return;
     }
     Tty tty("confirming the wipe (or give --yes)");
-    const Secret answer = tty.read_line(
-        fmt::format("Erase the share on {}? Type 'wipe' to confirm: ", what), true);
+    const Secret answer =
+        tty.read_line(fmt::format("Erase the share on {}? Type 'wipe' to confirm: ", what), true);
     if (answer.text() != "wipe") {
         throw Error(ErrorCategory::refused, "not confirmed; nothing was changed");
     }
@@ -514,7 +525,8 @@ void register_card(CLI::App& app, Context& /*ctx*/) {
     add_pin_options(*verify_cmd, verify->pin);
     verify_cmd->add_option("--expect-identifier", verify->expect_identifier, "Expected identifier");
     verify_cmd->add_option("--expect-set", verify->expect_set, "Expected set letter (A, B, ...)");
-    verify_cmd->add_option("--expect-index", verify->expect_index, "Expected share index (1-based)");
+    verify_cmd->add_option("--expect-index", verify->expect_index,
+                           "Expected share index (1-based)");
     verify_cmd->add_flag("--json", verify->json, "Print JSON");
     verify_cmd->callback([verify] { run_verify(*verify); });
 

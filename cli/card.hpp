@@ -1,9 +1,9 @@
 #pragma once
 // The "card" command group: shares on OpenPGP smartcards (private DO 0103).
 //   smk card list [--pin-file F | --pin-fd N] [--last-try] [--json]
-//   smk card write  --reader R (--pin-file F | --pin-fd N) [--overwrite] [--last-try] [SHAREFILE | -]
-//   smk card read   --reader R (--pin-file F | --pin-fd N) [--last-try] --out FILE|-
-//   smk card verify --reader R (--pin-file F | --pin-fd N) [--last-try]
+//   smk card write  --reader R (--pin-file F | --pin-fd N) [--overwrite] [--last-try] [SHAREFILE |
+//   -] smk card read   --reader R (--pin-file F | --pin-fd N) [--last-try] --out FILE|- smk card
+//   verify --reader R (--pin-file F | --pin-fd N) [--last-try]
 //                   [--expect-identifier N] [--expect-set A] [--expect-index I] [--json]
 //   smk card wipe   --reader R (--pin-file F | --pin-fd N) [--last-try] [--yes]
 // Without --pin-file/--pin-fd the PIN is asked on /dev/tty without echo.

@@ -3,9 +3,9 @@
 
 #include "card_session.hpp"
 
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <optional>
@@ -70,9 +70,15 @@ std::string CardRequest::describe() const {
 
 CardSession::CardSession(CardSessionOptions options) : m_options(std::move(options)) {
     switch (m_options.mode) {
-        case CardMode::interactive: m_interactive = true; break;
-        case CardMode::batch: m_interactive = false; break;
-        case CardMode::automatic: m_interactive = is_terminal(0); break;
+        case CardMode::interactive:
+            m_interactive = true;
+            break;
+        case CardMode::batch:
+            m_interactive = false;
+            break;
+        case CardMode::automatic:
+            m_interactive = is_terminal(0);
+            break;
     }
 }
 
@@ -203,9 +209,8 @@ HeldCard CardSession::take_interactive(const CardRequest& request) {
     const bool anything_asked = !request.holder.empty() || !request.set.empty() ||
                                 request.index != 0 || request.expected_serial ||
                                 !request.bag.empty();
-    say(anything_asked
-            ? fmt::format("Insert the card of {} in a reader ...\n", request.describe())
-            : std::string("Insert the next card in a reader ...\n"));
+    say(anything_asked ? fmt::format("Insert the card of {} in a reader ...\n", request.describe())
+                       : std::string("Insert the next card in a reader ...\n"));
     const auto reader = wait_for_card_interruptibly(
         "", card::CardEvent::inserted, m_options.timeout,
         fmt::format("stopped while waiting for the card of {}", request.describe()));
@@ -281,8 +286,8 @@ void add_card_flow_options(CLI::App& cmd, CardFlowOptions& options) {
 }
 
 void check_card_flow_options(const CardFlowOptions& options, std::string_view flag) {
-    if (!options.enabled && (pin_given(options.pin) || options.pin.last_try ||
-                             options.overwrite || options.interactive)) {
+    if (!options.enabled && (pin_given(options.pin) || options.pin.last_try || options.overwrite ||
+                             options.interactive)) {
         throw Error(ErrorCategory::usage,
                     fmt::format("--pin-file, --pin-fd, --last-try, --overwrite and "
                                 "--interactive go with {}",

@@ -96,7 +96,7 @@ struct HeldCard {
 };
 
 class CardSession final {
-public:
+  public:
     explicit CardSession(CardSessionOptions options);
 
     [[nodiscard]] bool interactive() const noexcept { return m_interactive; }
@@ -122,13 +122,11 @@ public:
     [[nodiscard]] const std::string& last_reader() const noexcept { return m_last_reader; }
 
     // Card serial -> what it was used for, in this session.
-    [[nodiscard]] const std::map<std::string, std::string>& used() const noexcept {
-        return m_used;
-    }
+    [[nodiscard]] const std::map<std::string, std::string>& used() const noexcept { return m_used; }
 
     void say(std::string_view text) const;
 
-private:
+  private:
     [[nodiscard]] std::optional<HeldCard> take_batch(const CardRequest& request);
     [[nodiscard]] HeldCard take_interactive(const CardRequest& request);
     // Checks the serial against the request and the session, verifies the PIN.

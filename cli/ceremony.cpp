@@ -4,9 +4,9 @@
 
 #include "ceremony.hpp"
 
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include <CLI/CLI.hpp>
 #include <memory>
 
 #include "ceremony_flows.hpp"
@@ -29,8 +29,9 @@ void add_cards(CLI::App& cmd, CeremonyOptions& o) {
     auto* batch = cmd.add_flag("--batch", o.batch,
                                "Take the cards already in the readers; never prompt (default "
                                "when stdin is not a terminal)");
-    auto* interactive = cmd.add_flag("--interactive", o.interactive,
-                                     "Prompt for every card and wait for it (default on a terminal)");
+    auto* interactive =
+        cmd.add_flag("--interactive", o.interactive,
+                     "Prompt for every card and wait for it (default on a terminal)");
     batch->excludes(interactive);
     cmd.add_option("--card-timeout", o.card_timeout_s, "Seconds to wait for each card")
         ->capture_default_str();
@@ -79,17 +80,19 @@ void register_ceremony(CLI::App& app, Context& /*ctx*/) {
     check_cmd->callback([check] { run_check(*check); });
 
     auto copies = std::make_shared<CeremonyOptions>();
-    auto* copies_cmd = group->add_subcommand(
-        "backup-copies", "Master Backup Copy, then each Operative Backup Copy: serial check, "
-                         "copy, verification from the device, eject");
+    auto* copies_cmd =
+        group->add_subcommand("backup-copies",
+                              "Master Backup Copy, then each Operative Backup Copy: serial check, "
+                              "copy, verification from the device, eject");
     add_common(*copies_cmd, *copies);
     copies_cmd->add_flag("--no-eject", copies->no_eject, "Leave the drives mounted");
     copies_cmd->callback([copies] { run_backup_copies(*copies); });
 
     auto issue = std::make_shared<CeremonyOptions>();
     auto* issue_cmd = group->add_subcommand(
-        "issue", "Generate the SMK, split 2x(5-of-7) onto the 14 planned cards, install it "
-                 "into the facility's HSM tokens, write the issued plan, print the receipt");
+        "issue",
+        "Generate the SMK, split 2x(5-of-7) onto the 14 planned cards, install it "
+        "into the facility's HSM tokens, write the issued plan, print the receipt");
     add_common(*issue_cmd, *issue);
     add_cards(*issue_cmd, *issue);
     add_tokens(*issue_cmd, *issue);
@@ -99,8 +102,9 @@ void register_ceremony(CLI::App& app, Context& /*ctx*/) {
 
     auto restore = std::make_shared<CeremonyOptions>();
     auto* restore_cmd = group->add_subcommand(
-        "restore", "Read cards until one set has 5 shares, check the KCV, install the SMK into "
-                   "the facility's HSM tokens, restore the application-key backup");
+        "restore",
+        "Read cards until one set has 5 shares, check the KCV, install the SMK into "
+        "the facility's HSM tokens, restore the application-key backup");
     add_common(*restore_cmd, *restore);
     add_cards(*restore_cmd, *restore);
     add_tokens(*restore_cmd, *restore);
@@ -110,19 +114,24 @@ void register_ceremony(CLI::App& app, Context& /*ctx*/) {
 
     auto reissue = std::make_shared<CeremonyOptions>();
     auto* reissue_cmd = group->add_subcommand(
-        "reissue", "Rebuild the SMK from a quorum without holder N, then write holder N's share "
-                   "again onto the planned card, or (--new-split) a fresh share set onto all 14 "
-                   "cards with a new plan");
+        "reissue",
+        "Rebuild the SMK from a quorum without holder N, then write holder N's share "
+        "again onto the planned card, or (--new-split) a fresh share set onto all 14 "
+        "cards with a new plan");
     add_common(*reissue_cmd, *reissue);
     add_cards(*reissue_cmd, *reissue);
-    reissue_cmd->add_option("--holder", reissue->holder, "The holder (1-7) whose card is lost or damaged")
+    reissue_cmd
+        ->add_option("--holder", reissue->holder, "The holder (1-7) whose card is lost or damaged")
         ->required();
-    reissue_cmd->add_option("--set", reissue->set, "The set whose shares rebuild the SMK (default: the first card's)")
+    reissue_cmd
+        ->add_option("--set", reissue->set,
+                     "The set whose shares rebuild the SMK (default: the first card's)")
         ->check(CLI::IsMember({"A", "B"}));
     reissue_cmd->add_flag("--new-split", reissue->new_split,
                           "Issue a fresh share set to everyone (lost or compromised card)");
-    reissue_cmd->add_option("--plan-out", reissue->plan_out,
-                            "Where to write the updated plan (default: PLAN-idNNNNN.toml beside it)");
+    reissue_cmd->add_option(
+        "--plan-out", reissue->plan_out,
+        "Where to write the updated plan (default: PLAN-idNNNNN.toml beside it)");
     reissue_cmd->callback([reissue] { run_reissue(*reissue); });
 }
 

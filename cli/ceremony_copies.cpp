@@ -40,11 +40,11 @@ CheckedDrive check_drive(const ceremony::Drive& planned, Journal& journal) {
     try {
         usb = drive::usb_drive_for_path(planned.mount);
     } catch (const Error& e) {
-        throw Error(ErrorCategory::device,
-                    fmt::format("drive {}: {}: {}. The plan expects USB drive {} mounted there. "
-                                "Nothing was written.",
-                                planned.name, planned.mount.string(), e.what(),
-                                planned.usb_serial));
+        throw Error(
+            ErrorCategory::device,
+            fmt::format("drive {}: {}: {}. The plan expects USB drive {} mounted there. "
+                        "Nothing was written.",
+                        planned.name, planned.mount.string(), e.what(), planned.usb_serial));
     }
     const auto comparison = drive::compare_serials(planned.usb_serial, usb.serial);
     if (!comparison.match) {
@@ -53,7 +53,8 @@ CheckedDrive check_drive(const ceremony::Drive& planned, Journal& journal) {
             why += "\n  " + line;
         }
         journal.record("drive-serial-mismatch",
-                       {{"drive", planned.name}, {"mount", planned.mount.string()},
+                       {{"drive", planned.name},
+                        {"mount", planned.mount.string()},
                         {"expected_usb_serial", comparison.paper},
                         {"found_usb_serial", comparison.drive}},
                        {{"result", "mismatch"}});
@@ -116,7 +117,8 @@ void eject_drive(const CheckedDrive& drive, const CeremonyOptions& options, Jour
         return;
     }
     const auto report = drive::eject(drive.usb);
-    journal.record("drive-ejected", {{"drive", drive.planned->name}, {"device", drive.usb.disk.node}},
+    journal.record("drive-ejected",
+                   {{"drive", drive.planned->name}, {"device", drive.usb.disk.node}},
                    {{"unmounted", std::to_string(report.unmounted.size())},
                     {"powered_off", report.usb_removed || report.scsi_deleted ? "yes" : "no"}});
     status += ", ejected";
@@ -127,8 +129,8 @@ void eject_drive(const CheckedDrive& drive, const CeremonyOptions& options, Jour
 void run_backup_copies(const CeremonyOptions& options) {
     const ceremony::Plan plan = ceremony::load_plan(options.plan);
     if (plan.drives.empty()) {
-        throw Error(ErrorCategory::usage, "plan " + plan.file.string() +
-                                              " has no [[drives]]: nothing to copy");
+        throw Error(ErrorCategory::usage,
+                    "plan " + plan.file.string() + " has no [[drives]]: nothing to copy");
     }
     std::error_code ec;
     if (!fs::is_directory(plan.backup_source, ec)) {
@@ -158,9 +160,10 @@ void run_backup_copies(const CeremonyOptions& options) {
     for (const auto& f : source.files) {
         bytes += f.size;
     }
-    journal.record("source-read", {{"source", plan.backup_source.string()}},
-                   {{"files", std::to_string(source.files.size())}, {"bytes", std::to_string(bytes)}},
-                   {{"tree", source_digest}});
+    journal.record(
+        "source-read", {{"source", plan.backup_source.string()}},
+        {{"files", std::to_string(source.files.size())}, {"bytes", std::to_string(bytes)}},
+        {{"tree", source_digest}});
     if (options.dry_run) {
         for (const auto& d : drives) {
             journal.result(fmt::format("{:<12} {}  serial OK  would copy {} files ({})",
@@ -185,27 +188,28 @@ void run_backup_copies(const CeremonyOptions& options) {
         for (std::size_t k = 0; k < which.size(); ++k) {
             const auto& d = drives[which[k]];
             const auto& r = report.destinations[k];
-            journal.record("drive-copied", {{"drive", d.planned->name}, {"usb_serial", d.usb.serial}},
+            journal.record("drive-copied",
+                           {{"drive", d.planned->name}, {"usb_serial", d.usb.serial}},
                            {{"copied", std::to_string(r.copied + r.updated + r.rewritten)},
                             {"unchanged_verified", std::to_string(r.unchanged_verified)},
                             {"files_read_back", std::to_string(r.files_verified)},
                             {"read_back", r.verified_ok() ? "ok" : "FAILED"},
                             {"extra_entries", std::to_string(r.extra.size())}});
             if (!r.verified_ok()) {
-                throw Error(ErrorCategory::verification,
-                            fmt::format("drive {}: {} file(s) read back from the device differ "
-                                        "from the source, first {}; do not use this drive",
-                                        d.planned->name, r.verify_failed.size(),
-                                        r.verify_failed.front()));
+                throw Error(
+                    ErrorCategory::verification,
+                    fmt::format("drive {}: {} file(s) read back from the device differ "
+                                "from the source, first {}; do not use this drive",
+                                d.planned->name, r.verify_failed.size(), r.verify_failed.front()));
             }
             const std::string digest = verify_tree(*d.planned, r.root, source, journal);
             journal.record("drive-verified", {{"drive", d.planned->name}},
                            {{"result", "ok"}, {"files", std::to_string(source.files.size())}},
                            {{"tree", digest}});
-            std::string status = fmt::format("{:<12} {}  copied and verified from the device: "
-                                             "{} files ({}), tree SHA-256 {}",
-                                             d.planned->name, d.usb.serial, source.files.size(),
-                                             size_text(bytes), digest);
+            std::string status = fmt::format(
+                "{:<12} {}  copied and verified from the device: "
+                "{} files ({}), tree SHA-256 {}",
+                d.planned->name, d.usb.serial, source.files.size(), size_text(bytes), digest);
             if (!r.extra.empty()) {
                 std::string names;
                 for (std::size_t e = 0; e < r.extra.size() && e < 3; ++e) {
@@ -230,8 +234,8 @@ void run_backup_copies(const CeremonyOptions& options) {
     }
     journal.record("done", {{"drives", std::to_string(drives.size())}}, {{"result", "ok"}},
                    {{"tree", source_digest}});
-    journal.result(fmt::format("backup copies: {} drives OK; transcript {}", drives.size(),
-                               journal.path()));
+    journal.result(
+        fmt::format("backup copies: {} drives OK; transcript {}", drives.size(), journal.path()));
 }
 
 }  // namespace smk::cli

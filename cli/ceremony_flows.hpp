@@ -22,8 +22,8 @@ namespace smk::cli {
 
 struct CeremonyOptions {
     std::string plan;
-    std::string transcript;      // overrides the plan's
-    std::string facility;        // "": the plan's first facility
+    std::string transcript;  // overrides the plan's
+    std::string facility;    // "": the plan's first facility
     bool dry_run = false;
     bool no_eject = false;       // backup-copies: leave the drives mounted
     PinOptions card_pin;         // cards (else the plan's [cards] pin_file, else a prompt)
@@ -31,16 +31,16 @@ struct CeremonyOptions {
     bool batch = false;          // take the cards present, never prompt
     bool interactive = false;    // prompt and wait for every card
     unsigned card_timeout_s = 600;
-    std::string plan_out;        // issue/reissue: where the new plan goes
-    unsigned holder = 0;         // reissue
-    std::string set;             // reissue: "A" or "B"; restore: the set to use
-    bool new_split = false;      // reissue
+    std::string plan_out;    // issue/reissue: where the new plan goes
+    unsigned holder = 0;     // reissue
+    std::string set;         // reissue: "A" or "B"; restore: the set to use
+    bool new_split = false;  // reissue
 };
 
 // The transcript of one flow (nothing is written in a dry run) and the text
 // for the operator: steps go to stderr, result lines to stdout.
 class Journal final {
-public:
+  public:
     Journal(const ceremony::Plan& plan, const CeremonyOptions& options, std::string flow);
 
     void record(std::string step, transcript::Fields items, transcript::Fields results = {},
@@ -50,7 +50,7 @@ public:
     [[nodiscard]] bool dry_run() const noexcept { return m_writer == nullptr; }
     [[nodiscard]] std::string path() const;
 
-private:
+  private:
     std::string m_flow;
     std::filesystem::path m_path;
     std::unique_ptr<transcript::Writer> m_writer;

@@ -56,9 +56,9 @@ void check_cards_present(const ceremony::Plan& plan, Journal& journal) {
     for (const auto& h : plan.holders) {
         for (const auto& c : h.cards) {
             if (!present.contains(c.serial)) {
-                missing += fmt::format("\n  card {} (holder {} {}, set {} share {}, bag {})",
-                                       c.serial, h.number, h.name, c.set == 0 ? "A" : "B",
-                                       c.index, c.bag);
+                missing +=
+                    fmt::format("\n  card {} (holder {} {}, set {} share {}, bag {})", c.serial,
+                                h.number, h.name, c.set == 0 ? "A" : "B", c.index, c.bag);
             }
         }
     }
@@ -87,7 +87,8 @@ void roll_back(const ceremony::Plan& plan, const CeremonyOptions& options,
     if (written.empty()) {
         return;
     }
-    journal.say(fmt::format("Rolling back: wiping the {} card(s) written so far\n", written.size()));
+    journal.say(
+        fmt::format("Rolling back: wiping the {} card(s) written so far\n", written.size()));
     CardSession session(card_session_options(plan, options));
     for (const auto& w : written) {
         try {
@@ -99,9 +100,10 @@ void roll_back(const ceremony::Plan& plan, const CeremonyOptions& options,
             journal.say(fmt::format("  wiped card {}\n", w.card->serial));
         } catch (const Error& e) {
             journal.record("card-wipe-failed", {{"card", w.card->serial}}, {{"error", e.what()}});
-            journal.say(fmt::format("  could NOT wipe card {}: {}\n  Wipe it with 'smk card wipe' "
-                                    "before it is handed out.\n",
-                                    w.card->serial, e.what()));
+            journal.say(
+                fmt::format("  could NOT wipe card {}: {}\n  Wipe it with 'smk card wipe' "
+                            "before it is handed out.\n",
+                            w.card->serial, e.what()));
         }
     }
 }
@@ -120,10 +122,9 @@ void write_split_to_cards(const ceremony::Plan& plan, const CeremonyOptions& opt
             for (const auto& c : h.cards) {
                 const CardRequest request = request_for(h, c);
                 HeldCard held = session.acquire(request);
-                const std::string source =
-                    fmt::format("set {} share {}", request.set, c.index);
-                const Secret record = card::encode_share_record(
-                    split.mnemonics[c.set][c.index - 1].text(), source);
+                const std::string source = fmt::format("set {} share {}", request.set, c.index);
+                const Secret record =
+                    card::encode_share_record(split.mnemonics[c.set][c.index - 1].text(), source);
                 held.store.write_record(record.bytes(), overwrite);  // reads back and compares
                 written.push_back({&h, &c});
                 card::StoredShare stored = held.store.read_share();
@@ -137,16 +138,15 @@ void write_split_to_cards(const ceremony::Plan& plan, const CeremonyOptions& opt
                 }
                 read_back[c.set].push_back(
                     {fmt::format("card {}", c.serial), std::move(stored.record->mnemonic)});
-                journal.record("card-written",
-                               {{"holder", std::to_string(h.number)},
-                                {"card", c.serial},
-                                {"bag", c.bag}},
-                               {{"set", request.set},
-                                {"index", std::to_string(c.index)},
-                                {"identifier", std::to_string(split.identifier)},
-                                {"read_back", "ok"}});
-                journal.say(fmt::format("  {}: card {} written and read back\n",
-                                        request.describe(), c.serial));
+                journal.record(
+                    "card-written",
+                    {{"holder", std::to_string(h.number)}, {"card", c.serial}, {"bag", c.bag}},
+                    {{"set", request.set},
+                     {"index", std::to_string(c.index)},
+                     {"identifier", std::to_string(split.identifier)},
+                     {"read_back", "ok"}});
+                journal.say(fmt::format("  {}: card {} written and read back\n", request.describe(),
+                                        c.serial));
                 session.release(std::move(held));
             }
         }
@@ -172,7 +172,6 @@ void write_split_to_cards(const ceremony::Plan& plan, const CeremonyOptions& opt
         roll_back(plan, options, written, journal);
         throw;
     }
-
 }
 
 void run_issue(const CeremonyOptions& options) {
@@ -206,10 +205,11 @@ void run_issue(const CeremonyOptions& options) {
         check_cards_present(plan, journal);
     }
     if (options.dry_run) {
-        journal.result(fmt::format("dry run: plan OK; {} token(s) at {} ready, no key \"{}\" "
-                                   "in them{}; nothing was generated or written",
-                                   tokens.open.size(), facility.name, plan.key_label,
-                                   session.interactive() ? "" : "; all 14 planned cards present"));
+        journal.result(
+            fmt::format("dry run: plan OK; {} token(s) at {} ready, no key \"{}\" "
+                        "in them{}; nothing was generated or written",
+                        tokens.open.size(), facility.name, plan.key_label,
+                        session.interactive() ? "" : "; all 14 planned cards present"));
         return;
     }
 
@@ -221,12 +221,13 @@ void run_issue(const CeremonyOptions& options) {
     const std::string fingerprint = fingerprint_hex(key_fingerprint(smk_key.bytes()));
     const slip39::SplitParams params;  // 1 of 2 groups, each 5-of-7
     slip39::SplitResult split = slip39::split(smk_key.bytes(), {}, params, system_random());
-    journal.record("smk-generated", {}, {{"identifier", std::to_string(split.identifier)},
-                                         {"kcv", kcv_text_hex},
-                                         {"fingerprint", fingerprint},
-                                         {"sets", "2 x 5-of-7"}});
-    journal.say(fmt::format("SMK generated: share set {}, KCV {}\n", split.identifier,
-                            kcv_text_hex));
+    journal.record("smk-generated", {},
+                   {{"identifier", std::to_string(split.identifier)},
+                    {"kcv", kcv_text_hex},
+                    {"fingerprint", fingerprint},
+                    {"sets", "2 x 5-of-7"}});
+    journal.say(
+        fmt::format("SMK generated: share set {}, KCV {}\n", split.identifier, kcv_text_hex));
 
     // 4-5. The 14 cards, then each set verified from what the cards returned.
     write_split_to_cards(plan, options, session, split, smk_key, false, journal);
@@ -266,10 +267,11 @@ void run_issue(const CeremonyOptions& options) {
         "  sets: A and B, each 5-of-7; either set alone recovers the SMK\n",
         facility.name, split.identifier, kcv_text_hex, pgp_words(kcv), fingerprint);
     for (const auto& h : plan.holders) {
-        receipt += fmt::format("  holder {} {:<16} set A share {} card {}  set B share {} card "
-                               "{}  bag {}\n",
-                               h.number, h.name, h.cards[0].index, h.cards[0].serial,
-                               h.cards[1].index, h.cards[1].serial, h.cards[0].bag);
+        receipt += fmt::format(
+            "  holder {} {:<16} set A share {} card {}  set B share {} card "
+            "{}  bag {}\n",
+            h.number, h.name, h.cards[0].index, h.cards[0].serial, h.cards[1].index,
+            h.cards[1].serial, h.cards[0].bag);
     }
     for (const auto& [label, token_kcv] : token_kcvs) {
         receipt += fmt::format("  KCV {} {}: {}\n", facility.name, label, token_kcv);

@@ -20,21 +20,27 @@ Journal::Journal(const ceremony::Plan& plan, const CeremonyOptions& options, std
 void Journal::record(std::string step, transcript::Fields items, transcript::Fields results,
                      transcript::Fields digests) {
     if (m_writer) {
-        m_writer->append({m_flow, std::move(step), std::move(items), std::move(results),
-                          std::move(digests)});
+        m_writer->append(
+            {m_flow, std::move(step), std::move(items), std::move(results), std::move(digests)});
     }
 }
 
-void Journal::say(std::string_view text) const { print_err(text); }
+void Journal::say(std::string_view text) const {
+    print_err(text);
+}
 
 void Journal::result(std::string_view line) const {
     print_out(line);
     print_out("\n");
 }
 
-std::string Journal::path() const { return m_path.string(); }
+std::string Journal::path() const {
+    return m_path.string();
+}
 
-std::string sha256_text_hex(std::string_view text) { return digest_hex(sha256_text(text)); }
+std::string sha256_text_hex(std::string_view text) {
+    return digest_hex(sha256_text(text));
+}
 
 CardSessionOptions card_session_options(const ceremony::Plan& plan,
                                         const CeremonyOptions& options) {

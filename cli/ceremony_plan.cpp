@@ -37,7 +37,7 @@ std::string base_stem(const fs::path& file) {
 }
 
 class Reader {
-public:
+  public:
     explicit Reader(const fs::path& file) : m_file(file), m_dir(file.parent_path()) {}
 
     [[noreturn]] void fail(const std::string& path, const std::string& what) const {
@@ -142,7 +142,7 @@ public:
 
     [[nodiscard]] const fs::path& file() const noexcept { return m_file; }
 
-private:
+  private:
     fs::path m_file;
     fs::path m_dir;
 };
@@ -188,8 +188,8 @@ CardSpec parse_card(const Reader& r, const toml::table& t, const std::string& pa
     card.set = parse_set(r, path + ".set", r.string(t, path, "set"));
     const auto index = r.integer(t, path, "index", true);
     if (*index < 1 || *index > static_cast<std::int64_t>(kHolderCount)) {
-        r.fail(path + ".index", "must be 1 to " + std::to_string(kHolderCount) + ", not " +
-                                    std::to_string(*index));
+        r.fail(path + ".index",
+               "must be 1 to " + std::to_string(kHolderCount) + ", not " + std::to_string(*index));
     }
     card.index = static_cast<unsigned>(*index);
     card.serial = upper(r.string(t, path, "serial"));
@@ -214,8 +214,8 @@ void parse_issued(const Reader& r, const toml::table& root, Plan& plan) {
     r.allow_only(t, "issued", {"identifier", "kcv", "card"});
     const auto id = r.integer(t, "issued", "identifier", true);
     if (*id < 0 || *id > 0x7FFF) {
-        r.fail("issued.identifier", "must be 0 to 32767 (a SLIP-39 identifier), not " +
-                                        std::to_string(*id));
+        r.fail("issued.identifier",
+               "must be 0 to 32767 (a SLIP-39 identifier), not " + std::to_string(*id));
     }
     plan.identifier = static_cast<std::uint16_t>(*id);
     std::string kcv = lower(r.string(t, "issued", "kcv"));
@@ -249,15 +249,18 @@ void parse_issued(const Reader& r, const toml::table& root, Plan& plan) {
 
 Plan parse_table(const toml::table& root, std::string_view text, const fs::path& file) {
     const Reader r(file);
-    r.allow_only(root, "", {"version", "name", "transcript", "key", "cards", "facilities",
-                            "holders", "backup", "drives", "issued"});
+    r.allow_only(root, "",
+                 {"version", "name", "transcript", "key", "cards", "facilities", "holders",
+                  "backup", "drives", "issued"});
     Plan plan;
     plan.file = file;
     plan.text = std::string(text);
     const auto version = r.integer(root, "", "version", true);
     if (*version != kPlanVersion) {
-        r.fail("version", "must be " + std::to_string(kPlanVersion) + " (this smk reads plan "
-                          "version 1), not " + std::to_string(*version));
+        r.fail("version", "must be " + std::to_string(kPlanVersion) +
+                              " (this smk reads plan "
+                              "version 1), not " +
+                              std::to_string(*version));
     }
     plan.name = r.string(root, "", "name");
     plan.transcript = r.file_path(root, "", "transcript");
@@ -270,8 +273,8 @@ Plan parse_table(const toml::table& root, std::string_view text, const fs::path&
     plan.key_label = r.string(key, "key", "label");
     plan.key_id = lower(r.string(key, "key", "id"));
     if (plan.key_id.size() % 2 != 0 || !all_hex(plan.key_id)) {
-        r.fail("key.id", "must be an even number of hex digits (the CKA_ID), not \"" +
-                             plan.key_id + "\"");
+        r.fail("key.id",
+               "must be an even number of hex digits (the CKA_ID), not \"" + plan.key_id + "\"");
     }
 
     if (const toml::node* cards = root.get("cards")) {
@@ -296,8 +299,8 @@ Plan parse_table(const toml::table& root, std::string_view text, const fs::path&
             const std::string tpath = path + ".tokens[" + std::to_string(j) + "]";
             const toml::table& tt = r.element(*tokens, path + ".tokens", j);
             r.allow_only(tt, tpath, {"label", "pin_file"});
-            facility.tokens.push_back({r.string(tt, tpath, "label"),
-                                       r.file_path(tt, tpath, "pin_file")});
+            facility.tokens.push_back(
+                {r.string(tt, tpath, "label"), r.file_path(tt, tpath, "pin_file")});
         }
         plan.facilities.push_back(std::move(facility));
     }
@@ -343,8 +346,9 @@ Plan parse_table(const toml::table& root, std::string_view text, const fs::path&
 
 [[noreturn]] void invalid(const Plan& plan, const std::string& path, const std::string& what) {
     throw Error(ErrorCategory::invalid_input, "plan " + plan.file.string() + ": " + path + ": " +
-                                                  what + " (see docs/CEREMONY.md); nothing was "
-                                                         "touched");
+                                                  what +
+                                                  " (see docs/CEREMONY.md); nothing was "
+                                                  "touched");
 }
 
 std::string text_before_marker(std::string_view text) {
@@ -425,9 +429,9 @@ void validate(const Plan& plan) {
         }
     }
     if (plan.holders.size() != kHolderCount) {
-        invalid(plan, "holders", "a plan has exactly " + std::to_string(kHolderCount) +
-                                     " holders (2 sets of 5-of-7), not " +
-                                     std::to_string(plan.holders.size()));
+        invalid(plan, "holders",
+                "a plan has exactly " + std::to_string(kHolderCount) +
+                    " holders (2 sets of 5-of-7), not " + std::to_string(plan.holders.size()));
     }
     std::map<std::string, std::string> serials;  // card serial -> where
     std::map<std::string, unsigned> bags;        // bag -> holder number
@@ -436,24 +440,24 @@ void validate(const Plan& plan) {
         const Holder& h = plan.holders[i];
         const std::string path = "holders[" + std::to_string(i) + "]";
         if (h.cards.size() != kSetCount) {
-            invalid(plan, path + ".cards", "holder \"" + h.name +
-                                               "\" must have exactly 2 cards (one of set A, "
-                                               "one of set B), not " +
-                                               std::to_string(h.cards.size()));
+            invalid(plan, path + ".cards",
+                    "holder \"" + h.name +
+                        "\" must have exactly 2 cards (one of set A, "
+                        "one of set B), not " +
+                        std::to_string(h.cards.size()));
         }
         if (h.cards[0].set == h.cards[1].set) {
-            invalid(plan, path + ".cards", "holder \"" + h.name +
-                                               "\" has two cards of set " +
-                                               (h.cards[0].set == 0 ? "A" : "B") +
-                                               "; one of each set is needed");
+            invalid(plan, path + ".cards",
+                    "holder \"" + h.name + "\" has two cards of set " +
+                        (h.cards[0].set == 0 ? "A" : "B") + "; one of each set is needed");
         }
         for (std::size_t j = 0; j < h.cards.size(); ++j) {
             const CardSpec& c = h.cards[j];
             const std::string cpath = path + ".cards[" + std::to_string(j) + "]";
             if (!shares.insert({c.set, c.index}).second) {
-                invalid(plan, cpath + ".index", std::string("set ") + (c.set == 0 ? "A" : "B") +
-                                                    " share " + std::to_string(c.index) +
-                                                    " is planned twice");
+                invalid(plan, cpath + ".index",
+                        std::string("set ") + (c.set == 0 ? "A" : "B") + " share " +
+                            std::to_string(c.index) + " is planned twice");
             }
             const auto [it, inserted] = serials.emplace(c.serial, cpath);
             if (!inserted) {
@@ -463,9 +467,9 @@ void validate(const Plan& plan) {
             }
             const auto [bag, new_bag] = bags.emplace(c.bag, h.number);
             if (!new_bag && bag->second != h.number) {
-                invalid(plan, cpath + ".bag", "bag \"" + c.bag + "\" is also holder " +
-                                                  std::to_string(bag->second) +
-                                                  "'s; each holder has their own bag");
+                invalid(plan, cpath + ".bag",
+                        "bag \"" + c.bag + "\" is also holder " + std::to_string(bag->second) +
+                            "'s; each holder has their own bag");
             }
         }
     }
@@ -489,15 +493,16 @@ void validate(const Plan& plan) {
             std::string normalised;
             for (const char c : d.usb_serial) {
                 if (c != ' ' && c != '-' && c != '\t') {
-                    normalised.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+                    normalised.push_back(
+                        static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
                 }
             }
             if (!usb_serials.insert(normalised).second) {
                 invalid(plan, path + ".usb_serial", "\"" + d.usb_serial + "\" appears twice");
             }
             if (!d.mount.is_absolute()) {
-                invalid(plan, path + ".mount", "must be an absolute path, not \"" +
-                                                   d.mount.string() + "\"");
+                invalid(plan, path + ".mount",
+                        "must be an absolute path, not \"" + d.mount.string() + "\"");
             }
             fs::path mount = d.mount.lexically_normal();
             if (!mount.has_filename() && mount.has_parent_path()) {
@@ -529,8 +534,8 @@ Plan parse_plan(std::string_view text, const fs::path& file) {
 Plan load_plan(const fs::path& file) {
     std::ifstream in(file, std::ios::binary);
     if (!in) {
-        throw Error(ErrorCategory::io, "cannot read plan " + file.string() +
-                                           ": no such file or not readable");
+        throw Error(ErrorCategory::io,
+                    "cannot read plan " + file.string() + ": no such file or not readable");
     }
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     return parse_plan(text, file);
@@ -551,8 +556,9 @@ void write_issued_plan(const Plan& updated, const fs::path& out) {
     if (!text.empty() && text.back() != '\n') {
         text += '\n';
     }
-    text += std::string(kIssuedMarker) + "\n[issued]\nidentifier = " +
-            std::to_string(*updated.identifier) + "\nkcv = \"" + *updated.kcv + "\"\n";
+    text += std::string(kIssuedMarker) +
+            "\n[issued]\nidentifier = " + std::to_string(*updated.identifier) + "\nkcv = \"" +
+            *updated.kcv + "\"\n";
     for (std::size_t i = 0; i < updated.holders.size(); ++i) {
         for (std::size_t j = 0; j < updated.holders[i].cards.size(); ++j) {
             const CardSpec& now = updated.holders[i].cards[j];
@@ -574,8 +580,8 @@ void write_issued_plan(const Plan& updated, const fs::path& out) {
         }
     }
     if (!same) {
-        throw Error(ErrorCategory::internal, "the plan written for " + out.string() +
-                                                 " does not read back as intended");
+        throw Error(ErrorCategory::internal,
+                    "the plan written for " + out.string() + " does not read back as intended");
     }
     AtomicFile file(out, 0644);
     file.write({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});

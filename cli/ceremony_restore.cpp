@@ -42,7 +42,9 @@ struct Quorum {
     std::vector<std::string> cards;
 };
 
-std::string set_name(unsigned set) { return set == 0 ? "A" : "B"; }
+std::string set_name(unsigned set) {
+    return set == 0 ? "A" : "B";
+}
 
 // Reads cards until one set has its threshold of shares checked against the plan.
 Quorum gather_quorum(const ceremony::Plan& plan, CardSession& session, Journal& journal,
@@ -68,9 +70,9 @@ Quorum gather_quorum(const ceremony::Plan& plan, CardSession& session, Journal& 
         const ceremony::CardSpec* spec = plan.card_by_serial(serial, &holder);
         const auto refuse = [&](const std::string& step, const std::string& why) {
             journal.record(step, {{"card", serial}}, {{"result", "refused"}});
-            throw Error(ErrorCategory::refused,
-                        fmt::format("card {}: {}. The flow stopped; nothing was installed.",
-                                    serial, why));
+            throw Error(
+                ErrorCategory::refused,
+                fmt::format("card {}: {}. The flow stopped; nothing was installed.", serial, why));
         };
         if (spec == nullptr) {
             refuse("card-not-in-plan", "this card is not in the plan " + plan.file.string() +
@@ -78,12 +80,13 @@ Quorum gather_quorum(const ceremony::Plan& plan, CardSession& session, Journal& 
         }
         if (holder->number == excluded_holder) {
             // The holder whose card is replaced takes no part in the quorum.
-            journal.record("card-skipped", {{"card", serial}},
-                           {{"reason", "holder " + std::to_string(holder->number) +
-                                           " is being reissued"}});
-            journal.say(fmt::format("  card {} is holder {}'s, whose card is being replaced: "
-                                    "not used\n",
-                                    serial, holder->number));
+            journal.record(
+                "card-skipped", {{"card", serial}},
+                {{"reason", "holder " + std::to_string(holder->number) + " is being reissued"}});
+            journal.say(
+                fmt::format("  card {} is holder {}'s, whose card is being replaced: "
+                            "not used\n",
+                            serial, holder->number));
             session.release(std::move(*held));
             continue;
         }
@@ -93,10 +96,10 @@ Quorum gather_quorum(const ceremony::Plan& plan, CardSession& session, Journal& 
                                                holder->number, holder->name));
         }
         if (set && spec->set != *set) {
-            refuse("wrong-set", fmt::format("this card (holder {}, bag {}) is of set {}, but "
-                                            "set {} is being collected",
-                                            holder->number, spec->bag, set_name(spec->set),
-                                            set_name(*set)));
+            refuse("wrong-set",
+                   fmt::format("this card (holder {}, bag {}) is of set {}, but "
+                               "set {} is being collected",
+                               holder->number, spec->bag, set_name(spec->set), set_name(*set)));
         }
         card::StoredShare stored = held->store.read_share();
         if (stored.state != card::StoredState::valid || !stored.record) {
@@ -120,12 +123,14 @@ Quorum gather_quorum(const ceremony::Plan& plan, CardSession& session, Journal& 
         set = spec->set;
         holders_seen.insert(holder->number);
         quorum.cards.push_back(serial);
-        quorum.shares.push_back({fmt::format("card {}", serial), std::move(stored.record->mnemonic)});
-        journal.record("card-read",
-                       {{"holder", std::to_string(holder->number)}, {"card", serial}, {"bag", spec->bag}},
-                       {{"set", set_name(spec->set)},
-                        {"index", std::to_string(spec->index)},
-                        {"identifier", std::to_string(info.identifier)}});
+        quorum.shares.push_back(
+            {fmt::format("card {}", serial), std::move(stored.record->mnemonic)});
+        journal.record(
+            "card-read",
+            {{"holder", std::to_string(holder->number)}, {"card", serial}, {"bag", spec->bag}},
+            {{"set", set_name(spec->set)},
+             {"index", std::to_string(spec->index)},
+             {"identifier", std::to_string(info.identifier)}});
         journal.say(fmt::format("  holder {} ({}): card {} set {} share {} read ({} of {})\n",
                                 holder->number, holder->name, serial, set_name(spec->set),
                                 spec->index, quorum.shares.size(), ceremony::kSetThreshold));
@@ -203,12 +208,13 @@ void run_restore(const CeremonyOptions& options) {
                                 facility.name, facility.application_backup.string()));
     }
     if (options.dry_run) {
-        journal.result(fmt::format("dry run: plan OK; {} token(s) at {} ready, no key \"{}\" in "
-                                   "them; application backup {}; no card was read",
-                                   tokens.open.size(), facility.name, plan.key_label,
-                                   facility.application_backup.empty()
-                                       ? std::string("none planned")
-                                       : facility.application_backup.string() + " present"));
+        journal.result(
+            fmt::format("dry run: plan OK; {} token(s) at {} ready, no key \"{}\" in "
+                        "them; application backup {}; no card was read",
+                        tokens.open.size(), facility.name, plan.key_label,
+                        facility.application_backup.empty()
+                            ? std::string("none planned")
+                            : facility.application_backup.string() + " present"));
         return;
     }
     CardSession session(card_session_options(plan, options));
@@ -262,16 +268,16 @@ void run_reissue(const CeremonyOptions& options) {
     require_issued(plan);
     const ceremony::Holder& holder = plan.holder(options.holder);
     Journal journal(plan, options, "reissue");
-    journal.record("start", {{"plan", plan.file.string()}, {"holder", std::to_string(holder.number)}},
+    journal.record("start",
+                   {{"plan", plan.file.string()}, {"holder", std::to_string(holder.number)}},
                    {{"identifier", std::to_string(*plan.identifier)},
                     {"new_split", options.new_split ? "yes" : "no"},
                     {"dry_run", options.dry_run ? "yes" : "no"}},
                    {{"plan", sha256_text_hex(plan.text)}});
     if (options.dry_run) {
-        journal.result(fmt::format("dry run: plan OK; holder {} ({}) {}; no card was read",
-                                   holder.number, holder.name,
-                                   options.new_split ? "and everyone get a fresh share set"
-                                                     : "gets a replacement card"));
+        journal.result(fmt::format(
+            "dry run: plan OK; holder {} ({}) {}; no card was read", holder.number, holder.name,
+            options.new_split ? "and everyone get a fresh share set" : "gets a replacement card"));
         return;
     }
     if (options.new_split && !options.plan_out.empty()) {
@@ -315,29 +321,32 @@ void run_reissue(const CeremonyOptions& options) {
             stored.record->info.identifier != *plan.identifier ||
             stored.record->info.group_index != spec.set ||
             stored.record->info.member_index + 1 != spec.index) {
-            throw Error(ErrorCategory::verification,
-                        fmt::format("card {} does not read back as the replacement share",
-                                    spec.serial));
+            throw Error(
+                ErrorCategory::verification,
+                fmt::format("card {} does not read back as the replacement share", spec.serial));
         }
-        journal.record("card-written",
-                       {{"holder", std::to_string(holder.number)}, {"card", spec.serial}, {"bag", spec.bag}},
-                       {{"set", set_name(spec.set)},
-                        {"index", std::to_string(spec.index)},
-                        {"identifier", std::to_string(*plan.identifier)},
-                        {"read_back", "ok"}});
+        journal.record(
+            "card-written",
+            {{"holder", std::to_string(holder.number)}, {"card", spec.serial}, {"bag", spec.bag}},
+            {{"set", set_name(spec.set)},
+             {"index", std::to_string(spec.index)},
+             {"identifier", std::to_string(*plan.identifier)},
+             {"read_back", "ok"}});
         writer.release(std::move(held));
-        print_out(fmt::format("holder {} ({}): replacement card {} holds set {} share {} of share "
-                              "set {} (KCV {}); bag {}\n",
-                              holder.number, holder.name, spec.serial, set_name(spec.set),
-                              spec.index, *plan.identifier, *plan.kcv, spec.bag));
+        print_out(
+            fmt::format("holder {} ({}): replacement card {} holds set {} share {} of share "
+                        "set {} (KCV {}); bag {}\n",
+                        holder.number, holder.name, spec.serial, set_name(spec.set), spec.index,
+                        *plan.identifier, *plan.kcv, spec.bag));
         journal.record("done", {}, {{"result", "ok"}});
         return;
     }
     const Quorum quorum = gather_quorum(plan, session, journal, std::nullopt, holder.number);
     const slip39::SplitParams params;
-    const slip39::SplitResult split = slip39::split(quorum.smk.bytes(), {}, params, system_random());
-    journal.record("split-generated", {}, {{"identifier", std::to_string(split.identifier)},
-                                           {"kcv", *plan.kcv}});
+    const slip39::SplitResult split =
+        slip39::split(quorum.smk.bytes(), {}, params, system_random());
+    journal.record("split-generated", {},
+                   {{"identifier", std::to_string(split.identifier)}, {"kcv", *plan.kcv}});
     CardSession writer(card_session_options(plan, options));
     write_split_to_cards(plan, options, writer, split, quorum.smk, true, journal);
     updated.identifier = split.identifier;
@@ -348,9 +357,10 @@ void run_reissue(const CeremonyOptions& options) {
     journal.record("plan-written", {{"plan", out.string()}},
                    {{"identifier", std::to_string(split.identifier)}, {"kcv", *plan.kcv}});
     journal.record("done", {}, {{"result", "ok"}});
-    print_out(fmt::format("new share set {} (KCV {}) written to all 14 planned cards; the old "
-                          "share set {} is void; plan {}\n",
-                          split.identifier, *plan.kcv, *plan.identifier, out.string()));
+    print_out(
+        fmt::format("new share set {} (KCV {}) written to all 14 planned cards; the old "
+                    "share set {} is void; plan {}\n",
+                    split.identifier, *plan.kcv, *plan.identifier, out.string()));
 }
 
 }  // namespace smk::cli

@@ -18,8 +18,8 @@ Tokens open_tokens(const ceremony::Plan& plan, const ceremony::Facility& facilit
     for (const auto& planned : facility.tokens) {
         pkcs11::Session session(*tokens.module, planned.label);
         PinOptions pin;
-        pin.file = !options.token_pin_file.empty() ? options.token_pin_file
-                                                   : planned.pin_file.string();
+        pin.file =
+            !options.token_pin_file.empty() ? options.token_pin_file : planned.pin_file.string();
         session.login(read_pin(pin, session.name()));
         journal.record("token-opened",
                        {{"facility", facility.name},

@@ -2,12 +2,12 @@
 // check it against an expected KCV, and write it to a new 0600 file or, only
 // when asked with --out -, as hex on stdout.
 
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
-#include <nlohmann/json.hpp>
 
+#include <CLI/CLI.hpp>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
@@ -88,8 +88,8 @@ void run_combine(const CombineOptions& options) {
     }
     const std::string expected =
         options.expect_kcv.empty() ? std::string() : parse_expected_kcv(options.expect_kcv);
-    const auto shares = options.cards.enabled ? read_cards_until_quorum(options)
-                                              : read_mnemonics(options.inputs);
+    const auto shares =
+        options.cards.enabled ? read_cards_until_quorum(options) : read_mnemonics(options.inputs);
     const Secret passphrase = read_passphrase(options.passphrase, false);
 
     const auto result = slip39::combine(shares, passphrase.bytes());
@@ -115,11 +115,11 @@ void run_combine(const CombineOptions& options) {
     for (const auto& source : result.sources_used) {
         receipt += fmt::format("    {}\n", source);
     }
-    receipt += fmt::format("  KCV              {}{}\n  fingerprint      {}\n  written to       {}\n",
-                           kcv, expected.empty() ? "" : " (as expected)", fingerprint,
-                           to_stdout ? std::string("stdout (hex)")
-                                     : fmt::format("{} ({}, mode 0600)", options.out,
-                                                   options.secret_format));
+    receipt += fmt::format(
+        "  KCV              {}{}\n  fingerprint      {}\n  written to       {}\n", kcv,
+        expected.empty() ? "" : " (as expected)", fingerprint,
+        to_stdout ? std::string("stdout (hex)")
+                  : fmt::format("{} ({}, mode 0600)", options.out, options.secret_format));
     if (options.json) {
         auto sets = nlohmann::json::array();
         for (const unsigned g : result.groups_used) {
@@ -176,8 +176,8 @@ bool have_quorum(const CardsRead& read) {
 std::string progress_text(const CardsRead& read) {
     std::string text;
     for (const auto& [group, set] : progress(read)) {
-        text += fmt::format("{}{}: {} of {}", text.empty() ? "" : "; ",
-                            slip39::group_name(group), set.members.size(), set.threshold);
+        text += fmt::format("{}{}: {} of {}", text.empty() ? "" : "; ", slip39::group_name(group),
+                            set.members.size(), set.threshold);
     }
     return text.empty() ? "no share yet" : text;
 }
@@ -197,9 +197,9 @@ std::string take_share(CardsRead& read, card::ShareStore& store) {
                                 store.label(), stored.bytes, stored.problem));
     }
     const auto& info = stored.record->info;
-    const std::string name = fmt::format("card {} ({} #{})", store.serial(),
-                                         slip39::group_name(info.group_index),
-                                         info.member_index + 1);
+    const std::string name =
+        fmt::format("card {} ({} #{})", store.serial(), slip39::group_name(info.group_index),
+                    info.member_index + 1);
     if (read.first && info.identifier != read.first->identifier) {
         throw Error(ErrorCategory::refused,
                     fmt::format("{} holds a share of another split (identifier {}); the cards "
@@ -225,7 +225,8 @@ std::string take_share(CardsRead& read, card::ShareStore& store) {
 
 std::vector<slip39::NamedMnemonic> read_cards_until_quorum(const CombineOptions& options) {
     if (!options.inputs.empty()) {
-        throw Error(ErrorCategory::usage, "--from-cards reads the shares from cards; give no files");
+        throw Error(ErrorCategory::usage,
+                    "--from-cards reads the shares from cards; give no files");
     }
     CardSession session(session_options(options.cards));
     CardsRead read;
@@ -273,8 +274,7 @@ std::vector<slip39::NamedMnemonic> read_cards_until_quorum(const CombineOptions&
         throw Error(ErrorCategory::insufficient,
                     fmt::format("the cards present do not hold enough shares of one split: {}{}; "
                                 "insert more cards of the same split and run again",
-                                read.first ? progress_text(read) : "no valid share read",
-                                skipped));
+                                read.first ? progress_text(read) : "no valid share read", skipped));
     }
     return std::move(read.shares);
 }
@@ -288,7 +288,8 @@ void register_combine(CLI::App& app, Context& ctx) {
         "Recover the SMK from SLIP-39 shares (one mnemonic per line, any order, blank lines "
         "ignored) read from FILEs or stdin");
     cmd->add_option("files", o.inputs, "Files of mnemonics; none or '-': stdin");
-    cmd->add_option("--format", o.format, "slip39 (default) or raw (share files of split --format raw)")
+    cmd->add_option("--format", o.format,
+                    "slip39 (default) or raw (share files of split --format raw)")
         ->check(CLI::IsMember({"slip39", "raw"}));
     cmd->add_option("--out", o.out, std::string("Required. ") + std::string(kOutChoices));
     cmd->add_option("--secret-format", o.secret_format,
@@ -305,7 +306,8 @@ void register_combine(CLI::App& app, Context& ctx) {
     cmd->callback([&o, cmd] {
         check_card_flow_options(o.cards, "--from-cards");
         if (o.cards.enabled && o.format == "raw") {
-            throw Error(ErrorCategory::usage, "--from-cards reads SLIP-39 shares only, not --format raw");
+            throw Error(ErrorCategory::usage,
+                        "--from-cards reads SLIP-39 shares only, not --format raw");
         }
         if (o.format == "raw") {
             run_raw_combine(o, *cmd);

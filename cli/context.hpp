@@ -27,7 +27,7 @@ struct PassphraseOptions {
 struct CardFlowOptions {
     bool enabled = false;
     PinOptions pin;
-    bool overwrite = false;         // split: replace a share already on a card
+    bool overwrite = false;          // split: replace a share already on a card
     unsigned timeout_seconds = 600;  // each wait for a card to be inserted or removed
     bool interactive = false;        // prompt and wait even when stdin is not a terminal
 };

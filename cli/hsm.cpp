@@ -5,11 +5,11 @@
 
 #include "hsm.hpp"
 
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
-#include <nlohmann/json.hpp>
 
+#include <CLI/CLI.hpp>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -154,14 +154,14 @@ void run_install(const HsmCommand& options) {
             throw;
         }
         // The token failed before anything was created on it.
-        throw Error(ErrorCategory::device,
-                    fmt::format("{}. Nothing was installed on token \"{}\"", error.what(),
-                                options.token));
+        throw Error(ErrorCategory::device, fmt::format("{}. Nothing was installed on token \"{}\"",
+                                                       error.what(), options.token));
     }
     pkcs11::Session& session = *opened;
-    throw_if_interrupted(fmt::format("stopped before the SMK was installed: nothing was "
-                                     "installed on {}. Run the same command again to install it",
-                                     session.name()));
+    throw_if_interrupted(
+        fmt::format("stopped before the SMK was installed: nothing was "
+                    "installed on {}. Run the same command again to install it",
+                    session.name()));
     const Kcv kcv = hsm::install_smk(session, result.master_secret,
                                      {options.label, id, options.replace}, expected);
     const std::string kcv_text = kcv_hex(kcv);
@@ -177,15 +177,16 @@ void run_install(const HsmCommand& options) {
                       .dump(2) +
                   "\n");
     } else {
-        print_out(fmt::format("installed the SMK (identifier {}, from {} shares) as key \"{}\" on "
-                              "{}\nKCV inside the token: {} (equals the SMK's{})\n",
-                              result.params.identifier, result.sources_used.size(), options.label,
-                              session.name(), kcv_text,
-                              expected ? " and the expected KCV" : ""));
+        print_out(
+            fmt::format("installed the SMK (identifier {}, from {} shares) as key \"{}\" on "
+                        "{}\nKCV inside the token: {} (equals the SMK's{})\n",
+                        result.params.identifier, result.sources_used.size(), options.label,
+                        session.name(), kcv_text, expected ? " and the expected KCV" : ""));
     }
-    throw_if_interrupted(fmt::format("the SMK had already gone into {}, so smk finished: it is "
-                                     "installed and its KCV checked, as printed above",
-                                     session.name()));
+    throw_if_interrupted(
+        fmt::format("the SMK had already gone into {}, so smk finished: it is "
+                    "installed and its KCV checked, as printed above",
+                    session.name()));
 }
 
 void run_kcv(const HsmCommand& options) {
@@ -228,13 +229,14 @@ nlohmann::json summary_json(const hsm::BackupSummary& summary, const pkcs11::Ses
         }
         keys.push_back(entry);
     }
-    return {{"token", session.token().label},
-            {"serial", session.token().serial},
-            {"file", summary.file.string()},
-            {"sha256sum_file", summary.sha256sum_file.string()},
-            {"sha256", summary.sha256_hex},
-            {"wrapping_key", {{"label", summary.wrapping_label}, {"kcv", summary.wrapping_kcv_hex}}},
-            {"keys", keys}};
+    return {
+        {"token", session.token().label},
+        {"serial", session.token().serial},
+        {"file", summary.file.string()},
+        {"sha256sum_file", summary.sha256sum_file.string()},
+        {"sha256", summary.sha256_hex},
+        {"wrapping_key", {{"label", summary.wrapping_label}, {"kcv", summary.wrapping_kcv_hex}}},
+        {"keys", keys}};
 }
 
 std::string keys_text(const hsm::BackupSummary& summary) {
@@ -256,11 +258,12 @@ void run_backup(const HsmCommand& options) {
         print_out(summary_json(summary, session).dump(2) + "\n");
         return;
     }
-    print_out(fmt::format("wrapped {} key(s) of {} under \"{}\" (KCV {}) into {}\n{}"
-                          "SHA-256 {} in {}\n",
-                          summary.keys.size(), session.name(), summary.wrapping_label,
-                          summary.wrapping_kcv_hex, summary.file.string(), keys_text(summary),
-                          summary.sha256_hex, summary.sha256sum_file.string()));
+    print_out(
+        fmt::format("wrapped {} key(s) of {} under \"{}\" (KCV {}) into {}\n{}"
+                    "SHA-256 {} in {}\n",
+                    summary.keys.size(), session.name(), summary.wrapping_label,
+                    summary.wrapping_kcv_hex, summary.file.string(), keys_text(summary),
+                    summary.sha256_hex, summary.sha256sum_file.string()));
 }
 
 void run_restore(const HsmCommand& options) {
@@ -271,11 +274,12 @@ void run_restore(const HsmCommand& options) {
         print_out(summary_json(summary, session).dump(2) + "\n");
         return;
     }
-    print_out(fmt::format("restored {} key(s) from {} (SHA-256 {} as in {}) into {} under \"{}\" "
-                          "(KCV {})\n{}",
-                          summary.keys.size(), summary.file.string(), summary.sha256_hex,
-                          summary.sha256sum_file.string(), session.name(),
-                          summary.wrapping_label, summary.wrapping_kcv_hex, keys_text(summary)));
+    print_out(
+        fmt::format("restored {} key(s) from {} (SHA-256 {} as in {}) into {} under \"{}\" "
+                    "(KCV {})\n{}",
+                    summary.keys.size(), summary.file.string(), summary.sha256_hex,
+                    summary.sha256sum_file.string(), session.name(), summary.wrapping_label,
+                    summary.wrapping_kcv_hex, keys_text(summary)));
 }
 
 }  // namespace
@@ -320,13 +324,13 @@ void register_hsm(CLI::App& app, Context& /*ctx*/) {
 
     auto backup = std::make_shared<HsmCommand>();
     auto* backup_cmd = group->add_subcommand(
-        "backup", "Wrap token keys under the SMK key (CKM_AES_KEY_WRAP_PAD) into a backup file "
-                  "and FILE.sha256sum");
+        "backup",
+        "Wrap token keys under the SMK key (CKM_AES_KEY_WRAP_PAD) into a backup file "
+        "and FILE.sha256sum");
     add_token_options(*backup_cmd, *backup);
     backup_cmd->add_option("--wrap-with", backup->wrap_with, "Label of the wrapping (SMK) key")
         ->required();
-    backup_cmd->add_option("--key", backup->keys, "Label of a key to back up (repeat)")
-        ->required();
+    backup_cmd->add_option("--key", backup->keys, "Label of a key to back up (repeat)")->required();
     backup_cmd->add_option("--out", backup->out, "New backup file")->required();
     backup_cmd->add_flag("--json", backup->json, "Print JSON");
     backup_cmd->callback([backup] { run_backup(*backup); });
@@ -335,7 +339,8 @@ void register_hsm(CLI::App& app, Context& /*ctx*/) {
     auto* restore_cmd = group->add_subcommand(
         "restore-backup", "Check FILE.sha256sum, then unwrap the keys of a backup into a token");
     add_token_options(*restore_cmd, *restore);
-    restore_cmd->add_option("--unwrap-with", restore->wrap_with, "Label of the unwrapping (SMK) key")
+    restore_cmd
+        ->add_option("--unwrap-with", restore->wrap_with, "Label of the unwrapping (SMK) key")
         ->required();
     restore_cmd->add_flag("--replace", restore->replace, "Replace keys whose label exists");
     restore_cmd->add_option("FILE", restore->backup, "The backup file")->required();

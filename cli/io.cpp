@@ -1,16 +1,15 @@
 #include "io.hpp"
 
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <fmt/core.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <nlohmann/json.hpp>
 
 #include "smk/atomic_file.hpp"
 #include "smk/error.hpp"
@@ -52,7 +51,9 @@ void SecretText::append(std::span<const std::uint8_t> bytes) {
     commit(bytes.size());
 }
 
-void SecretText::append(std::string_view text) { append(as_bytes(text)); }
+void SecretText::append(std::string_view text) {
+    append(as_bytes(text));
+}
 
 std::span<std::uint8_t> SecretText::tail(std::size_t n) {
     if (m_buf.size() - m_len < n) {
@@ -65,7 +66,9 @@ std::span<std::uint8_t> SecretText::tail(std::size_t n) {
     return m_buf.bytes().subspan(m_len);
 }
 
-void SecretText::commit(std::size_t n) noexcept { m_len = std::min(m_len + n, m_buf.size()); }
+void SecretText::commit(std::size_t n) noexcept {
+    m_len = std::min(m_len + n, m_buf.size());
+}
 
 Secret SecretText::release() noexcept {
     m_buf.truncate(m_len);
@@ -73,7 +76,9 @@ Secret SecretText::release() noexcept {
     return std::move(m_buf);
 }
 
-std::string input_name(const std::string& path) { return path == "-" ? "stdin" : path; }
+std::string input_name(const std::string& path) {
+    return path == "-" ? "stdin" : path;
+}
 
 Secret read_input(const std::string& path, std::size_t max_bytes) {
     const bool use_stdin = (path == "-");
@@ -162,15 +167,20 @@ void write_all(int fd, std::span<const std::uint8_t> bytes) {
             if (errno == EINTR) {
                 continue;
             }
-            throw_io("cannot write to", fd == 1 ? "stdout" : (fd == 2 ? "stderr" : "/dev/tty"), errno);
+            throw_io("cannot write to", fd == 1 ? "stdout" : (fd == 2 ? "stderr" : "/dev/tty"),
+                     errno);
         }
         done += static_cast<std::size_t>(n);
     }
 }
 
-void write_all(int fd, std::string_view text) { write_all(fd, as_bytes(text)); }
+void write_all(int fd, std::string_view text) {
+    write_all(fd, as_bytes(text));
+}
 
-bool is_terminal(int fd) noexcept { return ::isatty(fd) == 1; }
+bool is_terminal(int fd) noexcept {
+    return ::isatty(fd) == 1;
+}
 
 void refuse_existing(const std::filesystem::path& path) {
     struct stat st {};
@@ -256,6 +266,8 @@ void check_kcv(std::span<const std::uint8_t> key, const std::string& expected,
     }
 }
 
-std::string json_quote(std::string_view text) { return nlohmann::json(std::string(text)).dump(); }
+std::string json_quote(std::string_view text) {
+    return nlohmann::json(std::string(text)).dump();
+}
 
 }  // namespace smk::cli

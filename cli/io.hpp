@@ -23,7 +23,7 @@ namespace smk::cli {
 // A growable buffer in secret memory, for text that holds secrets (mnemonics in
 // JSON, the hex of a key) and for reading input of unknown length.
 class SecretText final {
-public:
+  public:
     void append(std::span<const std::uint8_t> bytes);
     void append(std::string_view text);
 
@@ -40,7 +40,7 @@ public:
     // The content as a Secret of exactly size() bytes; the buffer is left empty.
     [[nodiscard]] Secret release() noexcept;
 
-private:
+  private:
     Secret m_buf;
     std::size_t m_len = 0;
 };
@@ -62,8 +62,12 @@ inline constexpr std::size_t kMaxInputBytes = 1024 * 1024;
 // Write all bytes to a file descriptor (1: stdout, 2: stderr); Error(io) on failure.
 void write_all(int fd, std::span<const std::uint8_t> bytes);
 void write_all(int fd, std::string_view text);
-inline void print_out(std::string_view text) { write_all(1, text); }
-inline void print_err(std::string_view text) { write_all(2, text); }
+inline void print_out(std::string_view text) {
+    write_all(1, text);
+}
+inline void print_err(std::string_view text) {
+    write_all(2, text);
+}
 
 [[nodiscard]] bool is_terminal(int fd) noexcept;
 

@@ -4,7 +4,6 @@
 // are replaced (U+FFFD) rather than making the dump throw.
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 
 namespace smk::cli {

@@ -1,23 +1,23 @@
 // smk: entry point. Hardens the process, registers the command groups, and maps
 // smk::Error categories (and CLI11 usage errors) to exit codes in this one place.
 
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include <CLI/CLI.hpp>
 #include <array>
 #include <cstdio>
 #include <exception>
 
 #include "card.hpp"
 #include "ceremony.hpp"
-#include "hsm.hpp"
 #include "context.hpp"
+#include "hsm.hpp"
 #include "media.hpp"
-#include "transcript.hpp"
 #include "smk/error.hpp"
 #include "smk/process_hardening.hpp"
 #include "smk/secret.hpp"
 #include "smk/source_commit.hpp"  // generated at build time (top CMakeLists.txt)
+#include "transcript.hpp"
 
 namespace {
 
@@ -25,14 +25,9 @@ using RegisterGroup = void (*)(CLI::App&, smk::cli::Context&);
 
 // The dispatch table: one entry per command group (cli/<group>.cpp).
 constexpr std::array<RegisterGroup, 8> kCommandGroups = {
-    &smk::cli::register_split,
-    &smk::cli::register_combine,
-    &smk::cli::register_share,
-    &smk::cli::register_media,
-    &smk::cli::register_card,
-    &smk::cli::register_hsm,
-    &smk::cli::register_ceremony,
-    &smk::cli::register_transcript,
+    &smk::cli::register_split,    &smk::cli::register_combine,    &smk::cli::register_share,
+    &smk::cli::register_media,    &smk::cli::register_card,       &smk::cli::register_hsm,
+    &smk::cli::register_ceremony, &smk::cli::register_transcript,
 };
 
 void warn_if_memory_degraded() {
@@ -53,8 +48,8 @@ int main(int argc, char** argv) {
         CLI::App app{"smk: split, store and restore an HSM Storage Master Key"};
         // The version and the commit built from ("+dirty": uncommitted changes), so a
         // ceremony transcript can name the exact source beside the binary's SHA-256.
-        app.set_version_flag("--version", std::string("smk ") + SMK_VERSION + " (commit " +
-                                              SMK_SOURCE_COMMIT + ")");
+        app.set_version_flag(
+            "--version", std::string("smk ") + SMK_VERSION + " (commit " + SMK_SOURCE_COMMIT + ")");
         app.require_subcommand(1);
         app.footer(
             "Exit codes: 0 ok, 2 usage, 3 invalid input, 4 not enough shares, 5 verification "

@@ -3,8 +3,6 @@
 // forms people compare: hex, openssl's colon groups, and PGP words to read aloud.
 
 #include "media.hpp"
-#include "media_copy.hpp"
-#include "media_drive.hpp"
 
 #include <fmt/core.h>
 #include <unistd.h>
@@ -21,6 +19,8 @@
 
 #include "io.hpp"
 #include "json_text.hpp"
+#include "media_copy.hpp"
+#include "media_drive.hpp"
 #include "smk/digest.hpp"
 #include "smk/error.hpp"
 #include "smk/manifest.hpp"
@@ -48,8 +48,6 @@ struct DigestCommand {
     std::string file;
     bool json = false;
 };
-
-
 
 // A name on one line, escaped as `sha256sum -c` prints it (a leading '\' when the
 // name holds '\', newline or CR).
@@ -215,14 +213,14 @@ void run_verify(const VerifyCommand& cmd) {
             manifests.push_back(m.string());
         }
         write_all(1, json_text({{"root", cmd.dir},
-                      {"manifests", manifests},
-                      {"strict", report.strict},
-                      {"read_mode", read_mode_name(options.read_mode)},
-                      {"files", files},
-                      {"extra_files", report.extra_files},
-                      {"improper_lines", improper},
-                      {"ok", !report.failure().has_value()},
-                      {"summary", summary}}));
+                                {"manifests", manifests},
+                                {"strict", report.strict},
+                                {"read_mode", read_mode_name(options.read_mode)},
+                                {"files", files},
+                                {"extra_files", report.extra_files},
+                                {"improper_lines", improper},
+                                {"ok", !report.failure().has_value()},
+                                {"summary", summary}}));
     } else {
         std::string warnings;
         for (const mf::ManifestIssue& issue : report.improper_lines) {
@@ -250,30 +248,32 @@ void run_digest(const DigestCommand& cmd) {
     const FileDigest digest = sha256_file(cmd.file, ReadMode::direct);
     if (cmd.json) {
         write_all(1, json_text({{"file", cmd.file},
-                      {"size", digest.size},
-                      {"sha256", digest_hex(digest.sha256)},
-                      {"sha256_colon", digest_colon_hex(digest.sha256)},
-                      {"openssl", openssl_dgst_line(digest.sha256, cmd.file)},
-                      {"pgp_words", words_of(digest.sha256)},
-                      {"read_mode", read_mode_name(digest.used)}}));
+                                {"size", digest.size},
+                                {"sha256", digest_hex(digest.sha256)},
+                                {"sha256_colon", digest_colon_hex(digest.sha256)},
+                                {"openssl", openssl_dgst_line(digest.sha256, cmd.file)},
+                                {"pgp_words", words_of(digest.sha256)},
+                                {"read_mode", read_mode_name(digest.used)}}));
         return;
     }
     const std::string how = digest.used == ReadMode::direct
                                 ? "read from the device with O_DIRECT"
                                 : "read after dropping the page cache, O_DIRECT refused";
     write_all(1, fmt::format("{}  ({} bytes, {})\n"
-                        "  sha256sum  {}\n"
-                        "  openssl    {}\n"
-                        "  PGP words\n{}",
-                        cmd.file, digest.size, how, digest_hex(digest.sha256),
-                        openssl_dgst_line(digest.sha256, cmd.file),
-                        words_block(digest.sha256, "    ")));
+                             "  sha256sum  {}\n"
+                             "  openssl    {}\n"
+                             "  PGP words\n{}",
+                             cmd.file, digest.size, how, digest_hex(digest.sha256),
+                             openssl_dgst_line(digest.sha256, cmd.file),
+                             words_block(digest.sha256, "    ")));
 }
 
 }  // namespace
 
 void register_media(CLI::App& app) {
-    auto* media = app.add_subcommand("media", "Backup drives: USB serial check, copy, manifests, verification from the device, digests, eject");
+    auto* media = app.add_subcommand("media",
+                                     "Backup drives: USB serial check, copy, manifests, "
+                                     "verification from the device, digests, eject");
     media->require_subcommand(1);
 
     // Each command's options are owned by its callback (no statics, no globals).

@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <cerrno>
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <memory>
@@ -29,12 +29,11 @@ namespace smk::cli {
 namespace {
 
 struct CopyCommand {
-    std::vector<std::string> paths;  // SRC DST [DST...]
+    std::vector<std::string> paths;    // SRC DST [DST...]
     std::vector<std::string> serials;  // paper serials, one per DST, in order
     bool delete_extras = false;
     bool json = false;
 };
-
 
 // A name on one line: '\', newline and CR escaped as sha256sum does (leading '\').
 std::string one_line(std::string_view name) {
@@ -63,7 +62,8 @@ std::string human_bytes(double bytes) {
         bytes /= 1024.0;
         ++unit;
     }
-    return unit == 0 ? fmt::format("{:.0f} B", bytes) : fmt::format("{:.1f} {}", bytes, kUnits[unit]);
+    return unit == 0 ? fmt::format("{:.0f} B", bytes)
+                     : fmt::format("{:.1f} {}", bytes, kUnits[unit]);
 }
 
 // One status line on a terminal's stderr, redrawn at most 5 times a second.
@@ -82,20 +82,20 @@ class ProgressLine final {
         if (p.phase == copy::Phase::checking || p.phase == copy::Phase::done) {
             return;
         }
-        const double seconds =
-            std::chrono::duration<double>(now - m_phase_start).count();
+        const double seconds = std::chrono::duration<double>(now - m_phase_start).count();
         const double rate = seconds > 0.0 ? static_cast<double>(p.bytes_done) / seconds : 0.0;
         std::string eta = "--:--";
         if (rate > 0.0 && p.bytes_total >= p.bytes_done) {
-            const auto left = static_cast<long>(static_cast<double>(p.bytes_total - p.bytes_done) / rate);
+            const auto left =
+                static_cast<long>(static_cast<double>(p.bytes_total - p.bytes_done) / rate);
             eta = fmt::format("{}:{:02}", left / 60, left % 60);
         }
-        const std::string line = fmt::format(
-            "\r{} {} / {}  {}/{} files  {}/s  ETA {}\033[K",
-            p.phase == copy::Phase::copying ? "copying  " : "verifying",
-            human_bytes(static_cast<double>(p.bytes_done)),
-            human_bytes(static_cast<double>(p.bytes_total)), p.files_done, p.files_total,
-            human_bytes(rate), eta);
+        const std::string line =
+            fmt::format("\r{} {} / {}  {}/{} files  {}/s  ETA {}\033[K",
+                        p.phase == copy::Phase::copying ? "copying  " : "verifying",
+                        human_bytes(static_cast<double>(p.bytes_done)),
+                        human_bytes(static_cast<double>(p.bytes_total)), p.files_done,
+                        p.files_total, human_bytes(rate), eta);
         write_all(2, line);
         m_drawn = true;
     }
@@ -214,8 +214,8 @@ void refuse_wrong_drives(const std::vector<std::string>& destinations,
             usb = drive::usb_drive_for_path(existing_part(dst));
         } catch (const Error& e) {
             throw Error(ErrorCategory::refused,
-                        "destination " + dst + " cannot be checked against --serial " +
-                            serials[i] + ": " + e.what() + "; nothing was written");
+                        "destination " + dst + " cannot be checked against --serial " + serials[i] +
+                            ": " + e.what() + "; nothing was written");
         }
         const drive::SerialComparison cmp = drive::compare_serials(serials[i], usb.serial);
         if (cmp.match) {
@@ -224,14 +224,14 @@ void refuse_wrong_drives(const std::vector<std::string>& destinations,
         std::string message = "destination " + dst + " is on the USB drive with serial " +
                               usb.serial + ", not the one on the paper; nothing was written\n" +
                               "  paper: " + cmp.paper_aligned + "\n" +
-                              "  drive: " + cmp.drive_aligned + "\n" +
-                              "         " + cmp.carets;
+                              "  drive: " + cmp.drive_aligned + "\n" + "         " + cmp.carets;
         for (const std::string& e : cmp.explanations()) {
             message += "\n  " + e;
         }
         if (cmp.only_look_alikes()) {
-            message += "\n  only look-alike characters differ: check the paper, and if it is "
-                       "misread, correct it; smk never accepts a look-alike";
+            message +=
+                "\n  only look-alike characters differ: check the paper, and if it is "
+                "misread, correct it; smk never accepts a look-alike";
         }
         throw Error(ErrorCategory::refused, message);
     }
@@ -239,8 +239,9 @@ void refuse_wrong_drives(const std::vector<std::string>& destinations,
 
 void run_copy(const CopyCommand& cmd) {
     if (cmd.paths.size() < 2) {
-        throw Error(ErrorCategory::usage, "give a source and at least one destination: "
-                                          "smk media copy SRC/ DST/ [DST2/ ...]");
+        throw Error(ErrorCategory::usage,
+                    "give a source and at least one destination: "
+                    "smk media copy SRC/ DST/ [DST2/ ...]");
     }
     const std::vector<std::string> destinations(cmd.paths.begin() + 1, cmd.paths.end());
     refuse_wrong_drives(destinations, cmd.serials);
@@ -302,10 +303,11 @@ void add_media_copy_command(CLI::App& media) {
         "'SRC' the directory itself), compare same-size same-mtime files by hash, and read "
         "every written file back from the device");
     copy_cmd->add_option("paths", cmd->paths, "SRC DST [DST2 ...]")->required();
-    copy_cmd->add_option("--serial", cmd->serials,
-                         "The USB serial (iSerial) written on the paper for a destination drive; "
-                         "one per DST, in the order of the DSTs. A destination on another drive, "
-                         "or not on a USB drive, is refused before anything is written")
+    copy_cmd
+        ->add_option("--serial", cmd->serials,
+                     "The USB serial (iSerial) written on the paper for a destination drive; "
+                     "one per DST, in the order of the DSTs. A destination on another drive, "
+                     "or not on a USB drive, is refused before anything is written")
         ->allow_extra_args(false);
     copy_cmd->add_flag("--delete", cmd->delete_extras,
                        "Remove entries on a destination that the source does not have "

@@ -44,8 +44,6 @@ struct EjectCommand {
     bool json = false;
 };
 
-
-
 dr::UsbDrive choose(const DriveChoice& choice) {
     if (choice.path.empty() == choice.device.empty()) {
         throw Error(ErrorCategory::usage,
@@ -77,9 +75,9 @@ nlohmann::json block_json(const dr::BlockDevice& b) {
     for (const dr::MountPoint& m : b.mounts) {
         mounts.push_back({{"path", m.path}, {"confirmed", m.confirmed}});
     }
-    return {{"node", b.node},           {"major", b.major},       {"minor", b.minor},
-            {"size", b.size_bytes},     {"fs_type", b.fs_type},   {"fs_label", b.fs_label},
-            {"fs_uuid", b.fs_uuid},     {"mounts", mounts}};
+    return {{"node", b.node},       {"major", b.major},     {"minor", b.minor},
+            {"size", b.size_bytes}, {"fs_type", b.fs_type}, {"fs_label", b.fs_label},
+            {"fs_uuid", b.fs_uuid}, {"mounts", mounts}};
 }
 
 nlohmann::json drive_json(const dr::UsbDrive& d) {
@@ -146,8 +144,9 @@ void run_check(const CheckCommand& cmd) {
     const dr::UsbDrive drive = choose(cmd.drive);
     if (drive.serial.empty()) {
         throw Error(ErrorCategory::verification,
-                    describe(drive) + " reports no USB serial number (iSerial); it cannot be "
-                                      "checked against the paper");
+                    describe(drive) +
+                        " reports no USB serial number (iSerial); it cannot be "
+                        "checked against the paper");
     }
     const dr::SerialComparison cmp = dr::compare_serials(cmd.serial, drive.serial);
     const std::vector<std::string> explanations = cmp.explanations();
@@ -160,15 +159,15 @@ void run_check(const CheckCommand& cmd) {
                              {"look_alike", d.look_alike}});
         }
         print_out(json_text({{"drive", drive_json(drive)},
-                        {"paper", cmp.paper},
-                        {"serial", cmp.drive},
-                        {"match", cmp.match},
-                        {"only_look_alikes", cmp.only_look_alikes()},
-                        {"paper_aligned", cmp.paper_aligned},
-                        {"drive_aligned", cmp.drive_aligned},
-                        {"carets", cmp.carets},
-                        {"differences", diffs},
-                        {"explanations", explanations}}));
+                             {"paper", cmp.paper},
+                             {"serial", cmp.drive},
+                             {"match", cmp.match},
+                             {"only_look_alikes", cmp.only_look_alikes()},
+                             {"paper_aligned", cmp.paper_aligned},
+                             {"drive_aligned", cmp.drive_aligned},
+                             {"carets", cmp.carets},
+                             {"differences", diffs},
+                             {"explanations", explanations}}));
     } else {
         std::string text = describe(drive) + "\n";
         text += "  paper: " + cmp.paper_aligned + "\n";
@@ -182,8 +181,9 @@ void run_check(const CheckCommand& cmd) {
         if (cmp.match) {
             text += "MATCH: the drive's USB serial is the one on the paper\n";
         } else if (cmp.only_look_alikes()) {
-            text += "MISMATCH: only look-alike characters differ; check the paper before using "
-                    "this drive\n";
+            text +=
+                "MISMATCH: only look-alike characters differ; check the paper before using "
+                "this drive\n";
         } else {
             text += "MISMATCH: this is not the drive on the paper\n";
         }
@@ -205,10 +205,10 @@ void run_eject(const EjectCommand& cmd) {
     const dr::EjectReport report = dr::eject(drive);
     if (cmd.json) {
         print_out(json_text({{"drive", drive_json(drive)},
-                        {"unmounted", report.unmounted},
-                        {"scsi_deleted", report.scsi_deleted},
-                        {"usb_removed", report.usb_removed},
-                        {"notes", report.notes}}));
+                             {"unmounted", report.unmounted},
+                             {"scsi_deleted", report.scsi_deleted},
+                             {"usb_removed", report.usb_removed},
+                             {"notes", report.notes}}));
         return;
     }
     std::string text;
@@ -234,16 +234,18 @@ void add_drive_choice(CLI::App& cmd, DriveChoice& choice) {
 void add_media_drive_commands(CLI::App& media) {
     auto list = std::make_shared<ListCommand>();
     auto* list_cmd = media.add_subcommand(
-        "list", "List the USB drives: USB serial (iSerial), vendor:product, partitions, "
-                "filesystems, sizes and mount points");
+        "list",
+        "List the USB drives: USB serial (iSerial), vendor:product, partitions, "
+        "filesystems, sizes and mount points");
     list_cmd->add_flag("--json", list->json, "Print the result as JSON");
     list_cmd->callback([list] { run_list(*list); });
 
     auto check = std::make_shared<CheckCommand>();
     auto* check_cmd = media.add_subcommand(
-        "check", "Compare a USB drive's serial (lsusb iSerial) with the one written on paper; "
-                 "spaces and dashes in --serial are ignored, case is not significant, and "
-                 "look-alike characters (O/0, I/1, S/5, B/8, Z/2) are a mismatch");
+        "check",
+        "Compare a USB drive's serial (lsusb iSerial) with the one written on paper; "
+        "spaces and dashes in --serial are ignored, case is not significant, and "
+        "look-alike characters (O/0, I/1, S/5, B/8, Z/2) are a mismatch");
     check_cmd->add_option("--serial", check->serial, "The serial as written on the paper")
         ->required();
     add_drive_choice(*check_cmd, check->drive);
@@ -252,8 +254,9 @@ void add_media_drive_commands(CLI::App& media) {
 
     auto eject = std::make_shared<EjectCommand>();
     auto* eject_cmd = media.add_subcommand(
-        "eject", "Unmount every filesystem of a USB drive, then stop it (SCSI device/delete) "
-                 "and disconnect it (USB remove); names the processes holding a busy mount");
+        "eject",
+        "Unmount every filesystem of a USB drive, then stop it (SCSI device/delete) "
+        "and disconnect it (USB remove); names the processes holding a busy mount");
     add_drive_choice(*eject_cmd, eject->drive);
     eject_cmd->add_flag("--json", eject->json, "Print the result as JSON");
     eject_cmd->callback([eject] { run_eject(*eject); });

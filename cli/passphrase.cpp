@@ -1,8 +1,8 @@
 #include "passphrase.hpp"
 
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include <CLI/CLI.hpp>
 #include <string>
 #include <string_view>
 

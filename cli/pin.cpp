@@ -4,10 +4,9 @@
 #include "pin.hpp"
 
 #include <fcntl.h>
-
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cerrno>
 

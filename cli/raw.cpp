@@ -1,11 +1,11 @@
 #include "raw.hpp"
 
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
-#include <nlohmann/json.hpp>
 
+#include <CLI/CLI.hpp>
 #include <filesystem>
 #include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -70,8 +70,8 @@ void run_raw_split(const SplitOptions& options, const CLI::App& cmd) {
     const std::string receipt = fmt::format(
         "smk split --format raw: {} ({} bytes) is split into {} shares; any {} recover it\n"
         "  identifier       {}\n  files\n{}",
-        options.secret_file, summary.secret_bytes, summary.share_files.size(),
-        summary.threshold, identifier, path_list(summary.share_files));
+        options.secret_file, summary.secret_bytes, summary.share_files.size(), summary.threshold,
+        identifier, path_list(summary.share_files));
     if (options.json) {
         const nlohmann::json json = {{"format", "raw"},
                                      {"identifier", identifier},
@@ -87,8 +87,8 @@ void run_raw_split(const SplitOptions& options, const CLI::App& cmd) {
 }
 
 void run_raw_combine(const CombineOptions& options, const CLI::App& cmd) {
-    reject_options(cmd, {"--secret-format", "--expect-kcv", "--passphrase-file",
-                         "--ask-passphrase"});
+    reject_options(cmd,
+                   {"--secret-format", "--expect-kcv", "--passphrase-file", "--ask-passphrase"});
     if (options.out.empty() || options.out == "-") {
         throw Error(ErrorCategory::usage,
                     "--format raw needs --out FILE: the recovered file is written to a new "

@@ -1,9 +1,9 @@
 // smk share inspect | verify-set: look at shares without recovering the SMK.
 
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
-#include <nlohmann/json.hpp>
 
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -52,9 +52,9 @@ void run_inspect(const InspectOptions& options) {
         "group count      {}\n"
         "value length     {} bytes\n"
         "checksum         OK\n",
-        shares[0].source, info.identifier, info.extendable ? "yes" : "no",
-        info.iteration_exponent, set_letter(info.group_index), info.member_index + 1,
-        info.member_threshold, info.group_threshold, info.group_count, info.value_bytes));
+        shares[0].source, info.identifier, info.extendable ? "yes" : "no", info.iteration_exponent,
+        set_letter(info.group_index), info.member_index + 1, info.member_threshold,
+        info.group_threshold, info.group_count, info.value_bytes));
 }
 
 void run_verify_set(const VerifySetOptions& options) {
@@ -77,17 +77,15 @@ void run_verify_set(const VerifySetOptions& options) {
                                     result.params.group_threshold));
         }
         const Secret passphrase = read_passphrase(options.passphrase, false);
-        const Secret master = slip39::decrypt(group_secret.bytes(), passphrase.bytes(),
-                                              result.params);
+        const Secret master =
+            slip39::decrypt(group_secret.bytes(), passphrase.bytes(), result.params);
         check_kcv(master.bytes(), expected, "the SMK of set " + set);
     }
     if (options.json) {
-        nlohmann::json json = {{"identifier", result.params.identifier},
-                               {"set", set},
-                               {"threshold", result.params.member_threshold},
-                               {"shares", result.share_count},
-                               {"subsets_checked", result.subsets_checked},
-                               {"consistent", true}};
+        nlohmann::json json = {
+            {"identifier", result.params.identifier},      {"set", set},
+            {"threshold", result.params.member_threshold}, {"shares", result.share_count},
+            {"subsets_checked", result.subsets_checked},   {"consistent", true}};
         if (check) {
             json["kcv"] = expected;
         }

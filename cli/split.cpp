@@ -1,19 +1,17 @@
 // smk split: make a fresh SMK (or take a given key) and split it into SLIP-39
 // shares, self-checked before anything is written; --format raw shares a file.
 
+#include <fmt/core.h>
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
-#include <fmt/core.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "card_session.hpp"
 #include "context.hpp"
@@ -125,8 +123,8 @@ SharePaths share_paths(const fs::path& dir, std::uint16_t identifier, const Mnem
     SharePaths paths(mnemonics.size());
     for (unsigned g = 0; g < mnemonics.size(); ++g) {
         for (std::size_t m = 0; m < mnemonics[g].size(); ++m) {
-            paths[g].push_back(dir / fmt::format("smk-{}-set{}-share{}.txt", identifier,
-                                                 set_letter(g), m + 1));
+            paths[g].push_back(
+                dir / fmt::format("smk-{}-set{}-share{}.txt", identifier, set_letter(g), m + 1));
         }
     }
     return paths;
@@ -239,20 +237,22 @@ struct SplitReport {
 // The exact --json schema; mnemonics appear only when there are no files.
 SecretText split_json(const SplitReport& report, const Mnemonics& mnemonics) {
     SecretText json;
-    json.append(fmt::format("{{\n  \"identifier\": {},\n  \"kcv\": {},\n  \"fingerprint\": {},\n"
-                            "  \"group_threshold\": {},\n  \"groups\": [",
-                            report.identifier, json_quote(report.kcv),
-                            json_quote(report.fingerprint), report.params->group_threshold));
+    json.append(
+        fmt::format("{{\n  \"identifier\": {},\n  \"kcv\": {},\n  \"fingerprint\": {},\n"
+                    "  \"group_threshold\": {},\n  \"groups\": [",
+                    report.identifier, json_quote(report.kcv), json_quote(report.fingerprint),
+                    report.params->group_threshold));
     for (unsigned g = 0; g < mnemonics.size(); ++g) {
         const auto& spec = report.params->groups[g];
-        json.append(fmt::format("{}\n    {{\n      \"set\": {},\n      \"threshold\": {},\n"
-                                "      \"count\": {},\n      \"shares\": [",
-                                g == 0 ? "" : ",", json_quote(set_letter(g)), spec.threshold,
-                                spec.count));
+        json.append(
+            fmt::format("{}\n    {{\n      \"set\": {},\n      \"threshold\": {},\n"
+                        "      \"count\": {},\n      \"shares\": [",
+                        g == 0 ? "" : ",", json_quote(set_letter(g)), spec.threshold, spec.count));
         for (std::size_t m = 0; m < mnemonics[g].size(); ++m) {
             json.append(fmt::format("{}\n        {{\"index\": {}, ", m == 0 ? "" : ",", m + 1));
             if (report.paths != nullptr) {
-                json.append(fmt::format("\"file\": {}}}", json_quote((*report.paths)[g][m].string())));
+                json.append(
+                    fmt::format("\"file\": {}}}", json_quote((*report.paths)[g][m].string())));
             } else {
                 json.append("\"mnemonic\": \"");
                 json.append(mnemonics[g][m].bytes());  // lower-case words and spaces
@@ -273,8 +273,8 @@ std::string split_receipt(const SplitReport& report) {
         "  secret           {}\n  passphrase       {}\n"
         "  group threshold  {} of {} sets\n  iteration exp.   {}, extendable\n",
         report.identifier, report.kcv, report.fingerprint, report.origin,
-        report.passphrase ? "yes (not shown; needed to combine)" : "none",
-        params.group_threshold, params.groups.size(), params.iteration_exponent);
+        report.passphrase ? "yes (not shown; needed to combine)" : "none", params.group_threshold,
+        params.groups.size(), params.iteration_exponent);
     for (unsigned g = 0; g < params.groups.size(); ++g) {
         text += fmt::format("  set {}            {} of {} shares{}\n", set_letter(g),
                             params.groups[g].threshold, params.groups[g].count,
@@ -365,8 +365,9 @@ std::string written_note(const std::vector<CardWritten>& written, std::uint16_t 
     for (const auto& one : written) {
         text += fmt::format("\n  card {}: {}", one.serial, share_name(one.group, one.member));
     }
-    text += "\nRun 'smk split --to-cards --overwrite' again with the same cards (a new split "
-            "replaces these shares), or empty them with 'smk card wipe'.";
+    text +=
+        "\nRun 'smk split --to-cards --overwrite' again with the same cards (a new split "
+        "replaces these shares), or empty them with 'smk card wipe'.";
     return text;
 }
 
@@ -377,13 +378,11 @@ void check_read_back(const card::StoredShare& stored, const std::string& label,
     if (!stored.record) {
         throw Error(ErrorCategory::verification,
                     fmt::format("{} reads back {} instead of {}: {}", label,
-                                stored.state == card::StoredState::empty ? "nothing"
-                                                                         : "garbage",
+                                stored.state == card::StoredState::empty ? "nothing" : "garbage",
                                 share_name(group, member), stored.problem));
     }
     const auto& info = stored.record->info;
-    if (info.identifier != identifier || info.group_index != group ||
-        info.member_index != member ||
+    if (info.identifier != identifier || info.group_index != group || info.member_index != member ||
         !constant_time_equal(stored.record->mnemonic.bytes(), mnemonic.bytes())) {
         throw Error(ErrorCategory::verification,
                     fmt::format("{} reads back set {} #{} of identifier {} instead of {} of "
@@ -395,7 +394,8 @@ void check_read_back(const card::StoredShare& stored, const std::string& label,
 
 // Each set, as read back from its cards, recovers the SMK on its own (or, with
 // a group threshold above 1, all sets together do).
-void check_sets_from_cards(const Mnemonics& read_back, const std::vector<std::vector<std::string>>& sources,
+void check_sets_from_cards(const Mnemonics& read_back,
+                           const std::vector<std::vector<std::string>>& sources,
                            std::span<const std::uint8_t> master,
                            std::span<const std::uint8_t> passphrase,
                            const slip39::SplitParams& params, const std::string& kcv) {
@@ -452,8 +452,8 @@ void run_split_to_cards(const SplitOptions& options) {
     for (unsigned g = 0; g < mnemonics.size(); ++g) {
         holders = std::max(holders, mnemonics[g].size());
         for (std::size_t m = 0; m < mnemonics[g].size(); ++m) {
-            records[g].push_back(card::encode_share_record(mnemonics[g][m].text(),
-                                                           "new " + share_name(g, m)));
+            records[g].push_back(
+                card::encode_share_record(mnemonics[g][m].text(), "new " + share_name(g, m)));
         }
     }
 
@@ -485,16 +485,16 @@ void run_split_to_cards(const SplitOptions& options) {
                 check_read_back(stored, held.store.label(), result.identifier, g, h,
                                 mnemonics[g][h]);
                 read_back[g].push_back(Secret::copy_of(stored.record->mnemonic.bytes()));
-                sources[g].push_back(fmt::format("card {} ({})", held.store.serial(),
-                                                 share_name(g, h)));
-                session.say(fmt::format("{} of {}: written to {}, read back and checked: "
-                                        "OK\n",
-                                        share_name(g, h), request.holder, held.store.label()));
+                sources[g].push_back(
+                    fmt::format("card {} ({})", held.store.serial(), share_name(g, h)));
+                session.say(
+                    fmt::format("{} of {}: written to {}, read back and checked: "
+                                "OK\n",
+                                share_name(g, h), request.holder, held.store.label()));
                 session.release(std::move(held));
             }
         }
-        check_sets_from_cards(read_back, sources, master.bytes(), passphrase.bytes(), params,
-                              kcv);
+        check_sets_from_cards(read_back, sources, master.bytes(), passphrase.bytes(), params, kcv);
     } catch (const Error& error) {
         throw Error(error.category(),
                     std::string(error.what()) + "." + written_note(written, result.identifier));
@@ -559,19 +559,16 @@ void register_split(CLI::App& app, Context& ctx) {
                     "Split this key instead of generating one ('-': stdin)");
     cmd->add_option("--secret-format", o.secret_format, "hex (default) or raw bytes")
         ->check(CLI::IsMember({"hex", "raw"}));
-    cmd->add_option("--group-threshold", o.group_threshold,
-                    "How many sets are needed (default 1)");
+    cmd->add_option("--group-threshold", o.group_threshold, "How many sets are needed (default 1)");
     cmd->add_option("--group", o.groups,
                     "A set of T-of-N shares, e.g. 5/7; repeat for each set (replaces the "
                     "default 5/7 5/7)");
-    cmd->add_option("--exp", o.iteration_exponent,
-                    "SLIP-39 iteration exponent, 0..15 (default 1)");
+    cmd->add_option("--exp", o.iteration_exponent, "SLIP-39 iteration exponent, 0..15 (default 1)");
     add_passphrase_options(*cmd, o.passphrase);
     cmd->add_option("--out-dir", o.out_dir,
                     "Write one file per share here (mode 0600, never overwriting): "
                     "smk-<identifier>-set<A|B|..>-share<N>.txt");
-    cmd->add_flag("--stdout", o.to_stdout,
-                  "Print shares on stdout even when it is a terminal");
+    cmd->add_flag("--stdout", o.to_stdout, "Print shares on stdout even when it is a terminal");
     cmd->add_flag("--json", o.json, "Print the result as JSON on stdout");
     cmd->add_flag("--to-cards", o.cards.enabled,
                   "Write each share to its own OpenPGP card, holder by holder (holder N gets "
@@ -584,7 +581,8 @@ void register_split(CLI::App& app, Context& ctx) {
         check_card_flow_options(o.cards, "--to-cards");
         if (o.cards.enabled) {
             if (o.format == "raw") {
-                throw Error(ErrorCategory::usage, "--to-cards holds SLIP-39 shares only, not --format raw");
+                throw Error(ErrorCategory::usage,
+                            "--to-cards holds SLIP-39 shares only, not --format raw");
             }
             run_split_to_cards(o);
         } else if (o.format == "raw") {

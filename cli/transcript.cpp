@@ -3,9 +3,9 @@
 
 #include "transcript.hpp"
 
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include <CLI/CLI.hpp>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -63,8 +63,8 @@ std::string fields_text(const transcript::Fields& fields) {
 void run_print(const TranscriptCommand& cmd) {
     const auto lines = transcript::read_file(cmd.file);  // throws on a broken chain
     const auto v = transcript::verify_file(cmd.file);
-    std::string out = fmt::format("Transcript {} ({} lines, hash chain verified)\n", cmd.file,
-                                  lines.size());
+    std::string out =
+        fmt::format("Transcript {} ({} lines, hash chain verified)\n", cmd.file, lines.size());
     for (const auto& line : lines) {
         out += fmt::format("{:>4}  {}  {:<14} {}\n", line.seq, line.time, line.flow, line.step);
         if (!line.items.empty()) {
@@ -95,7 +95,8 @@ void register_transcript(CLI::App& app, Context& /*ctx*/) {
     verify->callback([verify_cmd] { run_verify(*verify_cmd); });
 
     auto print_cmd = std::make_shared<TranscriptCommand>();
-    auto* print = group->add_subcommand("print", "Render a verified transcript for the paper script");
+    auto* print =
+        group->add_subcommand("print", "Render a verified transcript for the paper script");
     print->add_option("FILE", print_cmd->file, "The transcript (JSON lines)")->required();
     print->callback([print_cmd] { run_print(*print_cmd); });
 }

@@ -3,9 +3,8 @@
 #include "tty.hpp"
 
 #include <fcntl.h>
-#include <unistd.h>
-
 #include <fmt/core.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
@@ -34,7 +33,7 @@ extern "C" void restore_terminal_and_reraise(int signal_number) {
 
 // Installs the handler for the lifetime of one hidden read.
 class EchoGuard final {
-public:
+  public:
     EchoGuard(int fd, const termios& saved) {
         g_restore_mode = saved;
         g_restore_fd = fd;
@@ -54,8 +53,8 @@ public:
     EchoGuard(const EchoGuard&) = delete;
     EchoGuard& operator=(const EchoGuard&) = delete;
 
-private:
-    struct sigaction m_previous[std::size(kRestoreSignals)] {};
+  private:
+    struct sigaction m_previous[std::size(kRestoreSignals)]{};
 };
 
 }  // namespace
@@ -70,8 +69,8 @@ Tty::Tty(std::string_view why) {
         const int err = errno;
         ::close(m_fd);
         throw Error(ErrorCategory::usage,
-                    fmt::format("{} needs a terminal: cannot read the settings of /dev/tty: {}", why,
-                                std::strerror(err)));
+                    fmt::format("{} needs a terminal: cannot read the settings of /dev/tty: {}",
+                                why, std::strerror(err)));
     }
 }
 
@@ -98,8 +97,8 @@ Secret Tty::read_line(std::string_view prompt, bool echo, std::size_t max_bytes,
         const EchoGuard guard(m_fd, m_saved);
         // Echo goes off (and type-ahead is dropped) before the prompt appears.
         if (::tcsetattr(m_fd, TCSAFLUSH, &mode) != 0) {
-            throw Error(ErrorCategory::io,
-                        fmt::format("cannot set up /dev/tty for the prompt: {}", std::strerror(errno)));
+            throw Error(ErrorCategory::io, fmt::format("cannot set up /dev/tty for the prompt: {}",
+                                                       std::strerror(errno)));
         }
         write_all(m_fd, prompt);
         while (length < line.size()) {

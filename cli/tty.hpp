@@ -15,7 +15,7 @@
 namespace smk::cli {
 
 class Tty final {
-public:
+  public:
     // Opens /dev/tty. Error(usage) naming `why` when there is no terminal.
     explicit Tty(std::string_view why);
     ~Tty();
@@ -24,12 +24,12 @@ public:
 
     // One line typed after `prompt`, echo off unless `echo`, at most `max_bytes`
     // (Error(invalid_input) naming `what` when longer).
-    [[nodiscard]] Secret read_line(std::string_view prompt, bool echo,
-                                   std::size_t max_bytes = 256, std::string_view what = "the answer");
+    [[nodiscard]] Secret read_line(std::string_view prompt, bool echo, std::size_t max_bytes = 256,
+                                   std::string_view what = "the answer");
     // Writes `text` to the terminal.
     void say(std::string_view text);
 
-private:
+  private:
     int m_fd = -1;
     termios m_saved{};
 };

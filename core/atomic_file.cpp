@@ -10,13 +10,15 @@
 #include <string>
 
 #include "smk/error.hpp"
-#include "smk/random.hpp"
 #include "smk/hex.hpp"
+#include "smk/random.hpp"
 
 namespace smk {
 namespace {
 
-std::string describe_errno(int err) { return std::strerror(err); }
+std::string describe_errno(int err) {
+    return std::strerror(err);
+}
 
 [[noreturn]] void throw_io(const std::string& what, const std::filesystem::path& path, int err) {
     const auto category = (err == EEXIST) ? ErrorCategory::refused : ErrorCategory::io;
@@ -62,14 +64,14 @@ AtomicFile::AtomicFile(std::filesystem::path final_path, mode_t mode)
     : m_final(std::move(final_path)) {
     struct stat st {};
     if (::lstat(m_final.c_str(), &st) == 0) {
-        throw Error(ErrorCategory::refused,
-                    m_final.string() + " already exists; smk never overwrites a file. "
-                                       "Move it away or choose another name.");
+        throw Error(ErrorCategory::refused, m_final.string() +
+                                                " already exists; smk never overwrites a file. "
+                                                "Move it away or choose another name.");
     }
     std::array<std::uint8_t, 6> tag{};
     system_random().fill(tag);
-    m_temp = parent_or_dot(m_final) /
-             ("." + m_final.filename().string() + ".smk-tmp-" + to_hex(tag));
+    m_temp =
+        parent_or_dot(m_final) / ("." + m_final.filename().string() + ".smk-tmp-" + to_hex(tag));
     m_fd = ::open(m_temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
     if (m_fd < 0) {
         throw_io("cannot create a temporary file beside", m_final, errno);
@@ -119,8 +121,9 @@ void AtomicFile::commit() {
     if (const int err = rename_no_replace(m_temp, m_final); err != 0) {
         if (err == EEXIST) {
             throw Error(ErrorCategory::refused,
-                        m_final.string() + " appeared while smk was writing it; nothing was "
-                                           "overwritten. Move it away and run again.");
+                        m_final.string() +
+                            " appeared while smk was writing it; nothing was "
+                            "overwritten. Move it away and run again.");
         }
         throw_io("cannot move into place", m_final, err);
     }

@@ -26,6 +26,8 @@ Fingerprint key_fingerprint(std::span<const std::uint8_t> key) {
     return fp;
 }
 
-std::string fingerprint_hex(const Fingerprint& fingerprint) { return to_hex(fingerprint); }
+std::string fingerprint_hex(const Fingerprint& fingerprint) {
+    return to_hex(fingerprint);
+}
 
 }  // namespace smk

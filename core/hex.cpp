@@ -7,7 +7,9 @@
 namespace smk {
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 }  // namespace
 
@@ -39,8 +41,8 @@ Secret from_hex_secret(std::string_view text, std::string_view what) {
     Secret out(text.size() / 2);
     std::size_t written = 0;
     const char* end = nullptr;
-    if (sodium_hex2bin(out.data(), out.size(), text.data(), text.size(), nullptr, &written,
-                       &end) != 0 ||
+    if (sodium_hex2bin(out.data(), out.size(), text.data(), text.size(), nullptr, &written, &end) !=
+            0 ||
         written != out.size() || end != text.data() + text.size()) {
         throw Error(ErrorCategory::invalid_input,
                     std::string(what) + ": not valid hex (only 0-9 and a-f are allowed)");

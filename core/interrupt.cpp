@@ -13,7 +13,7 @@ namespace {
 constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
 
 volatile std::sig_atomic_t g_pending_signal = 0;
-struct sigaction g_previous[std::size(kSignals)] {};
+struct sigaction g_previous[std::size(kSignals)]{};
 int g_depth = 0;  // scopes nest (a copy inside a ceremony flow)
 
 extern "C" void note_interrupt(int signal_number) {
@@ -61,9 +61,8 @@ void throw_if_interrupted(std::string_view what_to_do) {
         return;
     }
     const char* name = sigabbrev_np(signal_number);
-    throw Error(ErrorCategory::interrupted,
-                std::string("SIG") + (name != nullptr ? name : "?") + " received: " +
-                    std::string(what_to_do));
+    throw Error(ErrorCategory::interrupted, std::string("SIG") + (name != nullptr ? name : "?") +
+                                                " received: " + std::string(what_to_do));
 }
 
 }  // namespace smk

@@ -14,16 +14,22 @@ namespace smk {
 Kcv key_check_value(std::span<const std::uint8_t> key) {
     const EVP_CIPHER* cipher = nullptr;
     switch (key.size()) {
-        case 16: cipher = EVP_aes_128_ecb(); break;
-        case 24: cipher = EVP_aes_192_ecb(); break;
-        case 32: cipher = EVP_aes_256_ecb(); break;
+        case 16:
+            cipher = EVP_aes_128_ecb();
+            break;
+        case 24:
+            cipher = EVP_aes_192_ecb();
+            break;
+        case 32:
+            cipher = EVP_aes_256_ecb();
+            break;
         default:
             throw Error(ErrorCategory::invalid_input,
                         "a key check value needs a 16, 24 or 32-byte AES key, got " +
                             std::to_string(key.size()) + " bytes");
     }
     std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> ctx(EVP_CIPHER_CTX_new(),
-                                                                         &EVP_CIPHER_CTX_free);
+                                                                        &EVP_CIPHER_CTX_free);
     std::array<std::uint8_t, 16> zero{};
     std::array<std::uint8_t, 32> block{};
     int len = 0;
@@ -37,6 +43,8 @@ Kcv key_check_value(std::span<const std::uint8_t> key) {
     return kcv;
 }
 
-std::string kcv_hex(const Kcv& kcv) { return to_hex(kcv); }
+std::string kcv_hex(const Kcv& kcv) {
+    return to_hex(kcv);
+}
 
 }  // namespace smk

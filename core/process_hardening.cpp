@@ -22,7 +22,8 @@ bool core_dumps_disabled() noexcept {
     if (getrlimit(RLIMIT_CORE, &current) != 0) {
         return false;
     }
-    return current.rlim_cur == 0 && current.rlim_max == 0 && prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0;
+    return current.rlim_cur == 0 && current.rlim_max == 0 &&
+           prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0;
 }
 
 }  // namespace smk

@@ -11,7 +11,7 @@ namespace smk {
 namespace {
 
 class SodiumRandom final : public RandomSource {
-public:
+  public:
     void fill(std::span<std::uint8_t> out) override {
         if (!out.empty()) {
             randombytes_buf(out.data(), out.size());
@@ -32,7 +32,9 @@ RandomSource& system_random() {
 DeterministicRandom::DeterministicRandom(const std::array<std::uint8_t, 32>& seed) noexcept
     : m_seed(seed) {}
 
-DeterministicRandom::~DeterministicRandom() { sodium_memzero(m_seed.data(), m_seed.size()); }
+DeterministicRandom::~DeterministicRandom() {
+    sodium_memzero(m_seed.data(), m_seed.size());
+}
 
 void DeterministicRandom::fill(std::span<std::uint8_t> out) {
     crypto_init();
@@ -43,8 +45,8 @@ void DeterministicRandom::fill(std::span<std::uint8_t> out) {
         std::array<std::uint8_t, kChachaBlock> block{};
         const auto counter = static_cast<std::uint32_t>(m_offset / kChachaBlock);
         const std::size_t skip = m_offset % kChachaBlock;
-        crypto_stream_chacha20_ietf_xor_ic(block.data(), block.data(), block.size(),
-                                           kNonce.data(), counter, m_seed.data());
+        crypto_stream_chacha20_ietf_xor_ic(block.data(), block.data(), block.size(), kNonce.data(),
+                                           counter, m_seed.data());
         const std::size_t take = std::min(kChachaBlock - skip, out.size() - done);
         std::copy_n(block.begin() + static_cast<std::ptrdiff_t>(skip), take,
                     out.begin() + static_cast<std::ptrdiff_t>(done));

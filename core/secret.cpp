@@ -45,7 +45,9 @@ Secret::Secret(std::size_t size) {
     sodium_memzero(m_data, m_size);
 }
 
-Secret::~Secret() { release(); }
+Secret::~Secret() {
+    release();
+}
 
 Secret::Secret(Secret&& other) noexcept : m_data(other.m_data), m_size(other.m_size) {
     other.m_data = nullptr;
@@ -113,6 +115,8 @@ __attribute__((noinline)) void burn_stack() noexcept {
     __asm__ __volatile__("" : : "r"(area.data()) : "memory");
 }
 
-bool secret_memory_degraded() noexcept { return g_degraded.load(); }
+bool secret_memory_degraded() noexcept {
+    return g_degraded.load();
+}
 
 }  // namespace smk

@@ -54,13 +54,13 @@ std::string value_text(const Json& value) {
 std::string read_whole(const std::filesystem::path& file) {
     std::ifstream in(file, std::ios::binary);
     if (!in) {
-        throw Error(ErrorCategory::io, "cannot read transcript " + file.string() + ": " +
-                                           std::strerror(errno));
+        throw Error(ErrorCategory::io,
+                    "cannot read transcript " + file.string() + ": " + std::strerror(errno));
     }
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-constexpr std::array<const char*, 9> kKeys = {"seq",   "time",    "flow", "step",  "items",
+constexpr std::array<const char*, 9> kKeys = {"seq",     "time",    "flow", "step",  "items",
                                               "results", "digests", "prev", "sha256"};
 constexpr std::string_view kSelfHashKey = ",\"sha256\":\"";
 constexpr std::size_t kSelfHashSuffix = kSelfHashKey.size() + 64 + 2;  // ,"sha256":"HEX"}
@@ -72,8 +72,7 @@ std::string seal(std::string_view body_without_brace) {
 }
 
 // Why `text` (line number `seq`, previous hash `prev`) is not a good line; "" if it is.
-std::string check_line(std::string_view text, std::size_t seq, const std::string& prev,
-                       Line* out) {
+std::string check_line(std::string_view text, std::size_t seq, const std::string& prev, Line* out) {
     if (text.size() <= kSelfHashSuffix ||
         text.substr(text.size() - kSelfHashSuffix, kSelfHashKey.size()) != kSelfHashKey ||
         text.substr(text.size() - 2) != "\"}") {
@@ -125,9 +124,9 @@ std::string check_line(std::string_view text, std::size_t seq, const std::string
         out->flow = json["flow"].get<std::string>();
         out->step = json["step"].get<std::string>();
         out->prev = prev;
-        for (const auto& [key, fields] : {std::pair{"items", &out->items},
-                                          std::pair{"results", &out->results},
-                                          std::pair{"digests", &out->digests}}) {
+        for (const auto& [key, fields] :
+             {std::pair{"items", &out->items}, std::pair{"results", &out->results},
+              std::pair{"digests", &out->digests}}) {
             for (const auto& item : json[key].items()) {
                 fields->emplace_back(item.key(), value_text(item.value()));
             }
@@ -176,7 +175,9 @@ Verification verify_text(std::string_view text, std::vector<Line>* lines) {
 
 }  // namespace
 
-std::string genesis_hash() { return sha256_hex(kGenesis); }
+std::string genesis_hash() {
+    return sha256_hex(kGenesis);
+}
 
 Verification verify_file(const std::filesystem::path& file) {
     return verify_text(read_whole(file), nullptr);
@@ -196,8 +197,8 @@ Writer::Writer(std::filesystem::path file) : m_path(std::move(file)) {
     const bool existed = ::lstat(m_path.c_str(), &st) == 0;
     m_fd = ::open(m_path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (m_fd < 0) {
-        throw Error(ErrorCategory::io, "cannot open transcript " + m_path.string() + ": " +
-                                           std::strerror(errno));
+        throw Error(ErrorCategory::io,
+                    "cannot open transcript " + m_path.string() + ": " + std::strerror(errno));
     }
     if (::flock(m_fd, LOCK_EX | LOCK_NB) != 0) {
         const int err = errno;
@@ -248,8 +249,8 @@ void Writer::append(const Entry& entry) {
             continue;
         }
         if (n <= 0) {
-            throw Error(ErrorCategory::io, "cannot append to transcript " + m_path.string() +
-                                               ": " + std::strerror(errno));
+            throw Error(ErrorCategory::io, "cannot append to transcript " + m_path.string() + ": " +
+                                               std::strerror(errno));
         }
         done += static_cast<std::size_t>(n);
     }

@@ -16,7 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     try {
         const smk::card::DecodedShareRecord record =
             smk::card::decode_share_record(std::span(data, size), "fuzz card");
-        const smk::Secret again = smk::card::encode_share_record(record.mnemonic.text(), "re-encoded");
+        const smk::Secret again =
+            smk::card::encode_share_record(record.mnemonic.text(), "re-encoded");
         const smk::card::DecodedShareRecord back =
             smk::card::decode_share_record(again.bytes(), "re-encoded");
         if (!smk::constant_time_equal(back.mnemonic.bytes(), record.mnemonic.bytes())) {

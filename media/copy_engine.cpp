@@ -8,10 +8,10 @@
 #include <atomic>
 #include <exception>
 #include <functional>
-#include <mutex>
-#include <thread>
 #include <memory>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "copy_plan.hpp"
 #include "copy_source.hpp"
@@ -82,7 +82,9 @@ struct WrittenFile {
 class Engine final {
   public:
     Engine(SourceTree tree, std::vector<DestPlan> plans, const Options& options)
-        : m_tree(std::move(tree)), m_plans(std::move(plans)), m_options(options),
+        : m_tree(std::move(tree)),
+          m_plans(std::move(plans)),
+          m_options(options),
           m_dirty(m_plans.size()) {
         m_report.source = m_tree.root;
         m_report.files = m_tree.files;
@@ -234,8 +236,8 @@ class Engine final {
         if (m_pending.size() >= kBatchFiles || m_pending_bytes >= kBatchBytes) {
             place_pending();
         }
-        m_progress.bytes_done = start + static_cast<std::uint64_t>(entry.st.st_size) *
-                                            (second_read ? 2U : 1U);
+        m_progress.bytes_done =
+            start + static_cast<std::uint64_t>(entry.st.st_size) * (second_read ? 2U : 1U);
         ++m_progress.files_done;
         notify();
     }
@@ -261,18 +263,17 @@ class Engine final {
 
     detail::SourceRead read_into(const fs::path& source, const struct stat& expected,
                                  std::vector<std::unique_ptr<detail::TempFileWriter>>& writers) {
-        return detail::read_source_file(
-            source, expected, [&](std::span<const std::uint8_t> chunk) {
-                // A safe point: unwinding removes this file's temporary copies.
-                throw_if_interrupted(kRunAgain);
-                for (const auto& writer : writers) {
-                    if (writer) {
-                        writer->write(chunk);
-                    }
+        return detail::read_source_file(source, expected, [&](std::span<const std::uint8_t> chunk) {
+            // A safe point: unwinding removes this file's temporary copies.
+            throw_if_interrupted(kRunAgain);
+            for (const auto& writer : writers) {
+                if (writer) {
+                    writer->write(chunk);
                 }
-                m_progress.bytes_done += chunk.size();
-                notify();
-            });
+            }
+            m_progress.bytes_done += chunk.size();
+            notify();
+        });
     }
 
     // Directory metadata, deepest first (writing into a directory changes its mtime),
@@ -311,12 +312,16 @@ class Engine final {
                     const WrittenFile& file = m_written[i];
                     const fs::path path =
                         detail::join(m_report.destinations[file.dest].root, file.rel);
-                    matches[i] = read_back_matches(path, file.sha256, [&](std::size_t bytes) {
-                        const std::lock_guard<std::mutex> guard(lock);
-                        m_progress.bytes_done += bytes;
-                        m_progress.current = file.rel;
-                        notify();
-                    }) ? 1 : 0;
+                    matches[i] =
+                        read_back_matches(path, file.sha256,
+                                          [&](std::size_t bytes) {
+                                              const std::lock_guard<std::mutex> guard(lock);
+                                              m_progress.bytes_done += bytes;
+                                              m_progress.current = file.rel;
+                                              notify();
+                                          })
+                            ? 1
+                            : 0;
                     const std::lock_guard<std::mutex> guard(lock);
                     ++m_progress.files_done;
                 }

@@ -94,8 +94,7 @@ void refuse_overlaps(const SourceTree& tree, const std::vector<fs::path>& target
             const bool inside = within(target, tree.root);
             const bool contains = within(tree.root, target);
             if (inside && contains) {
-                refuse("destination " + target.string() + " is the source " +
-                       tree.root.string());
+                refuse("destination " + target.string() + " is the source " + tree.root.string());
             }
             if (inside) {
                 refuse("destination " + target.string() + " lies inside the source " +

@@ -22,8 +22,8 @@ constexpr long kMsdosMagic = 0x4d44;
 constexpr long kExfatMagic = 0x2011BAB0;
 constexpr long kFuseMagic = 0x65735546;  // exfat-fuse (the others are rarely backup drives)
 
-[[noreturn]] void throw_errno(ErrorCategory category, const std::string& what,
-                              const fs::path& path, int err) {
+[[noreturn]] void throw_errno(ErrorCategory category, const std::string& what, const fs::path& path,
+                              int err) {
     throw Error(category, what + " " + path.string() + ": " + std::strerror(err));
 }
 
@@ -127,8 +127,7 @@ Action action_for(const SourceEntry& entry, const fs::path& path, const struct s
     if ((entry.kind == Kind::directory) != dst_is_dir) {
         throw Error(ErrorCategory::refused,
                     path.string() + " is " + (dst_is_dir ? "a directory" : "not a directory") +
-                        " but the source has " +
-                        (dst_is_dir ? "a file or link" : "a directory") +
+                        " but the source has " + (dst_is_dir ? "a file or link" : "a directory") +
                         " there; nothing was written. Move it away and run again.");
     }
     switch (entry.kind) {
@@ -179,8 +178,9 @@ SourceTree walk_source(std::string_view source) {
     struct stat st {};
     const std::string given(source);
     if (::lstat(given.c_str(), &st) != 0) {
-        throw_errno((errno == ENOENT || errno == ENOTDIR) ? ErrorCategory::usage : ErrorCategory::io,
-                    "cannot use the source", given, errno);
+        throw_errno(
+            (errno == ENOENT || errno == ENOTDIR) ? ErrorCategory::usage : ErrorCategory::io,
+            "cannot use the source", given, errno);
     }
     if (contents && S_ISLNK(st.st_mode) && ::stat(given.c_str(), &st) != 0) {
         throw_errno(ErrorCategory::io, "cannot follow the source", given, errno);
@@ -193,11 +193,13 @@ SourceTree walk_source(std::string_view source) {
         tree.root = path;
         tree.base = path;
         tree.into_subdirectory = !contents;
-        tree.name = contents ? std::string() : fs::absolute(path).lexically_normal().filename().native();
+        tree.name =
+            contents ? std::string() : fs::absolute(path).lexically_normal().filename().native();
         if (tree.into_subdirectory && (tree.name.empty() || tree.name == "..")) {
             throw Error(ErrorCategory::usage,
-                        given + " has no name to copy it under; write it with a trailing '/' "
-                                "to copy its contents");
+                        given +
+                            " has no name to copy it under; write it with a trailing '/' "
+                            "to copy its contents");
         }
         add_entry(tree, "", st);
         walk_dir(tree, "");

@@ -92,8 +92,8 @@ SourceRead read_source_file(const std::filesystem::path& path, const struct stat
         throw_changed(path, why);
     }
     if (total != static_cast<std::uint64_t>(after.st_size)) {
-        throw_changed(path, "read " + std::to_string(total) + " bytes of " +
-                                std::to_string(after.st_size));
+        throw_changed(
+            path, "read " + std::to_string(total) + " bytes of " + std::to_string(after.st_size));
     }
     result.sha256 = sha.finish();
     return result;

@@ -124,8 +124,9 @@ void TempFileWriter::place(bool replace) {
     if (const int err = rename_into_place(m_temp, m_final, replace); err != 0) {
         if (err == EEXIST) {
             throw Error(ErrorCategory::refused,
-                        m_final.string() + " appeared while smk was writing it; nothing was "
-                                           "overwritten. Run again.");
+                        m_final.string() +
+                            " appeared while smk was writing it; nothing was "
+                            "overwritten. Run again.");
         }
         throw_write_error("cannot move into place", m_final, err);
     }

@@ -13,8 +13,8 @@ namespace smk::copy::detail {
 
 // What of the source's metadata a destination keeps.
 struct MetadataPolicy {
-    bool owner = false;           // root only: chown to the source's uid/gid
-    bool tolerate_errors = false; // FAT/exFAT: mode and owner cannot be kept
+    bool owner = false;            // root only: chown to the source's uid/gid
+    bool tolerate_errors = false;  // FAT/exFAT: mode and owner cannot be kept
 };
 
 // One destination file under a temporary name (".smk-tmp-XXXXXXXXXXXX-NAME", O_EXCL,
@@ -66,6 +66,6 @@ void make_directory(const std::filesystem::path& path);
 // Owner, mode and mtime of an existing directory (set after everything in it was
 // written) or regular file (kept after its content was verified), in place.
 void set_metadata_in_place(const std::filesystem::path& path, const struct stat& source,
-                            const MetadataPolicy& policy);
+                           const MetadataPolicy& policy);
 
 }  // namespace smk::copy::detail

@@ -40,9 +40,10 @@ void unmount_all(const UsbDrive& drive, EjectReport& report) {
         const std::vector<media::MountInfo> mounts = media::read_mountinfo();
         const media::MountInfo* deepest = nullptr;
         for (const media::MountInfo& m : mounts) {
-            const bool ours = std::find(devs.begin(), devs.end(), DevNum{m.major, m.minor}) !=
-                              devs.end();
-            if (ours && (deepest == nullptr || m.mount_point.size() >= deepest->mount_point.size())) {
+            const bool ours =
+                std::find(devs.begin(), devs.end(), DevNum{m.major, m.minor}) != devs.end();
+            if (ours &&
+                (deepest == nullptr || m.mount_point.size() >= deepest->mount_point.size())) {
                 deepest = &m;
             }
         }
@@ -64,8 +65,8 @@ void write_one(const std::string& attribute, const std::string& what) {
         if (fd >= 0) {
             ::close(fd);
         }
-        throw Error(ErrorCategory::device, "cannot " + what + " (" + attribute + "): " +
-                                               std::strerror(err) +
+        throw Error(ErrorCategory::device, "cannot " + what + " (" + attribute +
+                                               "): " + std::strerror(err) +
                                                "; everything is unmounted, so the drive can be "
                                                "unplugged safely");
     }
@@ -100,17 +101,17 @@ void power_off(const UsbDrive& drive, EjectReport& report) {
     claim_and_flush(drive.disk.node);
     UdevRefs refs;
     if (refs.u != nullptr) {
-        refs.disk = udev_device_new_from_devnum(refs.u, 'b',
-                                                makedev(drive.disk.major, drive.disk.minor));
+        refs.disk =
+            udev_device_new_from_devnum(refs.u, 'b', makedev(drive.disk.major, drive.disk.minor));
     }
     udev_device* usb = refs.disk == nullptr ? nullptr
                                             : udev_device_get_parent_with_subsystem_devtype(
                                                   refs.disk, "usb", "usb_device");
     const char* usb_path = usb == nullptr ? nullptr : udev_device_get_syspath(usb);
     if (usb_path == nullptr || drive.usb_syspath != usb_path) {
-        throw Error(ErrorCategory::device,
-                    drive.disk.node + " is no longer the USB drive it was (unplugged or "
-                                      "replaced?); it was not powered off");
+        throw Error(ErrorCategory::device, drive.disk.node +
+                                               " is no longer the USB drive it was (unplugged or "
+                                               "replaced?); it was not powered off");
     }
     udev_device* scsi =
         udev_device_get_parent_with_subsystem_devtype(refs.disk, "scsi", "scsi_device");

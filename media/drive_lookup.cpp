@@ -65,8 +65,9 @@ DevNum confirm_path_device(const std::vector<media::MountInfo>& mounts,
     const std::size_t index = media::find_mount(mounts, canonical);
     if (index == mounts.size()) {
         throw Error(ErrorCategory::invalid_input,
-                    canonical + ": no mount in the mount table holds it; name the drive with "
-                                "--device /dev/sdX instead");
+                    canonical +
+                        ": no mount in the mount table holds it; name the drive with "
+                        "--device /dev/sdX instead");
     }
     if (devnum_of_mount(mounts[index]) == st_dev) {
         return st_dev;
@@ -95,8 +96,9 @@ UsbDrive usb_drive_for_device(const fs::path& device_node, const MountSource& so
     }
     if (!S_ISBLK(st.st_mode)) {
         throw Error(ErrorCategory::invalid_input,
-                    device_node.string() + " is not a USB drive: not a block device (give the "
-                                           "disk or a partition, e.g. /dev/sdb or /dev/sdb1)");
+                    device_node.string() +
+                        " is not a USB drive: not a block device (give the "
+                        "disk or a partition, e.g. /dev/sdb or /dev/sdb1)");
     }
     return usb_drive_for_devnum(devnum_of(st.st_rdev), device_node.string(), source);
 }

@@ -2,6 +2,8 @@
 // whose ancestors include a usb_device. The serial is that usb_device's sysfs
 // `serial` (lsusb's iSerial), never udev's ID_SERIAL_SHORT.
 
+#include "drive_udev.hpp"
+
 #include <libudev.h>
 #include <sys/sysmacros.h>
 
@@ -10,7 +12,6 @@
 #include <memory>
 #include <string>
 
-#include "drive_udev.hpp"
 #include "smk/error.hpp"
 
 namespace smk::drive::detail {
@@ -137,7 +138,8 @@ std::vector<UsbDrive> list_usb_drives(const MountSource& source) {
             continue;
         }
         // Borrowed: the parent lives as long as its child.
-        udev_device* usb = udev_device_get_parent_with_subsystem_devtype(d.get(), "usb", "usb_device");
+        udev_device* usb =
+            udev_device_get_parent_with_subsystem_devtype(d.get(), "usb", "usb_device");
         if (usb != nullptr) {
             drives.push_back(make_drive(u.get(), d.get(), usb, mounts, source));
         }
@@ -160,9 +162,9 @@ UsbDrive usb_drive_for_devnum(DevNum dev, std::string_view what, const MountSour
     if (is_devtype(disk, "partition")) {
         disk = udev_device_get_parent_with_subsystem_devtype(d.get(), "block", "disk");
     }
-    udev_device* usb = disk == nullptr ? nullptr
-                                       : udev_device_get_parent_with_subsystem_devtype(
-                                             disk, "usb", "usb_device");
+    udev_device* usb =
+        disk == nullptr ? nullptr
+                        : udev_device_get_parent_with_subsystem_devtype(disk, "usb", "usb_device");
     if (usb == nullptr) {
         const std::string node = text_or_empty(udev_device_get_devnode(d.get()));
         const std::string bus = property(d.get(), "ID_BUS");

@@ -113,7 +113,7 @@ std::vector<Holder> processes_using_device(DevNum dev) {
             }
         }
         if (const std::unique_ptr<DIR, int (*)(DIR*)> fds(::opendir((base + "/fd").c_str()),
-                                                           &::closedir);
+                                                          &::closedir);
             fds) {
             while (const dirent* fd = ::readdir(fds.get())) {
                 const std::string_view fd_name = fd->d_name;
@@ -163,18 +163,18 @@ void unmount_mount_point(const std::string& mount_point, DevNum dev) {
         const std::vector<Holder> holders = processes_using_device(dev);
         if (holders.empty()) {
             throw Error(ErrorCategory::device,
-                        mount_point + " is busy, but no process has a file, directory or mapping "
-                                      "on it (a mount below it, a loop device or a swap file on "
-                                      "it?); check with 'fuser -vm " + mount_point +
-                            "' and 'losetup -a', then run the command again");
+                        mount_point +
+                            " is busy, but no process has a file, directory or mapping "
+                            "on it (a mount below it, a loop device or a swap file on "
+                            "it?); check with 'fuser -vm " +
+                            mount_point + "' and 'losetup -a', then run the command again");
         }
         throw Error(ErrorCategory::device,
                     mount_point + " is busy, held by " + describe_holders(holders) +
                         "; close these programs (or cd out of the drive) and run the command "
                         "again");
     }
-    throw Error(ErrorCategory::device, "cannot unmount " + mount_point + ": " +
-                                           std::strerror(err) +
+    throw Error(ErrorCategory::device, "cannot unmount " + mount_point + ": " + std::strerror(err) +
                                            (err == EPERM ? " (run as root)" : ""));
 }
 

@@ -12,8 +12,9 @@ namespace smk::drive::detail {
 
 struct Holder {
     int pid = 0;
-    std::string command;            // /proc/PID/comm
-    std::vector<std::string> uses;  // "cwd /mnt/x", "fd 3 /mnt/x/f", "root /mnt/x", "map /mnt/x/lib.so"
+    std::string command;  // /proc/PID/comm
+    std::vector<std::string>
+        uses;  // "cwd /mnt/x", "fd 3 /mnt/x/f", "root /mnt/x", "map /mnt/x/lib.so"
 };
 
 // Every process with a file, working directory, root, executable or memory mapping

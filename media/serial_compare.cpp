@@ -134,8 +134,9 @@ std::vector<std::string> SerialComparison::explanations() const {
         }
     }
     if (!match && drive.find_first_of(" \t-") != std::string::npos) {
-        out.push_back("the drive's serial itself holds spaces or dashes, which smk removes from "
-                      "the paper serial: compare the two by eye and report it");
+        out.push_back(
+            "the drive's serial itself holds spaces or dashes, which smk removes from "
+            "the paper serial: compare the two by eye and report it");
     }
     return out;
 }

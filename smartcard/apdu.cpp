@@ -17,7 +17,7 @@ constexpr int kMaxFollowUps = 64;  // GET RESPONSE rounds before we call the car
 
 // Response data gathered over several answers, in secret memory.
 class Gathered final {
-public:
+  public:
     void append(std::span<const std::uint8_t> bytes) {
         if (m_buf.size() - m_len < bytes.size()) {
             Secret bigger(std::max(m_buf.size() * 2, m_len + bytes.size()));
@@ -36,7 +36,7 @@ public:
         return std::move(m_buf);
     }
 
-private:
+  private:
     Secret m_buf;
     std::size_t m_len = 0;
 };
@@ -97,33 +97,60 @@ std::string status_meaning(std::uint16_t sw) {
         return "wrong Le";
     }
     switch (sw) {
-        case 0x9000: return "success";
-        case 0x6281: return "part of the returned data may be corrupted";
-        case 0x6285: return "selected file or application is terminated";
-        case 0x6300: return "verification failed";
-        case 0x6400: return "execution error (card state unchanged)";
-        case 0x6581: return "memory failure";
-        case 0x6700: return "wrong length";
-        case 0x6881: return "logical channel not supported";
-        case 0x6882: return "secure messaging not supported";
-        case 0x6883: return "last command of the chain expected";
-        case 0x6884: return "command chaining not supported";
-        case 0x6982: return "security status not satisfied (PIN not verified)";
-        case 0x6983: return "authentication method blocked (PIN blocked)";
-        case 0x6984: return "reference data not usable";
-        case 0x6985: return "conditions of use not satisfied";
-        case 0x6986: return "command not allowed";
-        case 0x6A80: return "incorrect parameters in the data field";
-        case 0x6A81: return "function not supported";
-        case 0x6A82: return "file or application not found";
-        case 0x6A84: return "not enough memory space";
-        case 0x6A86: return "incorrect parameters P1-P2";
-        case 0x6A88: return "referenced data not found";
-        case 0x6B00: return "wrong parameters P1-P2";
-        case 0x6D00: return "instruction not supported";
-        case 0x6E00: return "class not supported";
-        case 0x6F00: return "no precise diagnosis";
-        default: return "unknown status";
+        case 0x9000:
+            return "success";
+        case 0x6281:
+            return "part of the returned data may be corrupted";
+        case 0x6285:
+            return "selected file or application is terminated";
+        case 0x6300:
+            return "verification failed";
+        case 0x6400:
+            return "execution error (card state unchanged)";
+        case 0x6581:
+            return "memory failure";
+        case 0x6700:
+            return "wrong length";
+        case 0x6881:
+            return "logical channel not supported";
+        case 0x6882:
+            return "secure messaging not supported";
+        case 0x6883:
+            return "last command of the chain expected";
+        case 0x6884:
+            return "command chaining not supported";
+        case 0x6982:
+            return "security status not satisfied (PIN not verified)";
+        case 0x6983:
+            return "authentication method blocked (PIN blocked)";
+        case 0x6984:
+            return "reference data not usable";
+        case 0x6985:
+            return "conditions of use not satisfied";
+        case 0x6986:
+            return "command not allowed";
+        case 0x6A80:
+            return "incorrect parameters in the data field";
+        case 0x6A81:
+            return "function not supported";
+        case 0x6A82:
+            return "file or application not found";
+        case 0x6A84:
+            return "not enough memory space";
+        case 0x6A86:
+            return "incorrect parameters P1-P2";
+        case 0x6A88:
+            return "referenced data not found";
+        case 0x6B00:
+            return "wrong parameters P1-P2";
+        case 0x6D00:
+            return "instruction not supported";
+        case 0x6E00:
+            return "class not supported";
+        case 0x6F00:
+            return "no precise diagnosis";
+        default:
+            return "unknown status";
     }
 }
 
@@ -158,8 +185,8 @@ CardCapabilities capabilities_from_atr(std::span<const std::uint8_t> atr) {
         return caps;  // not compact-TLV
     }
     // Category 00 ends with three status bytes that are not TLV.
-    const std::size_t end = historical[0] == 0x00 && historical.size() >= 4 ? historical.size() - 3
-                                                                             : historical.size();
+    const std::size_t end =
+        historical[0] == 0x00 && historical.size() >= 4 ? historical.size() - 3 : historical.size();
     for (std::size_t i = 1; i < end;) {
         const unsigned tag = historical[i] >> 4;
         const std::size_t length = historical[i] & 0x0F;
@@ -234,8 +261,8 @@ Secret build_apdu(const Command& command, std::size_t le, bool extended) {
 Response exchange(Transport& transport, const CardCapabilities& caps, const Command& command) {
     const std::size_t lc = command.data.size();
     const bool t0 = transport.is_t0();
-    const bool extended = caps.extended_length && !t0 &&
-                          (lc > kShortDataMax || caps.max_response_data > 256);
+    const bool extended =
+        caps.extended_length && !t0 && (lc > kShortDataMax || caps.max_response_data > 256);
     std::size_t le = 0;
     if (command.expect_response && !(t0 && lc > 0)) {  // T=0 case 4: no Le, the card says 61xx
         le = extended ? std::min<std::size_t>(caps.max_response_data, 65536) : 256;

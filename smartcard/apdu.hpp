@@ -20,7 +20,9 @@ struct StatusWord {
     std::uint16_t value = 0;
 
     [[nodiscard]] bool ok() const noexcept { return value == 0x9000; }
-    [[nodiscard]] std::uint8_t sw1() const noexcept { return static_cast<std::uint8_t>(value >> 8); }
+    [[nodiscard]] std::uint8_t sw1() const noexcept {
+        return static_cast<std::uint8_t>(value >> 8);
+    }
     [[nodiscard]] std::uint8_t sw2() const noexcept {
         return static_cast<std::uint8_t>(value & 0xFF);
     }
@@ -60,7 +62,7 @@ struct CardCapabilities {
 
 // One exchange of raw bytes with the card (PC/SC, or canned answers in tests).
 class Transport {
-public:
+  public:
     virtual ~Transport() = default;
     // Sends a command APDU, returns the response APDU (data + SW1 SW2).
     [[nodiscard]] virtual Secret transmit(std::span<const std::uint8_t> apdu) = 0;

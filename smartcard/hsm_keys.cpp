@@ -1,15 +1,14 @@
 // The SMK as a token AES key, its KCV computed inside the token, and wrapped
 // backups of application keys (CKM_AES_KEY_WRAP_PAD) in a versioned JSON file.
 
-#include <openssl/evp.h>
-
 #include <fmt/core.h>
-#include <nlohmann/json.hpp>
+#include <openssl/evp.h>
 
 #include <algorithm>
 #include <array>
 #include <fstream>
 #include <iterator>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <string>
@@ -51,10 +50,14 @@ constexpr std::array<UsageFlag, 9> kUsageFlags = {{
 
 std::string key_type_name(CK_ULONG type) {
     switch (type) {
-        case CKK_AES: return "AES";
-        case CKK_GENERIC_SECRET: return "GENERIC_SECRET";
-        case CKK_DES3: return "DES3";
-        default: return fmt::format("0x{:x}", type);
+        case CKK_AES:
+            return "AES";
+        case CKK_GENERIC_SECRET:
+            return "GENERIC_SECRET";
+        case CKK_DES3:
+            return "DES3";
+        default:
+            return fmt::format("0x{:x}", type);
     }
 }
 
@@ -121,7 +124,8 @@ void destroy_quietly(SessionImpl& session, const std::vector<CK_OBJECT_HANDLE>& 
 std::string sha256_hex(std::string_view bytes) {
     std::array<std::uint8_t, 32> digest{};
     unsigned int length = 0;
-    if (EVP_Digest(bytes.data(), bytes.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1) {
+    if (EVP_Digest(bytes.data(), bytes.size(), digest.data(), &length, EVP_sha256(), nullptr) !=
+        1) {
         throw Error(ErrorCategory::internal, "SHA-256 failed");
     }
     return to_hex(digest);
@@ -142,8 +146,8 @@ std::string read_small_file(const std::filesystem::path& path, std::string_view 
         text.append(buffer, static_cast<std::size_t>(in.gcount()));
         if (text.size() > kMaxBackupBytes) {
             throw Error(ErrorCategory::invalid_input,
-                        fmt::format("{} {} is larger than {} bytes; it is not an smk backup",
-                                    what, path.string(), kMaxBackupBytes));
+                        fmt::format("{} {} is larger than {} bytes; it is not an smk backup", what,
+                                    path.string(), kMaxBackupBytes));
         }
     }
     if (in.bad()) {
@@ -167,16 +171,16 @@ std::string expected_digest(const std::filesystem::path& backup) {
         line.pop_back();
     }
     const std::string name = backup.filename().string();
-    const bool well_formed = line.size() > 66 && line[64] == ' ' &&
-                             (line[65] == ' ' || line[65] == '*') &&
-                             line.find('\n') == std::string::npos &&
-                             std::all_of(line.begin(), line.begin() + 64, [](char c) {
-                                 return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-                                        (c >= 'A' && c <= 'F');
-                             });
+    const bool well_formed =
+        line.size() > 66 && line[64] == ' ' && (line[65] == ' ' || line[65] == '*') &&
+        line.find('\n') == std::string::npos &&
+        std::all_of(line.begin(), line.begin() + 64, [](char c) {
+            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+        });
     if (!well_formed || line.substr(66) != name) {
-        throw Error(ErrorCategory::invalid_input,
-                    fmt::format("{} is not one sha256sum line for \"{}\"", sum_file.string(), name));
+        throw Error(
+            ErrorCategory::invalid_input,
+            fmt::format("{} is not one sha256sum line for \"{}\"", sum_file.string(), name));
     }
     std::string hex = line.substr(0, 64);
     std::transform(hex.begin(), hex.end(), hex.begin(),
@@ -184,7 +188,9 @@ std::string expected_digest(const std::filesystem::path& backup) {
     return hex;
 }
 
-std::string kcv_text(const Kcv& kcv) { return kcv_hex(kcv); }
+std::string kcv_text(const Kcv& kcv) {
+    return kcv_hex(kcv);
+}
 
 std::vector<std::uint8_t> hex_bytes(const std::string& text, std::string_view what) {
     const Secret bytes = from_hex_secret(text, what);
@@ -257,7 +263,8 @@ ParsedBackup parse_backup(const std::string& text, const std::filesystem::path& 
             backup.keys.push_back(std::move(key));
         }
     } catch (const nlohmann::json::exception& error) {
-        bad_backup(file, fmt::format("a field is missing or has the wrong type ({})", error.what()));
+        bad_backup(file,
+                   fmt::format("a field is missing or has the wrong type ({})", error.what()));
     }
     if (backup.keys.empty()) {
         bad_backup(file, "it holds no keys");
@@ -268,10 +275,10 @@ ParsedBackup parse_backup(const std::string& text, const std::filesystem::path& 
 }  // namespace
 
 Kcv parse_kcv(std::string_view text, std::string_view what) {
-    const bool ok = text.size() == 6 && std::all_of(text.begin(), text.end(), [](char c) {
-                        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-                               (c >= 'A' && c <= 'F');
-                    });
+    const bool ok =
+        text.size() == 6 && std::all_of(text.begin(), text.end(), [](char c) {
+            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+        });
     if (!ok) {
         throw Error(ErrorCategory::usage,
                     fmt::format("{} takes a KCV: 6 hex digits, e.g. 1a2b3c", what));
@@ -318,13 +325,20 @@ Kcv install_smk(pkcs11::Session& session, const Secret& smk, const InstallOption
     CK_BBOOL yes = CK_TRUE;
     CK_BBOOL no = CK_FALSE;
     std::vector<CK_ATTRIBUTE> key_template = {
-        attribute(CKA_CLASS, key_class),   attribute(CKA_KEY_TYPE, key_type),
-        attribute(CKA_TOKEN, yes),         attribute(CKA_PRIVATE, yes),
-        attribute(CKA_SENSITIVE, yes),     attribute(CKA_EXTRACTABLE, no),
-        attribute(CKA_ENCRYPT, yes),       attribute(CKA_DECRYPT, yes),
-        attribute(CKA_WRAP, yes),          attribute(CKA_UNWRAP, yes),
-        attribute(CKA_SIGN, no),           attribute(CKA_VERIFY, no),
-        attribute(CKA_DERIVE, no),         attribute_text(CKA_LABEL, options.label),
+        attribute(CKA_CLASS, key_class),
+        attribute(CKA_KEY_TYPE, key_type),
+        attribute(CKA_TOKEN, yes),
+        attribute(CKA_PRIVATE, yes),
+        attribute(CKA_SENSITIVE, yes),
+        attribute(CKA_EXTRACTABLE, no),
+        attribute(CKA_ENCRYPT, yes),
+        attribute(CKA_DECRYPT, yes),
+        attribute(CKA_WRAP, yes),
+        attribute(CKA_UNWRAP, yes),
+        attribute(CKA_SIGN, no),
+        attribute(CKA_VERIFY, no),
+        attribute(CKA_DERIVE, no),
+        attribute_text(CKA_LABEL, options.label),
         attribute_bytes(CKA_VALUE, smk.bytes()),
     };
     if (!options.id.empty()) {
@@ -399,7 +413,8 @@ BackupSummary wrap_keys(pkcs11::Session& session, std::string_view wrapping_labe
     const auto sum_file = sha256sum_path(out);
     for (const auto& path : {out, sum_file}) {
         std::error_code ec;
-        if (std::filesystem::symlink_status(path, ec).type() != std::filesystem::file_type::not_found) {
+        if (std::filesystem::symlink_status(path, ec).type() !=
+            std::filesystem::file_type::not_found) {
             throw Error(ErrorCategory::refused,
                         fmt::format("{} exists; nothing was written. Choose a new file name",
                                     path.string()));
@@ -424,7 +439,8 @@ BackupSummary wrap_keys(pkcs11::Session& session, std::string_view wrapping_labe
                         fmt::format("{} does not state its key type", key_name(s, label)));
         }
         info.key_type = key_type_name(*type);
-        info.id_hex = to_hex(pkcs11::get_attribute(s, key, CKA_ID).value_or(std::vector<std::uint8_t>{}));
+        info.id_hex =
+            to_hex(pkcs11::get_attribute(s, key, CKA_ID).value_or(std::vector<std::uint8_t>{}));
         info.value_len = pkcs11::get_ulong(s, key, CKA_VALUE_LEN).value_or(0);
         nlohmann::json attributes = nlohmann::json::object();
         for (const auto& flag : kUsageFlags) {
@@ -476,7 +492,8 @@ BackupSummary wrap_keys(pkcs11::Session& session, std::string_view wrapping_labe
     const std::string sum_line =
         fmt::format("{}  {}\n", summary.sha256_hex, out.filename().string());
     write_new_file(out, {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
-    write_new_file(sum_file, {reinterpret_cast<const std::uint8_t*>(sum_line.data()), sum_line.size()});
+    write_new_file(sum_file,
+                   {reinterpret_cast<const std::uint8_t*>(sum_line.data()), sum_line.size()});
     // Read back what reached the file.
     if (sha256_hex(read_small_file(out, "backup")) != summary.sha256_hex) {
         throw Error(ErrorCategory::verification,
@@ -575,11 +592,11 @@ BackupSummary unwrap_keys(pkcs11::Session& session, std::string_view wrapping_la
             if (key.info.kcv_hex) {
                 const Kcv kcv = kcv_of(s, restored, key.info.label);
                 if (kcv_text(kcv) != *key.info.kcv_hex) {
-                    throw Error(ErrorCategory::verification,
-                                fmt::format("key \"{}\" restored on {} has KCV {}, the backup "
-                                            "recorded {}; nothing was restored",
-                                            key.info.label, s.name, kcv_text(kcv),
-                                            *key.info.kcv_hex));
+                    throw Error(
+                        ErrorCategory::verification,
+                        fmt::format("key \"{}\" restored on {} has KCV {}, the backup "
+                                    "recorded {}; nothing was restored",
+                                    key.info.label, s.name, kcv_text(kcv), *key.info.kcv_hex));
                 }
             }
             summary.keys.push_back(key.info);

@@ -19,7 +19,7 @@ constexpr std::uint8_t kPrivateDosFlag = 0x08;  // C0 byte 1
 
 // The value of `tag` in BER-TLV data, searching inside constructed objects.
 std::optional<std::span<const std::uint8_t>> find_tlv(std::span<const std::uint8_t> data,
-                                                       unsigned tag) {
+                                                      unsigned tag) {
     std::size_t pos = 0;
     while (pos < data.size()) {
         const std::size_t tag_start = pos;
@@ -70,8 +70,7 @@ unsigned be16(std::span<const std::uint8_t> bytes, std::size_t at) {
 
 }  // namespace
 
-OpenPgpApp::OpenPgpApp(Transport& transport, std::span<const std::uint8_t> atr,
-                       std::string reader)
+OpenPgpApp::OpenPgpApp(Transport& transport, std::span<const std::uint8_t> atr, std::string reader)
     : m_transport(transport),
       m_caps(capabilities_from_atr(atr)),
       m_reader(std::move(reader)),
@@ -207,8 +206,9 @@ void OpenPgpApp::verify_pw1(const Secret& pin, bool allow_last_try) {
 }
 
 Secret OpenPgpApp::get_data(std::uint16_t tag) {
-    const Command get{0x00, 0xCA, static_cast<std::uint8_t>(tag >> 8),
-                      static_cast<std::uint8_t>(tag & 0xFF), {}, true};
+    const Command get{
+        0x00, 0xCA, static_cast<std::uint8_t>(tag >> 8), static_cast<std::uint8_t>(tag & 0xFF),
+        {},   true};
     Response answer = send(get);
     if (answer.sw.ok()) {
         return std::move(answer.data);
@@ -226,8 +226,9 @@ Secret OpenPgpApp::get_data(std::uint16_t tag) {
 }
 
 void OpenPgpApp::put_data(std::uint16_t tag, std::span<const std::uint8_t> data) {
-    const Command put{0x00, 0xDA, static_cast<std::uint8_t>(tag >> 8),
-                      static_cast<std::uint8_t>(tag & 0xFF), data, false};
+    const Command put{
+        0x00, 0xDA, static_cast<std::uint8_t>(tag >> 8), static_cast<std::uint8_t>(tag & 0xFF),
+        data, false};
     const Response answer = send(put);
     if (!answer.sw.ok()) {
         fail(fmt::format("writing DO {:04X}", tag), answer.sw);

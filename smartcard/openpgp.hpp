@@ -18,7 +18,7 @@ inline constexpr std::uint16_t kSharePrivateDo = 0x0103;  // read PW1, write PW1
 inline constexpr std::size_t kMinPinLength = 6;           // PW1, spec 3.4 section 4.3
 
 class OpenPgpApp final {
-public:
+  public:
     // Selects the application and reads AID, C0 and C4. Error(device) if the
     // card is not an OpenPGP card or answers wrongly. `reader` names the card.
     OpenPgpApp(Transport& transport, std::span<const std::uint8_t> atr, std::string reader);
@@ -39,7 +39,7 @@ public:
     // PUT DATA of a DO (empty data deletes it).
     void put_data(std::uint16_t tag, std::span<const std::uint8_t> data);
 
-private:
+  private:
     [[nodiscard]] Response send(const Command& command);
     [[noreturn]] void fail(std::string_view doing, StatusWord sw) const;
     void read_extended_length_info();

@@ -3,7 +3,6 @@
 #include "pcsc.hpp"
 
 #include <PCSC/pcsclite.h>
-
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -36,46 +35,51 @@ void throw_pcsc(LONG rc, std::string_view doing, std::string_view reader) {
             break;
         case SCARD_E_UNKNOWN_READER:
         case SCARD_E_READER_UNAVAILABLE:
-            message = fmt::format("reader \"{}\" is not available (unplugged?); check with "
-                                  "'smk card list' and try again",
-                                  reader);
+            message = fmt::format(
+                "reader \"{}\" is not available (unplugged?); check with "
+                "'smk card list' and try again",
+                reader);
             break;
         case SCARD_E_NO_SMARTCARD:
             message = fmt::format("there is no card{}; insert the card and try again", where);
             break;
         case SCARD_W_REMOVED_CARD:
-            message = fmt::format("the card was removed{}; put it back and run the command again",
-                                  where);
+            message =
+                fmt::format("the card was removed{}; put it back and run the command again", where);
             break;
         case SCARD_W_RESET_CARD:
-            message = fmt::format("the card{} was reset by another program (e.g. scdaemon or "
-                                  "gpg-agent); stop that program and run the command again",
-                                  where);
+            message = fmt::format(
+                "the card{} was reset by another program (e.g. scdaemon or "
+                "gpg-agent); stop that program and run the command again",
+                where);
             break;
         case SCARD_W_UNRESPONSIVE_CARD:
         case SCARD_W_UNPOWERED_CARD:
         case SCARD_W_UNSUPPORTED_CARD:
-            message = fmt::format("the card{} does not answer; take it out, put it back "
-                                  "(chip first, contacts up) and try again",
-                                  where);
+            message = fmt::format(
+                "the card{} does not answer; take it out, put it back "
+                "(chip first, contacts up) and try again",
+                where);
             break;
         case SCARD_E_SHARING_VIOLATION:
-            message = fmt::format("the card{} is in use by another program (e.g. scdaemon or "
-                                  "gpg-agent); stop it and try again",
-                                  where);
+            message = fmt::format(
+                "the card{} is in use by another program (e.g. scdaemon or "
+                "gpg-agent); stop it and try again",
+                where);
             break;
         case SCARD_E_NOT_TRANSACTED:
         case SCARD_F_COMM_ERROR:
-            message = fmt::format("the exchange with the card{} failed (card removed or not "
-                                  "answering); check the card and try again",
-                                  where);
+            message = fmt::format(
+                "the exchange with the card{} failed (card removed or not "
+                "answering); check the card and try again",
+                where);
             break;
         case SCARD_E_TIMEOUT:
             message = fmt::format("timed out{}", where);
             break;
         default:
-            message = fmt::format("PC/SC error{}: {} (0x{:08X})", where,
-                                  pcsc_stringify_error(rc), static_cast<unsigned long>(rc));
+            message = fmt::format("PC/SC error{}: {} (0x{:08X})", where, pcsc_stringify_error(rc),
+                                  static_cast<unsigned long>(rc));
             break;
     }
     throw Error(ErrorCategory::device, fmt::format("{}: {}", doing, message));
@@ -88,7 +92,9 @@ PcscContext::PcscContext() {
     }
 }
 
-PcscContext::~PcscContext() { SCardReleaseContext(m_handle); }
+PcscContext::~PcscContext() {
+    SCardReleaseContext(m_handle);
+}
 
 std::vector<std::string> PcscContext::reader_names() const {
     DWORD length = 0;
@@ -126,8 +132,8 @@ std::vector<ReaderInfo> PcscContext::reader_states() const {
         states[i].szReader = names[i].c_str();
         states[i].dwCurrentState = SCARD_STATE_UNAWARE;
     }
-    const LONG rc = SCardGetStatusChange(m_handle, 0, states.data(),
-                                         static_cast<DWORD>(states.size()));
+    const LONG rc =
+        SCardGetStatusChange(m_handle, 0, states.data(), static_cast<DWORD>(states.size()));
     if (rc != SCARD_S_SUCCESS && rc != SCARD_E_TIMEOUT) {
         throw_pcsc(rc, "reading the state of the readers");
     }

@@ -23,7 +23,7 @@ namespace smk::card {
 [[noreturn]] void throw_pcsc(LONG rc, std::string_view doing, std::string_view reader = {});
 
 class PcscContext final {
-public:
+  public:
     PcscContext();  // Error(device) "pcscd is not running ..." when there is no service
     ~PcscContext();
     PcscContext(const PcscContext&) = delete;
@@ -35,13 +35,13 @@ public:
     // Present state of every reader.
     [[nodiscard]] std::vector<ReaderInfo> reader_states() const;
 
-private:
+  private:
     SCARDCONTEXT m_handle = 0;
 };
 
 // A shared connection to the card in one reader (T=0 or T=1, as the card offers).
 class CardConnection final : public Transport {
-public:
+  public:
     CardConnection(const PcscContext& context, std::string reader);
     ~CardConnection() override;
     CardConnection(const CardConnection&) = delete;
@@ -59,7 +59,7 @@ public:
     void begin_transaction();
     void end_transaction() noexcept;
 
-private:
+  private:
     std::string m_reader;
     SCARDHANDLE m_handle = 0;
     DWORD m_protocol = 0;

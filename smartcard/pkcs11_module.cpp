@@ -2,10 +2,9 @@
 // tokens; the raw function list of the same loaded module does the rest.
 
 #include <dlfcn.h>
+#include <fmt/core.h>
 #include <libp11.h>
 #include <sys/stat.h>
-
-#include <fmt/core.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -62,49 +61,92 @@ std::optional<CK_TOKEN_INFO> current_token_info(const Session::Impl& session) {
 
 std::string_view rv_name(CK_RV rv) noexcept {
     switch (rv) {
-        case CKR_OK: return "CKR_OK";
-        case CKR_GENERAL_ERROR: return "CKR_GENERAL_ERROR";
-        case CKR_FUNCTION_FAILED: return "CKR_FUNCTION_FAILED";
-        case CKR_ARGUMENTS_BAD: return "CKR_ARGUMENTS_BAD";
-        case CKR_ATTRIBUTE_READ_ONLY: return "CKR_ATTRIBUTE_READ_ONLY";
-        case CKR_ATTRIBUTE_SENSITIVE: return "CKR_ATTRIBUTE_SENSITIVE";
-        case CKR_ATTRIBUTE_TYPE_INVALID: return "CKR_ATTRIBUTE_TYPE_INVALID";
-        case CKR_ATTRIBUTE_VALUE_INVALID: return "CKR_ATTRIBUTE_VALUE_INVALID";
-        case CKR_DEVICE_ERROR: return "CKR_DEVICE_ERROR";
-        case CKR_DEVICE_MEMORY: return "CKR_DEVICE_MEMORY";
-        case CKR_DEVICE_REMOVED: return "CKR_DEVICE_REMOVED";
-        case CKR_ENCRYPTED_DATA_INVALID: return "CKR_ENCRYPTED_DATA_INVALID";
-        case CKR_KEY_HANDLE_INVALID: return "CKR_KEY_HANDLE_INVALID";
-        case CKR_KEY_TYPE_INCONSISTENT: return "CKR_KEY_TYPE_INCONSISTENT";
-        case CKR_KEY_FUNCTION_NOT_PERMITTED: return "CKR_KEY_FUNCTION_NOT_PERMITTED";
-        case CKR_KEY_UNEXTRACTABLE: return "CKR_KEY_UNEXTRACTABLE";
-        case CKR_MECHANISM_INVALID: return "CKR_MECHANISM_INVALID";
-        case CKR_MECHANISM_PARAM_INVALID: return "CKR_MECHANISM_PARAM_INVALID";
-        case CKR_OBJECT_HANDLE_INVALID: return "CKR_OBJECT_HANDLE_INVALID";
-        case CKR_PIN_INCORRECT: return "CKR_PIN_INCORRECT";
-        case CKR_PIN_INVALID: return "CKR_PIN_INVALID";
-        case CKR_PIN_LEN_RANGE: return "CKR_PIN_LEN_RANGE";
-        case CKR_PIN_EXPIRED: return "CKR_PIN_EXPIRED";
-        case CKR_PIN_LOCKED: return "CKR_PIN_LOCKED";
-        case CKR_SESSION_CLOSED: return "CKR_SESSION_CLOSED";
-        case CKR_SESSION_HANDLE_INVALID: return "CKR_SESSION_HANDLE_INVALID";
-        case CKR_SESSION_READ_ONLY: return "CKR_SESSION_READ_ONLY";
-        case CKR_TEMPLATE_INCOMPLETE: return "CKR_TEMPLATE_INCOMPLETE";
-        case CKR_TEMPLATE_INCONSISTENT: return "CKR_TEMPLATE_INCONSISTENT";
-        case CKR_TOKEN_NOT_PRESENT: return "CKR_TOKEN_NOT_PRESENT";
-        case CKR_TOKEN_WRITE_PROTECTED: return "CKR_TOKEN_WRITE_PROTECTED";
-        case CKR_UNWRAPPING_KEY_HANDLE_INVALID: return "CKR_UNWRAPPING_KEY_HANDLE_INVALID";
-        case CKR_UNWRAPPING_KEY_TYPE_INCONSISTENT: return "CKR_UNWRAPPING_KEY_TYPE_INCONSISTENT";
-        case CKR_USER_ALREADY_LOGGED_IN: return "CKR_USER_ALREADY_LOGGED_IN";
-        case CKR_USER_NOT_LOGGED_IN: return "CKR_USER_NOT_LOGGED_IN";
-        case CKR_USER_PIN_NOT_INITIALIZED: return "CKR_USER_PIN_NOT_INITIALIZED";
-        case CKR_WRAPPED_KEY_INVALID: return "CKR_WRAPPED_KEY_INVALID";
-        case CKR_WRAPPED_KEY_LEN_RANGE: return "CKR_WRAPPED_KEY_LEN_RANGE";
-        case CKR_WRAPPING_KEY_HANDLE_INVALID: return "CKR_WRAPPING_KEY_HANDLE_INVALID";
-        case CKR_WRAPPING_KEY_TYPE_INCONSISTENT: return "CKR_WRAPPING_KEY_TYPE_INCONSISTENT";
-        case CKR_CRYPTOKI_NOT_INITIALIZED: return "CKR_CRYPTOKI_NOT_INITIALIZED";
-        case CKR_BUFFER_TOO_SMALL: return "CKR_BUFFER_TOO_SMALL";
-        default: return "";
+        case CKR_OK:
+            return "CKR_OK";
+        case CKR_GENERAL_ERROR:
+            return "CKR_GENERAL_ERROR";
+        case CKR_FUNCTION_FAILED:
+            return "CKR_FUNCTION_FAILED";
+        case CKR_ARGUMENTS_BAD:
+            return "CKR_ARGUMENTS_BAD";
+        case CKR_ATTRIBUTE_READ_ONLY:
+            return "CKR_ATTRIBUTE_READ_ONLY";
+        case CKR_ATTRIBUTE_SENSITIVE:
+            return "CKR_ATTRIBUTE_SENSITIVE";
+        case CKR_ATTRIBUTE_TYPE_INVALID:
+            return "CKR_ATTRIBUTE_TYPE_INVALID";
+        case CKR_ATTRIBUTE_VALUE_INVALID:
+            return "CKR_ATTRIBUTE_VALUE_INVALID";
+        case CKR_DEVICE_ERROR:
+            return "CKR_DEVICE_ERROR";
+        case CKR_DEVICE_MEMORY:
+            return "CKR_DEVICE_MEMORY";
+        case CKR_DEVICE_REMOVED:
+            return "CKR_DEVICE_REMOVED";
+        case CKR_ENCRYPTED_DATA_INVALID:
+            return "CKR_ENCRYPTED_DATA_INVALID";
+        case CKR_KEY_HANDLE_INVALID:
+            return "CKR_KEY_HANDLE_INVALID";
+        case CKR_KEY_TYPE_INCONSISTENT:
+            return "CKR_KEY_TYPE_INCONSISTENT";
+        case CKR_KEY_FUNCTION_NOT_PERMITTED:
+            return "CKR_KEY_FUNCTION_NOT_PERMITTED";
+        case CKR_KEY_UNEXTRACTABLE:
+            return "CKR_KEY_UNEXTRACTABLE";
+        case CKR_MECHANISM_INVALID:
+            return "CKR_MECHANISM_INVALID";
+        case CKR_MECHANISM_PARAM_INVALID:
+            return "CKR_MECHANISM_PARAM_INVALID";
+        case CKR_OBJECT_HANDLE_INVALID:
+            return "CKR_OBJECT_HANDLE_INVALID";
+        case CKR_PIN_INCORRECT:
+            return "CKR_PIN_INCORRECT";
+        case CKR_PIN_INVALID:
+            return "CKR_PIN_INVALID";
+        case CKR_PIN_LEN_RANGE:
+            return "CKR_PIN_LEN_RANGE";
+        case CKR_PIN_EXPIRED:
+            return "CKR_PIN_EXPIRED";
+        case CKR_PIN_LOCKED:
+            return "CKR_PIN_LOCKED";
+        case CKR_SESSION_CLOSED:
+            return "CKR_SESSION_CLOSED";
+        case CKR_SESSION_HANDLE_INVALID:
+            return "CKR_SESSION_HANDLE_INVALID";
+        case CKR_SESSION_READ_ONLY:
+            return "CKR_SESSION_READ_ONLY";
+        case CKR_TEMPLATE_INCOMPLETE:
+            return "CKR_TEMPLATE_INCOMPLETE";
+        case CKR_TEMPLATE_INCONSISTENT:
+            return "CKR_TEMPLATE_INCONSISTENT";
+        case CKR_TOKEN_NOT_PRESENT:
+            return "CKR_TOKEN_NOT_PRESENT";
+        case CKR_TOKEN_WRITE_PROTECTED:
+            return "CKR_TOKEN_WRITE_PROTECTED";
+        case CKR_UNWRAPPING_KEY_HANDLE_INVALID:
+            return "CKR_UNWRAPPING_KEY_HANDLE_INVALID";
+        case CKR_UNWRAPPING_KEY_TYPE_INCONSISTENT:
+            return "CKR_UNWRAPPING_KEY_TYPE_INCONSISTENT";
+        case CKR_USER_ALREADY_LOGGED_IN:
+            return "CKR_USER_ALREADY_LOGGED_IN";
+        case CKR_USER_NOT_LOGGED_IN:
+            return "CKR_USER_NOT_LOGGED_IN";
+        case CKR_USER_PIN_NOT_INITIALIZED:
+            return "CKR_USER_PIN_NOT_INITIALIZED";
+        case CKR_WRAPPED_KEY_INVALID:
+            return "CKR_WRAPPED_KEY_INVALID";
+        case CKR_WRAPPED_KEY_LEN_RANGE:
+            return "CKR_WRAPPED_KEY_LEN_RANGE";
+        case CKR_WRAPPING_KEY_HANDLE_INVALID:
+            return "CKR_WRAPPING_KEY_HANDLE_INVALID";
+        case CKR_WRAPPING_KEY_TYPE_INCONSISTENT:
+            return "CKR_WRAPPING_KEY_TYPE_INCONSISTENT";
+        case CKR_CRYPTOKI_NOT_INITIALIZED:
+            return "CKR_CRYPTOKI_NOT_INITIALIZED";
+        case CKR_BUFFER_TOO_SMALL:
+            return "CKR_BUFFER_TOO_SMALL";
+        default:
+            return "";
     }
 }
 
@@ -186,11 +228,12 @@ Module::Module(const std::string& path) : m_impl(std::make_shared<Impl>()) {
     // (and initialised) once, and we reach its functions.
     m_impl->dl = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
     if (m_impl->dl == nullptr) {
-        throw Error(ErrorCategory::internal,
-                    fmt::format("PKCS#11 module \"{}\" loaded by libp11 is not found by dlopen",
-                                path));
+        throw Error(
+            ErrorCategory::internal,
+            fmt::format("PKCS#11 module \"{}\" loaded by libp11 is not found by dlopen", path));
     }
-    auto* get_list = reinterpret_cast<CK_C_GetFunctionList>(::dlsym(m_impl->dl, "C_GetFunctionList"));
+    auto* get_list =
+        reinterpret_cast<CK_C_GetFunctionList>(::dlsym(m_impl->dl, "C_GetFunctionList"));
     if (get_list == nullptr || get_list(&m_impl->functions) != CKR_OK ||
         m_impl->functions == nullptr) {
         throw Error(ErrorCategory::device,
@@ -208,7 +251,9 @@ Module::~Module() = default;
 Module::Module(Module&&) noexcept = default;
 Module& Module::operator=(Module&&) noexcept = default;
 
-const std::string& Module::path() const noexcept { return m_impl->path; }
+const std::string& Module::path() const noexcept {
+    return m_impl->path;
+}
 
 std::vector<TokenInfo> Module::tokens() const {
     std::vector<TokenInfo> tokens;
@@ -251,9 +296,9 @@ Session::Session(const Module& module, std::string_view label) : m_impl(std::mak
     }
     m_impl->token = matches.front();
     m_impl->name = token_name(m_impl->token);
-    const CK_RV rv = m_impl->f().C_OpenSession(m_impl->token.slot_id,
-                                                CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr,
-                                                nullptr, &m_impl->handle);
+    const CK_RV rv =
+        m_impl->f().C_OpenSession(m_impl->token.slot_id, CKF_SERIAL_SESSION | CKF_RW_SESSION,
+                                  nullptr, nullptr, &m_impl->handle);
     check_rv(rv, "opening a session", *m_impl);
 }
 
@@ -266,8 +311,12 @@ Session::~Session() {
 Session::Session(Session&&) noexcept = default;
 Session& Session::operator=(Session&&) noexcept = default;
 
-const TokenInfo& Session::token() const noexcept { return m_impl->token; }
-const std::string& Session::name() const noexcept { return m_impl->name; }
+const TokenInfo& Session::token() const noexcept {
+    return m_impl->token;
+}
+const std::string& Session::name() const noexcept {
+    return m_impl->name;
+}
 
 void Session::login(const Secret& pin) {
     auto& s = *m_impl;
@@ -277,8 +326,8 @@ void Session::login(const Secret& pin) {
                                 "must unlock it (e.g. softhsm2-util / pkcs11-tool --init-pin)",
                                 s.name));
     }
-    const CK_RV rv = s.f().C_Login(s.handle, CKU_USER, const_cast<std::uint8_t*>(pin.data()),
-                                   pin.size());
+    const CK_RV rv =
+        s.f().C_Login(s.handle, CKU_USER, const_cast<std::uint8_t*>(pin.data()), pin.size());
     if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN) {
         return;
     }

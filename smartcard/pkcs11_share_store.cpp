@@ -23,9 +23,10 @@ std::vector<CK_OBJECT_HANDLE> smk_objects(Session::Impl& session) {
 }
 
 std::string several_text(const Session::Impl& session, std::size_t count) {
-    return fmt::format("{} holds {} smk data objects where one is expected; wipe the token "
-                       "(smk card wipe) and write the share again",
-                       session.name, count);
+    return fmt::format(
+        "{} holds {} smk data objects where one is expected; wipe the token "
+        "(smk card wipe) and write the share again",
+        session.name, count);
 }
 
 }  // namespace
@@ -99,11 +100,11 @@ void TokenShareStore::write_record(std::span<const std::uint8_t> record, bool ov
     if (!same) {
         // The new object is not trusted; the old one (if any) is left as it was.
         s.f().C_DestroyObject(s.handle, created);
-        throw Error(ErrorCategory::verification,
-                    fmt::format("the share object written to {} reads back different; it was "
-                                "removed{}. Check the token and write again",
-                                s.name,
-                                old_objects.empty() ? "" : " and the previous object kept"));
+        throw Error(
+            ErrorCategory::verification,
+            fmt::format("the share object written to {} reads back different; it was "
+                        "removed{}. Check the token and write again",
+                        s.name, old_objects.empty() ? "" : " and the previous object kept"));
     }
     for (const CK_OBJECT_HANDLE old : old_objects) {
         destroy_object(s, old);

@@ -52,9 +52,9 @@ std::string find_reader(std::string_view name) {
         }
     }
     if (found.empty()) {
-        throw Error(ErrorCategory::device,
-                    fmt::format("no reader matches \"{}\"; the readers are {}", name,
-                                quoted_list(names)));
+        throw Error(
+            ErrorCategory::device,
+            fmt::format("no reader matches \"{}\"; the readers are {}", name, quoted_list(names)));
     }
     if (found.size() > 1) {
         throw Error(ErrorCategory::usage,
@@ -103,8 +103,8 @@ std::optional<std::string> wait_for_card(std::string_view reader, CardEvent even
         for (auto& state : states) {
             state.dwCurrentState = state.dwEventState & ~static_cast<DWORD>(SCARD_STATE_CHANGED);
         }
-        rc = SCardGetStatusChange(context.handle(), static_cast<DWORD>(left.count()),
-                                  states.data(), count);
+        rc = SCardGetStatusChange(context.handle(), static_cast<DWORD>(left.count()), states.data(),
+                                  count);
         if (rc == SCARD_E_TIMEOUT) {
             return std::nullopt;
         }

@@ -6,9 +6,8 @@
 
 #include "smk/share_record.hpp"
 
-#include <openssl/evp.h>
-
 #include <fmt/core.h>
+#include <openssl/evp.h>
 
 #include <array>
 #include <cstring>
@@ -151,15 +150,16 @@ Secret encode_share_record(std::string_view mnemonic, std::string_view source) {
     std::size_t start = 0;
     for (std::size_t w = 0; w < word_count; ++w) {
         const std::size_t end = text.find(' ', start);
-        const std::string_view word =
-            text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+        const std::string_view word = text.substr(
+            start, end == std::string_view::npos ? std::string_view::npos : end - start);
         start = (end == std::string_view::npos) ? text.size() : end + 1;
         std::uint64_t packed = pack_word(word);
         std::uint64_t found = 0;
         const std::uint64_t index = word_index(packed, found);
         secure_zero({reinterpret_cast<std::uint8_t*>(&packed), sizeof packed});
         if (found == 0 || word.size() > kMaxWordBytes) {
-            throw Error(ErrorCategory::internal, "a canonical SLIP-39 word is not in the word list");
+            throw Error(ErrorCategory::internal,
+                        "a canonical SLIP-39 word is not in the word list");
         }
         accumulator = (accumulator << 10) | index;
         bits += 10;
@@ -196,8 +196,9 @@ DecodedShareRecord decode_share_record(std::span<const std::uint8_t> record,
     const std::size_t body = record.size() - kShareRecordCheckBytes;
     const auto check = record_check(record.first(body));
     if (!constant_time_equal(check, record.subspan(body))) {
-        bad_record(source, "the share record check failed: the record is truncated, half-written "
-                           "or garbled");
+        bad_record(source,
+                   "the share record check failed: the record is truncated, half-written "
+                   "or garbled");
     }
     const std::size_t word_count = record[kOffWordCount];
     if (word_count == 0 || share_record_size(word_count) != record.size()) {
@@ -257,16 +258,15 @@ DecodedShareRecord decode_share_record(std::span<const std::uint8_t> record,
     const auto& info = share.info;
     const unsigned identifier =
         (static_cast<unsigned>(record[kOffIdentifier]) << 8) | record[kOffIdentifier + 1];
-    const bool header_agrees =
-        info.identifier == identifier &&
-        info.extendable == ((record[kOffFlags] & kFlagExtendable) != 0) &&
-        info.iteration_exponent == record[kOffIterationExponent] &&
-        info.group_index == record[kOffGroupIndex] &&
-        info.group_threshold == record[kOffGroupThreshold] &&
-        info.group_count == record[kOffGroupCount] &&
-        info.member_index == record[kOffMemberIndex] &&
-        info.member_threshold == record[kOffMemberThreshold] &&
-        info.value_bytes == record[kOffValueBytes];
+    const bool header_agrees = info.identifier == identifier &&
+                               info.extendable == ((record[kOffFlags] & kFlagExtendable) != 0) &&
+                               info.iteration_exponent == record[kOffIterationExponent] &&
+                               info.group_index == record[kOffGroupIndex] &&
+                               info.group_threshold == record[kOffGroupThreshold] &&
+                               info.group_count == record[kOffGroupCount] &&
+                               info.member_index == record[kOffMemberIndex] &&
+                               info.member_threshold == record[kOffMemberThreshold] &&
+                               info.value_bytes == record[kOffValueBytes];
     if (!header_agrees) {
         bad_record(source, "the share record header disagrees with the share it holds");
     }

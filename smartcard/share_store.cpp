@@ -59,10 +59,18 @@ ShareStore::~ShareStore() = default;
 ShareStore::ShareStore(ShareStore&&) noexcept = default;
 ShareStore& ShareStore::operator=(ShareStore&&) noexcept = default;
 
-const std::string& ShareStore::label() const noexcept { return m_impl->app.label(); }
-const std::string& ShareStore::serial() const noexcept { return m_impl->app.serial(); }
-std::size_t ShareStore::capacity() const noexcept { return m_impl->app.private_do_capacity(); }
-PinTries ShareStore::tries() { return m_impl->app.read_tries(); }
+const std::string& ShareStore::label() const noexcept {
+    return m_impl->app.label();
+}
+const std::string& ShareStore::serial() const noexcept {
+    return m_impl->app.serial();
+}
+std::size_t ShareStore::capacity() const noexcept {
+    return m_impl->app.private_do_capacity();
+}
+PinTries ShareStore::tries() {
+    return m_impl->app.read_tries();
+}
 
 void ShareStore::require_capacity(std::size_t record_bytes) const {
     const std::size_t capacity = m_impl->app.private_do_capacity();
@@ -84,7 +92,9 @@ void ShareStore::verify_pin(const Secret& pin, bool allow_last_try) {
     m_impl->app.verify_pw1(pin, allow_last_try);
 }
 
-Secret ShareStore::read_raw() { return m_impl->app.get_data(kSharePrivateDo); }
+Secret ShareStore::read_raw() {
+    return m_impl->app.get_data(kSharePrivateDo);
+}
 
 StoredShare ShareStore::read_share() {
     StoredShare stored;

@@ -21,7 +21,7 @@
 namespace smk::ct {
 
 template <class T>
-    requires std::is_trivially_copyable_v<T>
+requires std::is_trivially_copyable_v<T>
 [[nodiscard]] inline T declassify(T value) noexcept {
 #ifdef SMK_CT_VALIDATION
     // The request's asm clobbers memory and takes &value, so `value` is reloaded

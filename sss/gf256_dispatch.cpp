@@ -19,7 +19,9 @@ using Kernel = void (*)(std::uint8_t*, const std::uint8_t*, std::size_t, std::ui
 constexpr std::array<Path, 6> kAllPaths{Path::portable, Path::ssse3,    Path::gfni_sse,
                                         Path::avx2,     Path::gfni_avx, Path::gfni};
 
-constexpr std::size_t index_of(Path path) noexcept { return static_cast<std::size_t>(path); }
+constexpr std::size_t index_of(Path path) noexcept {
+    return static_cast<std::size_t>(path);
+}
 
 struct Cpu {
     std::array<bool, kAllPaths.size()> available{};
@@ -36,8 +38,8 @@ Cpu detect() noexcept {
     cpu.available[index_of(Path::gfni_sse)] = gfni;
     cpu.available[index_of(Path::avx2)] = __builtin_cpu_supports("avx2") != 0;
     cpu.available[index_of(Path::gfni_avx)] = gfni && __builtin_cpu_supports("avx") != 0;
-    cpu.available[index_of(Path::gfni)] = gfni && __builtin_cpu_supports("avx512f") != 0 &&
-                                          __builtin_cpu_supports("avx512bw") != 0;
+    cpu.available[index_of(Path::gfni)] =
+        gfni && __builtin_cpu_supports("avx512f") != 0 && __builtin_cpu_supports("avx512bw") != 0;
 #endif
     for (const Path p : kAllPaths) {  // kAllPaths is in order of preference
         if (cpu.available[index_of(p)]) {
@@ -54,15 +56,22 @@ const Cpu& cpu() noexcept {
 
 Kernel kernel_for(Path path) noexcept {
     switch (path) {
-        case Path::portable: return kernels::mul_add_portable;
+        case Path::portable:
+            return kernels::mul_add_portable;
 #if defined(SMK_GF256_X86)
-        case Path::ssse3: return kernels::mul_add_ssse3;
-        case Path::gfni_sse: return kernels::mul_add_gfni_sse;
-        case Path::avx2: return kernels::mul_add_avx2;
-        case Path::gfni_avx: return kernels::mul_add_gfni_avx;
-        case Path::gfni: return kernels::mul_add_gfni_avx512;
+        case Path::ssse3:
+            return kernels::mul_add_ssse3;
+        case Path::gfni_sse:
+            return kernels::mul_add_gfni_sse;
+        case Path::avx2:
+            return kernels::mul_add_avx2;
+        case Path::gfni_avx:
+            return kernels::mul_add_gfni_avx;
+        case Path::gfni:
+            return kernels::mul_add_gfni_avx512;
 #else
-        default: return kernels::mul_add_portable;
+        default:
+            return kernels::mul_add_portable;
 #endif
     }
     return kernels::mul_add_portable;
@@ -75,17 +84,25 @@ std::atomic<int> g_forced{kNotForced};
 
 std::string_view path_name(Path path) noexcept {
     switch (path) {
-        case Path::portable: return "portable";
-        case Path::ssse3: return "ssse3";
-        case Path::gfni_sse: return "gfni-sse";
-        case Path::avx2: return "avx2";
-        case Path::gfni_avx: return "gfni-avx";
-        case Path::gfni: return "gfni-avx512";
+        case Path::portable:
+            return "portable";
+        case Path::ssse3:
+            return "ssse3";
+        case Path::gfni_sse:
+            return "gfni-sse";
+        case Path::avx2:
+            return "avx2";
+        case Path::gfni_avx:
+            return "gfni-avx";
+        case Path::gfni:
+            return "gfni-avx512";
     }
     return "portable";
 }
 
-std::vector<Path> all_paths() { return {kAllPaths.begin(), kAllPaths.end()}; }
+std::vector<Path> all_paths() {
+    return {kAllPaths.begin(), kAllPaths.end()};
+}
 
 std::vector<Path> available_paths() {
     std::vector<Path> out;
@@ -115,7 +132,9 @@ void force_path(Path path) {
     g_forced.store(static_cast<int>(path), std::memory_order_relaxed);
 }
 
-void reset_path() noexcept { g_forced.store(kNotForced, std::memory_order_relaxed); }
+void reset_path() noexcept {
+    g_forced.store(kNotForced, std::memory_order_relaxed);
+}
 
 // Secret: dst, src contents. Public: path, c, sizes. dst may equal src.
 void mul_add_on(Path path, std::span<std::uint8_t> dst, std::span<const std::uint8_t> src,

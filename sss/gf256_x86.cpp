@@ -54,7 +54,9 @@ NibbleTables nibble_tables(std::uint8_t c) noexcept {
     return t;
 }
 
-char as_char(std::uint8_t v) noexcept { return static_cast<char>(v); }
+char as_char(std::uint8_t v) noexcept {
+    return static_cast<char>(v);
+}
 
 }  // namespace
 
@@ -81,10 +83,10 @@ __attribute__((target("ssse3"))) void mul_add_ssse3(std::uint8_t* dst, const std
 __attribute__((target("avx2"))) void mul_add_avx2(std::uint8_t* dst, const std::uint8_t* src,
                                                   std::size_t n, std::uint8_t c) noexcept {
     const NibbleTables t = nibble_tables(c);
-    const __m256i tlo = _mm256_broadcastsi128_si256(
-        _mm_load_si128(reinterpret_cast<const __m128i*>(t.lo.data())));
-    const __m256i thi = _mm256_broadcastsi128_si256(
-        _mm_load_si128(reinterpret_cast<const __m128i*>(t.hi.data())));
+    const __m256i tlo =
+        _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(t.lo.data())));
+    const __m256i thi =
+        _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(t.hi.data())));
     const __m256i low4 = _mm256_set1_epi8(0x0F);
     std::size_t i = 0;
     for (; i + 64 <= n; i += 64) {  // two vectors a step: the shuffles pipeline
@@ -161,8 +163,10 @@ __attribute__((target("gfni,avx"))) void mul_add_gfni_avx(std::uint8_t* dst,
 // GFNI, 512-bit (EVEX, needs AVX-512F/BW). Secret src/dst; public c, n. dst may
 // equal src. The tail uses byte-masked loads and stores: masked-out bytes are
 // neither read (no fault past the end of a guarded buffer) nor written.
-__attribute__((target("gfni,avx512f,avx512bw"))) void mul_add_gfni_avx512(
-    std::uint8_t* dst, const std::uint8_t* src, std::size_t n, std::uint8_t c) noexcept {
+__attribute__((target("gfni,avx512f,avx512bw"))) void mul_add_gfni_avx512(std::uint8_t* dst,
+                                                                          const std::uint8_t* src,
+                                                                          std::size_t n,
+                                                                          std::uint8_t c) noexcept {
     const __m512i cc = _mm512_set1_epi8(as_char(c));
     std::size_t i = 0;
     for (; i + 128 <= n; i += 128) {

@@ -53,8 +53,8 @@ ShareInput open_share(const fs::path& path) {
     const format::Header header = format::decode_header(header_bytes, "share file " + name);
     const std::uint64_t expected = format::share_file_bytes(header.secret_bytes);
     if (file.size() < expected) {
-        bad_share("share file " + name + " is truncated (" + std::to_string(file.size()) +
-                  " of " + std::to_string(expected) + " bytes); use another share");
+        bad_share("share file " + name + " is truncated (" + std::to_string(file.size()) + " of " +
+                  std::to_string(expected) + " bytes); use another share");
     }
     if (file.size() > expected) {
         bad_share("share file " + name + " is damaged: it has " +
@@ -76,8 +76,7 @@ void check_one_split(const std::vector<ShareInput>& shares) {
                       to_hex(s.header.identifier) + ", while " + first.name + " has " +
                       to_hex(first.header.identifier) + "); give shares of one split only");
         }
-        if (s.header.threshold != first.header.threshold ||
-            s.header.count != first.header.count ||
+        if (s.header.threshold != first.header.threshold || s.header.count != first.header.count ||
             s.header.secret_bytes != first.header.secret_bytes) {
             bad_share("share files " + first.name + " and " + s.name +
                       " have the same split identifier but disagree about the threshold, "
@@ -95,7 +94,7 @@ void check_one_split(const std::vector<ShareInput>& shares) {
 // Consumes the recovered payload P = R || file || tag: R keys the HMAC, the file
 // goes to the output's temporary file and into the HMAC, the tag is kept.
 class PayloadSink final {
-public:
+  public:
     PayloadSink(AtomicFile& out, const format::Header& header)
         : m_out(out), m_header(header), m_key(format::kKeyBytes), m_tag(format::kTagBytes) {}
 
@@ -114,7 +113,8 @@ public:
                     m_mac->update(format::tag_prefix(m_header.identifier, m_header.secret_bytes));
                 }
             } else if (m_pos < file_end) {
-                n = static_cast<std::size_t>(std::min<std::uint64_t>(rest.size(), file_end - m_pos));
+                n = static_cast<std::size_t>(
+                    std::min<std::uint64_t>(rest.size(), file_end - m_pos));
                 m_mac->update(rest.first(n));
                 m_out.write(rest.first(n));
             } else {
@@ -136,7 +136,7 @@ public:
         return constant_time_equal(expected.bytes(), m_tag.bytes());
     }
 
-private:
+  private:
     AtomicFile& m_out;
     format::Header m_header;
     Secret m_key;
@@ -161,8 +161,9 @@ CombineSummary combine_files(std::span<const fs::path> share_files, const fs::pa
         throw Error(ErrorCategory::usage, "no share files given");
     }
     if (share_files.size() > kMaxShares) {
-        throw Error(ErrorCategory::usage, "more than 255 share files given; a raw split has at "
-                                          "most 255 shares");
+        throw Error(ErrorCategory::usage,
+                    "more than 255 share files given; a raw split has at "
+                    "most 255 shares");
     }
     std::vector<ShareInput> shares;
     shares.reserve(share_files.size());
@@ -238,8 +239,9 @@ CombineSummary combine_files(std::span<const fs::path> share_files, const fs::pa
     for (ShareInput& s : shares) {
         Digest trailer{};
         if (s.file.read_full(trailer) != trailer.size()) {
-            bad_share("share file " + s.name + " is truncated (it shrank while smk read it); "
-                                               "use another share");
+            bad_share("share file " + s.name +
+                      " is truncated (it shrank while smk read it); "
+                      "use another share");
         }
         if (s.hash.final() != trailer) {
             corrupted.push_back(s.name);

@@ -27,7 +27,9 @@ Sha256::Sha256() : m_ctx(EVP_MD_CTX_new()) {
     }
 }
 
-Sha256::~Sha256() { EVP_MD_CTX_free(m_ctx); }
+Sha256::~Sha256() {
+    EVP_MD_CTX_free(m_ctx);
+}
 
 Sha256::Sha256(Sha256&& other) noexcept : m_ctx(std::exchange(other.m_ctx, nullptr)) {}
 
@@ -60,17 +62,17 @@ HmacSha256::HmacSha256(std::span<const std::uint8_t> key) {
     m_ctx = EVP_MAC_CTX_new(mac);
     EVP_MAC_free(mac);  // the context holds its own reference
     char digest[] = "SHA256";
-    const OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-        OSSL_PARAM_construct_end()};
-    if (m_ctx == nullptr ||
-        EVP_MAC_init(m_ctx, key.data(), key.size(), params) != 1) {
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                                 OSSL_PARAM_construct_end()};
+    if (m_ctx == nullptr || EVP_MAC_init(m_ctx, key.data(), key.size(), params) != 1) {
         EVP_MAC_CTX_free(m_ctx);
         openssl_failed("HMAC-SHA256 init");
     }
 }
 
-HmacSha256::~HmacSha256() { EVP_MAC_CTX_free(m_ctx); }
+HmacSha256::~HmacSha256() {
+    EVP_MAC_CTX_free(m_ctx);
+}
 
 void HmacSha256::update(std::span<const std::uint8_t> bytes) {
     if (!bytes.empty() && EVP_MAC_update(m_ctx, bytes.data(), bytes.size()) != 1) {
@@ -108,10 +110,10 @@ void CoefficientStream::fill(std::span<std::uint8_t> out, std::uint64_t step,
     }
     // One context per call: cheap next to a chunk, and no state shared between threads.
     // EVP_CIPHER_CTX_free cleanses the key schedule.
-    const std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> ctx(
-        EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
-    if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_chacha20(), nullptr, m_key.data(),
-                                   iv.data()) != 1) {
+    const std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> ctx(EVP_CIPHER_CTX_new(),
+                                                                              EVP_CIPHER_CTX_free);
+    if (!ctx ||
+        EVP_EncryptInit_ex(ctx.get(), EVP_chacha20(), nullptr, m_key.data(), iv.data()) != 1) {
         openssl_failed("ChaCha20 init");
     }
     std::memset(out.data(), 0, out.size());

@@ -20,7 +20,7 @@ using Digest = std::array<std::uint8_t, 32>;
 
 // Streaming SHA-256. Input may be secret; the digest of a share file is public.
 class Sha256 final {
-public:
+  public:
     Sha256();
     ~Sha256();
     Sha256(Sha256&& other) noexcept;
@@ -34,14 +34,14 @@ public:
 
     [[nodiscard]] static Digest of(std::span<const std::uint8_t> bytes);
 
-private:
+  private:
     evp_md_ctx_st* m_ctx = nullptr;
 };
 
 // Streaming HMAC-SHA256. Key, input and tag are secret: the tag is written into
 // a Secret and compared with constant_time_equal.
 class HmacSha256 final {
-public:
+  public:
     explicit HmacSha256(std::span<const std::uint8_t> key);
     ~HmacSha256();
     HmacSha256(const HmacSha256&) = delete;
@@ -50,7 +50,7 @@ public:
     void update(std::span<const std::uint8_t> bytes);
     [[nodiscard]] Secret final();
 
-private:
+  private:
     evp_mac_ctx_st* m_ctx = nullptr;
 };
 
@@ -63,7 +63,7 @@ private:
 // which is itself ChaCha20 expanding a 256-bit seed (Linux getrandom), and is
 // several times faster than drawing every coefficient byte from it.
 class CoefficientStream final {
-public:
+  public:
     static constexpr std::size_t kKeyBytes = 32;
 
     explicit CoefficientStream(Secret key);
@@ -71,7 +71,7 @@ public:
     // Safe to call from several threads at once.
     void fill(std::span<std::uint8_t> out, std::uint64_t step, std::uint32_t index) const;
 
-private:
+  private:
     Secret m_key;
 };
 

@@ -54,8 +54,7 @@ Header decode_header(std::span<const std::uint8_t, kHeaderBytes> bytes, const st
     if (!std::equal(kMagic.begin(), kMagic.end(), bytes.begin()) && digit(bytes[6]) &&
         digit(bytes[7])) {
         // A later format generation: its layout may differ, so do not judge its checksum.
-        bad(source, "uses raw share format SMKRAW" +
-                        std::string(1, static_cast<char>(bytes[6])) +
+        bad(source, "uses raw share format SMKRAW" + std::string(1, static_cast<char>(bytes[6])) +
                         std::string(1, static_cast<char>(bytes[7])) +
                         ", which this smk does not read; use a newer smk");
     }
@@ -75,8 +74,8 @@ Header decode_header(std::span<const std::uint8_t, kHeaderBytes> bytes, const st
     h.x = bytes[11];
     std::copy_n(bytes.begin() + 16, kIdentifierBytes, h.identifier.begin());
     h.secret_bytes = get_u64(bytes.data() + 24);
-    const bool reserved_zero = std::all_of(bytes.begin() + 12, bytes.begin() + 16,
-                                           [](std::uint8_t b) { return b == 0; });
+    const bool reserved_zero =
+        std::all_of(bytes.begin() + 12, bytes.begin() + 16, [](std::uint8_t b) { return b == 0; });
     if (h.threshold < 2 || h.count < h.threshold || h.x < 1 || h.x > h.count || !reserved_zero ||
         h.secret_bytes > kMaxSecretBytes) {
         bad(source, "has an impossible header (threshold " + std::to_string(h.threshold) +

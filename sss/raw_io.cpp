@@ -17,13 +17,15 @@ InputFile::InputFile(std::filesystem::path path) : m_path(std::move(path)) {
     m_fd = ::open(m_path.c_str(), O_RDONLY | O_CLOEXEC);
     if (m_fd < 0) {
         const int err = errno;
-        throw Error(ErrorCategory::io, "cannot open " + m_path.string() + ": " + std::strerror(err));
+        throw Error(ErrorCategory::io,
+                    "cannot open " + m_path.string() + ": " + std::strerror(err));
     }
     struct stat st {};
     if (::fstat(m_fd, &st) != 0) {
         const int err = errno;
         ::close(m_fd);
-        throw Error(ErrorCategory::io, "cannot stat " + m_path.string() + ": " + std::strerror(err));
+        throw Error(ErrorCategory::io,
+                    "cannot stat " + m_path.string() + ": " + std::strerror(err));
     }
     m_regular = S_ISREG(st.st_mode);
     m_size = m_regular ? static_cast<std::uint64_t>(st.st_size) : 0;

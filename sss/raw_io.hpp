@@ -10,7 +10,7 @@
 namespace smk::raw {
 
 class InputFile final {
-public:
+  public:
     // Opens for reading (sequential access hint). Throws Error(io) naming the file.
     explicit InputFile(std::filesystem::path path);
     ~InputFile();
@@ -28,7 +28,7 @@ public:
     // Error(io) on a read error.
     [[nodiscard]] std::size_t read_full(std::span<std::uint8_t> out);
 
-private:
+  private:
     std::filesystem::path m_path;
     int m_fd = -1;
     bool m_regular = false;

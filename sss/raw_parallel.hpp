@@ -16,7 +16,7 @@
 namespace smk::raw {
 
 class ForkJoin final {
-public:
+  public:
     ForkJoin();
     ~ForkJoin();
     ForkJoin(const ForkJoin&) = delete;
@@ -26,7 +26,7 @@ public:
     // done, and then rethrows the first exception either threw (this thread's first).
     void run(const std::function<void()>& here, const std::function<void()>& there);
 
-private:
+  private:
     void loop();
 
     std::mutex m_mutex;

@@ -8,6 +8,8 @@
 // share file. Every secret (file bytes, R, tag, coefficients, share values) sits
 // in a Secret; the share files are AtomicFiles committed only when all are complete.
 
+#include "smk/raw_shares.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -22,7 +24,6 @@
 #include "raw_parallel.hpp"
 #include "smk/atomic_file.hpp"
 #include "smk/error.hpp"
-#include "smk/raw_shares.hpp"
 #include "smk/secret.hpp"
 
 namespace smk::raw {
@@ -37,16 +38,18 @@ void validate_counts(unsigned threshold, unsigned count) {
     }
     if (threshold < 2 || threshold > count) {
         throw Error(ErrorCategory::usage,
-                    "the threshold must be 2.." + std::to_string(count) + " (the number of "
-                    "shares), not " + std::to_string(threshold) +
-                    (threshold == 1 ? "; a 1-of-n share would hold the file in clear" : ""));
+                    "the threshold must be 2.." + std::to_string(count) +
+                        " (the number of "
+                        "shares), not " +
+                        std::to_string(threshold) +
+                        (threshold == 1 ? "; a 1-of-n share would hold the file in clear" : ""));
     }
 }
 
 // Unless dismissed, removes the share files a failed split already moved into
 // place, and the output directory if this split created it (and it is empty).
 class SplitRollback final {
-public:
+  public:
     SplitRollback(fs::path dir, bool created_dir) : m_dir(std::move(dir)), m_created(created_dir) {}
     ~SplitRollback() {
         if (m_dismissed) {
@@ -71,7 +74,7 @@ public:
     void committed(const fs::path& p) { m_committed.push_back(p); }
     void dismiss() noexcept { m_dismissed = true; }
 
-private:
+  private:
     fs::path m_dir;
     bool m_created;
     bool m_dismissed = false;
@@ -80,7 +83,7 @@ private:
 
 // Produces the payload P = R || file || tag in order. Secret throughout.
 class PayloadSource final {
-public:
+  public:
     PayloadSource(InputFile& file, const Secret& key, HmacSha256& mac, std::uint64_t secret_bytes)
         : m_file(file), m_key(key), m_mac(mac), m_secret_bytes(secret_bytes) {}
 
@@ -115,7 +118,7 @@ public:
         }
     }
 
-private:
+  private:
     [[noreturn]] void changed(const std::string& how) const {
         throw Error(ErrorCategory::io, "secret file " + m_file.path().string() +
                                            " changed while smk read it (it " + how +
@@ -146,8 +149,8 @@ bool prepare_out_dir(const fs::path& out_dir) {
     const fs::file_status st = fs::status(out_dir, ec);
     if (st.type() == fs::file_type::not_found) {
         if (!fs::create_directory(out_dir, ec) || ec) {
-            throw Error(ErrorCategory::io, "cannot create output directory " + out_dir.string() +
-                                               ": " + ec.message());
+            throw Error(ErrorCategory::io,
+                        "cannot create output directory " + out_dir.string() + ": " + ec.message());
         }
         fs::permissions(out_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
         return true;
@@ -166,9 +169,9 @@ SplitSummary split_file(const fs::path& secret_file, const fs::path& out_dir, un
     crypto_init();
     InputFile input(secret_file);
     if (!input.regular()) {
-        throw Error(ErrorCategory::usage,
-                    secret_file.string() + " is not a regular file; a raw split needs a file "
-                                           "whose size is known before it starts");
+        throw Error(ErrorCategory::usage, secret_file.string() +
+                                              " is not a regular file; a raw split needs a file "
+                                              "whose size is known before it starts");
     }
     const std::uint64_t secret_bytes = input.size();
     if (secret_bytes > format::kMaxSecretBytes) {
@@ -189,9 +192,10 @@ SplitSummary split_file(const fs::path& secret_file, const fs::path& out_dir, un
         std::error_code ec;
         if (fs::symlink_status(p, ec).type() != fs::file_type::not_found) {
             throw Error(ErrorCategory::refused,
-                        p.string() + " already exists; smk never overwrites a share. Move it "
-                                     "away or choose another output directory. Nothing was "
-                                     "written.");
+                        p.string() +
+                            " already exists; smk never overwrites a share. Move it "
+                            "away or choose another output directory. Nothing was "
+                            "written.");
         }
     }
 
@@ -222,8 +226,8 @@ SplitSummary split_file(const fs::path& secret_file, const fs::path& out_dir, un
     std::vector<std::unique_ptr<AtomicFile>> files;
     std::vector<Sha256> hashes;
     for (unsigned x = 1; x <= count; ++x) {
-        const format::HeaderBytes header = format::encode_header(
-            {threshold, count, x, summary.identifier, secret_bytes});
+        const format::HeaderBytes header =
+            format::encode_header({threshold, count, x, summary.identifier, secret_bytes});
         files.push_back(std::make_unique<AtomicFile>(paths[x - 1], 0600));
         files.back()->write(header);
         hashes.emplace_back().update(header);

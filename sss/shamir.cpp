@@ -42,8 +42,8 @@ void interpolate(std::span<const Point> points, std::uint8_t x, std::span<std::u
         for (std::size_t j = 0; j < points.size(); ++j) {
             if (j != i) {
                 numerator = gf256::mul(numerator, static_cast<std::uint8_t>(x ^ points[j].x));
-                denominator = gf256::mul(denominator,
-                                         static_cast<std::uint8_t>(points[i].x ^ points[j].x));
+                denominator =
+                    gf256::mul(denominator, static_cast<std::uint8_t>(points[i].x ^ points[j].x));
             }
         }
         const std::uint8_t weight = gf256::mul(numerator, gf256::inv(denominator));

@@ -18,7 +18,6 @@
 
 #include "ct_declassify.hpp"
 #include "ct_mask.hpp"
-
 #include "smk/error.hpp"
 
 namespace smk::slip39 {
@@ -125,10 +124,10 @@ WordIndices parse_words(std::string_view mnemonic, std::string_view source) {
         words_so_far += starts & 1u;
         position = (position + 1u) & ~starts;
         const std::uint32_t long_word = ~ct::mask_less(position, kLetterSlots);
-        store_class(classes.data() + kCharClassBytes * i,
-                    {ct::lower_ascii(c) & ~space & 0xFFu, ~space & 1u,
-                     (position & ~long_word) | (kLetterSlots & long_word),
-                     (words_so_far - 1u) & 0xFFFFu});
+        store_class(
+            classes.data() + kCharClassBytes * i,
+            {ct::lower_ascii(c) & ~space & 0xFFu, ~space & 1u,
+             (position & ~long_word) | (kLetterSlots & long_word), (words_so_far - 1u) & 0xFFFFu});
         previous_space = space;
     }
     // The number of words is public: it is the share's length, which the header
@@ -187,8 +186,7 @@ Share share_from_words(const WordIndices& words, std::string_view source) {
     }
     // The header (identifier, exponent, set and member numbers) is public by
     // design: ShareInfo is shown to the user.
-    const std::uint32_t id_exp =
-        ct::declassify((std::uint32_t{words.get(0)} << 10) | words.get(1));
+    const std::uint32_t id_exp = ct::declassify((std::uint32_t{words.get(0)} << 10) | words.get(1));
     ShareInfo info;
     info.identifier = static_cast<std::uint16_t>(id_exp >> 5);
     info.extendable = ((id_exp >> 4) & 1u) != 0;
@@ -201,8 +199,7 @@ Share share_from_words(const WordIndices& words, std::string_view source) {
         }
         fail(source, "checksum failed; re-enter the share");
     }
-    const std::uint32_t params =
-        ct::declassify((std::uint32_t{words.get(2)} << 10) | words.get(3));
+    const std::uint32_t params = ct::declassify((std::uint32_t{words.get(2)} << 10) | words.get(3));
     info.group_index = (params >> 16) & 0xFu;
     info.group_threshold = ((params >> 12) & 0xFu) + 1;
     info.group_count = ((params >> 8) & 0xFu) + 1;
@@ -325,8 +322,7 @@ Secret words_to_text(const WordIndices& words) {
         // at start + length (past the end of the text for the last word).
         for (std::uint32_t k = 0; k <= kMaxWordLength; ++k) {
             const std::uint32_t letter =
-                k < kMaxWordLength ? static_cast<std::uint32_t>((packed >> (8 * k)) & 0xFFu)
-                                   : 0u;
+                k < kMaxWordLength ? static_cast<std::uint32_t>((packed >> (8 * k)) & 0xFFu) : 0u;
             const std::uint32_t at_end = ct::mask_equal(k, length);
             const std::uint32_t byte = (letter & ~at_end) | (std::uint32_t{' '} & at_end);
             const std::uint32_t wanted = ~ct::mask_less(length, k);  // k <= length

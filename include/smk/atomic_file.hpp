@@ -15,7 +15,7 @@
 namespace smk {
 
 class AtomicFile final {
-public:
+  public:
     // Throws Error(refused) if final_path exists, Error(io) if the directory is
     // not writable. Secret files use mode 0600 (the default).
     explicit AtomicFile(std::filesystem::path final_path, mode_t mode = 0600);
@@ -30,7 +30,7 @@ public:
     [[nodiscard]] const std::filesystem::path& final_path() const noexcept { return m_final; }
     [[nodiscard]] const std::filesystem::path& temp_path() const noexcept { return m_temp; }
 
-private:
+  private:
     std::filesystem::path m_final;
     std::filesystem::path m_temp;
     int m_fd = -1;

@@ -58,14 +58,14 @@ enum class StoredState { empty, valid, garbage };
 
 struct StoredShare {
     StoredState state = StoredState::empty;
-    std::size_t bytes = 0;                    // length of the DO content
+    std::size_t bytes = 0;                     // length of the DO content
     std::optional<DecodedShareRecord> record;  // when valid
-    std::string problem;                      // when garbage: why it is not a valid record
+    std::string problem;                       // when garbage: why it is not a valid record
 };
 
 // One OpenPGP card, held in a PC/SC transaction from construction to destruction.
 class ShareStore final {
-public:
+  public:
     // Connects to the card in `reader` (an exact name), selects the OpenPGP
     // application and reads its AID (serial), capabilities (C0) and PIN status (C4).
     // Error(device) for no card, not an OpenPGP card, pcscd or reader trouble.
@@ -105,7 +105,7 @@ public:
 
     struct Impl;
 
-private:
+  private:
     std::unique_ptr<Impl> m_impl;
 };
 

@@ -25,18 +25,18 @@ namespace smk::ceremony {
 
 inline constexpr unsigned kPlanVersion = 1;
 inline constexpr unsigned kHolderCount = 7;
-inline constexpr unsigned kSetCount = 2;        // set A and set B
-inline constexpr unsigned kSetThreshold = 5;    // 5-of-7 each
+inline constexpr unsigned kSetCount = 2;      // set A and set B
+inline constexpr unsigned kSetThreshold = 5;  // 5-of-7 each
 inline constexpr std::string_view kMasterDrive = "MASTER";
 // The line that starts the block smk writes at the end of a plan.
 inline constexpr std::string_view kIssuedMarker =
     "# ---- written by smk ceremony; do not edit below this line ----";
 
 struct CardSpec {
-    unsigned set = 0;      // 0 = set A, 1 = set B
-    unsigned index = 0;    // share index, 1..7
-    std::string serial;    // OpenPGP card serial "FFFF:5AC00001", upper case
-    std::string bag;       // tamper-evident bag serial, as written on the bag
+    unsigned set = 0;    // 0 = set A, 1 = set B
+    unsigned index = 0;  // share index, 1..7
+    std::string serial;  // OpenPGP card serial "FFFF:5AC00001", upper case
+    std::string bag;     // tamper-evident bag serial, as written on the bag
 };
 
 struct Holder {
@@ -70,12 +70,12 @@ struct Plan {
     std::string name;
     std::filesystem::path transcript;  // resolved against the plan's directory
     std::string key_label;
-    std::string key_id;  // lower-case hex, CKA_ID
+    std::string key_id;                   // lower-case hex, CKA_ID
     std::filesystem::path card_pin_file;  // empty: --pin-file or a prompt per card
     std::vector<Facility> facilities;
     std::vector<Holder> holders;
-    std::filesystem::path backup_source;  // the tree backup-copies copies
-    std::vector<Drive> drives;            // MASTER first
+    std::filesystem::path backup_source;      // the tree backup-copies copies
+    std::vector<Drive> drives;                // MASTER first
     std::optional<std::uint16_t> identifier;  // [issued], once known
     std::optional<std::string> kcv;           // [issued], 6 lower-case hex digits
 

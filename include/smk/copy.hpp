@@ -70,7 +70,7 @@ struct Options {
 };
 
 struct DestinationReport {
-    std::filesystem::path root;  // where the source tree lands (DST, or DST/NAME)
+    std::filesystem::path root;          // where the source tree lands (DST, or DST/NAME)
     std::size_t copied = 0;              // files that were missing
     std::size_t updated = 0;             // files whose size or mtime differed
     std::size_t unchanged_verified = 0;  // same size+mtime, hash from the device matched
@@ -80,16 +80,16 @@ struct DestinationReport {
     std::vector<std::string> extra;      // entries the source lacks (relative names)
     std::vector<std::string> deleted;    // the extras removed (delete_extras)
     std::uint64_t bytes_written = 0;
-    std::size_t files_verified = 0;           // files read back after writing
-    std::vector<std::string> verify_failed;   // files whose read-back hash differed
+    std::size_t files_verified = 0;          // files read back after writing
+    std::vector<std::string> verify_failed;  // files whose read-back hash differed
 
     [[nodiscard]] bool verified_ok() const noexcept { return verify_failed.empty(); }
 };
 
 struct Report {
-    std::filesystem::path source;  // the directory (or file) being copied
-    std::size_t files = 0;         // regular files in the source
-    std::uint64_t bytes = 0;       // their total size
+    std::filesystem::path source;              // the directory (or file) being copied
+    std::size_t files = 0;                     // regular files in the source
+    std::uint64_t bytes = 0;                   // their total size
     std::vector<std::string> skipped_special;  // FIFOs, sockets, devices (not copied)
     std::vector<DestinationReport> destinations;
 

@@ -35,7 +35,7 @@ struct BlockDevice {
 };
 
 struct UsbDrive {
-    std::string serial;  // sysfs `serial` of the usb_device (iSerial), as the device reports it
+    std::string serial;      // sysfs `serial` of the usb_device (iSerial), as the device reports it
     std::string vendor_id;   // idVendor, 4 hex digits
     std::string product_id;  // idProduct
     std::string manufacturer;
@@ -79,8 +79,8 @@ struct SerialDifference {
 };
 
 struct SerialComparison {
-    std::string paper;          // normalised
-    std::string drive;          // normalised
+    std::string paper;  // normalised
+    std::string drive;  // normalised
     bool match = false;
     // Both strings aligned (same length; '_' marks a gap) and a line with '^' under
     // every column that differs.

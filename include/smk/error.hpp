@@ -11,25 +11,25 @@
 namespace smk {
 
 enum class ErrorCategory {
-    usage,         // bad options or arguments
-    invalid_input, // malformed share, file or parameter (checksum, format, ranges)
-    insufficient,  // not enough shares to recover a set
-    verification,  // a check failed: digest, KCV, shares that disagree, read-back
-    io,            // reading or writing a file failed
-    refused,       // would overwrite a share, key or file without an explicit flag
-    device,        // card, reader, token or drive failure
-    interrupted,   // stopped at a safe point by SIGINT/SIGTERM/SIGHUP (smk/interrupt.hpp)
-    internal,      // a bug: an invariant did not hold
+    usage,          // bad options or arguments
+    invalid_input,  // malformed share, file or parameter (checksum, format, ranges)
+    insufficient,   // not enough shares to recover a set
+    verification,   // a check failed: digest, KCV, shares that disagree, read-back
+    io,             // reading or writing a file failed
+    refused,        // would overwrite a share, key or file without an explicit flag
+    device,         // card, reader, token or drive failure
+    interrupted,    // stopped at a safe point by SIGINT/SIGTERM/SIGHUP (smk/interrupt.hpp)
+    internal,       // a bug: an invariant did not hold
 };
 
 class Error final : public std::runtime_error {
-public:
+  public:
     Error(ErrorCategory category, const std::string& message)
         : std::runtime_error(message), m_category(category) {}
 
     [[nodiscard]] ErrorCategory category() const noexcept { return m_category; }
 
-private:
+  private:
     ErrorCategory m_category;
 };
 

@@ -67,8 +67,8 @@ void check_kcv(const pkcs11::Session& session, std::string_view label, const Kcv
 struct WrappedKeyInfo {
     std::string label;
     std::string id_hex;
-    std::string key_type;  // "AES", "GENERIC_SECRET", ...
-    unsigned long value_len = 0;  // as the token reports it (0 when unknown)
+    std::string key_type;                // "AES", "GENERIC_SECRET", ...
+    unsigned long value_len = 0;         // as the token reports it (0 when unknown)
     std::optional<std::string> kcv_hex;  // AES keys allowed to encrypt
 };
 

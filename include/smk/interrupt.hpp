@@ -13,7 +13,7 @@
 namespace smk {
 
 class InterruptScope final {
-public:
+  public:
     InterruptScope();
     ~InterruptScope();
     InterruptScope(const InterruptScope&) = delete;

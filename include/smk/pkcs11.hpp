@@ -58,7 +58,7 @@ class Session;
 // A loaded PKCS#11 module (C_Initialize done). Error(io) if the file does not
 // exist, Error(device) if it cannot be loaded or initialised.
 class Module final {
-public:
+  public:
     explicit Module(const std::string& path);
     ~Module();
     Module(Module&&) noexcept;
@@ -70,7 +70,7 @@ public:
 
     struct Impl;
 
-private:
+  private:
     friend class Session;
     std::shared_ptr<Impl> m_impl;
 };
@@ -80,7 +80,7 @@ private:
 // slots when several tokens carry it. The module stays loaded while a session
 // lives. The session is closed on destruction.
 class Session final {
-public:
+  public:
     Session(const Module& module, std::string_view label);
     ~Session();
     Session(Session&&) noexcept;
@@ -98,13 +98,13 @@ public:
     struct Impl;
     [[nodiscard]] Impl& impl() noexcept { return *m_impl; }
 
-private:
+  private:
     std::unique_ptr<Impl> m_impl;
 };
 
 // The smk share object of one token (the session must be logged in).
 class TokenShareStore final {
-public:
+  public:
     explicit TokenShareStore(Session& session) noexcept : m_session(session) {}
 
     // empty (no smk object), valid (one object holding a valid record), or
@@ -120,7 +120,7 @@ public:
     // Destroys every smk object and checks that none is left.
     void wipe();
 
-private:
+  private:
     Session& m_session;
 };
 

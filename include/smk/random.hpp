@@ -10,7 +10,7 @@
 namespace smk {
 
 class RandomSource {
-public:
+  public:
     virtual ~RandomSource() = default;
     virtual void fill(std::span<std::uint8_t> out) = 0;
 };
@@ -21,14 +21,14 @@ public:
 // ChaCha20 keystream from a 32-byte seed (libsodium crypto_stream_chacha20_ietf),
 // consumed in order: the n-th byte drawn is the n-th byte of the keystream.
 class DeterministicRandom final : public RandomSource {
-public:
+  public:
     explicit DeterministicRandom(const std::array<std::uint8_t, 32>& seed) noexcept;
     ~DeterministicRandom() override;
     DeterministicRandom(const DeterministicRandom&) = delete;
     DeterministicRandom& operator=(const DeterministicRandom&) = delete;
     void fill(std::span<std::uint8_t> out) override;
 
-private:
+  private:
     std::array<std::uint8_t, 32> m_seed;
     std::uint64_t m_offset = 0;
 };

@@ -12,7 +12,7 @@
 namespace smk {
 
 class Secret final {
-public:
+  public:
     Secret() noexcept = default;
     // size bytes, all zero. Throws smk::Error(internal) if memory cannot be had.
     explicit Secret(std::size_t size);
@@ -40,7 +40,7 @@ public:
     // Shrink the visible size (the tail is zeroed); never grows.
     void truncate(std::size_t new_size) noexcept;
 
-private:
+  private:
     void release() noexcept;
 
     std::uint8_t* m_data = nullptr;

@@ -31,9 +31,9 @@ inline constexpr std::size_t kShareRecordCheckBytes = 4;
 [[nodiscard]] Secret encode_share_record(std::string_view mnemonic, std::string_view source);
 
 struct DecodedShareRecord {
-    slip39::ShareInfo info;   // public fields, as the decoded share states them
+    slip39::ShareInfo info;  // public fields, as the decoded share states them
     unsigned word_count = 0;
-    Secret mnemonic;          // lower case, single spaces
+    Secret mnemonic;  // lower case, single spaces
 };
 
 // Reads a record back. Error(invalid_input) naming `source` for: too short,

@@ -48,12 +48,12 @@ struct ShareInfo {
     std::uint16_t identifier = 0;  // 15 bits, the same for every share of a split
     bool extendable = true;
     unsigned iteration_exponent = 0;
-    unsigned group_index = 0;       // 0-based; group 0 is "set A"
+    unsigned group_index = 0;  // 0-based; group 0 is "set A"
     unsigned group_threshold = 1;
     unsigned group_count = 1;
-    unsigned member_index = 0;      // 0-based in the mnemonic; people see index + 1
+    unsigned member_index = 0;  // 0-based in the mnemonic; people see index + 1
     unsigned member_threshold = 1;
-    std::size_t value_bytes = 0;    // share value length = master secret length
+    std::size_t value_bytes = 0;  // share value length = master secret length
 };
 
 struct Share {
@@ -72,8 +72,8 @@ struct SplitResult {
 // then the random shares of the group level, then each group's member level,
 // exactly as the reference implementation draws them.
 [[nodiscard]] SplitResult split(std::span<const std::uint8_t> master_secret,
-                                std::span<const std::uint8_t> passphrase,
-                                const SplitParams& params, RandomSource& random);
+                                std::span<const std::uint8_t> passphrase, const SplitParams& params,
+                                RandomSource& random);
 
 // Parses one mnemonic: words separated by any ASCII whitespace, any letter case.
 // Errors (Error(invalid_input)) name `source` and say what is wrong: unknown word
@@ -90,9 +90,9 @@ struct NamedMnemonic {
 
 struct CombineResult {
     Secret master_secret;
-    ShareInfo params;                 // identifier and the split-wide fields
-    std::vector<unsigned> groups_used;          // group indices that formed the result
-    std::vector<std::string> sources_used;      // the shares that formed the result
+    ShareInfo params;                       // identifier and the split-wide fields
+    std::vector<unsigned> groups_used;      // group indices that formed the result
+    std::vector<std::string> sources_used;  // the shares that formed the result
 };
 
 // Recovers the master secret from any number of shares in any order.
@@ -107,9 +107,9 @@ struct CombineResult {
                                     std::span<const std::uint8_t> passphrase);
 
 struct SetVerification {
-    ShareInfo params;            // of the set's shares (member_index of the first)
+    ShareInfo params;  // of the set's shares (member_index of the first)
     unsigned group_index = 0;
-    unsigned share_count = 0;    // shares given
+    unsigned share_count = 0;      // shares given
     unsigned subsets_checked = 0;  // threshold-subsets whose digest verified and agreed
 };
 

@@ -76,7 +76,7 @@ struct Verification {
 [[nodiscard]] std::vector<Line> read_file(const std::filesystem::path& file);
 
 class Writer final {
-public:
+  public:
     // Opens (creating, 0644) and locks the transcript, verifying an existing one.
     // Error(verification) for a broken chain, Error(refused) when another process
     // holds the lock, Error(io) when it cannot be opened.
@@ -91,7 +91,7 @@ public:
     [[nodiscard]] const std::filesystem::path& path() const noexcept { return m_path; }
     [[nodiscard]] std::size_t lines() const noexcept { return m_seq; }
 
-private:
+  private:
     std::filesystem::path m_path;
     int m_fd = -1;
     std::size_t m_seq = 0;

@@ -73,7 +73,8 @@ Response ok_with(std::span<const std::uint8_t> data) {
     return r;
 }
 
-void append_tlv(std::vector<std::uint8_t>& out, std::uint16_t tag, std::span<const std::uint8_t> value) {
+void append_tlv(std::vector<std::uint8_t>& out, std::uint16_t tag,
+                std::span<const std::uint8_t> value) {
     if (tag > 0xFF) {
         out.push_back(static_cast<std::uint8_t>(tag >> 8));
     }

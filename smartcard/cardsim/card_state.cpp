@@ -1,6 +1,7 @@
 #include "card_state.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,8 +10,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "smk/atomic_file.hpp"
 #include "smk/error.hpp"
@@ -22,7 +21,8 @@ namespace {
 constexpr std::string_view kHeader = "smk-cardsim-state 1";
 
 [[noreturn]] void throw_io(const std::string& what, const std::filesystem::path& file, int err) {
-    throw Error(ErrorCategory::io, fmt::format("{} {}: {}", what, file.string(), std::strerror(err)));
+    throw Error(ErrorCategory::io,
+                fmt::format("{} {}: {}", what, file.string(), std::strerror(err)));
 }
 
 Secret default_pin(std::string_view pin) {
@@ -137,8 +137,9 @@ std::array<std::uint8_t, 4> parse_serial(std::string_view hex8) {
         out[i / 2] = static_cast<std::uint8_t>((out[i / 2] << 4) | (v & 0xF));
     }
     if (!ok) {
-        throw Error(ErrorCategory::usage,
-                    fmt::format("card serial '{}' must be exactly 8 hex digits, e.g. 0000A001", hex8));
+        throw Error(
+            ErrorCategory::usage,
+            fmt::format("card serial '{}' must be exactly 8 hex digits, e.g. 0000A001", hex8));
     }
     return out;
 }
@@ -154,7 +155,8 @@ std::optional<CardState> load_state(const std::filesystem::path& file) {
     struct stat st {};
     if (::fstat(fd, &st) != 0 || st.st_size < 0 || st.st_size > (1 << 22)) {
         ::close(fd);
-        throw Error(ErrorCategory::invalid_input, fmt::format("card state {} is not a plausible state file", file.string()));
+        throw Error(ErrorCategory::invalid_input,
+                    fmt::format("card state {} is not a plausible state file", file.string()));
     }
     Secret text(static_cast<std::size_t>(st.st_size));
     std::size_t got = 0;
@@ -183,9 +185,10 @@ std::optional<CardState> load_state(const std::filesystem::path& file) {
         pos = end + 1;
         if (line_no == 1) {
             if (line != kHeader) {
-                throw Error(ErrorCategory::invalid_input,
-                            fmt::format("{} is not an smk-cardsim state file (first line must be '{}')",
-                                        file.string(), kHeader));
+                throw Error(
+                    ErrorCategory::invalid_input,
+                    fmt::format("{} is not an smk-cardsim state file (first line must be '{}')",
+                                file.string(), kHeader));
             }
             continue;
         }
@@ -194,12 +197,14 @@ std::optional<CardState> load_state(const std::filesystem::path& file) {
         } catch (const Error& e) {
             // The message names the file and line only: the line may hold a PIN.
             throw Error(ErrorCategory::invalid_input,
-                        fmt::format("card state {} line {}: {}; fix or delete the file (a deleted state is a factory-new card)",
+                        fmt::format("card state {} line {}: {}; fix or delete the file (a deleted "
+                                    "state is a factory-new card)",
                                     file.string(), line_no, e.what()));
         }
     }
     if (line_no == 0) {
-        throw Error(ErrorCategory::invalid_input, fmt::format("card state {} is empty", file.string()));
+        throw Error(ErrorCategory::invalid_input,
+                    fmt::format("card state {} is empty", file.string()));
     }
     return state;
 }
@@ -215,10 +220,12 @@ void save_state(const std::filesystem::path& file, const CardState& state) {
     Secret buf(capacity);
     std::size_t len = 0;
     append(buf, len, kHeader);
-    append(buf, len, fmt::format("\nserial {:02X}{:02X}{:02X}{:02X}\n", state.serial[0], state.serial[1],
-                                 state.serial[2], state.serial[3]));
-    append(buf, len, fmt::format("terminated {}\npw1-valid-multiple {}\n", state.terminated ? 1 : 0,
-                                 state.pw1_valid_multiple ? 1 : 0));
+    append(buf, len,
+           fmt::format("\nserial {:02X}{:02X}{:02X}{:02X}\n", state.serial[0], state.serial[1],
+                       state.serial[2], state.serial[3]));
+    append(buf, len,
+           fmt::format("terminated {}\npw1-valid-multiple {}\n", state.terminated ? 1 : 0,
+                       state.pw1_valid_multiple ? 1 : 0));
     const std::pair<std::string_view, const PinState*> pins[] = {
         {"pw1", &state.pw1}, {"pw3", &state.pw3}, {"rc", &state.rc}};
     for (const auto& [name, pin] : pins) {
@@ -232,8 +239,10 @@ void save_state(const std::filesystem::path& file, const CardState& state) {
         append(buf, len, "\n");
     }
 
-    const std::filesystem::path dir = file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
-    const std::filesystem::path temp = dir / fmt::format(".{}.tmp.{}", file.filename().string(), ::getpid());
+    const std::filesystem::path dir =
+        file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
+    const std::filesystem::path temp =
+        dir / fmt::format(".{}.tmp.{}", file.filename().string(), ::getpid());
     const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
         throw_io("cannot create temporary card state", temp, errno);

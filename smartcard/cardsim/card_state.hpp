@@ -28,7 +28,7 @@ namespace smk::cardsim {
 inline constexpr std::uint8_t kMaxTries = 3;
 
 struct PinState {
-    Secret value;            // empty for the resetting code when not set
+    Secret value;  // empty for the resetting code when not set
     std::uint8_t tries = kMaxTries;
 };
 

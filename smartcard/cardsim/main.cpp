@@ -1,17 +1,16 @@
 // smk-cardsim: an OpenPGP card 3.4 on pcscd's vpcd virtual reader, for tests
 // and ceremony rehearsals (docs/CARDSIM.md). It connects to vpcd, reconnects
 // whenever pcscd drops it, and keeps the card's state in one file.
+#include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <string>
 #include <thread>
-
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
 
 #include "card_state.hpp"
 #include "openpgp_card.hpp"
@@ -24,7 +23,9 @@ namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
 
-extern "C" void on_signal(int /*signo*/) { g_stop = 1; }
+extern "C" void on_signal(int /*signo*/) {
+    g_stop = 1;
+}
 
 void install_signal_handlers() {
     struct sigaction sa {};
@@ -54,10 +55,11 @@ smk::cardsim::CardState load_or_create(const Options& opt) {
     auto loaded = smk::cardsim::load_state(opt.state_file);
     if (loaded) {
         if (!opt.serial.empty() && smk::cardsim::parse_serial(opt.serial) != loaded->serial) {
-            throw smk::Error(smk::ErrorCategory::refused,
-                             fmt::format("state file {} belongs to card {} but --serial {} was given; "
-                                         "drop --serial or use another state file",
-                                         opt.state_file, serial_text(loaded->serial), opt.serial));
+            throw smk::Error(
+                smk::ErrorCategory::refused,
+                fmt::format("state file {} belongs to card {} but --serial {} was given; "
+                            "drop --serial or use another state file",
+                            opt.state_file, serial_text(loaded->serial), opt.serial));
         }
         return std::move(*loaded);
     }
@@ -74,7 +76,8 @@ smk::cardsim::CardState load_or_create(const Options& opt) {
 
 void log_line(const Options& opt, const std::string& text) {
     if (!opt.quiet) {
-        std::fprintf(stderr, "smk-cardsim[%u]: %s\n", static_cast<unsigned>(opt.port), text.c_str());
+        std::fprintf(stderr, "smk-cardsim[%u]: %s\n", static_cast<unsigned>(opt.port),
+                     text.c_str());
     }
 }
 
@@ -85,7 +88,8 @@ void serve(const Options& opt, smk::cardsim::OpenPgpCard& card) {
         std::string why;
         if (!link.connect(opt.host, opt.port, why)) {
             if (why != last_error) {
-                log_line(opt, fmt::format("vpcd at {}:{} not reachable ({}); retrying", opt.host, opt.port, why));
+                log_line(opt, fmt::format("vpcd at {}:{} not reachable ({}); retrying", opt.host,
+                                          opt.port, why));
                 last_error = why;
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -126,9 +130,10 @@ void serve(const Options& opt, smk::cardsim::OpenPgpCard& card) {
             const smk::Secret answer = card.process(cmd);
             const std::size_t n = answer.size();
             // Header and status only: the data may be a PIN or a share.
-            log_line(opt, fmt::format("{:02X} {:02X} {:02X} {:02X} ({} bytes) -> {:02X}{:02X} ({} bytes)", cmd[0],
-                                      cmd[1], cmd[2], cmd[3], cmd.size() - 4, answer.data()[n - 2],
-                                      answer.data()[n - 1], n - 2));
+            log_line(opt, fmt::format(
+                              "{:02X} {:02X} {:02X} {:02X} ({} bytes) -> {:02X}{:02X} ({} bytes)",
+                              cmd[0], cmd[1], cmd[2], cmd[3], cmd.size() - 4, answer.data()[n - 2],
+                              answer.data()[n - 1], n - 2));
             if (!link.send(answer.bytes())) {
                 break;
             }
@@ -145,21 +150,28 @@ void serve(const Options& opt, smk::cardsim::OpenPgpCard& card) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"smk-cardsim: an OpenPGP card 3.4 emulator on pcscd's vpcd virtual reader (see docs/CARDSIM.md)"};
+    CLI::App app{
+        "smk-cardsim: an OpenPGP card 3.4 emulator on pcscd's vpcd virtual reader (see "
+        "docs/CARDSIM.md)"};
     Options opt;
-    app.add_option("--port", opt.port, "vpcd TCP port of the reader slot (vpcd: CHANNELID and CHANNELID+1)")
+    app.add_option("--port", opt.port,
+                   "vpcd TCP port of the reader slot (vpcd: CHANNELID and CHANNELID+1)")
         ->required();
-    app.add_option("--state", opt.state_file, "card state file (created as a factory-new card if absent)")
+    app.add_option("--state", opt.state_file,
+                   "card state file (created as a factory-new card if absent)")
         ->required();
-    app.add_option("--serial", opt.serial, "card serial, 8 hex digits (default: random for a new state file)");
+    app.add_option("--serial", opt.serial,
+                   "card serial, 8 hex digits (default: random for a new state file)");
     app.add_option("--host", opt.host, "host where vpcd listens")->capture_default_str();
     app.add_flag("--no-private-dos", opt.no_private_dos,
                  "announce no private-use DOs (like Gnuk 1.x); 0101-0104 answer 6A88");
-    app.add_option("--private-do-size", opt.private_do_size, "maximum private DO length (C0 bytes 7-8)")
+    app.add_option("--private-do-size", opt.private_do_size,
+                   "maximum private DO length (C0 bytes 7-8)")
         ->check(CLI::Range(1, 0x0800))
         ->capture_default_str();
-    app.add_option("--put-data-delay-ms", opt.put_data_delay_ms,
-                   "hold every PUT DATA this long before executing it (a slow card, for fault drills)")
+    app.add_option(
+           "--put-data-delay-ms", opt.put_data_delay_ms,
+           "hold every PUT DATA this long before executing it (a slow card, for fault drills)")
         ->check(CLI::Range(0U, 60000U))
         ->capture_default_str();
     app.add_flag("--quiet", opt.quiet, "do not log connections and APDU headers to stderr");
@@ -184,8 +196,8 @@ int main(int argc, char** argv) {
         log_line(opt, "stopped");
         return 0;
     } catch (const smk::Error& e) {
-        std::fprintf(stderr, "smk-cardsim: %s error: %s\n", std::string(smk::category_name(e.category())).c_str(),
-                     e.what());
+        std::fprintf(stderr, "smk-cardsim: %s error: %s\n",
+                     std::string(smk::category_name(e.category())).c_str(), e.what());
         return smk::exit_code(e.category());
     } catch (const std::exception& e) {
         std::fprintf(stderr, "smk-cardsim: internal error: %s\n", e.what());

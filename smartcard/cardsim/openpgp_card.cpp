@@ -11,20 +11,31 @@ namespace {
 
 // Historical bytes: category 00, card service data 31 C5, card capabilities
 // 73 C0 01 C0 (command chaining, extended Lc/Le), status 00 90 00.
-constexpr std::array<std::uint8_t, 10> kHistorical = {0x00, 0x31, 0xC5, 0x73, 0xC0, 0x01, 0xC0, 0x00, 0x90, 0x00};
+constexpr std::array<std::uint8_t, 10> kHistorical = {0x00, 0x31, 0xC5, 0x73, 0xC0,
+                                                      0x01, 0xC0, 0x00, 0x90, 0x00};
 constexpr std::array<std::uint8_t, 6> kRid = {0xD2, 0x76, 0x00, 0x01, 0x24, 0x01};
 constexpr std::size_t kMaxChain = 65535;
 constexpr std::size_t kMaxChallenge = 0x0800;
 
 enum Ins : std::uint8_t {
-    kSelect = 0xA4, kGetData = 0xCA, kPutData = 0xDA, kVerify = 0x20, kChangeReference = 0x24,
-    kResetRetry = 0x2C, kTerminate = 0xE6, kActivate = 0x44, kGetChallenge = 0x84, kGetResponse = 0xC0,
+    kSelect = 0xA4,
+    kGetData = 0xCA,
+    kPutData = 0xDA,
+    kVerify = 0x20,
+    kChangeReference = 0x24,
+    kResetRetry = 0x2C,
+    kTerminate = 0xE6,
+    kActivate = 0x44,
+    kGetChallenge = 0x84,
+    kGetResponse = 0xC0,
     kGenerateKeyPair = 0x47,
 };
 
 }  // namespace
 
-std::span<const std::uint8_t> historical_bytes() noexcept { return kHistorical; }
+std::span<const std::uint8_t> historical_bytes() noexcept {
+    return kHistorical;
+}
 
 OpenPgpCard::OpenPgpCard(CardConfig config, CardState state, std::filesystem::path state_file)
     : m_config(config), m_state(std::move(state)), m_state_file(std::move(state_file)) {}
@@ -54,7 +65,9 @@ void OpenPgpCard::power_event() noexcept {
     m_pending_offset = 0;
 }
 
-void OpenPgpCard::save() { save_state(m_state_file, m_state); }
+void OpenPgpCard::save() {
+    save_state(m_state_file, m_state);
+}
 
 std::vector<std::uint8_t> OpenPgpCard::aid() const {
     std::vector<std::uint8_t> out(kRid.begin(), kRid.end());

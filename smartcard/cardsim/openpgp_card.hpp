@@ -16,8 +16,8 @@
 namespace smk::cardsim {
 
 struct CardConfig {
-    bool private_dos = true;                // C0 byte 1 bit 0x08
-    std::uint16_t private_do_size = 255;    // C0 bytes 7-8, enforced by PUT DATA
+    bool private_dos = true;              // C0 byte 1 bit 0x08
+    std::uint16_t private_do_size = 255;  // C0 bytes 7-8, enforced by PUT DATA
 };
 
 // The historical bytes (ATR and DO 5F52).
@@ -27,7 +27,7 @@ struct CardConfig {
 [[nodiscard]] std::uint16_t set_resetting_code(PinState& rc, std::span<const std::uint8_t> value);
 
 class OpenPgpCard final {
-public:
+  public:
     OpenPgpCard(CardConfig config, CardState state, std::filesystem::path state_file);
 
     // The answer to reset (T=1, historical bytes as in 5F52).
@@ -37,7 +37,7 @@ public:
     // One command APDU in, the response APDU (data + SW1 SW2) out.
     [[nodiscard]] Secret process(std::span<const std::uint8_t> command);
 
-private:
+  private:
     [[nodiscard]] Response dispatch(const CommandApdu& apdu);
     [[nodiscard]] Response select(const CommandApdu& apdu);
     [[nodiscard]] Response terminate_df(const CommandApdu& apdu);
@@ -69,7 +69,7 @@ private:
     bool m_pw3 = false;        // VERIFY 83 done
     Secret m_chain;            // command chaining: data received so far
     std::uint8_t m_chain_ins = 0;
-    Secret m_pending;          // GET RESPONSE: response bytes not yet sent
+    Secret m_pending;  // GET RESPONSE: response bytes not yet sent
     std::size_t m_pending_offset = 0;
 };
 

@@ -45,7 +45,9 @@ const ObjectRule* rule_for(std::uint16_t tag) {
     return nullptr;
 }
 
-bool is_private(std::uint16_t tag) { return tag >= 0x0101 && tag <= 0x0104; }
+bool is_private(std::uint16_t tag) {
+    return tag >= 0x0101 && tag <= 0x0104;
+}
 
 void put_u16(std::vector<std::uint8_t>& out, std::uint16_t v) {
     out.push_back(static_cast<std::uint8_t>(v >> 8));
@@ -73,7 +75,8 @@ std::vector<std::uint8_t> OpenPgpCard::simple_object(std::uint16_t tag, bool& fo
         case 0x7F74:  // general feature management: no button, display or keypad
             return {0x81, 0x01, 0x00};
         case 0x00C0:  // extended capabilities
-            out.push_back(static_cast<std::uint8_t>(0x40 | 0x10 | (m_config.private_dos ? 0x08 : 0x00)));
+            out.push_back(
+                static_cast<std::uint8_t>(0x40 | 0x10 | (m_config.private_dos ? 0x08 : 0x00)));
             out.push_back(0x00);  // no secure messaging
             put_u16(out, kMaxChallenge);
             put_u16(out, kMaxCert);
@@ -85,8 +88,13 @@ std::vector<std::uint8_t> OpenPgpCard::simple_object(std::uint16_t tag, bool& fo
         case 0x00C3:  // algorithm attributes: RSA 2048, e 32 bits, standard format
             return {0x01, 0x08, 0x00, 0x00, 0x20, 0x00};
         case 0x00C4:
-            return {static_cast<std::uint8_t>(m_state.pw1_valid_multiple ? 1 : 0), kMaxPinLength, kMaxPinLength,
-                    kMaxPinLength, m_state.pw1.tries, m_state.rc.tries, m_state.pw3.tries};
+            return {static_cast<std::uint8_t>(m_state.pw1_valid_multiple ? 1 : 0),
+                    kMaxPinLength,
+                    kMaxPinLength,
+                    kMaxPinLength,
+                    m_state.pw1.tries,
+                    m_state.rc.tries,
+                    m_state.pw3.tries};
         case 0x00C5:
         case 0x00C6:
             return std::vector<std::uint8_t>(60, 0);  // no keys, no CA fingerprints
@@ -105,7 +113,8 @@ std::vector<std::uint8_t> OpenPgpCard::simple_object(std::uint16_t tag, bool& fo
 std::vector<std::uint8_t> OpenPgpCard::application_related_data() const {
     bool found = false;
     std::vector<std::uint8_t> discretionary;
-    for (const std::uint16_t tag : std::array<std::uint16_t, 9>{0x00C0, 0x00C1, 0x00C2, 0x00C3, 0x00C4, 0x00C5, 0x00C6, 0x00CD, 0x00DE}) {
+    for (const std::uint16_t tag : std::array<std::uint16_t, 9>{
+             0x00C0, 0x00C1, 0x00C2, 0x00C3, 0x00C4, 0x00C5, 0x00C6, 0x00CD, 0x00DE}) {
         append_tlv(discretionary, tag, simple_object(tag, found));
     }
     std::vector<std::uint8_t> body;
@@ -139,7 +148,9 @@ Response OpenPgpCard::get_data(const CommandApdu& apdu) {
         std::vector<std::uint8_t> body;
         for (const std::uint16_t child : std::array<std::uint16_t, 3>{0x005B, 0x5F2D, 0x5F35}) {
             const auto it = m_state.objects.find(child);
-            append_tlv(body, child, it == m_state.objects.end() ? std::span<const std::uint8_t>{} : it->second.bytes());
+            append_tlv(
+                body, child,
+                it == m_state.objects.end() ? std::span<const std::uint8_t>{} : it->second.bytes());
         }
         append_tlv(value, 0x0065, body);
         return ok_with(value);

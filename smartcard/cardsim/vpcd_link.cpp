@@ -12,7 +12,9 @@
 
 namespace smk::cardsim {
 
-VpcdLink::~VpcdLink() { close(); }
+VpcdLink::~VpcdLink() {
+    close();
+}
 
 void VpcdLink::close() noexcept {
     if (m_fd >= 0) {

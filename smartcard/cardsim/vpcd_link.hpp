@@ -15,7 +15,7 @@ namespace smk::cardsim {
 enum class VpcdControl : std::uint8_t { power_off = 0, power_on = 1, reset = 2, atr = 4 };
 
 class VpcdLink final {
-public:
+  public:
     VpcdLink() = default;
     ~VpcdLink();
     VpcdLink(const VpcdLink&) = delete;
@@ -31,7 +31,7 @@ public:
     void close() noexcept;
     [[nodiscard]] bool connected() const noexcept { return m_fd >= 0; }
 
-private:
+  private:
     [[nodiscard]] bool read_exact(std::uint8_t* out, std::size_t n);
     int m_fd = -1;
 };

@@ -26,9 +26,11 @@ TEST_CASE("SELECT and GET DATA 4F/6E carry the AID with this card's serial") {
     smk::test::CardConnection card(env.reader(kCard));
     smk::test::factory_reset(card);
     CHECK(card.sw(kSelect) == 0x9000);
-    CHECK(card.sw("00 A4 04 00 10 D2 76 00 01 24 01 03 04 FF FF " + env.serial(kCard) + " 00 00") == 0x9000);
+    CHECK(card.sw("00 A4 04 00 10 D2 76 00 01 24 01 03 04 FF FF " + env.serial(kCard) + " 00 00") ==
+          0x9000);
     CHECK(card.sw("00 A4 04 00 06 D2 76 00 01 24 02") == 0x6A82);
-    const auto aid = smk::test::from_hex("D2 76 00 01 24 01 03 04 FF FF " + env.serial(kCard) + " 00 00");
+    const auto aid =
+        smk::test::from_hex("D2 76 00 01 24 01 03 04 FF FF " + env.serial(kCard) + " 00 00");
     const auto r4f = card.send("00 CA 00 4F 00");
     CHECK(r4f.sw == 0x9000);
     CHECK(r4f.data == aid);
@@ -44,7 +46,8 @@ TEST_CASE("SELECT and GET DATA 4F/6E carry the AID with this card's serial") {
     CHECK(c0.data[7] == 0xFF);
 }
 
-TEST_CASE("VERIFY counts down - blocks after three wrong PINs - RESET RETRY COUNTER by PW3 unblocks") {
+TEST_CASE(
+    "VERIFY counts down - blocks after three wrong PINs - RESET RETRY COUNTER by PW3 unblocks") {
     smk::test::PcscEnv env;
     smk::test::CardConnection card(env.reader(kCard));
     smk::test::factory_reset(card);
@@ -69,12 +72,14 @@ TEST_CASE("VERIFY counts down - blocks after three wrong PINs - RESET RETRY COUN
     CHECK(card.sw(kVerifyPw1Right) == 0x9000);
 }
 
-TEST_CASE("resetting code: set with PW3 - then RESET RETRY COUNTER with it - wrong code counts down") {
+TEST_CASE(
+    "resetting code: set with PW3 - then RESET RETRY COUNTER with it - wrong code counts down") {
     smk::test::PcscEnv env;
     smk::test::CardConnection card(env.reader(kCard));
     smk::test::factory_reset(card);
-    CHECK(card.sw("00 2C 00 81 0E 41 41 41 41 41 41 41 41 31 32 33 34 35 36") == 0x6982);  // no RC set
-    CHECK(card.sw("00 DA 00 D3 08 41 41 41 41 41 41 41 41") == 0x6982);                   // needs PW3
+    CHECK(card.sw("00 2C 00 81 0E 41 41 41 41 41 41 41 41 31 32 33 34 35 36") ==
+          0x6982);                                                       // no RC set
+    CHECK(card.sw("00 DA 00 D3 08 41 41 41 41 41 41 41 41") == 0x6982);  // needs PW3
     CHECK(card.sw(kVerifyPw3Right) == 0x9000);
     CHECK(card.sw("00 DA 00 D3 08 41 41 41 41 41 41 41 41") == 0x9000);
     CHECK(card.send("00 CA 00 C4 00").data.at(5) == 3);
@@ -95,7 +100,9 @@ TEST_CASE("CHANGE REFERENCE DATA: old PIN checked and counted - new PIN length e
     CHECK(card.sw("00 20 00 82 06 36 35 34 33 32 31") == 0x9000);
 }
 
-TEST_CASE("private DO 0103: PUT and GET need PW1 (82) - round trip - too long refused - 0102/0104 need PW3") {
+TEST_CASE(
+    "private DO 0103: PUT and GET need PW1 (82) - round trip - too long refused - 0102/0104 need "
+    "PW3") {
     smk::test::PcscEnv env;
     smk::test::CardConnection card(env.reader(kCard));
     smk::test::factory_reset(card);
@@ -128,7 +135,9 @@ TEST_CASE("private DO 0103: PUT and GET need PW1 (82) - round trip - too long re
     // Power cycle (reset) forgets verification.
 }
 
-TEST_CASE("unsupported instructions - data objects - classes and malformed APDUs get their status words") {
+TEST_CASE(
+    "unsupported instructions - data objects - classes and malformed APDUs get their status "
+    "words") {
     smk::test::PcscEnv env;
     smk::test::CardConnection card(env.reader(kCard));
     smk::test::factory_reset(card);
@@ -137,7 +146,8 @@ TEST_CASE("unsupported instructions - data objects - classes and malformed APDUs
     CHECK(card.sw("00 2A 9E 9A 01 00 00") == 0x6D00);     // PSO
     CHECK(card.sw("00 CA 01 05 00") == 0x6A88);
     CHECK(card.sw("00 CA 00 F9 00") == 0x6A88);
-    CHECK(card.sw("00 DA 00 C7 14 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00") == 0x6A88);
+    CHECK(card.sw("00 DA 00 C7 14 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00") ==
+          0x6A88);
     CHECK(card.sw("80 CA 00 6E 00") == 0x6E00);
     CHECK(card.sw("00 CA 00 6E 05 01") == 0x6700);  // Lc says 5, one byte follows
     CHECK(card.sw("00 20 00 84 06 31 32 33 34 35 36") == 0x6A86);

@@ -1,11 +1,10 @@
 // In-process tests of the emulator's parts (no PC/SC): APDU parsing, the state
 // file and its errors, and the card options (--no-private-dos, --private-do-size).
+#include <doctest/doctest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-
-#include <doctest/doctest.h>
 
 #include "apdu.hpp"
 #include "card_state.hpp"
@@ -15,7 +14,7 @@
 namespace {
 
 class TempDir {
-public:
+  public:
     TempDir() {
         char templ[] = "/tmp/smk-cardsim-unit.XXXXXX";
         REQUIRE(mkdtemp(templ) != nullptr);
@@ -29,7 +28,7 @@ public:
     TempDir& operator=(const TempDir&) = delete;
     [[nodiscard]] const std::filesystem::path& path() const { return m_path; }
 
-private:
+  private:
     std::filesystem::path m_path;
 };
 
@@ -51,8 +50,11 @@ TEST_CASE("parse_command: short and extended cases - inconsistent lengths reject
     REQUIRE(parse_command(ext).has_value());
     CHECK(parse_command(ext)->ne == 65536);
     CHECK_FALSE(parse_command(std::vector<std::uint8_t>{0x00, 0xCA, 0x00}).has_value());
-    CHECK_FALSE(parse_command(std::vector<std::uint8_t>{0x00, 0xDA, 0x01, 0x03, 0x05, 0x01}).has_value());
-    CHECK_FALSE(parse_command(std::vector<std::uint8_t>{0x00, 0xDA, 0x01, 0x03, 0x00, 0x00, 0x02, 0x01}).has_value());
+    CHECK_FALSE(
+        parse_command(std::vector<std::uint8_t>{0x00, 0xDA, 0x01, 0x03, 0x05, 0x01}).has_value());
+    CHECK_FALSE(
+        parse_command(std::vector<std::uint8_t>{0x00, 0xDA, 0x01, 0x03, 0x00, 0x00, 0x02, 0x01})
+            .has_value());
 }
 
 TEST_CASE("state file: round trip keeps PINs - counters and DOs - written 0600") {
@@ -74,10 +76,13 @@ TEST_CASE("state file: round trip keeps PINs - counters and DOs - written 0600")
     CHECK(loaded->objects.at(0x0103).size() == 3);
     CHECK_FALSE(smk::cardsim::load_state(dir.path() / "absent").has_value());
     // Only the state file remains: no temporary left behind.
-    CHECK(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator{}) == 1);
+    CHECK(std::distance(std::filesystem::directory_iterator(dir.path()),
+                        std::filesystem::directory_iterator{}) == 1);
 }
 
-TEST_CASE("state file: a foreign - corrupt or unknown line is an error naming file and line - not the PIN") {
+TEST_CASE(
+    "state file: a foreign - corrupt or unknown line is an error naming file and line - not the "
+    "PIN") {
     TempDir dir;
     const auto file = dir.path() / "card.state";
     std::ofstream(file) << "something else\n";
@@ -103,16 +108,19 @@ TEST_CASE("--no-private-dos and --private-do-size: C0 announces them - PUT/GET D
     TempDir dir;
     const auto serial = smk::cardsim::parse_serial("0000A00C");
     smk::cardsim::CardConfig none{false, 255};
-    smk::cardsim::OpenPgpCard gnuk_like(none, smk::cardsim::CardState::factory(serial), dir.path() / "a.state");
+    smk::cardsim::OpenPgpCard gnuk_like(none, smk::cardsim::CardState::factory(serial),
+                                        dir.path() / "a.state");
     CHECK(sw_of(gnuk_like, {0x00, 0x20, 0x00, 0x82, 0x06, '1', '2', '3', '4', '5', '6'}) == 0x9000);
     CHECK(sw_of(gnuk_like, {0x00, 0xDA, 0x01, 0x03, 0x01, 0x01}) == 0x6A88);
     CHECK(sw_of(gnuk_like, {0x00, 0xCA, 0x01, 0x01, 0x00}) == 0x6A88);
-    const smk::Secret c0 = gnuk_like.process(std::vector<std::uint8_t>{0x00, 0xCA, 0x00, 0xC0, 0x00});
+    const smk::Secret c0 =
+        gnuk_like.process(std::vector<std::uint8_t>{0x00, 0xCA, 0x00, 0xC0, 0x00});
     REQUIRE(c0.size() == 12);
     CHECK((c0.data()[0] & 0x08) == 0);
 
     smk::cardsim::CardConfig small{true, 16};
-    smk::cardsim::OpenPgpCard tiny(small, smk::cardsim::CardState::factory(serial), dir.path() / "b.state");
+    smk::cardsim::OpenPgpCard tiny(small, smk::cardsim::CardState::factory(serial),
+                                   dir.path() / "b.state");
     const smk::Secret c0b = tiny.process(std::vector<std::uint8_t>{0x00, 0xCA, 0x00, 0xC0, 0x00});
     CHECK(c0b.data()[6] == 0x00);
     CHECK(c0b.data()[7] == 0x10);

@@ -1,12 +1,11 @@
 // Independent clients against smk-cardsim: pcsc-tools, OpenSC and GnuPG see
 // the emulated cards of the `pcsc` fixture and read what the others wrote.
+#include <doctest/doctest.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-
-#include <doctest/doctest.h>
 
 #include "pcsc_helpers.hpp"
 
@@ -18,20 +17,22 @@ constexpr int kCard = 0;
 // inherits PCSCLITE_CSOCK_NAME) on one reader, with a pinentry that answers
 // the factory PINs. The agent is killed when the object goes.
 class GnupgHome {
-public:
+  public:
     explicit GnupgHome(const std::string& reader) {
         char templ[] = "/tmp/smk-cardsim-gnupg.XXXXXX";
         REQUIRE(mkdtemp(templ) != nullptr);
         m_dir = templ;
         ::chmod(m_dir.c_str(), 0700);
-        std::ofstream(m_dir / "scdaemon.conf") << "disable-ccid\npcsc-shared\nreader-port " << reader << "\n";
+        std::ofstream(m_dir / "scdaemon.conf")
+            << "disable-ccid\npcsc-shared\nreader-port " << reader << "\n";
         const auto pinentry = m_dir / "pinentry.sh";
         std::ofstream(pinentry) << "#!/bin/sh\n"
                                    "echo 'OK test pinentry'\n"
                                    "pin=123456\n"
                                    "while read -r cmd rest; do\n"
                                    "  case \"$cmd\" in\n"
-                                   "    SETDESC|SETPROMPT) case \"$rest\" in *Admin*) pin=12345678 ;; esac; echo OK ;;\n"
+                                   "    SETDESC|SETPROMPT) case \"$rest\" in *Admin*) pin=12345678 "
+                                   ";; esac; echo OK ;;\n"
                                    "    GETPIN) echo \"D $pin\"; echo OK ;;\n"
                                    "    BYE) echo OK; exit 0 ;;\n"
                                    "    *) echo OK ;;\n"
@@ -48,9 +49,11 @@ public:
     GnupgHome(const GnupgHome&) = delete;
     GnupgHome& operator=(const GnupgHome&) = delete;
 
-    [[nodiscard]] std::string prefix() const { return "GNUPGHOME='" + m_dir.string() + "' timeout 60 "; }
+    [[nodiscard]] std::string prefix() const {
+        return "GNUPGHOME='" + m_dir.string() + "' timeout 60 ";
+    }
 
-private:
+  private:
     std::filesystem::path m_dir;
 };
 
@@ -63,14 +66,17 @@ TEST_CASE("opensc-tool -l and pcsc_scan -r list the fixture's readers with cards
     const int cards = std::atoi(env.get("SMK_PCSC_CARDS").c_str());
     for (int i = 0; i < cards; ++i) {
         const std::string line = smk::test::reader_line(listed.output, env.reader(i));
-        CHECK_MESSAGE(line.find(" Yes ") != std::string::npos, "card " << i << " missing:\n" << listed.output);
+        CHECK_MESSAGE(line.find(" Yes ") != std::string::npos, "card " << i << " missing:\n"
+                                                                       << listed.output);
     }
     const auto scan = smk::test::run("timeout 10 pcsc_scan -r");
     CHECK_MESSAGE(scan.output.find(env.reader(0)) != std::string::npos, scan.output);
     CHECK_MESSAGE(scan.output.find(env.reader(1)) != std::string::npos, scan.output);
 }
 
-TEST_CASE("gpg --card-status shows the emulated card: OpenPGP 3.4 - test card - its serial - PIN counters") {
+TEST_CASE(
+    "gpg --card-status shows the emulated card: OpenPGP 3.4 - test card - its serial - PIN "
+    "counters") {
     smk::test::PcscEnv env;
     {
         smk::test::CardConnection card(env.reader(kCard));
@@ -79,7 +85,9 @@ TEST_CASE("gpg --card-status shows the emulated card: OpenPGP 3.4 - test card - 
     GnupgHome home(env.reader(kCard));
     const auto status = smk::test::run(home.prefix() + "gpg --batch --card-status");
     REQUIRE_MESSAGE(status.status == 0, status.output);
-    CHECK_MESSAGE(status.output.find("Serial number ....: " + env.serial(kCard)) != std::string::npos, status.output);
+    CHECK_MESSAGE(
+        status.output.find("Serial number ....: " + env.serial(kCard)) != std::string::npos,
+        status.output);
     CHECK(status.output.find("Version ..........: 3.4") != std::string::npos);
     CHECK(status.output.find("Manufacturer .....: test card") != std::string::npos);
     CHECK(status.output.find("PIN retry counter : 3 0 3") != std::string::npos);
@@ -91,7 +99,8 @@ TEST_CASE("openpgp-tool reads DO 0103 that a PUT DATA wrote - a wrong PIN makes 
         smk::test::CardConnection card(env.reader(kCard));
         smk::test::factory_reset(card);
         REQUIRE(card.sw("00 20 00 82 06 31 32 33 34 35 36") == 0x9000);
-        REQUIRE(card.sw("00 DA 01 03 0B 73 68 61 72 65 2D 74 68 72 65 65") == 0x9000);  // "share-three"
+        REQUIRE(card.sw("00 DA 01 03 0B 73 68 61 72 65 2D 74 68 72 65 65") ==
+                0x9000);  // "share-three"
     }
     const std::string tool = "openpgp-tool -r '" + env.reader(kCard) + "'";
     const auto read = smk::test::run(tool + " --verify CHV2 --pin 123456 --do 3");
@@ -111,15 +120,16 @@ TEST_CASE("GnuPG writes PRIVATE-DO-2 (Admin PIN via pinentry) and GET DATA reads
     }
     {
         GnupgHome home(env.reader(kCard));
-        const auto set = smk::test::run(home.prefix() +
-                                        "gpg-connect-agent 'SCD SERIALNO' 'SCD SETATTR PRIVATE-DO-2 from%20gnupg' /bye");
+        const auto set = smk::test::run(
+            home.prefix() +
+            "gpg-connect-agent 'SCD SERIALNO' 'SCD SETATTR PRIVATE-DO-2 from%20gnupg' /bye");
         CHECK_MESSAGE(set.output.find("ERR") == std::string::npos, set.output);
         // GnuPG 2.2.40 verifies only PW1 (81) for PRIVATE-DO-3 on a card without
         // keys; the emulator, like the spec and SmartPGP, wants PW1 (82): the write
         // is refused. With a decryption key GnuPG sends 82 and the write works
         // (tests/smartcard/test_card_gnupg.cpp, docs/CARDSIM.md).
-        const auto set3 = smk::test::run(home.prefix() +
-                                         "gpg-connect-agent 'SCD SETATTR PRIVATE-DO-3 from%20gnupg' /bye");
+        const auto set3 = smk::test::run(
+            home.prefix() + "gpg-connect-agent 'SCD SETATTR PRIVATE-DO-3 from%20gnupg' /bye");
         CHECK_MESSAGE(set3.output.find("ERR") != std::string::npos, set3.output);
     }
     smk::test::CardConnection card(env.reader(kCard));

@@ -1,5 +1,6 @@
 #include "pcsc_helpers.hpp"
 
+#include <doctest/doctest.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -9,20 +10,21 @@
 #include <ctime>
 #include <fstream>
 
-#include <doctest/doctest.h>
-
 namespace smk::test {
 
 PcscEnv::PcscEnv() {
     const char* path = std::getenv("SMK_PCSC_ENV");
     if (path == nullptr) {
-        FAIL("SMK_PCSC_ENV is not set: run this test through ctest (fixture 'pcsc' starts the private pcscd)");
+        FAIL(
+            "SMK_PCSC_ENV is not set: run this test through ctest (fixture 'pcsc' starts the "
+            "private pcscd)");
     }
     std::ifstream in(path);
     if (!in) {
-        FAIL("no PC/SC test stack: " << path
-                                     << " is missing; the fixture test 'cardsim: pcsc fixture start' failed "
-                                        "(needs root, pcscd, vsmartcard-vpcd; see its output)");
+        FAIL("no PC/SC test stack: "
+             << path
+             << " is missing; the fixture test 'cardsim: pcsc fixture start' failed "
+                "(needs root, pcscd, vsmartcard-vpcd; see its output)");
     }
     std::string line;
     while (std::getline(in, line)) {
@@ -36,7 +38,8 @@ PcscEnv::PcscEnv() {
         }
         m_vars[line.substr(0, eq)] = value;
     }
-    REQUIRE_MESSAGE(m_vars.count("PCSCLITE_CSOCK_NAME") == 1, "env file without PCSCLITE_CSOCK_NAME: " << path);
+    REQUIRE_MESSAGE(m_vars.count("PCSCLITE_CSOCK_NAME") == 1,
+                    "env file without PCSCLITE_CSOCK_NAME: " << path);
     setenv("PCSCLITE_CSOCK_NAME", m_vars["PCSCLITE_CSOCK_NAME"].c_str(), 1);
 }
 
@@ -53,15 +56,19 @@ CardConnection::CardConnection(const std::string& reader) {
     REQUIRE_MESSAGE(rc == SCARD_S_SUCCESS, "SCardEstablishContext: " << pcsc_stringify_error(rc));
     // The reader may still be settling after a card-start: retry briefly.
     for (int attempt = 0; attempt < 50; ++attempt) {
-        rc = SCardConnect(m_context, reader.c_str(), SCARD_SHARE_EXCLUSIVE, SCARD_PROTOCOL_T1 | SCARD_PROTOCOL_T0,
-                          &m_card, &m_protocol);
-        if (rc != SCARD_E_SHARING_VIOLATION && rc != SCARD_E_NO_SMARTCARD && rc != SCARD_W_REMOVED_CARD) {
+        rc = SCardConnect(m_context, reader.c_str(), SCARD_SHARE_EXCLUSIVE,
+                          SCARD_PROTOCOL_T1 | SCARD_PROTOCOL_T0, &m_card, &m_protocol);
+        if (rc != SCARD_E_SHARING_VIOLATION && rc != SCARD_E_NO_SMARTCARD &&
+            rc != SCARD_W_REMOVED_CARD) {
             break;
         }
-        struct timespec ts {0, 100'000'000};
+        struct timespec ts {
+            0, 100'000'000
+        };
         nanosleep(&ts, nullptr);
     }
-    REQUIRE_MESSAGE(rc == SCARD_S_SUCCESS, "SCardConnect '" << reader << "': " << pcsc_stringify_error(rc));
+    REQUIRE_MESSAGE(rc == SCARD_S_SUCCESS,
+                    "SCardConnect '" << reader << "': " << pcsc_stringify_error(rc));
 }
 
 CardConnection::~CardConnection() {
@@ -77,7 +84,8 @@ ApduResult CardConnection::transmit(const std::vector<std::uint8_t>& apdu) {
     std::array<std::uint8_t, 4096> buf{};
     DWORD len = buf.size();
     const SCARD_IO_REQUEST* pci = m_protocol == SCARD_PROTOCOL_T1 ? SCARD_PCI_T1 : SCARD_PCI_T0;
-    const LONG rc = SCardTransmit(m_card, pci, apdu.data(), static_cast<DWORD>(apdu.size()), nullptr, buf.data(), &len);
+    const LONG rc = SCardTransmit(m_card, pci, apdu.data(), static_cast<DWORD>(apdu.size()),
+                                  nullptr, buf.data(), &len);
     REQUIRE_MESSAGE(rc == SCARD_S_SUCCESS, "SCardTransmit: " << pcsc_stringify_error(rc));
     REQUIRE(len >= 2);
     ApduResult r;
@@ -86,7 +94,9 @@ ApduResult CardConnection::transmit(const std::vector<std::uint8_t>& apdu) {
     return r;
 }
 
-ApduResult CardConnection::send(const std::string& hex) { return transmit(from_hex(hex)); }
+ApduResult CardConnection::send(const std::string& hex) {
+    return transmit(from_hex(hex));
+}
 
 std::vector<std::uint8_t> from_hex(const std::string& hex) {
     std::string digits;
@@ -114,7 +124,8 @@ std::string to_hex_upper(const std::vector<std::uint8_t>& bytes) {
 }
 
 bool contains(const std::vector<std::uint8_t>& haystack, const std::vector<std::uint8_t>& needle) {
-    return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) != haystack.end();
+    return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) !=
+           haystack.end();
 }
 
 CommandResult run(const std::string& command) {
@@ -139,7 +150,8 @@ std::string reader_line(const std::string& listing, const std::string& reader) {
             end = listing.size();
         }
         const std::string line = listing.substr(pos, end - pos);
-        if (line.size() >= reader.size() && line.compare(line.size() - reader.size(), reader.size(), reader) == 0) {
+        if (line.size() >= reader.size() &&
+            line.compare(line.size() - reader.size(), reader.size(), reader) == 0) {
             return line;
         }
         pos = end + 1;
@@ -158,6 +170,8 @@ void factory_reset(CardConnection& card) {
     REQUIRE(card.sw("00 A4 04 00 06 D2 76 00 01 24 01") == 0x9000);
 }
 
-std::string pcsc_env_script() { return std::string(SMK_SOURCE_DIR) + "/scripts/pcsc-env.sh"; }
+std::string pcsc_env_script() {
+    return std::string(SMK_SOURCE_DIR) + "/scripts/pcsc-env.sh";
+}
 
 }  // namespace smk::test

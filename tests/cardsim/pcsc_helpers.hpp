@@ -3,26 +3,30 @@
 // (scripts/pcsc-env.sh): the env file, a PC/SC connection to one reader,
 // running client programs, and a factory reset of an emulated card.
 
+#include <PCSC/winscard.h>
+
 #include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
-
-#include <PCSC/winscard.h>
 
 namespace smk::test {
 
 // STATE_DIR/env of the running stack ($SMK_PCSC_ENV). Sets PCSCLITE_CSOCK_NAME
 // in this process. FAILs the test (with the reason) if the stack is not there.
 class PcscEnv {
-public:
+  public:
     PcscEnv();
     [[nodiscard]] std::string get(const std::string& key) const;
-    [[nodiscard]] std::string reader(int card) const { return get("SMK_PCSC_READER_" + std::to_string(card)); }
-    [[nodiscard]] std::string serial(int card) const { return get("SMK_PCSC_SERIAL_" + std::to_string(card)); }
+    [[nodiscard]] std::string reader(int card) const {
+        return get("SMK_PCSC_READER_" + std::to_string(card));
+    }
+    [[nodiscard]] std::string serial(int card) const {
+        return get("SMK_PCSC_SERIAL_" + std::to_string(card));
+    }
     [[nodiscard]] std::string state_dir() const { return get("SMK_PCSC_STATE_DIR"); }
 
-private:
+  private:
     std::map<std::string, std::string> m_vars;
 };
 
@@ -33,7 +37,7 @@ struct ApduResult {
 
 // One exclusive PC/SC connection to a reader holding an emulated card.
 class CardConnection {
-public:
+  public:
     explicit CardConnection(const std::string& reader);
     ~CardConnection();
     CardConnection(const CardConnection&) = delete;
@@ -44,7 +48,7 @@ public:
     [[nodiscard]] ApduResult send(const std::string& hex);
     [[nodiscard]] std::uint16_t sw(const std::string& hex) { return send(hex).sw; }
 
-private:
+  private:
     SCARDCONTEXT m_context = 0;
     SCARDHANDLE m_card = 0;
     DWORD m_protocol = 0;
@@ -52,7 +56,8 @@ private:
 
 [[nodiscard]] std::vector<std::uint8_t> from_hex(const std::string& hex);
 [[nodiscard]] std::string to_hex_upper(const std::vector<std::uint8_t>& bytes);
-[[nodiscard]] bool contains(const std::vector<std::uint8_t>& haystack, const std::vector<std::uint8_t>& needle);
+[[nodiscard]] bool contains(const std::vector<std::uint8_t>& haystack,
+                            const std::vector<std::uint8_t>& needle);
 
 // Runs `sh -c command`, returns stdout+stderr and the exit status.
 struct CommandResult {

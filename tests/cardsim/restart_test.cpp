@@ -23,14 +23,15 @@ TEST_CASE("card state survives removal and an emulator restart - verification do
     const auto stop = smk::test::run(script + " card-stop '" + dir + "' 1");
     REQUIRE_MESSAGE(stop.status == 0, stop.output);
     const auto listed = smk::test::run("opensc-tool -l");
-    CHECK_MESSAGE(smk::test::reader_line(listed.output, env.reader(kCard)).find(" No ") != std::string::npos,
-                  listed.output);
+    CHECK_MESSAGE(
+        smk::test::reader_line(listed.output, env.reader(kCard)).find(" No ") != std::string::npos,
+        listed.output);
     const auto start = smk::test::run(script + " card-start '" + dir + "' 1");
     REQUIRE_MESSAGE(start.status == 0, start.output);
 
     smk::test::CardConnection card(env.reader(kCard));
     CHECK(card.sw("00 A4 04 00 06 D2 76 00 01 24 01") == 0x9000);
-    CHECK(card.sw("00 CA 01 03 00") == 0x6982);  // verification was lost with the power
+    CHECK(card.sw("00 CA 01 03 00") == 0x6982);          // verification was lost with the power
     CHECK(card.send("00 CA 00 C4 00").data.at(6) == 2);  // the PW3 counter was kept
     CHECK(card.sw("00 20 00 82 06 36 35 34 33 32 31") == 0x9000);  // the changed PIN was kept
     const auto back = card.send("00 CA 01 03 00");

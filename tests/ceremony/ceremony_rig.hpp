@@ -22,11 +22,11 @@ namespace smk_test {
 inline constexpr const char* kSoftHsmModule = "/usr/lib/softhsm/libsofthsm2.so";
 
 class CeremonyRig {
-public:
+  public:
     CeremonyRig() : m_cards(14) {
         const std::string hsm = m_dir / "hsm";
-        const std::string command = std::string(SMK_SOURCE_DIR) + "/scripts/softhsm-env.sh " +
-                                    hsm + " hsm-one:246810 hsm-two:246810 >" + (m_dir / "hsm.log") +
+        const std::string command = std::string(SMK_SOURCE_DIR) + "/scripts/softhsm-env.sh " + hsm +
+                                    " hsm-one:246810 hsm-two:246810 >" + (m_dir / "hsm.log") +
                                     " 2>&1";
         REQUIRE_MESSAGE(std::system(command.c_str()) == 0,
                         "scripts/softhsm-env.sh failed: " << read_file(m_dir / "hsm.log"));
@@ -47,7 +47,8 @@ public:
     [[nodiscard]] PcscStack& cards() { return m_cards; }
 
     [[nodiscard]] std::string plan_text() const {
-        std::string text = "version = 1\nname = \"test ceremony\"\n\n[key]\nlabel = \"SMK\"\nid = \"01\"\n\n";
+        std::string text =
+            "version = 1\nname = \"test ceremony\"\n\n[key]\nlabel = \"SMK\"\nid = \"01\"\n\n";
         text += "[cards]\npin_file = \"" + card_pin() + "\"\n\n";
         text += "[[facilities]]\nname = \"WELLINGTON\"\nmodule = \"" + std::string(kSoftHsmModule) +
                 "\"\ntokens = [ { label = \"hsm-one\", pin_file = \"" + token_pin() + "\" } ]\n\n";
@@ -95,7 +96,7 @@ public:
                         "--pin-file", token_pin(), "--label", "SMK"});
     }
 
-private:
+  private:
     TempDir m_dir;
     PcscStack m_cards;
 };

@@ -33,7 +33,7 @@ int sh(const std::string& command) {
 // A fresh ext4 image mounted on a loop device (mount -o loop: the loop device is
 // released when it is unmounted, also by smk's eject).
 class LoopDrive final {
-public:
+  public:
     explicit LoopDrive(const fs::path& dir, const std::string& name) : m_point(dir / name) {
         fs::create_directories(m_point);
         REQUIRE_MESSAGE(::geteuid() == 0, "the drive tests need root (loop mounts)");
@@ -54,12 +54,13 @@ public:
         return sh("mountpoint -q '" + m_point.string() + "'") == 0;
     }
 
-private:
+  private:
     fs::path m_point;
 };
 
 const std::string kControllerRecord =
-    "P: /devices/pci0000:00/0000:00:14.0/usb1\nN: bus/usb/001/001\nE: DEVNAME=/dev/bus/usb/001/001\n"
+    "P: /devices/pci0000:00/0000:00:14.0/usb1\nN: bus/usb/001/001\nE: "
+    "DEVNAME=/dev/bus/usb/001/001\n"
     "E: DEVTYPE=usb_device\nE: DRIVER=usb\nE: SUBSYSTEM=usb\nA: idVendor=1d6b\nA: idProduct=0002\n"
     "A: serial=0000:00:14.0\n\nP: /devices/pci0000:00/0000:00:14.0\nE: DRIVER=xhci_hcd\n"
     "E: SUBSYSTEM=pci\n";
@@ -82,7 +83,8 @@ std::string stick_record(int port, const std::string& serial, const fs::path& mo
            "/target1" + p + ":0:0\nE: DEVTYPE=scsi_target\nE: SUBSYSTEM=scsi\n\nP: " + host +
            "\nE: DEVTYPE=scsi_host\nE: SUBSYSTEM=scsi\n\nP: " + usb + "/1-" + p +
            ":1.0\nE: DEVTYPE=usb_interface\nE: DRIVER=usb-storage\nE: SUBSYSTEM=usb\nA: "
-           "bInterfaceClass=08\n\nP: " + usb + "\nN: bus/usb/001/00" + std::to_string(port + 1) +
+           "bInterfaceClass=08\n\nP: " +
+           usb + "\nN: bus/usb/001/00" + std::to_string(port + 1) +
            "\nE: DEVNAME=/dev/bus/usb/001/00" + std::to_string(port + 1) +
            "\nE: DEVTYPE=usb_device\nE: DRIVER=usb\nE: SUBSYSTEM=usb\nA: idVendor=0781\nA: "
            "idProduct=5567\nA: manufacturer=SanDisk\nA: product=Cruzer Blade\nA: serial=" +
@@ -138,14 +140,18 @@ std::size_t steps(const fs::path& transcript, const std::string& step) {
 
 TEST_CASE("backup-copies: every serial checked, both drives copied and verified from the device") {
     DriveRig rig;
-    const auto r = smk_test::run_smk({"ceremony", "backup-copies", rig.plan.string(), "--no-eject"});
+    const auto r =
+        smk_test::run_smk({"ceremony", "backup-copies", rig.plan.string(), "--no-eject"});
     INFO("stderr: " << r.err);
     REQUIRE(r.exit_code == 0);
-    CHECK(has(r.out, "MASTER       " + kMasterSerial + "  copied and verified from the device: 2 files"));
-    CHECK(has(r.out, "WELLINGTON   " + kOperativeSerial + "  copied and verified from the device: 2 files"));
+    CHECK(has(r.out,
+              "MASTER       " + kMasterSerial + "  copied and verified from the device: 2 files"));
+    CHECK(has(r.out, "WELLINGTON   " + kOperativeSerial +
+                         "  copied and verified from the device: 2 files"));
     CHECK(has(r.out, "left mounted (--no-eject)"));
     for (const auto* drive : {&rig.master, &rig.operative}) {
-        CHECK(smk_test::slurp(drive->point() / "keys" / "application-keys.smkwrap") == "wrapped keys\n");
+        CHECK(smk_test::slurp(drive->point() / "keys" / "application-keys.smkwrap") ==
+              "wrapped keys\n");
         CHECK(smk_test::slurp(drive->point() / "README.txt") == "HSM backup\n");
         CHECK(drive->mounted());
     }
@@ -172,7 +178,8 @@ TEST_CASE("backup-copies: a drive whose USB serial is not the planned one stops 
     INFO("stderr: " << r.err);
     CHECK(r.exit_code == 7);
     CHECK(has(r.err, "drive WELLINGTON"));
-    CHECK(has(r.err, "has USB serial " + kOperativeSerial + ", the plan says 4C530001110000000009"));
+    CHECK(
+        has(r.err, "has USB serial " + kOperativeSerial + ", the plan says 4C530001110000000009"));
     CHECK(has(r.err, "nothing was written to any drive"));
     CHECK_FALSE(fs::exists(rig.master.point() / "README.txt"));  // MASTER comes first, still empty
     CHECK_FALSE(fs::exists(rig.operative.point() / "README.txt"));

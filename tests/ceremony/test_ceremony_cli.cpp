@@ -50,7 +50,8 @@ TEST_CASE("cli: smk transcript verify names the edited line, print renders an in
     {
         smk::transcript::Writer writer(file);
         writer.append({"issue", "start", {{"plan", "p.toml"}}, {}, {}});
-        writer.append({"issue", "card-written", {{"card", "FFFF:5AC00001"}}, {{"read_back", "ok"}}, {}});
+        writer.append(
+            {"issue", "card-written", {{"card", "FFFF:5AC00001"}}, {{"read_back", "ok"}}, {}});
         writer.append({"issue", "done", {}, {{"result", "ok"}}, {}});
     }
     const auto ok = run_smk({"transcript", "verify", file});
@@ -78,7 +79,8 @@ TEST_CASE("cli: smk transcript verify names the edited line, print renders an in
 TEST_CASE("cli: check and a malformed plan exit 3 before any device is looked at") {
     smk_test::TempDir dir;
     const std::string plan = dir / "plan.toml";
-    smk_test::spit(plan, smk_test::replaced(smk_test::example_plan_text(), "index = 4,", "index = 9,"));
+    smk_test::spit(plan,
+                   smk_test::replaced(smk_test::example_plan_text(), "index = 4,", "index = 9,"));
     for (const char* flow : {"issue", "restore", "backup-copies"}) {
         const auto r = run_smk({"ceremony", flow, plan, "--dry-run"});
         CHECK(r.exit_code == 3);
@@ -93,10 +95,12 @@ TEST_CASE("cli: check and a malformed plan exit 3 before any device is looked at
 TEST_CASE("cli: issue with a planned card missing stops before the SMK is generated") {
     smk_test::CeremonyRig rig;
     // --plan-out naming a file that exists is refused before the SMK is generated.
-    const auto exists = run_smk({"ceremony", "issue", rig.plan(), "--batch", "--plan-out", rig.card_pin()});
+    const auto exists =
+        run_smk({"ceremony", "issue", rig.plan(), "--batch", "--plan-out", rig.card_pin()});
     CHECK(exists.exit_code == 7);
     CHECK(exists.err.find("already exists") != std::string::npos);
-    smk_test::spit(rig.plan(), smk_test::replaced(rig.plan_text(), rig.cards().serial(10), "FFFF:5AC0FFFF"));
+    smk_test::spit(rig.plan(),
+                   smk_test::replaced(rig.plan_text(), rig.cards().serial(10), "FFFF:5AC0FFFF"));
     const auto r = run_smk({"ceremony", "issue", rig.plan(), "--batch"});
     INFO("stderr: " << r.err);
     CHECK(r.exit_code == 8);
@@ -135,23 +139,24 @@ TEST_CASE("cli: issue, every restore mismatch stops with nothing installed, then
     // A second issue of the issued plan is refused.
     CHECK(run_smk({"ceremony", "issue", issued, "--batch"}).exit_code == 7);
     // Restore needs the issued plan.
-    CHECK(run_smk({"ceremony", "restore", rig.plan(), "--batch", "--facility", "AUCKLAND"}).exit_code == 2);
+    CHECK(run_smk({"ceremony", "restore", rig.plan(), "--batch", "--facility", "AUCKLAND"})
+              .exit_code == 2);
 
     const auto restore_with = [&](const std::string& text, std::vector<std::string> extra) {
         const std::string variant = dir + "/variant.toml";
         fs::remove(variant);
         smk_test::spit(variant, text);
-        std::vector<std::string> args = {"ceremony", "restore", variant, "--batch",
-                                         "--facility", "AUCKLAND", "--transcript", rig.transcript()};
+        std::vector<std::string> args = {"ceremony",     "restore",       variant,
+                                         "--batch",      "--facility",    "AUCKLAND",
+                                         "--transcript", rig.transcript()};
         args.insert(args.end(), extra.begin(), extra.end());
         return run_smk(args);
     };
 
     // Wrong KCV in the plan: the cards' SMK is not the planned one.
     {
-        const auto r = restore_with(smk_test::replaced(issued_text, "kcv = \"" + kcv + "\"",
-                                                       "kcv = \"000000\""),
-                                    {});
+        const auto r = restore_with(
+            smk_test::replaced(issued_text, "kcv = \"" + kcv + "\"", "kcv = \"000000\""), {});
         INFO("stderr: " << r.err);
         CHECK(r.exit_code == 5);
         CHECK(r.err.find("the plan records 000000") != std::string::npos);
@@ -167,10 +172,12 @@ TEST_CASE("cli: issue, every restore mismatch stops with nothing installed, then
     }
     // A card that is not in the plan.
     {
-        const auto r = restore_with(smk_test::replaced(issued_text, rig.cards().serial(0), "FFFF:5AC0FFFF"), {});
+        const auto r = restore_with(
+            smk_test::replaced(issued_text, rig.cards().serial(0), "FFFF:5AC0FFFF"), {});
         INFO("stderr: " << r.err);
         CHECK(r.exit_code == 7);
-        CHECK(r.err.find(rig.cards().serial(0) + ": this card is not in the plan") != std::string::npos);
+        CHECK(r.err.find(rig.cards().serial(0) + ": this card is not in the plan") !=
+              std::string::npos);
         CHECK(rig.token_kcv("hsm-two").exit_code != 0);
     }
     // Cards of another share set (the plan's identifier differs).
@@ -200,7 +207,8 @@ TEST_CASE("cli: issue, every restore mismatch stops with nothing installed, then
     }
     // The restore at AUCKLAND from set B.
     rig.pull(0);
-    const auto restore = run_smk({"ceremony", "restore", issued, "--batch", "--facility", "AUCKLAND"});
+    const auto restore =
+        run_smk({"ceremony", "restore", issued, "--batch", "--facility", "AUCKLAND"});
     INFO("restore stderr: " << restore.err);
     CHECK(restore.exit_code == 0);
     CHECK(restore.out.find("KCV AUCKLAND hsm-two: " + kcv) != std::string::npos);
@@ -208,7 +216,8 @@ TEST_CASE("cli: issue, every restore mismatch stops with nothing installed, then
     CHECK(two.exit_code == 0);
     CHECK(two.out.find(kcv) != std::string::npos);
     // A second restore into the same token is refused (the key exists).
-    CHECK(run_smk({"ceremony", "restore", issued, "--batch", "--facility", "AUCKLAND"}).exit_code == 7);
+    CHECK(run_smk({"ceremony", "restore", issued, "--batch", "--facility", "AUCKLAND"}).exit_code ==
+          7);
 
     const auto verify = run_smk({"transcript", "verify", rig.transcript()});
     CHECK(verify.exit_code == 0);
@@ -240,17 +249,20 @@ TEST_CASE("cli: reissue writes holder 3's lost share again onto a blank card, re
     CHECK(dry.exit_code == 0);
     CHECK(run_smk({"ceremony", "reissue", issued, "--holder", "8"}).exit_code == 2);
 
-    const auto reissue = run_smk({"ceremony", "reissue", issued, "--holder", "3", "--batch", "--set", "A"});
+    const auto reissue =
+        run_smk({"ceremony", "reissue", issued, "--holder", "3", "--batch", "--set", "A"});
     INFO("reissue stderr: " << reissue.err);
     REQUIRE(reissue.exit_code == 0);
     CHECK(reissue.out.find("replacement card " + rig.cards().serial(2) + " holds set A share 3") !=
           std::string::npos);
-    CHECK(reissue.err.find("holder 3's, whose card is being replaced: not used") != std::string::npos);
+    CHECK(reissue.err.find("holder 3's, whose card is being replaced: not used") !=
+          std::string::npos);
 
     // Restore from set A with holder 3's new card among the five.
     rig.pull(0);
     rig.pull(1);
-    const auto restore = run_smk({"ceremony", "restore", issued, "--batch", "--facility", "AUCKLAND", "--set", "A"});
+    const auto restore =
+        run_smk({"ceremony", "restore", issued, "--batch", "--facility", "AUCKLAND", "--set", "A"});
     INFO("restore stderr: " << restore.err);
     CHECK(restore.exit_code == 0);
     CHECK(restore.out.find(rig.cards().serial(2)) != std::string::npos);
@@ -285,7 +297,8 @@ TEST_CASE("cli: reissue --new-split gives everyone a fresh share set, the old on
     const auto old = run_smk({"ceremony", "restore", issued, "--batch", "--facility", "AUCKLAND"});
     CHECK(old.exit_code == 7);
     CHECK(old.err.find("a card of another split") != std::string::npos);
-    const auto restore = run_smk({"ceremony", "restore", renewed, "--batch", "--facility", "AUCKLAND"});
+    const auto restore =
+        run_smk({"ceremony", "restore", renewed, "--batch", "--facility", "AUCKLAND"});
     INFO("restore stderr: " << restore.err);
     CHECK(restore.exit_code == 0);
     CHECK(restore.out.find("KCV AUCKLAND hsm-two: " + kcv) != std::string::npos);

@@ -17,7 +17,9 @@ using smk_test::replaced;
 
 const std::filesystem::path kPlanFile = "/srv/ceremony/plan.toml";
 
-cer::Plan parse(const std::string& text) { return cer::parse_plan(text, kPlanFile); }
+cer::Plan parse(const std::string& text) {
+    return cer::parse_plan(text, kPlanFile);
+}
 
 // Parsing `text` fails with invalid_input and a message containing `path` and `what`.
 void check_rejected(const std::string& text, const std::string& path, const std::string& what) {
@@ -89,8 +91,9 @@ TEST_CASE("plan: not TOML at all names the line") {
 }
 
 TEST_CASE("plan: an unknown key at the top level is an error") {
-    check_rejected(replaced(smk_test::example_plan_text(), "version = 1", "version = 1\nfacility = \"x\""),
-                   "facility", "unknown key");
+    check_rejected(
+        replaced(smk_test::example_plan_text(), "version = 1", "version = 1\nfacility = \"x\""),
+        "facility", "unknown key");
 }
 
 TEST_CASE("plan: an unknown key deep inside a card is an error naming its path") {
@@ -101,40 +104,47 @@ TEST_CASE("plan: an unknown key deep inside a card is an error naming its path")
 
 TEST_CASE("plan: unknown keys in key, cards, facilities, tokens, backup and drives") {
     const std::string text = smk_test::example_plan_text();
-    check_rejected(replaced(text, "id = \"01\"", "id = \"01\"\nlabl = \"x\""), "key.labl", "unknown key");
-    check_rejected(replaced(text, "[cards]\n", "[cards]\npin = \"1\"\n"), "cards.pin", "unknown key");
+    check_rejected(replaced(text, "id = \"01\"", "id = \"01\"\nlabl = \"x\""), "key.labl",
+                   "unknown key");
+    check_rejected(replaced(text, "[cards]\n", "[cards]\npin = \"1\"\n"), "cards.pin",
+                   "unknown key");
     check_rejected(replaced(text, "name = \"WELLINGTON\"", "name = \"WELLINGTON\"\nslot = 1"),
                    "facilities[0].slot", "unknown key");
-    check_rejected(replaced(text, "{ label = \"hsm-auckland\" }", "{ label = \"hsm-auckland\", pin = \"1\" }"),
-                   "facilities[1].tokens[0].pin", "unknown key");
+    check_rejected(
+        replaced(text, "{ label = \"hsm-auckland\" }", "{ label = \"hsm-auckland\", pin = \"1\" }"),
+        "facilities[1].tokens[0].pin", "unknown key");
     check_rejected(replaced(text, "source = \"/var/lib/hsm-backup/\"",
                             "source = \"/var/lib/hsm-backup/\"\ndelete = true"),
                    "backup.delete", "unknown key");
-    check_rejected(replaced(text, "mount = \"/media/smk/ALBANY\"", "mount = \"/media/smk/ALBANY\"\nserial = \"x\""),
+    check_rejected(replaced(text, "mount = \"/media/smk/ALBANY\"",
+                            "mount = \"/media/smk/ALBANY\"\nserial = \"x\""),
                    "drives[2].serial", "unknown key");
 }
 
 TEST_CASE("plan: version missing or not 1") {
-    check_rejected(replaced(smk_test::example_plan_text(), "version = 1\n", ""), "version", "missing");
+    check_rejected(replaced(smk_test::example_plan_text(), "version = 1\n", ""), "version",
+                   "missing");
     check_rejected(replaced(smk_test::example_plan_text(), "version = 1", "version = 2"), "version",
                    "must be 1");
 }
 
 TEST_CASE("plan: a value of the wrong type names the field") {
-    check_rejected(replaced(smk_test::example_plan_text(), "label = \"SMK\"", "label = 5"), "key.label",
-                   "must be a string");
+    check_rejected(replaced(smk_test::example_plan_text(), "label = \"SMK\"", "label = 5"),
+                   "key.label", "must be a string");
     check_rejected(replaced(smk_test::example_plan_text(), "index = 4, serial = \"FFFF:5AC00004\"",
                             "index = \"4\", serial = \"FFFF:5AC00004\""),
                    "holders[3].cards[0].index", "must be an integer");
 }
 
 TEST_CASE("plan: a missing required field is named") {
-    check_rejected(replaced(smk_test::example_plan_text(), "name = \"Holder Two\"\n", ""), "holders[1].name",
-                   "missing");
-    check_rejected(replaced(smk_test::example_plan_text(), "module = \"/usr/lib/softhsm/libsofthsm2.so\"\n", ""),
+    check_rejected(replaced(smk_test::example_plan_text(), "name = \"Holder Two\"\n", ""),
+                   "holders[1].name", "missing");
+    check_rejected(replaced(smk_test::example_plan_text(),
+                            "module = \"/usr/lib/softhsm/libsofthsm2.so\"\n", ""),
                    "facilities[0].module", "missing");
-    check_rejected(replaced(smk_test::example_plan_text(), "[key]\nlabel = \"SMK\"", "[key]\nlabel = \"\""),
-                   "key.label", "must not be empty");
+    check_rejected(
+        replaced(smk_test::example_plan_text(), "[key]\nlabel = \"SMK\"", "[key]\nlabel = \"\""),
+        "key.label", "must not be empty");
 }
 
 TEST_CASE("plan: the key id must be hex") {
@@ -143,53 +153,64 @@ TEST_CASE("plan: the key id must be hex") {
 }
 
 TEST_CASE("plan: a card set other than A or B") {
-    check_rejected(replaced(smk_test::example_plan_text(), "{ set = \"B\", index = 5", "{ set = \"C\", index = 5"),
+    check_rejected(replaced(smk_test::example_plan_text(), "{ set = \"B\", index = 5",
+                            "{ set = \"C\", index = 5"),
                    "holders[4].cards[1].set", "must be \"A\" or \"B\"");
 }
 
 TEST_CASE("plan: a share index outside 1 to 7") {
-    check_rejected(replaced(smk_test::example_plan_text(), "set = \"A\", index = 6", "set = \"A\", index = 8"),
-                   "holders[5].cards[0].index", "must be 1 to 7");
+    check_rejected(
+        replaced(smk_test::example_plan_text(), "set = \"A\", index = 6", "set = \"A\", index = 8"),
+        "holders[5].cards[0].index", "must be 1 to 7");
 }
 
 TEST_CASE("plan: a card serial that is not MANUFACTURER:SERIAL") {
-    check_rejected(replaced(smk_test::example_plan_text(), "serial = \"FFFF:5AC00002\"", "serial = \"5AC00002\""),
+    check_rejected(replaced(smk_test::example_plan_text(), "serial = \"FFFF:5AC00002\"",
+                            "serial = \"5AC00002\""),
                    "holders[1].cards[0].serial", "is not a card serial");
 }
 
 TEST_CASE("plan: the same card serial planned twice") {
-    check_rejected(replaced(smk_test::example_plan_text(), "serial = \"FFFF:5AC00009\"", "serial = \"FFFF:5AC00001\""),
+    check_rejected(replaced(smk_test::example_plan_text(), "serial = \"FFFF:5AC00009\"",
+                            "serial = \"FFFF:5AC00001\""),
                    "holders[1].cards[1].serial", "already planned at holders[0].cards[0]");
 }
 
 TEST_CASE("plan: the same share planned twice") {
-    check_rejected(replaced(smk_test::example_plan_text(), "set = \"B\", index = 2", "set = \"B\", index = 1"),
-                   "holders[1].cards[1].index", "set B share 1 is planned twice");
+    check_rejected(
+        replaced(smk_test::example_plan_text(), "set = \"B\", index = 2", "set = \"B\", index = 1"),
+        "holders[1].cards[1].index", "set B share 1 is planned twice");
 }
 
 TEST_CASE("plan: a holder with two cards of one set") {
-    check_rejected(replaced(smk_test::example_plan_text(), "{ set = \"B\", index = 3", "{ set = \"A\", index = 3"),
+    check_rejected(replaced(smk_test::example_plan_text(), "{ set = \"B\", index = 3",
+                            "{ set = \"A\", index = 3"),
                    "holders[2].cards", "two cards of set A");
 }
 
 TEST_CASE("plan: a holder with one card, or three") {
     check_rejected(replaced(smk_test::example_plan_text(),
-                            "cards = [ { set = \"A\", index = 4, serial = \"FFFF:5AC00004\", bag = \"TEB-100004\" },\n"
-                            "          { set = \"B\", index = 4, serial = \"FFFF:5AC0000B\", bag = \"TEB-100004\" } ]",
-                            "cards = [ { set = \"A\", index = 4, serial = \"FFFF:5AC00004\", bag = \"TEB-100004\" } ]"),
+                            "cards = [ { set = \"A\", index = 4, serial = \"FFFF:5AC00004\", bag = "
+                            "\"TEB-100004\" },\n"
+                            "          { set = \"B\", index = 4, serial = \"FFFF:5AC0000B\", bag = "
+                            "\"TEB-100004\" } ]",
+                            "cards = [ { set = \"A\", index = 4, serial = \"FFFF:5AC00004\", bag = "
+                            "\"TEB-100004\" } ]"),
                    "holders[3].cards", "exactly 2 cards");
 }
 
 TEST_CASE("plan: six or eight holders") {
     const std::string text = smk_test::example_plan_text();
     check_rejected(replaced(text, kHolder7, ""), "holders", "exactly 7 holders");
-    check_rejected(replaced(text, kHolder7, kHolder7 + "\n" + kHolder7), "holders", "exactly 7 holders");
+    check_rejected(replaced(text, kHolder7, kHolder7 + "\n" + kHolder7), "holders",
+                   "exactly 7 holders");
 }
 
 TEST_CASE("plan: one bag shared by two holders") {
-    check_rejected(replaced(smk_test::example_plan_text(), "serial = \"FFFF:5AC00006\", bag = \"TEB-100006\"",
-                            "serial = \"FFFF:5AC00006\", bag = \"TEB-100005\""),
-                   "holders[5].cards[0].bag", "also holder 5's");
+    check_rejected(
+        replaced(smk_test::example_plan_text(), "serial = \"FFFF:5AC00006\", bag = \"TEB-100006\"",
+                 "serial = \"FFFF:5AC00006\", bag = \"TEB-100005\""),
+        "holders[5].cards[0].bag", "also holder 5's");
 }
 
 TEST_CASE("plan: no facility, a facility without tokens, names and labels twice") {
@@ -208,7 +229,8 @@ TEST_CASE("plan: no facility, a facility without tokens, names and labels twice"
 }
 
 TEST_CASE("plan: drives without a backup source") {
-    check_rejected(replaced(smk_test::example_plan_text(), "[backup]\nsource = \"/var/lib/hsm-backup/\"\n", ""),
+    check_rejected(replaced(smk_test::example_plan_text(),
+                            "[backup]\nsource = \"/var/lib/hsm-backup/\"\n", ""),
                    "backup.source", "missing");
 }
 
@@ -224,8 +246,9 @@ TEST_CASE("plan: a drive name, USB serial or mount twice, and a relative mount")
     check_rejected(replaced(text, "usb_serial = \"4C530001110000000002\"",
                             "usb_serial = \"4c53-0001-1100-0000-0001\""),
                    "drives[2].usb_serial", "appears twice");
-    check_rejected(replaced(text, "mount = \"/media/smk/ALBANY\"", "mount = \"/media/smk/AUCKLAND/\""),
-                   "drives[3].mount", "appears twice");
+    check_rejected(
+        replaced(text, "mount = \"/media/smk/ALBANY\"", "mount = \"/media/smk/AUCKLAND/\""),
+        "drives[3].mount", "appears twice");
     check_rejected(replaced(text, "mount = \"/media/smk/ALBANY\"", "mount = \"media/smk/ALBANY\""),
                    "drives[2].mount", "absolute path");
 }
@@ -237,7 +260,8 @@ TEST_CASE("plan: the issued table, its identifier and KCV ranges") {
     CHECK(plan.kcv == "a1b2c3");
     check_rejected(text + "\n[issued]\nidentifier = 40000\nkcv = \"a1b2c3\"\n", "issued.identifier",
                    "0 to 32767");
-    check_rejected(text + "\n[issued]\nidentifier = 1\nkcv = \"a1b2\"\n", "issued.kcv", "6 hex digits");
+    check_rejected(text + "\n[issued]\nidentifier = 1\nkcv = \"a1b2\"\n", "issued.kcv",
+                   "6 hex digits");
     check_rejected(text + "\n[issued]\nidentifier = 1\nkcv = \"a1b2c3\"\nwhen = 1\n", "issued.when",
                    "unknown key");
 }

@@ -19,7 +19,8 @@ namespace tr = smk::transcript;
 void write_lines(const std::filesystem::path& file, int count) {
     tr::Writer writer(file);
     for (int i = 0; i < count; ++i) {
-        writer.append({"issue", "step-" + std::to_string(i + 1),
+        writer.append({"issue",
+                       "step-" + std::to_string(i + 1),
                        {{"card", "FFFF:5AC0000" + std::to_string(i)}},
                        {{"result", "ok"}},
                        {{"tree", std::string(64, 'a')}}});
@@ -91,7 +92,8 @@ TEST_CASE("transcript: an edited line N fails verify at line N") {
     CHECK(v.reason.find("edited") != std::string::npos);
 }
 
-TEST_CASE("transcript: a line rewritten with a fresh own hash still breaks the chain at the next line") {
+TEST_CASE(
+    "transcript: a line rewritten with a fresh own hash still breaks the chain at the next line") {
     TempDir dir;
     const auto file = dir / "t.jsonl";
     write_lines(file, 4);

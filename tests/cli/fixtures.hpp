@@ -3,7 +3,6 @@
 // tests: `smk split --secret-file KEY --out-dir DIR --json [extra...]`.
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <vector>
 
@@ -15,9 +14,11 @@
 namespace smk_test {
 
 inline const std::string kSecretHex =
-    "8d2f5c1e9a7b3046e1f0c2d4b6a89715" "3c5e7f9102b4d6e8a0c1e3f5071929ab";
+    "8d2f5c1e9a7b3046e1f0c2d4b6a89715"
+    "3c5e7f9102b4d6e8a0c1e3f5071929ab";
 inline const std::string kOtherSecretHex =
-    "00112233445566778899aabbccddeeff" "0123456789abcdef0123456789abcdef";
+    "00112233445566778899aabbccddeeff"
+    "0123456789abcdef0123456789abcdef";
 
 // KCV and fingerprint of a hex key, computed with smk's core (not the CLI).
 inline std::string kcv_of(const std::string& hex) {
@@ -30,12 +31,13 @@ inline std::string fingerprint_of(const std::string& hex) {
 }
 
 class SplitRun {
-public:
-    explicit SplitRun(std::vector<std::string> extra = {}, const std::string& secret_hex = kSecretHex)
+  public:
+    explicit SplitRun(std::vector<std::string> extra = {},
+                      const std::string& secret_hex = kSecretHex)
         : secret_file(dir / "key.hex"), out_dir(dir / "shares") {
         write_file(secret_file, secret_hex + "\n");
-        std::vector<std::string> args = {"split", "--secret-file", secret_file, "--out-dir",
-                                         out_dir, "--json"};
+        std::vector<std::string> args = {"split",     "--secret-file", secret_file,
+                                         "--out-dir", out_dir,         "--json"};
         args.insert(args.end(), extra.begin(), extra.end());
         run = run_smk(args);
         INFO("stderr: " << run.err);

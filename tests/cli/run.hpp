@@ -3,6 +3,7 @@
 // stdout and stderr captured, exit code returned. A pty variant gives the child
 // a controlling terminal, for the no-echo prompt and the "not on a screen" rule.
 
+#include <doctest/doctest.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
@@ -10,8 +11,6 @@
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
-
-#include <doctest/doctest.h>
 
 #include <cerrno>
 #include <csignal>
@@ -88,7 +87,8 @@ struct Pump {
                     continue;
                 }
                 if (p.fd == in_fd) {
-                    const ssize_t n = ::write(in_fd, input.data() + written, input.size() - written);
+                    const ssize_t n =
+                        ::write(in_fd, input.data() + written, input.size() - written);
                     if (n > 0) {
                         written += static_cast<std::size_t>(n);
                     }
@@ -264,7 +264,7 @@ inline PtyResult run_smk_pty(std::vector<std::string> args,
 
 // A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
 class TempDir {
-public:
+  public:
     TempDir() {
         const char* base = std::getenv("TMPDIR");
         std::string pattern = std::string(base != nullptr ? base : "/tmp") + "/smk-cli-test-XXXXXX";
@@ -282,7 +282,7 @@ public:
         return (m_path / name).string();
     }
 
-private:
+  private:
     fs::path m_path;
 };
 

@@ -1,8 +1,8 @@
 // smk combine, end to end through the real binary.
 
 #include <doctest/doctest.h>
-#include <nlohmann/json.hpp>
 
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
 #include <vector>
@@ -23,8 +23,8 @@ TEST_CASE("combine: any 5 of set A, shuffled, blank lines, extra shares, stdin a
 
     SUBCASE("stdin, shuffled, blank lines and CRLF") {
         const std::string input = "\n" + split.mnemonic('A', 7) + "\r\n\n   \n" +
-                                  split.mnemonic('A', 2) + "\n" + split.mnemonic('A', 5) +
-                                  "\n\n" + split.mnemonic('A', 1) + "  \n" +
+                                  split.mnemonic('A', 2) + "\n" + split.mnemonic('A', 5) + "\n\n" +
+                                  split.mnemonic('A', 1) + "  \n" +
                                   split.mnemonic('A', 4);  // no final newline
         const auto r = run_smk({"combine", "--out", split.dir / "smk.hex"}, input);
         INFO("stderr: " << r.err);
@@ -32,8 +32,8 @@ TEST_CASE("combine: any 5 of set A, shuffled, blank lines, extra shares, stdin a
         CHECK(read_file(split.dir / "smk.hex") == hex);
         CHECK(file_mode(split.dir / "smk.hex") == 0600U);
         CHECK(r.out.empty());
-        CHECK(std::regex_search(r.err, std::regex(R"(identifier\s+)" +
-                                                  std::to_string(split.identifier()))));
+        CHECK(std::regex_search(
+            r.err, std::regex(R"(identifier\s+)" + std::to_string(split.identifier()))));
         CHECK(contains(r.err, "set A"));
         CHECK(std::regex_search(r.err, std::regex(R"(shares used\s+5)")));
         CHECK(contains(r.err, "stdin line 2"));
@@ -43,9 +43,9 @@ TEST_CASE("combine: any 5 of set A, shuffled, blank lines, extra shares, stdin a
         CHECK_FALSE(contains(r.err, kSecretHex));
     }
     SUBCASE("files in any order") {
-        const auto r = run_smk({"combine", "--out", "-", split.share_file('A', 6),
-                                split.share_file('A', 3), split.share_file('A', 1),
-                                split.share_file('A', 7), split.share_file('A', 2)});
+        const auto r =
+            run_smk({"combine", "--out", "-", split.share_file('A', 6), split.share_file('A', 3),
+                     split.share_file('A', 1), split.share_file('A', 7), split.share_file('A', 2)});
         INFO("stderr: " << r.err);
         REQUIRE(r.exit_code == 0);
         CHECK(r.out == hex);
@@ -53,10 +53,10 @@ TEST_CASE("combine: any 5 of set A, shuffled, blank lines, extra shares, stdin a
     }
     SUBCASE("all seven of set A (more than needed), files and '-' for stdin") {
         const std::string more = split.mnemonic('A', 6) + "\n" + split.mnemonic('A', 7) + "\n";
-        const auto r = run_smk({"combine", "--out", "-", split.share_file('A', 1),
-                                split.share_file('A', 2), "-", split.share_file('A', 3),
-                                split.share_file('A', 4), split.share_file('A', 5)},
-                               more);
+        const auto r = run_smk(
+            {"combine", "--out", "-", split.share_file('A', 1), split.share_file('A', 2), "-",
+             split.share_file('A', 3), split.share_file('A', 4), split.share_file('A', 5)},
+            more);
         INFO("stderr: " << r.err);
         REQUIRE(r.exit_code == 0);
         CHECK(r.out == hex);
@@ -87,15 +87,16 @@ TEST_CASE("combine --expect-kcv: right gives 0, wrong gives 5 and writes nothing
     for (char& c : upper) {
         c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     }
-    const auto right = run_smk(args({"combine", "--expect-kcv", upper, "--out", split.dir / "ok.hex"}));
+    const auto right =
+        run_smk(args({"combine", "--expect-kcv", upper, "--out", split.dir / "ok.hex"}));
     INFO("stderr: " << right.err);
     CHECK(right.exit_code == 0);
     CHECK(contains(right.err, kcv + " (as expected)"));
     CHECK(read_file(split.dir / "ok.hex") == kSecretHex + "\n");
 
     const std::string wrong_kcv = (kcv == "000000") ? "000001" : "000000";
-    const auto wrong = run_smk(args({"combine", "--expect-kcv", wrong_kcv, "--out",
-                                     split.dir / "bad.hex"}));
+    const auto wrong =
+        run_smk(args({"combine", "--expect-kcv", wrong_kcv, "--out", split.dir / "bad.hex"}));
     CHECK(wrong.exit_code == 5);
     CHECK(contains(wrong.err, "smk: verification failed: KCV mismatch"));
     CHECK(contains(wrong.err, kcv));
@@ -132,7 +133,8 @@ TEST_CASE("combine --out: never overwrites (7), required (2), raw bytes, --json 
     CHECK(contains(missing.err, "--out -"));
     CHECK(missing.out.empty());
 
-    const auto raw = run_smk(args({"combine", "--secret-format", "raw", "--out", split.dir / "smk.bin"}));
+    const auto raw =
+        run_smk(args({"combine", "--secret-format", "raw", "--out", split.dir / "smk.bin"}));
     REQUIRE(raw.exit_code == 0);
     const std::string bytes = read_file(split.dir / "smk.bin");
     REQUIRE(bytes.size() == 32);
@@ -157,11 +159,11 @@ TEST_CASE("combine --out: never overwrites (7), required (2), raw bytes, --json 
 TEST_CASE("combine: a corrupted word is invalid input (3) naming FILE line N") {
     SplitRun split;
     const std::string bad = split.mnemonic('A', 3);
-    write_file(split.dir / "typed.txt",
-               split.mnemonic('A', 1) + "\n\n" + corrupt_word(bad, 10) + "\n" + split.mnemonic('A', 2) + "\n");
-    const auto r = run_smk({"combine", "--out", "-", split.dir / "typed.txt",
-                            split.share_file('A', 4), split.share_file('A', 5),
-                            split.share_file('A', 6)});
+    write_file(split.dir / "typed.txt", split.mnemonic('A', 1) + "\n\n" + corrupt_word(bad, 10) +
+                                            "\n" + split.mnemonic('A', 2) + "\n");
+    const auto r =
+        run_smk({"combine", "--out", "-", split.dir / "typed.txt", split.share_file('A', 4),
+                 split.share_file('A', 5), split.share_file('A', 6)});
     CHECK(r.exit_code == 3);
     CHECK(contains(r.err, "smk: invalid input: "));
     CHECK(contains(r.err, split.dir / "typed.txt" + " line 3"));
@@ -172,9 +174,9 @@ TEST_CASE("combine: a corrupted word is invalid input (3) naming FILE line N") {
 TEST_CASE("combine: a share from another split is invalid input (3)") {
     SplitRun split;
     SplitRun other({}, kOtherSecretHex);
-    const auto r = run_smk({"combine", "--out", "-", split.share_file('A', 1),
-                            split.share_file('A', 2), other.share_file('A', 3),
-                            split.share_file('A', 4), split.share_file('A', 5)});
+    const auto r =
+        run_smk({"combine", "--out", "-", split.share_file('A', 1), split.share_file('A', 2),
+                 other.share_file('A', 3), split.share_file('A', 4), split.share_file('A', 5)});
     CHECK(r.exit_code == 3);
     CHECK(contains(r.err, "smk: invalid input: "));
     CHECK(contains(r.err, other.share_file('A', 3)));
@@ -183,9 +185,9 @@ TEST_CASE("combine: a share from another split is invalid input (3)") {
 
 TEST_CASE("combine: four shares are not enough (4)") {
     SplitRun split;
-    const auto r = run_smk({"combine", "--out", split.dir / "smk.hex", split.share_file('A', 1),
-                            split.share_file('A', 2), split.share_file('A', 3),
-                            split.share_file('A', 4)});
+    const auto r =
+        run_smk({"combine", "--out", split.dir / "smk.hex", split.share_file('A', 1),
+                 split.share_file('A', 2), split.share_file('A', 3), split.share_file('A', 4)});
     CHECK(r.exit_code == 4);
     CHECK(contains(r.err, "smk: cannot recover: not enough shares: "));
     CHECK(contains(r.err, "set A: 4 of 5 needed"));
@@ -199,10 +201,10 @@ TEST_CASE("combine: an extra share that disagrees fails verification (5), named"
     SplitRun split;
     const std::string liar = tamper_value(split.mnemonic('A', 6));
     write_file(split.dir / "liar.txt", "\n" + liar + "\n");
-    const auto r = run_smk({"combine", "--out", split.dir / "smk.hex", split.share_file('A', 1),
-                            split.share_file('A', 2), split.share_file('A', 3),
-                            split.dir / "liar.txt", split.share_file('A', 4),
-                            split.share_file('A', 5)});
+    const auto r =
+        run_smk({"combine", "--out", split.dir / "smk.hex", split.share_file('A', 1),
+                 split.share_file('A', 2), split.share_file('A', 3), split.dir / "liar.txt",
+                 split.share_file('A', 4), split.share_file('A', 5)});
     CHECK(r.exit_code == 5);
     CHECK(contains(r.err, "smk: verification failed: "));
     CHECK(contains(r.err, split.dir / "liar.txt" + " line 2"));

@@ -1,8 +1,8 @@
 // smk split|combine --format raw, end to end through the real binary.
 
 #include <doctest/doctest.h>
-#include <nlohmann/json.hpp>
 
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
@@ -75,9 +75,9 @@ TEST_CASE("raw split and combine round trip") {
     CHECK_FALSE(fs::exists(split.tmp / "two.bin"));
 
     // A fourth share is not needed but is checked, and the receipt says so.
-    const auto four = run_smk({"combine", "--format", "raw", "--json", "--out",
-                               split.tmp / "four.bin", split.files[1], split.files[3],
-                               split.files[2], split.files[0]});
+    const auto four =
+        run_smk({"combine", "--format", "raw", "--json", "--out", split.tmp / "four.bin",
+                 split.files[1], split.files[3], split.files[2], split.files[0]});
     INFO("stderr: " << four.err);
     REQUIRE(four.exit_code == 0);
     const auto j = nlohmann::json::parse(four.out);
@@ -114,12 +114,12 @@ TEST_CASE("raw split and combine reject options that do not apply (2)") {
         {"split", "--format", "raw", "--secret-file", tmp / "s.bin", "--out-dir", tmp / "o"},
         {"split", "--format", "raw", "--group", "3/5", "--group", "2/3", "--secret-file",
          tmp / "s.bin", "--out-dir", tmp / "o"},
-        {"split", "--format", "raw", "--group", "1/5", "--secret-file", tmp / "s.bin",
-         "--out-dir", tmp / "o"},
+        {"split", "--format", "raw", "--group", "1/5", "--secret-file", tmp / "s.bin", "--out-dir",
+         tmp / "o"},
         {"split", "--format", "raw", "--group", "3/5", "--out-dir", tmp / "o"},
         {"split", "--format", "raw", "--group", "3/5", "--secret-file", tmp / "s.bin"},
-        {"split", "--format", "raw", "--group", "3/5", "--secret-file", tmp / "s.bin",
-         "--out-dir", tmp / "o", "--exp", "2"},
+        {"split", "--format", "raw", "--group", "3/5", "--secret-file", tmp / "s.bin", "--out-dir",
+         tmp / "o", "--exp", "2"},
         {"combine", "--format", "raw", "--out", "-", tmp / "s.bin"},
         {"combine", "--format", "raw", "--out", tmp / "r.bin"},
         {"combine", "--format", "raw", "--out", tmp / "r.bin", "--expect-kcv", "abcdef",

@@ -1,8 +1,8 @@
 // smk share inspect | verify-set, end to end through the real binary.
 
 #include <doctest/doctest.h>
-#include <nlohmann/json.hpp>
 
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <string>
@@ -80,7 +80,8 @@ TEST_CASE("share inspect: a bad share is invalid input (3) and names it") {
     CHECK(contains(r.err, split.dir / "bad.txt" + " line 2"));
     CHECK(r.out.empty());
 
-    write_file(split.dir / "two.txt", split.mnemonic('A', 1) + "\n" + split.mnemonic('A', 2) + "\n");
+    write_file(split.dir / "two.txt",
+               split.mnemonic('A', 1) + "\n" + split.mnemonic('A', 2) + "\n");
     const auto two = run_smk({"share", "inspect", split.dir / "two.txt"});
     CHECK(two.exit_code == 3);
     CHECK(contains(two.err, "holds 2 mnemonics"));
@@ -97,8 +98,8 @@ TEST_CASE("share verify-set proves a whole set and shows no secret") {
     const auto r = run_smk(args);
     INFO("stderr: " << r.err);
     REQUIRE(r.exit_code == 0);
-    CHECK(std::regex_search(r.out, std::regex(R"(identifier\s+)" +
-                                              std::to_string(split.identifier()) + "\n")));
+    CHECK(std::regex_search(
+        r.out, std::regex(R"(identifier\s+)" + std::to_string(split.identifier()) + "\n")));
     CHECK(std::regex_search(r.out, std::regex(R"(set\s+A)")));
     CHECK(std::regex_search(r.out, std::regex(R"(shares\s+7\n)")));
     CHECK(std::regex_search(r.out, std::regex(R"(subsets checked\s+21\n)")));  // C(7,5)
@@ -145,10 +146,10 @@ TEST_CASE("share verify-set names a member that is corrupted or disagrees") {
     CHECK(contains(typo.err, split.dir / "typo.txt line 1"));
 
     // Shares of two sets are not one set.
-    const auto mixed = run_smk({"share", "verify-set", split.share_file('A', 1),
-                                split.share_file('A', 2), split.share_file('A', 3),
-                                split.share_file('A', 4), split.share_file('A', 5),
-                                split.share_file('B', 6)});
+    const auto mixed =
+        run_smk({"share", "verify-set", split.share_file('A', 1), split.share_file('A', 2),
+                 split.share_file('A', 3), split.share_file('A', 4), split.share_file('A', 5),
+                 split.share_file('B', 6)});
     CHECK(mixed.exit_code != 0);
     CHECK(contains(mixed.err, split.share_file('B', 6)));
 }
@@ -163,8 +164,8 @@ TEST_CASE("share verify-set --expect-kcv decrypts the set's secret and checks it
         return head;
     };
     const std::string kcv = kcv_of(kSecretHex);
-    const auto right = run_smk(args({"share", "verify-set", "--expect-kcv", kcv,
-                                     "--passphrase-file", tmp / "pass.txt"}));
+    const auto right = run_smk(
+        args({"share", "verify-set", "--expect-kcv", kcv, "--passphrase-file", tmp / "pass.txt"}));
     INFO("stderr: " << right.err);
     CHECK(right.exit_code == 0);
     CHECK(contains(right.out, kcv + " (as expected)"));
@@ -178,14 +179,14 @@ TEST_CASE("share verify-set --expect-kcv decrypts the set's secret and checks it
     CHECK(no_pass.exit_code == 5);
     CHECK(contains(no_pass.err, "KCV mismatch"));
 
-    const auto pass_only = run_smk(args({"share", "verify-set", "--passphrase-file",
-                                         tmp / "pass.txt"}));
+    const auto pass_only =
+        run_smk(args({"share", "verify-set", "--passphrase-file", tmp / "pass.txt"}));
     CHECK(pass_only.exit_code == 2);
 
     SplitRun two_sets({"--group-threshold", "2", "--group", "2/3", "--group", "2/3"});
-    const auto needs_two = run_smk({"share", "verify-set", "--expect-kcv", kcv,
-                                    two_sets.share_file('A', 1), two_sets.share_file('A', 2),
-                                    two_sets.share_file('A', 3)});
+    const auto needs_two =
+        run_smk({"share", "verify-set", "--expect-kcv", kcv, two_sets.share_file('A', 1),
+                 two_sets.share_file('A', 2), two_sets.share_file('A', 3)});
     CHECK(needs_two.exit_code == 2);
     CHECK(contains(needs_two.err, "group threshold 1"));
 }

@@ -1,10 +1,10 @@
 // smk split, end to end through the real binary.
 
 #include <doctest/doctest.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <string>
@@ -81,8 +81,8 @@ TEST_CASE("split --json with --out-dir: exact schema, files instead of mnemonics
     for (const auto& item : j.items()) {
         keys.insert(item.key());
     }
-    CHECK(keys == std::set<std::string>{"identifier", "kcv", "fingerprint", "group_threshold",
-                                        "groups"});
+    CHECK(keys ==
+          std::set<std::string>{"identifier", "kcv", "fingerprint", "group_threshold", "groups"});
     CHECK(j.at("identifier").is_number_integer());
     CHECK(j.at("identifier").get<int>() >= 0);
     CHECK(j.at("identifier").get<int>() < 32768);
@@ -133,8 +133,8 @@ TEST_CASE("split --json without --out-dir carries the mnemonics") {
     REQUIRE(set_b.size() == 7);
     CHECK(contains(r.err, "KCV"));
     // Those mnemonics recombine to the key.
-    const auto c = run_smk({"combine", "--out", "-"}, join_lines({set_b[6], set_b[0], set_b[3],
-                                                                  set_b[2], set_b[5]}));
+    const auto c = run_smk({"combine", "--out", "-"},
+                           join_lines({set_b[6], set_b[0], set_b[3], set_b[2], set_b[5]}));
     INFO("combine stderr: " << c.err);
     CHECK(c.exit_code == 0);
     CHECK(c.out == kSecretHex + "\n");
@@ -178,8 +178,8 @@ TEST_CASE("split refuses an --out-dir that already holds shares (7) and leaves t
     SplitRun first;
     const auto before = dir_contents(first.out_dir);
     REQUIRE(before.size() == 14);
-    const auto r = run_smk({"split", "--secret-file", first.secret_file, "--out-dir",
-                            first.out_dir});
+    const auto r =
+        run_smk({"split", "--secret-file", first.secret_file, "--out-dir", first.out_dir});
     CHECK(r.exit_code == 7);
     CHECK(contains(r.err, "smk: refused: "));
     CHECK(contains(r.err, first.share_file('A', 1)));
@@ -189,8 +189,8 @@ TEST_CASE("split refuses an --out-dir that already holds shares (7) and leaves t
 }
 
 TEST_CASE("split with general parameters: --group-threshold, repeated --group, --exp") {
-    SplitRun split({"--group-threshold", "2", "--group", "2/3", "--group", "3/5", "--group",
-                    "1/1", "--exp", "0"});
+    SplitRun split({"--group-threshold", "2", "--group", "2/3", "--group", "3/5", "--group", "1/1",
+                    "--exp", "0"});
     const json& j = split.json;
     CHECK(j.at("group_threshold") == 2);
     REQUIRE(j.at("groups").size() == 3);
@@ -211,8 +211,8 @@ TEST_CASE("split with general parameters: --group-threshold, repeated --group, -
     CHECK(info["group_count"] == 3);
 
     // One set is not enough; set A (2 shares) and set C (1 share) are.
-    const auto one = run_smk({"combine", "--out", "-", split.share_file('A', 1),
-                              split.share_file('A', 3)});
+    const auto one =
+        run_smk({"combine", "--out", "-", split.share_file('A', 1), split.share_file('A', 3)});
     CHECK(one.exit_code == 4);
     const auto two = run_smk({"combine", "--out", "-", split.share_file('C', 1),
                               split.share_file('A', 3), split.share_file('A', 2)});
@@ -268,7 +268,8 @@ TEST_CASE("split --secret-file: hex and raw keys, and keys that are not an SMK (
         CHECK(contains(bad.err, name));
         CHECK_FALSE(fs::exists(tmp / "x"));
     }
-    const auto missing = run_smk({"split", "--secret-file", tmp / "nope.hex", "--out-dir", tmp / "x"});
+    const auto missing =
+        run_smk({"split", "--secret-file", tmp / "nope.hex", "--out-dir", tmp / "x"});
     CHECK(missing.exit_code == 6);
     CHECK(contains(missing.err, "nope.hex"));
 }
@@ -288,7 +289,8 @@ TEST_CASE("split --passphrase-file: combine needs the same passphrase") {
         head.insert(head.end(), five.begin(), five.end());
         return head;
     };
-    const auto right = run_smk(args({"combine", "--out", "-", "--passphrase-file", tmp / "pass.txt"}));
+    const auto right =
+        run_smk(args({"combine", "--out", "-", "--passphrase-file", tmp / "pass.txt"}));
     CHECK(right.exit_code == 0);
     CHECK(right.out == kSecretHex + "\n");
     const auto wrong = run_smk(args({"combine", "--out", "-", "--expect-kcv", kcv_of(kSecretHex),
@@ -328,8 +330,9 @@ TEST_CASE("split --ask-passphrase asks twice on /dev/tty without echo") {
     const std::string kcv = m[1];
 
     write_file(tmp / "pass.txt", pass + "\n");
-    std::vector<std::string> args = {"combine", "--out", tmp / "smk.hex", "--expect-kcv", kcv,
-                                     "--passphrase-file", tmp / "pass.txt"};
+    std::vector<std::string> args = {"combine",       "--out", tmp / "smk.hex",
+                                     "--expect-kcv",  kcv,     "--passphrase-file",
+                                     tmp / "pass.txt"};
     for (const auto& entry : fs::directory_iterator(tmp / "shares")) {
         if (contains(entry.path().filename().string(), "setB")) {
             args.push_back(entry.path().string());

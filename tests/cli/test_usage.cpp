@@ -29,9 +29,9 @@ TEST_CASE("smk --help lists the commands and exit codes, exits 0") {
     }
     const auto split = run_smk({"split", "--help"});
     CHECK(split.exit_code == 0);
-    for (const char* option : {"--out-dir", "--secret-file", "--group", "--group-threshold",
-                               "--passphrase-file", "--ask-passphrase", "--exp", "--json",
-                               "--stdout", "--format"}) {
+    for (const char* option :
+         {"--out-dir", "--secret-file", "--group", "--group-threshold", "--passphrase-file",
+          "--ask-passphrase", "--exp", "--json", "--stdout", "--format"}) {
         CHECK_MESSAGE(contains(split.out, option), option);
     }
     const auto inspect = run_smk({"share", "inspect", "--help"});

@@ -20,9 +20,9 @@
 
 #include <valgrind/memcheck.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -172,8 +172,8 @@ void check_shamir(smk::gf256::Path /*path, already forced*/) {
     smk::shamir::interpolate(points, 7, at7);
     smk::shamir::interpolate(points, 3, at3);
     // Round trip: replace the point at x = 0 by the one at x = 7, interpolate at 0.
-    std::vector<smk::shamir::Point> others{{7, at7}, {1, ys[1]}, {2, ys[2]}, {254, ys[3]},
-                                           {255, ys[4]}};
+    std::vector<smk::shamir::Point> others{
+        {7, at7}, {1, ys[1]}, {2, ys[2]}, {254, ys[3]}, {255, ys[4]}};
     std::vector<std::uint8_t> back(kBytes);
     smk::shamir::interpolate(others, 0, back);
     make_public(back);
@@ -236,8 +236,7 @@ void case_slip39_split_combine() {
     smk::slip39::SplitParams params;
     params.groups = {{3, 5}, {3, 5}};
     params.iteration_exponent = 0;
-    const smk::slip39::SplitResult split =
-        smk::slip39::split(master, passphrase, params, random);
+    const smk::slip39::SplitResult split = smk::slip39::split(master, passphrase, params, random);
     std::vector<smk::slip39::NamedMnemonic> chosen;
     for (const std::size_t m : {std::size_t{4}, std::size_t{0}, std::size_t{2}}) {
         chosen.push_back({"set B member " + std::to_string(m + 1),

@@ -162,8 +162,8 @@ inline bool wait_for(const std::function<bool()>& condition,
 
 inline bool has_temp_file(const fs::path& dir) {
     std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
+    for (auto it = fs::recursive_directory_iterator(dir, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
         if (it->path().filename().string().find(".smk-tmp-") != std::string::npos) {
             return true;
         }
@@ -224,7 +224,9 @@ inline void make_source(const fs::path& dir, int files, int mib) {
     }
 }
 
-inline int run_command(const std::string& command) { return std::system(command.c_str()); }
+inline int run_command(const std::string& command) {
+    return std::system(command.c_str());
+}
 
 struct TempDir {
     fs::path path;

@@ -76,7 +76,9 @@ nlohmann::json verify_json(const PcscStack& stack, int card, const std::string& 
     return nlohmann::json::parse(verify.out);
 }
 
-std::string signal_name(int sig) { return sig == SIGINT ? "SIGINT" : "SIGTERM"; }
+std::string signal_name(int sig) {
+    return sig == SIGINT ? "SIGINT" : "SIGTERM";
+}
 
 // The card holds share B#1; smk card write --overwrite of B#2 waits for its PIN,
 // gets `sig`, then the PIN: it must stop before touching the card.
@@ -85,10 +87,11 @@ void drill_signal_before_write(int sig, const PcscStack& stack, const smk_test::
     const std::size_t puts_before = puts_done(stack, 0);
     const std::size_t verifies_before = pin_verifies(stack, 0);
     faults::PinPipeChild write;
-    faults::spawn_smk_pin_pipe({"card", "write", "--reader", stack.reader(0), "--overwrite",
-                                split.share_file('B', 2)},
-                               write);
-    const bool waiting = faults::wait_for([&] { return faults::blocked_on_pipe_read(write.child.pid); });
+    faults::spawn_smk_pin_pipe(
+        {"card", "write", "--reader", stack.reader(0), "--overwrite", split.share_file('B', 2)},
+        write);
+    const bool waiting =
+        faults::wait_for([&] { return faults::blocked_on_pipe_read(write.child.pid); });
     ::kill(write.child.pid, sig);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     const bool survived_signal = ::waitpid(write.child.pid, nullptr, WNOHANG) == 0;
@@ -96,7 +99,8 @@ void drill_signal_before_write(int sig, const PcscStack& stack, const smk_test::
         write.write_pin("123456");
     }
     const faults::Outcome o = faults::finish(write.child);
-    INFO("exit: " << std::string(o.exited ? "code " : "signal ") << o.code << "\nstderr: " << o.err);
+    INFO("exit: " << std::string(o.exited ? "code " : "signal ") << o.code
+                  << "\nstderr: " << o.err);
     REQUIRE_MESSAGE(waiting, "smk never blocked reading its PIN from the pipe");
     CHECK_MESSAGE(survived_signal, "smk died of the signal instead of noting it");
     CHECK(o.exited);
@@ -121,9 +125,9 @@ void drill_signal_during_write(int sig, const PcscStack& stack, const smk_test::
     const std::size_t held_before = puts_held(stack, 0);
     const std::size_t puts_before = puts_done(stack, 0);
     faults::PinPipeChild write;
-    faults::spawn_smk_pin_pipe({"card", "write", "--reader", stack.reader(0), "--overwrite",
-                                split.share_file('B', 2)},
-                               write);
+    faults::spawn_smk_pin_pipe(
+        {"card", "write", "--reader", stack.reader(0), "--overwrite", split.share_file('B', 2)},
+        write);
     write.write_pin("123456");
     const bool held = faults::wait_for([&] { return puts_held(stack, 0) > held_before; });
     const bool answered_before_signal = puts_done(stack, 0) > puts_before;
@@ -155,8 +159,12 @@ void drill_card_write(int sig) {
                                      pin, split.share_file('B', 1)});
     INFO("first write stderr: " << first.err);
     REQUIRE(first.exit_code == 0);
-    SUBCASE("before the write") { drill_signal_before_write(sig, stack, split, pin); }
-    SUBCASE("during the write") { drill_signal_during_write(sig, stack, split, pin); }
+    SUBCASE("before the write") {
+        drill_signal_before_write(sig, stack, split, pin);
+    }
+    SUBCASE("during the write") {
+        drill_signal_during_write(sig, stack, split, pin);
+    }
 }
 
 // smk split --to-cards over two slow cards (a 2-of-2 set: holder 1 gets card 0,
@@ -165,7 +173,8 @@ void drill_split_to_cards(int sig) {
     PcscStack stack(2, {{0, kSlowCard}, {1, kSlowCard}});
     const std::string pin = stack.dir() / "pin";
     smk_test::write_file(pin, "123456\n");
-    faults::Child split = faults::spawn_smk({"split", "--group", "2/2", "--to-cards", "--pin-file", pin});
+    faults::Child split =
+        faults::spawn_smk({"split", "--group", "2/2", "--to-cards", "--pin-file", pin});
     const bool held = faults::wait_for([&] { return puts_held(stack, 0) > 0; });
     ::kill(split.pid, sig);
     const faults::Outcome o = faults::finish(split);
@@ -178,8 +187,8 @@ void drill_split_to_cards(int sig) {
     CHECK(contains(o.err, "NOT complete"));
     CHECK(contains(o.err, "card " + stack.serial(0) + ": set A #1"));  // which cards were written
     CHECK_FALSE(contains(o.err, "card " + stack.serial(1) + ":"));
-    CHECK(contains(o.err, "smk split --to-cards --overwrite"));       // what to do next
-    CHECK(lines_with(stack.card_log(1), "00 DA 01 03") == 0);         // card 1 never written
+    CHECK(contains(o.err, "smk split --to-cards --overwrite"));  // what to do next
+    CHECK(lines_with(stack.card_log(1), "00 DA 01 03") == 0);    // card 1 never written
     const auto first = verify_json(stack, 0, pin, 0);
     CHECK(first.at("state") == "valid");
     CHECK(first.at("set") == "A");
@@ -195,8 +204,9 @@ void drill_split_waiting_for_removal(int sig) {
     PcscStack stack(2);
     const std::string pin = stack.dir() / "pin";
     smk_test::write_file(pin, "123456\n");
-    faults::Child split = faults::spawn_smk({"split", "--group", "2/2", "--to-cards", "--interactive",
-                                             "--card-timeout", "60", "--pin-file", pin});
+    faults::Child split =
+        faults::spawn_smk({"split", "--group", "2/2", "--to-cards", "--interactive",
+                           "--card-timeout", "60", "--pin-file", pin});
     // The read-back of the record follows the PUT DATA; then smk asks for the removal.
     const bool written = faults::wait_for([&] { return puts_done(stack, 0) > 0; });
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
@@ -204,7 +214,8 @@ void drill_split_waiting_for_removal(int sig) {
     ::kill(split.pid, sig);
     const faults::Outcome o = faults::finish(split);
     const auto took = std::chrono::steady_clock::now() - signalled;
-    INFO("exit: " << std::string(o.exited ? "code " : "signal ") << o.code << "\nstderr: " << o.err);
+    INFO("exit: " << std::string(o.exited ? "code " : "signal ") << o.code
+                  << "\nstderr: " << o.err);
     REQUIRE_MESSAGE(written, "card 0 was never written");
     CHECK(contains(o.err, "Remove the card from \"" + stack.reader(0) + "\""));
     CHECK(took < std::chrono::seconds(5));
@@ -219,22 +230,30 @@ void drill_split_waiting_for_removal(int sig) {
 
 }  // namespace
 
-TEST_CASE("SIGINT during smk card write - exit 130, the card holds the old or the new complete record") {
+TEST_CASE(
+    "SIGINT during smk card write - exit 130, the card holds the old or the new complete record") {
     drill_card_write(SIGINT);
 }
 
-TEST_CASE("SIGTERM during smk card write - exit 130, the card holds the old or the new complete record") {
+TEST_CASE(
+    "SIGTERM during smk card write - exit 130, the card holds the old or the new complete record") {
     drill_card_write(SIGTERM);
 }
 
-TEST_CASE("SIGINT during smk split --to-cards - stops before the next card, exit 130, names the card written") {
+TEST_CASE(
+    "SIGINT during smk split --to-cards - stops before the next card, exit 130, names the card "
+    "written") {
     drill_split_to_cards(SIGINT);
 }
 
-TEST_CASE("SIGTERM during smk split --to-cards - stops before the next card, exit 130, names the card written") {
+TEST_CASE(
+    "SIGTERM during smk split --to-cards - stops before the next card, exit 130, names the card "
+    "written") {
     drill_split_to_cards(SIGTERM);
 }
 
-TEST_CASE("SIGTERM while smk split --to-cards --interactive waits for a card to be removed - stops at once, exit 130") {
+TEST_CASE(
+    "SIGTERM while smk split --to-cards --interactive waits for a card to be removed - stops at "
+    "once, exit 130") {
     drill_split_waiting_for_removal(SIGTERM);
 }

@@ -60,8 +60,10 @@ Pending start_card_write(const PcscStack& stack, std::vector<std::string> args) 
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, p.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, 2, p.err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&actions, 1, p.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0600);
+    posix_spawn_file_actions_addopen(&actions, 2, p.err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0600);
     REQUIRE(::posix_spawn(&p.pid, SMK_BINARY, &actions, nullptr, argv.data(), environ) == 0);
     posix_spawn_file_actions_destroy(&actions);
     ::close(pipe_fds[0]);
@@ -79,11 +81,15 @@ RunResult wait_end(Pending& p) {
             smk_test::read_file(p.err_path)};
 }
 
-std::string pcsc_env_script() { return std::string(SMK_SOURCE_DIR) + "/scripts/pcsc-env.sh"; }
+std::string pcsc_env_script() {
+    return std::string(SMK_SOURCE_DIR) + "/scripts/pcsc-env.sh";
+}
 
 }  // namespace
 
-TEST_CASE("pcscd killed during smk card write - the card holds the old or the new record, smk says what to do") {
+TEST_CASE(
+    "pcscd killed during smk card write - the card holds the old or the new record, smk says what "
+    "to do") {
     PcscStack stack(1);
     const smk_test::SplitRun split;
     const std::string pin = stack.dir() / "pin";
@@ -116,8 +122,8 @@ TEST_CASE("pcscd killed during smk card write - the card holds the old or the ne
                          pcsc_env_script() + " start " + dir + " 1 --binary " SMK_CARDSIM_BINARY +
                          " >" + dir + "/restart.log 2>&1")
                             .c_str()) == 0);
-    const RunResult verify = run_smk({"card", "verify", "--reader", stack.reader(0), "--pin-file",
-                                      pin, "--json"});
+    const RunResult verify =
+        run_smk({"card", "verify", "--reader", stack.reader(0), "--pin-file", pin, "--json"});
     INFO("verify stderr: " << verify.err);
     REQUIRE(verify.exit_code == 0);  // a valid record: the old one or the new one
     const auto json = nlohmann::json::parse(verify.out);
@@ -126,7 +132,7 @@ TEST_CASE("pcscd killed during smk card write - the card holds the old or the ne
         MESSAGE("the write and its read-back completed before pcscd died");
         CHECK(json.at("index") == 2);
     } else {
-        CHECK(cut.exit_code == 8);  // device
+        CHECK(cut.exit_code == 8);                    // device
         CHECK(contains(cut.err, "smk card verify"));  // what to do next
         CHECK((json.at("index") == 1 || json.at("index") == 2));
     }

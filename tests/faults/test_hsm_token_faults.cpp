@@ -36,7 +36,7 @@ bool contains(const std::string& text, const std::string& part) {
 // A private SoftHSM2 with one token "drill" (user PIN 123456); SOFTHSM2_CONF
 // points at it for this process and the smk processes it starts.
 class PrivateSoftHsm final {
-public:
+  public:
     PrivateSoftHsm() { add_token(); }
     ~PrivateSoftHsm() { ::unsetenv("SOFTHSM2_CONF"); }
     PrivateSoftHsm(const PrivateSoftHsm&) = delete;
@@ -45,8 +45,9 @@ public:
     // Initialises the token "drill" (again, after it was lost).
     void add_token() {
         const std::string log = m_dir / "softhsm-env.log";
-        const std::string command = std::string("'") + SMK_SOURCE_DIR + "/scripts/softhsm-env.sh' '" +
-                                    (m_dir / "hsm") + "' drill:123456 >'" + log + "' 2>&1";
+        const std::string command = std::string("'") + SMK_SOURCE_DIR +
+                                    "/scripts/softhsm-env.sh' '" + (m_dir / "hsm") +
+                                    "' drill:123456 >'" + log + "' 2>&1";
         const int rc = std::system(command.c_str());
         REQUIRE_MESSAGE(rc == 0, "scripts/softhsm-env.sh failed (the drill needs SoftHSM2): "
                                      << smk_test::read_file(log));
@@ -65,13 +66,21 @@ public:
     }
     [[nodiscard]] const smk_test::TempDir& dir() const noexcept { return m_dir; }
 
-private:
+  private:
     smk_test::TempDir m_dir;
 };
 
 std::vector<std::string> install_args(const smk_test::SplitRun& split) {
-    return {"hsm", "install", "--pkcs11-module", kModule, "--token", "drill", "--label", "smk",
-            split.share_file('A', 1), split.share_file('A', 2)};
+    return {"hsm",
+            "install",
+            "--pkcs11-module",
+            kModule,
+            "--token",
+            "drill",
+            "--label",
+            "smk",
+            split.share_file('A', 1),
+            split.share_file('A', 2)};
 }
 
 RunResult token_kcv(const std::string& pin_file) {
@@ -81,7 +90,9 @@ RunResult token_kcv(const std::string& pin_file) {
 
 }  // namespace
 
-TEST_CASE("a SoftHSM2 token removed during smk hsm install - device error naming it, nothing installed, a rerun installs") {
+TEST_CASE(
+    "a SoftHSM2 token removed during smk hsm install - device error naming it, nothing installed, "
+    "a rerun installs") {
     PrivateSoftHsm hsm;
     const smk_test::SplitRun split({"--group", "2/3"});
     const std::string pin = hsm.dir() / "pin";
@@ -106,10 +117,10 @@ TEST_CASE("a SoftHSM2 token removed during smk hsm install - device error naming
     CHECK(o.code == 8);  // device (README's exit code table)
     CHECK(contains(o.err, "smk: device error: "));
     CHECK_FALSE(contains(o.err, "internal"));
-    CHECK(contains(o.err, "token \"drill\""));                 // names the token
-    CHECK(contains(o.err, "CKR_GENERAL_ERROR"));               // what SoftHSM2 2.6.1 answers
+    CHECK(contains(o.err, "token \"drill\""));    // names the token
+    CHECK(contains(o.err, "CKR_GENERAL_ERROR"));  // what SoftHSM2 2.6.1 answers
     CHECK(contains(o.err, "Nothing was installed on token \"drill\""));
-    CHECK(contains(o.err, "smk hsm tokens"));                  // what to do
+    CHECK(contains(o.err, "smk hsm tokens"));  // what to do
     CHECK(contains(o.err, "run the command again"));
     CHECK(o.out.empty());
 
@@ -133,7 +144,9 @@ TEST_CASE("a SoftHSM2 token removed during smk hsm install - device error naming
     CHECK(contains(after.out, kcv));
 }
 
-TEST_CASE("a SoftHSM2 token lost and initialised anew during smk hsm install - a rerun installs on the new token") {
+TEST_CASE(
+    "a SoftHSM2 token lost and initialised anew during smk hsm install - a rerun installs on the "
+    "new token") {
     PrivateSoftHsm hsm;
     const smk_test::SplitRun split({"--group", "2/3"});
     const std::string pin = hsm.dir() / "pin";
@@ -174,7 +187,8 @@ faults::Outcome signal_while_waiting_for_pin(std::vector<std::string> args, int 
         child.write_pin("123456");
     }
     faults::Outcome o = faults::finish(child.child);
-    INFO("exit: " << std::string(o.exited ? "code " : "signal ") << o.code << "\nstderr: " << o.err);
+    INFO("exit: " << std::string(o.exited ? "code " : "signal ") << o.code
+                  << "\nstderr: " << o.err);
     REQUIRE_MESSAGE(waiting, "smk never blocked reading its PIN from the pipe");
     CHECK_MESSAGE(survived, "smk died of the signal instead of noting it");
     return o;
@@ -190,13 +204,16 @@ TEST_CASE("SIGINT while smk hsm install waits for the token PIN - exit 130, noth
     const faults::Outcome o = signal_while_waiting_for_pin(install_args(split), SIGINT);
     CHECK(o.exited);
     CHECK(o.code == 130);
-    CHECK(contains(o.err, "SIGINT received: stopped before the SMK was installed: nothing was "
-                          "installed on token \"drill\""));
+    CHECK(contains(o.err,
+                   "SIGINT received: stopped before the SMK was installed: nothing was "
+                   "installed on token \"drill\""));
     const RunResult kcv = token_kcv(pin);
     CHECK(kcv.exit_code == 2);  // no key labelled smk
 }
 
-TEST_CASE("SIGTERM while smk card write to a PKCS11 token waits for its PIN - exit 130, nothing written") {
+TEST_CASE(
+    "SIGTERM while smk card write to a PKCS11 token waits for its PIN - exit 130, nothing "
+    "written") {
     PrivateSoftHsm hsm;
     const smk_test::SplitRun split;
     const std::string pin = hsm.dir() / "pin";
@@ -206,8 +223,9 @@ TEST_CASE("SIGTERM while smk card write to a PKCS11 token waits for its PIN - ex
         SIGTERM);
     CHECK(o.exited);
     CHECK(o.code == 130);
-    CHECK(contains(o.err, "SIGTERM received: stopped before the PIN was tried: nothing was "
-                          "written to token \"drill\""));
+    CHECK(contains(o.err,
+                   "SIGTERM received: stopped before the PIN was tried: nothing was "
+                   "written to token \"drill\""));
     const RunResult verify = run_smk({"card", "verify", "--pkcs11-module", kModule, "--token",
                                       "drill", "--pin-file", pin, "--json"});
     INFO("verify stderr: " << verify.err);

@@ -39,10 +39,12 @@ Outcome interrupted_copy(int sig, const fs::path& src, const fs::path& dst) {
 void drill_signal_keeps_names_honest(int sig) {
     TempDir t;
     const Outcome o = interrupted_copy(sig, t.path / "src", t.path / "dst");
-    INFO("exit: " << std::string(o.exited ? "code " : "signal ") << o.code << "\nstderr: " << o.err);
+    INFO("exit: " << std::string(o.exited ? "code " : "signal ") << o.code
+                  << "\nstderr: " << o.err);
     CHECK(partial_files_under_final_names(t.path / "src", t.path / "dst").empty());
     // And the copy can simply be run again, which completes it.
-    Child again = spawn_smk({"media", "copy", (t.path / "src").string() + "/", (t.path / "dst").string()});
+    Child again =
+        spawn_smk({"media", "copy", (t.path / "src").string() + "/", (t.path / "dst").string()});
     const Outcome o2 = finish(again);
     INFO("second run stderr: " << o2.err);
     CHECK(o2.exited);
@@ -57,7 +59,8 @@ void drill_signal_keeps_names_honest(int sig) {
 void drill_signal_reports(int sig) {
     TempDir t;
     const Outcome o = interrupted_copy(sig, t.path / "src", t.path / "dst");
-    INFO("exit: " << std::string(o.exited ? "code " : "signal ") << o.code << "\nstderr: " << o.err);
+    INFO("exit: " << std::string(o.exited ? "code " : "signal ") << o.code
+                  << "\nstderr: " << o.err);
     CHECK_MESSAGE(o.exited, "smk died of the signal instead of stopping cleanly");
     CHECK(o.code == 130);
     CHECK(contains(o.err, "interrupted"));
@@ -71,7 +74,8 @@ TEST_CASE("SIGINT during media copy leaves no partial file under a final name, a
     drill_signal_keeps_names_honest(SIGINT);
 }
 
-TEST_CASE("SIGTERM during media copy leaves no partial file under a final name, a rerun completes") {
+TEST_CASE(
+    "SIGTERM during media copy leaves no partial file under a final name, a rerun completes") {
     drill_signal_keeps_names_honest(SIGTERM);
 }
 
@@ -97,8 +101,8 @@ struct LoopDrive {
     explicit LoopDrive(const fs::path& dir) : image(dir / "drive.img"), mount(dir / "drive") {
         REQUIRE_MESSAGE(::geteuid() == 0, "the read-only drill needs root (loop mounts)");
         fs::create_directories(mount);
-        REQUIRE(run_command("truncate -s 160M '" + image.string() + "' && mkfs.ext4 -q -F -b 4096 '" +
-                            image.string() + "'") == 0);
+        REQUIRE(run_command("truncate -s 160M '" + image.string() +
+                            "' && mkfs.ext4 -q -F -b 4096 '" + image.string() + "'") == 0);
         mount_it();
     }
     void mount_it() {
@@ -141,7 +145,8 @@ TEST_CASE("a drive that turns read-only during media copy - I/O error naming it,
     const std::string trigger = "/sys/fs/ext4/" + drive.loop + "/trigger_fs_error";
     const int rc = run_command("echo fault-drill > " + trigger);
     Outcome o = finish(child);
-    INFO("exit: " << std::string(o.exited ? "code " : "signal ") << o.code << "\nstderr: " << o.err);
+    INFO("exit: " << std::string(o.exited ? "code " : "signal ") << o.code
+                  << "\nstderr: " << o.err);
     REQUIRE_MESSAGE(started, "the copy never wrote a temporary file");
     REQUIRE_MESSAGE(rc == 0, "could not write " << trigger);
     std::ifstream mounts("/proc/self/mounts");

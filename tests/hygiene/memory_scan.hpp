@@ -100,9 +100,9 @@ inline ScanReport scan_writable_memory(const std::vector<MaskedNeedle>& needles)
         }
         for (std::size_t start = 0; start + window <= len; start += window) {
             const std::uint8_t* w = needle.masked.data() + start;
-            const auto key = static_cast<std::size_t>(
-                static_cast<std::uint8_t>(w[0] ^ kNeedleMask) |
-                (static_cast<std::uint8_t>(w[1] ^ kNeedleMask) << 8));
+            const auto key =
+                static_cast<std::size_t>(static_cast<std::uint8_t>(w[0] ^ kNeedleMask) |
+                                         (static_cast<std::uint8_t>(w[1] ^ kNeedleMask) << 8));
             windows.push_back({&needle, w, start, window, key});
             first_two[key] = 1;
         }
@@ -116,7 +116,8 @@ inline ScanReport scan_writable_memory(const std::vector<MaskedNeedle>& needles)
         if (perms.size() < 2 || perms[1] != 'w' || perms[0] != 'r') {
             continue;
         }
-        if (line.find("[vvar]") != std::string::npos || line.find("[vsyscall]") != std::string::npos) {
+        if (line.find("[vvar]") != std::string::npos ||
+            line.find("[vsyscall]") != std::string::npos) {
             continue;
         }
         const auto dash = range.find('-');

@@ -5,7 +5,6 @@
 // not dumpable. Negative controls prove the scan finds what it looks for.
 
 #include <doctest/doctest.h>
-
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -65,7 +64,8 @@ __attribute__((noinline)) std::vector<MaskedNeedle> split_and_combine() {
             for (std::size_t m = 0; m < split.mnemonics[g].size(); ++m) {
                 const std::string name = smk::slip39::group_name(static_cast<unsigned>(g)) +
                                          " share " + std::to_string(m + 1);
-                needles.push_back(mask_needle("mnemonic of " + name, split.mnemonics[g][m].bytes()));
+                needles.push_back(
+                    mask_needle("mnemonic of " + name, split.mnemonics[g][m].bytes()));
                 const smk::slip39::Share share =
                     smk::slip39::decode(split.mnemonics[g][m].text(), name);
                 needles.push_back(mask_needle("value of " + name, share.value.bytes()));
@@ -107,7 +107,8 @@ std::string smaps_entry_for(const void* address) {
                 return block;
             }
             const std::uintptr_t lo = std::stoull(line.substr(0, dash), nullptr, 16);
-            const std::uintptr_t hi = std::stoull(line.substr(dash + 1, space - dash - 1), nullptr, 16);
+            const std::uintptr_t hi =
+                std::stoull(line.substr(dash + 1, space - dash - 1), nullptr, 16);
             inside = lo <= a && a < hi;
             block.clear();
         }
@@ -201,8 +202,9 @@ TEST_CASE("a live Secret's pages are locked in RAM and left out of core dumps") 
     // AddressSanitizer intercepts mlock() and returns 0 without locking (its shadow
     // memory could not be locked), so the asan stage cannot see the lock. The
     // release build, the ceremony binary, checks it (make check's first stage).
-    MESSAGE("ASan build: mlock() is ignored by AddressSanitizer; page locking is "
-            "checked by the release build's run of this test");
+    MESSAGE(
+        "ASan build: mlock() is ignored by AddressSanitizer; page locking is "
+        "checked by the release build's run of this test");
 #else
     CHECK(field_kb(entry, "Locked") >= 4);
     CHECK(vm_flags.find(" lo") != std::string::npos);  // VM_LOCKED
@@ -319,8 +321,8 @@ TEST_CASE("smk is not dumpable - a process of the same user cannot read its memo
     CHECK_MESSAGE(control == 0, "the probe could not read a dumpable process: it proves nothing");
 
     auto [pid, fd] = spawn_blocked_smk(kNobody);
-    REQUIRE_MESSAGE(wait_until_blocked(pid), "smk did not start as user nobody (can it read "
-                                             SMK_BINARY "?)");
+    REQUIRE_MESSAGE(wait_until_blocked(pid),
+                    "smk did not start as user nobody (can it read " SMK_BINARY "?)");
     const int smk_probe = probe(pid);
     stop(pid, fd);
     CHECK_MESSAGE(smk_probe == 13, "a process of the same user could read smk's /proc entries");

@@ -26,7 +26,7 @@ struct CliRun {
 
 // Redirects fd to a file for the lifetime of the object.
 class Capture final {
-public:
+  public:
     Capture(int fd, const std::filesystem::path& file) : m_fd(fd), m_saved(::dup(fd)) {
         const int target = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         REQUIRE(target >= 0);
@@ -40,7 +40,7 @@ public:
     Capture(const Capture&) = delete;
     Capture& operator=(const Capture&) = delete;
 
-private:
+  private:
     int m_fd;
     int m_saved;
 };

@@ -1,15 +1,13 @@
 // `smk media copy` through CLI11, in-process, stdout and stderr captured, exit codes
 // mapped as cli/main.cpp maps them.
 // (tests/CMakeLists.txt compiles cli/media*.cpp into this suite.)
-#include <CLI/CLI.hpp>
-
-#include "cli/media_copy.hpp"
-
 #include <doctest/doctest.h>
 
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "cli/media.hpp"
+#include "cli/media_copy.hpp"
 #include "copy_test_util.hpp"
 #include "media_cli_run.hpp"
 
@@ -33,9 +31,9 @@ TEST_CASE("smk media copy: --json per destination, silent stderr when not a term
     smk_test::write_file(tmp / "src/a.bin", "abc");
     smk_test::write_file(tmp / "src/new\nline", "x");
     smk_test::write_file(tmp / "d2/extra file", "e");
-    const CopyRun run = run_copy_cli({(tmp / "src/").string(), (tmp / "d1").string(),
-                                      (tmp / "d2").string(), "--json"},
-                                     tmp / "scratch");
+    const CopyRun run = run_copy_cli(
+        {(tmp / "src/").string(), (tmp / "d1").string(), (tmp / "d2").string(), "--json"},
+        tmp / "scratch");
     CAPTURE(run.error);
     CHECK(run.exit == 0);
     CHECK(run.err.empty());
@@ -97,8 +95,7 @@ TEST_CASE("smk media copy exits 5 when the drive holds other bytes than were wri
     fs::create_directories(tmp / "scratch");
     const copy_test::ScratchMount drive(tmp, copy_test::ScratchMount::Type::ext4_image);
     if (!drive.mounted()) {
-        FAIL("loop-mount test cannot run here (needs root and loop devices): "
-             << drive.why_not());
+        FAIL("loop-mount test cannot run here (needs root and loop devices): " << drive.why_not());
     }
     smk_test::write_file(tmp / "src/share.bin", std::string(8192, 'G'));
     smk_test::write_file(tmp / "src/other.bin", "other");
@@ -127,27 +124,29 @@ TEST_CASE("smk media copy exits 5 when the drive holds other bytes than were wri
     CHECK(json["destinations"][1]["files_verified"] == 2);
 }
 
-TEST_CASE("smk media verify exits 5 on a copy corrupted behind the filesystem where sha256sum -c passes") {
+TEST_CASE(
+    "smk media verify exits 5 on a copy corrupted behind the filesystem where sha256sum -c "
+    "passes") {
     const smk_test::TempDir tmp("verify-cli-exit5");
     fs::create_directories(tmp / "scratch");
     const copy_test::ScratchMount drive(tmp, copy_test::ScratchMount::Type::ext4_image);
     if (!drive.mounted()) {
-        FAIL("loop-mount test cannot run here (needs root and loop devices): "
-             << drive.why_not());
+        FAIL("loop-mount test cannot run here (needs root and loop devices): " << drive.why_not());
     }
     smk_test::write_file(tmp / "src/share.bin", std::string(8192, 'G'));
     smk_test::write_file(tmp / "src/other.bin", "other");
     REQUIRE(run_copy_cli({(tmp / "src/").string(), drive.point().string()}, tmp / "scratch").exit ==
             0);
-    const smk_test::CliRun manifest = smk_test::run_media_cli(
-        {"media", "manifest", drive.point().string(), "--out",
-         (drive.point() / "SHA256SUMS").string()},
-        tmp / "scratch");
+    const smk_test::CliRun manifest =
+        smk_test::run_media_cli({"media", "manifest", drive.point().string(), "--out",
+                                 (drive.point() / "SHA256SUMS").string()},
+                                tmp / "scratch");
     REQUIRE(manifest.exit == 0);
     // Read once through the cache (as sha256sum -c right after the copy would), then
     // change the drive's bytes behind the filesystem.
-    REQUIRE(smk_test::run({"sha256sum", "-c", "SHA256SUMS"}, drive.point(), tmp / "scratch")
-                .status == 0);
+    REQUIRE(
+        smk_test::run({"sha256sum", "-c", "SHA256SUMS"}, drive.point(), tmp / "scratch").status ==
+        0);
     copy_test::corrupt_behind_filesystem(drive.point() / "share.bin", drive.image(), 'B');
     // The trap: the page cache still answers with the written bytes (advisory, since
     // memory pressure may have dropped the pages already).
@@ -189,9 +188,9 @@ TEST_CASE("odd names through the CLI: copy, manifest, and sha256sum -c agree bot
         {"media", "manifest", (tmp / "dst").string(), "--out", (tmp / "smk.sha256sum").string()},
         tmp / "scratch");
     REQUIRE(manifest.exit == 0);
-    const smk_test::RunResult check = smk_test::run(
-        {"sha256sum", "-c", "--strict", (tmp / "smk.sha256sum").string()}, tmp / "dst",
-        tmp / "scratch");
+    const smk_test::RunResult check =
+        smk_test::run({"sha256sum", "-c", "--strict", (tmp / "smk.sha256sum").string()},
+                      tmp / "dst", tmp / "scratch");
     CHECK(check.status == 0);
     CHECK(check.out.find("\\new\\nline.bin: OK\n") != std::string::npos);
     // (coreutils 9.1 escapes a name in -c output only when it holds a newline)
@@ -202,10 +201,10 @@ TEST_CASE("odd names through the CLI: copy, manifest, and sha256sum -c agree bot
     const smk_test::RunResult listed = smk_test::run(argv, tmp / "src", tmp / "scratch");
     REQUIRE(listed.status == 0);
     smk_test::write_file(tmp / "coreutils.sha256sum", listed.out);
-    const smk_test::CliRun verify = smk_test::run_media_cli(
-        {"media", "verify", (tmp / "dst").string(), "--manifest",
-         (tmp / "coreutils.sha256sum").string(), "--strict"},
-        tmp / "scratch");
+    const smk_test::CliRun verify =
+        smk_test::run_media_cli({"media", "verify", (tmp / "dst").string(), "--manifest",
+                                 (tmp / "coreutils.sha256sum").string(), "--strict"},
+                                tmp / "scratch");
     CAPTURE(verify.out);
     CHECK(verify.exit == 0);
 }

@@ -76,8 +76,9 @@ TEST_CASE("copy: SRC without a slash lands in DST/SRC - a single file in DST/NAM
 
 TEST_CASE("copy: names with spaces, newlines and backslashes") {
     const smk_test::TempDir tmp("copy-names");
-    const std::vector<std::string> names = {"with space.bin", "new\nline", "back\\slash",
-                                            "dir with space/and\\more\nlines", " lead", "tab\there"};
+    const std::vector<std::string> names = {"with space.bin", "new\nline",
+                                            "back\\slash",    "dir with space/and\\more\nlines",
+                                            " lead",          "tab\there"};
     for (const std::string& name : names) {
         smk_test::write_file(tmp / "src" / name, "content of " + name);
     }
@@ -183,9 +184,8 @@ TEST_CASE("copy: progress reports every phase and the bytes read") {
     };
     const smk::copy::Report report =
         smk::copy::copy_tree((tmp / "src/").string(), {(tmp / "dst").string()}, options);
-    CHECK(phases == std::vector<smk::copy::Phase>{smk::copy::Phase::checking,
-                                                  smk::copy::Phase::copying,
-                                                  smk::copy::Phase::verifying,
-                                                  smk::copy::Phase::done});
+    CHECK(phases ==
+          std::vector<smk::copy::Phase>{smk::copy::Phase::checking, smk::copy::Phase::copying,
+                                        smk::copy::Phase::verifying, smk::copy::Phase::done});
     CHECK(copied == report.bytes);
 }

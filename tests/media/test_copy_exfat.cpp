@@ -68,8 +68,8 @@ class ExfatMount final {
     bool step(const std::vector<std::string>& argv) {
         const smk_test::RunResult r = smk_test::run(argv, m_tmp.path(), m_tmp.path());
         if (r.status != 0) {
-            m_why_not = argv[0] + " failed (exit " + std::to_string(r.status) + "): " + r.err +
-                        r.out;
+            m_why_not =
+                argv[0] + " failed (exit " + std::to_string(r.status) + "): " + r.err + r.out;
             return false;
         }
         return true;
@@ -87,9 +87,10 @@ constexpr long kFuseMagic = 0x65735546;
 
 void require_exfat(const ExfatMount& drive) {
     if (!drive.mounted()) {
-        FAIL("exFAT test cannot run here (needs root, a loop device, /dev/fuse, mkfs.exfat and "
-             "exfat-fuse): "
-             << drive.why_not());
+        FAIL(
+            "exFAT test cannot run here (needs root, a loop device, /dev/fuse, mkfs.exfat and "
+            "exfat-fuse): "
+            << drive.why_not());
     }
     struct statfs sfs {};
     REQUIRE(::statfs(drive.point().c_str(), &sfs) == 0);
@@ -165,7 +166,8 @@ TEST_CASE("exFAT drive: a full drive names the file and leaves no partial file")
     }
 }
 
-TEST_CASE("exFAT drive: a new file (manifest, backup file) lands without replacing an existing one") {
+TEST_CASE(
+    "exFAT drive: a new file (manifest, backup file) lands without replacing an existing one") {
     // exfat-fuse has neither RENAME_NOREPLACE nor hard links: smk::AtomicFile must
     // still create the file, and must still refuse to replace one.
     const smk_test::TempDir tmp("exfat-atomic");

@@ -3,9 +3,9 @@
 // in the way, and the page-cache trap on a loop-mounted ext4 drive.
 
 #include <doctest/doctest.h>
+#include <grp.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <grp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -50,9 +50,9 @@ TEST_CASE("copy fault: a full destination names the file and leaves no partial f
     const smk::Sha256 before = smk::sha256_text(big);
     const struct stat src_before = copy_test::lstat_of(tmp / "src/big backup.bin");
 
-    const std::string message = copy_test::copy_error(
-        (tmp / "src/").string(), {(tmp / "ok").string(), drive.point().string()},
-        ErrorCategory::io);
+    const std::string message =
+        copy_test::copy_error((tmp / "src/").string(),
+                              {(tmp / "ok").string(), drive.point().string()}, ErrorCategory::io);
     CHECK(message.find("big backup.bin") != std::string::npos);
     CHECK(message.find("No space left on device") != std::string::npos);
     CHECK_FALSE(copy_test::exists_no_follow(drive.point() / "big backup.bin"));
@@ -266,8 +266,7 @@ TEST_CASE("copy fault: the page-cache trap on a loop-mounted ext4 drive") {
     const smk_test::TempDir tmp("copy-cache");
     const copy_test::ScratchMount drive(tmp, copy_test::ScratchMount::Type::ext4_image);
     if (!drive.mounted()) {
-        FAIL("loop-mount test cannot run here (needs root and loop devices): "
-             << drive.why_not());
+        FAIL("loop-mount test cannot run here (needs root and loop devices): " << drive.why_not());
     }
     smk_test::write_file(tmp / "src/share.bin", std::string(8192, 'G'));
     smk_test::write_file(tmp / "src/other.bin", "other");

@@ -97,8 +97,7 @@ TEST_CASE("a copy corrupted behind the filesystem FAILS when read from the devic
     const LoopMount mount(tmp);
     if (!mount.mounted()) {
         // A test that cannot run fails loudly; it never passes by doing nothing.
-        FAIL("loop-mount test cannot run here (needs root and loop devices): "
-             << mount.why_not());
+        FAIL("loop-mount test cannot run here (needs root and loop devices): " << mount.why_not());
     }
     const fs::path file = tmp / "mnt/share.bin";
     const std::string good(2 * kBlock, 'G');

@@ -21,7 +21,7 @@ inline const std::string kSoftHsmModule = "/usr/lib/softhsm/libsofthsm2.so";
 inline const std::string kPin = "123456";
 
 class SoftHsm final {
-public:
+  public:
     // Tokens "LABEL:PIN" (SO PIN 12345678).
     explicit SoftHsm(const std::vector<std::string>& tokens) {
         std::string command = std::string("'") + SMK_SOURCE_DIR + "/scripts/softhsm-env.sh' '" +
@@ -49,7 +49,7 @@ public:
     [[nodiscard]] const std::string& pin_file() const noexcept { return m_pin_file; }
     [[nodiscard]] const std::string& wrong_pin_file() const noexcept { return m_wrong_pin_file; }
 
-private:
+  private:
     TempDir m_dir;
     fs::path m_conf;
     std::string m_pin_file;
@@ -71,8 +71,8 @@ struct OpenToken {
 
     explicit OpenToken(const std::string& label, const std::string& pin = kPin)
         : session(module, label) {
-        const auto secret = smk::Secret::copy_of(
-            {reinterpret_cast<const std::uint8_t*>(pin.data()), pin.size()});
+        const auto secret =
+            smk::Secret::copy_of({reinterpret_cast<const std::uint8_t*>(pin.data()), pin.size()});
         session.login(secret);
     }
     [[nodiscard]] smk::pkcs11::Session::Impl& raw() { return session.impl(); }
@@ -94,7 +94,8 @@ smk::ErrorCategory error_category(F&& f, std::string* message = nullptr) {
 }
 
 // AES-ECB of one block with a token key (what two copies of a key must agree on).
-inline std::vector<std::uint8_t> encrypt_block(smk::pkcs11::Session::Impl& s, CK_OBJECT_HANDLE key) {
+inline std::vector<std::uint8_t> encrypt_block(smk::pkcs11::Session::Impl& s,
+                                               CK_OBJECT_HANDLE key) {
     CK_MECHANISM ecb{CKM_AES_ECB, nullptr, 0};
     REQUIRE(s.f().C_EncryptInit(s.handle, &ecb, key) == CKR_OK);
     std::vector<std::uint8_t> block = {'s', 'm', 'k', ' ', 't', 'e', 's', 't',

@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/fixtures.hpp"
-#include "softhsm.hpp"
 #include "smk/share_record.hpp"
+#include "softhsm.hpp"
 
 namespace {
 
@@ -25,7 +25,8 @@ std::vector<std::string> on_token(std::vector<std::string> args, const std::stri
 TEST_CASE("smk card write read verify wipe on a SoftHSM2 token") {
     SoftHsm hsm({"rksh-1:123456"});
     const SplitRun split;
-    const auto write = run_smk(on_token({"card", "write", split.share_file('B', 3)}, "rksh-1", hsm));
+    const auto write =
+        run_smk(on_token({"card", "write", split.share_file('B', 3)}, "rksh-1", hsm));
     INFO("stderr: " << write.err);
     REQUIRE(write.exit_code == 0);
     CHECK(contains(write.out, "wrote set B #3"));
@@ -58,8 +59,7 @@ TEST_CASE("smk card write read verify wipe on a SoftHSM2 token") {
     CHECK(json.at("expectations_met") == true);
     CHECK_FALSE(contains(verify.out, split.mnemonic('B', 3).substr(0, 20)));
 
-    const auto unmet =
-        run_smk(on_token({"card", "verify", "--expect-index", "4"}, "rksh-1", hsm));
+    const auto unmet = run_smk(on_token({"card", "verify", "--expect-index", "4"}, "rksh-1", hsm));
     CHECK(unmet.exit_code == 5);
     CHECK(contains(unmet.out, "NOT AS EXPECTED: index is 3, expected 4"));
 
@@ -78,8 +78,9 @@ TEST_CASE("smk card write read verify wipe on a SoftHSM2 token") {
 TEST_CASE("smk card write refuses an occupied token without --overwrite") {
     SoftHsm hsm({"rksh-2:123456"});
     const SplitRun split;
-    REQUIRE(run_smk(on_token({"card", "write", split.share_file('A', 1)}, "rksh-2", hsm))
-                .exit_code == 0);
+    REQUIRE(
+        run_smk(on_token({"card", "write", split.share_file('A', 1)}, "rksh-2", hsm)).exit_code ==
+        0);
     const auto refused =
         run_smk(on_token({"card", "write", split.share_file('A', 2)}, "rksh-2", hsm));
     CHECK(refused.exit_code == 7);
@@ -97,9 +98,9 @@ TEST_CASE("smk card write refuses an occupied token without --overwrite") {
 TEST_CASE("smk card with a wrong PIN exits 5 and names the token") {
     SoftHsm hsm({"rksh-3:123456"});
     const SplitRun split;
-    const auto result = run_smk({"card", "write", "--pkcs11-module", kSoftHsmModule, "--token",
-                                 "rksh-3", "--pin-file", hsm.wrong_pin_file(),
-                                 split.share_file('A', 1)});
+    const auto result =
+        run_smk({"card", "write", "--pkcs11-module", kSoftHsmModule, "--token", "rksh-3",
+                 "--pin-file", hsm.wrong_pin_file(), split.share_file('A', 1)});
     CHECK(result.exit_code == 5);
     CHECK(contains(result.err, "wrong PIN for token \"rksh-3\" (serial "));
     CHECK(run_smk(on_token({"card", "verify"}, "rksh-3", hsm)).exit_code == 5);  // still empty
@@ -124,8 +125,8 @@ TEST_CASE("smk card with a missing module exits 6 naming it") {
 
 TEST_CASE("smk card needs exactly one of --reader and --pkcs11-module with --token") {
     SoftHsm hsm({"rksh-1:123456"});
-    const auto both = run_smk({"card", "verify", "--reader", "x", "--pkcs11-module",
-                               kSoftHsmModule, "--token", "rksh-1", "--pin-file", hsm.pin_file()});
+    const auto both = run_smk({"card", "verify", "--reader", "x", "--pkcs11-module", kSoftHsmModule,
+                               "--token", "rksh-1", "--pin-file", hsm.pin_file()});
     CHECK(both.exit_code == 2);
     const auto no_token = run_smk(
         {"card", "verify", "--pkcs11-module", kSoftHsmModule, "--pin-file", hsm.pin_file()});
@@ -143,8 +144,9 @@ TEST_CASE("smk card needs exactly one of --reader and --pkcs11-module with --tok
 TEST_CASE("smk card list with --pkcs11-module lists the tokens and their share state") {
     SoftHsm hsm({"rksh-1:123456", "rksh-2:123456"});
     const SplitRun split;
-    REQUIRE(run_smk(on_token({"card", "write", split.share_file('A', 6)}, "rksh-1", hsm))
-                .exit_code == 0);
+    REQUIRE(
+        run_smk(on_token({"card", "write", split.share_file('A', 6)}, "rksh-1", hsm)).exit_code ==
+        0);
     const auto list = run_smk({"card", "list", "--pkcs11-module", kSoftHsmModule, "--pin-file",
                                hsm.pin_file(), "--json"});
     INFO("stderr: " << list.err);
@@ -173,8 +175,9 @@ TEST_CASE("smk card list with --pkcs11-module lists the tokens and their share s
 TEST_CASE("pkcs11-tool reads exactly the bytes smk card write stored") {
     SoftHsm hsm({"rksh-5:123456"});
     const SplitRun split;
-    REQUIRE(run_smk(on_token({"card", "write", split.share_file('A', 2)}, "rksh-5", hsm))
-                .exit_code == 0);
+    REQUIRE(
+        run_smk(on_token({"card", "write", split.share_file('A', 2)}, "rksh-5", hsm)).exit_code ==
+        0);
     const std::string out = hsm.dir() / "object.bin";
     std::string log;
     const int rc = run_shell("pkcs11-tool --module " + kSoftHsmModule +

@@ -6,18 +6,22 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/fixtures.hpp"
-#include "softhsm.hpp"
 #include "smk/hex.hpp"
 #include "smk/hsm.hpp"
+#include "softhsm.hpp"
 
 namespace {
 
 using smk::ErrorCategory;
 using namespace smk_test;
 
-smk::Secret key_of(const std::string& hex) { return smk::from_hex_secret(hex, "test key"); }
+smk::Secret key_of(const std::string& hex) {
+    return smk::from_hex_secret(hex, "test key");
+}
 
-smk::Kcv software_kcv(const std::string& hex) { return smk::key_check_value(key_of(hex).bytes()); }
+smk::Kcv software_kcv(const std::string& hex) {
+    return smk::key_check_value(key_of(hex).bytes());
+}
 
 std::string sha256sum_line(const std::string& file, const TempDir& dir) {
     std::string out;
@@ -40,9 +44,8 @@ TEST_CASE("install puts the SMK in the token and its in-token KCV equals the sof
     SoftHsm hsm({"hsm-a:123456"});
     OpenToken token("hsm-a");
     const smk::Kcv expected = software_kcv(kSecretHex);
-    const smk::Kcv kcv =
-        smk::hsm::install_smk(token.session, key_of(kSecretHex), {"smk", {0x01, 0x02}, false},
-                              expected);
+    const smk::Kcv kcv = smk::hsm::install_smk(token.session, key_of(kSecretHex),
+                                               {"smk", {0x01, 0x02}, false}, expected);
     CHECK(kcv == expected);
     CHECK(smk::kcv_hex(kcv) == kcv_of(kSecretHex));
     CHECK(smk::hsm::kcv_in_token(token.session, "smk") == expected);
@@ -132,8 +135,8 @@ TEST_CASE("wrap on token A and unwrap on token B gives keys that encrypt identic
     std::string out;
     CHECK(run_shell("cd '" + hsm.dir().path().string() + "' && sha256sum -c keys.smkwrap.sha256sum",
                     out, hsm.dir()) == 0);
-    CHECK(read_file(backup + ".sha256sum") == sha256sum_line(backup, hsm.dir()).substr(0, 64) +
-                                                  "  keys.smkwrap\n");
+    CHECK(read_file(backup + ".sha256sum") ==
+          sha256sum_line(backup, hsm.dir()).substr(0, 64) + "  keys.smkwrap\n");
     const auto json = nlohmann::json::parse(read_file(backup));
     CHECK(json.at("format") == "smk-wrapped-keys");
     CHECK(json.at("version") == 1);
@@ -177,8 +180,9 @@ TEST_CASE("a corrupted backup file is refused by its sha256sum and restores noth
         (void)generate_app_key(a.raw(), "app-1");
         (void)smk::hsm::wrap_keys(a.session, "smk", {"app-1"}, backup);
         // Writing over an existing backup is refused.
-        CHECK(error_category([&] { (void)smk::hsm::wrap_keys(a.session, "smk", {"app-1"}, backup); }) ==
-              ErrorCategory::refused);
+        CHECK(error_category([&] {
+                  (void)smk::hsm::wrap_keys(a.session, "smk", {"app-1"}, backup);
+              }) == ErrorCategory::refused);
     }
     std::string text = read_file(backup);
     const auto at = text.find("\"wrapped\": \"") + 14;
@@ -276,8 +280,11 @@ TEST_CASE("backing up a key that is not extractable is refused and writes nothin
     (void)generate_app_key(a.raw(), "app-1");
     (void)generate_app_key(a.raw(), "locked", false);
     std::string message;
-    CHECK(error_category([&] { (void)smk::hsm::wrap_keys(a.session, "smk", {"app-1", "locked"}, backup); },
-                         &message) == ErrorCategory::refused);
+    CHECK(error_category(
+              [&] {
+                  (void)smk::hsm::wrap_keys(a.session, "smk", {"app-1", "locked"}, backup);
+              },
+              &message) == ErrorCategory::refused);
     CHECK(message.find("not extractable") != std::string::npos);
     CHECK_FALSE(fs::exists(backup));
     CHECK_FALSE(fs::exists(backup + ".sha256sum"));

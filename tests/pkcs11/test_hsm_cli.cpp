@@ -37,25 +37,24 @@ TEST_CASE("smk hsm install combines shares and reports the KCV computed in the t
     SoftHsm hsm({"facility-1:123456"});
     const SplitRun split;
     const auto files = first(split.set_files('A'), 5);
-    const auto install = run_smk(
-        install_args("facility-1", hsm, files, {"--id", "0102", "--expect-kcv", kcv_of(kSecretHex)}));
+    const auto install = run_smk(install_args(
+        "facility-1", hsm, files, {"--id", "0102", "--expect-kcv", kcv_of(kSecretHex)}));
     INFO("stderr: " << install.err);
     REQUIRE(install.exit_code == 0);
     CHECK(contains(install.out, "KCV inside the token: " + kcv_of(kSecretHex)));
     CHECK(contains(install.out, "token \"facility-1\" (serial "));
     CHECK_FALSE(contains(install.out + install.err, kSecretHex.substr(0, 16)));
 
-    const auto kcv = run_smk(on_token({"hsm", "kcv", "--label", "smk", "--expect",
-                                       kcv_of(kSecretHex), "--json"},
-                                      "facility-1", hsm));
+    const auto kcv =
+        run_smk(on_token({"hsm", "kcv", "--label", "smk", "--expect", kcv_of(kSecretHex), "--json"},
+                         "facility-1", hsm));
     INFO("stderr: " << kcv.err);
     REQUIRE(kcv.exit_code == 0);
     const auto json = nlohmann::json::parse(kcv.out);
     CHECK(json.at("kcv") == kcv_of(kSecretHex));
     CHECK(json.at("matches") == true);
-    const auto wrong = run_smk(on_token({"hsm", "kcv", "--label", "smk", "--expect",
-                                         kcv_of(kOtherSecretHex)},
-                                        "facility-1", hsm));
+    const auto wrong = run_smk(on_token(
+        {"hsm", "kcv", "--label", "smk", "--expect", kcv_of(kOtherSecretHex)}, "facility-1", hsm));
     CHECK(wrong.exit_code == 5);
     CHECK(contains(wrong.out, "NOT AS EXPECTED"));
     CHECK(run_smk(on_token({"hsm", "kcv", "--label", "nope"}, "facility-1", hsm)).exit_code == 2);
@@ -74,8 +73,8 @@ TEST_CASE("smk hsm install refuses too few shares a wrong KCV and an existing la
     const SplitRun split;
     const auto files = split.set_files('B');
     CHECK(run_smk(install_args("facility-1", hsm, first(files, 4))).exit_code == 4);
-    const auto wrong_kcv = run_smk(
-        install_args("facility-1", hsm, first(files, 5), {"--expect-kcv", kcv_of(kOtherSecretHex)}));
+    const auto wrong_kcv = run_smk(install_args("facility-1", hsm, first(files, 5),
+                                                {"--expect-kcv", kcv_of(kOtherSecretHex)}));
     CHECK(wrong_kcv.exit_code == 5);
     CHECK(contains(wrong_kcv.err, "nothing was installed"));
     CHECK(run_smk(on_token({"hsm", "kcv", "--label", "smk"}, "facility-1", hsm)).exit_code == 2);
@@ -101,23 +100,24 @@ TEST_CASE("smk hsm backup and restore-backup carry keys between two facilities")
         OpenToken a("facility-1");
         cipher = encrypt_block(a.raw(), generate_app_key(a.raw(), "app-1"));
     }
-    REQUIRE(run_smk(install_args("facility-1", hsm, first(split.set_files('A'), 5))).exit_code == 0);
-    const auto wrap = run_smk(on_token({"hsm", "backup", "--wrap-with", "smk", "--key", "app-1",
-                                        "--out", backup},
-                                       "facility-1", hsm));
+    REQUIRE(run_smk(install_args("facility-1", hsm, first(split.set_files('A'), 5))).exit_code ==
+            0);
+    const auto wrap =
+        run_smk(on_token({"hsm", "backup", "--wrap-with", "smk", "--key", "app-1", "--out", backup},
+                         "facility-1", hsm));
     INFO("stderr: " << wrap.err);
     REQUIRE(wrap.exit_code == 0);
     CHECK(contains(wrap.out, "wrapped 1 key(s)"));
     CHECK(fs::exists(backup + ".sha256sum"));
-    CHECK(run_smk(on_token({"hsm", "backup", "--wrap-with", "smk", "--key", "app-1", "--out",
-                            backup},
-                           "facility-1", hsm))
-              .exit_code == 7);
+    CHECK(
+        run_smk(on_token({"hsm", "backup", "--wrap-with", "smk", "--key", "app-1", "--out", backup},
+                         "facility-1", hsm))
+            .exit_code == 7);
 
-    REQUIRE(run_smk(install_args("facility-2", hsm, first(split.set_files('B'), 5))).exit_code == 0);
-    const auto restore = run_smk(
-        on_token({"hsm", "restore-backup", "--unwrap-with", "smk", backup, "--json"}, "facility-2",
-                 hsm));
+    REQUIRE(run_smk(install_args("facility-2", hsm, first(split.set_files('B'), 5))).exit_code ==
+            0);
+    const auto restore = run_smk(on_token(
+        {"hsm", "restore-backup", "--unwrap-with", "smk", backup, "--json"}, "facility-2", hsm));
     INFO("stderr: " << restore.err);
     REQUIRE(restore.exit_code == 0);
     CHECK(nlohmann::json::parse(restore.out).at("keys").size() == 1);

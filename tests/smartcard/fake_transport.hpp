@@ -45,13 +45,12 @@ struct Exchange {
 };
 
 class FakeTransport final : public smk::card::Transport {
-public:
+  public:
     explicit FakeTransport(std::vector<Exchange> script, bool t0 = false)
         : m_script(std::move(script)), m_t0(t0) {}
 
     [[nodiscard]] smk::Secret transmit(std::span<const std::uint8_t> apdu) override {
-        REQUIRE_MESSAGE(m_next < m_script.size(),
-                        "unexpected extra command " << hex_of(apdu));
+        REQUIRE_MESSAGE(m_next < m_script.size(), "unexpected extra command " << hex_of(apdu));
         const Exchange& step = m_script[m_next++];
         CHECK_MESSAGE(hex_of(apdu) == hex_of(step.command),
                       "command " << m_next << " differs from the script");
@@ -61,13 +60,14 @@ public:
 
     [[nodiscard]] bool all_used() const noexcept { return m_next == m_script.size(); }
 
-private:
+  private:
     std::vector<Exchange> m_script;
     std::size_t m_next = 0;
     bool m_t0 = false;
 };
 
-inline std::vector<Exchange> script(std::initializer_list<std::pair<std::string, std::string>> steps) {
+inline std::vector<Exchange> script(
+    std::initializer_list<std::pair<std::string, std::string>> steps) {
     std::vector<Exchange> exchanges;
     for (const auto& [command, response] : steps) {
         exchanges.push_back({hex_bytes(command), hex_bytes(response)});

@@ -20,7 +20,7 @@
 namespace smk_test {
 
 class PcscStack {
-public:
+  public:
     // `card_opts`: extra smk-cardsim options per card index, e.g. {1, "--no-private-dos"}.
     // `vicc_cards`: these cards are vicc (iso7816, not an OpenPGP card) instead.
     explicit PcscStack(int cards, const std::map<int, std::string>& card_opts = {},
@@ -39,8 +39,8 @@ public:
     }
     ~PcscStack() {
         if (m_started) {
-            const std::string command = script() + " stop " + m_dir.path().string() + " >" +
-                                        (m_dir / "stop.log") + " 2>&1";
+            const std::string command =
+                script() + " stop " + m_dir.path().string() + " >" + (m_dir / "stop.log") + " 2>&1";
             if (std::system(command.c_str()) != 0) {
                 MESSAGE("stopping the pcsc stack failed; see " << (m_dir / "stop.log"));
             }
@@ -89,7 +89,7 @@ public:
     }
     [[nodiscard]] const TempDir& dir() const { return m_dir; }
 
-private:
+  private:
     static std::string script() { return std::string(SMK_SOURCE_DIR) + "/scripts/pcsc-env.sh"; }
 
     void run_script(const std::string& command, const std::string& what) {
@@ -101,7 +101,8 @@ private:
         text << in.rdbuf();
         output = text.str();
         REQUIRE_MESSAGE(rc == 0, what << " failed (the end-to-end card tests need root, pcscd, "
-                                         "vpcd and smk-cardsim): " << output);
+                                         "vpcd and smk-cardsim): "
+                                      << output);
     }
 
     TempDir m_dir;

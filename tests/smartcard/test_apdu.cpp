@@ -87,7 +87,10 @@ TEST_CASE("apdu: 61xx answers are followed with GET RESPONSE and the data joined
 }
 
 TEST_CASE("apdu: 6Cxx answers are resent with the Le the card asks for") {
-    FakeTransport card(script({{"00CA00C400", "6C07"}, {"00CA00C407", "00202020030003" "9000"}}));
+    FakeTransport card(script({{"00CA00C400", "6C07"},
+                               {"00CA00C407",
+                                "00202020030003"
+                                "9000"}}));
     const auto response = smk::card::exchange(card, {}, {0x00, 0xCA, 0x00, 0xC4, {}, true});
     CHECK(response.sw.ok());
     CHECK(response.data.size() == 7);
@@ -129,13 +132,15 @@ TEST_CASE("apdu: long data is chained with CLA bit 0x10 when the card announces 
     caps.chaining = true;
     SUBCASE("both parts accepted") {
         FakeTransport card(script({{first, "9000"}, {last, "9000"}}));
-        const auto response = smk::card::exchange(card, caps, {0x00, 0xDA, 0x01, 0x03, data, false});
+        const auto response =
+            smk::card::exchange(card, caps, {0x00, 0xDA, 0x01, 0x03, data, false});
         CHECK(response.sw.ok());
         CHECK(card.all_used());
     }
     SUBCASE("a refused first part stops the chain and its status is returned") {
         FakeTransport card(script({{first, "6884"}}));
-        const auto response = smk::card::exchange(card, caps, {0x00, 0xDA, 0x01, 0x03, data, false});
+        const auto response =
+            smk::card::exchange(card, caps, {0x00, 0xDA, 0x01, 0x03, data, false});
         CHECK(response.sw.value == 0x6884);
         CHECK(card.all_used());
     }

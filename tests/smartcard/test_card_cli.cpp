@@ -4,8 +4,8 @@
 // blocked).
 
 #include <doctest/doctest.h>
-#include <nlohmann/json.hpp>
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "cli/fixtures.hpp"
@@ -69,8 +69,8 @@ TEST_CASE("card e2e: write -> read -> verify round trip, and list with the PIN")
     const std::string pin = pin_file(stack, "pin", "123456");
     const std::string share = split.share_file('B', 3);
 
-    const RunResult write = run_smk({"card", "write", "--reader", stack.reader(0), "--pin-file",
-                                     pin, share});
+    const RunResult write =
+        run_smk({"card", "write", "--reader", stack.reader(0), "--pin-file", pin, share});
     INFO("write stderr: " << write.err);
     REQUIRE(write.exit_code == 0);
     CHECK(contains(write.out, "wrote set B #3"));
@@ -79,26 +79,26 @@ TEST_CASE("card e2e: write -> read -> verify round trip, and list with the PIN")
 
     // To a new 0600 file, and to stdout with '-'.
     const std::string out = stack.dir() / "back.txt";
-    const RunResult read = run_smk({"card", "read", "--reader", "0 00 00", "--pin-file", pin,
-                                    "--out", out});
+    const RunResult read =
+        run_smk({"card", "read", "--reader", "0 00 00", "--pin-file", pin, "--out", out});
     INFO("read stderr: " << read.err);
     REQUIRE(read.exit_code == 0);
     CHECK(read.out.empty());
     CHECK(smk_test::read_file(out) == split.mnemonic('B', 3) + "\n");
     CHECK(smk_test::file_mode(out) == 0600U);
-    const RunResult to_stdout = run_smk({"card", "read", "--reader", stack.reader(0),
-                                         "--pin-file", pin, "--out", "-"});
+    const RunResult to_stdout =
+        run_smk({"card", "read", "--reader", stack.reader(0), "--pin-file", pin, "--out", "-"});
     REQUIRE(to_stdout.exit_code == 0);
     CHECK(to_stdout.out == split.mnemonic('B', 3) + "\n");
     // An existing output file is never overwritten.
-    const RunResult again = run_smk({"card", "read", "--reader", stack.reader(0), "--pin-file",
-                                     pin, "--out", out});
+    const RunResult again =
+        run_smk({"card", "read", "--reader", stack.reader(0), "--pin-file", pin, "--out", out});
     CHECK(again.exit_code == 7);
 
     const std::string id = std::to_string(split.identifier());
-    const RunResult verify = run_smk({"card", "verify", "--reader", stack.reader(0),
-                                      "--pin-file", pin, "--expect-identifier", id,
-                                      "--expect-set", "B", "--expect-index", "3", "--json"});
+    const RunResult verify =
+        run_smk({"card", "verify", "--reader", stack.reader(0), "--pin-file", pin,
+                 "--expect-identifier", id, "--expect-set", "B", "--expect-index", "3", "--json"});
     INFO("verify stderr: " << verify.err);
     REQUIRE(verify.exit_code == 0);
     const auto json = nlohmann::json::parse(verify.out);
@@ -135,17 +135,17 @@ TEST_CASE("card e2e: write refuses a card that holds data without --overwrite") 
     CHECK(contains(refused.err, "already holds a share record (set A #1"));
     CHECK(contains(refused.err, "--overwrite"));
     // Unchanged.
-    const RunResult read = run_smk({"card", "read", "--reader", stack.reader(0), "--pin-file",
-                                    pin, "--out", "-"});
+    const RunResult read =
+        run_smk({"card", "read", "--reader", stack.reader(0), "--pin-file", pin, "--out", "-"});
     CHECK(read.out == split.mnemonic('A', 1) + "\n");
     // With --overwrite, from stdin.
-    const RunResult replaced = run_smk({"card", "write", "--reader", stack.reader(0),
-                                        "--pin-file", pin, "--overwrite", "-"},
-                                       split.mnemonic('A', 2) + "\n");
+    const RunResult replaced = run_smk(
+        {"card", "write", "--reader", stack.reader(0), "--pin-file", pin, "--overwrite", "-"},
+        split.mnemonic('A', 2) + "\n");
     INFO("stderr: " << replaced.err);
     CHECK(replaced.exit_code == 0);
-    const RunResult after = run_smk({"card", "read", "--reader", stack.reader(0), "--pin-file",
-                                     pin, "--out", "-"});
+    const RunResult after =
+        run_smk({"card", "read", "--reader", stack.reader(0), "--pin-file", pin, "--out", "-"});
     CHECK(after.out == split.mnemonic('A', 2) + "\n");
 }
 
@@ -169,26 +169,27 @@ TEST_CASE("card e2e: wrong PIN shows the tries left, never retries - last try - 
 
     // One try left: refused without --last-try, even with the right PIN; nothing sent.
     for (const auto& pin : {bad, good}) {
-        const RunResult refused = run_smk({"card", "verify", "--reader", reader, "--pin-file", pin});
+        const RunResult refused =
+            run_smk({"card", "verify", "--reader", reader, "--pin-file", pin});
         CHECK(refused.exit_code == 7);
         CHECK(contains(refused.err, "only 1 user PIN try is left"));
         CHECK(contains(refused.err, "--last-try"));
         CHECK(user_tries(stack, 0) == 1);
     }
 
-    const RunResult last = run_smk({"card", "verify", "--reader", reader, "--pin-file", bad,
-                                    "--last-try"});
+    const RunResult last =
+        run_smk({"card", "verify", "--reader", reader, "--pin-file", bad, "--last-try"});
     CHECK(last.exit_code == 5);
     CHECK(contains(last.err, "blocked"));
     CHECK(user_tries(stack, 0) == 0);
 
     const std::string not_share = stack.dir() / "not-a-share.txt";
     smk_test::write_file(not_share, "hello world\n");
-    const RunResult blocked = run_smk({"card", "write", "--reader", reader, "--pin-file", good,
-                                       "--last-try", not_share});
+    const RunResult blocked =
+        run_smk({"card", "write", "--reader", reader, "--pin-file", good, "--last-try", not_share});
     CHECK(blocked.exit_code == 3);  // the share is checked before the card is touched
-    const RunResult blocked_read = run_smk({"card", "verify", "--reader", reader, "--pin-file",
-                                            good, "--last-try"});
+    const RunResult blocked_read =
+        run_smk({"card", "verify", "--reader", reader, "--pin-file", good, "--last-try"});
     CHECK(blocked_read.exit_code == 8);
     CHECK(contains(blocked_read.err, "is blocked"));
     CHECK(contains(blocked_read.err, "RESET RETRY COUNTER"));
@@ -197,15 +198,15 @@ TEST_CASE("card e2e: wrong PIN shows the tries left, never retries - last try - 
 TEST_CASE("card e2e: a PIN of the wrong length is not sent - PIN options are exclusive") {
     PcscStack stack(1);
     const std::string short_pin = pin_file(stack, "short", "12345");
-    const RunResult result = run_smk({"card", "verify", "--reader", stack.reader(0),
-                                      "--pin-file", short_pin});
+    const RunResult result =
+        run_smk({"card", "verify", "--reader", stack.reader(0), "--pin-file", short_pin});
     CHECK(result.exit_code == 3);
     CHECK(contains(result.err, "nothing was sent to the card"));
     CHECK(user_tries(stack, 0) == 3);
-    const RunResult both = run_smk({"card", "verify", "--reader", stack.reader(0), "--pin-file",
-                                    short_pin, "--pin-fd", "0"});
+    const RunResult both = run_smk(
+        {"card", "verify", "--reader", stack.reader(0), "--pin-file", short_pin, "--pin-fd", "0"});
     CHECK(both.exit_code == 2);
-    const RunResult on_argv = run_smk({"card", "verify", "--reader", stack.reader(0), "--pin",
-                                       "123456"});
+    const RunResult on_argv =
+        run_smk({"card", "verify", "--reader", stack.reader(0), "--pin", "123456"});
     CHECK(on_argv.exit_code == 2);
 }

@@ -107,7 +107,8 @@ TEST_CASE("card e2e: pcscd not running gives a clear device error") {
     smk_test::TempDir dir;
     ::setenv("PCSCLITE_CSOCK_NAME", (dir / "no-such.comm").c_str(), 1);
     const RunResult list = run_smk({"card", "list"});
-    const RunResult verify = run_smk({"card", "verify", "--reader", "x", "--pin-file", "/dev/null"});
+    const RunResult verify =
+        run_smk({"card", "verify", "--reader", "x", "--pin-file", "/dev/null"});
     ::unsetenv("PCSCLITE_CSOCK_NAME");
     CHECK(list.exit_code == 8);
     CHECK(contains(list.err, "pcscd is not running; start it (pcscd) and try again"));
@@ -122,7 +123,8 @@ TEST_CASE("card e2e: unknown reader, ambiguous reader, empty reader") {
     CHECK(unknown.exit_code == 8);
     CHECK(contains(unknown.err, "no reader matches \"nowhere\""));
     CHECK(contains(unknown.err, stack.reader(0)));
-    const RunResult ambiguous = run_smk({"card", "verify", "--reader", "cardsim", "--pin-file", pin});
+    const RunResult ambiguous =
+        run_smk({"card", "verify", "--reader", "cardsim", "--pin-file", pin});
     CHECK(ambiguous.exit_code == 2);
     CHECK(contains(ambiguous.err, "matches 2 readers"));
 
@@ -130,37 +132,43 @@ TEST_CASE("card e2e: unknown reader, ambiguous reader, empty reader") {
     // pcscd notices a vanished virtual card on its next presence poll: wait for it
     // (bounded), as an operator waits for the reader light to go out.
     for (int i = 0; i < 50; ++i) {
-        if (contains(run_smk({"card", "list"}).out, "reader \"" + stack.reader(1) + "\": no card")) {
+        if (contains(run_smk({"card", "list"}).out,
+                     "reader \"" + stack.reader(1) + "\": no card")) {
             break;
         }
         ::usleep(100 * 1000);
     }
-    const RunResult empty = run_smk({"card", "verify", "--reader", stack.reader(1), "--pin-file", pin});
+    const RunResult empty =
+        run_smk({"card", "verify", "--reader", stack.reader(1), "--pin-file", pin});
     CHECK(empty.exit_code == 8);
-    CHECK_MESSAGE(contains(empty.err, "there is no card in reader \"" + stack.reader(1) + "\""), empty.err);
+    CHECK_MESSAGE(contains(empty.err, "there is no card in reader \"" + stack.reader(1) + "\""),
+                  empty.err);
     const RunResult list = run_smk({"card", "list"});
     CHECK(list.exit_code == 0);
     CHECK(contains(list.out, "reader \"" + stack.reader(1) + "\": no card"));
 }
 
 TEST_CASE("card e2e: no private DOs, or too small, points at the PKCS#11 store") {
-    PcscStack stack(3, {{0, "--no-private-dos"}, {1, "--private-do-size 60"},
-                        {2, "--private-do-size 64"}});
+    PcscStack stack(
+        3, {{0, "--no-private-dos"}, {1, "--private-do-size 60"}, {2, "--private-do-size 64"}});
     const smk_test::SplitRun split;
     const std::string pin = pin_file(stack);
     const std::string share = split.share_file('A', 4);
-    const RunResult none = run_smk({"card", "write", "--reader", stack.reader(0), "--pin-file", pin, share});
+    const RunResult none =
+        run_smk({"card", "write", "--reader", stack.reader(0), "--pin-file", pin, share});
     CHECK(none.exit_code == 8);
     CHECK(contains(none.err, "has no private-use data objects"));
     CHECK(contains(none.err, "--pkcs11-module SO --token LABEL"));
     CHECK(contains(none.err, "smk card write --pkcs11-module"));
-    const RunResult small = run_smk({"card", "write", "--reader", stack.reader(1), "--pin-file", pin, share});
+    const RunResult small =
+        run_smk({"card", "write", "--reader", stack.reader(1), "--pin-file", pin, share});
     CHECK(small.exit_code == 8);
     CHECK(contains(small.err, "at most 60 bytes"));
     CHECK(contains(small.err, "needs 61"));
     CHECK(contains(small.err, "PKCS#11"));
     // 64 bytes hold the 61-byte record of a 33-word share.
-    const RunResult fits = run_smk({"card", "write", "--reader", stack.reader(2), "--pin-file", pin, share});
+    const RunResult fits =
+        run_smk({"card", "write", "--reader", stack.reader(2), "--pin-file", pin, share});
     INFO("stderr: " << fits.err);
     CHECK(fits.exit_code == 0);
 }
@@ -174,8 +182,8 @@ TEST_CASE("card e2e: a bad share file is refused before the card is touched") {
     const std::string bad = stack.dir() / "bad-share.txt";
     smk_test::write_file(bad, words + "\n");
     const std::size_t apdus_before = occurrences(stack.card_log(0), "->");
-    const RunResult result = run_smk({"card", "write", "--reader", stack.reader(0), "--pin-file",
-                                      pin_file(stack), bad});
+    const RunResult result =
+        run_smk({"card", "write", "--reader", stack.reader(0), "--pin-file", pin_file(stack), bad});
     CHECK(result.exit_code == 3);
     CHECK(contains(result.err, "bad-share.txt"));
     CHECK(contains(result.err, "checksum"));
@@ -226,8 +234,8 @@ TEST_CASE("card e2e: card killed right after PUT DATA: smk says what to check, v
     const RunResult cut = finish(pending, "");
     REQUIRE(put_seen);
     stack.card_start(0);
-    const RunResult verify = run_smk({"card", "verify", "--reader", stack.reader(0), "--pin-file",
-                                      pin, "--json"});
+    const RunResult verify =
+        run_smk({"card", "verify", "--reader", stack.reader(0), "--pin-file", pin, "--json"});
     INFO("write stderr: " << cut.err << "\nverify stderr: " << verify.err);
     REQUIRE(verify.exit_code == 0);  // the old record or the new one, never garbage
     const auto json = nlohmann::json::parse(verify.out);
@@ -252,24 +260,26 @@ TEST_CASE("card e2e: wipe needs --yes or a terminal, then the card reads back em
     REQUIRE(run_smk({"card", "write", "--reader", stack.reader(0), "--pin-file", pin,
                      split.share_file('A', 5)})
                 .exit_code == 0);
-    const RunResult no_tty = run_smk({"card", "wipe", "--reader", stack.reader(0), "--pin-file", pin});
+    const RunResult no_tty =
+        run_smk({"card", "wipe", "--reader", stack.reader(0), "--pin-file", pin});
     CHECK(no_tty.exit_code == 2);
     CHECK(contains(no_tty.err, "--yes"));
-    const auto declined = smk_test::run_smk_pty(
-        {"card", "wipe", "--reader", stack.reader(0), "--pin-file", pin},
-        {{"Type 'wipe' to confirm: ", "no\n"}}, false);
+    const auto declined =
+        smk_test::run_smk_pty({"card", "wipe", "--reader", stack.reader(0), "--pin-file", pin},
+                              {{"Type 'wipe' to confirm: ", "no\n"}}, false);
     CHECK(declined.exit_code == 7);
-    const RunResult still = run_smk({"card", "verify", "--reader", stack.reader(0), "--pin-file", pin});
+    const RunResult still =
+        run_smk({"card", "verify", "--reader", stack.reader(0), "--pin-file", pin});
     CHECK(still.exit_code == 0);
 
-    const auto confirmed = smk_test::run_smk_pty(
-        {"card", "wipe", "--reader", stack.reader(0), "--pin-file", pin},
-        {{"Type 'wipe' to confirm: ", "wipe\n"}}, false);
+    const auto confirmed =
+        smk_test::run_smk_pty({"card", "wipe", "--reader", stack.reader(0), "--pin-file", pin},
+                              {{"Type 'wipe' to confirm: ", "wipe\n"}}, false);
     INFO("stderr: " << confirmed.err);
     CHECK(confirmed.exit_code == 0);
     CHECK(contains(confirmed.out, "reads back empty"));
-    const RunResult empty = run_smk({"card", "verify", "--reader", stack.reader(0), "--pin-file",
-                                     pin, "--json"});
+    const RunResult empty =
+        run_smk({"card", "verify", "--reader", stack.reader(0), "--pin-file", pin, "--json"});
     CHECK(empty.exit_code == 5);
     CHECK(nlohmann::json::parse(empty.out).at("state") == "empty");
     CHECK(contains(empty.err, "DO 0103 is empty"));

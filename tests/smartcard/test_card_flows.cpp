@@ -3,8 +3,8 @@
 // against private pcscd + smk-cardsim stacks.
 
 #include <doctest/doctest.h>
-#include <nlohmann/json.hpp>
 
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 
@@ -33,8 +33,8 @@ std::string key_file(const PcscStack& stack, const std::string& hex) {
 
 // The mnemonic on card i, read with `smk card read`.
 std::string card_mnemonic(const PcscStack& stack, int i, const std::string& pin) {
-    const RunResult read = run_smk({"card", "read", "--reader", stack.reader(i), "--pin-file",
-                                    pin, "--out", "-"});
+    const RunResult read =
+        run_smk({"card", "read", "--reader", stack.reader(i), "--pin-file", pin, "--out", "-"});
     INFO("card read stderr: " << read.err);
     REQUIRE(read.exit_code == 0);
     REQUIRE(read.out.size() > 100);
@@ -49,8 +49,8 @@ TEST_CASE("card flows e2e: split --to-cards writes 14 cards and 5 of set B combi
     const std::string key = key_file(stack, smk_test::kSecretHex);
     const std::string kcv = smk_test::kcv_of(smk_test::kSecretHex);
 
-    const RunResult split = run_smk({"split", "--secret-file", key, "--to-cards", "--pin-file",
-                                     pin, "--json"});
+    const RunResult split =
+        run_smk({"split", "--secret-file", key, "--to-cards", "--pin-file", pin, "--json"});
     INFO("split stderr: " << split.err);
     REQUIRE(split.exit_code == 0);
     const auto json = nlohmann::json::parse(split.out);
@@ -78,15 +78,15 @@ TEST_CASE("card flows e2e: split --to-cards writes 14 cards and 5 of set B combi
     const std::string a1 = card_mnemonic(stack, 0, pin);
     CHECK_FALSE(contains(split.out + split.err, b4.substr(0, 30)));
     CHECK_FALSE(contains(split.out + split.err, a1.substr(0, 30)));
-    const RunResult verify = run_smk({"card", "verify", "--reader", stack.reader(7),
-                                      "--pin-file", pin, "--expect-set", "B", "--expect-index",
-                                      "4", "--expect-identifier",
-                                      std::to_string(json.at("identifier").get<int>())});
+    const RunResult verify =
+        run_smk({"card", "verify", "--reader", stack.reader(7), "--pin-file", pin, "--expect-set",
+                 "B", "--expect-index", "4", "--expect-identifier",
+                 std::to_string(json.at("identifier").get<int>())});
     CHECK_MESSAGE(verify.exit_code == 0, verify.err);
 
     // Running again onto cards that hold shares is refused; nothing written.
-    const RunResult again = run_smk({"split", "--secret-file", key, "--to-cards", "--pin-file",
-                                     pin});
+    const RunResult again =
+        run_smk({"split", "--secret-file", key, "--to-cards", "--pin-file", pin});
     CHECK(again.exit_code == 7);
     CHECK(contains(again.err, "card " + stack.serial(0)));
     CHECK(contains(again.err, "already holds a share record (set A #1"));
@@ -99,8 +99,8 @@ TEST_CASE("card flows e2e: split --to-cards writes 14 cards and 5 of set B combi
         stack.card_stop(card);
     }
     const std::string out = stack.dir() / "smk.hex";
-    const RunResult combine = run_smk({"combine", "--from-cards", "--pin-file", pin, "--out",
-                                       out, "--expect-kcv", kcv, "--json"});
+    const RunResult combine = run_smk({"combine", "--from-cards", "--pin-file", pin, "--out", out,
+                                       "--expect-kcv", kcv, "--json"});
     INFO("combine stderr: " << combine.err);
     REQUIRE(combine.exit_code == 0);
     CHECK(smk_test::read_file(out) == smk_test::kSecretHex + "\n");
@@ -116,8 +116,8 @@ TEST_CASE("card flows e2e: split --to-cards never puts two shares on one card") 
     PcscStack stack(3);
     const std::string pin = pin_file(stack);
     // 4 shares (2 sets of 2-of-2) and only 3 cards: the 4th share has no new card.
-    const RunResult split = run_smk({"split", "--group", "2/2", "--group", "2/2", "--to-cards",
-                                     "--pin-file", pin});
+    const RunResult split =
+        run_smk({"split", "--group", "2/2", "--group", "2/2", "--to-cards", "--pin-file", pin});
     CHECK(split.exit_code == 7);
     CHECK(contains(split.err, "no new card for holder 2, set B, share 2"));
     CHECK(contains(split.err, "card " + stack.serial(0) + " already has holder 1, set A, share 1"));
@@ -128,8 +128,8 @@ TEST_CASE("card flows e2e: split --to-cards never puts two shares on one card") 
     CHECK(split.out.empty());
 
     // --overwrite on the same cards with enough of them: a new split replaces the old shares.
-    const RunResult smaller = run_smk({"split", "--group", "2/3", "--to-cards", "--pin-file",
-                                       pin, "--overwrite"});
+    const RunResult smaller =
+        run_smk({"split", "--group", "2/3", "--to-cards", "--pin-file", pin, "--overwrite"});
     INFO("stderr: " << smaller.err);
     CHECK(smaller.exit_code == 0);
     CHECK(contains(smaller.out, "on 3 cards"));
@@ -138,8 +138,8 @@ TEST_CASE("card flows e2e: split --to-cards never puts two shares on one card") 
 TEST_CASE("card flows e2e: split --to-cards bad usage and a card without private DOs") {
     PcscStack stack(2, {{0, "--no-private-dos"}});
     const std::string pin = pin_file(stack);
-    const RunResult with_dir = run_smk({"split", "--to-cards", "--pin-file", pin, "--out-dir",
-                                        stack.dir() / "x"});
+    const RunResult with_dir =
+        run_smk({"split", "--to-cards", "--pin-file", pin, "--out-dir", stack.dir() / "x"});
     CHECK(with_dir.exit_code == 2);
     const RunResult raw = run_smk({"split", "--to-cards", "--format", "raw", "--pin-file", pin});
     CHECK(raw.exit_code == 2);
@@ -161,8 +161,8 @@ TEST_CASE("card flows e2e: combine --from-cards skips a card of another split an
     const smk_test::SplitRun other({"--group", "2/3"}, smk_test::kOtherSecretHex);
     REQUIRE(ours.identifier() != other.identifier());
     const auto write = [&](int card, const std::string& file) {
-        const RunResult result = run_smk({"card", "write", "--reader", stack.reader(card),
-                                          "--pin-file", pin, file});
+        const RunResult result =
+            run_smk({"card", "write", "--reader", stack.reader(card), "--pin-file", pin, file});
         INFO("write stderr: " << result.err);
         REQUIRE(result.exit_code == 0);
     };
@@ -172,8 +172,8 @@ TEST_CASE("card flows e2e: combine --from-cards skips a card of another split an
     write(3, ours.share_file('A', 3));
 
     const std::string kcv = smk_test::kcv_of(smk_test::kSecretHex);
-    const RunResult combine = run_smk({"combine", "--from-cards", "--pin-file", pin, "--out",
-                                       "-", "--expect-kcv", kcv});
+    const RunResult combine =
+        run_smk({"combine", "--from-cards", "--pin-file", pin, "--out", "-", "--expect-kcv", kcv});
     INFO("combine stderr: " << combine.err);
     REQUIRE(combine.exit_code == 0);
     CHECK(combine.out == smk_test::kSecretHex + "\n");
@@ -186,8 +186,8 @@ TEST_CASE("card flows e2e: combine --from-cards skips a card of another split an
 
     // Without card 3 there is no quorum: exit 4, naming what was skipped.
     stack.card_stop(3);
-    const RunResult short_of_one = run_smk({"combine", "--from-cards", "--pin-file", pin,
-                                            "--out", "-"});
+    const RunResult short_of_one =
+        run_smk({"combine", "--from-cards", "--pin-file", pin, "--out", "-"});
     CHECK(short_of_one.exit_code == 4);
     CHECK(short_of_one.out.empty());
     CHECK(contains(short_of_one.err, "set A: 1 of 2"));
@@ -195,8 +195,8 @@ TEST_CASE("card flows e2e: combine --from-cards skips a card of another split an
     CHECK(contains(short_of_one.err, "another split"));
 
     // Files and --from-cards do not mix; --from-cards needs --out like combine.
-    const RunResult files = run_smk({"combine", "--from-cards", "--pin-file", pin, "--out", "-",
-                                     ours.share_file('A', 1)});
+    const RunResult files = run_smk(
+        {"combine", "--from-cards", "--pin-file", pin, "--out", "-", ours.share_file('A', 1)});
     CHECK(files.exit_code == 2);
     const RunResult no_out = run_smk({"combine", "--from-cards", "--pin-file", pin});
     CHECK(no_out.exit_code == 2);

@@ -6,14 +6,13 @@
 // that GENERATE ASYMMETRIC KEY PAIR in read mode returns), as a card with keys.
 
 #include <doctest/doctest.h>
+#include <fmt/core.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-#include <fmt/core.h>
 
 #include "cli/fixtures.hpp"
 #include "cli/run.hpp"
@@ -31,7 +30,7 @@ using smk_test::RunResult;
 // inherited PCSCLITE_CSOCK_NAME) on one reader, and a pinentry that answers
 // the factory PINs. gpgconf --kill all when done.
 class GnupgHome {
-public:
+  public:
     GnupgHome(const smk_test::TempDir& parent, const std::string& reader)
         : m_dir(parent / "gnupg") {
         std::filesystem::create_directories(m_dir);
@@ -44,7 +43,8 @@ public:
                                    "pin=123456\n"
                                    "while read -r cmd rest; do\n"
                                    "  case \"$cmd\" in\n"
-                                   "    SETDESC|SETPROMPT) case \"$rest\" in *Admin*) pin=12345678 ;; esac; echo OK ;;\n"
+                                   "    SETDESC|SETPROMPT) case \"$rest\" in *Admin*) pin=12345678 "
+                                   ";; esac; echo OK ;;\n"
                                    "    GETPIN) echo \"D $pin\"; echo OK ;;\n"
                                    "    BYE) echo OK; exit 0 ;;\n"
                                    "    *) echo OK ;;\n"
@@ -68,15 +68,14 @@ public:
     // gpg-connect-agent with the given commands; stdout+stderr.
     [[nodiscard]] std::string agent(const std::string& commands) const {
         const std::string out = (m_dir / "agent.out").string();
-        const int rc = std::system((prefix() + "gpg-connect-agent " + commands + " /bye >" + out +
-                                    " 2>&1")
-                                       .c_str());
+        const int rc = std::system(
+            (prefix() + "gpg-connect-agent " + commands + " /bye >" + out + " 2>&1").c_str());
         std::ifstream in(out);
         std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         return text + (rc == 0 ? "" : "\n(exit status " + std::to_string(rc) + ")");
     }
 
-private:
+  private:
     std::filesystem::path m_dir;
 };
 
@@ -87,7 +86,9 @@ std::string rsa_public_key_template_hex() {
     for (int i = 1; i < 256; ++i) {
         n += fmt::format("{:02X}", (i * 37 + 11) & 0xFF);
     }
-    return "7F49820109" "81820100" + n + "8203010001";
+    return "7F49820109"
+           "81820100" +
+           n + "8203010001";
 }
 
 std::string percent_escaped(std::span<const std::uint8_t> bytes) {
@@ -111,13 +112,12 @@ TEST_CASE("card gnupg e2e: GnuPG writes PRIVATE-DO-3 through scdaemon and smk ca
     // Keyless card: GnuPG sends VERIFY 81 only, the card wants 82: refused.
     {
         GnupgHome home(stack.dir(), stack.reader(0));
-        const std::string refused =
-            home.agent("'SCD SERIALNO' 'SCD SETATTR PRIVATE-DO-3 " +
-                       percent_escaped(record.bytes()) + "'");
+        const std::string refused = home.agent("'SCD SERIALNO' 'SCD SETATTR PRIVATE-DO-3 " +
+                                               percent_escaped(record.bytes()) + "'");
         CHECK_MESSAGE(contains(refused, "ERR"), refused);
     }
-    const RunResult empty = run_smk({"card", "verify", "--reader", stack.reader(0), "--pin-file",
-                                     pin});
+    const RunResult empty =
+        run_smk({"card", "verify", "--reader", stack.reader(0), "--pin-file", pin});
     CHECK(empty.exit_code == 5);
     CHECK(contains(empty.out, "EMPTY"));
 
@@ -136,14 +136,13 @@ TEST_CASE("card gnupg e2e: GnuPG writes PRIVATE-DO-3 through scdaemon and smk ca
                                          percent_escaped(record.bytes()) + "'");
     CHECK_MESSAGE(!contains(wrote, "ERR"), wrote);
 
-    const RunResult read = run_smk({"card", "read", "--reader", stack.reader(0), "--pin-file",
-                                    pin, "--out", "-"});
+    const RunResult read =
+        run_smk({"card", "read", "--reader", stack.reader(0), "--pin-file", pin, "--out", "-"});
     INFO("read stderr: " << read.err);
     CHECK(read.exit_code == 0);
     CHECK(read.out == mnemonic + "\n");
-    const RunResult verify = run_smk({"card", "verify", "--reader", stack.reader(0),
-                                      "--pin-file", pin, "--expect-set", "A", "--expect-index",
-                                      "2"});
+    const RunResult verify = run_smk({"card", "verify", "--reader", stack.reader(0), "--pin-file",
+                                      pin, "--expect-set", "A", "--expect-index", "2"});
     CHECK_MESSAGE(verify.exit_code == 0, verify.err);
     // What GnuPG sent: VERIFY in mode 82 before the PUT DATA of 0103.
     const std::string log = stack.card_log(0);

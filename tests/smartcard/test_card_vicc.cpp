@@ -14,7 +14,8 @@ using smk_test::PcscStack;
 using smk_test::run_smk;
 using smk_test::RunResult;
 
-TEST_CASE("card vicc e2e: an ISO 7816 card that is not an OpenPGP card - exit 8 naming the reader") {
+TEST_CASE(
+    "card vicc e2e: an ISO 7816 card that is not an OpenPGP card - exit 8 naming the reader") {
     PcscStack stack(2, {}, {1});
     const std::string pin = stack.dir() / "pin";
     smk_test::write_file(pin, "123456\n");
@@ -23,13 +24,13 @@ TEST_CASE("card vicc e2e: an ISO 7816 card that is not an OpenPGP card - exit 8 
     REQUIRE(split.exit_code == 0);
     smk_test::write_file(share, split.out.substr(0, split.out.find('\n') + 1));
 
-    const RunResult verify = run_smk({"card", "verify", "--reader", stack.reader(1),
-                                      "--pin-file", pin});
+    const RunResult verify =
+        run_smk({"card", "verify", "--reader", stack.reader(1), "--pin-file", pin});
     CHECK(verify.exit_code == 8);
     CHECK(contains(verify.err, "not an OpenPGP card"));
     CHECK(contains(verify.err, stack.reader(1)));
-    const RunResult write = run_smk({"card", "write", "--reader", stack.reader(1), "--pin-file",
-                                     pin, share});
+    const RunResult write =
+        run_smk({"card", "write", "--reader", stack.reader(1), "--pin-file", pin, share});
     CHECK(write.exit_code == 8);
     CHECK(contains(write.err, "not an OpenPGP card"));
 
@@ -42,8 +43,7 @@ TEST_CASE("card vicc e2e: an ISO 7816 card that is not an OpenPGP card - exit 8 
     CHECK(contains(stack.card_log(1), "Power Up"));
 
     // combine --from-cards names it and goes on to the next card.
-    const RunResult combine = run_smk({"combine", "--from-cards", "--pin-file", pin, "--out",
-                                       "-"});
+    const RunResult combine = run_smk({"combine", "--from-cards", "--pin-file", pin, "--out", "-"});
     CHECK(combine.exit_code == 4);
     CHECK(contains(combine.err, "not an OpenPGP card"));
 }

@@ -27,12 +27,13 @@ using smk_test::RunResult;
 // Runs a pcsc-env.sh subcommand after `delay` on its own thread (no doctest
 // assertions there); the exit status is checked after join().
 class DelayedScript {
-public:
+  public:
     DelayedScript(const PcscStack& stack, const std::string& what, int card,
                   std::chrono::milliseconds delay)
-        : m_thread([this, command = std::string(SMK_SOURCE_DIR) + "/scripts/pcsc-env.sh " + what +
-                                    " " + stack.dir().path().string() + " " +
-                                    std::to_string(card) + " >/dev/null 2>&1",
+        : m_thread([this,
+                    command = std::string(SMK_SOURCE_DIR) + "/scripts/pcsc-env.sh " + what + " " +
+                              stack.dir().path().string() + " " + std::to_string(card) +
+                              " >/dev/null 2>&1",
                     delay] {
               std::this_thread::sleep_for(delay);
               m_status = std::system(command.c_str());
@@ -42,7 +43,7 @@ public:
         return m_status;
     }
 
-private:
+  private:
     int m_status = -1;
     std::thread m_thread;
 };
@@ -78,7 +79,8 @@ TEST_CASE("card wait e2e: wait_for_card sees removal and insertion, and times ou
 
     // Empty reader: insertion times out, then a card inserted while we wait.
     start = std::chrono::steady_clock::now();
-    CHECK_FALSE(smk::card::wait_for_card(reader, smk::card::CardEvent::inserted, 700ms).has_value());
+    CHECK_FALSE(
+        smk::card::wait_for_card(reader, smk::card::CardEvent::inserted, 700ms).has_value());
     CHECK(seconds_since(start) >= 0.65);
     stack.card_stop(1);  // now no reader holds a card, once pcscd has noticed
     CHECK(smk::card::wait_for_card(stack.reader(1), smk::card::CardEvent::removed, 10000ms) ==
@@ -98,8 +100,8 @@ TEST_CASE("card wait e2e: a card removed while smk combine --from-cards --intera
     smk_test::write_file(pin, "123456\n");
     // Interactive mode on an empty DO: the card is named and skipped, then smk
     // asks for its removal and waits; with a short --card-timeout it gives up.
-    const RunResult result = run_smk({"combine", "--from-cards", "--interactive", "--pin-file",
-                                      pin, "--out", "-", "--card-timeout", "1"});
+    const RunResult result = run_smk({"combine", "--from-cards", "--interactive", "--pin-file", pin,
+                                      "--out", "-", "--card-timeout", "1"});
     CHECK(result.exit_code == 8);
     CHECK(contains(result.err, "Insert the next card in a reader"));
     CHECK(contains(result.err, "holds no share (DO 0103 is empty)"));
@@ -123,20 +125,20 @@ TEST_CASE("card verify e2e: garbage in DO 0103 written raw by PUT DATA is GARBAG
         app.put_data(smk::card::kSharePrivateDo,
                      {reinterpret_cast<const std::uint8_t*>(junk.data()), junk.size()});
     }
-    const RunResult verify = run_smk({"card", "verify", "--reader", stack.reader(0),
-                                      "--pin-file", pin});
+    const RunResult verify =
+        run_smk({"card", "verify", "--reader", stack.reader(0), "--pin-file", pin});
     CHECK(verify.exit_code == 5);
     INFO("verify stdout: " << verify.out);
     CHECK(contains(verify.out, ": GARBAGE (" + std::to_string(junk.size()) +
                                    " bytes that are not a valid share record)"));
     CHECK(contains(verify.err, "card " + stack.serial(0)));
-    const RunResult json = run_smk({"card", "verify", "--reader", stack.reader(0), "--pin-file",
-                                    pin, "--json"});
+    const RunResult json =
+        run_smk({"card", "verify", "--reader", stack.reader(0), "--pin-file", pin, "--json"});
     CHECK(json.exit_code == 5);
     CHECK(contains(json.out, "\"state\": \"garbage\""));
     // Writing over it needs --overwrite.
-    const RunResult read = run_smk({"card", "read", "--reader", stack.reader(0), "--pin-file",
-                                    pin, "--out", "-"});
+    const RunResult read =
+        run_smk({"card", "read", "--reader", stack.reader(0), "--pin-file", pin, "--out", "-"});
     CHECK(read.exit_code == 5);
     CHECK(read.out.empty());
 }
@@ -154,8 +156,8 @@ TEST_CASE("card wait e2e: combine --from-cards --interactive refuses the same ca
     // until --card-timeout.
     DelayedScript pull(stack, "card-stop", 0, 3000ms);
     DelayedScript back(stack, "card-start", 0, 5000ms);
-    const RunResult result = run_smk({"combine", "--from-cards", "--interactive", "--pin-file",
-                                      pin, "--out", "-", "--card-timeout", "6"});
+    const RunResult result = run_smk({"combine", "--from-cards", "--interactive", "--pin-file", pin,
+                                      "--out", "-", "--card-timeout", "6"});
     CHECK(pull.join() == 0);
     CHECK(back.join() == 0);
     INFO("stderr: " << result.err);

@@ -18,16 +18,20 @@ using smk_test::script;
 
 const std::pair<std::string, std::string> kSelect = {"00A4040006D2760001240100", "9000"};
 const std::pair<std::string, std::string> kAid = {"00CA004F00",
-                                                  "D2760001240103040005" "0000001A" "0000" "9000"};
-const std::pair<std::string, std::string> kCaps = {"00CA00C000", "7D000BFE080000FF0000" "9000"};
+                                                  "D2760001240103040005"
+                                                  "0000001A"
+                                                  "0000"
+                                                  "9000"};
+const std::pair<std::string, std::string> kCaps = {"00CA00C000",
+                                                   "7D000BFE080000FF0000"
+                                                   "9000"};
 
 std::pair<std::string, std::string> pw_status(const std::string& tries) {
     return {"00CA00C400", "007F7F7F" + tries + "9000"};
 }
 
 smk::Secret pin(const std::string& text) {
-    return smk::Secret::copy_of(
-        {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
+    return smk::Secret::copy_of({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
 }
 
 smk::ErrorCategory category_of(const std::function<void()>& action, std::string& message) {
@@ -57,9 +61,15 @@ TEST_CASE("openpgp: opening reads the serial, the private DO size and the PIN tr
 }
 
 TEST_CASE("openpgp: C0 read from the application related data (6E) when not directly") {
-    FakeTransport card(script({kSelect, kAid, {"00CA00C000", "6A88"},
-                               {"00CA006E00", "6E1A" "4F10D27600012401030400050000001A0000"
-                                              "7306" "C00408000040" "9000"},
+    FakeTransport card(script({kSelect,
+                               kAid,
+                               {"00CA00C000", "6A88"},
+                               {"00CA006E00",
+                                "6E1A"
+                                "4F10D27600012401030400050000001A0000"
+                                "7306"
+                                "C00408000040"
+                                "9000"},
                                pw_status("030003")}));
     // C0 with fewer than 8 bytes is not enough to read the size: refused as unusable.
     std::string message;
@@ -67,16 +77,27 @@ TEST_CASE("openpgp: C0 read from the application related data (6E) when not dire
           smk::ErrorCategory::device);
     CHECK(has(message, "Extended Capabilities"));
 
-    FakeTransport card2(script({kSelect, kAid, {"00CA00C000", "6A88"},
-                                {"00CA006E00", "6E1E" "4F10D27600012401030400050000001A0000"
-                                               "730A" "C008" "0800000000000040" "9000"},
+    FakeTransport card2(script({kSelect,
+                                kAid,
+                                {"00CA00C000", "6A88"},
+                                {"00CA006E00",
+                                 "6E1E"
+                                 "4F10D27600012401030400050000001A0000"
+                                 "730A"
+                                 "C008"
+                                 "0800000000000040"
+                                 "9000"},
                                 pw_status("030003")}));
     smk::card::OpenPgpApp app(card2, {}, "R");
     CHECK(app.private_do_capacity() == 64);
 }
 
 TEST_CASE("openpgp: a card without private DOs has capacity 0") {
-    FakeTransport card(script({kSelect, kAid, {"00CA00C000", "75000BFE080000FF0000" "9000"},
+    FakeTransport card(script({kSelect,
+                               kAid,
+                               {"00CA00C000",
+                                "75000BFE080000FF0000"
+                                "9000"},
                                pw_status("030003")}));
     smk::card::OpenPgpApp app(card, {}, "R");
     CHECK(app.private_do_capacity() == 0);
@@ -85,22 +106,30 @@ TEST_CASE("openpgp: a card without private DOs has capacity 0") {
 TEST_CASE("openpgp: SELECT refused means not an OpenPGP card") {
     FakeTransport card(script({{"00A4040006D2760001240100", "6A82"}}));
     std::string message;
-    CHECK(category_of([&] { smk::card::OpenPgpApp app(card, {}, "Virtual PCD 00 01"); },
-                      message) == smk::ErrorCategory::device);
+    CHECK(category_of([&] { smk::card::OpenPgpApp app(card, {}, "Virtual PCD 00 01"); }, message) ==
+          smk::ErrorCategory::device);
     CHECK(has(message, "the card in \"Virtual PCD 00 01\" is not an OpenPGP card"));
     CHECK(has(message, "6A82"));
 }
 
 TEST_CASE("openpgp: the PIN rules") {
     SUBCASE("right PIN: one VERIFY in mode 82") {
-        FakeTransport card(script({kSelect, kAid, kCaps, pw_status("030003"), pw_status("030003"),
+        FakeTransport card(script({kSelect,
+                                   kAid,
+                                   kCaps,
+                                   pw_status("030003"),
+                                   pw_status("030003"),
                                    {"00200082063132333435 36", "9000"}}));
         smk::card::OpenPgpApp app(card, {}, "R");
         app.verify_pw1(pin("123456"), false);
         CHECK(card.all_used());
     }
     SUBCASE("wrong PIN: the tries left are shown and nothing is retried") {
-        FakeTransport card(script({kSelect, kAid, kCaps, pw_status("030003"), pw_status("030003"),
+        FakeTransport card(script({kSelect,
+                                   kAid,
+                                   kCaps,
+                                   pw_status("030003"),
+                                   pw_status("030003"),
                                    {"00200082063635343332 31", "63C2"}}));
         smk::card::OpenPgpApp app(card, {}, "R");
         std::string message;
@@ -112,8 +141,13 @@ TEST_CASE("openpgp: the PIN rules") {
         CHECK(card.all_used());
     }
     SUBCASE("wrong PIN answered 6300 (no counter): the tries come from C4") {
-        FakeTransport card(script({kSelect, kAid, kCaps, pw_status("030003"), pw_status("030003"),
-                                   {"00200082063635343332 31", "6300"}, pw_status("010003")}));
+        FakeTransport card(script({kSelect,
+                                   kAid,
+                                   kCaps,
+                                   pw_status("030003"),
+                                   pw_status("030003"),
+                                   {"00200082063635343332 31", "6300"},
+                                   pw_status("010003")}));
         smk::card::OpenPgpApp app(card, {}, "R");
         std::string message;
         CHECK(category_of([&] { app.verify_pw1(pin("654321"), true); }, message) ==
@@ -122,7 +156,8 @@ TEST_CASE("openpgp: the PIN rules") {
         CHECK(card.all_used());
     }
     SUBCASE("one try left: refused without sending VERIFY unless allowed") {
-        FakeTransport card(script({kSelect, kAid, kCaps, pw_status("010003"), pw_status("010003")}));
+        FakeTransport card(
+            script({kSelect, kAid, kCaps, pw_status("010003"), pw_status("010003")}));
         smk::card::OpenPgpApp app(card, {}, "R");
         std::string message;
         CHECK(category_of([&] { app.verify_pw1(pin("123456"), false); }, message) ==
@@ -131,7 +166,8 @@ TEST_CASE("openpgp: the PIN rules") {
         CHECK(card.all_used());
     }
     SUBCASE("blocked PIN: a device error telling how to unblock") {
-        FakeTransport card(script({kSelect, kAid, kCaps, pw_status("000003"), pw_status("000003")}));
+        FakeTransport card(
+            script({kSelect, kAid, kCaps, pw_status("000003"), pw_status("000003")}));
         smk::card::OpenPgpApp app(card, {}, "R");
         std::string message;
         CHECK(category_of([&] { app.verify_pw1(pin("123456"), true); }, message) ==
@@ -155,7 +191,6 @@ TEST_CASE("openpgp: GET DATA of DO 0103 without the PIN names the cause") {
     FakeTransport card(script({kSelect, kAid, kCaps, pw_status("030003"), {"00CA010300", "6982"}}));
     smk::card::OpenPgpApp app(card, {}, "R");
     std::string message;
-    CHECK(category_of([&] { (void)app.get_data(0x0103); }, message) ==
-          smk::ErrorCategory::device);
+    CHECK(category_of([&] { (void)app.get_data(0x0103); }, message) == smk::ErrorCategory::device);
     CHECK(has(message, "6982 security status not satisfied (PIN not verified)"));
 }

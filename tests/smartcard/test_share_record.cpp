@@ -32,7 +32,9 @@ smk::Secret make_mnemonic(std::size_t secret_bytes, unsigned group, unsigned mem
     return std::move(result.mnemonics.at(group).at(member));
 }
 
-Bytes bytes_of(const smk::Secret& secret) { return {secret.data(), secret.data() + secret.size()}; }
+Bytes bytes_of(const smk::Secret& secret) {
+    return {secret.data(), secret.data() + secret.size()};
+}
 
 void refresh_check(Bytes& record) {
     std::array<std::uint8_t, 32> digest{};
@@ -125,7 +127,8 @@ TEST_CASE("share record: encoding refuses a mnemonic with a bad checksum, naming
     smk::Secret mnemonic = make_mnemonic(32, 0, 0);
     std::string text(mnemonic.text());
     const auto last_space = text.rfind(' ');
-    text = text.substr(0, last_space + 1) + (text.substr(last_space + 1) == "academic" ? "acid" : "academic");
+    text = text.substr(0, last_space + 1) +
+           (text.substr(last_space + 1) == "academic" ? "acid" : "academic");
     CHECK_THROWS_WITH_AS((void)smk::card::encode_share_record(text, "share.txt"),
                          doctest::Contains("share.txt"), smk::Error);
 }
@@ -143,8 +146,7 @@ TEST_CASE("share record: every corruption gives a clear error") {
     }
     SUBCASE("truncated (half-written) record fails its check") {
         for (const std::ptrdiff_t keep : {19, 30, 44, 60}) {
-            CHECK(contains(decode_error(Bytes(good.begin(), good.begin() + keep)),
-                           "check failed"));
+            CHECK(contains(decode_error(Bytes(good.begin(), good.begin() + keep)), "check failed"));
         }
     }
     SUBCASE("bad magic") {

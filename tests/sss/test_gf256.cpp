@@ -65,8 +65,8 @@ std::vector<gf::Path> paths_to_test() {
         }
     }
     if (!missing.empty()) {
-        MESSAGE("this CPU cannot run these GF(256) paths, so they are not tested here: "
-                << missing);
+        MESSAGE(
+            "this CPU cannot run these GF(256) paths, so they are not tested here: " << missing);
     }
     return paths;
 }
@@ -116,8 +116,8 @@ TEST_CASE("paths: names, availability and forcing") {
     for (const gf::Path p : available) {
         names += std::string(gf::path_name(p)) + " ";
     }
-    MESSAGE("GF(256) paths on this CPU: " << names << "(default " << gf::path_name(gf::active_path())
-                                          << ")");
+    MESSAGE("GF(256) paths on this CPU: " << names << "(default "
+                                          << gf::path_name(gf::active_path()) << ")");
     const auto all = gf::all_paths();
     for (std::size_t i = 0; i < all.size(); ++i) {
         for (std::size_t j = i + 1; j < all.size(); ++j) {
@@ -170,8 +170,8 @@ TEST_CASE("mul_add_on: all 65,536 (c, x) products on every available path") {
 }
 
 TEST_CASE("mul_add_on: tails, unaligned offsets, untouched neighbours, every path") {
-    constexpr std::array<std::size_t, 21> kLengths{0,  1,  2,   7,   8,   15,  16,   17,   31,  32,  33,
-                                                   63, 64, 65, 127, 128, 129, 191, 1000, 4096, 4099};
+    constexpr std::array<std::size_t, 21> kLengths{
+        0, 1, 2, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 191, 1000, 4096, 4099};
     constexpr std::array<std::uint8_t, 6> kScalars{0x00, 0x01, 0x02, 0x53, 0x8E, 0xFF};
     constexpr std::size_t kGuard = 80;  // bytes either side that must stay unchanged
     for (const gf::Path path : paths_to_test()) {
@@ -187,9 +187,9 @@ TEST_CASE("mul_add_on: tails, unaligned offsets, untouched neighbours, every pat
                         dst[i] = pattern(i, 2000u + c);
                     }
                     const std::vector<std::uint8_t> before = dst;
-                    gf::mul_add_on(path, std::span(dst).subspan(kGuard + dst_off, len),
-                                   std::span<const std::uint8_t>(src).subspan(kGuard + src_off, len),
-                                   c);
+                    gf::mul_add_on(
+                        path, std::span(dst).subspan(kGuard + dst_off, len),
+                        std::span<const std::uint8_t>(src).subspan(kGuard + src_off, len), c);
                     bool ok = true;
                     for (std::size_t i = 0; i < dst.size(); ++i) {
                         std::uint8_t expected = before[i];
@@ -198,8 +198,8 @@ TEST_CASE("mul_add_on: tails, unaligned offsets, untouched neighbours, every pat
                         }
                         ok = ok && dst[i] == expected;
                     }
-                    CHECK_MESSAGE(ok, "len " << len << ", src offset " << src_off
-                                             << ", dst offset " << dst_off << ", c " << unsigned{c});
+                    CHECK_MESSAGE(ok, "len " << len << ", src offset " << src_off << ", dst offset "
+                                             << dst_off << ", c " << unsigned{c});
                 }
             }
         }
@@ -209,8 +209,8 @@ TEST_CASE("mul_add_on: tails, unaligned offsets, untouched neighbours, every pat
 TEST_CASE("mul_add_on: dst == src computes (1 + c) * x in place, every path") {
     for (const gf::Path path : paths_to_test()) {
         CAPTURE(gf::path_name(path));
-        for (const std::uint8_t c : {std::uint8_t{0x00}, std::uint8_t{0x01}, std::uint8_t{0x1D},
-                                     std::uint8_t{0xFE}}) {
+        for (const std::uint8_t c :
+             {std::uint8_t{0x00}, std::uint8_t{0x01}, std::uint8_t{0x1D}, std::uint8_t{0xFE}}) {
             std::vector<std::uint8_t> buf(1000 + 3);
             for (std::size_t i = 0; i < buf.size(); ++i) {
                 buf[i] = pattern(i, c);

@@ -31,14 +31,13 @@ namespace {
 using Bytes = std::vector<std::uint8_t>;
 
 class TempDir final {
-public:
+  public:
     TempDir() {
         static std::atomic<unsigned> counter{0};
         std::array<std::uint8_t, 4> tag{};
         smk::system_random().fill(tag);
-        m_path = fs::temp_directory_path() /
-                 ("smk-raw-test-" + std::to_string(::getpid()) + "-" +
-                  std::to_string(counter++) + "-" + smk::to_hex(tag));
+        m_path = fs::temp_directory_path() / ("smk-raw-test-" + std::to_string(::getpid()) + "-" +
+                                              std::to_string(counter++) + "-" + smk::to_hex(tag));
         fs::create_directories(m_path);
     }
     ~TempDir() {
@@ -49,7 +48,7 @@ public:
     TempDir& operator=(const TempDir&) = delete;
     [[nodiscard]] const fs::path& path() const { return m_path; }
 
-private:
+  private:
     fs::path m_path;
 };
 
@@ -129,9 +128,17 @@ void flip_byte(const fs::path& p, std::size_t offset) {
 TEST_CASE("raw: round trips at sizes around the streaming chunk") {
     const std::size_t chunk = raw::format::chunk_bytes(3 + 1);
     const std::size_t payload_extra = raw::format::payload_bytes(0);
-    const std::vector<std::size_t> sizes{
-        0, 1, 31, chunk - 1, chunk, chunk + 1, chunk - payload_extra - 1, chunk - payload_extra,
-        chunk - payload_extra + 1, 2 * chunk - payload_extra, (std::size_t{3} << 20) + 17};
+    const std::vector<std::size_t> sizes{0,
+                                         1,
+                                         31,
+                                         chunk - 1,
+                                         chunk,
+                                         chunk + 1,
+                                         chunk - payload_extra - 1,
+                                         chunk - payload_extra,
+                                         chunk - payload_extra + 1,
+                                         2 * chunk - payload_extra,
+                                         (std::size_t{3} << 20) + 17};
     for (const std::size_t size : sizes) {
         CAPTURE(size);
         const TempDir dir;
@@ -199,8 +206,11 @@ TEST_CASE("raw: 5-of-7 over a few MiB") {
     (void)raw::combine_files(pick(s, {7, 3, 6, 2, 4}), dir.path() / "b");
     CHECK(read_file(dir.path() / "a") == secret);
     CHECK(read_file(dir.path() / "b") == secret);
-    expect_error([&] { (void)raw::combine_files(pick(s, {1, 2, 3, 4}), dir.path() / "c"); },
-                 smk::ErrorCategory::insufficient, {"need 5 shares, got 4"});
+    expect_error(
+        [&] {
+            (void)raw::combine_files(pick(s, {1, 2, 3, 4}), dir.path() / "c");
+        },
+        smk::ErrorCategory::insufficient, {"need 5 shares, got 4"});
     CHECK(!fs::exists(dir.path() / "c"));
 }
 
@@ -282,8 +292,8 @@ TEST_CASE("raw combine: a damaged share is named and nothing is written") {
             raw::Sha256::of(std::span<const std::uint8_t>(b).first(b.size() - 32));
         std::copy(d.begin(), d.end(), b.end() - 32);
         write_file(s.share_files[1], b);
-        expect_error([&] { (void)raw::combine_files(used, out); },
-                     smk::ErrorCategory::verification, {"authentication failed"});
+        expect_error([&] { (void)raw::combine_files(used, out); }, smk::ErrorCategory::verification,
+                     {"authentication failed"});
     }
     SUBCASE("an extra share altered with its checksum recomputed") {
         Bytes b = read_file(s.share_files[4]);
@@ -292,9 +302,11 @@ TEST_CASE("raw combine: a damaged share is named and nothing is written") {
             raw::Sha256::of(std::span<const std::uint8_t>(b).first(b.size() - 32));
         std::copy(d.begin(), d.end(), b.end() - 32);
         write_file(s.share_files[4], b);
-        expect_error([&] { (void)raw::combine_files(pick(s, {1, 2, 3, 5}), out); },
-                     smk::ErrorCategory::verification,
-                     {s.share_files[4].string(), "does not agree"});
+        expect_error(
+            [&] {
+                (void)raw::combine_files(pick(s, {1, 2, 3, 5}), out);
+            },
+            smk::ErrorCategory::verification, {s.share_files[4].string(), "does not agree"});
     }
     CHECK(!fs::exists(out));
     CHECK(entries(dir.path()) == 2);  // secret.bin and shares/: no temporary output
@@ -310,8 +322,7 @@ TEST_CASE("raw combine: foreign, duplicate and missing shares") {
 
     expect_error(
         [&] {
-            const std::vector<fs::path> mixed{s.share_files[0], s.share_files[1],
-                                              o.share_files[2]};
+            const std::vector<fs::path> mixed{s.share_files[0], s.share_files[1], o.share_files[2]};
             (void)raw::combine_files(mixed, out);
         },
         smk::ErrorCategory::invalid_input,
@@ -328,8 +339,11 @@ TEST_CASE("raw combine: foreign, duplicate and missing shares") {
         smk::ErrorCategory::invalid_input,
         {"two shares with x=3", s.share_files[2].string(), (dir.path() / "copy-of-3").string()});
 
-    expect_error([&] { (void)raw::combine_files(pick(s, {4, 2}), out); },
-                 smk::ErrorCategory::insufficient, {"need 3 shares, got 2"});
+    expect_error(
+        [&] {
+            (void)raw::combine_files(pick(s, {4, 2}), out);
+        },
+        smk::ErrorCategory::insufficient, {"need 3 shares, got 2"});
     expect_error([&] { (void)raw::combine_files({}, out); }, smk::ErrorCategory::usage, {});
     expect_error(
         [&] {
@@ -347,8 +361,8 @@ TEST_CASE("raw combine: refuses an existing output and keeps it intact") {
     const fs::path out = dir.path() / "out.bin";
     const Bytes old{'o', 'l', 'd'};
     write_file(out, old);
-    expect_error([&] { (void)raw::combine_files(s.share_files, out); },
-                 smk::ErrorCategory::refused, {out.string(), "already exists"});
+    expect_error([&] { (void)raw::combine_files(s.share_files, out); }, smk::ErrorCategory::refused,
+                 {out.string(), "already exists"});
     CHECK(read_file(out) == old);
     CHECK(entries(dir.path()) == 3);
 }
@@ -363,8 +377,9 @@ TEST_CASE("raw split: parameter checks, refusals and clean failure") {
              {1, 5}, {0, 0}, {6, 5}, {2, 1}, {2, 256}, {300, 300}}) {
         CAPTURE(t);
         CAPTURE(n);
-        expect_error([&] { (void)raw::split_file(dir.path() / "secret.bin", shares, t, n, random); },
-                     smk::ErrorCategory::usage, {});
+        expect_error(
+            [&] { (void)raw::split_file(dir.path() / "secret.bin", shares, t, n, random); },
+            smk::ErrorCategory::usage, {});
     }
     CHECK(!fs::exists(shares));
 
@@ -405,7 +420,7 @@ namespace {
 // A random source that, on its n-th draw, creates a file where the split will put
 // a share: the split then fails midway, after it has begun writing.
 class SabotagingRandom final : public smk::RandomSource {
-public:
+  public:
     SabotagingRandom(fs::path target, unsigned at_draw)
         : m_target(std::move(target)), m_at(at_draw), m_inner(seeded(11)) {}
     void fill(std::span<std::uint8_t> out) override {
@@ -415,7 +430,7 @@ public:
         m_inner.fill(out);
     }
 
-private:
+  private:
     fs::path m_target;
     unsigned m_at;
     unsigned m_draws = 0;
@@ -431,9 +446,8 @@ TEST_CASE("raw split: a failure midway leaves no share and no temporary file") {
     fs::create_directory(shares);
     const fs::path late = shares / "secret.bin.3-of-4.smkraw";
     SabotagingRandom random(late, 3);  // the third draw: after the existence checks
-    expect_error(
-        [&] { (void)raw::split_file(dir.path() / "secret.bin", shares, 2, 4, random); },
-        smk::ErrorCategory::refused, {late.string()});
+    expect_error([&] { (void)raw::split_file(dir.path() / "secret.bin", shares, 2, 4, random); },
+                 smk::ErrorCategory::refused, {late.string()});
     CHECK(entries(shares) == 1);  // only the file that appeared
     CHECK(read_file(late) == Bytes{'l', 'a', 't', 'e'});
 }

@@ -179,8 +179,8 @@ TEST_CASE("interpolate rejects duplicate x, mismatched lengths and no points") {
 
     const std::array<smk::shamir::Point, 3> duplicate{{{3, a}, {4, b}, {3, b}}};
     CHECK(category_of(duplicate) == smk::ErrorCategory::invalid_input);
-    CHECK_THROWS_WITH_AS(smk::shamir::interpolate(duplicate, 0, out),
-                         doctest::Contains("3"), smk::Error);
+    CHECK_THROWS_WITH_AS(smk::shamir::interpolate(duplicate, 0, out), doctest::Contains("3"),
+                         smk::Error);
 
     const std::array<smk::shamir::Point, 2> mismatched{{{1, a}, {2, short_y}}};
     CHECK(category_of(mismatched) == smk::ErrorCategory::invalid_input);

@@ -96,7 +96,8 @@ std::string stick_record_for(const fs::path& mount_point) {
     std::string text = slurp_text(std::string(SMK_UDEV_DATA) + "/stick.umockdev");
     REQUIRE(has(text, "A: dev=8:17\n"));
     replace_all(text, "A: dev=8:17\n", "A: dev=" + dev_major + ":" + dev_minor + "\n");
-    replace_all(text, "E: MAJOR=8\nE: MINOR=17\n", "E: MAJOR=" + dev_major + "\nE: MINOR=" + dev_minor + "\n");
+    replace_all(text, "E: MAJOR=8\nE: MINOR=17\n",
+                "E: MAJOR=" + dev_major + "\nE: MINOR=" + dev_minor + "\n");
     return text;
 }
 
@@ -111,9 +112,7 @@ TEST_CASE("smk media copy --serial: the wrong drive is refused before anything i
     bed.add_record_text(stick_record_for(drive.point()));
     const fs::path src = drive.dir() / "src";
     fs::create_directories(src);
-    {
-        std::ofstream(src / "share.bin") << "share";
-    }
+    { std::ofstream(src / "share.bin") << "share"; }
     const fs::path other = drive.dir() / "other-dst";
     const fs::path target = drive.point() / "MASTER";
 

@@ -2,10 +2,10 @@
 // (the child inherits the preload and UMOCKDEV_DIR). Exit codes and --json.
 
 #include <doctest/doctest.h>
-#include <nlohmann/json.hpp>
 
 #include <fstream>
 #include <iterator>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "cli/run.hpp"
@@ -44,7 +44,8 @@ TEST_CASE("smk media list: text names the drive, serial, partitions and filesyst
     const smk_test::Testbed bed{"stick.umockdev"};
     const auto r = smk_test::run_smk({"media", "list"});
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-    CHECK(has(r.out, "/dev/sdb (SanDisk Cruzer Blade, 0781:5567)  serial 001CC0EC34BEFB90671D25F1"));
+    CHECK(
+        has(r.out, "/dev/sdb (SanDisk Cruzer Blade, 0781:5567)  serial 001CC0EC34BEFB90671D25F1"));
     CHECK(has(r.out, "part /dev/sdb1  14.4 GiB  vfat \"BACKUP_A\""));
 }
 
@@ -57,13 +58,16 @@ TEST_CASE("smk media list with no USB drive says so and succeeds") {
 
 TEST_CASE("smk media check: the paper example fails with the look-alike explained (exit 5)") {
     const smk_test::Testbed bed{"stick.umockdev"};
-    const auto r = smk_test::run_smk({"media", "check", "--serial", kPaper, "--device", "/dev/sdb1"});
+    const auto r =
+        smk_test::run_smk({"media", "check", "--serial", kPaper, "--device", "/dev/sdb1"});
     CHECK(r.exit_code == 5);
-    CHECK(has(r.out, "  paper: 001CCOEC34BEFB90671D25F1\n"
-                     "  drive: 001CC0EC34BEFB90671D25F1\n"
-                     "              ^\n"));
-    CHECK(has(r.out, "the paper serial has O where the drive has 0 at position 6: a look-alike; "
-                     "check the paper"));
+    CHECK(has(r.out,
+              "  paper: 001CCOEC34BEFB90671D25F1\n"
+              "  drive: 001CC0EC34BEFB90671D25F1\n"
+              "              ^\n"));
+    CHECK(has(r.out,
+              "the paper serial has O where the drive has 0 at position 6: a look-alike; "
+              "check the paper"));
     CHECK(has(r.out, "MISMATCH"));
     CHECK(has(r.err, "only look-alike characters differ"));
 }
@@ -158,6 +162,5 @@ TEST_CASE("smk media eject --json: an unmounted USB drive is stopped and disconn
     CHECK(json["scsi_deleted"] == true);
     CHECK(json["usb_removed"] == true);
     CHECK(json["unmounted"].empty());
-    CHECK(read_text(bed.sys_file("/sys/devices/pci0000:00/0000:00:14.0/usb1/1-2/remove")) ==
-          "1");
+    CHECK(read_text(bed.sys_file("/sys/devices/pci0000:00/0000:00:14.0/usb1/1-2/remove")) == "1");
 }

@@ -162,10 +162,8 @@ TEST_CASE("two drives of the same model plugged in together are told apart") {
 
     CHECK(dt::usb_drive_for_device("/dev/sdc1", fake.source()).serial == "4C530001110000000001");
     CHECK(dt::usb_drive_for_device("/dev/sdd", fake.source()).serial == "4C530001110000000002");
-    CHECK(dt::usb_drive_for_path(tmp.path() / "b", fake.source()).serial ==
-          "4C530001110000000001");
-    CHECK(dt::usb_drive_for_path(tmp.path() / "c", fake.source()).serial ==
-          "4C530001110000000002");
+    CHECK(dt::usb_drive_for_path(tmp.path() / "b", fake.source()).serial == "4C530001110000000001");
+    CHECK(dt::usb_drive_for_path(tmp.path() / "c", fake.source()).serial == "4C530001110000000002");
     CHECK_FALSE(dr::compare_serials("4C53 0001 1100 0000 0001",
                                     dt::usb_drive_for_path(tmp.path() / "c", fake.source()).serial)
                     .match);
@@ -183,8 +181,9 @@ TEST_CASE("ID_SERIAL_SHORT replaced by ata_id's disk serial: the USB iSerial is 
 
 TEST_CASE("a non-USB disk is refused as not a USB drive, and not listed") {
     const smk_test::Testbed bed{"virtio.umockdev", "stick.umockdev"};
-    const std::string msg = error_of([] { (void)dt::usb_drive_for_device("/dev/vda1", no_mounts()); },
-                                     smk::ErrorCategory::invalid_input);
+    const std::string msg =
+        error_of([] { (void)dt::usb_drive_for_device("/dev/vda1", no_mounts()); },
+                 smk::ErrorCategory::invalid_input);
     CHECK(msg.find("/dev/vda1 is not a USB drive") != std::string::npos);
     CHECK(msg.find("no USB device above it") != std::string::npos);
     (void)error_of([] { (void)dt::usb_drive_for_device("/dev/vda", no_mounts()); },
@@ -236,10 +235,16 @@ TEST_CASE("a hidden longer mount: any covering mount on stat's device confirms t
         "test");
     CHECK(dt::confirm_path_device(mounts, "/media/x", {8, 17}) == dt::DevNum{8, 17});
     CHECK(dt::confirm_path_device(mounts, "/media/x", {8, 1}) == dt::DevNum{8, 1});
-    (void)error_of([&] { (void)dt::confirm_path_device(mounts, "/media/x", {8, 33}); },
-                   smk::ErrorCategory::invalid_input);
-    (void)error_of([&] { (void)dt::confirm_path_device({}, "/media/x", {8, 17}); },
-                   smk::ErrorCategory::invalid_input);
+    (void)error_of(
+        [&] {
+            (void)dt::confirm_path_device(mounts, "/media/x", {8, 33});
+        },
+        smk::ErrorCategory::invalid_input);
+    (void)error_of(
+        [&] {
+            (void)dt::confirm_path_device({}, "/media/x", {8, 17});
+        },
+        smk::ErrorCategory::invalid_input);
 }
 
 TEST_CASE("no such device node or path: an I/O error naming it") {

@@ -9,7 +9,8 @@
 namespace dr = smk::drive;
 
 TEST_CASE("paper serial: spaces, tabs and dashes are removed and letters upper-cased") {
-    CHECK(dr::normalise_paper_serial("001CC OEC 34BE-FB 90671D 25F1") == "001CCOEC34BEFB90671D25F1");
+    CHECK(dr::normalise_paper_serial("001CC OEC 34BE-FB 90671D 25F1") ==
+          "001CCOEC34BEFB90671D25F1");
     CHECK(dr::normalise_paper_serial("  ab-cd\tef  ") == "ABCDEF");
     CHECK(dr::normalise_paper_serial("a--b") == "AB");
     CHECK(dr::normalise_paper_serial(" - ") == "");
@@ -140,5 +141,6 @@ TEST_CASE("empty serials: paper empty against a drive serial is a mismatch") {
 TEST_CASE("non-printable characters of a drive serial are shown escaped") {
     const dr::SerialComparison cmp = dr::compare_serials("AB", std::string("A\x01"));
     REQUIRE(cmp.explanations().size() == 1);
-    CHECK(cmp.explanations()[0] == "the paper serial has B where the drive has \\x01 at position 2");
+    CHECK(cmp.explanations()[0] ==
+          "the paper serial has B where the drive has \\x01 at position 2");
 }

@@ -19,8 +19,9 @@ class Testbed final {
     explicit Testbed(std::initializer_list<const char*> records) {
         const char* preload = std::getenv("LD_PRELOAD");
         if (preload == nullptr || std::string(preload).find("umockdev") == std::string::npos) {
-            FAIL("not running under umockdev-wrapper (LD_PRELOAD has no libumockdev-preload): "
-                 "libudev would see the real machine; run through ctest or umockdev-wrapper");
+            FAIL(
+                "not running under umockdev-wrapper (LD_PRELOAD has no libumockdev-preload): "
+                "libudev would see the real machine; run through ctest or umockdev-wrapper");
         }
         m_bed = umockdev_testbed_new();
         REQUIRE(m_bed != nullptr);
