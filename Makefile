@@ -1,16 +1,17 @@
 # The two commands of README.md:
 #   make demo   install what is missing, build, and run the main job
 #   make check  install what is missing, build, and run every test and every
-#               assurance check (scripts/check.sh: tests, repro, fuzz, asan)
+#               assurance check (scripts/check.sh: tests, repro, fuzz, asan, format)
 # Other targets: deps, build, test (the release test suite alone, the quick loop),
-# bench, clean, and each assurance check alone (docs/ASSURANCE.md): asan-check,
-# repro-check, ct-check, fuzz-check.
+# bench, clean, format (apply .clang-format), and each assurance check alone
+# (docs/ASSURANCE.md): asan-check, repro-check, ct-check, fuzz-check, format-check.
 
 PRESET ?= release
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test check demo asan-check bench clean repro-check ct-check fuzz-check
+.PHONY: all deps build test check demo asan-check bench clean repro-check ct-check fuzz-check \
+        format format-check
 
 all: build
 
@@ -47,6 +48,13 @@ ct-check: build
 # Every libFuzzer target for FUZZ_SECONDS (default 20; make check: 30) each, from the seed corpus.
 fuzz-check: deps
 	@FUZZ_JOBS=$(JOBS) scripts/fuzz.sh
+
+# Every tracked C++ file follows .clang-format (make check runs this too); `format` applies it.
+format-check: deps
+	@scripts/format-check.sh
+
+format: deps
+	@scripts/format-check.sh --fix
 
 clean:
 	rm -rf build

@@ -5,11 +5,12 @@
 #                must be byte-identical to the one stage 1 built
 #   3. fuzz      every libFuzzer target (clang-14, ASan+UBSan) for FUZZ_SECONDS each
 #   4. asan      the whole CTest suite again, built with ASan+UBSan (GCC)
+#   5. format    every tracked C++ file follows .clang-format (scripts/format-check.sh)
 # A stage that fails does not stop the later ones (one run shows everything), except
 # that nothing runs without the release build. Ends with a table of the stages and one
 # line "check: N passed, M failed" counting tests (CTest tests of stages 1 and 4, one
-# per fuzz target, one for repro). Exit 0 only when every stage passed.
-#   usage: scripts/check.sh [STAGE...]     default: tests repro fuzz asan
+# per fuzz target, one for repro, one for format). Exit 0 only when every stage passed.
+#   usage: scripts/check.sh [STAGE...]     default: tests repro fuzz asan format
 #   JOBS=N (default nproc)   FUZZ_SECONDS=N (default 30)
 set -uo pipefail
 
@@ -18,7 +19,7 @@ cd "$src"
 jobs=${JOBS:-$(nproc)}
 export FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(tests repro fuzz asan)
+[ ${#stages[@]} -gt 0 ] || stages=(tests repro fuzz asan format)
 
 logs=$(mktemp -d "${TMPDIR:-/tmp}/smk-check.XXXXXX")
 trap 'rm -rf -- "$logs"' EXIT
@@ -101,8 +102,12 @@ for stage in "${stages[@]}"; do
       run_stage asan stage_asan
       count_ctest "$logs/asan.log" asan
       ;;
+    format)
+      if run_stage format scripts/format-check.sh; then counted[format]=1; failed_count[format]=0
+      else counted[format]=0; failed_count[format]=1; fi
+      ;;
     *)
-      echo "check: unknown stage '$stage' (stages: tests repro fuzz asan)" >&2
+      echo "check: unknown stage '$stage' (stages: tests repro fuzz asan format)" >&2
       exit 2
       ;;
   esac

@@ -19,6 +19,8 @@ packages=(
   libgfshare-bin valgrind time rsync coreutils
   # assurance: libFuzzer targets need clang and its runtime
   clang-14 libclang-rt-14-dev
+  # make check's format stage: the checked-in .clang-format
+  clang-format-14
 )
 
 missing=()
