@@ -10,7 +10,7 @@ struct WordPair {
     std::string_view odd;
 };
 
-// Generated once from shared/vectors/pgp/wordlist.txt ("HEX EVEN ODD" per line) with
+// Generated once from vectors/pgp/wordlist.txt ("HEX EVEN ODD" per line) with
 //   awk '{ printf "    {\"%s\", \"%s\"},  // %s\n", $2, $3, $1 }' wordlist.txt
 // (then clang-format), and checked against that file, word for word, by
 // tests/media/test_pgp_words.cpp.

@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   # libraries (README.md "Dependencies" says why each is here)
   libsodium-dev libssl-dev libcli11-dev libfmt-dev nlohmann-json3-dev doctest-dev
-  libboost-filesystem-dev libudev-dev libpcsclite-dev libp11-dev libp11-kit-dev
+  libudev-dev libpcsclite-dev libp11-dev libp11-kit-dev
   libtomlplusplus-dev
   # the real stacks tests and the demo talk to: PC/SC with virtual readers, card
   # clients we did not write, SoftHSM2, recorded USB devices, loop-mounted filesystems

@@ -45,7 +45,6 @@ export LC_ALL=C TZ=UTC
 
 # Two trees that differ in absolute path and path length. The copy holds every file
 # git would commit (tracked and untracked, not ignored): what a clone of it would hold.
-# ../shared sits beside each copy, as beside the repository.
 # One snapshot, taken once, so both builds see the same bytes even while someone
 # edits the work tree.
 trees=("$work/a/smk" "$work/build-tree-number-two/src/smk")
@@ -60,7 +59,6 @@ for i in "${builds[@]}"; do
   rm -rf -- "$tree"
   mkdir -p "$tree"
   tar -C "$tree" -xf "$work/snapshot.tar"
-  if [ -d "$src/../shared" ]; then ln -s "$(cd "$src/../shared" && pwd)" "$tree/../shared"; fi
   echo "repro-check: build $((i + 1)) in $tree/build-release"
   cmake -S "$tree" -B "$tree/build-release" -G Ninja -DCMAKE_BUILD_TYPE=Release \
         "-DSMK_SOURCE_COMMIT=$commit" >"$work/configure-$i.log" 2>&1 ||

@@ -1,6 +1,6 @@
 // The SLIP-0039 word list (1024 words, sorted, 4 to 8 lower-case letters, unique
 // 4-letter prefixes), embedded so that no file is read at run time. Generated
-// once from shared/vectors/slip39/wordlist.txt; tests compare it with that file.
+// once from vectors/slip39/wordlist.txt; tests compare it with that file.
 //
 // Also the word -> index lookup used when decoding. Every word of a mnemonic is
 // secret, so the lookup is a full scan of all 1024 entries with a branch-free

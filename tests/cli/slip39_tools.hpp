@@ -1,6 +1,6 @@
 #pragma once
 // A test-side SLIP-39 toolkit, written from the standard and independent of
-// smk's library: the word list (from shared/), RS1024 checksums, and ways to
+// smk's library: the word list (vectors/slip39/wordlist.txt), RS1024 checksums, and ways to
 // spoil a share — a wrong word (checksum breaks) or a changed value with a
 // freshly computed checksum (decodes fine, but lies off the set's polynomial).
 
@@ -19,7 +19,7 @@ namespace smk_test {
 inline const std::vector<std::string>& slip39_words() {
     static const std::vector<std::string> words = [] {
         std::vector<std::string> list;
-        std::ifstream in(std::string(SMK_SHARED_DIR) + "/vectors/slip39/wordlist.txt");
+        std::ifstream in(SMK_SOURCE_DIR "/vectors/slip39/wordlist.txt");
         for (std::string word; in >> word;) {
             list.push_back(word);
         }

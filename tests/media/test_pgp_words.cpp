@@ -31,7 +31,7 @@ TEST_CASE("PGP words: the fingerprint example of the PGP word list's documentati
 }
 
 TEST_CASE("PGP words of a whole SHA-256 digest (SHA-256 of \"abc\")") {
-    // Computed independently from shared/vectors/pgp/wordlist.txt with Python.
+    // Computed independently from vectors/pgp/wordlist.txt with Python.
     CHECK(smk::pgp_words(smk::sha256_text("abc")) ==
           "shadow indigo backward rebellion payday adviser stagehand undaunted cranky decadence "
           "crackdown telephone exceed performance blockade cannonball ruffled aggregate fallout "
@@ -39,8 +39,8 @@ TEST_CASE("PGP words of a whole SHA-256 digest (SHA-256 of \"abc\")") {
           "adroitness backfield perceptive");
 }
 
-TEST_CASE("the embedded table equals shared/vectors/pgp/wordlist.txt, all 512 words") {
-    std::ifstream in(std::string(SMK_SHARED_DIR) + "/vectors/pgp/wordlist.txt");
+TEST_CASE("the embedded table equals vectors/pgp/wordlist.txt, all 512 words") {
+    std::ifstream in(SMK_SOURCE_DIR "/vectors/pgp/wordlist.txt");
     REQUIRE(in.good());
     std::string line;
     unsigned lines = 0;

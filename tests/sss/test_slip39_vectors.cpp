@@ -1,4 +1,4 @@
-// SLIP-0039 against the official test vectors (shared/vectors/slip39/vectors.json,
+// SLIP-0039 against the official test vectors (vectors/slip39/vectors.json,
 // produced by the reference implementation) and against smk's own known-answer
 // file vectors/slip39_2x5of7.json.
 
@@ -64,7 +64,7 @@ smk::ErrorCategory expected_category(int number) {
 }  // namespace
 
 TEST_CASE("the embedded word list is the standard's") {
-    std::ifstream in(SMK_SHARED_DIR "/vectors/slip39/wordlist.txt");
+    std::ifstream in(SMK_SOURCE_DIR "/vectors/slip39/wordlist.txt");
     REQUIRE(in.good());
     std::vector<std::string> file_words;
     std::string word;
@@ -90,7 +90,7 @@ TEST_CASE("the embedded word list is the standard's") {
 }
 
 TEST_CASE("official SLIP-0039 vectors recombine or fail as specified") {
-    const nlohmann::json vectors = load_json(SMK_SHARED_DIR "/vectors/slip39/vectors.json");
+    const nlohmann::json vectors = load_json(SMK_SOURCE_DIR "/vectors/slip39/vectors.json");
     REQUIRE(vectors.size() == 45);
     int valid = 0;
     int invalid = 0;
@@ -146,7 +146,7 @@ TEST_CASE("official SLIP-0039 vectors recombine or fail as specified") {
 }
 
 TEST_CASE("decode reads the fields of official vector 4 and accepts any case and spacing") {
-    const nlohmann::json vectors = load_json(SMK_SHARED_DIR "/vectors/slip39/vectors.json");
+    const nlohmann::json vectors = load_json(SMK_SOURCE_DIR "/vectors/slip39/vectors.json");
     const std::string text = vectors.at(3).at(1).at(0).get<std::string>();
     const smk::slip39::Share share = smk::slip39::decode(text, "v4");
     CHECK(share.info.group_count == 1);
@@ -168,7 +168,7 @@ TEST_CASE("decode reads the fields of official vector 4 and accepts any case and
 }
 
 TEST_CASE("RS1024 checksum: the words of a valid share verify, any single change does not") {
-    const nlohmann::json vectors = load_json(SMK_SHARED_DIR "/vectors/slip39/vectors.json");
+    const nlohmann::json vectors = load_json(SMK_SOURCE_DIR "/vectors/slip39/vectors.json");
     for (const std::size_t v : {0u, 41u}) {  // one original, one extendable
         const std::string text = vectors.at(v).at(1).at(0).get<std::string>();
         smk::slip39::WordIndices words = smk::slip39::parse_words(text, "v");
