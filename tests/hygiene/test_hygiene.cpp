@@ -239,15 +239,17 @@ std::pair<pid_t, int> spawn_blocked_smk(uid_t uid) {
     return {pid, fds[1]};
 }
 
-// Waits until the process has exec'd smk and is blocked in read (its comm is smk
-// and it sleeps), at most ~5 s.
-bool wait_until_blocked(pid_t pid) {
-    for (int i = 0; i < 100; ++i) {
+// Waits until the process has exec'd `comm` (smk, unless told) and is blocked in
+// read (/proc/PID/stat shows that name and state S); gives up after a generous 60 s.
+bool wait_until_blocked(pid_t pid, const std::string& comm = "smk") {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
         const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
-        if (stat.find("(smk)") != std::string::npos && stat.find(") S ") != std::string::npos) {
+        if (stat.find("(" + comm + ")") != std::string::npos &&
+            stat.find(") S ") != std::string::npos) {
             return true;
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     return false;
 }
@@ -314,7 +316,8 @@ TEST_CASE("smk is not dumpable - a process of the same user cannot read its memo
         ::_exit(127);
     }
     ::close(fds[0]);
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    // Probe cat itself, once it runs as nobody, not the forked test process.
+    REQUIRE_MESSAGE(wait_until_blocked(cat, "cat"), "cat did not start as user nobody");
     const int control = probe(cat);
     ::close(fds[1]);
     ::waitpid(cat, nullptr, 0);

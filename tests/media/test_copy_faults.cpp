@@ -14,7 +14,6 @@
 #include <cstring>
 #include <fstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "copy_test_util.hpp"
@@ -73,8 +72,18 @@ TEST_CASE("copy fault: a full destination names the file and leaves no partial f
 TEST_CASE("copy fault: a source file that changes during the copy is named and not put in place") {
     const smk_test::TempDir tmp("copy-change");
     smk_test::write_file(tmp / "src/growing.log", std::string(3 * 1024 * 1024, 'g'));
-    // The kernel's file clock is coarse (a tick): let it move on before the change.
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    // The kernel's file clock is coarse (a tick): wait until a file written now gets
+    // another mtime than growing.log, so that the change below shows in the mtime.
+    const struct timespec written = copy_test::lstat_of(tmp / "src/growing.log").st_mtim;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    for (;;) {
+        smk_test::write_file(tmp / "clock-probe", "tick");
+        const struct timespec now = copy_test::lstat_of(tmp / "clock-probe").st_mtim;
+        if (now.tv_sec != written.tv_sec || now.tv_nsec != written.tv_nsec) {
+            break;
+        }
+        REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, "the file clock stood still");
+    }
     const fs::path file = tmp / "src/growing.log";
     bool changed = false;
     smk::copy::Options options;
