@@ -10,27 +10,11 @@
 #include "card_state.hpp"
 #include "openpgp_card.hpp"
 #include "smk/error.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
-class TempDir {
-  public:
-    TempDir() {
-        char templ[] = "/tmp/smk-cardsim-unit.XXXXXX";
-        REQUIRE(mkdtemp(templ) != nullptr);
-        m_path = templ;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(m_path, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    [[nodiscard]] const std::filesystem::path& path() const { return m_path; }
-
-  private:
-    std::filesystem::path m_path;
-};
+using smk_test::TempDir;
 
 std::uint16_t sw_of(smk::cardsim::OpenPgpCard& card, std::vector<std::uint8_t> apdu) {
     const smk::Secret r = card.process(apdu);

@@ -38,34 +38,34 @@ Outcome interrupted_copy(int sig, const fs::path& src, const fs::path& dst) {
 
 void drill_signal_keeps_names_honest(int sig) {
     TempDir t;
-    const Outcome o = interrupted_copy(sig, t.path / "src", t.path / "dst");
+    const Outcome o = interrupted_copy(sig, t.path() / "src", t.path() / "dst");
     INFO("exit: " << std::string(o.exited ? "code " : "signal ") << o.code
                   << "\nstderr: " << o.err);
-    CHECK(partial_files_under_final_names(t.path / "src", t.path / "dst").empty());
+    CHECK(partial_files_under_final_names(t.path() / "src", t.path() / "dst").empty());
     // And the copy can simply be run again, which completes it.
-    Child again =
-        spawn_smk({"media", "copy", (t.path / "src").string() + "/", (t.path / "dst").string()});
+    Child again = spawn_smk(
+        {"media", "copy", (t.path() / "src").string() + "/", (t.path() / "dst").string()});
     const Outcome o2 = finish(again);
     INFO("second run stderr: " << o2.err);
     CHECK(o2.exited);
     CHECK(o2.code == 0);
-    CHECK(partial_files_under_final_names(t.path / "src", t.path / "dst").empty());
+    CHECK(partial_files_under_final_names(t.path() / "src", t.path() / "dst").empty());
     // Nothing of the interrupted run is left behind.
-    CHECK(temp_files(t.path / "dst").empty());
+    CHECK(temp_files(t.path() / "dst").empty());
 }
 
 // What smk should do on SIGINT/SIGTERM (issue 6, "prints what to do next"): stop
 // cleanly, remove its temporary files, exit non-zero with a message.
 void drill_signal_reports(int sig) {
     TempDir t;
-    const Outcome o = interrupted_copy(sig, t.path / "src", t.path / "dst");
+    const Outcome o = interrupted_copy(sig, t.path() / "src", t.path() / "dst");
     INFO("exit: " << std::string(o.exited ? "code " : "signal ") << o.code
                   << "\nstderr: " << o.err);
     CHECK_MESSAGE(o.exited, "smk died of the signal instead of stopping cleanly");
     CHECK(o.code == 130);
     CHECK(contains(o.err, "interrupted"));
     CHECK(contains(o.err, "again"));  // e.g. "run the same command again to complete it"
-    CHECK(temp_files(t.path / "dst").empty());
+    CHECK(temp_files(t.path() / "dst").empty());
 }
 
 }  // namespace
@@ -133,8 +133,8 @@ struct LoopDrive {
 
 TEST_CASE("a drive that turns read-only during media copy - I/O error naming it, no partial file") {
     TempDir t;
-    LoopDrive drive(t.path);
-    const fs::path src = t.path / "src";
+    LoopDrive drive(t.path());
+    const fs::path src = t.path() / "src";
     make_source(src, 4, 24);
     const fs::path dst = drive.mount / "backup";
     fs::create_directories(dst);

@@ -25,6 +25,7 @@
 #include "smk/random.hpp"
 #include "smk/secret.hpp"
 #include "smk/slip39.hpp"
+#include "support/files.hpp"
 
 namespace {
 
@@ -81,13 +82,6 @@ __attribute__((noinline)) std::vector<MaskedNeedle> split_and_combine() {
         REQUIRE(smk::constant_time_equal(result.master_secret.bytes(), master.bytes()));
     }
     return needles;
-}
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
 }
 
 // The smaps block of the mapping that holds `address`.
@@ -209,7 +203,7 @@ TEST_CASE("a live Secret's pages are locked in RAM and left out of core dumps") 
     CHECK(field_kb(entry, "Locked") >= 4);
     CHECK(vm_flags.find(" lo") != std::string::npos);  // VM_LOCKED
     // And the process as a whole reports locked memory.
-    const std::string status = read_file("/proc/self/status");
+    const std::string status = smk_test::read_file_if_exists("/proc/self/status");
     const auto vmlck = status.find("VmLck:");
     REQUIRE(vmlck != std::string::npos);
     CHECK(std::stol(status.substr(vmlck + 6)) >= 4);
@@ -244,7 +238,8 @@ std::pair<pid_t, int> spawn_blocked_smk(uid_t uid) {
 bool wait_until_blocked(pid_t pid, const std::string& comm = "smk") {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (std::chrono::steady_clock::now() < deadline) {
-        const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+        const std::string stat =
+            smk_test::read_file_if_exists("/proc/" + std::to_string(pid) + "/stat");
         if (stat.find("(" + comm + ")") != std::string::npos &&
             stat.find(") S ") != std::string::npos) {
             return true;
@@ -266,7 +261,8 @@ void stop(pid_t pid, int pipe_fd) {
 TEST_CASE("smk runs with a core file size limit of 0") {
     auto [pid, fd] = spawn_blocked_smk(0);
     REQUIRE(wait_until_blocked(pid));
-    const std::string limits = read_file("/proc/" + std::to_string(pid) + "/limits");
+    const std::string limits =
+        smk_test::read_file_if_exists("/proc/" + std::to_string(pid) + "/limits");
     stop(pid, fd);
     INFO(limits);
     const auto p = limits.find("Max core file size");

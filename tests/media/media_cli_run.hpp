@@ -69,8 +69,8 @@ inline CliRun run_media_cli(const std::vector<std::string>& args,
             run.error = e.what();
         }
     }
-    run.out = slurp(scratch / "cli-out");
-    run.err = slurp(scratch / "cli-err");
+    run.out = read_file_if_exists(scratch / "cli-out");
+    run.err = read_file_if_exists(scratch / "cli-err");
     return run;
 }
 

@@ -16,47 +16,14 @@
 #include <string>
 #include <vector>
 
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
+
 extern char** environ;
 
 namespace smk_test {
 
 namespace fs = std::filesystem;
-
-// A fresh directory (mkdtemp: unique even across concurrent runs), removed on exit.
-class TempDir final {
-  public:
-    explicit TempDir(const std::string& tag) {
-        std::string templ = (fs::temp_directory_path() / ("smk-media-" + tag + "-XXXXXX")).string();
-        if (::mkdtemp(templ.data()) == nullptr) {
-            throw std::runtime_error("mkdtemp failed");
-        }
-        m_path = templ;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(m_path, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    [[nodiscard]] const fs::path& path() const noexcept { return m_path; }
-    [[nodiscard]] fs::path operator/(const std::string& name) const { return m_path / name; }
-
-  private:
-    fs::path m_path;
-};
-
-inline void write_file(const fs::path& path, const std::string& content) {
-    fs::create_directories(path.parent_path());
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << content;
-    REQUIRE(out.good());
-}
-
-inline std::string slurp(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), {}};
-}
 
 struct RunResult {
     int status = -1;  // exit code, or -1 if it did not exit normally
@@ -90,8 +57,8 @@ inline RunResult run(const std::vector<std::string>& argv, const fs::path& cwd,
     REQUIRE(::waitpid(pid, &wstatus, 0) == pid);
     RunResult result;
     result.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
-    result.out = slurp(out_file);
-    result.err = slurp(err_file);
+    result.out = read_file_if_exists(out_file);
+    result.err = read_file_if_exists(err_file);
     fs::remove(out_file);
     fs::remove(err_file);
     return result;

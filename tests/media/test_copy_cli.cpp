@@ -181,7 +181,8 @@ TEST_CASE("odd names through the CLI: copy, manifest, and sha256sum -c agree bot
     REQUIRE(copied.exit == 0);
     for (const std::string& name : names) {
         CAPTURE(name);
-        CHECK(smk_test::slurp(tmp / "dst" / name) == smk_test::slurp(tmp / "src" / name));
+        CHECK(smk_test::read_file_if_exists(tmp / "dst" / name) ==
+              smk_test::read_file_if_exists(tmp / "src" / name));
     }
     // smk's manifest of the copy passes sha256sum -c --strict ...
     const smk_test::CliRun manifest = smk_test::run_media_cli(

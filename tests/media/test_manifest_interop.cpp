@@ -85,7 +85,8 @@ TEST_CASE("sha256sum -c --strict accepts our manifest, outside the tree or insid
     // Inside: the manifest (and its temporary) are left out of the list.
     const mf::Generated b = mf::write_manifest(tree, tree / "SHA256SUMS");
     CHECK(b.files.size() == names.size());
-    CHECK(smk_test::slurp(tree / "SHA256SUMS") == smk_test::slurp(outside));
+    CHECK(smk_test::read_file_if_exists(tree / "SHA256SUMS") ==
+          smk_test::read_file_if_exists(outside));
     r = smk_test::run({"sha256sum", "-c", "--strict", "SHA256SUMS"}, tree, tmp.path());
     CHECK_MESSAGE(r.status == 0, r.out << r.err);
     CHECK(count_of(r.out, ": OK\n") == names.size());

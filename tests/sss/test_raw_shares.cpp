@@ -22,6 +22,7 @@
 #include "smk/hex.hpp"
 #include "smk/random.hpp"
 #include "smk/raw_shares.hpp"
+#include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 namespace raw = smk::raw;
@@ -30,27 +31,7 @@ namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 
-class TempDir final {
-  public:
-    TempDir() {
-        static std::atomic<unsigned> counter{0};
-        std::array<std::uint8_t, 4> tag{};
-        smk::system_random().fill(tag);
-        m_path = fs::temp_directory_path() / ("smk-raw-test-" + std::to_string(::getpid()) + "-" +
-                                              std::to_string(counter++) + "-" + smk::to_hex(tag));
-        fs::create_directories(m_path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(m_path, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    [[nodiscard]] const fs::path& path() const { return m_path; }
-
-  private:
-    fs::path m_path;
-};
+using smk_test::TempDir;
 
 smk::DeterministicRandom seeded(std::uint8_t tag) {
     std::array<std::uint8_t, 32> seed{};

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "cli/run.hpp"
+#include "support/files.hpp"
 #include "testbed.hpp"
 
 namespace {
@@ -26,11 +27,6 @@ namespace fs = std::filesystem;
 
 bool has(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;
-}
-
-std::string slurp_text(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), {}};
 }
 
 void replace_all(std::string& text, const std::string& from, const std::string& to) {
@@ -93,7 +89,8 @@ std::string stick_record_for(const fs::path& mount_point) {
     REQUIRE(::stat(mount_point.c_str(), &st) == 0);
     const std::string dev_major = std::to_string(major(st.st_dev));
     const std::string dev_minor = std::to_string(minor(st.st_dev));
-    std::string text = slurp_text(std::string(SMK_UDEV_DATA) + "/stick.umockdev");
+    std::string text =
+        smk_test::read_file_if_exists(std::string(SMK_UDEV_DATA) + "/stick.umockdev");
     REQUIRE(has(text, "A: dev=8:17\n"));
     replace_all(text, "A: dev=8:17\n", "A: dev=" + dev_major + ":" + dev_minor + "\n");
     replace_all(text, "E: MAJOR=8\nE: MINOR=17\n",
@@ -142,7 +139,7 @@ TEST_CASE("smk media copy --serial: the wrong drive is refused before anything i
         const auto r = smk_test::run_smk({"media", "copy", src.string() + "/", target.string(),
                                           "--serial", "001cc 0ec 34be-fb 90671d 25f1"});
         CHECK_MESSAGE(r.exit_code == 0, r.err);
-        CHECK(slurp_text(target / "share.bin") == "share");
+        CHECK(smk_test::read_file_if_exists(target / "share.bin") == "share");
     }
     SUBCASE("a destination that is not on a USB drive is refused (exit 7)") {
         const auto r = smk_test::run_smk({"media", "copy", src.string() + "/", other.string(),

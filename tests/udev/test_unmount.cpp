@@ -49,7 +49,7 @@ class LoopMount final {
                                 " 2>&1";
         if (std::system(cmd.c_str()) != 0) {
             FAIL("cannot loop-mount an ext4 image (root and loop devices needed): "
-                 << smk_test::slurp(log));
+                 << smk_test::read_file_if_exists(log));
         }
         struct stat st {};
         REQUIRE(::stat(m_point.c_str(), &st) == 0);
@@ -89,7 +89,8 @@ class LoopMount final {
         m_children.push_back(pid);
         // Wait until the child runs sleep (its comm changes) with its cwd on the mount.
         for (int i = 0; i < 200; ++i) {
-            const std::string comm = smk_test::slurp("/proc/" + std::to_string(pid) + "/comm");
+            const std::string comm =
+                smk_test::read_file_if_exists("/proc/" + std::to_string(pid) + "/comm");
             if (comm == "sleep\n") {
                 return pid;
             }
