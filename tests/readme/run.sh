@@ -101,7 +101,8 @@ cd "$work"
 export PATH="$(dirname "$smk"):$PATH"
 "$smk" --version >/dev/null
 
-"$root/scripts/pcsc-env.sh" start "$work/pcsc" 14 --fresh --serial-base 5AC00001 --binary "$cardsim" >/dev/null
+"$root/scripts/pcsc-env.sh" start "$work/pcsc" 14 --fresh --serial-base 5AC00001 --binary "$cardsim" \
+    --timeout 120 >/dev/null
 # shellcheck disable=SC1091
 source "$work/pcsc/env"
 export PCSCLITE_CSOCK_NAME
