@@ -49,7 +49,7 @@ mapfile -t entries < <(awk '
 ' "$readme")
 total=${#entries[@]}
 for entry in "${entries[@]}"; do
-    [[ $entry != *'\' ]] || fail "$readme_name:${entry%%$'\t'*}: a command continued on the next line; write each command on one line (each line runs alone)"
+    [[ $entry != *\\ ]] || fail "$readme_name:${entry%%$'\t'*}: a command continued on the next line; write each command on one line (each line runs alone)"
 done
 grep -q '^## Using smk$' "$readme" || fail "no '## Using smk' section in $readme"
 [[ $total -gt 0 ]] || fail "no command line found under '## Using smk' in $readme"
@@ -98,7 +98,8 @@ trap 'exit 130' INT TERM
 
 # --- the rig ------------------------------------------------------------------
 cd "$work"
-export PATH="$(dirname "$smk"):$PATH"
+PATH="$(dirname "$smk"):$PATH"
+export PATH
 "$smk" --version >/dev/null
 
 "$root/scripts/pcsc-env.sh" start "$work/pcsc" 14 --fresh --serial-base 5AC00001 --binary "$cardsim" \
@@ -141,9 +142,10 @@ sed -e 's|^# pin_file = .*|pin_file = "pin.txt"|' \
     -e 's|^source = .*|source = "backup/"|' \
     -e 's|/media/smk/|/media/|g' \
     "$root/docs/examples/ceremony-plan.toml" >ceremony-plan.toml
-grep -q '^pin_file = "pin.txt"' ceremony-plan.toml && grep -q '^source = "backup/"' ceremony-plan.toml &&
-    [[ $(grep -c 'pin_file = "token-pin.txt"' ceremony-plan.toml) == 2 ]] ||
+if ! grep -q '^pin_file = "pin.txt"' ceremony-plan.toml || ! grep -q '^source = "backup/"' ceremony-plan.toml ||
+    [[ $(grep -c 'pin_file = "token-pin.txt"' ceremony-plan.toml) != 2 ]]; then
     fail "docs/examples/ceremony-plan.toml changed shape; update the plan edits in $0"
+fi
 
 # The drives: loop-mounted ext4 images under a private /media, described to
 # libudev by umockdev records as USB sticks (scripts/usb-stick-record.sh).
@@ -200,7 +202,7 @@ run_hooks() { # when line
     for h in "${!hook_pattern[@]}"; do
         [[ ${hook_when[$h]} == "$1" && ${hook_used[$h]} == 0 ]] || continue
         [[ $2 =~ ${hook_pattern[$h]} ]] || continue
-        hook_used[$h]=1
+        hook_used[h]=1
         echo "    rig: ${hook_action[$h]}"
         # Rig actions run here, outside the umockdev testbed (mount needs the real /dev).
         eval "${hook_action[$h]}" || return 1
