@@ -2,7 +2,8 @@
 #   make demo   install what is missing, build, and run the main job
 #   make check  install what is missing, build, and run every test and every
 #               assurance check (scripts/check.sh: tests, repro, fuzz, asan, format)
-# Other targets: deps, build, test (the release test suite alone, the quick loop),
+# Other targets: deps, build, test (the release test suite alone), test-unit (the
+# quick loop: tests that need no root and no daemon),
 # bench, clean, format (apply .clang-format), and each assurance check alone
 # (docs/ASSURANCE.md): asan-check, repro-check, ct-check, fuzz-check, format-check.
 
@@ -10,7 +11,7 @@ PRESET ?= release
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test check demo asan-check bench clean repro-check ct-check fuzz-check \
+.PHONY: all deps build test test-unit check demo asan-check bench clean repro-check ct-check fuzz-check \
         format format-check
 
 all: build
@@ -24,6 +25,11 @@ build: deps
 
 test: build
 	@ctest --preset $(PRESET) -j $(JOBS)
+
+# The quick loop: the tests labelled `unit` (no root, no daemon: core, sss, the smk
+# command, vectors, constant time, fuzz replay). `root` labels the rest.
+test-unit: build
+	@ctest --preset $(PRESET) -j $(JOBS) -L unit
 
 check: deps
 	@JOBS=$(JOBS) scripts/check.sh
