@@ -88,8 +88,9 @@ void run_combine(const CombineOptions& options) {
     }
     const std::string expected =
         options.expect_kcv.empty() ? std::string() : parse_expected_kcv(options.expect_kcv);
-    const auto shares =
-        options.cards.enabled ? read_cards_until_quorum(options) : read_mnemonics(options.inputs);
+    const auto shares = options.cards.enabled
+                            ? read_cards_until_quorum(options)
+                            : read_mnemonics(options.inputs, NoShares::insufficient);
     const Secret passphrase = read_passphrase(options.passphrase, false);
 
     const auto result = slip39::combine(shares, passphrase.bytes());
