@@ -363,7 +363,7 @@ class Engine final {
         if (!opened.fd.valid()) {
             return false;  // gone or unreadable: the copy is not what was written
         }
-        media::Sha256Stream sha;
+        Sha256Stream sha;
         try {
             (void)media::read_all(opened.fd.get(), opened.mode, path.string(),
                                   [&](std::span<const std::uint8_t> chunk) {
