@@ -252,7 +252,8 @@ TEST_CASE(
     CHECK(contains(j.err, "set B: 4 shares given, 5 needed to check them; not used"));
 }
 
-TEST_CASE("combine: one share of the other set is named unchecked and none when every set is used") {
+TEST_CASE(
+    "combine: one share of the other set is named unchecked and none when every set is used") {
     SplitRun split;
     std::vector<std::string> args = {"combine", "--json", "--out", split.dir / "smk.hex"};
     for (int n = 1; n <= 5; ++n) {
