@@ -170,17 +170,8 @@ std::vector<slip39::NamedMnemonic> read_mnemonics(const std::vector<std::string>
 }
 
 void write_all(int fd, std::span<const std::uint8_t> bytes) {
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            throw_io("cannot write to", fd == 1 ? "stdout" : (fd == 2 ? "stderr" : "/dev/tty"),
-                     errno);
-        }
-        done += static_cast<std::size_t>(n);
+    if (const int err = write_all_to_fd(fd, bytes); err != 0) {
+        throw_io("cannot write to", fd == 1 ? "stdout" : (fd == 2 ? "stderr" : "/dev/tty"), err);
     }
 }
 
