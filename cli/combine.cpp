@@ -5,11 +5,13 @@
 #include <fmt/core.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -75,6 +77,44 @@ std::string sets_text(const std::vector<unsigned>& groups) {
     return text;
 }
 
+// A set whose shares were given but not enough of them to check (fewer than its
+// threshold): combine() could neither use nor check them, and the receipt says so.
+struct UncheckedSet {
+    unsigned group = 0;
+    unsigned needed = 0;
+    std::vector<std::string> sources;
+
+    [[nodiscard]] std::string text() const {
+        return fmt::format("{}: {} share{} given, {} needed to check them; not used",
+                           slip39::group_name(group), sources.size(),
+                           sources.size() == 1 ? "" : "s", needed);
+    }
+};
+
+// The shares combine() did not use, by set. Every complete set is used (and so
+// checked), so these are the sets given with fewer shares than their threshold.
+std::vector<UncheckedSet> unchecked_sets(std::span<const slip39::NamedMnemonic> shares,
+                                         const slip39::CombineResult& result) {
+    std::map<unsigned, UncheckedSet> sets;
+    for (const auto& share : shares) {
+        if (std::find(result.sources_used.begin(), result.sources_used.end(), share.source) !=
+            result.sources_used.end()) {
+            continue;
+        }
+        const auto info = slip39::decode(share.mnemonic.text(), share.source).info;
+        UncheckedSet& set = sets[info.group_index];
+        set.group = info.group_index;
+        set.needed = info.member_threshold;
+        set.sources.push_back(share.source);
+    }
+    std::vector<UncheckedSet> out;
+    for (auto& [group, set] : sets) {
+        (void)group;
+        out.push_back(std::move(set));
+    }
+    return out;
+}
+
 // The shares from cards, one card after another, until the shares read make a
 // quorum (slip39::combine stops saying "insufficient"). Cards that cannot
 // contribute are named and skipped; a card of another split is refused.
@@ -88,8 +128,9 @@ void run_combine(const CombineOptions& options) {
     }
     const std::string expected =
         options.expect_kcv.empty() ? std::string() : parse_expected_kcv(options.expect_kcv);
-    const auto shares =
-        options.cards.enabled ? read_cards_until_quorum(options) : read_mnemonics(options.inputs);
+    const auto shares = options.cards.enabled
+                            ? read_cards_until_quorum(options)
+                            : read_mnemonics(options.inputs, NoShares::insufficient);
     const Secret passphrase = read_passphrase(options.passphrase, false);
 
     const auto result = slip39::combine(shares, passphrase.bytes());
@@ -115,6 +156,13 @@ void run_combine(const CombineOptions& options) {
     for (const auto& source : result.sources_used) {
         receipt += fmt::format("    {}\n", source);
     }
+    const std::vector<UncheckedSet> unchecked = unchecked_sets(shares, result);
+    for (const UncheckedSet& set : unchecked) {
+        receipt += fmt::format("  NOT CHECKED      {}\n", set.text());
+        for (const auto& source : set.sources) {
+            receipt += fmt::format("    {}\n", source);
+        }
+    }
     receipt += fmt::format(
         "  KCV              {}{}\n  fingerprint      {}\n  written to       {}\n", kcv,
         expected.empty() ? "" : " (as expected)", fingerprint,
@@ -125,9 +173,18 @@ void run_combine(const CombineOptions& options) {
         for (const unsigned g : result.groups_used) {
             sets.push_back(set_letter(g));
         }
+        auto not_checked = nlohmann::json::array();
+        for (const UncheckedSet& set : unchecked) {
+            not_checked.push_back({{"set", set_letter(set.group)},
+                                   {"shares_given", set.sources.size()},
+                                   {"needed", set.needed},
+                                   {"shares", set.sources},
+                                   {"note", set.text()}});
+        }
         const nlohmann::json json = {{"identifier", result.params.identifier},
                                      {"sets_used", sets},
                                      {"shares_used", result.sources_used},
+                                     {"sets_not_checked", not_checked},
                                      {"kcv", kcv},
                                      {"fingerprint", fingerprint},
                                      {"out", options.out}};

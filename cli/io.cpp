@@ -120,7 +120,8 @@ Secret read_input(const std::string& path, std::size_t max_bytes) {
     return text.release();
 }
 
-std::vector<slip39::NamedMnemonic> read_mnemonics(const std::vector<std::string>& inputs) {
+std::vector<slip39::NamedMnemonic> read_mnemonics(const std::vector<std::string>& inputs,
+                                                  NoShares when_none) {
     std::vector<std::string> names = inputs;
     if (names.empty()) {
         names.emplace_back("-");
@@ -129,11 +130,13 @@ std::vector<slip39::NamedMnemonic> read_mnemonics(const std::vector<std::string>
         throw Error(ErrorCategory::usage, "stdin ('-') can be given only once");
     }
     std::vector<slip39::NamedMnemonic> shares;
+    bool all_zero_bytes = true;  // every input is 0 bytes long (not only blank lines)
     for (const auto& path : names) {
         if (path == "-" && is_terminal(0)) {
             print_err("smk: reading shares from the terminal, one per line; end with Ctrl-D\n");
         }
         const Secret content = read_input(path);
+        all_zero_bytes = all_zero_bytes && content.empty();
         std::string_view rest = content.text();
         unsigned line_number = 0;
         while (!rest.empty()) {
@@ -153,24 +156,22 @@ std::vector<slip39::NamedMnemonic> read_mnemonics(const std::vector<std::string>
         for (const auto& path : names) {
             where += (where.empty() ? "" : ", ") + input_name(path);
         }
-        throw Error(ErrorCategory::insufficient,
-                    fmt::format("no shares found in {}; give one mnemonic per line", where));
+        if (when_none == NoShares::insufficient) {
+            throw Error(ErrorCategory::insufficient,
+                        fmt::format("no shares found in {}; give one mnemonic per line", where));
+        }
+        throw Error(ErrorCategory::invalid_input,
+                    fmt::format("{} {} empty{}: no mnemonic in it. Give a file with one "
+                                "mnemonic per line (is it the right file?)",
+                                where, names.size() == 1 ? "is" : "are all",
+                                all_zero_bytes ? "" : " (only blank lines)"));
     }
     return shares;
 }
 
 void write_all(int fd, std::span<const std::uint8_t> bytes) {
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            throw_io("cannot write to", fd == 1 ? "stdout" : (fd == 2 ? "stderr" : "/dev/tty"),
-                     errno);
-        }
-        done += static_cast<std::size_t>(n);
+    if (const int err = write_all_to_fd(fd, bytes); err != 0) {
+        throw_io("cannot write to", fd == 1 ? "stdout" : (fd == 2 ? "stderr" : "/dev/tty"), err);
     }
 }
 

@@ -56,8 +56,12 @@ inline constexpr std::size_t kMaxInputBytes = 1024 * 1024;
 
 // The mnemonics in `inputs` (none: stdin), one per line, blank lines ignored,
 // each named "FILE line N" or "stdin line N". "-" may appear once.
+// If no line holds a mnemonic: Error(invalid_input) saying the input is empty (a
+// command that takes a share was given a wrong file), or for a command that
+// recovers from any number of shares (combine), Error(insufficient).
+enum class NoShares { invalid_input, insufficient };
 [[nodiscard]] std::vector<slip39::NamedMnemonic> read_mnemonics(
-    const std::vector<std::string>& inputs);
+    const std::vector<std::string>& inputs, NoShares when_none = NoShares::invalid_input);
 
 // Write all bytes to a file descriptor (1: stdout, 2: stderr); Error(io) on failure.
 void write_all(int fd, std::span<const std::uint8_t> bytes);

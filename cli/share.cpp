@@ -64,7 +64,7 @@ void run_verify_set(const VerifySetOptions& options) {
                     "a passphrase is used only with --expect-kcv; verify-set needs none");
     }
     const std::string expected = check ? parse_expected_kcv(options.expect_kcv) : std::string();
-    const auto shares = read_mnemonics(options.inputs);
+    const auto shares = read_mnemonics(options.inputs, NoShares::insufficient);
     Secret group_secret;
     const auto result = slip39::verify_set(shares, check ? &group_secret : nullptr);
     const std::string set = set_letter(result.group_index);

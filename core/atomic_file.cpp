@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -16,13 +17,18 @@
 namespace smk {
 namespace {
 
-std::string describe_errno(int err) {
-    return std::strerror(err);
-}
+// Room for ".smk-tmp-" + 12 hex + "-" within NAME_MAX (255).
+constexpr std::size_t kMaxKeptName = 200;
 
+// EEXIST: refused; anything else: I/O. A full disk says what that means.
 [[noreturn]] void throw_io(const std::string& what, const std::filesystem::path& path, int err) {
     const auto category = (err == EEXIST) ? ErrorCategory::refused : ErrorCategory::io;
-    throw Error(category, what + " " + path.string() + ": " + describe_errno(err));
+    std::string message = what + " " + path.string() + ": " + std::strerror(err);
+    if (err == ENOSPC || err == EDQUOT) {
+        message += " (the destination is full; the partial copy was removed and " +
+                   path.filename().string() + " there is unchanged)";
+    }
+    throw Error(category, message);
 }
 
 std::filesystem::path parent_or_dot(const std::filesystem::path& p) {
@@ -31,6 +37,31 @@ std::filesystem::path parent_or_dot(const std::filesystem::path& p) {
 }
 
 }  // namespace
+
+int write_all_to_fd(int fd, std::span<const std::uint8_t> bytes) noexcept {
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return errno;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    return 0;
+}
+
+std::filesystem::path temp_name_beside(const std::filesystem::path& final_path) {
+    std::array<std::uint8_t, 6> tag{};
+    system_random().fill(tag);
+    std::string name = final_path.filename().native();
+    if (name.size() > kMaxKeptName) {
+        name.resize(kMaxKeptName);
+    }
+    return final_path.parent_path() / (".smk-tmp-" + to_hex(tag) + "-" + name);
+}
 
 int rename_no_replace(const std::filesystem::path& from, const std::filesystem::path& to) noexcept {
     if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) {
@@ -60,18 +91,15 @@ int rename_no_replace(const std::filesystem::path& from, const std::filesystem::
     return ::rename(from.c_str(), to.c_str()) == 0 ? 0 : errno;
 }
 
-AtomicFile::AtomicFile(std::filesystem::path final_path, mode_t mode)
-    : m_final(std::move(final_path)) {
+AtomicFile::AtomicFile(std::filesystem::path final_path, mode_t mode, Existing existing)
+    : m_final(std::move(final_path)), m_may_replace(existing == Existing::may_replace) {
     struct stat st {};
-    if (::lstat(m_final.c_str(), &st) == 0) {
+    if (!m_may_replace && ::lstat(m_final.c_str(), &st) == 0) {
         throw Error(ErrorCategory::refused, m_final.string() +
                                                 " already exists; smk never overwrites a file. "
                                                 "Move it away or choose another name.");
     }
-    std::array<std::uint8_t, 6> tag{};
-    system_random().fill(tag);
-    m_temp =
-        parent_or_dot(m_final) / ("." + m_final.filename().string() + ".smk-tmp-" + to_hex(tag));
+    m_temp = temp_name_beside(m_final);
     m_fd = ::open(m_temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
     if (m_fd < 0) {
         throw_io("cannot create a temporary file beside", m_final, errno);
@@ -90,22 +118,23 @@ AtomicFile::~AtomicFile() {
     if (m_fd >= 0) {
         ::close(m_fd);
     }
-    if (!m_committed && !m_temp.empty()) {
+    if (!m_placed && !m_temp.empty()) {
         ::unlink(m_temp.c_str());
     }
 }
 
 void AtomicFile::write(std::span<const std::uint8_t> bytes) {
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::write(m_fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            throw_io("cannot write", m_final, errno);
-        }
-        done += static_cast<std::size_t>(n);
+    if (const int err = write_all_to_fd(m_fd, bytes); err != 0) {
+        throw_io("cannot write", m_final, err);
+    }
+    m_written += bytes.size();
+}
+
+void AtomicFile::close_fd() {
+    const int fd = m_fd;
+    m_fd = -1;
+    if (::close(fd) != 0) {
+        throw_io("cannot close", m_final, errno);
     }
 }
 
@@ -113,22 +142,28 @@ void AtomicFile::commit() {
     if (::fsync(m_fd) != 0) {
         throw_io("cannot flush to disk", m_final, errno);
     }
-    if (::close(m_fd) != 0) {
-        m_fd = -1;
-        throw_io("cannot close", m_final, errno);
+    close_fd();
+    place(false);
+    fsync_directory(parent_or_dot(m_final));
+}
+
+void AtomicFile::close_unsynced() {
+    close_fd();
+}
+
+void AtomicFile::place(bool replace) {
+    const int err = (replace && m_may_replace)
+                        ? (::rename(m_temp.c_str(), m_final.c_str()) == 0 ? 0 : errno)
+                        : rename_no_replace(m_temp, m_final);
+    if (err == EEXIST) {
+        throw Error(ErrorCategory::refused, m_final.string() +
+                                                " appeared while smk was writing it; nothing was "
+                                                "overwritten. Move it away and run again.");
     }
-    m_fd = -1;
-    if (const int err = rename_no_replace(m_temp, m_final); err != 0) {
-        if (err == EEXIST) {
-            throw Error(ErrorCategory::refused,
-                        m_final.string() +
-                            " appeared while smk was writing it; nothing was "
-                            "overwritten. Move it away and run again.");
-        }
+    if (err != 0) {
         throw_io("cannot move into place", m_final, err);
     }
-    m_committed = true;
-    fsync_directory(parent_or_dot(m_final));
+    m_placed = true;
 }
 
 void write_new_file(const std::filesystem::path& path, std::span<const std::uint8_t> bytes,

@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <string>
+
 #include "smk/error.hpp"
 
 namespace smk {
@@ -9,6 +11,50 @@ namespace {
 
 bool is_space(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+bool is_hex_digit(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+// Why `text` (the whole input) is not one run of hex digits, for the error message.
+// Runs only once decoding has failed, so it never branches on a key that decodes.
+// Names no character of the input: it may be most of a secret.
+std::string why_not_hex(std::string_view whole, std::string_view text, std::string_view what) {
+    const std::string name(what);
+    if (whole.empty()) {
+        return name + " is empty; it must hold hex digits (two per byte) on one line";
+    }
+    if (text.empty()) {
+        return name + " holds only white space; it must hold hex digits (two per byte) on one line";
+    }
+    if (text.size() >= 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+        return name + " starts with 0x: remove the 0x prefix and give only the hex digits";
+    }
+    std::size_t lines = 1;
+    bool blank_inside = false;
+    for (const char c : text) {
+        lines += (c == '\n') ? 1U : 0U;
+        blank_inside = blank_inside || c == ' ' || c == '\t' || c == '\r';
+    }
+    if (lines > 1) {
+        return name + ": the hex digits are on " + std::to_string(lines) +
+               " lines (as `xxd -p` writes them); write them as one line with no line breaks, "
+               "e.g. `xxd -p -c 32 KEYFILE` for a 32-byte key";
+    }
+    if (blank_inside) {
+        return name +
+               ": the hex digits are separated by white space; write them as one run with no "
+               "spaces, e.g. `xxd -p -c 32 KEYFILE` for a 32-byte key";
+    }
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (!is_hex_digit(text[i])) {
+            return name + ": not valid hex: character " + std::to_string(i + 1) +
+                   " is not a hex digit (only 0-9, a-f and A-F are allowed)";
+        }
+    }
+    return name + ": expected an even number of hex digits (two per byte), got " +
+           std::to_string(text.size()) + "; check the file";
 }
 
 }  // namespace
@@ -28,6 +74,7 @@ Secret to_hex_secret(std::span<const std::uint8_t> bytes) {
 }
 
 Secret from_hex_secret(std::string_view text, std::string_view what) {
+    const std::string_view whole = text;
     while (!text.empty() && is_space(text.front())) {
         text.remove_prefix(1);
     }
@@ -35,8 +82,7 @@ Secret from_hex_secret(std::string_view text, std::string_view what) {
         text.remove_suffix(1);
     }
     if (text.empty() || text.size() % 2 != 0) {
-        throw Error(ErrorCategory::invalid_input,
-                    std::string(what) + ": expected an even number of hex digits; check the file");
+        throw Error(ErrorCategory::invalid_input, why_not_hex(whole, text, what));
     }
     Secret out(text.size() / 2);
     std::size_t written = 0;
@@ -44,8 +90,7 @@ Secret from_hex_secret(std::string_view text, std::string_view what) {
     if (sodium_hex2bin(out.data(), out.size(), text.data(), text.size(), nullptr, &written, &end) !=
             0 ||
         written != out.size() || end != text.data() + text.size()) {
-        throw Error(ErrorCategory::invalid_input,
-                    std::string(what) + ": not valid hex (only 0-9 and a-f are allowed)");
+        throw Error(ErrorCategory::invalid_input, why_not_hex(whole, text, what));
     }
     return out;
 }

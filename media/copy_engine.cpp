@@ -173,18 +173,17 @@ class Engine final {
     void copy_file(std::size_t index) {
         const SourceEntry& entry = m_tree.entries[index];
         const fs::path source = detail::join(m_tree.base, entry.rel);
-        std::vector<std::unique_ptr<detail::TempFileWriter>> writers(m_plans.size());
+        std::vector<std::unique_ptr<AtomicFile>> writers(m_plans.size());
         for (std::size_t d = 0; d < m_plans.size(); ++d) {
             const Action action = m_plans[d].actions[index];
             if (action == Action::create || action == Action::update) {
-                writers[d] = std::make_unique<detail::TempFileWriter>(
-                    detail::join(m_plans[d].root, entry.rel));
+                writers[d] = detail::new_destination_file(detail::join(m_plans[d].root, entry.rel));
             }
         }
         m_progress.current = entry.rel;
         const std::uint64_t start = m_progress.bytes_done;
         const detail::SourceRead first = read_into(source, entry.st, writers);
-        std::vector<std::unique_ptr<detail::TempFileWriter>> rewriters(m_plans.size());
+        std::vector<std::unique_ptr<AtomicFile>> rewriters(m_plans.size());
         bool second_read = false;
         for (std::size_t d = 0; d < m_plans.size(); ++d) {
             if (m_plans[d].actions[index] != Action::compare) {
@@ -196,7 +195,7 @@ class Engine final {
                 detail::set_metadata_in_place(path, first.st, m_policies[d]);
                 ++m_report.destinations[d].unchanged_verified;
             } else {
-                rewriters[d] = std::make_unique<detail::TempFileWriter>(path);
+                rewriters[d] = detail::new_destination_file(path);
                 second_read = true;
             }
         }
@@ -212,13 +211,13 @@ class Engine final {
         }
         for (std::size_t d = 0; d < m_plans.size(); ++d) {
             const bool rewrite = rewriters[d] != nullptr;
-            std::unique_ptr<detail::TempFileWriter> writer =
+            std::unique_ptr<AtomicFile> writer =
                 rewrite ? std::move(rewriters[d]) : std::move(writers[d]);
             if (!writer) {
                 continue;
             }
             const Action action = m_plans[d].actions[index];
-            writer->seal(first.st, m_policies[d]);
+            detail::seal(*writer, first.st, m_policies[d]);
             DestinationReport& dest = m_report.destinations[d];
             dest.bytes_written += writer->written();
             if (rewrite) {
@@ -262,7 +261,7 @@ class Engine final {
     }
 
     detail::SourceRead read_into(const fs::path& source, const struct stat& expected,
-                                 std::vector<std::unique_ptr<detail::TempFileWriter>>& writers) {
+                                 std::vector<std::unique_ptr<AtomicFile>>& writers) {
         return detail::read_source_file(source, expected, [&](std::span<const std::uint8_t> chunk) {
             // A safe point: unwinding removes this file's temporary copies.
             throw_if_interrupted(kRunAgain);
@@ -363,7 +362,7 @@ class Engine final {
         if (!opened.fd.valid()) {
             return false;  // gone or unreadable: the copy is not what was written
         }
-        media::Sha256Stream sha;
+        Sha256Stream sha;
         try {
             (void)media::read_all(opened.fd.get(), opened.mode, path.string(),
                                   [&](std::span<const std::uint8_t> chunk) {
@@ -388,7 +387,7 @@ class Engine final {
     struct Pending {
         std::size_t dest = 0;
         bool replace = false;
-        std::unique_ptr<detail::TempFileWriter> writer;
+        std::unique_ptr<AtomicFile> writer;
     };
     std::vector<Pending> m_pending;
     std::uint64_t m_pending_bytes = 0;

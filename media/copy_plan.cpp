@@ -178,9 +178,14 @@ SourceTree walk_source(std::string_view source) {
     struct stat st {};
     const std::string given(source);
     if (::lstat(given.c_str(), &st) != 0) {
-        throw_errno(
-            (errno == ENOENT || errno == ENOTDIR) ? ErrorCategory::usage : ErrorCategory::io,
-            "cannot use the source", given, errno);
+        if (errno == ENOENT) {  // a missing input file or directory: I/O, as for any input
+            throw Error(ErrorCategory::io,
+                        "the source " + given +
+                            " does not exist; nothing was written. Check the path (and that "
+                            "the drive holding it is mounted), then run again.");
+        }
+        throw_errno(errno == ENOTDIR ? ErrorCategory::usage : ErrorCategory::io,
+                    "cannot use the source", given, errno);
     }
     if (contents && S_ISLNK(st.st_mode) && ::stat(given.c_str(), &st) != 0) {
         throw_errno(ErrorCategory::io, "cannot follow the source", given, errno);

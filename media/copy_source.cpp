@@ -74,7 +74,7 @@ SourceRead read_source_file(const std::filesystem::path& path, const struct stat
     if (const std::string why = difference(walked, result.st); !why.empty()) {
         throw_changed(path, why);
     }
-    media::Sha256Stream sha;
+    Sha256Stream sha;
     std::uint64_t total = 0;
     (void)::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
     (void)media::read_all(fd.get(), ReadMode::cached, "source file " + path.string(),

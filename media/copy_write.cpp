@@ -12,16 +12,11 @@
 
 #include "smk/atomic_file.hpp"
 #include "smk/error.hpp"
-#include "smk/hex.hpp"
-#include "smk/random.hpp"
 
 namespace smk::copy::detail {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Room for ".smk-tmp-" + 12 hex + "-" within NAME_MAX (255).
-constexpr std::size_t kMaxKeptName = 200;
 
 [[noreturn]] void throw_write_error(const std::string& what, const fs::path& path, int err) {
     std::string message = what + " " + path.string() + ": " + std::strerror(err);
@@ -68,69 +63,15 @@ void apply_mtime(int dirfd, const char* name, int fd, const fs::path& shown,
 
 }  // namespace
 
-fs::path temp_name_for(const fs::path& final_path) {
-    std::array<std::uint8_t, 6> tag{};
-    system_random().fill(tag);
-    std::string name = final_path.filename().native();
-    if (name.size() > kMaxKeptName) {
-        name.resize(kMaxKeptName);
-    }
-    return final_path.parent_path() / (".smk-tmp-" + to_hex(tag) + "-" + name);
+std::unique_ptr<AtomicFile> new_destination_file(fs::path final_path) {
+    return std::make_unique<AtomicFile>(std::move(final_path), 0600,
+                                        AtomicFile::Existing::may_replace);
 }
 
-TempFileWriter::TempFileWriter(fs::path final_path) : m_final(std::move(final_path)) {
-    m_temp = temp_name_for(m_final);
-    m_fd = ::open(m_temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (m_fd < 0) {
-        throw_write_error("cannot create a temporary file beside", m_final, errno);
-    }
-}
-
-TempFileWriter::~TempFileWriter() {
-    if (m_fd >= 0) {
-        ::close(m_fd);
-    }
-    if (!m_committed) {
-        ::unlink(m_temp.c_str());
-    }
-}
-
-void TempFileWriter::write(std::span<const std::uint8_t> bytes) {
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::write(m_fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            throw_write_error("cannot write", m_final, errno);
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    m_written += bytes.size();
-}
-
-void TempFileWriter::seal(const struct stat& source, const MetadataPolicy& policy) {
-    apply_owner_and_mode(m_fd, m_final, source, policy);
-    apply_mtime(AT_FDCWD, nullptr, m_fd, m_final, source, 0);
-    const int fd = m_fd;
-    m_fd = -1;
-    if (::close(fd) != 0) {
-        throw_write_error("cannot close", m_final, errno);
-    }
-}
-
-void TempFileWriter::place(bool replace) {
-    if (const int err = rename_into_place(m_temp, m_final, replace); err != 0) {
-        if (err == EEXIST) {
-            throw Error(ErrorCategory::refused,
-                        m_final.string() +
-                            " appeared while smk was writing it; nothing was "
-                            "overwritten. Run again.");
-        }
-        throw_write_error("cannot move into place", m_final, err);
-    }
-    m_committed = true;
+void seal(AtomicFile& file, const struct stat& source, const MetadataPolicy& policy) {
+    apply_owner_and_mode(file.fd(), file.final_path(), source, policy);
+    apply_mtime(AT_FDCWD, nullptr, file.fd(), file.final_path(), source, 0);
+    file.close_unsynced();
 }
 
 void sync_filesystem(const fs::path& dir) {
@@ -148,7 +89,7 @@ void sync_filesystem(const fs::path& dir) {
 
 void place_symlink(const fs::path& path, const std::string& target, const struct stat& source,
                    const MetadataPolicy& policy) {
-    const fs::path temp = temp_name_for(path);
+    const fs::path temp = temp_name_beside(path);
     if (::symlink(target.c_str(), temp.c_str()) != 0) {
         throw_write_error("cannot create the symbolic link", path, errno);
     }

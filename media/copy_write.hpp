@@ -6,8 +6,11 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <span>
 #include <string>
+
+#include "smk/atomic_file.hpp"
 
 namespace smk::copy::detail {
 
@@ -17,43 +20,20 @@ struct MetadataPolicy {
     bool tolerate_errors = false;  // FAT/exFAT: mode and owner cannot be kept
 };
 
-// One destination file under a temporary name (".smk-tmp-XXXXXXXXXXXX-NAME", O_EXCL,
-// mode 0600) in its final directory. The destructor removes the temporary file unless
-// place() succeeded.
-class TempFileWriter final {
-  public:
-    explicit TempFileWriter(std::filesystem::path final_path);
-    ~TempFileWriter();
-    TempFileWriter(const TempFileWriter&) = delete;
-    TempFileWriter& operator=(const TempFileWriter&) = delete;
+// One destination file: core's AtomicFile (temporary name ".smk-tmp-XXXXXXXXXXXX-NAME",
+// O_EXCL, mode 0600, in its final directory; removed unless placed) that may replace
+// an older copy when placed.
+[[nodiscard]] std::unique_ptr<AtomicFile> new_destination_file(std::filesystem::path final_path);
 
-    // Error(io) naming the final path (a full disk says so).
-    void write(std::span<const std::uint8_t> bytes);
-    // Sets owner, mode and mtime from `source` and closes the file, without fsync:
-    // the engine syncs a batch of sealed files with one syncfs() per destination
-    // before placing any of them (one fsync per small file costs a device round trip).
-    void seal(const struct stat& source, const MetadataPolicy& policy);
-    // Renames the sealed, synced file into place: replacing an older copy when
-    // `replace`, never replacing otherwise. The caller makes the rename durable.
-    void place(bool replace);
-
-    [[nodiscard]] const std::filesystem::path& final_path() const noexcept { return m_final; }
-    [[nodiscard]] std::uint64_t written() const noexcept { return m_written; }
-
-  private:
-    std::filesystem::path m_final;
-    std::filesystem::path m_temp;
-    int m_fd = -1;
-    std::uint64_t m_written = 0;
-    bool m_committed = false;
-};
+// Sets owner, mode and mtime from `source` and closes the file, without fsync: the
+// engine syncs a batch of sealed files with one syncfs() per destination before
+// placing any of them (AtomicFile::place; one fsync per small file costs a device
+// round trip).
+void seal(AtomicFile& file, const struct stat& source, const MetadataPolicy& policy);
 
 // syncfs() of the filesystem holding `dir`: every written byte and inode on that
 // drive reaches it. Error(io) naming dir (a write-back error shows here).
 void sync_filesystem(const std::filesystem::path& dir);
-
-// A temporary name beside final_path that fits NAME_MAX.
-[[nodiscard]] std::filesystem::path temp_name_for(const std::filesystem::path& final_path);
 
 // A symbolic link to `target` at `path`: created under a temporary name, then renamed
 // over whatever is there (never a directory: the plan refused that).

@@ -12,16 +12,6 @@
 
 namespace smk {
 
-Sha256 sha256_bytes(std::span<const std::uint8_t> bytes) {
-    media::Sha256Stream sha;
-    sha.update(bytes);
-    return sha.finish();
-}
-
-Sha256 sha256_text(std::string_view text) {
-    return sha256_bytes({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
-}
-
 FileDigest sha256_file(const std::filesystem::path& file, ReadMode mode) {
     media::OpenResult opened = media::open_for_reading(AT_FDCWD, file.c_str(), mode, false);
     if (!opened.fd.valid()) {

@@ -126,27 +126,6 @@ int open_once(int dirfd, const char* name, int flags, bool beneath) {
 
 }  // namespace
 
-Sha256Stream::Sha256Stream() : m_ctx(EVP_MD_CTX_new()) {
-    if (!m_ctx || EVP_DigestInit_ex(m_ctx.get(), EVP_sha256(), nullptr) != 1) {
-        throw Error(ErrorCategory::internal, "OpenSSL cannot start a SHA-256 digest");
-    }
-}
-
-void Sha256Stream::update(std::span<const std::uint8_t> bytes) {
-    if (!bytes.empty() && EVP_DigestUpdate(m_ctx.get(), bytes.data(), bytes.size()) != 1) {
-        throw Error(ErrorCategory::internal, "OpenSSL SHA-256 update failed");
-    }
-}
-
-Sha256 Sha256Stream::finish() {
-    Sha256 out{};
-    unsigned int len = 0;
-    if (EVP_DigestFinal_ex(m_ctx.get(), out.data(), &len) != 1 || len != out.size()) {
-        throw Error(ErrorCategory::internal, "OpenSSL SHA-256 final failed");
-    }
-    return out;
-}
-
 UniqueFd::~UniqueFd() {
     if (m_fd >= 0) {
         ::close(m_fd);

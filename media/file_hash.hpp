@@ -2,8 +2,6 @@
 // Internal: opening files for a device read and hashing them in bounded memory.
 // sha256_file() and the manifest code share this so that both read the same way.
 
-#include <openssl/evp.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -15,20 +13,6 @@
 #include "smk/digest.hpp"
 
 namespace smk::media {
-
-// Incremental SHA-256 (OpenSSL EVP: SHA-NI where the CPU has it).
-class Sha256Stream final {
-  public:
-    Sha256Stream();
-    void update(std::span<const std::uint8_t> bytes);
-    [[nodiscard]] Sha256 finish();
-
-  private:
-    struct Free {
-        void operator()(EVP_MD_CTX* ctx) const noexcept { EVP_MD_CTX_free(ctx); }
-    };
-    std::unique_ptr<EVP_MD_CTX, Free> m_ctx;
-};
 
 // Owns a file descriptor.
 class UniqueFd final {

@@ -7,13 +7,13 @@
 #include "smk/share_record.hpp"
 
 #include <fmt/core.h>
-#include <openssl/evp.h>
 
 #include <array>
 #include <cstring>
 #include <string>
 
 #include "smk/error.hpp"
+#include "smk/sha256.hpp"
 
 namespace smk::card {
 namespace {
@@ -92,12 +92,7 @@ std::uint64_t word_of(std::uint64_t index) noexcept {
 }
 
 std::array<std::uint8_t, 4> record_check(std::span<const std::uint8_t> body) {
-    std::array<std::uint8_t, 32> digest{};
-    unsigned int length = 0;
-    if (EVP_Digest(body.data(), body.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1 ||
-        length != digest.size()) {
-        throw Error(ErrorCategory::internal, "SHA-256 of the share record failed");
-    }
+    const Sha256 digest = sha256_bytes(body);
     std::array<std::uint8_t, 4> check{};
     std::memcpy(check.data(), digest.data(), check.size());
     return check;

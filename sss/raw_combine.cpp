@@ -29,7 +29,7 @@ namespace fs = std::filesystem;
 struct ShareInput {
     InputFile file;
     format::Header header;
-    Sha256 hash;
+    Sha256Stream hash;
     std::string name;  // how errors name the share: its path as given
 };
 
@@ -61,7 +61,7 @@ ShareInput open_share(const fs::path& path) {
                   std::to_string(file.size() - expected) +
                   " bytes more than its header says; use another share");
     }
-    Sha256 hash;
+    Sha256Stream hash;
     hash.update(header_bytes);
     return {std::move(file), header, std::move(hash), name};
 }
@@ -243,7 +243,7 @@ CombineSummary combine_files(std::span<const fs::path> share_files, const fs::pa
                       " is truncated (it shrank while smk read it); "
                       "use another share");
         }
-        if (s.hash.final() != trailer) {
+        if (s.hash.finish() != trailer) {
             corrupted.push_back(s.name);
         }
     }

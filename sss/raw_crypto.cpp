@@ -20,40 +20,6 @@ namespace {
 
 }  // namespace
 
-Sha256::Sha256() : m_ctx(EVP_MD_CTX_new()) {
-    if (m_ctx == nullptr || EVP_DigestInit_ex(m_ctx, EVP_sha256(), nullptr) != 1) {
-        EVP_MD_CTX_free(m_ctx);
-        openssl_failed("SHA-256 init");
-    }
-}
-
-Sha256::~Sha256() {
-    EVP_MD_CTX_free(m_ctx);
-}
-
-Sha256::Sha256(Sha256&& other) noexcept : m_ctx(std::exchange(other.m_ctx, nullptr)) {}
-
-void Sha256::update(std::span<const std::uint8_t> bytes) {
-    if (!bytes.empty() && EVP_DigestUpdate(m_ctx, bytes.data(), bytes.size()) != 1) {
-        openssl_failed("SHA-256 update");
-    }
-}
-
-Digest Sha256::final() {
-    Digest out{};
-    unsigned int len = 0;
-    if (EVP_DigestFinal_ex(m_ctx, out.data(), &len) != 1 || len != out.size()) {
-        openssl_failed("SHA-256 final");
-    }
-    return out;
-}
-
-Digest Sha256::of(std::span<const std::uint8_t> bytes) {
-    Sha256 h;
-    h.update(bytes);
-    return h.final();
-}
-
 HmacSha256::HmacSha256(std::span<const std::uint8_t> key) {
     EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
     if (mac == nullptr) {

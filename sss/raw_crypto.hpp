@@ -1,7 +1,8 @@
 #pragma once
 // Small RAII wrappers over the primitives the raw share format uses. Internal to
-// sss/. OpenSSL keeps hash and HMAC state (derived from secret input) in its own
-// heap memory and cleanses it when the context is freed.
+// sss/. OpenSSL keeps HMAC state (derived from secret input) in its own heap
+// memory and cleanses it when the context is freed. SHA-256 is core's
+// (smk/sha256.hpp).
 
 #include <array>
 #include <cstddef>
@@ -9,34 +10,15 @@
 #include <span>
 
 #include "smk/secret.hpp"
+#include "smk/sha256.hpp"
 
 // OpenSSL's context types, without its headers here.
-struct evp_md_ctx_st;
 struct evp_mac_ctx_st;
 
 namespace smk::raw {
 
-using Digest = std::array<std::uint8_t, 32>;
-
-// Streaming SHA-256. Input may be secret; the digest of a share file is public.
-class Sha256 final {
-  public:
-    Sha256();
-    ~Sha256();
-    Sha256(Sha256&& other) noexcept;
-    Sha256& operator=(Sha256&&) = delete;
-    Sha256(const Sha256&) = delete;
-    Sha256& operator=(const Sha256&) = delete;
-
-    void update(std::span<const std::uint8_t> bytes);
-    // Finishes; the object may not be updated afterwards.
-    [[nodiscard]] Digest final();
-
-    [[nodiscard]] static Digest of(std::span<const std::uint8_t> bytes);
-
-  private:
-    evp_md_ctx_st* m_ctx = nullptr;
-};
+// The SHA-256 of a share file (public).
+using Digest = smk::Sha256;
 
 // Streaming HMAC-SHA256. Key, input and tag are secret: the tag is written into
 // a Secret and compared with constant_time_equal.

@@ -41,7 +41,7 @@ HeaderBytes encode_header(const Header& header) {
     out[11] = static_cast<std::uint8_t>(header.x);
     std::copy(header.identifier.begin(), header.identifier.end(), out.begin() + 16);
     put_u64(out.data() + 24, header.secret_bytes);
-    const Digest check = Sha256::of(std::span(out).first(kCheckedBytes));
+    const Digest check = sha256_bytes(std::span(out).first(kCheckedBytes));
     std::copy_n(check.begin(), kHeaderCheckBytes, out.begin() + kCheckedBytes);
     return out;
 }
@@ -58,7 +58,7 @@ Header decode_header(std::span<const std::uint8_t, kHeaderBytes> bytes, const st
                         std::string(1, static_cast<char>(bytes[7])) +
                         ", which this smk does not read; use a newer smk");
     }
-    const Digest check = Sha256::of(bytes.first(kCheckedBytes));
+    const Digest check = sha256_bytes(bytes.first(kCheckedBytes));
     if (!std::equal(kMagic.begin(), kMagic.end(), bytes.begin()) ||
         !std::equal(check.begin(), check.begin() + kHeaderCheckBytes,
                     bytes.begin() + kCheckedBytes)) {

@@ -224,7 +224,7 @@ SplitSummary split_file(const fs::path& secret_file, const fs::path& out_dir, un
     }
 
     std::vector<std::unique_ptr<AtomicFile>> files;
-    std::vector<Sha256> hashes;
+    std::vector<Sha256Stream> hashes;
     for (unsigned x = 1; x <= count; ++x) {
         const format::HeaderBytes header =
             format::encode_header({threshold, count, x, summary.identifier, secret_bytes});
@@ -279,7 +279,7 @@ SplitSummary split_file(const fs::path& secret_file, const fs::path& out_dir, un
     }
 
     for (std::size_t i = 0; i < files.size(); ++i) {
-        files[i]->write(hashes[i].final());
+        files[i]->write(hashes[i].finish());
     }
     // Commit (fsync, rename, directory fsync) in two halves so that the device
     // flushes two files at once; the rollback learns of every file that made it.

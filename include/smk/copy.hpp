@@ -98,7 +98,8 @@ struct Report {
 
 // Copies `source` (as given: a trailing '/' matters) to every destination. Throws
 // Error(refused) for the refusals above (before writing anything), Error(usage) for
-// no destination, Error(io) naming the file for a read or write failure (including a
+// no destination, Error(io) naming it for a source that does not exist, Error(io)
+// naming the file for a read or write failure (including a
 // full disk: the temporary file is removed and no final name changes), Error(io) for a
 // source file that changed during the copy. Verification failures do not throw: see
 // Report::verified_ok().

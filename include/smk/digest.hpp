@@ -14,9 +14,9 @@
 #include <string>
 #include <string_view>
 
-namespace smk {
+#include "smk/sha256.hpp"  // Sha256, sha256_bytes, sha256_text
 
-using Sha256 = std::array<std::uint8_t, 32>;
+namespace smk {
 
 enum class ReadMode {
     // Ordinary buffered reads, like sha256sum: may be answered from the page cache.
@@ -47,9 +47,6 @@ struct FileDigest {
     // What was really used: direct, or drop_cache where O_DIRECT was refused.
     ReadMode used = ReadMode::cached;
 };
-
-[[nodiscard]] Sha256 sha256_bytes(std::span<const std::uint8_t> bytes);
-[[nodiscard]] Sha256 sha256_text(std::string_view text);
 
 // Hashes a regular file (symbolic links are followed). Throws Error(io) naming the
 // file if it cannot be opened or read, Error(invalid_input) if it is not a regular file.

@@ -108,6 +108,26 @@ inline std::string tamper_value(const std::string& mnemonic) {
     return tampered;
 }
 
+// The mnemonic with its identifier (the first 15 bits) set to `identifier` and a
+// fresh checksum: a share of another split that claims to be of this one.
+inline std::string with_identifier(const std::string& mnemonic, unsigned identifier) {
+    auto indices = word_indices(mnemonic);
+    REQUIRE(indices.size() > 8);
+    indices.resize(indices.size() - 3);
+    indices.at(0) = (identifier >> 5U) & 1023U;
+    indices.at(1) = ((identifier & 31U) << 5U) | (indices.at(1) & 31U);
+    auto values = customization(indices);
+    values.insert(values.end(), indices.begin(), indices.end());
+    values.insert(values.end(), {0, 0, 0});
+    const std::uint32_t polymod = rs1024_polymod(values) ^ 1U;
+    for (unsigned i = 0; i < 3; ++i) {
+        indices.push_back((polymod >> (10U * (2U - i))) & 1023U);
+    }
+    const std::string changed = words_of(indices);
+    REQUIRE(rs1024_ok(changed));
+    return changed;
+}
+
 // The mnemonic with word `position` (0-based) replaced by another word.
 inline std::string corrupt_word(const std::string& mnemonic, std::size_t position) {
     auto indices = word_indices(mnemonic);

@@ -210,3 +210,67 @@ TEST_CASE("combine: an extra share that disagrees fails verification (5), named"
     CHECK(contains(r.err, split.dir / "liar.txt" + " line 2"));
     CHECK_FALSE(fs::exists(split.dir / "smk.hex"));
 }
+
+TEST_CASE(
+    "combine: an incomplete set of another split with the same identifier is named unchecked") {
+    SplitRun split;
+    SplitRun other({}, kOtherSecretHex);
+    std::string input;
+    for (int n = 1; n <= 5; ++n) {
+        input += split.mnemonic('A', n) + "\n";
+    }
+    for (int n = 1; n <= 4; ++n) {
+        input +=
+            with_identifier(other.mnemonic('B', n), static_cast<unsigned>(split.identifier())) +
+            "\n";
+    }
+    write_file(split.dir / "mixed.txt", input);
+    const auto r = run_smk({"combine", "--out", "-", split.dir / "mixed.txt"});
+    INFO("stderr: " << r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out == kSecretHex + "\n");
+    CHECK(std::regex_search(r.err, std::regex(R"(shares used\s+5)")));
+    CHECK(contains(r.err,
+                   "NOT CHECKED      set B: 4 shares given, 5 needed to check them; not used"));
+    for (int line = 6; line <= 9; ++line) {
+        CHECK(contains(r.err, split.dir / "mixed.txt" + " line " + std::to_string(line)));
+    }
+
+    const auto j =
+        run_smk({"combine", "--json", "--out", split.dir / "smk.hex", split.dir / "mixed.txt"});
+    INFO("stderr: " << j.err);
+    REQUIRE(j.exit_code == 0);
+    const auto receipt = nlohmann::json::parse(j.out);
+    CHECK(receipt.at("sets_used") == nlohmann::json::array({"A"}));
+    REQUIRE(receipt.at("sets_not_checked").size() == 1);
+    const auto& unchecked = receipt.at("sets_not_checked").at(0);
+    CHECK(unchecked.at("set") == "B");
+    CHECK(unchecked.at("shares_given") == 4);
+    CHECK(unchecked.at("needed") == 5);
+    CHECK(unchecked.at("shares").size() == 4);
+    CHECK(unchecked.at("note") == "set B: 4 shares given, 5 needed to check them; not used");
+    CHECK(contains(j.err, "set B: 4 shares given, 5 needed to check them; not used"));
+}
+
+TEST_CASE(
+    "combine: one share of the other set is named unchecked and none when every set is used") {
+    SplitRun split;
+    std::vector<std::string> args = {"combine", "--json", "--out", split.dir / "smk.hex"};
+    for (int n = 1; n <= 5; ++n) {
+        args.push_back(split.share_file('A', n));
+    }
+    const auto clean = run_smk(args);
+    REQUIRE(clean.exit_code == 0);
+    CHECK(nlohmann::json::parse(clean.out).at("sets_not_checked").empty());
+    CHECK_FALSE(contains(clean.err, "NOT CHECKED"));
+
+    args[3] = split.dir / "smk2.hex";
+    args.push_back(split.share_file('B', 3));
+    const auto r = run_smk(args);
+    INFO("stderr: " << r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(contains(r.err, "set B: 1 share given, 5 needed to check them; not used"));
+    CHECK(contains(r.err, split.share_file('B', 3) + " line 1"));
+    const auto receipt = nlohmann::json::parse(r.out);
+    CHECK(receipt.at("sets_not_checked").at(0).at("shares_given") == 1);
+}

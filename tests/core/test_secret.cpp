@@ -2,6 +2,8 @@
 
 #include <array>
 #include <cstring>
+#include <string>
+#include <string_view>
 #include <utility>
 
 #include "smk/error.hpp"
@@ -46,6 +48,36 @@ TEST_CASE("hex of secrets round-trips and rejects bad text with the name of the 
                          doctest::Contains("key.hex: expected an even number"), smk::Error);
     CHECK_THROWS_WITH_AS(smk::from_hex_secret("zz", "key.hex"),
                          doctest::Contains("key.hex: not valid hex"), smk::Error);
+}
+
+TEST_CASE("hex that is not one run of digits says why, naming the input") {
+    const auto message = [](std::string_view text) {
+        try {
+            (void)smk::from_hex_secret(text, "key.hex");
+        } catch (const smk::Error& e) {
+            CHECK(e.category() == smk::ErrorCategory::invalid_input);
+            return std::string(e.what());
+        }
+        FAIL("accepted: " << text);
+        return std::string();
+    };
+    CHECK(message("") == "key.hex is empty; it must hold hex digits (two per byte) on one line");
+    CHECK(message(" \n") ==
+          "key.hex holds only white space; it must hold hex digits (two per byte) on one line");
+    CHECK(message("0x00ab") ==
+          "key.hex starts with 0x: remove the 0x prefix and give only the "
+          "hex digits");
+    CHECK(message("00ab\n10ff\n").find("key.hex: the hex digits are on 2 lines") == 0);
+    CHECK(message("00ab\n10f\n").find("xxd -p -c 32") != std::string::npos);
+    CHECK(message("00 ab 10 ff").find("key.hex: the hex digits are separated by white space") == 0);
+    CHECK(message("00ab1g") ==
+          "key.hex: not valid hex: character 6 is not a hex digit (only "
+          "0-9, a-f and A-F are allowed)");
+    CHECK(message("00ab1") ==
+          "key.hex: expected an even number of hex digits (two per byte), "
+          "got 5; check the file");
+    // Accepted as before: either case, surrounding white space.
+    CHECK(smk::from_hex_secret("\t00aB10Ff \r\n", "key.hex").size() == 4);
 }
 
 TEST_CASE("KCV is the first 3 bytes of AES-ECB of a zero block") {

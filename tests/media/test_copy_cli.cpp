@@ -73,6 +73,14 @@ TEST_CASE("smk media copy: exit codes for usage, refusal and I/O") {
         {(tmp / "src/").string(), (tmp / "no/such/parent/dst").string()}, tmp / "scratch");
     CHECK(io.exit == 6);
     CHECK(io.error.find("no/such/parent") != std::string::npos);
+    // A missing source is a missing input: I/O (6), naming it and what to do.
+    const CopyRun missing =
+        run_copy_cli({(tmp / "gone/").string(), (tmp / "dst").string()}, tmp / "scratch");
+    CHECK(missing.exit == 6);
+    CHECK(missing.error.find("the source " + (tmp / "gone/").string() + " does not exist") !=
+          std::string::npos);
+    CHECK(missing.error.find("Check the path") != std::string::npos);
+    CHECK_FALSE(fs::exists(tmp / "dst"));
 }
 
 namespace {

@@ -263,8 +263,13 @@ TEST_CASE("copy fault: a directory in the way of a file (or the reverse) is refu
 
 TEST_CASE("copy fault: the usage errors") {
     const smk_test::TempDir tmp("copy-usage");
-    (void)copy_test::copy_error((tmp / "missing/").string(), {(tmp / "d").string()},
-                                ErrorCategory::usage);
+    // A source that does not exist is a missing input file: I/O (exit 6), not usage.
+    const std::string missing = copy_test::copy_error((tmp / "missing/").string(),
+                                                      {(tmp / "d").string()}, ErrorCategory::io);
+    CHECK(missing.find("the source " + (tmp / "missing/").string() + " does not exist") !=
+          std::string::npos);
+    CHECK(missing.find("Check the path") != std::string::npos);
+    CHECK_FALSE(fs::exists(tmp / "d"));
     smk_test::write_file(tmp / "src/f", "x");
     (void)copy_test::copy_error((tmp / "src/").string(), {}, ErrorCategory::usage);
     (void)copy_test::copy_error((tmp / "src/f/").string(), {(tmp / "d").string()},

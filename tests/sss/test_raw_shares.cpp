@@ -270,7 +270,7 @@ TEST_CASE("raw combine: a damaged share is named and nothing is written") {
         Bytes b = read_file(s.share_files[1]);
         b[40 + 12345] ^= 0x40;
         const raw::Digest d =
-            raw::Sha256::of(std::span<const std::uint8_t>(b).first(b.size() - 32));
+            smk::sha256_bytes(std::span<const std::uint8_t>(b).first(b.size() - 32));
         std::copy(d.begin(), d.end(), b.end() - 32);
         write_file(s.share_files[1], b);
         expect_error([&] { (void)raw::combine_files(used, out); }, smk::ErrorCategory::verification,
@@ -280,7 +280,7 @@ TEST_CASE("raw combine: a damaged share is named and nothing is written") {
         Bytes b = read_file(s.share_files[4]);
         b[40 + 777] ^= 0x02;
         const raw::Digest d =
-            raw::Sha256::of(std::span<const std::uint8_t>(b).first(b.size() - 32));
+            smk::sha256_bytes(std::span<const std::uint8_t>(b).first(b.size() - 32));
         std::copy(d.begin(), d.end(), b.end() - 32);
         write_file(s.share_files[4], b);
         expect_error(

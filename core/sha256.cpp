@@ -1,0 +1,59 @@
+#include "smk/sha256.hpp"
+
+#include <openssl/evp.h>
+
+#include <string>
+
+#include "smk/error.hpp"
+
+namespace smk {
+namespace {
+
+[[noreturn]] void openssl_failed(const char* what) {
+    throw Error(ErrorCategory::internal, std::string("OpenSSL SHA-256 ") + what + " failed");
+}
+
+}  // namespace
+
+void Sha256Stream::Free::operator()(evp_md_ctx_st* ctx) const noexcept {
+    EVP_MD_CTX_free(ctx);  // cleanses the state
+}
+
+Sha256Stream::Sha256Stream() : m_ctx(EVP_MD_CTX_new()) {
+    if (!m_ctx || EVP_DigestInit_ex(m_ctx.get(), EVP_sha256(), nullptr) != 1) {
+        openssl_failed("init");
+    }
+}
+
+void Sha256Stream::update(std::span<const std::uint8_t> bytes) {
+    if (!bytes.empty() && EVP_DigestUpdate(m_ctx.get(), bytes.data(), bytes.size()) != 1) {
+        openssl_failed("update");
+    }
+}
+
+void Sha256Stream::update(std::string_view text) {
+    update({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
+}
+
+Sha256 Sha256Stream::finish() {
+    Sha256 out{};
+    unsigned int len = 0;
+    if (EVP_DigestFinal_ex(m_ctx.get(), out.data(), &len) != 1 || len != out.size()) {
+        openssl_failed("final");
+    }
+    return out;
+}
+
+Sha256 sha256_bytes(std::span<const std::uint8_t> bytes) {
+    Sha256Stream sha;
+    sha.update(bytes);
+    return sha.finish();
+}
+
+Sha256 sha256_text(std::string_view text) {
+    Sha256Stream sha;
+    sha.update(text);
+    return sha.finish();
+}
+
+}  // namespace smk
