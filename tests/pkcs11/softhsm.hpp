@@ -75,7 +75,7 @@ struct OpenToken {
             smk::Secret::copy_of({reinterpret_cast<const std::uint8_t*>(pin.data()), pin.size()});
         session.login(secret);
     }
-    [[nodiscard]] smk::pkcs11::Session::Impl& raw() { return session.impl(); }
+    [[nodiscard]] smk::pkcs11::SessionImpl& raw() { return smk::pkcs11::raw(session); }
 };
 
 // The category of the smk::Error `f` throws (fails if it throws none).
@@ -94,8 +94,7 @@ smk::ErrorCategory error_category(F&& f, std::string* message = nullptr) {
 }
 
 // AES-ECB of one block with a token key (what two copies of a key must agree on).
-inline std::vector<std::uint8_t> encrypt_block(smk::pkcs11::Session::Impl& s,
-                                               CK_OBJECT_HANDLE key) {
+inline std::vector<std::uint8_t> encrypt_block(smk::pkcs11::SessionImpl& s, CK_OBJECT_HANDLE key) {
     CK_MECHANISM ecb{CKM_AES_ECB, nullptr, 0};
     REQUIRE(s.f().C_EncryptInit(s.handle, &ecb, key) == CKR_OK);
     std::vector<std::uint8_t> block = {'s', 'm', 'k', ' ', 't', 'e', 's', 't',
@@ -108,7 +107,7 @@ inline std::vector<std::uint8_t> encrypt_block(smk::pkcs11::Session::Impl& s,
 }
 
 // An application key made in the token: AES-256, extractable (so it can be backed up).
-inline CK_OBJECT_HANDLE generate_app_key(smk::pkcs11::Session::Impl& s, const std::string& label,
+inline CK_OBJECT_HANDLE generate_app_key(smk::pkcs11::SessionImpl& s, const std::string& label,
                                          bool extractable = true) {
     CK_MECHANISM generate{CKM_AES_KEY_GEN, nullptr, 0};
     CK_ULONG length = 32;
