@@ -6,7 +6,7 @@
 #include "cli/fixtures.hpp"
 #include "smk/pkcs11.hpp"
 #include "smk/share_record.hpp"
-#include "softhsm.hpp"
+#include "token_raw.hpp"
 
 namespace {
 
