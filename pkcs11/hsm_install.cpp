@@ -91,16 +91,7 @@ using pkcs11::check_rv;
 }  // namespace
 
 Kcv parse_kcv(std::string_view text, std::string_view what) {
-    const bool ok =
-        text.size() == 6 && std::all_of(text.begin(), text.end(), [](char c) {
-            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-        });
-    if (!ok) {
-        throw Error(ErrorCategory::usage,
-                    fmt::format("{} takes a KCV: 6 hex digits, e.g. 1a2b3c", what));
-    }
-    const Secret bytes = from_hex_secret(text, what);
-    return Kcv{bytes.bytes()[0], bytes.bytes()[1], bytes.bytes()[2]};
+    return smk::parse_kcv(text, what);
 }
 
 void check_kcv(const pkcs11::Session& session, std::string_view label, const Kcv& actual,
