@@ -4,6 +4,7 @@
 
 #include <array>
 #include <memory>
+#include <string>
 
 #include "smk/error.hpp"
 #include "smk/hex.hpp"
@@ -45,6 +46,39 @@ Kcv key_check_value(std::span<const std::uint8_t> key) {
 
 std::string kcv_hex(const Kcv& kcv) {
     return to_hex(kcv);
+}
+
+namespace {
+
+int hex_value(char c) noexcept {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+}  // namespace
+
+Kcv parse_kcv(std::string_view text, std::string_view what) {
+    Kcv kcv{};
+    bool ok = text.size() == 2 * kcv.size();
+    for (std::size_t i = 0; ok && i < kcv.size(); ++i) {
+        const int high = hex_value(text[2 * i]);
+        const int low = hex_value(text[2 * i + 1]);
+        ok = high >= 0 && low >= 0;
+        kcv[i] = static_cast<std::uint8_t>(ok ? high * 16 + low : 0);
+    }
+    if (!ok) {
+        throw Error(ErrorCategory::usage,
+                    std::string(what) + " takes a KCV: 6 hex digits, e.g. 1a2b3c");
+    }
+    return kcv;
 }
 
 }  // namespace smk

@@ -53,15 +53,7 @@ struct PinTries {
     unsigned admin = 0;       // PW3
 };
 
-// What DO 0103 holds.
-enum class StoredState { empty, valid, garbage };
-
-struct StoredShare {
-    StoredState state = StoredState::empty;
-    std::size_t bytes = 0;                     // length of the DO content
-    std::optional<DecodedShareRecord> record;  // when valid
-    std::string problem;                       // when garbage: why it is not a valid record
-};
+// StoredState and StoredShare (what a store holds): smk/share_record.hpp.
 
 // One OpenPGP card, held in a PC/SC transaction from construction to destruction.
 class ShareStore final {

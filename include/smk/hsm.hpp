@@ -100,7 +100,7 @@ struct UnwrapOptions {
 BackupSummary unwrap_keys(pkcs11::Session& session, std::string_view wrapping_label,
                           const std::filesystem::path& backup, const UnwrapOptions& options = {});
 
-// "a1b2c3" -> Kcv; Error(usage) naming `what` if not 6 hex digits.
+// smk::parse_kcv (smk/kcv.hpp), kept here for the callers that use this name.
 [[nodiscard]] Kcv parse_kcv(std::string_view text, std::string_view what);
 
 }  // namespace smk::hsm

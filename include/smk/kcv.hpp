@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace smk {
 
@@ -16,5 +17,9 @@ using Kcv = std::array<std::uint8_t, 3>;
 
 // Lower-case hex, 6 characters.
 [[nodiscard]] std::string kcv_hex(const Kcv& kcv);
+
+// "1a2b3c" (upper case too) -> Kcv. Error(usage) naming `what` ("--expect-kcv",
+// "the plan's KCV") unless `text` is exactly 6 hex digits.
+[[nodiscard]] Kcv parse_kcv(std::string_view text, std::string_view what);
 
 }  // namespace smk

@@ -30,8 +30,8 @@
 #include <string_view>
 #include <vector>
 
-#include "smk/card.hpp"
 #include "smk/secret.hpp"
+#include "smk/share_record.hpp"
 
 namespace smk::pkcs11 {
 
@@ -55,6 +55,13 @@ struct TokenInfo {
 
 class Session;
 
+namespace detail {
+// Defined in pkcs11/pkcs11_raw.hpp, beside the sources: never part of the public API.
+struct ModuleImpl;
+struct SessionImpl;
+struct Access;
+}  // namespace detail
+
 // A loaded PKCS#11 module (C_Initialize done). Error(io) if the file does not
 // exist, Error(device) if it cannot be loaded or initialised.
 class Module final {
@@ -68,11 +75,10 @@ class Module final {
     // Every slot that holds a token, initialised or not, in slot order.
     [[nodiscard]] std::vector<TokenInfo> tokens() const;
 
-    struct Impl;
-
   private:
     friend class Session;
-    std::shared_ptr<Impl> m_impl;
+    friend struct detail::Access;
+    std::shared_ptr<detail::ModuleImpl> m_impl;
 };
 
 // A read-write session on the initialised token whose label is exactly `label`.
@@ -95,11 +101,9 @@ class Session final {
     // locked PIN: Error(device). Already logged in counts as success.
     void login(const Secret& pin);
 
-    struct Impl;
-    [[nodiscard]] Impl& impl() noexcept { return *m_impl; }
-
   private:
-    std::unique_ptr<Impl> m_impl;
+    friend struct detail::Access;
+    std::unique_ptr<detail::SessionImpl> m_impl;
 };
 
 // The smk share object of one token (the session must be logged in).

@@ -8,7 +8,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "smk/secret.hpp"
@@ -42,5 +44,15 @@ struct DecodedShareRecord {
 // padding, a SLIP-39 checksum failure, or header fields the share contradicts.
 [[nodiscard]] DecodedShareRecord decode_share_record(std::span<const std::uint8_t> record,
                                                      std::string_view source);
+
+// What a share store holds (DO 0103 of a card, the smk data object of a token).
+enum class StoredState { empty, valid, garbage };
+
+struct StoredShare {
+    StoredState state = StoredState::empty;
+    std::size_t bytes = 0;                     // length of the DO content
+    std::optional<DecodedShareRecord> record;  // when valid
+    std::string problem;                       // when garbage: why it is not a valid record
+};
 
 }  // namespace smk::card

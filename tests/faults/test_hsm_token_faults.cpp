@@ -21,54 +21,18 @@
 #include "cli/fixtures.hpp"
 #include "cli/run.hpp"
 #include "drill.hpp"
+#include "pkcs11/softhsm.hpp"
 
 namespace {
 
 using smk_test::run_smk;
 using smk_test::RunResult;
 
-const std::string kModule = "/usr/lib/softhsm/libsofthsm2.so";
+const std::string& kModule = smk_test::kSoftHsmModule;
 
 bool contains(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;
 }
-
-// A private SoftHSM2 with one token "drill" (user PIN 123456); SOFTHSM2_CONF
-// points at it for this process and the smk processes it starts.
-class PrivateSoftHsm final {
-  public:
-    PrivateSoftHsm() { add_token(); }
-    ~PrivateSoftHsm() { ::unsetenv("SOFTHSM2_CONF"); }
-    PrivateSoftHsm(const PrivateSoftHsm&) = delete;
-    PrivateSoftHsm& operator=(const PrivateSoftHsm&) = delete;
-
-    // Initialises the token "drill" (again, after it was lost).
-    void add_token() {
-        const std::string log = m_dir / "softhsm-env.log";
-        const std::string command = std::string("'") + SMK_SOURCE_DIR +
-                                    "/scripts/softhsm-env.sh' '" + (m_dir / "hsm") +
-                                    "' drill:123456 >'" + log + "' 2>&1";
-        const int rc = std::system(command.c_str());
-        REQUIRE_MESSAGE(rc == 0, "scripts/softhsm-env.sh failed (the drill needs SoftHSM2): "
-                                     << smk_test::read_file(log));
-        REQUIRE(::setenv("SOFTHSM2_CONF", (m_dir / "hsm/softhsm2.conf").c_str(), 1) == 0);
-    }
-    // The directory of the one token (tokendir/<uuid>).
-    [[nodiscard]] faults::fs::path token_dir() const {
-        faults::fs::path found;
-        int count = 0;
-        for (const auto& entry : faults::fs::directory_iterator(m_dir.path() / "hsm/tokens")) {
-            found = entry.path();
-            ++count;
-        }
-        REQUIRE(count == 1);
-        return found;
-    }
-    [[nodiscard]] const smk_test::TempDir& dir() const noexcept { return m_dir; }
-
-  private:
-    smk_test::TempDir m_dir;
-};
 
 std::vector<std::string> install_args(const smk_test::SplitRun& split) {
     return {"hsm",
@@ -93,7 +57,7 @@ RunResult token_kcv(const std::string& pin_file) {
 TEST_CASE(
     "a SoftHSM2 token removed during smk hsm install - device error naming it, nothing installed, "
     "a rerun installs") {
-    PrivateSoftHsm hsm;
+    smk_test::SoftHsm hsm({"drill:123456"});  // tests/pkcs11/softhsm.hpp
     const smk_test::SplitRun split({"--group", "2/3"});
     const std::string pin = hsm.dir() / "pin";
     smk_test::write_file(pin, "123456\n");
@@ -147,7 +111,7 @@ TEST_CASE(
 TEST_CASE(
     "a SoftHSM2 token lost and initialised anew during smk hsm install - a rerun installs on the "
     "new token") {
-    PrivateSoftHsm hsm;
+    smk_test::SoftHsm hsm({"drill:123456"});  // tests/pkcs11/softhsm.hpp
     const smk_test::SplitRun split({"--group", "2/3"});
     const std::string pin = hsm.dir() / "pin";
     smk_test::write_file(pin, "123456\n");
@@ -162,7 +126,7 @@ TEST_CASE(
     REQUIRE(waiting);
     CHECK(o.code == 8);
     CHECK(contains(o.err, "Nothing was installed on token \"drill\""));
-    hsm.add_token();  // the token re-initialised with the same label
+    hsm.init_tokens();  // the token re-initialised with the same label
     std::vector<std::string> again = install_args(split);
     again.push_back("--pin-file");
     again.push_back(pin);
@@ -197,7 +161,7 @@ faults::Outcome signal_while_waiting_for_pin(std::vector<std::string> args, int 
 }  // namespace
 
 TEST_CASE("SIGINT while smk hsm install waits for the token PIN - exit 130, nothing installed") {
-    PrivateSoftHsm hsm;
+    smk_test::SoftHsm hsm({"drill:123456"});  // tests/pkcs11/softhsm.hpp
     const smk_test::SplitRun split({"--group", "2/3"});
     const std::string pin = hsm.dir() / "pin";
     smk_test::write_file(pin, "123456\n");
@@ -214,7 +178,7 @@ TEST_CASE("SIGINT while smk hsm install waits for the token PIN - exit 130, noth
 TEST_CASE(
     "SIGTERM while smk card write to a PKCS11 token waits for its PIN - exit 130, nothing "
     "written") {
-    PrivateSoftHsm hsm;
+    smk_test::SoftHsm hsm({"drill:123456"});  // tests/pkcs11/softhsm.hpp
     const smk_test::SplitRun split;
     const std::string pin = hsm.dir() / "pin";
     smk_test::write_file(pin, "123456\n");

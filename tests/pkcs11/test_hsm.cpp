@@ -8,7 +8,7 @@
 #include "cli/fixtures.hpp"
 #include "smk/hex.hpp"
 #include "smk/hsm.hpp"
-#include "softhsm.hpp"
+#include "token_raw.hpp"
 
 namespace {
 

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/fixtures.hpp"
-#include "softhsm.hpp"
+#include "token_raw.hpp"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include "cli/fixtures.hpp"
 #include "smk/pkcs11.hpp"
 #include "smk/share_record.hpp"
-#include "softhsm.hpp"
+#include "token_raw.hpp"
 
 namespace {
 
@@ -18,7 +18,7 @@ smk::Secret record_of(const std::string& mnemonic) {
     return smk::card::encode_share_record(mnemonic, "test share");
 }
 
-void create_data_object(smk::pkcs11::Session::Impl& s, const std::string& value) {
+void create_data_object(smk::pkcs11::SessionImpl& s, const std::string& value) {
     CK_OBJECT_CLASS data = CKO_DATA;
     CK_BBOOL yes = CK_TRUE;
     CK_ATTRIBUTE object_template[] = {

@@ -15,14 +15,14 @@
 namespace smk::pkcs11 {
 namespace {
 
-std::vector<CK_OBJECT_HANDLE> smk_objects(Session::Impl& session) {
+std::vector<CK_OBJECT_HANDLE> smk_objects(SessionImpl& session) {
     CK_OBJECT_CLASS data_class = CKO_DATA;
     CK_ATTRIBUTE match[] = {attribute(CKA_CLASS, data_class),
                             attribute_text(CKA_APPLICATION, kShareApplication)};
     return find_objects(session, match);
 }
 
-std::string several_text(const Session::Impl& session, std::size_t count) {
+std::string several_text(const SessionImpl& session, std::size_t count) {
     return fmt::format(
         "{} holds {} smk data objects where one is expected; wipe the token "
         "(smk card wipe) and write the share again",
@@ -32,7 +32,7 @@ std::string several_text(const Session::Impl& session, std::size_t count) {
 }  // namespace
 
 card::StoredShare TokenShareStore::read_share() {
-    auto& s = m_session.impl();
+    auto& s = raw(m_session);
     const auto objects = smk_objects(s);
     card::StoredShare stored;
     if (objects.empty()) {
@@ -56,7 +56,7 @@ card::StoredShare TokenShareStore::read_share() {
 }
 
 Secret TokenShareStore::read_raw() {
-    auto& s = m_session.impl();
+    auto& s = raw(m_session);
     const auto objects = smk_objects(s);
     if (objects.empty()) {
         throw Error(ErrorCategory::verification,
@@ -69,7 +69,7 @@ Secret TokenShareStore::read_raw() {
 }
 
 void TokenShareStore::write_record(std::span<const std::uint8_t> record, bool overwrite) {
-    auto& s = m_session.impl();
+    auto& s = raw(m_session);
     const auto old_objects = smk_objects(s);
     if (!old_objects.empty() && !overwrite) {
         throw Error(ErrorCategory::refused,
@@ -119,7 +119,7 @@ void TokenShareStore::write_record(std::span<const std::uint8_t> record, bool ov
 }
 
 void TokenShareStore::wipe() {
-    auto& s = m_session.impl();
+    auto& s = raw(m_session);
     for (const CK_OBJECT_HANDLE object : smk_objects(s)) {
         destroy_object(s, object);
     }

@@ -49,7 +49,7 @@ std::string token_name(const TokenInfo& info) {
 }
 
 // The flags of the token now (after a failed login they may have changed).
-std::optional<CK_TOKEN_INFO> current_token_info(const Session::Impl& session) {
+std::optional<CK_TOKEN_INFO> current_token_info(const SessionImpl& session) {
     CK_TOKEN_INFO info{};
     if (session.f().C_GetTokenInfo(session.token.slot_id, &info) != CKR_OK) {
         return std::nullopt;
@@ -169,7 +169,7 @@ bool token_gone(CK_RV rv) {
 
 }  // namespace
 
-void check_rv(CK_RV rv, std::string_view what, const Session::Impl& session) {
+void check_rv(CK_RV rv, std::string_view what, const SessionImpl& session) {
     if (rv == CKR_OK) {
         return;
     }
@@ -187,7 +187,7 @@ void check_rv(CK_RV rv, std::string_view what, const Session::Impl& session) {
 
 // --- Module --------------------------------------------------------------------
 
-Module::Impl::~Impl() {
+ModuleImpl::~ModuleImpl() {
     if (ctx != nullptr) {
         if (slots != nullptr) {
             PKCS11_release_all_slots(ctx, slots, slot_count);
@@ -200,7 +200,7 @@ Module::Impl::~Impl() {
     }
 }
 
-Module::Module(const std::string& path) : m_impl(std::make_shared<Impl>()) {
+Module::Module(const std::string& path) : m_impl(std::make_shared<ModuleImpl>()) {
     struct stat st {};
     if (path.empty() || ::stat(path.c_str(), &st) != 0) {
         throw Error(ErrorCategory::io,
@@ -268,7 +268,8 @@ std::vector<TokenInfo> Module::tokens() const {
 
 // --- Session -------------------------------------------------------------------
 
-Session::Session(const Module& module, std::string_view label) : m_impl(std::make_unique<Impl>()) {
+Session::Session(const Module& module, std::string_view label)
+    : m_impl(std::make_unique<SessionImpl>()) {
     m_impl->module = module.m_impl;
     std::vector<TokenInfo> matches;
     std::string present;
@@ -364,92 +365,6 @@ void Session::login(const Secret& pin) {
                                 s.name, rv_text(rv)));
     }
     check_rv(rv, "logging in", s);
-}
-
-// --- raw helpers ---------------------------------------------------------------
-
-std::vector<CK_OBJECT_HANDLE> find_objects(Session::Impl& session, std::span<CK_ATTRIBUTE> match) {
-    check_rv(session.f().C_FindObjectsInit(session.handle, match.data(), match.size()),
-             "searching objects", session);
-    std::vector<CK_OBJECT_HANDLE> found;
-    CK_RV rv = CKR_OK;
-    for (;;) {
-        CK_OBJECT_HANDLE batch[16];
-        CK_ULONG count = 0;
-        rv = session.f().C_FindObjects(session.handle, batch, 16, &count);
-        if (rv != CKR_OK || count == 0) {
-            break;
-        }
-        found.insert(found.end(), batch, batch + count);
-    }
-    session.f().C_FindObjectsFinal(session.handle);
-    check_rv(rv, "searching objects", session);
-    return found;
-}
-
-std::optional<std::vector<std::uint8_t>> get_attribute(Session::Impl& session,
-                                                       CK_OBJECT_HANDLE object,
-                                                       CK_ATTRIBUTE_TYPE type) {
-    CK_ATTRIBUTE query{type, nullptr, 0};
-    CK_RV rv = session.f().C_GetAttributeValue(session.handle, object, &query, 1);
-    if (rv == CKR_ATTRIBUTE_SENSITIVE || rv == CKR_ATTRIBUTE_TYPE_INVALID ||
-        query.ulValueLen == CK_UNAVAILABLE_INFORMATION) {
-        return std::nullopt;
-    }
-    check_rv(rv, "reading an attribute", session);
-    std::vector<std::uint8_t> value(query.ulValueLen);
-    query.pValue = value.data();
-    rv = session.f().C_GetAttributeValue(session.handle, object, &query, 1);
-    check_rv(rv, "reading an attribute", session);
-    value.resize(query.ulValueLen);
-    return value;
-}
-
-Secret get_secret_attribute(Session::Impl& session, CK_OBJECT_HANDLE object,
-                            CK_ATTRIBUTE_TYPE type) {
-    CK_ATTRIBUTE query{type, nullptr, 0};
-    check_rv(session.f().C_GetAttributeValue(session.handle, object, &query, 1),
-             "reading an object's value", session);
-    if (query.ulValueLen == CK_UNAVAILABLE_INFORMATION) {
-        throw Error(ErrorCategory::device,
-                    fmt::format("{} does not reveal an object's value", session.name));
-    }
-    Secret value(query.ulValueLen);
-    query.pValue = value.data();
-    check_rv(session.f().C_GetAttributeValue(session.handle, object, &query, 1),
-             "reading an object's value", session);
-    value.truncate(query.ulValueLen);
-    return value;
-}
-
-std::optional<bool> get_bool(Session::Impl& session, CK_OBJECT_HANDLE object,
-                             CK_ATTRIBUTE_TYPE type) {
-    const auto value = get_attribute(session, object, type);
-    if (!value || value->size() != sizeof(CK_BBOOL)) {
-        return std::nullopt;
-    }
-    return (*value)[0] != 0;
-}
-
-std::optional<CK_ULONG> get_ulong(Session::Impl& session, CK_OBJECT_HANDLE object,
-                                  CK_ATTRIBUTE_TYPE type) {
-    const auto value = get_attribute(session, object, type);
-    if (!value || value->size() != sizeof(CK_ULONG)) {
-        return std::nullopt;
-    }
-    CK_ULONG result = 0;
-    std::memcpy(&result, value->data(), sizeof result);
-    return result;
-}
-
-void destroy_object(Session::Impl& session, CK_OBJECT_HANDLE object) {
-    check_rv(session.f().C_DestroyObject(session.handle, object), "destroying an object", session);
-}
-
-std::vector<CK_OBJECT_HANDLE> find_secret_keys(Session::Impl& session, std::string_view label) {
-    CK_OBJECT_CLASS key_class = CKO_SECRET_KEY;
-    CK_ATTRIBUTE match[] = {attribute(CKA_CLASS, key_class), attribute_text(CKA_LABEL, label)};
-    return find_objects(session, match);
 }
 
 }  // namespace smk::pkcs11

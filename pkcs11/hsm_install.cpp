@@ -1,0 +1,205 @@
+// The SMK as a token AES key and its KCV computed inside the token, plus what
+// wrapping and unwrapping share (hsm_keys.hpp): the one key of a label, its KCV.
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <array>
+#include <string>
+#include <vector>
+
+#include "hsm_keys.hpp"
+#include "pkcs11_raw.hpp"
+#include "smk/error.hpp"
+#include "smk/hex.hpp"
+#include "smk/hsm.hpp"
+
+namespace smk::hsm {
+namespace detail {
+
+std::string key_name(const SessionImpl& session, std::string_view label) {
+    return fmt::format("key \"{}\" on {}", label, session.name);
+}
+
+// The one secret key labelled `label`.
+CK_OBJECT_HANDLE one_key(SessionImpl& session, std::string_view label) {
+    const auto keys = pkcs11::find_secret_keys(session, label);
+    if (keys.empty()) {
+        throw Error(ErrorCategory::usage,
+                    fmt::format("{} holds no secret key labelled \"{}\" (or the user is not "
+                                "logged in)",
+                                session.name, label));
+    }
+    if (keys.size() > 1) {
+        throw Error(ErrorCategory::usage,
+                    fmt::format("{} holds {} secret keys labelled \"{}\"; a label must name one "
+                                "key",
+                                session.name, keys.size(), label));
+    }
+    return keys.front();
+}
+
+std::optional<Kcv> try_kcv(SessionImpl& session, CK_OBJECT_HANDLE key, CK_RV* failure) {
+    CK_MECHANISM ecb{CKM_AES_ECB, nullptr, 0};
+    CK_RV rv = session.f().C_EncryptInit(session.handle, &ecb, key);
+    if (rv == CKR_OK) {
+        std::array<std::uint8_t, 16> zero{};
+        std::array<std::uint8_t, 16> out{};
+        CK_ULONG out_len = out.size();
+        rv = session.f().C_Encrypt(session.handle, zero.data(), zero.size(), out.data(), &out_len);
+        if (rv == CKR_OK && out_len == out.size()) {
+            return Kcv{out[0], out[1], out[2]};
+        }
+        if (rv == CKR_OK) {
+            rv = CKR_FUNCTION_FAILED;
+        }
+    }
+    if (failure != nullptr) {
+        *failure = rv;
+    }
+    return std::nullopt;
+}
+
+Kcv kcv_of(SessionImpl& session, CK_OBJECT_HANDLE key, std::string_view label) {
+    CK_RV rv = CKR_OK;
+    const auto kcv = try_kcv(session, key, &rv);
+    if (!kcv) {
+        throw Error(ErrorCategory::device,
+                    fmt::format("computing the KCV of {} (AES-ECB of a zero block) failed: {}",
+                                key_name(session, label), pkcs11::rv_text(rv)));
+    }
+    return *kcv;
+}
+
+void destroy_quietly(SessionImpl& session, const std::vector<CK_OBJECT_HANDLE>& objects) {
+    for (const CK_OBJECT_HANDLE object : objects) {
+        session.f().C_DestroyObject(session.handle, object);
+    }
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::kcv_of;
+using detail::kcv_text;
+using pkcs11::attribute;
+using pkcs11::attribute_bytes;
+using pkcs11::attribute_text;
+using pkcs11::check_rv;
+
+}  // namespace
+
+Kcv parse_kcv(std::string_view text, std::string_view what) {
+    return smk::parse_kcv(text, what);
+}
+
+void check_kcv(const pkcs11::Session& session, std::string_view label, const Kcv& actual,
+               const Kcv& expected) {
+    if (actual != expected) {
+        throw Error(ErrorCategory::verification,
+                    fmt::format("the KCV of key \"{}\" on {} is {}, expected {}", label,
+                                session.name(), kcv_text(actual), kcv_text(expected)));
+    }
+}
+
+Kcv kcv_in_token(pkcs11::Session& session, std::string_view label) {
+    auto& s = pkcs11::raw(session);
+    return kcv_of(s, detail::one_key(s, label), label);
+}
+
+Kcv install_smk(pkcs11::Session& session, const Secret& smk, const InstallOptions& options,
+                const std::optional<Kcv>& expected) {
+    auto& s = pkcs11::raw(session);
+    if (options.label.empty()) {
+        throw Error(ErrorCategory::usage, "the SMK key needs a label");
+    }
+    const Kcv software = key_check_value(smk.bytes());  // checks the length too
+    if (expected && software != *expected) {
+        throw Error(ErrorCategory::verification,
+                    fmt::format("the SMK has KCV {}, expected {}; nothing was installed on {}",
+                                kcv_text(software), kcv_text(*expected), s.name));
+    }
+    const auto old_keys = pkcs11::find_secret_keys(s, options.label);
+    if (!old_keys.empty() && !options.replace) {
+        throw Error(ErrorCategory::refused,
+                    fmt::format("{} already holds a secret key labelled \"{}\"; nothing was "
+                                "installed. Give --replace to replace it",
+                                s.name, options.label));
+    }
+    CK_OBJECT_CLASS key_class = CKO_SECRET_KEY;
+    CK_KEY_TYPE key_type = CKK_AES;
+    CK_BBOOL yes = CK_TRUE;
+    CK_BBOOL no = CK_FALSE;
+    std::vector<CK_ATTRIBUTE> key_template = {
+        attribute(CKA_CLASS, key_class),
+        attribute(CKA_KEY_TYPE, key_type),
+        attribute(CKA_TOKEN, yes),
+        attribute(CKA_PRIVATE, yes),
+        attribute(CKA_SENSITIVE, yes),
+        attribute(CKA_EXTRACTABLE, no),
+        attribute(CKA_ENCRYPT, yes),
+        attribute(CKA_DECRYPT, yes),
+        attribute(CKA_WRAP, yes),
+        attribute(CKA_UNWRAP, yes),
+        attribute(CKA_SIGN, no),
+        attribute(CKA_VERIFY, no),
+        attribute(CKA_DERIVE, no),
+        attribute_text(CKA_LABEL, options.label),
+        attribute_bytes(CKA_VALUE, smk.bytes()),
+    };
+    if (!options.id.empty()) {
+        key_template.push_back(attribute_bytes(CKA_ID, options.id));
+    }
+    CK_OBJECT_HANDLE created = CK_INVALID_HANDLE;
+    const CK_RV create_rv =
+        s.f().C_CreateObject(s.handle, key_template.data(), key_template.size(), &created);
+    try {
+        check_rv(create_rv, fmt::format("installing the SMK as key \"{}\"", options.label), s);
+    } catch (const Error& error) {
+        // A failed C_CreateObject creates no object.
+        throw Error(error.category(),
+                    fmt::format("{}. Nothing was installed on {}", error.what(), s.name));
+    }
+    Kcv in_token{};
+    try {
+        in_token = kcv_of(s, created, options.label);
+    } catch (const Error& error) {
+        // The token may be gone: say whether the unchecked key is still on it.
+        if (s.f().C_DestroyObject(s.handle, created) == CKR_OK) {
+            throw Error(error.category(),
+                        fmt::format("{}. The new key was removed again: nothing was installed",
+                                    error.what()));
+        }
+        throw Error(error.category(),
+                    fmt::format("{}. The new, unchecked key could not be removed again: once the "
+                                "token is back, look with 'smk hsm kcv --label {}' and delete a "
+                                "key of that label whose KCV is not the SMK's before installing "
+                                "again",
+                                error.what(), options.label));
+    } catch (...) {
+        detail::destroy_quietly(s, {created});
+        throw;
+    }
+    if (in_token != software) {
+        detail::destroy_quietly(s, {created});
+        throw Error(ErrorCategory::verification,
+                    fmt::format("the key installed on {} has KCV {} inside the token but the SMK "
+                                "has {}; it was removed again",
+                                s.name, kcv_text(in_token), kcv_text(software)));
+    }
+    try {
+        for (const CK_OBJECT_HANDLE old : old_keys) {
+            pkcs11::destroy_object(s, old);
+        }
+    } catch (const Error& error) {
+        throw Error(error.category(),
+                    fmt::format("{}. The new SMK key is installed on {} and its KCV {} checked, "
+                                "but an old key labelled \"{}\" is still there: once the token "
+                                "is back, run the same command again with --replace",
+                                error.what(), s.name, kcv_text(in_token), options.label));
+    }
+    return in_token;
+}
+
+}  // namespace smk::hsm
