@@ -100,6 +100,7 @@ class CardSession final {
     explicit CardSession(CardSessionOptions options);
 
     [[nodiscard]] bool interactive() const noexcept { return m_interactive; }
+    [[nodiscard]] const CardSessionOptions& options() const noexcept { return m_options; }
 
     // The card for `request`, PIN verified. Interactive: waits (Error(device)
     // after the timeout). Batch: Error(device) naming the request when no card

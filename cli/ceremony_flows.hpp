@@ -63,12 +63,13 @@ class Journal final {
 [[nodiscard]] CardSessionOptions card_session_options(const ceremony::Plan& plan,
                                                       const CeremonyOptions& options);
 
-// Writes the 14 shares of `split` to the planned cards holder by holder (each
-// card's serial checked, each record read back), then verifies each set from
-// what the cards returned. On failure the cards written are wiped again.
-void write_split_to_cards(const ceremony::Plan& plan, const CeremonyOptions& options,
-                          CardSession& session, const slip39::SplitResult& split,
-                          const Secret& smk_key, bool overwrite, Journal& journal);
+// Writes the 14 shares of `split` to the planned cards holder by holder with
+// the one card writer (split_to_cards.hpp: every card checked first, each
+// record read back, each set self-checked, rolled back on failure), recording
+// each step in the journal.
+void write_split_to_cards(const ceremony::Plan& plan, CardSession& session,
+                          const slip39::SplitResult& split, const Secret& smk_key, bool overwrite,
+                          Journal& journal);
 
 void run_backup_copies(const CeremonyOptions& options);
 void run_issue(const CeremonyOptions& options);

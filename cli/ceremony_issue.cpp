@@ -11,6 +11,7 @@
 
 #include <fmt/core.h>
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -27,16 +28,12 @@
 #include "smk/random.hpp"
 #include "smk/share_record.hpp"
 #include "smk/slip39.hpp"
+#include "split_to_cards.hpp"
 
 namespace smk::cli {
 namespace {
 
 constexpr std::size_t kSmkBytes = 32;
-
-struct WrittenCard {
-    const ceremony::Holder* holder = nullptr;
-    const ceremony::CardSpec* card = nullptr;
-};
 
 // Batch mode: all 14 planned cards must be in the readers before anything starts.
 void check_cards_present(const ceremony::Plan& plan, Journal& journal) {
@@ -81,97 +78,81 @@ CardRequest request_for(const ceremony::Holder& h, const ceremony::CardSpec& c) 
     return request;
 }
 
-// Wipes the cards written before a failure, asking for each again.
-void roll_back(const ceremony::Plan& plan, const CeremonyOptions& options,
-               const std::vector<WrittenCard>& written, Journal& journal) {
-    if (written.empty()) {
-        return;
+// The ceremony's transcript and paper script, step by step.
+class JournalProgress final : public SplitToCardsObserver {
+  public:
+    JournalProgress(Journal& journal, std::uint16_t identifier, std::string kcv)
+        : m_journal(journal), m_identifier(identifier), m_kcv(std::move(kcv)) {}
+
+    void card_written(const CardWritten& card) override {
+        const CardRequest& request = card.share->request;
+        m_journal.record(
+            "card-written",
+            {{"holder", m_holders.at(card.share)}, {"card", card.serial}, {"bag", request.bag}},
+            {{"set", request.set},
+             {"index", std::to_string(request.index)},
+             {"identifier", std::to_string(m_identifier)},
+             {"read_back", "ok"}});
+        m_journal.say(
+            fmt::format("  {}: card {} written and read back\n", request.describe(), card.serial));
     }
-    journal.say(
-        fmt::format("Rolling back: wiping the {} card(s) written so far\n", written.size()));
-    CardSession session(card_session_options(plan, options));
-    for (const auto& w : written) {
-        try {
-            HeldCard held = session.acquire(request_for(*w.holder, *w.card));
-            held.store.wipe();
-            session.release(std::move(held));
-            journal.record("card-wiped", {{"card", w.card->serial}, {"bag", w.card->bag}},
-                           {{"reason", "issue aborted"}});
-            journal.say(fmt::format("  wiped card {}\n", w.card->serial));
-        } catch (const Error& e) {
-            journal.record("card-wipe-failed", {{"card", w.card->serial}}, {{"error", e.what()}});
-            journal.say(
-                fmt::format("  could NOT wipe card {}: {}\n  Wipe it with 'smk card wipe' "
-                            "before it is handed out.\n",
-                            w.card->serial, e.what()));
-        }
+    void set_verified(unsigned group, const slip39::SetVerification& set) override {
+        m_journal.record("set-verified", {{"set", group == 0 ? "A" : "B"}},
+                         {{"shares", std::to_string(set.share_count)},
+                          {"subsets_checked", std::to_string(set.subsets_checked)},
+                          {"kcv", m_kcv}});
     }
-}
+    void aborted(const Error& error) override {
+        m_journal.record("aborted", {}, {{"error", error.what()}});
+        m_journal.say(fmt::format("Issue stopped: {}\n", error.what()));
+    }
+    void card_wiped(const CardWritten& card) override {
+        m_journal.record("card-wiped", {{"card", card.serial}, {"bag", card.share->request.bag}},
+                         {{"reason", "issue aborted"}});
+    }
+    void card_wipe_failed(const CardWritten& card, const Error& error) override {
+        m_journal.record("card-wipe-failed", {{"card", card.serial}}, {{"error", error.what()}});
+    }
+    void holder_of(const CardShare* share, unsigned holder) {
+        m_holders[share] = std::to_string(holder);
+    }
+
+  private:
+    Journal& m_journal;
+    std::uint16_t m_identifier;
+    std::string m_kcv;
+    std::map<const CardShare*, std::string> m_holders;
+};
 
 }  // namespace
 
-void write_split_to_cards(const ceremony::Plan& plan, const CeremonyOptions& options,
-                          CardSession& session, const slip39::SplitResult& split,
-                          const Secret& smk_key, bool overwrite, Journal& journal) {
-    const std::string kcv_text_hex = kcv_hex(key_check_value(smk_key.bytes()));
-    // 14 cards, holder by holder; what each card returns is kept for step 5.
-    std::vector<std::vector<slip39::NamedMnemonic>> read_back(ceremony::kSetCount);
-    std::vector<WrittenCard> written;
-    try {
-        for (const auto& h : plan.holders) {
-            for (const auto& c : h.cards) {
-                const CardRequest request = request_for(h, c);
-                HeldCard held = session.acquire(request);
-                const std::string source = fmt::format("set {} share {}", request.set, c.index);
-                const Secret record =
-                    card::encode_share_record(split.mnemonics[c.set][c.index - 1].text(), source);
-                held.store.write_record(record.bytes(), overwrite);  // reads back and compares
-                written.push_back({&h, &c});
-                card::StoredShare stored = held.store.read_share();
-                if (stored.state != card::StoredState::valid || !stored.record ||
-                    stored.record->info.identifier != split.identifier ||
-                    stored.record->info.group_index != c.set ||
-                    stored.record->info.member_index + 1 != c.index) {
-                    throw Error(ErrorCategory::verification,
-                                fmt::format("card {} does not read back as {} of share set {}",
-                                            c.serial, source, split.identifier));
-                }
-                read_back[c.set].push_back(
-                    {fmt::format("card {}", c.serial), std::move(stored.record->mnemonic)});
-                journal.record(
-                    "card-written",
-                    {{"holder", std::to_string(h.number)}, {"card", c.serial}, {"bag", c.bag}},
-                    {{"set", request.set},
-                     {"index", std::to_string(c.index)},
-                     {"identifier", std::to_string(split.identifier)},
-                     {"read_back", "ok"}});
-                journal.say(fmt::format("  {}: card {} written and read back\n", request.describe(),
-                                        c.serial));
-                session.release(std::move(held));
-            }
+void write_split_to_cards(const ceremony::Plan& plan, CardSession& session,
+                          const slip39::SplitResult& split, const Secret& smk_key, bool overwrite,
+                          Journal& journal) {
+    SplitToCards job;
+    job.split = &split;
+    job.master = smk_key.bytes();
+    job.kcv = kcv_hex(key_check_value(smk_key.bytes()));
+    job.overwrite = overwrite;
+    job.start_over = "start the ceremony step again";
+    job.after_interrupt = "Wipe them with 'smk card wipe' before they are handed out.";
+    std::vector<unsigned> holder_numbers;
+    for (const auto& h : plan.holders) {
+        for (const auto& c : h.cards) {
+            CardShare share;
+            share.request = request_for(h, c);
+            share.group = c.set;
+            share.member = c.index - 1;
+            share.record_source = fmt::format("set {} share {}", share.request.set, c.index);
+            job.shares.push_back(std::move(share));
+            holder_numbers.push_back(h.number);
         }
-        // Each set as a whole, from what the cards returned, gives this SMK.
-        for (unsigned set = 0; set < ceremony::kSetCount; ++set) {
-            const auto verified = slip39::verify_set(read_back[set]);
-            const auto quorum = std::span(read_back[set]).first(ceremony::kSetThreshold);
-            const auto combined = slip39::combine(quorum, {});
-            if (!constant_time_equal(combined.master_secret.bytes(), smk_key.bytes())) {
-                throw Error(ErrorCategory::verification,
-                            fmt::format("set {} read back from the cards does not give the "
-                                        "generated SMK",
-                                        slip39::group_name(set)));
-            }
-            journal.record("set-verified", {{"set", set == 0 ? "A" : "B"}},
-                           {{"shares", std::to_string(verified.share_count)},
-                            {"subsets_checked", std::to_string(verified.subsets_checked)},
-                            {"kcv", kcv_text_hex}});
-        }
-    } catch (const Error& e) {
-        journal.record("aborted", {}, {{"error", e.what()}});
-        journal.say(fmt::format("Issue stopped: {}\n", e.what()));
-        roll_back(plan, options, written, journal);
-        throw;
     }
+    JournalProgress progress(journal, split.identifier, job.kcv);
+    for (std::size_t i = 0; i < job.shares.size(); ++i) {
+        progress.holder_of(&job.shares[i], holder_numbers[i]);
+    }
+    (void)cli::write_split_to_cards(session, job, progress);
 }
 
 void run_issue(const CeremonyOptions& options) {
@@ -230,24 +211,11 @@ void run_issue(const CeremonyOptions& options) {
         fmt::format("SMK generated: share set {}, KCV {}\n", split.identifier, kcv_text_hex));
 
     // 4-5. The 14 cards, then each set verified from what the cards returned.
-    write_split_to_cards(plan, options, session, split, smk_key, false, journal);
+    write_split_to_cards(plan, session, split, smk_key, false, journal);
 
     // 6. Into every token of the facility; the KCV is computed inside each.
-    std::vector<std::pair<std::string, std::string>> token_kcvs;
-    for (auto& t : tokens.open) {
-        hsm::InstallOptions install;
-        install.label = plan.key_label;
-        install.id = key_id_bytes(plan);
-        const Kcv in_token = hsm::install_smk(t.session, smk_key, install, kcv);
-        const Kcv again = hsm::kcv_in_token(t.session, plan.key_label);
-        hsm::check_kcv(t.session, plan.key_label, again, kcv);
-        journal.record("hsm-installed",
-                       {{"facility", facility.name},
-                        {"token", t.label},
-                        {"token_serial", t.session.token().serial}},
-                       {{"key_label", plan.key_label}, {"kcv_in_token", kcv_hex(in_token)}});
-        token_kcvs.emplace_back(t.label, kcv_hex(in_token));
-    }
+    const InstalledKcvs token_kcvs =
+        install_in_facility(tokens, plan, facility, smk_key, kcv, journal);
 
     // 7. The issued plan.
     ceremony::Plan issued = plan;

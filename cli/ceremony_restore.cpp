@@ -225,19 +225,13 @@ void run_restore(const CeremonyOptions& options) {
     const Quorum quorum = gather_quorum(plan, session, journal, wanted, 0);
     const Kcv expected = hsm::parse_kcv(*plan.kcv, "the plan's KCV");
     std::string lines;
-    for (auto& t : tokens.open) {
-        hsm::InstallOptions install;
-        install.label = plan.key_label;
-        install.id = key_id_bytes(plan);
-        const Kcv in_token = hsm::install_smk(t.session, quorum.smk, install, expected);
-        const Kcv again = hsm::kcv_in_token(t.session, plan.key_label);
-        hsm::check_kcv(t.session, plan.key_label, again, expected);
-        journal.record("hsm-installed",
-                       {{"facility", facility.name},
-                        {"token", t.label},
-                        {"token_serial", t.session.token().serial}},
-                       {{"key_label", plan.key_label}, {"kcv_in_token", kcv_hex(in_token)}});
-        if (!facility.application_backup.empty()) {
+    (void)install_in_facility(
+        tokens, plan, facility, quorum.smk, expected, journal,
+        [&](OpenToken& t, const std::string& kcv_in_token) {
+            if (facility.application_backup.empty()) {
+                lines += fmt::format("KCV {} {}: {}\n", facility.name, t.label, kcv_in_token);
+                return;
+            }
             const auto restored =
                 hsm::unwrap_keys(t.session, plan.key_label, facility.application_backup);
             std::string labels;
@@ -250,9 +244,8 @@ void run_restore(const CeremonyOptions& options) {
                            {{"backup", restored.sha256_hex}});
             lines += fmt::format("application keys restored into {}: {} ({})\n", t.label,
                                  restored.keys.size(), labels);
-        }
-        lines += fmt::format("KCV {} {}: {}\n", facility.name, t.label, kcv_hex(in_token));
-    }
+            lines += fmt::format("KCV {} {}: {}\n", facility.name, t.label, kcv_in_token);
+        });
     journal.record("done", {}, {{"result", "ok"}});
     std::string cards;
     for (const auto& c : quorum.cards) {
@@ -348,7 +341,7 @@ void run_reissue(const CeremonyOptions& options) {
     journal.record("split-generated", {},
                    {{"identifier", std::to_string(split.identifier)}, {"kcv", *plan.kcv}});
     CardSession writer(card_session_options(plan, options));
-    write_split_to_cards(plan, options, writer, split, quorum.smk, true, journal);
+    write_split_to_cards(plan, writer, split, quorum.smk, true, journal);
     updated.identifier = split.identifier;
     const std::filesystem::path out = options.plan_out.empty()
                                           ? ceremony::issued_plan_path(plan, split.identifier)

@@ -58,4 +58,29 @@ std::vector<std::uint8_t> key_id_bytes(const ceremony::Plan& plan) {
     return id;
 }
 
+InstalledKcvs install_in_facility(
+    Tokens& tokens, const ceremony::Plan& plan, const ceremony::Facility& facility,
+    const Secret& smk, const Kcv& expected, Journal& journal,
+    const std::function<void(OpenToken&, const std::string&)>& after_each) {
+    InstalledKcvs kcvs;
+    for (auto& t : tokens.open) {
+        hsm::InstallOptions install;
+        install.label = plan.key_label;
+        install.id = key_id_bytes(plan);
+        const Kcv in_token = hsm::install_smk(t.session, smk, install, expected);
+        const Kcv again = hsm::kcv_in_token(t.session, plan.key_label);
+        hsm::check_kcv(t.session, plan.key_label, again, expected);
+        journal.record("hsm-installed",
+                       {{"facility", facility.name},
+                        {"token", t.label},
+                        {"token_serial", t.session.token().serial}},
+                       {{"key_label", plan.key_label}, {"kcv_in_token", kcv_hex(in_token)}});
+        kcvs.emplace_back(t.label, kcv_hex(in_token));
+        if (after_each) {
+            after_each(t, kcvs.back().second);
+        }
+    }
+    return kcvs;
+}
+
 }  // namespace smk::cli

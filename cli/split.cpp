@@ -9,7 +9,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -21,10 +20,9 @@
 #include "smk/error.hpp"
 #include "smk/fingerprint.hpp"
 #include "smk/hex.hpp"
-#include "smk/interrupt.hpp"
 #include "smk/random.hpp"
-#include "smk/share_record.hpp"
 #include "smk/slip39.hpp"
+#include "split_key.hpp"
 
 namespace smk::cli {
 namespace {
@@ -34,6 +32,8 @@ using Mnemonics = std::vector<std::vector<Secret>>;
 using SharePaths = std::vector<std::vector<fs::path>>;
 
 constexpr std::size_t kGeneratedKeyBytes = 32;
+
+}  // namespace
 
 slip39::SplitParams make_params(const SplitOptions& options) {
     slip39::SplitParams params;
@@ -48,7 +48,6 @@ slip39::SplitParams make_params(const SplitOptions& options) {
     return params;
 }
 
-// A fresh 32-byte SMK, or the key in --secret-file (hex or raw bytes).
 Secret load_master_secret(const SplitOptions& options) {
     if (options.secret_file.empty()) {
         Secret key(kGeneratedKeyBytes);
@@ -70,54 +69,27 @@ Secret load_master_secret(const SplitOptions& options) {
     return key;
 }
 
-std::vector<slip39::NamedMnemonic> named_group(const Mnemonics& mnemonics, unsigned group) {
-    std::vector<slip39::NamedMnemonic> named;
-    for (std::size_t m = 0; m < mnemonics[group].size(); ++m) {
-        named.push_back({fmt::format("new set {} share {}", set_letter(group), m + 1),
-                         Secret::copy_of(mnemonics[group][m].bytes())});
+void self_check(const Mnemonics& mnemonics, std::span<const std::uint8_t> master,
+                std::span<const std::uint8_t> passphrase) {
+    std::vector<std::vector<slip39::NamedMnemonic>> sets(mnemonics.size());
+    for (unsigned g = 0; g < mnemonics.size(); ++g) {
+        for (std::size_t m = 0; m < mnemonics[g].size(); ++m) {
+            sets[g].push_back({fmt::format("new set {} share {}", set_letter(g), m + 1),
+                               Secret::copy_of(mnemonics[g][m].bytes())});
+        }
     }
-    return named;
+    const slip39::SelfCheck checked = slip39::self_check(sets, master, passphrase);
+    if (!checked.gives_secret) {
+        throw Error(ErrorCategory::internal,
+                    checked.per_set && checked.failed_group > 0
+                        ? "self-check failed: the sets do not hold the same secret; nothing "
+                          "was written"
+                        : "self-check failed: the new shares do not recombine to the SMK; "
+                          "nothing was written");
+    }
 }
 
-// Before anything is written: every set is one consistent polynomial, and the
-// shares give back the master secret.
-void self_check(const Mnemonics& mnemonics, std::span<const std::uint8_t> master,
-                std::span<const std::uint8_t> passphrase, const slip39::SplitParams& params) {
-    const auto groups = static_cast<unsigned>(mnemonics.size());
-    Secret first_group_secret;
-    slip39::ShareInfo info;
-    for (unsigned g = 0; g < groups; ++g) {
-        const auto named = named_group(mnemonics, g);
-        Secret group_secret;
-        const auto verified = slip39::verify_set(named, &group_secret);
-        if (g == 0) {
-            info = verified.params;
-            first_group_secret = std::move(group_secret);
-        } else if (params.group_threshold == 1 &&
-                   !constant_time_equal(group_secret.bytes(), first_group_secret.bytes())) {
-            throw Error(ErrorCategory::internal,
-                        "self-check failed: the sets do not hold the same secret; nothing "
-                        "was written");
-        }
-    }
-    Secret recovered;
-    if (params.group_threshold == 1) {
-        recovered = slip39::decrypt(first_group_secret.bytes(), passphrase, info);
-    } else {
-        std::vector<slip39::NamedMnemonic> all;
-        for (unsigned g = 0; g < groups; ++g) {
-            for (auto& share : named_group(mnemonics, g)) {
-                all.push_back(std::move(share));
-            }
-        }
-        recovered = slip39::combine(all, passphrase).master_secret;
-    }
-    if (!constant_time_equal(recovered.bytes(), master)) {
-        throw Error(ErrorCategory::internal,
-                    "self-check failed: the new shares do not recombine to the SMK; nothing "
-                    "was written");
-    }
-}
+namespace {
 
 SharePaths share_paths(const fs::path& dir, std::uint16_t identifier, const Mnemonics& mnemonics) {
     SharePaths paths(mnemonics.size());
@@ -304,7 +276,7 @@ void run_split(const SplitOptions& options) {
     const Secret passphrase = read_passphrase(options.passphrase, true);
 
     auto result = slip39::split(master.bytes(), passphrase.bytes(), params, system_random());
-    self_check(result.mnemonics, master.bytes(), passphrase.bytes(), params);
+    self_check(result.mnemonics, master.bytes(), passphrase.bytes());
 
     SplitReport report;
     report.identifier = result.identifier;
@@ -339,210 +311,6 @@ void run_split(const SplitOptions& options) {
     }
     // The receipt goes to stdout when stdout carries nothing else.
     write_all((to_files && !options.json) ? 1 : 2, receipt);
-}
-
-// --- smk split --to-cards ------------------------------------------------------
-
-struct CardWritten {
-    unsigned group = 0;
-    std::size_t member = 0;  // 0-based
-    std::string serial;
-};
-
-std::string share_name(unsigned group, std::size_t member) {
-    return fmt::format("set {} #{}", set_letter(group), member + 1);
-}
-
-// What a failure message adds: which cards already hold a share of this split.
-std::string written_note(const std::vector<CardWritten>& written, std::uint16_t identifier) {
-    if (written.empty()) {
-        return " No card was written; run 'smk split --to-cards' again (a new split).";
-    }
-    std::string text = fmt::format(
-        " The split (identifier {}) is NOT complete and must not be used. These cards already "
-        "hold one of its shares:",
-        identifier);
-    for (const auto& one : written) {
-        text += fmt::format("\n  card {}: {}", one.serial, share_name(one.group, one.member));
-    }
-    text +=
-        "\nRun 'smk split --to-cards --overwrite' again with the same cards (a new split "
-        "replaces these shares), or empty them with 'smk card wipe'.";
-    return text;
-}
-
-// The share read back from a card is exactly the one written, and says so itself.
-void check_read_back(const card::StoredShare& stored, const std::string& label,
-                     std::uint16_t identifier, unsigned group, std::size_t member,
-                     const Secret& mnemonic) {
-    if (!stored.record) {
-        throw Error(ErrorCategory::verification,
-                    fmt::format("{} reads back {} instead of {}: {}", label,
-                                stored.state == card::StoredState::empty ? "nothing" : "garbage",
-                                share_name(group, member), stored.problem));
-    }
-    const auto& info = stored.record->info;
-    if (info.identifier != identifier || info.group_index != group || info.member_index != member ||
-        !constant_time_equal(stored.record->mnemonic.bytes(), mnemonic.bytes())) {
-        throw Error(ErrorCategory::verification,
-                    fmt::format("{} reads back set {} #{} of identifier {} instead of {} of "
-                                "identifier {}; the card is not trustworthy: use another card",
-                                label, set_letter(info.group_index), info.member_index + 1,
-                                info.identifier, share_name(group, member), identifier));
-    }
-}
-
-// Each set, as read back from its cards, recovers the SMK on its own (or, with
-// a group threshold above 1, all sets together do).
-void check_sets_from_cards(const Mnemonics& read_back,
-                           const std::vector<std::vector<std::string>>& sources,
-                           std::span<const std::uint8_t> master,
-                           std::span<const std::uint8_t> passphrase,
-                           const slip39::SplitParams& params, const std::string& kcv) {
-    std::vector<slip39::NamedMnemonic> all;
-    for (unsigned g = 0; g < read_back.size(); ++g) {
-        std::vector<slip39::NamedMnemonic> named;
-        for (std::size_t m = 0; m < read_back[g].size(); ++m) {
-            named.push_back({sources[g][m], Secret::copy_of(read_back[g][m].bytes())});
-            all.push_back({sources[g][m], Secret::copy_of(read_back[g][m].bytes())});
-        }
-        if (params.group_threshold != 1) {
-            continue;
-        }
-        Secret group_secret;
-        const auto verified = slip39::verify_set(named, &group_secret);
-        const Secret recovered = slip39::decrypt(group_secret.bytes(), passphrase, verified.params);
-        if (!constant_time_equal(recovered.bytes(), master)) {
-            throw Error(ErrorCategory::verification,
-                        fmt::format("set {} as read back from its cards does not recombine to "
-                                    "the SMK (KCV {}); do not use these cards",
-                                    set_letter(g), kcv));
-        }
-    }
-    if (params.group_threshold != 1) {
-        const auto combined = slip39::combine(all, passphrase);
-        if (!constant_time_equal(combined.master_secret.bytes(), master)) {
-            throw Error(ErrorCategory::verification,
-                        fmt::format("the shares read back from the cards do not recombine to "
-                                    "the SMK (KCV {}); do not use these cards",
-                                    kcv));
-        }
-    }
-}
-
-void run_split_to_cards(const SplitOptions& options) {
-    if (!options.out_dir.empty() || options.to_stdout) {
-        throw Error(ErrorCategory::usage,
-                    "--to-cards writes the shares to cards only; it does not go with --out-dir "
-                    "or --stdout");
-    }
-    const slip39::SplitParams params = make_params(options);
-    const Secret master = load_master_secret(options);
-    slip39::validate(params, master.size());
-    const Secret passphrase = read_passphrase(options.passphrase, true);
-
-    auto result = slip39::split(master.bytes(), passphrase.bytes(), params, system_random());
-    self_check(result.mnemonics, master.bytes(), passphrase.bytes(), params);
-    const auto& mnemonics = result.mnemonics;
-    const std::string kcv = kcv_hex(key_check_value(master.bytes()));
-    const std::string fingerprint = fingerprint_hex(key_fingerprint(master.bytes()));
-
-    std::vector<std::vector<Secret>> records(mnemonics.size());
-    std::size_t holders = 0;
-    for (unsigned g = 0; g < mnemonics.size(); ++g) {
-        holders = std::max(holders, mnemonics[g].size());
-        for (std::size_t m = 0; m < mnemonics[g].size(); ++m) {
-            records[g].push_back(
-                card::encode_share_record(mnemonics[g][m].text(), "new " + share_name(g, m)));
-        }
-    }
-
-    CardSession session(session_options(options.cards));
-    Mnemonics read_back(mnemonics.size());
-    std::vector<std::vector<std::string>> sources(mnemonics.size());
-    std::vector<CardWritten> written;
-    // Ctrl-C or SIGTERM stops between cards, never in the middle of one: the card
-    // being written is finished and read back first (smk/interrupt.hpp).
-    const InterruptScope interruptible;
-    try {
-        // Holder h gets share h of every set: their cards go into one bag.
-        for (std::size_t h = 0; h < holders; ++h) {
-            for (unsigned g = 0; g < mnemonics.size(); ++g) {
-                if (h >= mnemonics[g].size()) {
-                    continue;
-                }
-                CardRequest request;
-                request.holder = fmt::format("holder {}", h + 1);
-                request.set = set_letter(g);
-                request.index = static_cast<unsigned>(h + 1);
-                throw_if_interrupted(
-                    fmt::format("stopped before the card of {}", request.describe()));
-                HeldCard held = session.acquire(request);
-                held.store.require_capacity(records[g][h].size());
-                held.store.write_record(records[g][h].bytes(), options.cards.overwrite);
-                written.push_back({g, h, held.store.serial()});
-                const auto stored = held.store.read_share();
-                check_read_back(stored, held.store.label(), result.identifier, g, h,
-                                mnemonics[g][h]);
-                read_back[g].push_back(Secret::copy_of(stored.record->mnemonic.bytes()));
-                sources[g].push_back(
-                    fmt::format("card {} ({})", held.store.serial(), share_name(g, h)));
-                session.say(
-                    fmt::format("{} of {}: written to {}, read back and checked: "
-                                "OK\n",
-                                share_name(g, h), request.holder, held.store.label()));
-                session.release(std::move(held));
-            }
-        }
-        check_sets_from_cards(read_back, sources, master.bytes(), passphrase.bytes(), params, kcv);
-    } catch (const Error& error) {
-        throw Error(error.category(),
-                    std::string(error.what()) + "." + written_note(written, result.identifier));
-    }
-
-    std::string text = fmt::format(
-        "smk split: the SMK is split into SLIP-39 shares on {} cards; every card was read "
-        "back, and each set as read back recombines to the SMK\n"
-        "  identifier       {}\n  KCV              {}\n  fingerprint      {}\n"
-        "  passphrase       {}\n",
-        written.size(), result.identifier, kcv, fingerprint,
-        passphrase.empty() ? "none" : "yes (not shown; needed to combine)");
-    for (unsigned g = 0; g < params.groups.size(); ++g) {
-        text += fmt::format("  set {}            {} of {} shares\n", set_letter(g),
-                            params.groups[g].threshold, params.groups[g].count);
-    }
-    nlohmann::json holders_json = nlohmann::json::array();
-    for (std::size_t h = 0; h < holders; ++h) {
-        std::string line;
-        nlohmann::json cards = nlohmann::json::array();
-        for (const auto& one : written) {
-            if (one.member == h) {
-                line += fmt::format("{}{} on card {}", line.empty() ? "" : ", ",
-                                    share_name(one.group, one.member), one.serial);
-                cards.push_back({{"set", set_letter(one.group)},
-                                 {"index", one.member + 1},
-                                 {"card", one.serial}});
-            }
-        }
-        text += fmt::format("  holder {:<10} {}\n", h + 1, line);
-        holders_json.push_back({{"holder", h + 1}, {"cards", cards}});
-    }
-    if (options.json) {
-        const nlohmann::json json = {{"identifier", result.identifier},
-                                     {"kcv", kcv},
-                                     {"fingerprint", fingerprint},
-                                     {"group_threshold", params.group_threshold},
-                                     {"holders", holders_json}};
-        print_out(json.dump(2) + "\n");
-        print_err(text);
-    } else {
-        print_out(text);
-    }
-    // A signal during the last card: that card was finished, so the split is whole.
-    throw_if_interrupted(fmt::format(
-        "the last card was being written, so smk finished it: every card was written, read "
-        "back and checked, and the split (identifier {}) is complete as listed above",
-        result.identifier));
 }
 
 }  // namespace

@@ -131,4 +131,20 @@ struct SetVerification {
 // The 1024 words of the standard, in order.
 [[nodiscard]] std::span<const std::string_view> wordlist() noexcept;
 
+// "The shares give the secret", the one self-check every writer of shares runs
+// (smk split before writing files, and on what the cards read back; the
+// ceremony flows). sets[g] holds every share of group g as the caller has them.
+// Each set is proved whole (verify_set, whose errors propagate naming the
+// shares); then, with group threshold 1, each set alone must decrypt to
+// `master`, otherwise all sets together must combine to it.
+struct SelfCheck {
+    std::vector<SetVerification> sets;  // one per group, in order
+    bool gives_secret = false;
+    bool per_set = true;        // group threshold 1: every set was checked on its own
+    unsigned failed_group = 0;  // !gives_secret && per_set: the first set that does not
+};
+[[nodiscard]] SelfCheck self_check(std::span<const std::vector<NamedMnemonic>> sets,
+                                   std::span<const std::uint8_t> master,
+                                   std::span<const std::uint8_t> passphrase);
+
 }  // namespace smk::slip39

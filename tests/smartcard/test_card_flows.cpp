@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "cli/fixtures.hpp"
 #include "cli/run.hpp"
@@ -39,6 +40,14 @@ std::string card_mnemonic(const PcscStack& stack, int i, const std::string& pin)
     REQUIRE(read.exit_code == 0);
     REQUIRE(read.out.size() > 100);
     return read.out.substr(0, read.out.size() - 1);
+}
+
+// What `smk card verify` says card i holds: "empty", "valid", ...
+std::string card_state(const PcscStack& stack, int i, const std::string& pin) {
+    const RunResult verify =
+        run_smk({"card", "verify", "--reader", stack.reader(i), "--pin-file", pin, "--json"});
+    INFO("card verify exit " << verify.exit_code << ", stderr: " << verify.err);
+    return nlohmann::json::parse(verify.out).at("state").get<std::string>();
 }
 
 }  // namespace
@@ -118,13 +127,17 @@ TEST_CASE("card flows e2e: split --to-cards never puts two shares on one card") 
     // 4 shares (2 sets of 2-of-2) and only 3 cards: the 4th share has no new card.
     const RunResult split =
         run_smk({"split", "--group", "2/2", "--group", "2/2", "--to-cards", "--pin-file", pin});
+    // Every card is checked before the first is written: the missing 4th is found
+    // first, and no card is written.
     CHECK(split.exit_code == 7);
     CHECK(contains(split.err, "no new card for holder 2, set B, share 2"));
     CHECK(contains(split.err, "card " + stack.serial(0) + " already has holder 1, set A, share 1"));
     CHECK(contains(split.err, "one card never holds two shares"));
-    CHECK(contains(split.err, "is NOT complete and must not be used"));
-    CHECK(contains(split.err, "card " + stack.serial(2) + ": set A #2"));
-    CHECK(contains(split.err, "--overwrite"));
+    CHECK(contains(split.err, "No card was written"));
+    CHECK_FALSE(contains(split.err, "NOT complete"));
+    for (int card = 0; card < 3; ++card) {
+        CHECK(card_state(stack, card, pin) == "empty");
+    }
     CHECK(split.out.empty());
 
     // --overwrite on the same cards with enough of them: a new split replaces the old shares.
@@ -133,6 +146,34 @@ TEST_CASE("card flows e2e: split --to-cards never puts two shares on one card") 
     INFO("stderr: " << smaller.err);
     CHECK(smaller.exit_code == 0);
     CHECK(contains(smaller.out, "on 3 cards"));
+}
+
+TEST_CASE(
+    "card flows e2e: split --to-cards --overwrite with 13 of 14 cards refuses before writing any") {
+    PcscStack stack(14);
+    const std::string pin = pin_file(stack);
+    const RunResult first = run_smk({"split", "--to-cards", "--pin-file", pin});
+    INFO("first split stderr: " << first.err);
+    REQUIRE(first.exit_code == 0);
+    std::vector<std::string> issued;
+    for (int card = 0; card < 13; ++card) {
+        issued.push_back(card_mnemonic(stack, card, pin));
+    }
+
+    // Holder 7's card of set B (the last in reader order) is missing.
+    stack.card_stop(13);
+    const RunResult again = run_smk({"split", "--to-cards", "--pin-file", pin, "--overwrite"});
+    INFO("second split stderr: " << again.err);
+    CHECK(again.exit_code == 7);
+    CHECK(contains(again.err, "no new card for holder 7, set B, share 7"));
+    CHECK(contains(again.err, "Insert a new card"));
+    CHECK(contains(again.err, "No card was written"));
+    CHECK_FALSE(contains(again.err, "NOT complete"));
+    CHECK(again.out.empty());
+    // Every card present still holds its share of the issued set, untouched.
+    for (int card = 0; card < 13; ++card) {
+        CHECK(card_mnemonic(stack, card, pin) == issued[static_cast<std::size_t>(card)]);
+    }
 }
 
 TEST_CASE("card flows e2e: split --to-cards bad usage and a card without private DOs") {
