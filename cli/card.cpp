@@ -1,7 +1,9 @@
 // smk card list | write | read | verify | wipe: one SLIP-39 share per OpenPGP card
 // (--reader), or per PKCS#11 token (--pkcs11-module SO --token LABEL).
-// Thin callbacks over smk/card.hpp and smk/pkcs11.hpp; the PIN comes from a file,
-// an inherited fd or a no-echo prompt on /dev/tty, never from argv, and lives in a Secret.
+// Thin callbacks over one smk::ShareStore (smk/share_store.hpp): open_store picks
+// the card or the token once; write, read, verify and wipe only use the interface.
+// The PIN comes from a file, an inherited fd or a no-echo prompt on /dev/tty,
+// never from argv, and lives in a Secret.
 
 #include "card.hpp"
 
@@ -21,24 +23,36 @@
 #include "smk/interrupt.hpp"
 #include "smk/pkcs11.hpp"
 #include "smk/share_record.hpp"
+#include "smk/share_store.hpp"
 
 namespace smk::cli {
-namespace {
 
-struct CardCommand {
-    std::string reader;
-    std::string pkcs11_module;
-    std::string token;
-    PinOptions pin;
-    bool json = false;
-    bool overwrite = false;
-    bool yes = false;
-    std::string share_file = "-";
-    std::string out;
-    std::optional<unsigned> expect_identifier;
-    std::string expect_set;
-    std::optional<unsigned> expect_index;
-};
+nlohmann::json share_fields(const slip39::ShareInfo& info, unsigned words) {
+    return {{"identifier", info.identifier},           {"set", set_letter(info.group_index)},
+            {"index", info.member_index + 1},          {"threshold", info.member_threshold},
+            {"group_threshold", info.group_threshold}, {"group_count", info.group_count},
+            {"value_bytes", info.value_bytes},         {"words", words}};
+}
+
+std::string share_text(const slip39::ShareInfo& info) {
+    return fmt::format("{} #{} (identifier {}, {} shares of the set needed)",
+                       slip39::group_name(info.group_index), info.member_index + 1, info.identifier,
+                       info.member_threshold);
+}
+
+std::string_view state_name(card::StoredState state) {
+    switch (state) {
+        case card::StoredState::empty:
+            return "empty";
+        case card::StoredState::valid:
+            return "valid";
+        case card::StoredState::garbage:
+            return "garbage";
+    }
+    return "unknown";
+}
+
+namespace {
 
 void add_reader_option(CLI::App& cmd, CardCommand& options) {
     auto* reader =
@@ -70,197 +84,34 @@ void check_place(const CardCommand& options) {
     }
 }
 
-// Refuses when the token says one try is left, unless --last-try.
-void refuse_final_try(const pkcs11::Session& session, const CardCommand& options) {
-    if (session.token().user_pin_final_try && !options.pin.last_try) {
-        throw Error(ErrorCategory::refused,
-                    fmt::format("{} says one PIN try is left; a wrong PIN would lock it. Check "
-                                "the PIN and give --last-try to use that try",
-                                session.name()));
-    }
-}
-
-// Logs in once with the PIN (refuse_final_try first).
-void login_token(pkcs11::Session& session, const CardCommand& options) {
-    refuse_final_try(session, options);
-    const Secret pin = read_pin(options.pin, session.name());
-    session.login(pin);
-}
-
-// Opens the token named by the options (by label) and logs in.
-pkcs11::Session open_token(const CardCommand& options) {
-    const pkcs11::Module module(options.pkcs11_module);
-    pkcs11::Session session(module, options.token);
-    login_token(session, options);
-    return session;
-}
-
-// Opens the card, checks the PIN once, and returns the store (in its transaction).
-card::ShareStore open_verified(const CardCommand& options) {
-    card::ShareStore store(card::find_reader(options.reader));
-    const Secret pin = read_pin(options.pin, store.label());
-    store.verify_pin(pin, options.pin.last_try);
-    return store;
-}
-
-nlohmann::json share_fields(const slip39::ShareInfo& info, unsigned words) {
-    return {{"identifier", info.identifier},           {"set", set_letter(info.group_index)},
-            {"index", info.member_index + 1},          {"threshold", info.member_threshold},
-            {"group_threshold", info.group_threshold}, {"group_count", info.group_count},
-            {"value_bytes", info.value_bytes},         {"words", words}};
-}
-
-std::string share_text(const slip39::ShareInfo& info) {
-    return fmt::format("{} #{} (identifier {}, {} shares of the set needed)",
-                       slip39::group_name(info.group_index), info.member_index + 1, info.identifier,
-                       info.member_threshold);
-}
-
-std::string_view state_name(card::StoredState state) {
-    switch (state) {
-        case card::StoredState::empty:
-            return "empty";
-        case card::StoredState::valid:
-            return "valid";
-        case card::StoredState::garbage:
-            return "garbage";
-    }
-    return "unknown";
-}
-
-// The share part of one `card list` entry, for a card or a token alike (public
-// fields only: the header, never the words). `empty_text` says what empty means there.
-void describe_stored(const card::StoredShare& stored, std::string_view empty_text,
-                     nlohmann::json& entry, std::string& text) {
-    entry["share"] = {{"state", state_name(stored.state)}};
-    if (stored.record) {
-        entry["share"].update(share_fields(stored.record->info, stored.record->word_count));
-        text += fmt::format("share: {}\n", share_text(stored.record->info));
-    } else if (stored.state == card::StoredState::empty) {
-        text += fmt::format("share: none ({})\n", empty_text);
-    } else {
-        entry["share"]["problem"] = stored.problem;
-        text += fmt::format("share: NOT VALID ({})\n", stored.problem);
-    }
-}
-
-// One reader for `card list`: never throws for a card problem, records it.
-nlohmann::json list_one(const card::ReaderInfo& reader, const CardCommand& options,
-                        std::string& text) {
-    nlohmann::json entry = {{"reader", reader.name}, {"card_present", reader.card_present}};
-    text += fmt::format("reader \"{}\": ", reader.name);
-    if (!reader.card_present) {
-        text += "no card\n";
-        return entry;
-    }
-    try {
-        card::ShareStore store(reader.name);
-        const auto tries = store.tries();
-        entry["card"] = store.serial();
-        entry["pin_tries"] = {
-            {"user", tries.user}, {"reset_code", tries.reset_code}, {"admin", tries.admin}};
-        entry["private_do_bytes"] = store.capacity();
-        text += fmt::format("card {}, user PIN tries left {}, admin PIN tries left {}, ",
-                            store.serial(), tries.user, tries.admin);
-        if (store.capacity() == 0) {
-            entry["share"] = {{"state", "unsupported"}, {"note", "no private DOs"}};
-            text += "share: none possible (no private DOs; use a PKCS#11 token)\n";
-            return entry;
-        }
-        if (!pin_given(options.pin)) {
-            entry["share"] = {{"state", "unknown"}, {"note", "PIN needed to read"}};
-            text += "share: PIN needed to read\n";
-            return entry;
-        }
-        const Secret pin = read_pin(options.pin, store.label());
-        store.verify_pin(pin, options.pin.last_try);
-        describe_stored(store.read_share(), "DO 0103 is empty", entry, text);
-    } catch (const Error& error) {
-        entry["error"] = error.what();
-        text += fmt::format("{}\n", error.what());
-    }
-    return entry;
-}
-
-// One token for `card list --pkcs11-module`: records problems, never throws for them.
-nlohmann::json list_token(const pkcs11::Module& module, const pkcs11::TokenInfo& token,
-                          const CardCommand& options, std::string& text) {
-    nlohmann::json entry = {{"token", token.label},
-                            {"serial", token.serial},
-                            {"manufacturer", token.manufacturer},
-                            {"model", token.model},
-                            {"initialized", token.initialized},
-                            {"user_pin_locked", token.user_pin_locked},
-                            {"user_pin_final_try", token.user_pin_final_try},
-                            {"user_pin_count_low", token.user_pin_count_low}};
-    if (!token.initialized) {
-        text += fmt::format("uninitialised token in slot {}, {} {}\n", token.slot_id,
-                            token.manufacturer, token.model);
-        return entry;
-    }
-    text += fmt::format("token \"{}\" (serial {}), {} {}: ", token.label, token.serial,
-                        token.manufacturer, token.model);
-    if (token.user_pin_locked) {
-        text += "user PIN LOCKED\n";
-        entry["share"] = {{"state", "unknown"}, {"note", "user PIN locked"}};
-        return entry;
-    }
-    if (!pin_given(options.pin)) {
-        entry["share"] = {{"state", "unknown"}, {"note", "PIN needed to read"}};
-        text += "share: PIN needed to read\n";
-        return entry;
-    }
-    try {
-        pkcs11::Session session(module, token.label);
-        login_token(session, options);
-        describe_stored(pkcs11::TokenShareStore(session).read_share(), "no smk data object", entry,
-                        text);
-    } catch (const Error& error) {
-        entry["error"] = error.what();
-        text += fmt::format("{}\n", error.what());
-    }
-    return entry;
-}
-
-void run_list_tokens(const CardCommand& options) {
-    const pkcs11::Module module(options.pkcs11_module);
-    nlohmann::json entries = nlohmann::json::array();
-    std::string text;
-    for (const auto& token : module.tokens()) {
-        if (!options.token.empty() && token.label != options.token) {
-            continue;
-        }
-        entries.push_back(list_token(module, token, options, text));
-    }
-    if (entries.empty()) {
-        throw Error(ErrorCategory::device,
-                    options.token.empty()
-                        ? fmt::format("PKCS#11 module \"{}\" offers no token", module.path())
-                        : fmt::format("no token labelled \"{}\" in PKCS#11 module \"{}\"",
-                                      options.token, module.path()));
-    }
-    print_out(options.json ? entries.dump(2) + "\n" : text);
-}
-
-void run_list(const CardCommand& options) {
-    if (!options.token.empty() && !on_token(options)) {
-        throw Error(ErrorCategory::usage, "--token needs --pkcs11-module (the token's module)");
-    }
+// The store the options name (check_place first): the card in --reader, or the
+// token --token of --pkcs11-module. The only place that chooses between them.
+std::unique_ptr<ShareStore> open_store(const CardCommand& options) {
     if (on_token(options)) {
-        run_list_tokens(options);
-        return;
+        return std::make_unique<pkcs11::TokenStore>(options.pkcs11_module, options.token);
     }
-    const auto readers = card::list_readers();
-    if (readers.empty()) {
-        throw Error(ErrorCategory::device,
-                    "no smartcard reader found; connect a reader and try again");
-    }
-    nlohmann::json entries = nlohmann::json::array();
-    std::string text;
-    for (const auto& reader : readers) {
-        entries.push_back(list_one(reader, options, text));
-    }
-    print_out(options.json ? entries.dump(2) + "\n" : text);
+    return std::make_unique<card::ShareStore>(card::find_reader(options.reader));
+}
+
+// The options that name the same store again, for the command the operator is told.
+std::string place_args(const CardCommand& options) {
+    return on_token(options)
+               ? fmt::format("--pkcs11-module {} --token {}", options.pkcs11_module, options.token)
+               : fmt::format("--reader \"{}\"", options.reader);
+}
+
+// Checks the PIN once (refusing a last try unless --last-try).
+void unlock(ShareStore& store, const CardCommand& options) {
+    store.refuse_last_try(options.pin.last_try);
+    const Secret pin = read_pin(options.pin, store.name());
+    store.unlock(pin, options.pin.last_try);
+}
+
+// Opens the store and checks the PIN once.
+std::unique_ptr<ShareStore> open_unlocked(const CardCommand& options) {
+    auto store = open_store(options);
+    unlock(*store, options);
+    return store;
 }
 
 // A signal (Ctrl-C, SIGTERM, SIGHUP) during `card write` is noted, never acted
@@ -295,57 +146,38 @@ void run_write(const CardCommand& options) {
     const auto decoded = card::decode_share_record(record.bytes(), shares[0].source);
     const std::string share = share_text(decoded.info);
     const InterruptScope interruptible;
-    if (on_token(options)) {
-        const pkcs11::Module module(options.pkcs11_module);
-        pkcs11::Session session(module, options.token);
-        const std::string check = fmt::format("smk card verify --pkcs11-module {} --token {}",
-                                              options.pkcs11_module, options.token);
-        refuse_final_try(session, options);
-        const Secret pin = read_pin(options.pin, session.name());
-        throw_if_interrupted(not_written(session.name(), "before the PIN was tried"));
-        session.login(pin);
-        throw_if_interrupted(not_written(session.name(), "before the write"));
-        pkcs11::TokenShareStore(session).write_record(record.bytes(), options.overwrite);
-        print_out(fmt::format("wrote {} to {} and read it back: OK\n", share, session.name()));
-        throw_if_interrupted(written_anyway(session.name(), "token", share, check));
-        return;
-    }
-    card::ShareStore store(card::find_reader(options.reader));
-    store.require_capacity(record.size());
-    const std::string check = fmt::format("smk card verify --reader \"{}\"", options.reader);
-    const Secret pin = read_pin(options.pin, store.label());
+    const auto store = open_store(options);
+    store->require_capacity(record.size());
+    const std::string check = fmt::format("smk card verify {}", place_args(options));
+    store->refuse_last_try(options.pin.last_try);
+    const Secret pin = read_pin(options.pin, store->name());
     // The PIN is not tried when the operator has already asked smk to stop.
-    throw_if_interrupted(not_written(store.label(), "before the PIN was tried"));
-    store.verify_pin(pin, options.pin.last_try);
-    throw_if_interrupted(not_written(store.label(), "before the write"));
-    store.write_record(record.bytes(), options.overwrite);
-    print_out(fmt::format("wrote {} to {} and read it back: OK\n", share, store.label()));
-    throw_if_interrupted(written_anyway(store.label(), "card", share, check));
+    throw_if_interrupted(not_written(store->name(), "before the PIN was tried"));
+    store->unlock(pin, options.pin.last_try);
+    throw_if_interrupted(not_written(store->name(), "before the write"));
+    store->write_record(record.bytes(), options.overwrite);
+    print_out(fmt::format("wrote {} to {} and read it back: OK\n", share, store->name()));
+    throw_if_interrupted(written_anyway(store->name(), store->kind(), share, check));
 }
 
 // What a card or token holds, read after the PIN is checked.
 struct ReadShare {
     std::string holder;      // "card ... in \"reader\"" or "token \"L\" (serial S)"
     nlohmann::json ids;      // {"card", "reader"} or {"token", "serial"}
-    std::string empty_what;  // where nothing was found: "DO 0103" or "no smk data object"
+    std::string empty_what;  // what an empty store holds: "DO 0103 is empty", ...
     card::StoredShare stored;
 };
 
 ReadShare read_share(const CardCommand& options) {
+    const auto store = open_unlocked(options);
     ReadShare result;
-    if (on_token(options)) {
-        pkcs11::Session session = open_token(options);
-        result.holder = session.name();
-        result.ids = {{"token", session.token().label}, {"serial", session.token().serial}};
-        result.empty_what = "it holds no smk data object";
-        result.stored = pkcs11::TokenShareStore(session).read_share();
-        return result;
+    result.holder = store->name();
+    result.ids = nlohmann::json::object();
+    for (const auto& [key, value] : store->ids()) {
+        result.ids[key] = value;
     }
-    card::ShareStore store = open_verified(options);
-    result.holder = store.label();
-    result.ids = {{"card", store.serial()}, {"reader", store.label()}};
-    result.empty_what = "DO 0103 is empty";
-    result.stored = store.read_share();
+    result.empty_what = store->empty_text();
+    result.stored = store->read_share();
     return result;
 }
 
@@ -410,8 +242,7 @@ void run_verify(const CardCommand& options) {
     std::string text;
     if (stored.state == card::StoredState::empty) {
         failure = fmt::format("{} holds no share: {}", holder, read.empty_what);
-        text = on_token(options) ? fmt::format("{}: EMPTY (no smk data object)\n", holder)
-                                 : fmt::format("{}: EMPTY (DO 0103 holds nothing)\n", holder);
+        text = fmt::format("{}: EMPTY ({})\n", holder, read.empty_what);
     } else if (!stored.record) {
         failure = stored.problem;
         json["problem"] = stored.problem;
@@ -441,49 +272,22 @@ void run_verify(const CardCommand& options) {
     }
 }
 
-void confirm_wipe(const CardCommand& options, const std::string& what) {
-    if (options.yes) {
-        return;
-    }
-    Tty tty("confirming the wipe (or give --yes)");
-    const Secret answer =
-        tty.read_line(fmt::format("Erase the share on {}? Type 'wipe' to confirm: ", what), true);
-    if (answer.text() != "wipe") {
-        throw Error(ErrorCategory::refused, "not confirmed; nothing was changed");
-    }
-}
-
-void run_wipe_token(const CardCommand& options) {
-    // The token is found (and its label checked) before anyone is asked.
-    const pkcs11::Module module(options.pkcs11_module);
-    pkcs11::Session session(module, options.token);
-    confirm_wipe(options, session.name());
-    login_token(session, options);
-    pkcs11::TokenShareStore(session).wipe();
-    print_out(fmt::format("wiped the smk data object of {}; none is left\n", session.name()));
-}
-
 void run_wipe(const CardCommand& options) {
     check_place(options);
-    if (on_token(options)) {
-        run_wipe_token(options);
-        return;
-    }
-    const std::string reader = card::find_reader(options.reader);
+    // The card or token is found (and its label checked) before anyone is asked.
+    const auto store = open_store(options);
     if (!options.yes) {
         Tty tty("confirming the wipe (or give --yes)");
         const Secret answer = tty.read_line(
-            fmt::format("Erase the share on the card in \"{}\"? Type 'wipe' to confirm: ", reader),
-            true);
+            fmt::format("Erase the share on {}? Type 'wipe' to confirm: ", store->name()), true);
         if (answer.text() != "wipe") {
-            throw Error(ErrorCategory::refused, "not confirmed; the card was not changed");
+            throw Error(ErrorCategory::refused,
+                        fmt::format("not confirmed; nothing was changed on {}", store->name()));
         }
     }
-    card::ShareStore store(reader);
-    const Secret pin = read_pin(options.pin, store.label());
-    store.verify_pin(pin, options.pin.last_try);
-    store.wipe();
-    print_out(fmt::format("wiped DO 0103 of {}; it reads back empty\n", store.label()));
+    unlock(*store, options);
+    store->wipe();
+    print_out(store->wiped_text() + "\n");
 }
 
 }  // namespace
@@ -501,7 +305,7 @@ void register_card(CLI::App& app, Context& /*ctx*/) {
                          "List the tokens of this PKCS#11 module instead of the readers");
     list_cmd->add_option("--token", list->token, "Only the token with this label");
     list_cmd->add_flag("--json", list->json, "Print JSON");
-    list_cmd->callback([list] { run_list(*list); });
+    list_cmd->callback([list] { run_card_list(*list); });
 
     auto write = std::make_shared<CardCommand>();
     auto* write_cmd = group->add_subcommand("write", "Write one share (a mnemonic file) to a card");

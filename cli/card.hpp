@@ -1,14 +1,24 @@
 #pragma once
-// The "card" command group: shares on OpenPGP smartcards (private DO 0103).
+// The "card" command group: shares on OpenPGP smartcards (private DO 0103) or
+// PKCS#11 tokens (a data object); cli/card.cpp, and cli/card_list.cpp for `card list`.
 //   smk card list [--pin-file F | --pin-fd N] [--last-try] [--json]
 //   smk card write  --reader R (--pin-file F | --pin-fd N) [--overwrite] [--last-try] [SHAREFILE |
 //   -] smk card read   --reader R (--pin-file F | --pin-fd N) [--last-try] --out FILE|- smk card
 //   verify --reader R (--pin-file F | --pin-fd N) [--last-try]
 //                   [--expect-identifier N] [--expect-set A] [--expect-index I] [--json]
 //   smk card wipe   --reader R (--pin-file F | --pin-fd N) [--last-try] [--yes]
+// Instead of --reader R: --pkcs11-module SO --token LABEL.
 // Without --pin-file/--pin-fd the PIN is asked on /dev/tty without echo.
 // Exit codes through smk::Error: 2 usage, 3 invalid input, 5 verification (wrong
 // PIN, read-back, expectations, empty or garbled DO), 7 refused, 8 device.
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "pin.hpp"
+#include "smk/share_record.hpp"
 
 namespace CLI {
 class App;
@@ -20,5 +30,30 @@ struct Context;
 
 // Adds the "card" subcommand. Each command's options are owned by its callback.
 void register_card(CLI::App& app, Context& ctx);
+
+// The options of one card command.
+struct CardCommand {
+    std::string reader;
+    std::string pkcs11_module;
+    std::string token;
+    PinOptions pin;
+    bool json = false;
+    bool overwrite = false;
+    bool yes = false;
+    std::string share_file = "-";
+    std::string out;
+    std::optional<unsigned> expect_identifier;
+    std::string expect_set;
+    std::optional<unsigned> expect_index;
+};
+
+// `card list` (cli/card_list.cpp).
+void run_card_list(const CardCommand& options);
+
+// The public fields of a share, as JSON and as one line of text.
+[[nodiscard]] nlohmann::json share_fields(const slip39::ShareInfo& info, unsigned words);
+[[nodiscard]] std::string share_text(const slip39::ShareInfo& info);
+// "empty", "valid", "garbage".
+[[nodiscard]] std::string_view state_name(card::StoredState state);
 
 }  // namespace smk::cli

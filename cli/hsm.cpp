@@ -63,12 +63,7 @@ void add_token_options(CLI::App& cmd, HsmCommand& options) {
 pkcs11::Session open_token(const HsmCommand& options) {
     const pkcs11::Module module(options.module);
     pkcs11::Session session(module, options.token);
-    if (session.token().user_pin_final_try && !options.pin.last_try) {
-        throw Error(ErrorCategory::refused,
-                    fmt::format("{} says one PIN try is left; a wrong PIN would lock it. Check "
-                                "the PIN and give --last-try to use that try",
-                                session.name()));
-    }
+    session.refuse_final_try(options.pin.last_try);
     const Secret pin = read_pin(options.pin, session.name());
     session.login(pin);
     return session;

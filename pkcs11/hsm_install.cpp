@@ -3,7 +3,6 @@
 
 #include <fmt/core.h>
 
-#include <algorithm>
 #include <array>
 #include <string>
 #include <vector>
@@ -11,7 +10,6 @@
 #include "hsm_keys.hpp"
 #include "pkcs11_raw.hpp"
 #include "smk/error.hpp"
-#include "smk/hex.hpp"
 #include "smk/hsm.hpp"
 
 namespace smk::hsm {

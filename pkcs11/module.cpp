@@ -319,6 +319,15 @@ const std::string& Session::name() const noexcept {
     return m_impl->name;
 }
 
+void Session::refuse_final_try(bool allow_last_try) const {
+    if (m_impl->token.user_pin_final_try && !allow_last_try) {
+        throw Error(ErrorCategory::refused,
+                    fmt::format("{} says one PIN try is left; a wrong PIN would lock it. Check "
+                                "the PIN and give --last-try to use that try",
+                                m_impl->name));
+    }
+}
+
 void Session::login(const Secret& pin) {
     auto& s = *m_impl;
     if (s.token.user_pin_locked) {

@@ -88,6 +88,14 @@ void ShareStore::require_capacity(std::size_t record_bytes) const {
     }
 }
 
+std::vector<std::pair<std::string, std::string>> ShareStore::ids() const {
+    return {{"card", serial()}, {"reader", label()}};
+}
+
+std::string ShareStore::wiped_text() const {
+    return fmt::format("wiped DO 0103 of {}; it reads back empty", label());
+}
+
 void ShareStore::verify_pin(const Secret& pin, bool allow_last_try) {
     m_impl->app.verify_pw1(pin, allow_last_try);
 }

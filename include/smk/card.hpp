@@ -21,6 +21,7 @@
 
 #include "smk/secret.hpp"
 #include "smk/share_record.hpp"
+#include "smk/share_store.hpp"
 
 namespace smk::card {
 
@@ -56,7 +57,9 @@ struct PinTries {
 // StoredState and StoredShare (what a store holds): smk/share_record.hpp.
 
 // One OpenPGP card, held in a PC/SC transaction from construction to destruction.
-class ShareStore final {
+// It is the card's smk::ShareStore (smk/share_store.hpp): name() is label(),
+// unlock() is verify_pin().
+class ShareStore final : public smk::ShareStore {
   public:
     // Connects to the card in `reader` (an exact name), selects the OpenPGP
     // application and reads its AID (serial), capabilities (C0) and PIN status (C4).
@@ -75,9 +78,23 @@ class ShareStore final {
     // PIN retry counters, read from the card now (C4).
     [[nodiscard]] PinTries tries();
 
+    // smk::ShareStore.
+    [[nodiscard]] const std::string& name() const noexcept override { return label(); }
+    [[nodiscard]] std::string_view kind() const noexcept override { return "card"; }
+    [[nodiscard]] std::vector<std::pair<std::string, std::string>> ids() const override;
+    [[nodiscard]] std::string_view empty_text() const noexcept override {
+        return "DO 0103 is empty";
+    }
+    // Nothing: the card's tries are checked in verify_pin, after the PIN is read.
+    void refuse_last_try(bool /*allow_last_try*/) const override {}
+    void unlock(const Secret& pin, bool allow_last_try) override {
+        verify_pin(pin, allow_last_try);
+    }
+    [[nodiscard]] std::string wiped_text() const override;
+
     // Error(device) pointing at the PKCS#11 token store if the card has no
     // private DOs or they are shorter than `record_bytes`.
-    void require_capacity(std::size_t record_bytes) const;
+    void require_capacity(std::size_t record_bytes) const override;
 
     // VERIFY PW1 (mode 82) once; never retries. Refuses (Error(refused)) when one
     // try is left unless allow_last_try; Error(device) when blocked;
@@ -87,17 +104,16 @@ class ShareStore final {
     // DO 0103 as it is (PIN verified first).
     [[nodiscard]] Secret read_raw();
     // What DO 0103 holds: nothing, a valid record, or garbage (and why).
-    [[nodiscard]] StoredShare read_share();
+    [[nodiscard]] StoredShare read_share() override;
     // Writes a record: refuses (Error(refused)) if the DO is not empty unless
     // `overwrite`; then reads it back and compares in constant time
     // (Error(verification) if it differs).
-    void write_record(std::span<const std::uint8_t> record, bool overwrite);
+    void write_record(std::span<const std::uint8_t> record, bool overwrite) override;
     // Empties DO 0103 and checks that it reads back empty.
-    void wipe();
-
-    struct Impl;
+    void wipe() override;
 
   private:
+    struct Impl;  // smartcard/share_store.cpp
     std::unique_ptr<Impl> m_impl;
 };
 

@@ -32,6 +32,7 @@
 
 #include "smk/secret.hpp"
 #include "smk/share_record.hpp"
+#include "smk/share_store.hpp"
 
 namespace smk::pkcs11 {
 
@@ -100,6 +101,9 @@ class Session final {
     // saying what to do (and when the token says few tries are left);
     // locked PIN: Error(device). Already logged in counts as success.
     void login(const Secret& pin);
+    // Error(refused) when the token said, as the session was opened, that one
+    // user PIN try is left, unless allow_last_try (--last-try).
+    void refuse_final_try(bool allow_last_try) const;
 
   private:
     friend struct detail::Access;
@@ -126,6 +130,34 @@ class TokenShareStore final {
 
   private:
     Session& m_session;
+};
+
+// The token share store as one smk::ShareStore (smk/share_store.hpp): loads the
+// module, opens a session on the token labelled `label` (as Session does);
+// unlock() logs in. What `smk card` uses for --pkcs11-module/--token.
+class TokenStore final : public ShareStore {
+  public:
+    TokenStore(const std::string& module_path, std::string_view label);
+
+    [[nodiscard]] const std::string& name() const noexcept override;
+    [[nodiscard]] std::string_view kind() const noexcept override { return "token"; }
+    [[nodiscard]] std::vector<std::pair<std::string, std::string>> ids() const override;
+    [[nodiscard]] std::string_view empty_text() const noexcept override {
+        return "no smk data object";
+    }
+    void refuse_last_try(bool allow_last_try) const override;
+    void unlock(const Secret& pin, bool allow_last_try) override;
+    void require_capacity(std::size_t /*record_bytes*/) const override {}
+    [[nodiscard]] card::StoredShare read_share() override;
+    void write_record(std::span<const std::uint8_t> record, bool overwrite) override;
+    void wipe() override;
+    [[nodiscard]] std::string wiped_text() const override;
+
+    [[nodiscard]] Session& session() noexcept { return m_session; }
+
+  private:
+    Module m_module;
+    Session m_session;
 };
 
 // Short text for a PKCS#11 return value: "CKR_PIN_INCORRECT (0xa0)".
