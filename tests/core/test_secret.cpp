@@ -12,6 +12,7 @@
 #include "smk/process_hardening.hpp"
 #include "smk/random.hpp"
 #include "smk/secret.hpp"
+#include "support/deterministic_random.hpp"
 
 TEST_CASE("Secret is zero-filled, movable and compares in constant time") {
     smk::Secret a(32);
@@ -95,8 +96,8 @@ TEST_CASE("KCV is the first 3 bytes of AES-ECB of a zero block") {
 TEST_CASE("DeterministicRandom is one keystream however it is drawn") {
     std::array<std::uint8_t, 32> seed{};
     seed[0] = 7;
-    smk::DeterministicRandom one(seed);
-    smk::DeterministicRandom two(seed);
+    smk_test::DeterministicRandom one(seed);
+    smk_test::DeterministicRandom two(seed);
     std::array<std::uint8_t, 200> whole{};
     one.fill(whole);
     std::array<std::uint8_t, 200> pieces{};

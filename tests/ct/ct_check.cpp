@@ -39,6 +39,7 @@
 #include "smk/secret.hpp"
 #include "smk/shamir.hpp"
 #include "smk/slip39.hpp"
+#include "support/deterministic_random.hpp"
 
 namespace {
 
@@ -76,7 +77,7 @@ class SecretRandom final : public smk::RandomSource {
     }
 
   private:
-    smk::DeterministicRandom m_inner{std::array<std::uint8_t, 32>{7, 7, 7}};
+    smk_test::DeterministicRandom m_inner{std::array<std::uint8_t, 32>{7, 7, 7}};
     unsigned m_public_calls;
     unsigned m_calls = 0;
 };

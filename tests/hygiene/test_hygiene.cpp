@@ -25,6 +25,7 @@
 #include "smk/random.hpp"
 #include "smk/secret.hpp"
 #include "smk/slip39.hpp"
+#include "support/deterministic_random.hpp"
 #include "support/files.hpp"
 
 namespace {
@@ -56,7 +57,7 @@ __attribute__((noinline)) std::vector<MaskedNeedle> split_and_combine() {
     needles.push_back({"the master secret", masked_master});
     {
         const smk::Secret master = test_master_secret();
-        smk::DeterministicRandom random(std::array<std::uint8_t, 32>{1, 2, 3});
+        smk_test::DeterministicRandom random(std::array<std::uint8_t, 32>{1, 2, 3});
         smk::slip39::SplitParams params;
         params.groups = {{3, 5}, {3, 5}};
         params.iteration_exponent = 0;

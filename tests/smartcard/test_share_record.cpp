@@ -13,6 +13,7 @@
 #include "smk/random.hpp"
 #include "smk/share_record.hpp"
 #include "smk/slip39.hpp"
+#include "support/deterministic_random.hpp"
 
 namespace {
 
@@ -22,7 +23,7 @@ using Bytes = std::vector<std::uint8_t>;
 smk::Secret make_mnemonic(std::size_t secret_bytes, unsigned group, unsigned member) {
     std::array<std::uint8_t, 32> seed{};
     seed[0] = static_cast<std::uint8_t>(secret_bytes);
-    smk::DeterministicRandom random(seed);
+    smk_test::DeterministicRandom random(seed);
     std::vector<std::uint8_t> secret(secret_bytes);
     for (std::size_t i = 0; i < secret.size(); ++i) {
         secret[i] = static_cast<std::uint8_t>(i * 7 + 3);

@@ -22,6 +22,7 @@
 #include "smk/hex.hpp"
 #include "smk/random.hpp"
 #include "smk/raw_shares.hpp"
+#include "support/deterministic_random.hpp"
 #include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -33,11 +34,11 @@ using Bytes = std::vector<std::uint8_t>;
 
 using smk_test::TempDir;
 
-smk::DeterministicRandom seeded(std::uint8_t tag) {
+smk_test::DeterministicRandom seeded(std::uint8_t tag) {
     std::array<std::uint8_t, 32> seed{};
     seed[0] = tag;
     seed[1] = 0xA5;
-    return smk::DeterministicRandom(seed);
+    return smk_test::DeterministicRandom(seed);
 }
 
 Bytes random_bytes(std::size_t n, std::uint8_t tag) {
@@ -415,7 +416,7 @@ class SabotagingRandom final : public smk::RandomSource {
     fs::path m_target;
     unsigned m_at;
     unsigned m_draws = 0;
-    smk::DeterministicRandom m_inner;
+    smk_test::DeterministicRandom m_inner;
 };
 
 }  // namespace

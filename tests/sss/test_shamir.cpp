@@ -13,6 +13,7 @@
 #include "smk/error.hpp"
 #include "smk/random.hpp"
 #include "smk/shamir.hpp"
+#include "support/deterministic_random.hpp"
 
 namespace gf = smk::gf256;
 
@@ -66,11 +67,11 @@ std::vector<std::uint8_t> distinct_xs(smk::RandomSource& random, std::size_t cou
     return xs;
 }
 
-smk::DeterministicRandom seeded(std::uint8_t tag) {
+smk_test::DeterministicRandom seeded(std::uint8_t tag) {
     std::array<std::uint8_t, 32> seed{};
     seed[0] = tag;
     seed[31] = 0x5A;
-    return smk::DeterministicRandom(seed);
+    return smk_test::DeterministicRandom(seed);
 }
 
 // Interpolates at `at` through (xs[i], ys[i]) for the first `use` points.

@@ -15,6 +15,7 @@
 #include "smk/random.hpp"
 #include "smk/secret.hpp"
 #include "smk/slip39.hpp"
+#include "support/deterministic_random.hpp"
 
 namespace {
 
@@ -49,7 +50,7 @@ slip39::SplitResult make_split(std::uint8_t seed_byte, slip39::SplitParams param
                                std::size_t secret_bytes = 16, std::uint8_t secret_fill = 0x33) {
     std::array<std::uint8_t, 32> seed{};
     seed.fill(seed_byte);
-    smk::DeterministicRandom random(seed);
+    smk_test::DeterministicRandom random(seed);
     std::vector<std::uint8_t> secret(secret_bytes, secret_fill);
     return slip39::split(secret, {}, params, random);
 }
@@ -357,7 +358,7 @@ TEST_CASE("verify_set: one set at a time, enough shares") {
 
 TEST_CASE("passphrase must be printable ASCII") {
     const std::array<std::uint8_t, 16> key{};
-    smk::DeterministicRandom random(std::array<std::uint8_t, 32>{});
+    smk_test::DeterministicRandom random(std::array<std::uint8_t, 32>{});
     const auto params = params_of(1, {{2, 3}});
     expect_error([&] { (void)slip39::split(key, bytes_of("tab\there"), params, random); },
                  ErrorCategory::usage, "the passphrase may contain only printable ASCII");
@@ -401,7 +402,7 @@ TEST_CASE("validate names the parameter that is out of range") {
     CHECK_NOTHROW(slip39::validate(slip39::SplitParams{}, 18));
     // split() validates before drawing any randomness.
     const std::array<std::uint8_t, 15> odd{};
-    smk::DeterministicRandom random(std::array<std::uint8_t, 32>{});
+    smk_test::DeterministicRandom random(std::array<std::uint8_t, 32>{});
     expect_error([&] { (void)slip39::split(odd, {}, slip39::SplitParams{}, random); },
                  ErrorCategory::usage, "got 15");
 }

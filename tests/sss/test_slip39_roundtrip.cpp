@@ -13,6 +13,7 @@
 #include "smk/random.hpp"
 #include "smk/secret.hpp"
 #include "smk/slip39.hpp"
+#include "support/deterministic_random.hpp"
 
 namespace {
 
@@ -45,7 +46,7 @@ class Dice final {
         seed.fill(b);
         return seed;
     }
-    smk::DeterministicRandom m_random;
+    smk_test::DeterministicRandom m_random;
 };
 
 struct Config {
@@ -111,7 +112,7 @@ TEST_CASE("random configurations split and recombine from exact and surplus shar
         CAPTURE(describe(config));
         std::array<std::uint8_t, 32> seed{};
         dice.fill(seed);
-        smk::DeterministicRandom random(seed);
+        smk_test::DeterministicRandom random(seed);
         const smk::slip39::SplitResult split = smk::slip39::split(
             config.secret.bytes(), bytes_of(config.passphrase), config.params, random);
         const std::size_t groups = config.params.groups.size();
@@ -196,7 +197,7 @@ TEST_CASE("verify_set checks every threshold-subset of a set and yields the grou
         config.params.group_threshold = 1;  // the group secret is then the encrypted secret
         CAPTURE(round);
         CAPTURE(describe(config));
-        smk::DeterministicRandom random(
+        smk_test::DeterministicRandom random(
             std::array<std::uint8_t, 32>{static_cast<std::uint8_t>(round)});
         const smk::slip39::SplitResult split = smk::slip39::split(
             config.secret.bytes(), bytes_of(config.passphrase), config.params, random);
@@ -231,13 +232,13 @@ TEST_CASE(
         key[i] = static_cast<std::uint8_t>(0xA0 + i);
     }
     const std::array<std::uint8_t, 32> seed{7, 7, 7};
-    smk::DeterministicRandom first(seed);
-    smk::DeterministicRandom second(seed);
+    smk_test::DeterministicRandom first(seed);
+    smk_test::DeterministicRandom second(seed);
     const smk::slip39::SplitParams params;
     const auto a = smk::slip39::split(key, {}, params, first);
     const auto b = smk::slip39::split(key, {}, params, second);
     // The identifier is the first two bytes drawn, masked to 15 bits.
-    smk::DeterministicRandom replay(seed);
+    smk_test::DeterministicRandom replay(seed);
     std::array<std::uint8_t, 2> id{};
     replay.fill(id);
     CHECK(a.identifier == (((id[0] << 8) | id[1]) & 0x7FFF));
@@ -255,7 +256,7 @@ TEST_CASE(
         CHECK(result.groups_used == std::vector<unsigned>{g});
     }
     // A different stream gives different shares.
-    smk::DeterministicRandom other(std::array<std::uint8_t, 32>{8});
+    smk_test::DeterministicRandom other(std::array<std::uint8_t, 32>{8});
     const auto c = smk::slip39::split(key, {}, params, other);
     CHECK(c.mnemonics[0][0].text() != a.mnemonics[0][0].text());
 }
@@ -263,7 +264,7 @@ TEST_CASE(
 TEST_CASE("a wrong passphrase recovers a different secret without an error, as SLIP-39 intends") {
     std::array<std::uint8_t, 16> key{};
     key.fill(0x42);
-    smk::DeterministicRandom random(std::array<std::uint8_t, 32>{9});
+    smk_test::DeterministicRandom random(std::array<std::uint8_t, 32>{9});
     smk::slip39::SplitParams params;
     params.groups = {{2, 3}};
     params.iteration_exponent = 0;
@@ -290,7 +291,7 @@ TEST_CASE("extremes: 16 sets of 16 shares, 64-byte secret - and a single 1-of-1 
     params.groups.assign(16, {16, 16});
     params.extendable = false;
     params.iteration_exponent = 0;
-    smk::DeterministicRandom random(std::array<std::uint8_t, 32>{16});
+    smk_test::DeterministicRandom random(std::array<std::uint8_t, 32>{16});
     const auto split = smk::slip39::split(key, bytes_of("~"), params, random);
     std::vector<smk::slip39::NamedMnemonic> all;
     for (unsigned g = 0; g < 16; ++g) {

@@ -20,6 +20,7 @@
 #include "smk/random.hpp"
 #include "smk/secret.hpp"
 #include "smk/slip39.hpp"
+#include "support/deterministic_random.hpp"
 
 namespace {
 
@@ -210,7 +211,7 @@ TEST_CASE("known answer: default split of key 00..1f matches vectors/slip39_2x5o
     REQUIRE(kat.at("extendable") == params.extendable);
     REQUIRE(kat.at("iteration_exponent") == params.iteration_exponent);
 
-    smk::DeterministicRandom random(seed);
+    smk_test::DeterministicRandom random(seed);
     const smk::slip39::SplitResult result = smk::slip39::split(key, {}, params, random);
     CHECK(result.identifier == kat.at("identifier").get<unsigned>());
     CHECK(smk::kcv_hex(smk::key_check_value(key)) == kat.at("kcv").get<std::string>());
