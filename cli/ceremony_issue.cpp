@@ -165,7 +165,7 @@ void run_issue(const CeremonyOptions& options) {
                                 plan.file.string(), *plan.identifier, *plan.kcv));
     }
     const ceremony::Facility& facility = plan.facility(options.facility);
-    Journal journal(plan, options, "issue");
+    Journal journal = open_journal(plan, options, "issue");
     journal.say(fmt::format("Issue at {} (plan {})\n", facility.name, plan.file.string()));
     journal.record("start", {{"plan", plan.file.string()}, {"facility", facility.name}},
                    {{"dry_run", options.dry_run ? "yes" : "no"}},

@@ -10,7 +10,7 @@
 
 #include "ceremony/ceremony_rig.hpp"
 #include "ceremony/ceremony_test_util.hpp"
-#include "smk/transcript.hpp"
+#include "smk/ceremony/transcript.hpp"
 
 namespace {
 
