@@ -135,6 +135,9 @@ void write_split_to_cards(const ceremony::Plan& plan, CardSession& session,
     job.kcv = kcv_hex(key_check_value(smk_key.bytes()));
     job.overwrite = overwrite;
     job.start_over = "start the ceremony step again";
+    job.not_empty =
+        "A planned card must be empty: check what it holds ('smk card verify'), then empty "
+        "it with 'smk card wipe' or plan another card";
     job.after_interrupt = "Wipe them with 'smk card wipe' before they are handed out.";
     std::vector<unsigned> holder_numbers;
     for (const auto& h : plan.holders) {
