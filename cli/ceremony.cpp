@@ -1,6 +1,7 @@
 // smk ceremony: the plan-driven flows (issue, backup-copies, restore, reissue)
-// and a plan check. The flows live in cli/ceremony_*.cpp; this file only wires
-// options to them.
+// and a plan check. check and backup-copies live in smk_ceremony
+// (smk/ceremony/flows.hpp), the card flows in cli/ceremony_*.cpp; this file only
+// wires options to them.
 
 #include "ceremony.hpp"
 
@@ -11,7 +12,7 @@
 
 #include "ceremony_flows.hpp"
 #include "io.hpp"
-#include "smk/ceremony_plan.hpp"
+#include "smk/ceremony/flows.hpp"
 
 namespace smk::cli {
 namespace {
@@ -44,29 +45,6 @@ void add_tokens(CLI::App& cmd, CeremonyOptions& o) {
                    "pin_file in the plan, else a prompt)");
 }
 
-void run_check(const CeremonyOptions& o) {
-    const auto plan = ceremony::load_plan(o.plan);
-    std::string out = fmt::format("plan {}: OK\n  name: {}\n  transcript: {}\n", o.plan, plan.name,
-                                  plan.transcript.string());
-    for (const auto& f : plan.facilities) {
-        out += fmt::format("  facility {}: module {}, {} token(s)\n", f.name, f.module.string(),
-                           f.tokens.size());
-    }
-    for (const auto& h : plan.holders) {
-        out += fmt::format("  holder {} {}: set A card {} bag {}, set B card {} bag {}\n", h.number,
-                           h.name, h.cards[0].serial, h.cards[0].bag, h.cards[1].serial,
-                           h.cards[1].bag);
-    }
-    for (const auto& d : plan.drives) {
-        out += fmt::format("  drive {}: USB serial {} at {}\n", d.name, d.usb_serial,
-                           d.mount.string());
-    }
-    if (plan.identifier) {
-        out += fmt::format("  issued: identifier {}, KCV {}\n", *plan.identifier, *plan.kcv);
-    }
-    print_out(out);
-}
-
 }  // namespace
 
 void register_ceremony(CLI::App& app, Context& /*ctx*/) {
@@ -77,7 +55,7 @@ void register_ceremony(CLI::App& app, Context& /*ctx*/) {
     auto check = std::make_shared<CeremonyOptions>();
     auto* check_cmd = group->add_subcommand("check", "Validate a plan and print what it plans");
     check_cmd->add_option("PLAN", check->plan, "The ceremony plan")->required();
-    check_cmd->callback([check] { run_check(*check); });
+    check_cmd->callback([check] { ceremony::check_plan(check->plan, terminal_output()); });
 
     auto copies = std::make_shared<CeremonyOptions>();
     auto* copies_cmd =
@@ -86,7 +64,14 @@ void register_ceremony(CLI::App& app, Context& /*ctx*/) {
                               "copy, verification from the device, eject");
     add_common(*copies_cmd, *copies);
     copies_cmd->add_flag("--no-eject", copies->no_eject, "Leave the drives mounted");
-    copies_cmd->callback([copies] { run_backup_copies(*copies); });
+    copies_cmd->callback([copies] {
+        ceremony::BackupCopiesOptions options;
+        options.plan = copies->plan;
+        options.transcript = copies->transcript;
+        options.dry_run = copies->dry_run;
+        options.no_eject = copies->no_eject;
+        ceremony::backup_copies(options, terminal_output());
+    });
 
     auto issue = std::make_shared<CeremonyOptions>();
     auto* issue_cmd = group->add_subcommand(

@@ -13,10 +13,11 @@
 
 #include "card_session.hpp"
 #include "pin.hpp"
-#include "smk/ceremony_plan.hpp"
+#include "smk/ceremony/journal.hpp"
+#include "smk/ceremony/plan.hpp"
+#include "smk/ceremony/transcript.hpp"
 #include "smk/secret.hpp"
 #include "smk/slip39.hpp"
-#include "smk/transcript.hpp"
 
 namespace smk::cli {
 
@@ -37,27 +38,14 @@ struct CeremonyOptions {
     bool new_split = false;  // reissue
 };
 
-// The transcript of one flow (nothing is written in a dry run) and the text
-// for the operator: steps go to stderr, result lines to stdout.
-class Journal final {
-  public:
-    Journal(const ceremony::Plan& plan, const CeremonyOptions& options, std::string flow);
-
-    void record(std::string step, transcript::Fields items, transcript::Fields results = {},
-                transcript::Fields digests = {});
-    void say(std::string_view text) const;     // stderr: what is happening
-    void result(std::string_view line) const;  // stdout: one line for the script
-    [[nodiscard]] bool dry_run() const noexcept { return m_writer == nullptr; }
-    [[nodiscard]] std::string path() const;
-
-  private:
-    std::string m_flow;
-    std::filesystem::path m_path;
-    std::unique_ptr<transcript::Writer> m_writer;
-};
-
-// SHA-256 hex of text (plans, manifests).
-[[nodiscard]] std::string sha256_text_hex(std::string_view text);
+// The journal of one flow (smk/ceremony/journal.hpp): nothing is written in a
+// dry run; steps go to stderr, result lines to stdout.
+using ceremony::Journal;
+using ceremony::sha256_text_hex;
+// The terminal as a flow's Output: steps to stderr, result lines to stdout.
+[[nodiscard]] ceremony::Output& terminal_output();
+[[nodiscard]] Journal open_journal(const ceremony::Plan& plan, const CeremonyOptions& options,
+                                   std::string flow);
 
 // The card session for a flow, with the PIN source and mode from the options/plan.
 [[nodiscard]] CardSessionOptions card_session_options(const ceremony::Plan& plan,
@@ -71,7 +59,6 @@ void write_split_to_cards(const ceremony::Plan& plan, CardSession& session,
                           const slip39::SplitResult& split, const Secret& smk_key, bool overwrite,
                           Journal& journal);
 
-void run_backup_copies(const CeremonyOptions& options);
 void run_issue(const CeremonyOptions& options);
 void run_restore(const CeremonyOptions& options);
 void run_reissue(const CeremonyOptions& options);

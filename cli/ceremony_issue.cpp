@@ -135,6 +135,9 @@ void write_split_to_cards(const ceremony::Plan& plan, CardSession& session,
     job.kcv = kcv_hex(key_check_value(smk_key.bytes()));
     job.overwrite = overwrite;
     job.start_over = "start the ceremony step again";
+    job.not_empty =
+        "A planned card must be empty: check what it holds ('smk card verify'), then empty "
+        "it with 'smk card wipe' or plan another card";
     job.after_interrupt = "Wipe them with 'smk card wipe' before they are handed out.";
     std::vector<unsigned> holder_numbers;
     for (const auto& h : plan.holders) {
@@ -165,7 +168,7 @@ void run_issue(const CeremonyOptions& options) {
                                 plan.file.string(), *plan.identifier, *plan.kcv));
     }
     const ceremony::Facility& facility = plan.facility(options.facility);
-    Journal journal(plan, options, "issue");
+    Journal journal = open_journal(plan, options, "issue");
     journal.say(fmt::format("Issue at {} (plan {})\n", facility.name, plan.file.string()));
     journal.record("start", {{"plan", plan.file.string()}, {"facility", facility.name}},
                    {{"dry_run", options.dry_run ? "yes" : "no"}},

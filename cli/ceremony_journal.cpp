@@ -1,45 +1,34 @@
-// The Journal of a ceremony flow: the transcript writer plus the operator's text.
+// The CLI side of a ceremony flow's journal (printed) and card session.
 
 #include <fmt/core.h>
 
 #include "ceremony_flows.hpp"
 #include "io.hpp"
-#include "smk/digest.hpp"
 
 namespace smk::cli {
 
-Journal::Journal(const ceremony::Plan& plan, const CeremonyOptions& options, std::string flow)
-    : m_flow(std::move(flow)),
-      m_path(options.transcript.empty() ? plan.transcript
-                                        : std::filesystem::path(options.transcript)) {
-    if (!options.dry_run) {
-        m_writer = std::make_unique<transcript::Writer>(m_path);
+namespace {
+
+// The terminal: steps to stderr, result lines to stdout.
+class PrintingOutput final : public ceremony::Output {
+  public:
+    void say(std::string_view text) override { print_err(text); }
+    void result(std::string_view line) override {
+        print_out(line);
+        print_out("\n");
     }
+};
+
+}  // namespace
+
+ceremony::Output& terminal_output() {
+    static PrintingOutput terminal;
+    return terminal;
 }
 
-void Journal::record(std::string step, transcript::Fields items, transcript::Fields results,
-                     transcript::Fields digests) {
-    if (m_writer) {
-        m_writer->append(
-            {m_flow, std::move(step), std::move(items), std::move(results), std::move(digests)});
-    }
-}
-
-void Journal::say(std::string_view text) const {
-    print_err(text);
-}
-
-void Journal::result(std::string_view line) const {
-    print_out(line);
-    print_out("\n");
-}
-
-std::string Journal::path() const {
-    return m_path.string();
-}
-
-std::string sha256_text_hex(std::string_view text) {
-    return digest_hex(sha256_text(text));
+Journal open_journal(const ceremony::Plan& plan, const CeremonyOptions& options, std::string flow) {
+    return Journal(ceremony::transcript_path(plan, options.transcript), options.dry_run,
+                   std::move(flow), terminal_output());
 }
 
 CardSessionOptions card_session_options(const ceremony::Plan& plan,

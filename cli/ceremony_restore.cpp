@@ -187,7 +187,7 @@ void run_restore(const CeremonyOptions& options) {
     const ceremony::Plan plan = ceremony::load_plan(options.plan);
     require_issued(plan);
     const ceremony::Facility& facility = plan.facility(options.facility);
-    Journal journal(plan, options, "restore");
+    Journal journal = open_journal(plan, options, "restore");
     journal.say(fmt::format("Restore at {} (plan {}, share set {}, KCV {})\n", facility.name,
                             plan.file.string(), *plan.identifier, *plan.kcv));
     journal.record("start", {{"plan", plan.file.string()}, {"facility", facility.name}},
@@ -260,7 +260,7 @@ void run_reissue(const CeremonyOptions& options) {
     const ceremony::Plan plan = ceremony::load_plan(options.plan);
     require_issued(plan);
     const ceremony::Holder& holder = plan.holder(options.holder);
-    Journal journal(plan, options, "reissue");
+    Journal journal = open_journal(plan, options, "reissue");
     journal.record("start",
                    {{"plan", plan.file.string()}, {"holder", std::to_string(holder.number)}},
                    {{"identifier", std::to_string(*plan.identifier)},

@@ -47,6 +47,7 @@ void run_split_to_cards(const SplitOptions& options) {
     job.kcv = kcv;
     job.overwrite = options.cards.overwrite;
     job.start_over = "run 'smk split --to-cards' again (a new split)";
+    job.not_empty = "To replace it, run again with --overwrite";
     job.after_interrupt =
         "Run 'smk split --to-cards --overwrite' again with the same cards (a new split "
         "replaces these shares), or empty them with 'smk card wipe'.";

@@ -60,11 +60,11 @@ std::vector<std::string> check_cards_first(const CardSession& session, const Spl
         if (!job.overwrite) {
             const card::StoredShare stored = held.store.read_share();
             if (stored.state != card::StoredState::empty) {
-                throw Error(
-                    ErrorCategory::refused,
-                    fmt::format("{} (for {}) already holds {} in DO 0103; nothing was "
-                                "written. To replace it, run again with --overwrite",
-                                held.store.label(), share.request.describe(), holding(stored)));
+                throw Error(ErrorCategory::refused,
+                            fmt::format("{} (for {}) already holds {} in DO 0103; nothing was "
+                                        "written. {}",
+                                        held.store.label(), share.request.describe(),
+                                        holding(stored), job.not_empty));
             }
         }
         serials.push_back(held.store.serial());

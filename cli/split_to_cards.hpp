@@ -69,6 +69,9 @@ struct SplitToCards {
     // hold shares of the unfinished split.
     std::string start_over;
     std::string after_interrupt;
+    // Added when a card is not empty (without overwrite), e.g. "To replace it,
+    // run again with --overwrite".
+    std::string not_empty;
 };
 
 // Writes, reads back and checks every share (see above); returns the cards

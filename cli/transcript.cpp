@@ -12,8 +12,8 @@
 
 #include "io.hpp"
 #include "json_text.hpp"
+#include "smk/ceremony/transcript.hpp"
 #include "smk/error.hpp"
-#include "smk/transcript.hpp"
 
 namespace smk::cli {
 namespace {

@@ -1,10 +1,10 @@
-// Fuzz target: the ceremony plan (strict TOML, smk/ceremony_plan.hpp parse_plan).
+// Fuzz target: the ceremony plan (strict TOML, smk/ceremony/plan.hpp parse_plan).
 
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
-#include "smk/ceremony_plan.hpp"
+#include "smk/ceremony/plan.hpp"
 #include "smk/error.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -1,5 +1,5 @@
 // Fuzz target: the ceremony transcript reader (hash-chained JSON lines,
-// smk/transcript.hpp verify_file and read_file). The reader takes a path, so the
+// smk/ceremony/transcript.hpp verify_file and read_file). The reader takes a path, so the
 // input goes into an in-memory file (memfd) named through /proc/self/fd.
 
 #include <sys/mman.h>
@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <string>
 
+#include "smk/ceremony/transcript.hpp"
 #include "smk/error.hpp"
-#include "smk/transcript.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const int fd = ::memfd_create("fuzz-transcript", MFD_CLOEXEC);

@@ -15,7 +15,7 @@
 
 #include "ceremony/ceremony_test_util.hpp"
 #include "cli/run.hpp"
-#include "smk/transcript.hpp"
+#include "smk/ceremony/transcript.hpp"
 #include "udev/testbed.hpp"
 
 namespace {

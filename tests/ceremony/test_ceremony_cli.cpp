@@ -10,7 +10,8 @@
 
 #include "ceremony/ceremony_rig.hpp"
 #include "ceremony/ceremony_test_util.hpp"
-#include "smk/transcript.hpp"
+#include "cli/fixtures.hpp"
+#include "smk/ceremony/transcript.hpp"
 
 namespace {
 
@@ -110,6 +111,31 @@ TEST_CASE("cli: issue with a planned card missing stops before the SMK is genera
     CHECK_FALSE(transcript_has(rig.transcript(), "smk-generated"));
     CHECK(issued_plan_of(fs::path(rig.plan()).parent_path().string()).empty());
     CHECK(rig.token_kcv("hsm-one").exit_code != 0);  // no SMK in the token
+}
+
+TEST_CASE("cli: issue refuses a planned card that holds a share before any card is written") {
+    smk_test::CeremonyRig rig;
+    const smk_test::SplitRun other({"--group", "2/3"});
+    const auto written = run_smk({"card", "write", "--reader", rig.cards().reader(9), "--pin-file",
+                                  rig.card_pin(), other.share_file('A', 2)});
+    INFO("card write stderr: " << written.err);
+    REQUIRE(written.exit_code == 0);
+
+    const auto r = run_smk({"ceremony", "issue", rig.plan(), "--batch"});
+    INFO("issue stderr: " << r.err);
+    CHECK(r.exit_code == 7);
+    CHECK(r.err.find("card " + rig.cards().serial(9)) != std::string::npos);
+    CHECK(r.err.find("already holds a share record (set A #2") != std::string::npos);
+    CHECK(r.err.find("smk card wipe") != std::string::npos);
+    CHECK(r.err.find("No card was written") != std::string::npos);
+    CHECK(r.err.find("--overwrite") == std::string::npos);  // issue has no --overwrite
+    CHECK(transcript_has(rig.transcript(), "aborted"));
+    CHECK_FALSE(transcript_has(rig.transcript(), "card-written"));
+    CHECK(rig.token_kcv("hsm-one").exit_code != 0);  // no SMK in the token
+    // The first planned card was looked at but not written.
+    const auto first = run_smk({"card", "verify", "--reader", rig.cards().reader(0), "--pin-file",
+                                rig.card_pin(), "--json"});
+    CHECK(nlohmann::json::parse(first.out).at("state") == "empty");
 }
 
 TEST_CASE("cli: issue, every restore mismatch stops with nothing installed, then restore") {

@@ -1,4 +1,4 @@
-// The ceremony plan (include/smk/ceremony_plan.hpp): the example in docs/examples
+// The ceremony plan (include/smk/ceremony/plan.hpp): the example in docs/examples
 // parses, and every validation rule rejects a plan with an error naming the field
 // path. One test case per rule.
 
@@ -7,7 +7,7 @@
 #include <string>
 
 #include "ceremony/ceremony_test_util.hpp"
-#include "smk/ceremony_plan.hpp"
+#include "smk/ceremony/plan.hpp"
 #include "smk/error.hpp"
 
 namespace {

@@ -1,4 +1,4 @@
-// The hash-chained transcript (include/smk/transcript.hpp): appending, continuing
+// The hash-chained transcript (include/smk/ceremony/transcript.hpp): appending, continuing
 // an existing file, and verify() naming the first broken line for every way a
 // file can be tampered with.
 
@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "ceremony/ceremony_test_util.hpp"
+#include "smk/ceremony/transcript.hpp"
 #include "smk/error.hpp"
-#include "smk/transcript.hpp"
 
 namespace {
 

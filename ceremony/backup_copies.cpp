@@ -11,13 +11,15 @@
 #include <string>
 #include <vector>
 
-#include "ceremony_flows.hpp"
+#include "smk/ceremony/flows.hpp"
+#include "smk/ceremony/journal.hpp"
+#include "smk/ceremony/plan.hpp"
 #include "smk/copy.hpp"
 #include "smk/drive.hpp"
 #include "smk/error.hpp"
 #include "smk/manifest.hpp"
 
-namespace smk::cli {
+namespace smk::ceremony {
 namespace {
 
 namespace fs = std::filesystem;
@@ -110,7 +112,7 @@ std::string verify_tree(const ceremony::Drive& planned, const fs::path& root,
     return sha256_text_hex(same.text());
 }
 
-void eject_drive(const CheckedDrive& drive, const CeremonyOptions& options, Journal& journal,
+void eject_drive(const CheckedDrive& drive, const BackupCopiesOptions& options, Journal& journal,
                  std::string& status) {
     if (options.no_eject) {
         status += ", left mounted (--no-eject)";
@@ -126,7 +128,7 @@ void eject_drive(const CheckedDrive& drive, const CeremonyOptions& options, Jour
 
 }  // namespace
 
-void run_backup_copies(const CeremonyOptions& options) {
+void backup_copies(const BackupCopiesOptions& options, Output& output) {
     const ceremony::Plan plan = ceremony::load_plan(options.plan);
     if (plan.drives.empty()) {
         throw Error(ErrorCategory::usage,
@@ -137,7 +139,8 @@ void run_backup_copies(const CeremonyOptions& options) {
         throw Error(ErrorCategory::io, "backup.source " + plan.backup_source.string() +
                                            " is not a directory; nothing was written");
     }
-    Journal journal(plan, options, "backup-copies");
+    Journal journal(transcript_path(plan, options.transcript), options.dry_run, "backup-copies",
+                    output);
     journal.say(fmt::format("Backup copies of {} (plan {})\n", plan.backup_source.string(),
                             plan.file.string()));
     journal.record("start", {{"plan", plan.file.string()}, {"source", plan.backup_source.string()}},
@@ -238,4 +241,4 @@ void run_backup_copies(const CeremonyOptions& options) {
         fmt::format("backup copies: {} drives OK; transcript {}", drives.size(), journal.path()));
 }
 
-}  // namespace smk::cli
+}  // namespace smk::ceremony

@@ -1,4 +1,4 @@
-#include "smk/transcript.hpp"
+#include "smk/ceremony/transcript.hpp"
 
 #include <fcntl.h>
 #include <sodium.h>

@@ -1,8 +1,6 @@
-// The ceremony plan (include/smk/ceremony_plan.hpp): strict TOML through toml++.
-// Every table is read with a list of the keys it may hold, so a misspelt key is
-// an error naming its path rather than a setting silently ignored.
-
-#include "smk/ceremony_plan.hpp"
+// The ceremony plan (include/smk/ceremony/plan.hpp), read: strict TOML through
+// toml++. Every table is read with a list of the keys it may hold, so a misspelt
+// key is an error naming its path rather than a setting silently ignored.
 
 #include <toml++/toml.h>
 
@@ -13,28 +11,15 @@
 #include <iterator>
 #include <map>
 #include <set>
-#include <sstream>
 
-#include "smk/atomic_file.hpp"
+#include "plan_names.hpp"
+#include "smk/ceremony/plan.hpp"
 #include "smk/error.hpp"
 
 namespace smk::ceremony {
 namespace {
 
 namespace fs = std::filesystem;
-
-// The plan's file name without extension and without an "-idNNNNN" suffix that
-// write_issued_plan() added: issued plans share the transcript of their origin.
-std::string base_stem(const fs::path& file) {
-    std::string stem = file.stem().string();
-    const std::size_t at = stem.rfind("-id");
-    if (at != std::string::npos && at + 3 < stem.size() &&
-        std::all_of(stem.begin() + static_cast<std::ptrdiff_t>(at + 3), stem.end(),
-                    [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; })) {
-        stem.erase(at);
-    }
-    return stem;
-}
 
 class Reader {
   public:
@@ -344,27 +329,6 @@ Plan parse_table(const toml::table& root, std::string_view text, const fs::path&
     return plan;
 }
 
-[[noreturn]] void invalid(const Plan& plan, const std::string& path, const std::string& what) {
-    throw Error(ErrorCategory::invalid_input, "plan " + plan.file.string() + ": " + path + ": " +
-                                                  what +
-                                                  " (see docs/CEREMONY.md); nothing was "
-                                                  "touched");
-}
-
-std::string text_before_marker(std::string_view text) {
-    const std::size_t at = text.find(kIssuedMarker);
-    if (at == std::string_view::npos) {
-        return std::string(text);
-    }
-    return std::string(text.substr(0, at));
-}
-
-std::string toml_string(std::string_view text) {
-    std::ostringstream out;
-    out << toml::value<std::string>(std::string(text));
-    return out.str();
-}
-
 }  // namespace
 
 const Facility& Plan::facility(std::string_view wanted) const {
@@ -406,115 +370,6 @@ const CardSpec* Plan::card_by_serial(std::string_view serial, const Holder** hol
     return nullptr;
 }
 
-void validate(const Plan& plan) {
-    if (plan.facilities.empty()) {
-        invalid(plan, "facilities", "at least one facility is needed");
-    }
-    std::set<std::string> facility_names;
-    for (std::size_t i = 0; i < plan.facilities.size(); ++i) {
-        const Facility& f = plan.facilities[i];
-        const std::string path = "facilities[" + std::to_string(i) + "]";
-        if (!facility_names.insert(f.name).second) {
-            invalid(plan, path + ".name", "\"" + f.name + "\" appears twice");
-        }
-        if (f.tokens.empty()) {
-            invalid(plan, path + ".tokens", "at least one token is needed");
-        }
-        std::set<std::string> labels;
-        for (std::size_t j = 0; j < f.tokens.size(); ++j) {
-            if (!labels.insert(f.tokens[j].label).second) {
-                invalid(plan, path + ".tokens[" + std::to_string(j) + "].label",
-                        "\"" + f.tokens[j].label + "\" appears twice in this facility");
-            }
-        }
-    }
-    if (plan.holders.size() != kHolderCount) {
-        invalid(plan, "holders",
-                "a plan has exactly " + std::to_string(kHolderCount) +
-                    " holders (2 sets of 5-of-7), not " + std::to_string(plan.holders.size()));
-    }
-    std::map<std::string, std::string> serials;  // card serial -> where
-    std::map<std::string, unsigned> bags;        // bag -> holder number
-    std::set<std::pair<unsigned, unsigned>> shares;
-    for (std::size_t i = 0; i < plan.holders.size(); ++i) {
-        const Holder& h = plan.holders[i];
-        const std::string path = "holders[" + std::to_string(i) + "]";
-        if (h.cards.size() != kSetCount) {
-            invalid(plan, path + ".cards",
-                    "holder \"" + h.name +
-                        "\" must have exactly 2 cards (one of set A, "
-                        "one of set B), not " +
-                        std::to_string(h.cards.size()));
-        }
-        if (h.cards[0].set == h.cards[1].set) {
-            invalid(plan, path + ".cards",
-                    "holder \"" + h.name + "\" has two cards of set " +
-                        (h.cards[0].set == 0 ? "A" : "B") + "; one of each set is needed");
-        }
-        for (std::size_t j = 0; j < h.cards.size(); ++j) {
-            const CardSpec& c = h.cards[j];
-            const std::string cpath = path + ".cards[" + std::to_string(j) + "]";
-            if (!shares.insert({c.set, c.index}).second) {
-                invalid(plan, cpath + ".index",
-                        std::string("set ") + (c.set == 0 ? "A" : "B") + " share " +
-                            std::to_string(c.index) + " is planned twice");
-            }
-            const auto [it, inserted] = serials.emplace(c.serial, cpath);
-            if (!inserted) {
-                invalid(plan, cpath + ".serial",
-                        "card " + c.serial + " is already planned at " + it->second +
-                            "; every share needs its own card");
-            }
-            const auto [bag, new_bag] = bags.emplace(c.bag, h.number);
-            if (!new_bag && bag->second != h.number) {
-                invalid(plan, cpath + ".bag",
-                        "bag \"" + c.bag + "\" is also holder " + std::to_string(bag->second) +
-                            "'s; each holder has their own bag");
-            }
-        }
-    }
-    if (!plan.drives.empty()) {
-        if (plan.backup_source.empty()) {
-            invalid(plan, "backup.source", "missing: drives are planned but not what to copy");
-        }
-        if (plan.drives.front().name != kMasterDrive) {
-            invalid(plan, "drives[0].name",
-                    "the first drive must be the Master Backup Copy, named \"MASTER\"");
-        }
-        std::set<std::string> names;
-        std::set<std::string> usb_serials;
-        std::set<std::string> mounts;
-        for (std::size_t i = 0; i < plan.drives.size(); ++i) {
-            const Drive& d = plan.drives[i];
-            const std::string path = "drives[" + std::to_string(i) + "]";
-            if (!names.insert(d.name).second) {
-                invalid(plan, path + ".name", "\"" + d.name + "\" appears twice");
-            }
-            std::string normalised;
-            for (const char c : d.usb_serial) {
-                if (c != ' ' && c != '-' && c != '\t') {
-                    normalised.push_back(
-                        static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
-                }
-            }
-            if (!usb_serials.insert(normalised).second) {
-                invalid(plan, path + ".usb_serial", "\"" + d.usb_serial + "\" appears twice");
-            }
-            if (!d.mount.is_absolute()) {
-                invalid(plan, path + ".mount",
-                        "must be an absolute path, not \"" + d.mount.string() + "\"");
-            }
-            fs::path mount = d.mount.lexically_normal();
-            if (!mount.has_filename() && mount.has_parent_path()) {
-                mount = mount.parent_path();  // "/media/x/" and "/media/x" are one mount
-            }
-            if (!mounts.insert(mount.string()).second) {
-                invalid(plan, path + ".mount", "\"" + d.mount.string() + "\" appears twice");
-            }
-        }
-    }
-}
-
 Plan parse_plan(std::string_view text, const fs::path& file) {
     toml::table root;
     try {
@@ -539,53 +394,6 @@ Plan load_plan(const fs::path& file) {
     }
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     return parse_plan(text, file);
-}
-
-fs::path issued_plan_path(const Plan& plan, std::uint16_t identifier) {
-    const std::string stem = base_stem(plan.file);
-    return plan.file.parent_path() / (stem + "-id" + std::to_string(identifier) + ".toml");
-}
-
-void write_issued_plan(const Plan& updated, const fs::path& out) {
-    if (!updated.identifier || !updated.kcv) {
-        throw Error(ErrorCategory::internal, "write_issued_plan without identifier and KCV");
-    }
-    const std::string base = text_before_marker(updated.text);
-    const Plan original = parse_plan(base, updated.file);
-    std::string text = base;
-    if (!text.empty() && text.back() != '\n') {
-        text += '\n';
-    }
-    text += std::string(kIssuedMarker) +
-            "\n[issued]\nidentifier = " + std::to_string(*updated.identifier) + "\nkcv = \"" +
-            *updated.kcv + "\"\n";
-    for (std::size_t i = 0; i < updated.holders.size(); ++i) {
-        for (std::size_t j = 0; j < updated.holders[i].cards.size(); ++j) {
-            const CardSpec& now = updated.holders[i].cards[j];
-            const CardSpec& was = original.holders[i].cards[j];
-            if (now.serial != was.serial || now.bag != was.bag) {
-                text += "\n[[issued.card]]\nholder = " + std::to_string(i + 1) + "\nset = \"" +
-                        (now.set == 0 ? "A" : "B") + "\"\nserial = " + toml_string(now.serial) +
-                        "\nbag = " + toml_string(now.bag) + "\n";
-            }
-        }
-    }
-    // Self-check: the new plan reads back as the plan we mean to record.
-    const Plan check = parse_plan(text, out);
-    bool same = check.identifier == updated.identifier && check.kcv == updated.kcv;
-    for (std::size_t i = 0; same && i < updated.holders.size(); ++i) {
-        for (std::size_t j = 0; j < updated.holders[i].cards.size(); ++j) {
-            same = same && check.holders[i].cards[j].serial == updated.holders[i].cards[j].serial &&
-                   check.holders[i].cards[j].bag == updated.holders[i].cards[j].bag;
-        }
-    }
-    if (!same) {
-        throw Error(ErrorCategory::internal,
-                    "the plan written for " + out.string() + " does not read back as intended");
-    }
-    AtomicFile file(out, 0644);
-    file.write({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
-    file.commit();
 }
 
 }  // namespace smk::ceremony

@@ -1,0 +1,46 @@
+// The journal of a ceremony flow: the transcript writer plus the operator's text.
+
+#include "smk/ceremony/journal.hpp"
+
+#include <utility>
+
+#include "smk/digest.hpp"
+
+namespace smk::ceremony {
+
+Journal::Journal(std::filesystem::path transcript, bool dry_run, std::string flow, Output& output)
+    : m_flow(std::move(flow)), m_path(std::move(transcript)), m_output(output) {
+    if (!dry_run) {
+        m_writer = std::make_unique<transcript::Writer>(m_path);
+    }
+}
+
+void Journal::record(std::string step, transcript::Fields items, transcript::Fields results,
+                     transcript::Fields digests) {
+    if (m_writer) {
+        m_writer->append(
+            {m_flow, std::move(step), std::move(items), std::move(results), std::move(digests)});
+    }
+}
+
+void Journal::say(std::string_view text) const {
+    m_output.say(text);
+}
+
+void Journal::result(std::string_view line) const {
+    m_output.result(line);
+}
+
+std::string Journal::path() const {
+    return m_path.string();
+}
+
+std::filesystem::path transcript_path(const Plan& plan, std::string_view given) {
+    return given.empty() ? plan.transcript : std::filesystem::path(given);
+}
+
+std::string sha256_text_hex(std::string_view text) {
+    return digest_hex(sha256_text(text));
+}
+
+}  // namespace smk::ceremony

@@ -1,0 +1,13 @@
+#pragma once
+// Internal to smk_ceremony: how plan files are named.
+
+#include <filesystem>
+#include <string>
+
+namespace smk::ceremony {
+
+// The plan's file name without extension and without an "-idNNNNN" suffix that
+// write_issued_plan() added: issued plans share the transcript of their origin.
+[[nodiscard]] std::string base_stem(const std::filesystem::path& file);
+
+}  // namespace smk::ceremony

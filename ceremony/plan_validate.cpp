@@ -1,0 +1,136 @@
+// The ceremony plan, validated as a whole: what one table cannot say alone
+// (names, serials, bags and shares planned once, the drives in order).
+
+#include <cctype>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "smk/ceremony/plan.hpp"
+#include "smk/error.hpp"
+
+namespace smk::ceremony {
+namespace {
+
+namespace fs = std::filesystem;
+
+[[noreturn]] void invalid(const Plan& plan, const std::string& path, const std::string& what) {
+    throw Error(ErrorCategory::invalid_input, "plan " + plan.file.string() + ": " + path + ": " +
+                                                  what +
+                                                  " (see docs/CEREMONY.md); nothing was "
+                                                  "touched");
+}
+
+}  // namespace
+
+void validate(const Plan& plan) {
+    if (plan.facilities.empty()) {
+        invalid(plan, "facilities", "at least one facility is needed");
+    }
+    std::set<std::string> facility_names;
+    for (std::size_t i = 0; i < plan.facilities.size(); ++i) {
+        const Facility& f = plan.facilities[i];
+        const std::string path = "facilities[" + std::to_string(i) + "]";
+        if (!facility_names.insert(f.name).second) {
+            invalid(plan, path + ".name", "\"" + f.name + "\" appears twice");
+        }
+        if (f.tokens.empty()) {
+            invalid(plan, path + ".tokens", "at least one token is needed");
+        }
+        std::set<std::string> labels;
+        for (std::size_t j = 0; j < f.tokens.size(); ++j) {
+            if (!labels.insert(f.tokens[j].label).second) {
+                invalid(plan, path + ".tokens[" + std::to_string(j) + "].label",
+                        "\"" + f.tokens[j].label + "\" appears twice in this facility");
+            }
+        }
+    }
+    if (plan.holders.size() != kHolderCount) {
+        invalid(plan, "holders",
+                "a plan has exactly " + std::to_string(kHolderCount) +
+                    " holders (2 sets of 5-of-7), not " + std::to_string(plan.holders.size()));
+    }
+    std::map<std::string, std::string> serials;  // card serial -> where
+    std::map<std::string, unsigned> bags;        // bag -> holder number
+    std::set<std::pair<unsigned, unsigned>> shares;
+    for (std::size_t i = 0; i < plan.holders.size(); ++i) {
+        const Holder& h = plan.holders[i];
+        const std::string path = "holders[" + std::to_string(i) + "]";
+        if (h.cards.size() != kSetCount) {
+            invalid(plan, path + ".cards",
+                    "holder \"" + h.name +
+                        "\" must have exactly 2 cards (one of set A, "
+                        "one of set B), not " +
+                        std::to_string(h.cards.size()));
+        }
+        if (h.cards[0].set == h.cards[1].set) {
+            invalid(plan, path + ".cards",
+                    "holder \"" + h.name + "\" has two cards of set " +
+                        (h.cards[0].set == 0 ? "A" : "B") + "; one of each set is needed");
+        }
+        for (std::size_t j = 0; j < h.cards.size(); ++j) {
+            const CardSpec& c = h.cards[j];
+            const std::string cpath = path + ".cards[" + std::to_string(j) + "]";
+            if (!shares.insert({c.set, c.index}).second) {
+                invalid(plan, cpath + ".index",
+                        std::string("set ") + (c.set == 0 ? "A" : "B") + " share " +
+                            std::to_string(c.index) + " is planned twice");
+            }
+            const auto [it, inserted] = serials.emplace(c.serial, cpath);
+            if (!inserted) {
+                invalid(plan, cpath + ".serial",
+                        "card " + c.serial + " is already planned at " + it->second +
+                            "; every share needs its own card");
+            }
+            const auto [bag, new_bag] = bags.emplace(c.bag, h.number);
+            if (!new_bag && bag->second != h.number) {
+                invalid(plan, cpath + ".bag",
+                        "bag \"" + c.bag + "\" is also holder " + std::to_string(bag->second) +
+                            "'s; each holder has their own bag");
+            }
+        }
+    }
+    if (!plan.drives.empty()) {
+        if (plan.backup_source.empty()) {
+            invalid(plan, "backup.source", "missing: drives are planned but not what to copy");
+        }
+        if (plan.drives.front().name != kMasterDrive) {
+            invalid(plan, "drives[0].name",
+                    "the first drive must be the Master Backup Copy, named \"MASTER\"");
+        }
+        std::set<std::string> names;
+        std::set<std::string> usb_serials;
+        std::set<std::string> mounts;
+        for (std::size_t i = 0; i < plan.drives.size(); ++i) {
+            const Drive& d = plan.drives[i];
+            const std::string path = "drives[" + std::to_string(i) + "]";
+            if (!names.insert(d.name).second) {
+                invalid(plan, path + ".name", "\"" + d.name + "\" appears twice");
+            }
+            std::string normalised;
+            for (const char c : d.usb_serial) {
+                if (c != ' ' && c != '-' && c != '\t') {
+                    normalised.push_back(
+                        static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+                }
+            }
+            if (!usb_serials.insert(normalised).second) {
+                invalid(plan, path + ".usb_serial", "\"" + d.usb_serial + "\" appears twice");
+            }
+            if (!d.mount.is_absolute()) {
+                invalid(plan, path + ".mount",
+                        "must be an absolute path, not \"" + d.mount.string() + "\"");
+            }
+            fs::path mount = d.mount.lexically_normal();
+            if (!mount.has_filename() && mount.has_parent_path()) {
+                mount = mount.parent_path();  // "/media/x/" and "/media/x" are one mount
+            }
+            if (!mounts.insert(mount.string()).second) {
+                invalid(plan, path + ".mount", "\"" + d.mount.string() + "\" appears twice");
+            }
+        }
+    }
+}
+
+}  // namespace smk::ceremony

@@ -1,0 +1,94 @@
+// The issued plan: the original text, a marker, and what the issue (or a
+// reissue) recorded, self-checked by reading it back before it is written.
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <sstream>
+
+#include "plan_names.hpp"
+#include "smk/atomic_file.hpp"
+#include "smk/ceremony/plan.hpp"
+#include "smk/error.hpp"
+
+namespace smk::ceremony {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string text_before_marker(std::string_view text) {
+    const std::size_t at = text.find(kIssuedMarker);
+    if (at == std::string_view::npos) {
+        return std::string(text);
+    }
+    return std::string(text.substr(0, at));
+}
+
+std::string toml_string(std::string_view text) {
+    std::ostringstream out;
+    out << toml::value<std::string>(std::string(text));
+    return out.str();
+}
+
+}  // namespace
+
+std::string base_stem(const fs::path& file) {
+    std::string stem = file.stem().string();
+    const std::size_t at = stem.rfind("-id");
+    if (at != std::string::npos && at + 3 < stem.size() &&
+        std::all_of(stem.begin() + static_cast<std::ptrdiff_t>(at + 3), stem.end(),
+                    [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; })) {
+        stem.erase(at);
+    }
+    return stem;
+}
+
+fs::path issued_plan_path(const Plan& plan, std::uint16_t identifier) {
+    const std::string stem = base_stem(plan.file);
+    return plan.file.parent_path() / (stem + "-id" + std::to_string(identifier) + ".toml");
+}
+
+void write_issued_plan(const Plan& updated, const fs::path& out) {
+    if (!updated.identifier || !updated.kcv) {
+        throw Error(ErrorCategory::internal, "write_issued_plan without identifier and KCV");
+    }
+    const std::string base = text_before_marker(updated.text);
+    const Plan original = parse_plan(base, updated.file);
+    std::string text = base;
+    if (!text.empty() && text.back() != '\n') {
+        text += '\n';
+    }
+    text += std::string(kIssuedMarker) +
+            "\n[issued]\nidentifier = " + std::to_string(*updated.identifier) + "\nkcv = \"" +
+            *updated.kcv + "\"\n";
+    for (std::size_t i = 0; i < updated.holders.size(); ++i) {
+        for (std::size_t j = 0; j < updated.holders[i].cards.size(); ++j) {
+            const CardSpec& now = updated.holders[i].cards[j];
+            const CardSpec& was = original.holders[i].cards[j];
+            if (now.serial != was.serial || now.bag != was.bag) {
+                text += "\n[[issued.card]]\nholder = " + std::to_string(i + 1) + "\nset = \"" +
+                        (now.set == 0 ? "A" : "B") + "\"\nserial = " + toml_string(now.serial) +
+                        "\nbag = " + toml_string(now.bag) + "\n";
+            }
+        }
+    }
+    // Self-check: the new plan reads back as the plan we mean to record.
+    const Plan check = parse_plan(text, out);
+    bool same = check.identifier == updated.identifier && check.kcv == updated.kcv;
+    for (std::size_t i = 0; same && i < updated.holders.size(); ++i) {
+        for (std::size_t j = 0; j < updated.holders[i].cards.size(); ++j) {
+            same = same && check.holders[i].cards[j].serial == updated.holders[i].cards[j].serial &&
+                   check.holders[i].cards[j].bag == updated.holders[i].cards[j].bag;
+        }
+    }
+    if (!same) {
+        throw Error(ErrorCategory::internal,
+                    "the plan written for " + out.string() + " does not read back as intended");
+    }
+    AtomicFile file(out, 0644);
+    file.write({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
+    file.commit();
+}
+
+}  // namespace smk::ceremony
