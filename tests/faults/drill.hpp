@@ -29,6 +29,7 @@ struct Child {
     pid_t pid = -1;
     int out_fd = -1;
     int err_fd = -1;
+    std::string err_seen;  // stderr read so far by stderr_has(); finish() keeps it
 };
 
 // `pass_fd` (when >= 0) becomes the child's fd 3, e.g. the read end of a PIN pipe.
@@ -60,7 +61,7 @@ inline Child spawn_smk(const std::vector<std::string>& args, int pass_fd = -1) {
     }
     ::close(out[1]);
     ::close(err[1]);
-    return {pid, out[0], err[0]};
+    return {pid, out[0], err[0], {}};
 }
 
 // `smk ARGS... --pin-fd 3` with fd 3 the read end of a pipe the drill holds:
@@ -103,12 +104,57 @@ inline bool blocked_on_pipe_read(pid_t pid) {
     return where.find("pipe_read") != std::string::npos;
 }
 
+// One field of /proc/PID/status as a number ("SigPnd", "ShdPnd": hex masks).
+inline unsigned long long status_mask(pid_t pid, const std::string& field) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind(field + ":", 0) == 0) {
+            return std::stoull(line.substr(field.size() + 1), nullptr, 16);
+        }
+    }
+    return 0;
+}
+
+// The child has ended (a zombie not reaped yet) or, having taken `sig` (no longer
+// pending for it), is back reading its PIN pipe: either way the signal was handled,
+// and waitpid(WNOHANG) then tells which.
+inline bool signal_handled(pid_t pid, int sig) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string text;
+    std::getline(stat, text);
+    const auto close = text.rfind(')');
+    if (close == std::string::npos || close + 2 >= text.size() || text[close + 2] == 'Z') {
+        return true;
+    }
+    const unsigned long long bit = 1ULL << (sig - 1);
+    const bool pending = ((status_mask(pid, "SigPnd") | status_mask(pid, "ShdPnd")) & bit) != 0;
+    return !pending && blocked_on_pipe_read(pid);
+}
+
 struct Outcome {
     bool exited = false;  // false: killed by a signal
     int code = -1;        // exit code, or the signal number when killed
     std::string out;
     std::string err;
 };
+
+// Reads what the child has written to stderr so far (without blocking) and says
+// whether it contains `needle`: a line to wait on instead of a fixed sleep.
+inline bool stderr_has(Child& child, const std::string& needle) {
+    char buf[4096];
+    for (;;) {
+        pollfd ready{child.err_fd, POLLIN, 0};
+        if (::poll(&ready, 1, 0) <= 0 || (ready.revents & POLLIN) == 0) {
+            break;
+        }
+        const ssize_t n = ::read(child.err_fd, buf, sizeof buf);
+        if (n <= 0) {
+            break;
+        }
+        child.err_seen.append(buf, static_cast<std::size_t>(n));
+    }
+    return child.err_seen.find(needle) != std::string::npos;
+}
 
 inline std::string drain(int fd) {
     std::string text;
@@ -143,7 +189,7 @@ inline Outcome finish(Child& child, std::chrono::seconds limit = std::chrono::se
     }
     Outcome o;
     o.out = drain(child.out_fd);
-    o.err = drain(child.err_fd);
+    o.err = child.err_seen + drain(child.err_fd);
     o.exited = WIFEXITED(status);
     o.code = o.exited ? WEXITSTATUS(status) : WTERMSIG(status);
     return o;

@@ -145,7 +145,8 @@ faults::Outcome signal_while_waiting_for_pin(std::vector<std::string> args, int 
     const bool waiting =
         faults::wait_for([&] { return faults::blocked_on_pipe_read(child.child.pid); });
     ::kill(child.child.pid, sig);
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const bool handled =
+        faults::wait_for([&] { return faults::signal_handled(child.child.pid, sig); });
     const bool survived = ::waitpid(child.child.pid, nullptr, WNOHANG) == 0;
     if (survived) {
         child.write_pin("123456");
@@ -154,6 +155,7 @@ faults::Outcome signal_while_waiting_for_pin(std::vector<std::string> args, int 
     INFO("exit: " << std::string(o.exited ? "code " : "signal ") << o.code
                   << "\nstderr: " << o.err);
     REQUIRE_MESSAGE(waiting, "smk never blocked reading its PIN from the pipe");
+    REQUIRE_MESSAGE(handled, "smk neither ended nor went back to reading its PIN");
     CHECK_MESSAGE(survived, "smk died of the signal instead of noting it");
     return o;
 }
