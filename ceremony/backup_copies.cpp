@@ -18,6 +18,7 @@
 #include "smk/drive.hpp"
 #include "smk/error.hpp"
 #include "smk/manifest.hpp"
+#include "smk/sha256.hpp"
 
 namespace smk::ceremony {
 namespace {
@@ -109,7 +110,7 @@ std::string verify_tree(const ceremony::Drive& planned, const fs::path& root,
         }
         same.files.push_back(on_drive.files[k]);
     }
-    return sha256_text_hex(same.text());
+    return sha256_hex(same.text());
 }
 
 void eject_drive(const CheckedDrive& drive, const BackupCopiesOptions& options, Journal& journal,
@@ -145,7 +146,7 @@ void backup_copies(const BackupCopiesOptions& options, Output& output) {
                             plan.file.string()));
     journal.record("start", {{"plan", plan.file.string()}, {"source", plan.backup_source.string()}},
                    {{"dry_run", options.dry_run ? "yes" : "no"}},
-                   {{"plan", sha256_text_hex(plan.text)}});
+                   {{"plan", sha256_hex(plan.text)}});
 
     // 1. Every drive is checked before anything is written to any of them.
     std::vector<CheckedDrive> drives;
@@ -158,7 +159,7 @@ void backup_copies(const BackupCopiesOptions& options, Output& output) {
     generate_options.read_mode = ReadMode::cached;
     const auto source = manifest::generate(plan.backup_source, generate_options);
     const std::string source_manifest = source.text();
-    const std::string source_digest = sha256_text_hex(source_manifest);
+    const std::string source_digest = sha256_hex(source_manifest);
     std::uint64_t bytes = 0;
     for (const auto& f : source.files) {
         bytes += f.size;

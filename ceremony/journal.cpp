@@ -4,7 +4,6 @@
 
 #include <utility>
 
-#include "smk/digest.hpp"
 
 namespace smk::ceremony {
 
@@ -37,10 +36,6 @@ std::string Journal::path() const {
 
 std::filesystem::path transcript_path(const Plan& plan, std::string_view given) {
     return given.empty() ? plan.transcript : std::filesystem::path(given);
-}
-
-std::string sha256_text_hex(std::string_view text) {
-    return digest_hex(sha256_text(text));
 }
 
 }  // namespace smk::ceremony

@@ -15,6 +15,7 @@
 #include "plan_names.hpp"
 #include "smk/ceremony/plan.hpp"
 #include "smk/error.hpp"
+#include "smk/kcv.hpp"
 
 namespace smk::ceremony {
 namespace {
@@ -204,7 +205,7 @@ void parse_issued(const Reader& r, const toml::table& root, Plan& plan) {
     }
     plan.identifier = static_cast<std::uint16_t>(*id);
     std::string kcv = lower(r.string(t, "issued", "kcv"));
-    if (kcv.size() != 6 || !all_hex(kcv)) {
+    if (!try_parse_kcv(kcv)) {
         r.fail("issued.kcv", "must be 6 hex digits, not \"" + kcv + "\"");
     }
     plan.kcv = kcv;

@@ -1,7 +1,6 @@
 #include "smk/ceremony/transcript.hpp"
 
 #include <fcntl.h>
-#include <sodium.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,18 +16,12 @@
 #include "smk/atomic_file.hpp"
 #include "smk/error.hpp"
 #include "smk/hex.hpp"
+#include "smk/sha256.hpp"
 
 namespace smk::transcript {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-std::string sha256_hex(std::string_view bytes) {
-    std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
-    crypto_hash_sha256(digest.data(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                       bytes.size());
-    return to_hex(digest);
-}
 
 std::string utc_now() {
     const std::time_t now = std::time(nullptr);

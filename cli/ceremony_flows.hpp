@@ -41,7 +41,6 @@ struct CeremonyOptions {
 // The journal of one flow (smk/ceremony/journal.hpp): nothing is written in a
 // dry run; steps go to stderr, result lines to stdout.
 using ceremony::Journal;
-using ceremony::sha256_text_hex;
 // The terminal as a flow's Output: steps to stderr, result lines to stdout.
 [[nodiscard]] ceremony::Output& terminal_output();
 [[nodiscard]] Journal open_journal(const ceremony::Plan& plan, const CeremonyOptions& options,

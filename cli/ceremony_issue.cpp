@@ -26,6 +26,7 @@
 #include "smk/hsm.hpp"
 #include "smk/kcv.hpp"
 #include "smk/random.hpp"
+#include "smk/sha256.hpp"
 #include "smk/share_record.hpp"
 #include "smk/slip39.hpp"
 #include "split_to_cards.hpp"
@@ -172,7 +173,7 @@ void run_issue(const CeremonyOptions& options) {
     journal.say(fmt::format("Issue at {} (plan {})\n", facility.name, plan.file.string()));
     journal.record("start", {{"plan", plan.file.string()}, {"facility", facility.name}},
                    {{"dry_run", options.dry_run ? "yes" : "no"}},
-                   {{"plan", sha256_text_hex(plan.text)}});
+                   {{"plan", sha256_hex(plan.text)}});
 
     // 1. Tokens: loaded, logged in, no key of the label yet.
     Tokens tokens = open_tokens(plan, facility, options, journal);
@@ -230,7 +231,7 @@ void run_issue(const CeremonyOptions& options) {
     ceremony::write_issued_plan(issued, out);
     journal.record("plan-written", {{"plan", out.string()}},
                    {{"identifier", std::to_string(split.identifier)}, {"kcv", kcv_text_hex}},
-                   {{"plan", sha256_text_hex(ceremony::load_plan(out).text)}});
+                   {{"plan", sha256_hex(ceremony::load_plan(out).text)}});
 
     // 8. The receipt.
     std::string receipt = fmt::format(

@@ -28,6 +28,7 @@
 #include "smk/hsm.hpp"
 #include "smk/kcv.hpp"
 #include "smk/random.hpp"
+#include "smk/sha256.hpp"
 #include "smk/shamir.hpp"
 #include "smk/share_record.hpp"
 #include "smk/slip39.hpp"
@@ -194,7 +195,7 @@ void run_restore(const CeremonyOptions& options) {
                    {{"identifier", std::to_string(*plan.identifier)},
                     {"kcv", *plan.kcv},
                     {"dry_run", options.dry_run ? "yes" : "no"}},
-                   {{"plan", sha256_text_hex(plan.text)}});
+                   {{"plan", sha256_hex(plan.text)}});
     Tokens tokens = open_tokens(plan, facility, options, journal);
     for (auto& t : tokens.open) {
         require_no_key(t, plan.key_label, journal);
@@ -266,7 +267,7 @@ void run_reissue(const CeremonyOptions& options) {
                    {{"identifier", std::to_string(*plan.identifier)},
                     {"new_split", options.new_split ? "yes" : "no"},
                     {"dry_run", options.dry_run ? "yes" : "no"}},
-                   {{"plan", sha256_text_hex(plan.text)}});
+                   {{"plan", sha256_hex(plan.text)}});
     if (options.dry_run) {
         journal.result(fmt::format(
             "dry run: plan OK; holder {} ({}) {}; no card was read", holder.number, holder.name,

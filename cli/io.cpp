@@ -13,6 +13,7 @@
 
 #include "smk/atomic_file.hpp"
 #include "smk/error.hpp"
+#include "smk/kcv.hpp"
 
 namespace smk::cli {
 namespace {
@@ -230,24 +231,14 @@ std::optional<std::string> kcv_text(std::span<const std::uint8_t> key) {
 }
 
 std::string parse_expected_kcv(std::string_view text) {
-    std::string kcv;
-    for (const char c : text) {
-        if (c >= 'A' && c <= 'F') {
-            kcv.push_back(static_cast<char>(c - 'A' + 'a'));
-        } else if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) {
-            kcv.push_back(c);
-        } else {
-            kcv.clear();
-            break;
-        }
-    }
-    if (kcv.size() != 6) {
+    const std::optional<Kcv> kcv = try_parse_kcv(text);
+    if (!kcv) {
         throw Error(ErrorCategory::usage,
                     fmt::format("--expect-kcv takes the 6 hex digits of a KCV (3 bytes, e.g. "
                                 "1a2b3c), not '{}'",
                                 text));
     }
-    return kcv;
+    return kcv_hex(*kcv);
 }
 
 void check_kcv(std::span<const std::uint8_t> key, const std::string& expected,

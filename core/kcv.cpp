@@ -65,7 +65,7 @@ int hex_value(char c) noexcept {
 
 }  // namespace
 
-Kcv parse_kcv(std::string_view text, std::string_view what) {
+std::optional<Kcv> try_parse_kcv(std::string_view text) {
     Kcv kcv{};
     bool ok = text.size() == 2 * kcv.size();
     for (std::size_t i = 0; ok && i < kcv.size(); ++i) {
@@ -75,10 +75,18 @@ Kcv parse_kcv(std::string_view text, std::string_view what) {
         kcv[i] = static_cast<std::uint8_t>(ok ? high * 16 + low : 0);
     }
     if (!ok) {
+        return std::nullopt;
+    }
+    return kcv;
+}
+
+Kcv parse_kcv(std::string_view text, std::string_view what) {
+    const std::optional<Kcv> kcv = try_parse_kcv(text);
+    if (!kcv) {
         throw Error(ErrorCategory::usage,
                     std::string(what) + " takes a KCV: 6 hex digits, e.g. 1a2b3c");
     }
-    return kcv;
+    return *kcv;
 }
 
 }  // namespace smk

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "smk/error.hpp"
+#include "smk/hex.hpp"
 
 namespace smk {
 namespace {
@@ -54,6 +55,10 @@ Sha256 sha256_text(std::string_view text) {
     Sha256Stream sha;
     sha.update(text);
     return sha.finish();
+}
+
+std::string sha256_hex(std::string_view text) {
+    return to_hex(sha256_text(text));
 }
 
 }  // namespace smk

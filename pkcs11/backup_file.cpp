@@ -4,7 +4,6 @@
 #include "backup_file.hpp"
 
 #include <fmt/core.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <fstream>
@@ -13,6 +12,7 @@
 
 #include "smk/error.hpp"
 #include "smk/hex.hpp"
+#include "smk/sha256.hpp"
 
 namespace smk::hsm::detail {
 
@@ -27,16 +27,6 @@ std::string key_type_name(CK_ULONG type) {
         default:
             return fmt::format("0x{:x}", type);
     }
-}
-
-std::string sha256_hex(std::string_view bytes) {
-    std::array<std::uint8_t, 32> digest{};
-    unsigned int length = 0;
-    if (EVP_Digest(bytes.data(), bytes.size(), digest.data(), &length, EVP_sha256(), nullptr) !=
-        1) {
-        throw Error(ErrorCategory::internal, "SHA-256 failed");
-    }
-    return to_hex(digest);
 }
 
 std::filesystem::path sha256sum_path(const std::filesystem::path& file) {

@@ -38,8 +38,6 @@ inline constexpr std::array<UsageFlag, 9> kUsageFlags = {{
 // "AES", "GENERIC_SECRET", "DES3" or the code in hex.
 [[nodiscard]] std::string key_type_name(CK_ULONG type);
 
-// Lower-case hex SHA-256 of `bytes`.
-[[nodiscard]] std::string sha256_hex(std::string_view bytes);
 // FILE.sha256sum.
 [[nodiscard]] std::filesystem::path sha256sum_path(const std::filesystem::path& file);
 // The whole file (at most kMaxBackupBytes); Error(io) or Error(invalid_input) naming `what`.

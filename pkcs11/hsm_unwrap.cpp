@@ -13,6 +13,7 @@
 #include "pkcs11_raw.hpp"
 #include "smk/error.hpp"
 #include "smk/hsm.hpp"
+#include "smk/sha256.hpp"
 
 namespace smk::hsm {
 namespace {
@@ -27,12 +28,12 @@ using detail::kUsageFlags;
 using detail::one_key;
 using detail::ParsedBackup;
 using detail::read_small_file;
-using detail::sha256_hex;
 using detail::sha256sum_path;
 using pkcs11::attribute;
 using pkcs11::attribute_bytes;
 using pkcs11::attribute_text;
 using pkcs11::check_rv;
+using smk::sha256_hex;
 
 }  // namespace
 

@@ -15,6 +15,7 @@
 #include "smk/error.hpp"
 #include "smk/hex.hpp"
 #include "smk/hsm.hpp"
+#include "smk/sha256.hpp"
 
 namespace smk::hsm {
 namespace {
@@ -29,12 +30,12 @@ using detail::kUsageFlags;
 using detail::one_key;
 using detail::ParsedBackup;
 using detail::read_small_file;
-using detail::sha256_hex;
 using detail::sha256sum_path;
 using pkcs11::attribute;
 using pkcs11::attribute_bytes;
 using pkcs11::attribute_text;
 using pkcs11::check_rv;
+using smk::sha256_hex;
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -21,5 +22,7 @@ using Kcv = std::array<std::uint8_t, 3>;
 // "1a2b3c" (upper case too) -> Kcv. Error(usage) naming `what` ("--expect-kcv",
 // "the plan's KCV") unless `text` is exactly 6 hex digits.
 [[nodiscard]] Kcv parse_kcv(std::string_view text, std::string_view what);
+// The same parse without the error, for validators that report in their own words.
+[[nodiscard]] std::optional<Kcv> try_parse_kcv(std::string_view text);
 
 }  // namespace smk

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 
 struct evp_md_ctx_st;  // OpenSSL's context, without its headers here
@@ -35,5 +36,7 @@ class Sha256Stream final {
 
 [[nodiscard]] Sha256 sha256_bytes(std::span<const std::uint8_t> bytes);
 [[nodiscard]] Sha256 sha256_text(std::string_view text);
+// Lower-case hex of sha256_text(text): what transcripts, plans and backup files record.
+[[nodiscard]] std::string sha256_hex(std::string_view text);
 
 }  // namespace smk

@@ -13,6 +13,7 @@
 #include "smk/ceremony/journal.hpp"
 #include "smk/ceremony/transcript.hpp"
 #include "smk/error.hpp"
+#include "smk/sha256.hpp"
 
 namespace {
 
@@ -164,6 +165,6 @@ TEST_CASE("flows: a journal forwards the operator words and a dry run writes no 
     REQUIRE(lines.size() == 2);
     CHECK(lines[0].flow == "restore");
     CHECK(lines[1].step == "done");
-    CHECK(cer::sha256_text_hex("abc") ==
+    CHECK(smk::sha256_hex("abc") ==
           "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }

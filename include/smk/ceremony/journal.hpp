@@ -50,7 +50,4 @@ class Journal final {
 // The transcript a flow appends to: `given` (--transcript), else the plan's.
 [[nodiscard]] std::filesystem::path transcript_path(const Plan& plan, std::string_view given);
 
-// SHA-256 hex of text (plans, manifests), as the transcript records it.
-[[nodiscard]] std::string sha256_text_hex(std::string_view text);
-
 }  // namespace smk::ceremony
