@@ -4,7 +4,6 @@
 
 #include <utility>
 
-
 namespace smk::ceremony {
 
 Journal::Journal(std::filesystem::path transcript, bool dry_run, std::string flow, Output& output)
