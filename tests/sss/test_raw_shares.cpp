@@ -1,111 +1,40 @@
 // Raw file sharing end to end through smk::raw::split_file / combine_files: round
-// trips around the streaming chunk size, every threshold subset, and each way a
-// share or an output can be wrong, with the file at fault named and nothing left.
+// trips around the streaming chunk size, every threshold subset, and split's own
+// refusals and clean failure (test_raw_combine.cpp: each way a share or an output
+// can be wrong).
 
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
 #include <filesystem>
-#include <fstream>
-#include <functional>
-#include <iterator>
 #include <string>
 #include <vector>
 
 #include "raw_crypto.hpp"
 #include "raw_format.hpp"
 #include "raw_parallel.hpp"
+#include "raw_test_util.hpp"
 #include "smk/error.hpp"
 #include "smk/hex.hpp"
 #include "smk/random.hpp"
 #include "smk/raw_shares.hpp"
-#include "support/deterministic_random.hpp"
-#include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 namespace raw = smk::raw;
 
-namespace {
-
-using Bytes = std::vector<std::uint8_t>;
-
-using smk_test::TempDir;
-
-smk_test::DeterministicRandom seeded(std::uint8_t tag) {
-    std::array<std::uint8_t, 32> seed{};
-    seed[0] = tag;
-    seed[1] = 0xA5;
-    return smk_test::DeterministicRandom(seed);
-}
-
-Bytes random_bytes(std::size_t n, std::uint8_t tag) {
-    Bytes out(n);
-    auto random = seeded(static_cast<std::uint8_t>(0x80u | tag));
-    random.fill(out);
-    return out;
-}
-
-void write_file(const fs::path& p, const Bytes& bytes) {
-    std::ofstream out(p, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(bytes.data()),
-              static_cast<std::streamsize>(bytes.size()));
-    REQUIRE(out.good());
-}
-
-Bytes read_file(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), {}};
-}
-
-std::size_t entries(const fs::path& dir) {
-    return static_cast<std::size_t>(
-        std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
-}
-
-// Splits `secret` (written to dir/secret.bin) t-of-n into dir/shares.
-raw::SplitSummary split(const TempDir& dir, const Bytes& secret, unsigned t, unsigned n,
-                        std::uint8_t seed = 1) {
-    write_file(dir.path() / "secret.bin", secret);
-    auto random = seeded(seed);
-    return raw::split_file(dir.path() / "secret.bin", dir.path() / "shares", t, n, random);
-}
-
-std::vector<fs::path> pick(const raw::SplitSummary& s, std::initializer_list<unsigned> xs) {
-    std::vector<fs::path> out;
-    for (const unsigned x : xs) {
-        out.push_back(s.share_files.at(x - 1));
-    }
-    return out;
-}
-
-// Runs fn, which must throw smk::Error of `category` with every one of `parts`
-// in its message.
-void expect_error(const std::function<void()>& fn, smk::ErrorCategory category,
-                  const std::vector<std::string>& parts) {
-    try {
-        fn();
-        FAIL("no error; expected one of category " << smk::category_name(category));
-    } catch (const smk::Error& e) {
-        const std::string message = e.what();
-        CHECK_MESSAGE(e.category() == category, message);
-        for (const std::string& part : parts) {
-            CHECK_MESSAGE(message.find(part) != std::string::npos,
-                          "'" << part << "' not in: " << message);
-        }
-    }
-}
-
-void flip_byte(const fs::path& p, std::size_t offset) {
-    Bytes b = read_file(p);
-    REQUIRE(offset < b.size());
-    b[offset] ^= 0x01;
-    write_file(p, b);
-}
-
-}  // namespace
+using raw_test::Bytes;
+using raw_test::entries;
+using raw_test::expect_error;
+using raw_test::flip_byte;
+using raw_test::pick;
+using raw_test::random_bytes;
+using raw_test::read_file;
+using raw_test::seeded;
+using raw_test::split;
+using raw_test::TempDir;
+using raw_test::write_file;
 
 TEST_CASE("raw: round trips at sizes around the streaming chunk") {
     const std::size_t chunk = raw::format::chunk_bytes(3 + 1);
@@ -214,139 +143,6 @@ TEST_CASE("raw: the same random source gives the same shares - another gives oth
     const Bytes share = read_file(sa.share_files[0]);
     CHECK(std::search(share.begin(), share.end(), secret.begin(), secret.begin() + 64) ==
           share.end());
-}
-
-TEST_CASE("raw combine: a damaged share is named and nothing is written") {
-    const TempDir dir;
-    const Bytes secret = random_bytes(70000, 5);
-    const raw::SplitSummary s = split(dir, secret, 3, 5);
-    const fs::path out = dir.path() / "out.bin";
-    const auto used = pick(s, {1, 2, 3});
-    const std::string victim = s.share_files[1].string();
-
-    SUBCASE("a corrupted body byte") {
-        flip_byte(s.share_files[1], 40 + 50000);
-        expect_error([&] { (void)raw::combine_files(used, out); },
-                     smk::ErrorCategory::invalid_input,
-                     {victim, "corrupted (checksum mismatch)", "use another share"});
-    }
-    SUBCASE("a corrupted trailer byte") {
-        flip_byte(s.share_files[1], fs::file_size(s.share_files[1]) - 1);
-        expect_error([&] { (void)raw::combine_files(used, out); },
-                     smk::ErrorCategory::invalid_input, {victim, "checksum mismatch"});
-    }
-    SUBCASE("a corrupted header byte") {
-        flip_byte(s.share_files[1], 20);  // in the identifier
-        expect_error([&] { (void)raw::combine_files(used, out); },
-                     smk::ErrorCategory::invalid_input, {victim, "header checksum mismatch"});
-    }
-    SUBCASE("a truncated share") {
-        fs::resize_file(s.share_files[1], fs::file_size(s.share_files[1]) - 10);
-        expect_error([&] { (void)raw::combine_files(used, out); },
-                     smk::ErrorCategory::invalid_input, {victim, "is truncated"});
-    }
-    SUBCASE("a share cut inside its header") {
-        fs::resize_file(s.share_files[1], 30);
-        expect_error([&] { (void)raw::combine_files(used, out); },
-                     smk::ErrorCategory::invalid_input, {victim, "truncated"});
-    }
-    SUBCASE("a share with bytes appended") {
-        std::ofstream(s.share_files[1], std::ios::binary | std::ios::app) << "xyz";
-        expect_error([&] { (void)raw::combine_files(used, out); },
-                     smk::ErrorCategory::invalid_input, {victim, "damaged", "3 bytes more"});
-    }
-    SUBCASE("a file that is not a share") {
-        write_file(s.share_files[1], random_bytes(500, 6));
-        expect_error([&] { (void)raw::combine_files(used, out); },
-                     smk::ErrorCategory::invalid_input, {victim, "not an smk raw share"});
-    }
-    SUBCASE("a share of a later format") {
-        Bytes b = read_file(s.share_files[1]);
-        b[7] = '2';
-        write_file(s.share_files[1], b);
-        expect_error([&] { (void)raw::combine_files(used, out); },
-                     smk::ErrorCategory::invalid_input, {victim, "SMKRAW02", "newer smk"});
-    }
-    SUBCASE("a share altered with its checksum recomputed") {
-        Bytes b = read_file(s.share_files[1]);
-        b[40 + 12345] ^= 0x40;
-        const raw::Digest d =
-            smk::sha256_bytes(std::span<const std::uint8_t>(b).first(b.size() - 32));
-        std::copy(d.begin(), d.end(), b.end() - 32);
-        write_file(s.share_files[1], b);
-        expect_error([&] { (void)raw::combine_files(used, out); }, smk::ErrorCategory::verification,
-                     {"authentication failed"});
-    }
-    SUBCASE("an extra share altered with its checksum recomputed") {
-        Bytes b = read_file(s.share_files[4]);
-        b[40 + 777] ^= 0x02;
-        const raw::Digest d =
-            smk::sha256_bytes(std::span<const std::uint8_t>(b).first(b.size() - 32));
-        std::copy(d.begin(), d.end(), b.end() - 32);
-        write_file(s.share_files[4], b);
-        expect_error(
-            [&] {
-                (void)raw::combine_files(pick(s, {1, 2, 3, 5}), out);
-            },
-            smk::ErrorCategory::verification, {s.share_files[4].string(), "does not agree"});
-    }
-    CHECK(!fs::exists(out));
-    CHECK(entries(dir.path()) == 2);  // secret.bin and shares/: no temporary output
-}
-
-TEST_CASE("raw combine: foreign, duplicate and missing shares") {
-    const TempDir dir;
-    const TempDir other;
-    const Bytes secret = random_bytes(1234, 7);
-    const raw::SplitSummary s = split(dir, secret, 3, 5, 1);
-    const raw::SplitSummary o = split(other, secret, 3, 5, 2);
-    const fs::path out = dir.path() / "out.bin";
-
-    expect_error(
-        [&] {
-            const std::vector<fs::path> mixed{s.share_files[0], s.share_files[1], o.share_files[2]};
-            (void)raw::combine_files(mixed, out);
-        },
-        smk::ErrorCategory::invalid_input,
-        {o.share_files[2].string(), "belongs to another split", smk::to_hex(o.identifier),
-         smk::to_hex(s.identifier)});
-
-    fs::copy_file(s.share_files[2], dir.path() / "copy-of-3");
-    expect_error(
-        [&] {
-            const std::vector<fs::path> dup{s.share_files[2], s.share_files[0],
-                                            dir.path() / "copy-of-3"};
-            (void)raw::combine_files(dup, out);
-        },
-        smk::ErrorCategory::invalid_input,
-        {"two shares with x=3", s.share_files[2].string(), (dir.path() / "copy-of-3").string()});
-
-    expect_error(
-        [&] {
-            (void)raw::combine_files(pick(s, {4, 2}), out);
-        },
-        smk::ErrorCategory::insufficient, {"need 3 shares, got 2"});
-    expect_error([&] { (void)raw::combine_files({}, out); }, smk::ErrorCategory::usage, {});
-    expect_error(
-        [&] {
-            const std::vector<fs::path> missing{dir.path() / "nope", s.share_files[0]};
-            (void)raw::combine_files(missing, out);
-        },
-        smk::ErrorCategory::io, {"nope"});
-    CHECK(!fs::exists(out));
-}
-
-TEST_CASE("raw combine: refuses an existing output and keeps it intact") {
-    const TempDir dir;
-    const Bytes secret = random_bytes(999, 8);
-    const raw::SplitSummary s = split(dir, secret, 2, 2);
-    const fs::path out = dir.path() / "out.bin";
-    const Bytes old{'o', 'l', 'd'};
-    write_file(out, old);
-    expect_error([&] { (void)raw::combine_files(s.share_files, out); }, smk::ErrorCategory::refused,
-                 {out.string(), "already exists"});
-    CHECK(read_file(out) == old);
-    CHECK(entries(dir.path()) == 3);
 }
 
 TEST_CASE("raw split: parameter checks, refusals and clean failure") {
