@@ -59,6 +59,33 @@ std::string why_not_hex(std::string_view whole, std::string_view text, std::stri
 
 }  // namespace
 
+bool decode_public_hex(std::string_view text, std::span<std::uint8_t> out) noexcept {
+    if (text.size() != 2 * out.size()) {
+        return false;
+    }
+    const auto value = [](char c) -> int {
+        if (c >= '0' && c <= '9') {
+            return c - '0';
+        }
+        if (c >= 'a' && c <= 'f') {
+            return c - 'a' + 10;
+        }
+        if (c >= 'A' && c <= 'F') {
+            return c - 'A' + 10;
+        }
+        return -1;
+    };
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        const int high = value(text[2 * i]);
+        const int low = value(text[2 * i + 1]);
+        if (high < 0 || low < 0) {
+            return false;
+        }
+        out[i] = static_cast<std::uint8_t>(high * 16 + low);
+    }
+    return true;
+}
+
 std::string to_hex(std::span<const std::uint8_t> bytes) {
     std::string out(bytes.size() * 2 + 1, '\0');
     sodium_bin2hex(out.data(), out.size(), bytes.data(), bytes.size());

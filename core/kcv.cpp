@@ -48,33 +48,9 @@ std::string kcv_hex(const Kcv& kcv) {
     return to_hex(kcv);
 }
 
-namespace {
-
-int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-}  // namespace
-
 std::optional<Kcv> try_parse_kcv(std::string_view text) {
     Kcv kcv{};
-    bool ok = text.size() == 2 * kcv.size();
-    for (std::size_t i = 0; ok && i < kcv.size(); ++i) {
-        const int high = hex_value(text[2 * i]);
-        const int low = hex_value(text[2 * i + 1]);
-        ok = high >= 0 && low >= 0;
-        kcv[i] = static_cast<std::uint8_t>(ok ? high * 16 + low : 0);
-    }
-    if (!ok) {
+    if (!decode_public_hex(text, kcv)) {
         return std::nullopt;
     }
     return kcv;

@@ -6,6 +6,7 @@
 #include <optional>
 #include <variant>
 
+#include "smk/hex.hpp"
 #include "smk/manifest.hpp"
 
 namespace smk::manifest {
@@ -20,32 +21,14 @@ bool is_white(char c) {
     return c == ' ' || c == '\t';
 }
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 // Exactly 64 hex digits, either case.
 std::optional<Sha256> decode_digest(std::string_view hex) {
     if (hex.size() != kHexDigits) {
         return std::nullopt;
     }
     Sha256 digest{};
-    for (std::size_t i = 0; i < digest.size(); ++i) {
-        const int hi = hex_value(hex[2 * i]);
-        const int lo = hex_value(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            return std::nullopt;
-        }
-        digest[i] = static_cast<std::uint8_t>(hi * 16 + lo);
+    if (!decode_public_hex(hex, digest)) {
+        return std::nullopt;
     }
     return digest;
 }

@@ -13,6 +13,10 @@ namespace smk {
 
 // Lower-case hex of public bytes.
 [[nodiscard]] std::string to_hex(std::span<const std::uint8_t> bytes);
+// Public text only (it branches on every character): decodes exactly 2 * out.size()
+// hex digits, either case, into `out`; false (out unspecified) for anything else.
+// For check values and digests people read, never for keys.
+[[nodiscard]] bool decode_public_hex(std::string_view text, std::span<std::uint8_t> out) noexcept;
 // Lower-case hex of secret bytes, into secret memory.
 [[nodiscard]] Secret to_hex_secret(std::span<const std::uint8_t> bytes);
 // Decode hex (either case; surrounding ASCII whitespace ignored) into secret memory.

@@ -2,9 +2,11 @@
 
 #include <doctest/doctest.h>
 
+#include <array>
 #include <string>
 
 #include "smk/error.hpp"
+#include "smk/hex.hpp"
 #include "smk/kcv.hpp"
 
 namespace {
@@ -55,4 +57,16 @@ TEST_CASE("parse_kcv refuses characters that are not hex digits") {
         CHECK(error.category() == smk::ErrorCategory::usage);
         CHECK(std::string(error.what()).find("--expect-kcv") != std::string::npos);
     }
+}
+
+TEST_CASE("decode_public_hex takes exactly the digits asked for, either case") {
+    std::array<std::uint8_t, 2> out{};
+    CHECK(smk::decode_public_hex("aB0f", out));
+    CHECK(out == std::array<std::uint8_t, 2>{0xAB, 0x0F});
+    CHECK_FALSE(smk::decode_public_hex("ab0", out));
+    CHECK_FALSE(smk::decode_public_hex("ab0f0", out));
+    CHECK_FALSE(smk::decode_public_hex("ab0g", out));
+    CHECK_FALSE(smk::decode_public_hex(" ab0", out));
+    std::array<std::uint8_t, 0> none{};
+    CHECK(smk::decode_public_hex("", none));
 }
