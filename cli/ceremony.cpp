@@ -1,7 +1,6 @@
 // smk ceremony: the plan-driven flows (issue, backup-copies, restore, reissue)
-// and a plan check. check and backup-copies live in smk_ceremony
-// (smk/ceremony/flows.hpp), the card flows in cli/ceremony_*.cpp; this file only
-// wires options to them.
+// and a plan check. They live in smk_ceremony (smk/ceremony/flows.hpp); this
+// file only wires options to them and prints their words.
 
 #include "ceremony.hpp"
 
@@ -10,12 +9,68 @@
 #include <CLI/CLI.hpp>
 #include <memory>
 
-#include "ceremony_flows.hpp"
 #include "io.hpp"
+#include "pin.hpp"
 #include "smk/ceremony/flows.hpp"
 
 namespace smk::cli {
 namespace {
+
+// The options as given; the card flows get them as ceremony::CardFlowOptions.
+struct CeremonyOptions {
+    std::string plan;
+    std::string transcript;
+    std::string facility;
+    bool dry_run = false;
+    bool no_eject = false;
+    PinOptions card_pin;
+    std::string token_pin_file;
+    bool batch = false;
+    bool interactive = false;
+    unsigned card_timeout_s = 600;
+    std::string plan_out;
+    unsigned holder = 0;
+    std::string set;
+    bool new_split = false;
+};
+
+ceremony::CardFlowOptions flow_options(const CeremonyOptions& o) {
+    ceremony::CardFlowOptions flow;
+    flow.plan = o.plan;
+    flow.transcript = o.transcript;
+    flow.facility = o.facility;
+    flow.dry_run = o.dry_run;
+    if (pin_given(o.card_pin)) {
+        flow.card_pin = pin_reader(o.card_pin);
+    }
+    flow.card_last_try = o.card_pin.last_try;
+    flow.token_pin_file = o.token_pin_file;
+    flow.ask_pin = pin_reader(PinOptions{});
+    flow.card_mode = o.batch         ? ceremony::CardMode::batch
+                     : o.interactive ? ceremony::CardMode::interactive
+                                     : ceremony::CardMode::automatic;
+    flow.card_timeout_s = o.card_timeout_s;
+    flow.plan_out = o.plan_out;
+    flow.holder = o.holder;
+    flow.set = o.set;
+    flow.new_split = o.new_split;
+    return flow;
+}
+
+// The terminal: steps to stderr, result lines to stdout.
+class TerminalOutput final : public ceremony::Output {
+  public:
+    void say(std::string_view text) override { print_err(text); }
+    void result(std::string_view line) override {
+        print_out(line);
+        print_out("\n");
+    }
+};
+
+ceremony::Output& terminal_output() {
+    static TerminalOutput terminal;
+    return terminal;
+}
 
 void add_common(CLI::App& cmd, CeremonyOptions& o) {
     cmd.add_option("PLAN", o.plan, "The ceremony plan (TOML, docs/CEREMONY.md)")->required();
@@ -83,7 +138,7 @@ void register_ceremony(CLI::App& app, Context& /*ctx*/) {
     add_tokens(*issue_cmd, *issue);
     issue_cmd->add_option("--plan-out", issue->plan_out,
                           "Where to write the issued plan (default: PLAN-idNNNNN.toml beside it)");
-    issue_cmd->callback([issue] { run_issue(*issue); });
+    issue_cmd->callback([issue] { ceremony::issue(flow_options(*issue), terminal_output()); });
 
     auto restore = std::make_shared<CeremonyOptions>();
     auto* restore_cmd = group->add_subcommand(
@@ -95,7 +150,8 @@ void register_ceremony(CLI::App& app, Context& /*ctx*/) {
     add_tokens(*restore_cmd, *restore);
     restore_cmd->add_option("--set", restore->set, "Use set A or B (default: the first card's)")
         ->check(CLI::IsMember({"A", "B"}));
-    restore_cmd->callback([restore] { run_restore(*restore); });
+    restore_cmd->callback(
+        [restore] { ceremony::restore(flow_options(*restore), terminal_output()); });
 
     auto reissue = std::make_shared<CeremonyOptions>();
     auto* reissue_cmd = group->add_subcommand(
@@ -117,7 +173,8 @@ void register_ceremony(CLI::App& app, Context& /*ctx*/) {
     reissue_cmd->add_option(
         "--plan-out", reissue->plan_out,
         "Where to write the updated plan (default: PLAN-idNNNNN.toml beside it)");
-    reissue_cmd->callback([reissue] { run_reissue(*reissue); });
+    reissue_cmd->callback(
+        [reissue] { ceremony::reissue(flow_options(*reissue), terminal_output()); });
 }
 
 }  // namespace smk::cli

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "card_session.hpp"
+#include "card_flow.hpp"
 #include "context.hpp"
 #include "io.hpp"
 #include "passphrase.hpp"
@@ -28,6 +28,9 @@
 
 namespace smk::cli {
 namespace {
+
+using ceremony::CardSession;
+using ceremony::HeldCard;
 
 constexpr std::string_view kOutChoices =
     "--out FILE writes the SMK to a new file (mode 0600, never overwriting); --out - prints "

@@ -23,7 +23,7 @@ struct PassphraseOptions {
 };
 
 // --to-cards / --from-cards: shares go to or come from OpenPGP cards, one card
-// at a time (cli/card_session.hpp).
+// at a time (smk/ceremony/card_session.hpp).
 struct CardFlowOptions {
     bool enabled = false;
     PinOptions pin;

@@ -43,84 +43,6 @@ std::span<const std::uint8_t> as_bytes(std::string_view text) noexcept {
 
 }  // namespace
 
-void SecretText::append(std::span<const std::uint8_t> bytes) {
-    if (bytes.empty()) {
-        return;
-    }
-    const auto room = tail(bytes.size());
-    std::memcpy(room.data(), bytes.data(), bytes.size());
-    commit(bytes.size());
-}
-
-void SecretText::append(std::string_view text) {
-    append(as_bytes(text));
-}
-
-std::span<std::uint8_t> SecretText::tail(std::size_t n) {
-    if (m_buf.size() - m_len < n) {
-        Secret bigger(std::max({std::size_t{256}, m_buf.size() * 2, m_len + n}));
-        if (m_len > 0) {
-            std::memcpy(bigger.data(), m_buf.data(), m_len);
-        }
-        m_buf = std::move(bigger);  // the old buffer is wiped as it is freed
-    }
-    return m_buf.bytes().subspan(m_len);
-}
-
-void SecretText::commit(std::size_t n) noexcept {
-    m_len = std::min(m_len + n, m_buf.size());
-}
-
-Secret SecretText::release() noexcept {
-    m_buf.truncate(m_len);
-    m_len = 0;
-    return std::move(m_buf);
-}
-
-std::string input_name(const std::string& path) {
-    return path == "-" ? "stdin" : path;
-}
-
-Secret read_input(const std::string& path, std::size_t max_bytes) {
-    const bool use_stdin = (path == "-");
-    const int fd = use_stdin ? 0 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        throw_io("cannot open", path, errno);
-    }
-    SecretText text;
-    int err = 0;
-    for (;;) {
-        const auto room = text.tail(4096);
-        const ssize_t n = ::read(fd, room.data(), room.size());
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            err = errno;
-            break;
-        }
-        if (n == 0) {
-            break;
-        }
-        text.commit(static_cast<std::size_t>(n));
-        if (text.size() > max_bytes) {
-            break;
-        }
-    }
-    if (!use_stdin) {
-        ::close(fd);
-    }
-    if (err != 0) {
-        throw_io("cannot read", input_name(path), err);
-    }
-    if (text.size() > max_bytes) {
-        throw Error(ErrorCategory::invalid_input,
-                    fmt::format("{} is larger than {} bytes; is it the right file?",
-                                input_name(path), max_bytes));
-    }
-    return text.release();
-}
-
 std::vector<slip39::NamedMnemonic> read_mnemonics(const std::vector<std::string>& inputs,
                                                   NoShares when_none) {
     std::vector<std::string> names = inputs;
@@ -182,16 +104,6 @@ void write_all(int fd, std::string_view text) {
 
 bool is_terminal(int fd) noexcept {
     return ::isatty(fd) == 1;
-}
-
-void refuse_existing(const std::filesystem::path& path) {
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) == 0) {
-        throw Error(ErrorCategory::refused,
-                    fmt::format("{} already exists; smk never overwrites a file. Move it away "
-                                "or choose another name.",
-                                path.string()));
-    }
 }
 
 void write_new_secret_file(const std::filesystem::path& path,

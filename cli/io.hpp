@@ -14,45 +14,19 @@
 #include <string_view>
 #include <vector>
 
+#include "smk/atomic_file.hpp"
 #include "smk/kcv.hpp"
 #include "smk/secret.hpp"
+#include "smk/secret_input.hpp"
 #include "smk/slip39.hpp"
 
 namespace smk::cli {
 
-// A growable buffer in secret memory, for text that holds secrets (mnemonics in
-// JSON, the hex of a key) and for reading input of unknown length.
-class SecretText final {
-  public:
-    void append(std::span<const std::uint8_t> bytes);
-    void append(std::string_view text);
-
-    [[nodiscard]] std::span<const std::uint8_t> bytes() const noexcept {
-        return m_buf.bytes().first(m_len);
-    }
-    [[nodiscard]] std::string_view text() const noexcept { return m_buf.text().substr(0, m_len); }
-    [[nodiscard]] std::size_t size() const noexcept { return m_len; }
-
-    // Room for at least `n` more bytes at the end; commit(k) after filling k of them.
-    [[nodiscard]] std::span<std::uint8_t> tail(std::size_t n);
-    void commit(std::size_t n) noexcept;
-
-    // The content as a Secret of exactly size() bytes; the buffer is left empty.
-    [[nodiscard]] Secret release() noexcept;
-
-  private:
-    Secret m_buf;
-    std::size_t m_len = 0;
-};
-
-inline constexpr std::size_t kMaxInputBytes = 1024 * 1024;
-
-// "stdin" for "-", otherwise the path as given: how messages name an input.
-[[nodiscard]] std::string input_name(const std::string& path);
-
-// The whole content of a file ("-": stdin) in secret memory. Error(io) names the
-// file if it cannot be read; Error(invalid_input) if it is larger than max_bytes.
-[[nodiscard]] Secret read_input(const std::string& path, std::size_t max_bytes = kMaxInputBytes);
+// Secret input (smk/secret_input.hpp) under the names the commands use.
+using smk::input_name;
+using smk::kMaxInputBytes;
+using smk::read_input;
+using smk::SecretText;
 
 // The mnemonics in `inputs` (none: stdin), one per line, blank lines ignored,
 // each named "FILE line N" or "stdin line N". "-" may appear once.
@@ -75,8 +49,8 @@ inline void print_err(std::string_view text) {
 
 [[nodiscard]] bool is_terminal(int fd) noexcept;
 
-// Error(refused) if `path` exists (without following a final symlink).
-void refuse_existing(const std::filesystem::path& path);
+// Error(refused) if `path` exists (smk/atomic_file.hpp).
+using smk::refuse_existing;
 
 // Create `path` (mode 0600, never overwriting, temp + fsync + rename) holding
 // the given parts one after the other.

@@ -7,43 +7,29 @@
 #include <fmt/core.h>
 
 #include <CLI/CLI.hpp>
-#include <algorithm>
-#include <cerrno>
 
-#include "io.hpp"
 #include "smk/error.hpp"
+#include "smk/secret_input.hpp"
 
 namespace smk::cli {
-namespace {
-
-constexpr std::size_t kMaxPinBytes = 256;
-
-// The first line of `content`, without its terminator.
-Secret first_line(Secret content) {
-    const std::string_view text = content.text();
-    std::size_t end = std::min(text.find('\n'), text.size());
-    if (end > 0 && text[end - 1] == '\r') {
-        --end;
-    }
-    content.truncate(end);
-    return content;
-}
-
-}  // namespace
 
 Secret read_pin(const PinOptions& options, std::string_view holder) {
     if (!options.file.empty()) {
-        return first_line(read_input(options.file, kMaxPinBytes));
+        return read_pin_file(options.file);
     }
     if (options.fd >= 0) {
         if (::fcntl(options.fd, F_GETFD) < 0) {
             throw Error(ErrorCategory::usage,
                         fmt::format("--pin-fd {}: no such open file descriptor", options.fd));
         }
-        return first_line(read_input(fmt::format("/dev/fd/{}", options.fd), kMaxPinBytes));
+        return read_pin_file(fmt::format("/dev/fd/{}", options.fd));
     }
     Tty tty("asking for the PIN (no --pin-file or --pin-fd given)");
     return tty.read_line(fmt::format("User PIN of {}: ", holder), false, kMaxPinBytes, "the PIN");
+}
+
+ceremony::PinReader pin_reader(const PinOptions& options) {
+    return [options](std::string_view holder) { return read_pin(options, holder); };
 }
 
 bool pin_given(const PinOptions& options) noexcept {

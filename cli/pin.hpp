@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "smk/ceremony/card_session.hpp"  // PinReader
 #include "smk/secret.hpp"
 #include "tty.hpp"  // Tty: also for the confirmations of card commands
 
@@ -31,5 +32,8 @@ void add_pin_options(CLI::App& cmd, PinOptions& options);
 // ("card FFFF:0000001A in ...", "token \"smk-rksh-3\""). Error(usage) when a
 // prompt is needed and there is no terminal.
 [[nodiscard]] Secret read_pin(const PinOptions& options, std::string_view holder);
+
+// read_pin(options, holder) as the PIN source of a card session or flow.
+[[nodiscard]] ceremony::PinReader pin_reader(const PinOptions& options);
 
 }  // namespace smk::cli

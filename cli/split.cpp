@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "card_session.hpp"
+#include "card_flow.hpp"
 #include "context.hpp"
 #include "io.hpp"
 #include "passphrase.hpp"

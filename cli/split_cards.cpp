@@ -8,9 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "card_session.hpp"
+#include "card_flow.hpp"
 #include "io.hpp"
 #include "passphrase.hpp"
+#include "smk/ceremony/split_to_cards.hpp"
 #include "smk/error.hpp"
 #include "smk/fingerprint.hpp"
 #include "smk/interrupt.hpp"
@@ -18,9 +19,15 @@
 #include "smk/random.hpp"
 #include "smk/slip39.hpp"
 #include "split_key.hpp"
-#include "split_to_cards.hpp"
 
 namespace smk::cli {
+
+using ceremony::CardSession;
+using ceremony::CardShare;
+using ceremony::CardWritten;
+using ceremony::share_name;
+using ceremony::SplitToCards;
+using ceremony::SplitToCardsObserver;
 
 void run_split_to_cards(const SplitOptions& options) {
     if (!options.out_dir.empty() || options.to_stdout) {
@@ -88,7 +95,7 @@ void run_split_to_cards(const SplitOptions& options) {
     // Ctrl-C or SIGTERM stops between cards, never in the middle of one: the card
     // being written is finished and read back first (smk/interrupt.hpp).
     const InterruptScope interruptible;
-    const std::vector<CardWritten> written = write_split_to_cards(session, job, progress);
+    const std::vector<CardWritten> written = ceremony::write_split_to_cards(session, job, progress);
 
     std::string text = fmt::format(
         "smk split: the SMK is split into SLIP-39 shares on {} cards; every card was read "

@@ -91,13 +91,19 @@ int rename_no_replace(const std::filesystem::path& from, const std::filesystem::
     return ::rename(from.c_str(), to.c_str()) == 0 ? 0 : errno;
 }
 
-AtomicFile::AtomicFile(std::filesystem::path final_path, mode_t mode, Existing existing)
-    : m_final(std::move(final_path)), m_may_replace(existing == Existing::may_replace) {
+void refuse_existing(const std::filesystem::path& path) {
     struct stat st {};
-    if (!m_may_replace && ::lstat(m_final.c_str(), &st) == 0) {
-        throw Error(ErrorCategory::refused, m_final.string() +
+    if (::lstat(path.c_str(), &st) == 0) {
+        throw Error(ErrorCategory::refused, path.string() +
                                                 " already exists; smk never overwrites a file. "
                                                 "Move it away or choose another name.");
+    }
+}
+
+AtomicFile::AtomicFile(std::filesystem::path final_path, mode_t mode, Existing existing)
+    : m_final(std::move(final_path)), m_may_replace(existing == Existing::may_replace) {
+    if (!m_may_replace) {
+        refuse_existing(m_final);
     }
     m_temp = temp_name_beside(m_final);
     m_fd = ::open(m_temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);

@@ -63,6 +63,10 @@ class AtomicFile final {
     bool m_placed = false;
 };
 
+// Error(refused) if `path` exists (without following a final symlink): smk
+// never overwrites a file of its own.
+void refuse_existing(const std::filesystem::path& path);
+
 // One-shot form of AtomicFile.
 void write_new_file(const std::filesystem::path& path, std::span<const std::uint8_t> bytes,
                     mode_t mode = 0600);

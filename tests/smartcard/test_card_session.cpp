@@ -7,27 +7,28 @@
 #include <string>
 #include <vector>
 
-#include "card_session.hpp"
 #include "cli/run.hpp"
 #include "pcsc_stack.hpp"
+#include "smk/ceremony/card_session.hpp"
 #include "smk/error.hpp"
+#include "smk/secret_input.hpp"
 
 namespace {
 
 using smk_test::contains;
 using smk_test::PcscStack;
 
-smk::cli::CardSession batch_session(const PcscStack& stack, std::vector<std::string>& said) {
+smk::ceremony::CardSession batch_session(const PcscStack& stack, std::vector<std::string>& said) {
     const std::string pin = stack.dir() / "pin";
     smk_test::write_file(pin, "123456\n");
-    smk::cli::CardSessionOptions options;
-    options.pin.file = pin;
-    options.mode = smk::cli::CardMode::batch;
+    smk::ceremony::CardSessionOptions options;
+    options.read_pin = [pin](std::string_view) { return smk::read_pin_file(pin); };
+    options.mode = smk::ceremony::CardMode::batch;
     options.say = [&said](std::string_view text) { said.emplace_back(text); };
-    return smk::cli::CardSession(options);
+    return smk::ceremony::CardSession(options);
 }
 
-std::string error_of(smk::cli::CardSession& session, const smk::cli::CardRequest& request,
+std::string error_of(smk::ceremony::CardSession& session, const smk::ceremony::CardRequest& request,
                      smk::ErrorCategory expected) {
     try {
         auto card = session.acquire(request);
@@ -47,7 +48,7 @@ TEST_CASE("card session e2e: expected serials, the next unused card, and no card
     auto session = batch_session(stack, said);
     CHECK_FALSE(session.interactive());
 
-    smk::cli::CardRequest holder3;
+    smk::ceremony::CardRequest holder3;
     holder3.holder = "holder 3";
     holder3.set = "A";
     holder3.index = 3;
@@ -64,7 +65,7 @@ TEST_CASE("card session e2e: expected serials, the next unused card, and no card
     CHECK(session.used().at(stack.serial(1)) == "holder 3, set A, share 3 (bag B-0413)");
 
     // The same card again, for another share: refused naming both uses.
-    smk::cli::CardRequest holder4 = holder3;
+    smk::ceremony::CardRequest holder4 = holder3;
     holder4.holder = "holder 4";
     holder4.index = 4;
     holder4.bag.clear();
@@ -80,7 +81,7 @@ TEST_CASE("card session e2e: expected serials, the next unused card, and no card
     CHECK(contains(absent, "card " + stack.serial(2)));
 
     // Without an expected serial: the next unused cards in reader order, then none.
-    const smk::cli::CardRequest next;
+    const smk::ceremony::CardRequest next;
     CHECK(next.describe() == "the next card");
     {
         auto card = session.acquire(next);
@@ -102,13 +103,13 @@ TEST_CASE("card session e2e: expected serials, the next unused card, and no card
 TEST_CASE("card session e2e: a wrong PIN is not recorded as a use of the card") {
     PcscStack stack(1);
     std::vector<std::string> said;
-    smk::cli::CardSessionOptions options;
+    smk::ceremony::CardSessionOptions options;
     const std::string bad = stack.dir() / "bad";
     smk_test::write_file(bad, "654321\n");
-    options.pin.file = bad;
-    options.mode = smk::cli::CardMode::batch;
-    smk::cli::CardSession session(options);
-    smk::cli::CardRequest request;
+    options.read_pin = [bad](std::string_view) { return smk::read_pin_file(bad); };
+    options.mode = smk::ceremony::CardMode::batch;
+    smk::ceremony::CardSession session(options);
+    smk::ceremony::CardRequest request;
     request.expected_serial = stack.serial(0);
     const std::string wrong = error_of(session, request, smk::ErrorCategory::verification);
     CHECK(contains(wrong, "wrong user PIN"));

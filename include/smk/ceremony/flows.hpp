@@ -1,12 +1,18 @@
 #pragma once
-// The ceremony flows of smk_ceremony that run without a terminal. Each takes
-// its options and an Output (smk/ceremony/journal.hpp) for the operator's
-// words; nothing goes to stdout or stderr directly, so tests run them
-// in-process. `smk ceremony` (cli/ceremony.cpp) maps its options to these calls.
+// The ceremony flows of smk_ceremony. Each takes its options and an Output
+// (smk/ceremony/journal.hpp) for the operator's words; nothing goes to stdout
+// directly, so tests run them in-process. `smk ceremony` (cli/ceremony.cpp)
+// maps its options to these calls.
+//
+// Each flow loads and validates the plan, checks the hardware in front of it
+// against the plan before anything irreversible, records every step in the
+// transcript (never a secret), and gives one result line per item for the
+// paper script.
 
 #include <filesystem>
 #include <string>
 
+#include "smk/ceremony/card_session.hpp"
 #include "smk/ceremony/journal.hpp"
 
 namespace smk::ceremony {
@@ -27,5 +33,37 @@ struct BackupCopiesOptions {
 // device and ejected, then the Operative Backup Copies in one pass. One result
 // line per drive; a transcript line per check, copy, verification and eject.
 void backup_copies(const BackupCopiesOptions& options, Output& output);
+
+// The options of the card flows: issue, restore, reissue.
+struct CardFlowOptions {
+    std::filesystem::path plan;
+    std::string transcript;  // overrides the plan's
+    std::string facility;    // "": the plan's first facility
+    bool dry_run = false;
+    // Card PINs: card_pin when the operator gave one (--pin-file, --pin-fd),
+    // else the plan's [cards] pin_file, else ask_pin.
+    PinReader card_pin;
+    bool card_last_try = false;  // VERIFY even when one PIN try is left
+    // Token PINs: the first line of token_pin_file, else each token's pin_file
+    // in the plan, else ask_pin.
+    std::string token_pin_file;
+    PinReader ask_pin;  // the prompt (the CLI's: no-echo on /dev/tty)
+    CardMode card_mode = CardMode::automatic;
+    unsigned card_timeout_s = 600;
+    std::string plan_out;    // issue/reissue: where the new plan goes
+    unsigned holder = 0;     // reissue
+    std::string set;         // reissue: "A" or "B"; restore: the set to use
+    bool new_split = false;  // reissue
+};
+
+// smk ceremony issue: the SMK generated, split 2x(5-of-7) onto the 14 planned
+// cards, installed into the facility's tokens, the issued plan written.
+void issue(const CardFlowOptions& options, Output& output);
+// smk ceremony restore: cards read until one set has a quorum, the KCV checked,
+// the SMK installed into the facility's tokens, the application keys restored.
+void restore(const CardFlowOptions& options, Output& output);
+// smk ceremony reissue: the SMK rebuilt without holder N, then holder N's share
+// written again, or (new_split) a fresh share set onto all 14 cards.
+void reissue(const CardFlowOptions& options, Output& output);
 
 }  // namespace smk::ceremony

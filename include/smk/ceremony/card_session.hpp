@@ -5,7 +5,7 @@
 // How to use it:
 //
 //   CardSessionOptions options;           // PIN source, wait timeout, mode
-//   options.pin = my_pin_options;         // add_pin_options() filled it
+//   options.read_pin = my_pin_reader;     // the CLI's: --pin-file, --pin-fd or a prompt
 //   options.timeout = std::chrono::seconds(300);
 //   CardSession session(options);
 //   CardRequest request{.holder = "holder 3", .set = "A", .index = 3,
@@ -28,9 +28,9 @@
 // acquire() of the same serial is Error(refused) naming the card, what it was
 // used for and what was asked. A card whose serial differs from
 // expected_serial is Error(refused) naming both. The PIN is read per card with
-// read_pin(options.pin, card label) (so one --pin-file serves every card in a
-// rehearsal; without one, each card's PIN is prompted for on /dev/tty) and
-// VERIFYed once, never retried (ShareStore::verify_pin).
+// options.read_pin(card label) (the CLI's reader: one --pin-file serves every
+// card in a rehearsal; without one, each card's PIN is prompted for on
+// /dev/tty) and VERIFYed once, never retried (ShareStore::verify_pin).
 //
 // Interrupts: a flow that runs in an InterruptScope (smk/interrupt.hpp) is not
 // held up by the waits: acquire() and release() look at the interrupt flag
@@ -51,15 +51,14 @@
 #include <string_view>
 #include <vector>
 
-#include "context.hpp"
-#include "pin.hpp"
 #include "smk/card.hpp"
+#include "smk/secret.hpp"
 
-namespace CLI {
-class App;
-}
+namespace smk::ceremony {
 
-namespace smk::cli {
+// The PIN of `holder` ("card FFFF:0000001A in ...", "token \"smk-rksh-3\""),
+// from wherever the caller takes PINs (a file, a descriptor, a prompt).
+using PinReader = std::function<Secret(std::string_view holder)>;
 
 enum class CardMode {
     automatic,    // interactive if stdin is a terminal, batch otherwise
@@ -68,7 +67,8 @@ enum class CardMode {
 };
 
 struct CardSessionOptions {
-    PinOptions pin;
+    PinReader read_pin;     // required
+    bool last_try = false;  // VERIFY even when one PIN try is left
     std::chrono::milliseconds timeout = std::chrono::minutes(10);  // each wait for a card
     CardMode mode = CardMode::automatic;
     // Where prompts and notes go; default: stderr.
@@ -143,11 +143,4 @@ class CardSession final {
     std::vector<std::string> m_present_used;              // batch: used serials seen last call
 };
 
-// --pin-file/--pin-fd/--last-try, --card-timeout S and --interactive for
-// split --to-cards and combine --from-cards.
-void add_card_flow_options(CLI::App& cmd, CardFlowOptions& options);
-// Error(usage) when card options are given without `flag` (e.g. "--to-cards").
-void check_card_flow_options(const CardFlowOptions& options, std::string_view flag);
-[[nodiscard]] CardSessionOptions session_options(const CardFlowOptions& options);
-
-}  // namespace smk::cli
+}  // namespace smk::ceremony

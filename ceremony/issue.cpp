@@ -16,10 +16,10 @@
 #include <string>
 #include <vector>
 
-#include "ceremony_flows.hpp"
-#include "ceremony_tokens.hpp"
-#include "io.hpp"
+#include "flow_setup.hpp"
+#include "smk/atomic_file.hpp"
 #include "smk/card.hpp"
+#include "smk/ceremony/split_to_cards.hpp"
 #include "smk/digest.hpp"
 #include "smk/error.hpp"
 #include "smk/fingerprint.hpp"
@@ -29,15 +29,15 @@
 #include "smk/sha256.hpp"
 #include "smk/share_record.hpp"
 #include "smk/slip39.hpp"
-#include "split_to_cards.hpp"
+#include "tokens.hpp"
 
-namespace smk::cli {
+namespace smk::ceremony {
 namespace {
 
 constexpr std::size_t kSmkBytes = 32;
 
 // Batch mode: all 14 planned cards must be in the readers before anything starts.
-void check_cards_present(const ceremony::Plan& plan, Journal& journal) {
+void check_cards_present(const Plan& plan, Journal& journal) {
     std::set<std::string> present;
     for (const auto& reader : card::list_readers()) {
         if (!reader.card_present) {
@@ -69,7 +69,7 @@ void check_cards_present(const ceremony::Plan& plan, Journal& journal) {
     journal.say(fmt::format("  all 14 planned cards are present\n"));
 }
 
-CardRequest request_for(const ceremony::Holder& h, const ceremony::CardSpec& c) {
+CardRequest request_for(const Holder& h, const CardSpec& c) {
     CardRequest request;
     request.holder = fmt::format("holder {} ({})", h.number, h.name);
     request.set = c.set == 0 ? "A" : "B";
@@ -127,9 +127,8 @@ class JournalProgress final : public SplitToCardsObserver {
 
 }  // namespace
 
-void write_split_to_cards(const ceremony::Plan& plan, CardSession& session,
-                          const slip39::SplitResult& split, const Secret& smk_key, bool overwrite,
-                          Journal& journal) {
+void write_split_to_cards(const Plan& plan, CardSession& session, const slip39::SplitResult& split,
+                          const Secret& smk_key, bool overwrite, Journal& journal) {
     SplitToCards job;
     job.split = &split;
     job.master = smk_key.bytes();
@@ -156,11 +155,11 @@ void write_split_to_cards(const ceremony::Plan& plan, CardSession& session,
     for (std::size_t i = 0; i < job.shares.size(); ++i) {
         progress.holder_of(&job.shares[i], holder_numbers[i]);
     }
-    (void)cli::write_split_to_cards(session, job, progress);
+    (void)write_split_to_cards(session, job, progress);
 }
 
-void run_issue(const CeremonyOptions& options) {
-    const ceremony::Plan plan = ceremony::load_plan(options.plan);
+void issue(const CardFlowOptions& options, Output& output) {
+    const Plan plan = load_plan(options.plan);
     if (plan.identifier) {
         throw Error(ErrorCategory::refused,
                     fmt::format("plan {} already records share set {} (KCV {}); a plan is issued "
@@ -168,8 +167,8 @@ void run_issue(const CeremonyOptions& options) {
                                 "--new-split'. Nothing was touched.",
                                 plan.file.string(), *plan.identifier, *plan.kcv));
     }
-    const ceremony::Facility& facility = plan.facility(options.facility);
-    Journal journal = open_journal(plan, options, "issue");
+    const Facility& facility = plan.facility(options.facility);
+    Journal journal = open_journal(plan, options, "issue", output);
     journal.say(fmt::format("Issue at {} (plan {})\n", facility.name, plan.file.string()));
     journal.record("start", {{"plan", plan.file.string()}, {"facility", facility.name}},
                    {{"dry_run", options.dry_run ? "yes" : "no"}},
@@ -184,7 +183,7 @@ void run_issue(const CeremonyOptions& options) {
     if (!options.plan_out.empty()) {
         refuse_existing(options.plan_out);  // before anything irreversible
     }
-    CardSessionOptions card_options = card_session_options(plan, options);
+    CardSessionOptions card_options = card_session_options(plan, options, journal);
     CardSession session(card_options);
     if (!session.interactive()) {
         check_cards_present(plan, journal);
@@ -222,16 +221,16 @@ void run_issue(const CeremonyOptions& options) {
         install_in_facility(tokens, plan, facility, smk_key, kcv, journal);
 
     // 7. The issued plan.
-    ceremony::Plan issued = plan;
+    Plan issued = plan;
     issued.identifier = split.identifier;
     issued.kcv = kcv_text_hex;
     const std::filesystem::path out = options.plan_out.empty()
-                                          ? ceremony::issued_plan_path(plan, split.identifier)
+                                          ? issued_plan_path(plan, split.identifier)
                                           : std::filesystem::path(options.plan_out);
-    ceremony::write_issued_plan(issued, out);
+    write_issued_plan(issued, out);
     journal.record("plan-written", {{"plan", out.string()}},
                    {{"identifier", std::to_string(split.identifier)}, {"kcv", kcv_text_hex}},
-                   {{"plan", sha256_hex(ceremony::load_plan(out).text)}});
+                   {{"plan", sha256_hex(load_plan(out).text)}});
 
     // 8. The receipt.
     std::string receipt = fmt::format(
@@ -251,7 +250,7 @@ void run_issue(const CeremonyOptions& options) {
     receipt += fmt::format("  plan with identifier and KCV: {}\n  transcript: {}\n", out.string(),
                            journal.path());
     journal.record("done", {}, {{"result", "ok"}});
-    print_out(receipt);
+    result_lines(journal, receipt);
 }
 
-}  // namespace smk::cli
+}  // namespace smk::ceremony

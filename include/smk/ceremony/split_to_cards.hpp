@@ -22,11 +22,11 @@
 #include <string>
 #include <vector>
 
-#include "card_session.hpp"
+#include "smk/ceremony/card_session.hpp"
 #include "smk/error.hpp"
 #include "smk/slip39.hpp"
 
-namespace smk::cli {
+namespace smk::ceremony {
 
 // One share and who receives it.
 struct CardShare {
@@ -84,4 +84,4 @@ struct SplitToCards {
 // "set A #1" for group 0, member 0.
 [[nodiscard]] std::string share_name(unsigned group, std::size_t member);
 
-}  // namespace smk::cli
+}  // namespace smk::ceremony

@@ -20,10 +20,10 @@
 #include <string>
 #include <vector>
 
-#include "ceremony_flows.hpp"
-#include "ceremony_tokens.hpp"
-#include "io.hpp"
+#include "flow_setup.hpp"
+#include "smk/atomic_file.hpp"
 #include "smk/card.hpp"
+#include "smk/ceremony/split_to_cards.hpp"
 #include "smk/error.hpp"
 #include "smk/hsm.hpp"
 #include "smk/kcv.hpp"
@@ -32,8 +32,9 @@
 #include "smk/shamir.hpp"
 #include "smk/share_record.hpp"
 #include "smk/slip39.hpp"
+#include "tokens.hpp"
 
-namespace smk::cli {
+namespace smk::ceremony {
 namespace {
 
 struct Quorum {
@@ -48,12 +49,12 @@ std::string set_name(unsigned set) {
 }
 
 // Reads cards until one set has its threshold of shares checked against the plan.
-Quorum gather_quorum(const ceremony::Plan& plan, CardSession& session, Journal& journal,
+Quorum gather_quorum(const Plan& plan, CardSession& session, Journal& journal,
                      std::optional<unsigned> wanted_set, unsigned excluded_holder) {
     std::set<unsigned> holders_seen;
     std::optional<unsigned> set = wanted_set;
     Quorum quorum;
-    while (quorum.shares.size() < ceremony::kSetThreshold) {
+    while (quorum.shares.size() < kSetThreshold) {
         CardRequest request;
         if (set) {
             request.set = set_name(*set);
@@ -63,12 +64,12 @@ Quorum gather_quorum(const ceremony::Plan& plan, CardSession& session, Journal& 
             throw Error(ErrorCategory::insufficient,
                         fmt::format("only {} of {} shares{} were found on the cards present; "
                                     "bring more holders' cards. Nothing was installed.",
-                                    quorum.shares.size(), ceremony::kSetThreshold,
+                                    quorum.shares.size(), kSetThreshold,
                                     set ? " of set " + set_name(*set) : std::string()));
         }
         const std::string serial = held->store.serial();
-        const ceremony::Holder* holder = nullptr;
-        const ceremony::CardSpec* spec = plan.card_by_serial(serial, &holder);
+        const Holder* holder = nullptr;
+        const CardSpec* spec = plan.card_by_serial(serial, &holder);
         const auto refuse = [&](const std::string& step, const std::string& why) {
             journal.record(step, {{"card", serial}}, {{"result", "refused"}});
             throw Error(
@@ -134,7 +135,7 @@ Quorum gather_quorum(const ceremony::Plan& plan, CardSession& session, Journal& 
              {"identifier", std::to_string(info.identifier)}});
         journal.say(fmt::format("  holder {} ({}): card {} set {} share {} read ({} of {})\n",
                                 holder->number, holder->name, serial, set_name(spec->set),
-                                spec->index, quorum.shares.size(), ceremony::kSetThreshold));
+                                spec->index, quorum.shares.size(), kSetThreshold));
         session.release(std::move(*held));
     }
     quorum.set = *set;
@@ -155,7 +156,7 @@ Quorum gather_quorum(const ceremony::Plan& plan, CardSession& session, Journal& 
     return quorum;
 }
 
-void require_issued(const ceremony::Plan& plan) {
+void require_issued(const Plan& plan) {
     if (!plan.identifier || !plan.kcv) {
         throw Error(ErrorCategory::usage,
                     fmt::format("plan {} has no [issued] identifier and KCV: use the plan that "
@@ -184,11 +185,11 @@ Secret derive_share(const Quorum& quorum, unsigned index) {
 
 }  // namespace
 
-void run_restore(const CeremonyOptions& options) {
-    const ceremony::Plan plan = ceremony::load_plan(options.plan);
+void restore(const CardFlowOptions& options, Output& output) {
+    const Plan plan = load_plan(options.plan);
     require_issued(plan);
-    const ceremony::Facility& facility = plan.facility(options.facility);
-    Journal journal = open_journal(plan, options, "restore");
+    const Facility& facility = plan.facility(options.facility);
+    Journal journal = open_journal(plan, options, "restore", output);
     journal.say(fmt::format("Restore at {} (plan {}, share set {}, KCV {})\n", facility.name,
                             plan.file.string(), *plan.identifier, *plan.kcv));
     journal.record("start", {{"plan", plan.file.string()}, {"facility", facility.name}},
@@ -218,7 +219,7 @@ void run_restore(const CeremonyOptions& options) {
                             : facility.application_backup.string() + " present"));
         return;
     }
-    CardSession session(card_session_options(plan, options));
+    CardSession session(card_session_options(plan, options, journal));
     std::optional<unsigned> wanted;
     if (!options.set.empty()) {
         wanted = options.set == "A" ? 0U : 1U;
@@ -252,16 +253,16 @@ void run_restore(const CeremonyOptions& options) {
     for (const auto& c : quorum.cards) {
         cards += (cards.empty() ? "" : " ") + c;
     }
-    print_out(fmt::format("SMK restored at {} from set {} (cards {})\n", facility.name,
-                          set_name(quorum.set), cards) +
-              lines);
+    result_lines(journal, fmt::format("SMK restored at {} from set {} (cards {})\n", facility.name,
+                                      set_name(quorum.set), cards) +
+                              lines);
 }
 
-void run_reissue(const CeremonyOptions& options) {
-    const ceremony::Plan plan = ceremony::load_plan(options.plan);
+void reissue(const CardFlowOptions& options, Output& output) {
+    const Plan plan = load_plan(options.plan);
     require_issued(plan);
-    const ceremony::Holder& holder = plan.holder(options.holder);
-    Journal journal = open_journal(plan, options, "reissue");
+    const Holder& holder = plan.holder(options.holder);
+    Journal journal = open_journal(plan, options, "reissue", output);
     journal.record("start",
                    {{"plan", plan.file.string()}, {"holder", std::to_string(holder.number)}},
                    {{"identifier", std::to_string(*plan.identifier)},
@@ -277,8 +278,8 @@ void run_reissue(const CeremonyOptions& options) {
     if (options.new_split && !options.plan_out.empty()) {
         refuse_existing(options.plan_out);  // before any card is written
     }
-    CardSession session(card_session_options(plan, options));
-    ceremony::Plan updated = plan;
+    CardSession session(card_session_options(plan, options, journal));
+    Plan updated = plan;
     if (!options.new_split) {
         // The same share again: holder N's card of the quorum's set, on the card
         // planned for it (the plan's serial, or the one given with --card-serial in
@@ -288,7 +289,7 @@ void run_reissue(const CeremonyOptions& options) {
             wanted = options.set == "A" ? 0U : 1U;
         }
         const Quorum quorum = gather_quorum(plan, session, journal, wanted, holder.number);
-        const ceremony::CardSpec& spec = holder.cards[quorum.set];
+        const CardSpec& spec = holder.cards[quorum.set];
         const Secret mnemonic = derive_share(quorum, spec.index);
         {
             // Self-check: the derived share lies on the set's polynomial.
@@ -299,7 +300,7 @@ void run_reissue(const CeremonyOptions& options) {
             six.push_back({"the replacement share", Secret::copy_of(mnemonic.bytes())});
             (void)slip39::verify_set(six);
         }
-        CardSession writer(card_session_options(plan, options));
+        CardSession writer(card_session_options(plan, options, journal));
         CardRequest request;
         request.holder = fmt::format("holder {} ({}), replacement", holder.number, holder.name);
         request.set = set_name(spec.set);
@@ -327,7 +328,8 @@ void run_reissue(const CeremonyOptions& options) {
              {"identifier", std::to_string(*plan.identifier)},
              {"read_back", "ok"}});
         writer.release(std::move(held));
-        print_out(
+        result_lines(
+            journal,
             fmt::format("holder {} ({}): replacement card {} holds set {} share {} of share "
                         "set {} (KCV {}); bag {}\n",
                         holder.number, holder.name, spec.serial, set_name(spec.set), spec.index,
@@ -341,20 +343,20 @@ void run_reissue(const CeremonyOptions& options) {
         slip39::split(quorum.smk.bytes(), {}, params, system_random());
     journal.record("split-generated", {},
                    {{"identifier", std::to_string(split.identifier)}, {"kcv", *plan.kcv}});
-    CardSession writer(card_session_options(plan, options));
+    CardSession writer(card_session_options(plan, options, journal));
     write_split_to_cards(plan, writer, split, quorum.smk, true, journal);
     updated.identifier = split.identifier;
     const std::filesystem::path out = options.plan_out.empty()
-                                          ? ceremony::issued_plan_path(plan, split.identifier)
+                                          ? issued_plan_path(plan, split.identifier)
                                           : std::filesystem::path(options.plan_out);
-    ceremony::write_issued_plan(updated, out);
+    write_issued_plan(updated, out);
     journal.record("plan-written", {{"plan", out.string()}},
                    {{"identifier", std::to_string(split.identifier)}, {"kcv", *plan.kcv}});
     journal.record("done", {}, {{"result", "ok"}});
-    print_out(
-        fmt::format("new share set {} (KCV {}) written to all 14 planned cards; the old "
-                    "share set {} is void; plan {}\n",
-                    split.identifier, *plan.kcv, *plan.identifier, out.string()));
+    result_lines(journal,
+                 fmt::format("new share set {} (KCV {}) written to all 14 planned cards; the old "
+                             "share set {} is void; plan {}\n",
+                             split.identifier, *plan.kcv, *plan.identifier, out.string()));
 }
 
-}  // namespace smk::cli
+}  // namespace smk::ceremony

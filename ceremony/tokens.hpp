@@ -6,12 +6,14 @@
 #include <string>
 #include <vector>
 
-#include "ceremony_flows.hpp"
+#include "smk/ceremony/flows.hpp"
+#include "smk/ceremony/journal.hpp"
+#include "smk/ceremony/plan.hpp"
 #include "smk/kcv.hpp"
 #include "smk/pkcs11.hpp"
 #include "smk/secret.hpp"
 
-namespace smk::cli {
+namespace smk::ceremony {
 
 struct OpenToken {
     std::string label;
@@ -26,8 +28,8 @@ struct Tokens {
 // Loads the facility's module, opens every planned token by label and logs in
 // (PIN: --token-pin-file, else the token's pin_file, else a prompt). Records
 // each token in the transcript.
-[[nodiscard]] Tokens open_tokens(const ceremony::Plan& plan, const ceremony::Facility& facility,
-                                 const CeremonyOptions& options, Journal& journal);
+[[nodiscard]] Tokens open_tokens(const Plan& plan, const Facility& facility,
+                                 const CardFlowOptions& options, Journal& journal);
 
 // Error(refused) if the token already holds a key labelled `label`.
 void require_no_key(OpenToken& token, const std::string& label, Journal& journal);
@@ -39,11 +41,11 @@ void require_no_key(OpenToken& token, const std::string& label, Journal& journal
 // token right after its key is in, with its KCV (hex). Returns each token's label and KCV (hex).
 using InstalledKcvs = std::vector<std::pair<std::string, std::string>>;
 [[nodiscard]] InstalledKcvs install_in_facility(
-    Tokens& tokens, const ceremony::Plan& plan, const ceremony::Facility& facility,
-    const Secret& smk, const Kcv& expected, Journal& journal,
+    Tokens& tokens, const Plan& plan, const Facility& facility, const Secret& smk,
+    const Kcv& expected, Journal& journal,
     const std::function<void(OpenToken&, const std::string&)>& after_each = {});
 
 // The plan's key id as bytes.
-[[nodiscard]] std::vector<std::uint8_t> key_id_bytes(const ceremony::Plan& plan);
+[[nodiscard]] std::vector<std::uint8_t> key_id_bytes(const Plan& plan);
 
-}  // namespace smk::cli
+}  // namespace smk::ceremony

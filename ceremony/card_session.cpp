@@ -1,21 +1,21 @@
 // A card at the table: prompts, waits for insertion and removal, takes the
 // cards present in batch mode, and keeps one card from carrying two shares.
 
-#include "card_session.hpp"
+#include "smk/ceremony/card_session.hpp"
 
 #include <fmt/core.h>
+#include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <optional>
 #include <utility>
 
-#include "io.hpp"
+#include "smk/atomic_file.hpp"
 #include "smk/error.hpp"
 #include "smk/interrupt.hpp"
 
-namespace smk::cli {
+namespace smk::ceremony {
 namespace {
 
 std::string seconds_text(std::chrono::milliseconds timeout) {
@@ -77,7 +77,7 @@ CardSession::CardSession(CardSessionOptions options) : m_options(std::move(optio
             m_interactive = false;
             break;
         case CardMode::automatic:
-            m_interactive = is_terminal(0);
+            m_interactive = ::isatty(0) == 1;
             break;
     }
 }
@@ -86,7 +86,7 @@ void CardSession::say(std::string_view text) const {
     if (m_options.say) {
         m_options.say(text);
     } else {
-        print_err(text);
+        (void)write_all_to_fd(2, {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
     }
 }
 
@@ -244,8 +244,11 @@ HeldCard CardSession::claim(card::ShareStore store, const std::string& reader,
                                 "another card",
                                 store.label(), used->second, request.describe()));
     }
-    const Secret pin = read_pin(m_options.pin, store.label());
-    store.verify_pin(pin, m_options.pin.last_try);
+    if (!m_options.read_pin) {
+        throw Error(ErrorCategory::usage, "no PIN source for the card session");
+    }
+    const Secret pin = m_options.read_pin(store.label());
+    store.verify_pin(pin, m_options.last_try);
     m_used.emplace(serial, request.describe());
     return HeldCard{std::move(store), reader, request};
 }
@@ -275,32 +278,4 @@ void CardSession::release_reader(const std::string& reader, std::string_view why
     }
 }
 
-void add_card_flow_options(CLI::App& cmd, CardFlowOptions& options) {
-    add_pin_options(cmd, options.pin);
-    cmd.add_option("--card-timeout", options.timeout_seconds,
-                   "Seconds to wait for each card to be inserted or removed (default 600)")
-        ->check(CLI::Range(1U, 86400U));
-    cmd.add_flag("--interactive", options.interactive,
-                 "Prompt for each card and wait for it even when stdin is not a terminal "
-                 "(default: prompt only on a terminal, else take the cards present)");
-}
-
-void check_card_flow_options(const CardFlowOptions& options, std::string_view flag) {
-    if (!options.enabled && (pin_given(options.pin) || options.pin.last_try || options.overwrite ||
-                             options.interactive)) {
-        throw Error(ErrorCategory::usage,
-                    fmt::format("--pin-file, --pin-fd, --last-try, --overwrite and "
-                                "--interactive go with {}",
-                                flag));
-    }
-}
-
-CardSessionOptions session_options(const CardFlowOptions& options) {
-    CardSessionOptions session;
-    session.pin = options.pin;
-    session.timeout = std::chrono::seconds(options.timeout_seconds);
-    session.mode = options.interactive ? CardMode::interactive : CardMode::automatic;
-    return session;
-}
-
-}  // namespace smk::cli
+}  // namespace smk::ceremony

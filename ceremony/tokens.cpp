@@ -1,26 +1,29 @@
 // Opening a facility's HSM tokens for a ceremony flow.
 
-#include "ceremony_tokens.hpp"
+#include "tokens.hpp"
 
 #include <fmt/core.h>
 
 #include "smk/error.hpp"
 #include "smk/hsm.hpp"
 #include "smk/kcv.hpp"
+#include "smk/secret_input.hpp"
 
-namespace smk::cli {
+namespace smk::ceremony {
 
-Tokens open_tokens(const ceremony::Plan& plan, const ceremony::Facility& facility,
-                   const CeremonyOptions& options, Journal& journal) {
+Tokens open_tokens(const Plan& plan, const Facility& facility, const CardFlowOptions& options,
+                   Journal& journal) {
     (void)plan;
     Tokens tokens;
     tokens.module = std::make_unique<pkcs11::Module>(facility.module.string());
     for (const auto& planned : facility.tokens) {
         pkcs11::Session session(*tokens.module, planned.label);
-        PinOptions pin;
-        pin.file =
+        const std::string pin_file =
             !options.token_pin_file.empty() ? options.token_pin_file : planned.pin_file.string();
-        session.login(read_pin(pin, session.name()));
+        if (pin_file.empty() && !options.ask_pin) {
+            throw Error(ErrorCategory::usage, "no PIN source for " + session.name());
+        }
+        session.login(pin_file.empty() ? options.ask_pin(session.name()) : read_pin_file(pin_file));
         journal.record("token-opened",
                        {{"facility", facility.name},
                         {"token", planned.label},
@@ -50,7 +53,7 @@ void require_no_key(OpenToken& token, const std::string& label, Journal& journal
     }
 }
 
-std::vector<std::uint8_t> key_id_bytes(const ceremony::Plan& plan) {
+std::vector<std::uint8_t> key_id_bytes(const Plan& plan) {
     std::vector<std::uint8_t> id;
     for (std::size_t i = 0; i + 1 < plan.key_id.size(); i += 2) {
         id.push_back(static_cast<std::uint8_t>(std::stoul(plan.key_id.substr(i, 2), nullptr, 16)));
@@ -59,8 +62,8 @@ std::vector<std::uint8_t> key_id_bytes(const ceremony::Plan& plan) {
 }
 
 InstalledKcvs install_in_facility(
-    Tokens& tokens, const ceremony::Plan& plan, const ceremony::Facility& facility,
-    const Secret& smk, const Kcv& expected, Journal& journal,
+    Tokens& tokens, const Plan& plan, const Facility& facility, const Secret& smk,
+    const Kcv& expected, Journal& journal,
     const std::function<void(OpenToken&, const std::string&)>& after_each) {
     InstalledKcvs kcvs;
     for (auto& t : tokens.open) {
@@ -83,4 +86,4 @@ InstalledKcvs install_in_facility(
     return kcvs;
 }
 
-}  // namespace smk::cli
+}  // namespace smk::ceremony

@@ -1,7 +1,7 @@
 // One way to put a split on cards: check every card first, write and read back
 // each, self-check the sets as read back, roll back on failure.
 
-#include "split_to_cards.hpp"
+#include "smk/ceremony/split_to_cards.hpp"
 
 #include <fmt/core.h>
 
@@ -11,7 +11,7 @@
 #include "smk/interrupt.hpp"
 #include "smk/share_record.hpp"
 
-namespace smk::cli {
+namespace smk::ceremony {
 namespace {
 
 // The share read back from a card is exactly the one written, and says so itself.
@@ -203,4 +203,4 @@ std::vector<CardWritten> write_split_to_cards(CardSession& session, const SplitT
     return written;
 }
 
-}  // namespace smk::cli
+}  // namespace smk::ceremony

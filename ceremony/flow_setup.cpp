@@ -1,0 +1,44 @@
+// The journal and card session of a card flow, bound to its plan and options.
+
+#include "flow_setup.hpp"
+
+#include <chrono>
+
+#include "smk/secret_input.hpp"
+
+namespace smk::ceremony {
+
+Journal open_journal(const Plan& plan, const CardFlowOptions& options, std::string flow,
+                     Output& output) {
+    return Journal(transcript_path(plan, options.transcript), options.dry_run, std::move(flow),
+                   output);
+}
+
+CardSessionOptions card_session_options(const Plan& plan, const CardFlowOptions& options,
+                                        const Journal& journal) {
+    CardSessionOptions session;
+    if (options.card_pin) {
+        session.read_pin = options.card_pin;
+    } else if (!plan.card_pin_file.empty()) {
+        session.read_pin = [file = plan.card_pin_file.string()](std::string_view) {
+            return read_pin_file(file);
+        };
+    } else {
+        session.read_pin = options.ask_pin;
+    }
+    session.last_try = options.card_last_try;
+    session.timeout = std::chrono::seconds(options.card_timeout_s);
+    session.mode = options.card_mode;
+    session.say = [&output = journal.output()](std::string_view text) { output.say(text); };
+    return session;
+}
+
+void result_lines(const Journal& journal, std::string_view text) {
+    while (!text.empty()) {
+        const std::size_t end = text.find('\n');
+        journal.result(text.substr(0, end));
+        text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    }
+}
+
+}  // namespace smk::ceremony

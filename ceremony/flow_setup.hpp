@@ -1,0 +1,37 @@
+#pragma once
+// What the card flows (issue.cpp, restore.cpp) share: the journal, the card
+// session and the one card writer bound to the plan.
+
+#include <string>
+#include <string_view>
+
+#include "smk/ceremony/card_session.hpp"
+#include "smk/ceremony/flows.hpp"
+#include "smk/ceremony/journal.hpp"
+#include "smk/ceremony/plan.hpp"
+#include "smk/secret.hpp"
+#include "smk/slip39.hpp"
+
+namespace smk::ceremony {
+
+// The journal of one flow: nothing is written in a dry run.
+[[nodiscard]] Journal open_journal(const Plan& plan, const CardFlowOptions& options,
+                                   std::string flow, Output& output);
+
+// The card session for a flow, with the PIN source and mode from the options/plan;
+// its prompts go to the journal's output.
+[[nodiscard]] CardSessionOptions card_session_options(const Plan& plan,
+                                                      const CardFlowOptions& options,
+                                                      const Journal& journal);
+
+// Each line of `text` (lines ending in '\n') as a result line.
+void result_lines(const Journal& journal, std::string_view text);
+
+// Writes the 14 shares of `split` to the planned cards holder by holder with
+// the one card writer (split_to_cards.hpp: every card checked first, each
+// record read back, each set self-checked, rolled back on failure), recording
+// each step in the journal.
+void write_split_to_cards(const Plan& plan, CardSession& session, const slip39::SplitResult& split,
+                          const Secret& smk_key, bool overwrite, Journal& journal);
+
+}  // namespace smk::ceremony
