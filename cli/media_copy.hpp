@@ -8,12 +8,6 @@
 // or with --serial a destination not on the USB drive of that paper serial: one
 // --serial per DST, in order, all checked before anything is written).
 
-#ifdef SMK_MEDIA_TEST_HOOKS
-#include <functional>
-
-#include "smk/copy.hpp"
-#endif
-
 namespace CLI {
 class App;
 }
@@ -22,15 +16,5 @@ namespace smk::cli {
 
 // Adds "copy" to the "media" subcommand (called from register_media).
 void add_media_copy_command(CLI::App& media);
-
-#ifdef SMK_MEDIA_TEST_HOOKS
-// Test builds only: tests/CMakeLists.txt defines SMK_MEDIA_TEST_HOOKS for the
-// in-process media test suite and nothing else, so the smk binary has no such hook
-// (no variable, option or environment switch can reach it). When set, `media copy`
-// calls it with every copy::Progress, after the terminal progress line: the tests
-// corrupt a written copy behind the filesystem when the read-back phase starts, to
-// see the command exit 5.
-std::function<void(const copy::Progress&)>& media_copy_progress_test_hook();
-#endif
 
 }  // namespace smk::cli

@@ -1,22 +1,17 @@
 // smk media list / check / eject: the USB backup drives, the serial check against
-// the paper, and safe removal. Thin: the drive library does the work.
+// the paper, and safe removal. Thin: the drive library does the work and writes the
+// reports (smk/drive_report.hpp).
 
 #include "media_drive.hpp"
 
-#include <fmt/core.h>
-#include <unistd.h>
-
 #include <CLI/CLI.hpp>
-#include <cerrno>
-#include <cstring>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "io.hpp"
-#include "json_text.hpp"
 #include "smk/drive.hpp"
+#include "smk/drive_report.hpp"
 #include "smk/error.hpp"
 
 namespace smk::cli {
@@ -54,87 +49,9 @@ dr::UsbDrive choose(const DriveChoice& choice) {
                                  : dr::usb_drive_for_device(choice.device);
 }
 
-std::string human_size(std::uint64_t bytes) {
-    constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double value = static_cast<double>(bytes);
-    std::size_t unit = 0;
-    while (value >= 1024.0 && unit + 1 < std::size(kUnits)) {
-        value /= 1024.0;
-        ++unit;
-    }
-    return unit == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", value, kUnits[unit]);
-}
-
-std::string describe(const dr::UsbDrive& d) {
-    return fmt::format("{} ({} {}, {}:{})", d.disk.node, d.manufacturer, d.product, d.vendor_id,
-                       d.product_id);
-}
-
-nlohmann::json block_json(const dr::BlockDevice& b) {
-    nlohmann::json mounts = nlohmann::json::array();
-    for (const dr::MountPoint& m : b.mounts) {
-        mounts.push_back({{"path", m.path}, {"confirmed", m.confirmed}});
-    }
-    return {{"node", b.node},       {"major", b.major},     {"minor", b.minor},
-            {"size", b.size_bytes}, {"fs_type", b.fs_type}, {"fs_label", b.fs_label},
-            {"fs_uuid", b.fs_uuid}, {"mounts", mounts}};
-}
-
-nlohmann::json drive_json(const dr::UsbDrive& d) {
-    nlohmann::json parts = nlohmann::json::array();
-    for (const dr::BlockDevice& p : d.partitions) {
-        parts.push_back(block_json(p));
-    }
-    return {{"serial", d.serial},
-            {"vendor_id", d.vendor_id},
-            {"product_id", d.product_id},
-            {"manufacturer", d.manufacturer},
-            {"product", d.product},
-            {"id_usb_serial_short", d.id_usb_serial_short},
-            {"id_serial_short", d.id_serial_short},
-            {"usb_syspath", d.usb_syspath},
-            {"disk", block_json(d.disk)},
-            {"partitions", parts}};
-}
-
-std::string block_line(const dr::BlockDevice& b, std::string_view indent) {
-    std::string line = fmt::format("{}{}  {}", indent, b.node, human_size(b.size_bytes));
-    if (!b.fs_type.empty()) {
-        line += "  " + b.fs_type;
-    }
-    if (!b.fs_label.empty()) {
-        line += " \"" + b.fs_label + "\"";
-    }
-    for (const dr::MountPoint& m : b.mounts) {
-        line += "  mounted at " + m.path + (m.confirmed ? "" : " (not confirmed by stat)");
-    }
-    return line + "\n";
-}
-
 void run_list(const ListCommand& cmd) {
     const std::vector<dr::UsbDrive> drives = dr::list_usb_drives();
-    if (cmd.json) {
-        nlohmann::json list = nlohmann::json::array();
-        for (const dr::UsbDrive& d : drives) {
-            list.push_back(drive_json(d));
-        }
-        print_out(json_text({{"drives", list}}));
-        return;
-    }
-    if (drives.empty()) {
-        print_out("No USB drives found.\n");
-        return;
-    }
-    std::string text;
-    for (const dr::UsbDrive& d : drives) {
-        text += fmt::format("{}  serial {}\n", describe(d),
-                            d.serial.empty() ? "(none reported)" : d.serial);
-        text += block_line(d.disk, "  disk ");
-        for (const dr::BlockDevice& p : d.partitions) {
-            text += block_line(p, "  part ");
-        }
-    }
-    print_out(text);
+    print_out(cmd.json ? dr::list_json(drives) : dr::list_text(drives));
 }
 
 void run_check(const CheckCommand& cmd) {
@@ -142,86 +59,15 @@ void run_check(const CheckCommand& cmd) {
         throw Error(ErrorCategory::usage, "--serial is empty; give the serial as written");
     }
     const dr::UsbDrive drive = choose(cmd.drive);
-    if (drive.serial.empty()) {
-        throw Error(ErrorCategory::verification,
-                    describe(drive) +
-                        " reports no USB serial number (iSerial); it cannot be "
-                        "checked against the paper");
-    }
-    const dr::SerialComparison cmp = dr::compare_serials(cmd.serial, drive.serial);
-    const std::vector<std::string> explanations = cmp.explanations();
-    if (cmd.json) {
-        nlohmann::json diffs = nlohmann::json::array();
-        for (const dr::SerialDifference& d : cmp.differences) {
-            diffs.push_back({{"position", d.position},
-                             {"paper", d.paper == 0 ? "" : std::string(1, d.paper)},
-                             {"drive", d.drive == 0 ? "" : std::string(1, d.drive)},
-                             {"look_alike", d.look_alike}});
-        }
-        print_out(json_text({{"drive", drive_json(drive)},
-                             {"paper", cmp.paper},
-                             {"serial", cmp.drive},
-                             {"match", cmp.match},
-                             {"only_look_alikes", cmp.only_look_alikes()},
-                             {"paper_aligned", cmp.paper_aligned},
-                             {"drive_aligned", cmp.drive_aligned},
-                             {"carets", cmp.carets},
-                             {"differences", diffs},
-                             {"explanations", explanations}}));
-    } else {
-        std::string text = describe(drive) + "\n";
-        text += "  paper: " + cmp.paper_aligned + "\n";
-        text += "  drive: " + cmp.drive_aligned + "\n";
-        if (!cmp.match) {
-            text += "         " + cmp.carets + "\n";
-        }
-        for (const std::string& e : explanations) {
-            text += "  " + e + "\n";
-        }
-        if (cmp.match) {
-            text += "MATCH: the drive's USB serial is the one on the paper\n";
-        } else if (cmp.only_look_alikes()) {
-            text +=
-                "MISMATCH: only look-alike characters differ; check the paper before using "
-                "this drive\n";
-        } else {
-            text += "MISMATCH: this is not the drive on the paper\n";
-        }
-        print_out(text);
-    }
-    if (!cmp.match) {
-        const std::string why = cmp.only_look_alikes()
-                                    ? "only look-alike characters differ; check the paper, and "
-                                      "do not use the drive until the two agree"
-                                    : std::to_string(cmp.differences.size()) +
-                                          " position(s) differ; this is not the drive on the paper";
-        throw Error(ErrorCategory::verification,
-                    "the serial of " + drive.disk.node + " does not match the paper: " + why);
-    }
+    const dr::SerialComparison cmp = dr::check_drive_serial(drive, cmd.serial);
+    print_out(cmd.json ? dr::check_json(drive, cmp) : dr::check_text(drive, cmp));
+    dr::throw_if_mismatch(drive, cmp);
 }
 
 void run_eject(const EjectCommand& cmd) {
     const dr::UsbDrive drive = choose(cmd.drive);
     const dr::EjectReport report = dr::eject(drive);
-    if (cmd.json) {
-        print_out(json_text({{"drive", drive_json(drive)},
-                             {"unmounted", report.unmounted},
-                             {"scsi_deleted", report.scsi_deleted},
-                             {"usb_removed", report.usb_removed},
-                             {"notes", report.notes}}));
-        return;
-    }
-    std::string text;
-    for (const std::string& m : report.unmounted) {
-        text += "Unmounted " + m + "\n";
-    }
-    for (const std::string& n : report.notes) {
-        text += "note: " + n + "\n";
-    }
-    text += describe(drive) + ": " +
-            (report.usb_removed ? "stopped and disconnected; unplug it now.\n"
-                                : "stopped; unplug it now.\n");
-    print_out(text);
+    print_out(cmd.json ? dr::eject_json(drive, report) : dr::eject_text(drive, report));
 }
 
 void add_drive_choice(CLI::App& cmd, DriveChoice& choice) {

@@ -100,6 +100,18 @@ struct SerialComparison {
 [[nodiscard]] SerialComparison compare_serials(std::string_view paper_written,
                                                std::string_view drive_serial);
 
+// --- Destinations of a copy (smk media copy --serial) -----------------------------
+
+// Every destination must lie on the USB drive whose iSerial is the paper serial at
+// the same index (a destination that does not exist yet: the drive of its nearest
+// existing ancestor), all checked before anything is written anywhere. Nothing to
+// check when `serials` is empty. Error(usage): not one serial per destination, or a
+// serial with no characters; Error(refused): a destination that cannot be checked
+// (not on a USB drive, ...) or lies on another drive, with the two serials aligned
+// and every difference explained.
+void refuse_wrong_drives(const std::vector<std::string>& destinations,
+                         const std::vector<std::string>& serials);
+
 // --- Eject ------------------------------------------------------------------------
 
 struct EjectReport {

@@ -1,19 +1,15 @@
-// The "media" command group, run in-process through CLI11 with stdout and stderr
-// captured, and exit codes mapped as cli/main.cpp maps them.
+// The "media" command group: the smk binary run as a subprocess, stdout and stderr
+// captured, its exit codes and texts (smk_run.hpp).
 
 #include <doctest/doctest.h>
-#include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include "cli/media.hpp"
-#include "media_cli_run.hpp"
 #include "media_test_util.hpp"
-#include "smk/error.hpp"
 #include "smk/manifest.hpp"
+#include "smk_run.hpp"
 
 namespace {
 

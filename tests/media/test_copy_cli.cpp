@@ -1,15 +1,15 @@
-// `smk media copy` through CLI11, in-process, stdout and stderr captured, exit codes
-// mapped as cli/main.cpp maps them.
-// (tests/CMakeLists.txt compiles cli/media*.cpp into this suite.)
+// `smk media copy`: the smk binary as a subprocess, stdout and stderr captured, its
+// exit codes and texts (smk_run.hpp); and the copy report of the library when the
+// drive changes under the read-back (in-process: the progress callback corrupts it).
 #include <doctest/doctest.h>
 
-#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "cli/media.hpp"
-#include "cli/media_copy.hpp"
 #include "copy_test_util.hpp"
-#include "media_cli_run.hpp"
+#include "smk/copy.hpp"
+#include "smk/copy_report.hpp"
+#include "smk/error.hpp"
+#include "smk_run.hpp"
 
 namespace {
 
@@ -83,24 +83,8 @@ TEST_CASE("smk media copy: exit codes for usage, refusal and I/O") {
     CHECK_FALSE(fs::exists(tmp / "dst"));
 }
 
-namespace {
-
-// Installs the test-build-only progress hook of `smk media copy` for one scope.
-class ProgressHook final {
-  public:
-    explicit ProgressHook(std::function<void(const smk::copy::Progress&)> hook) {
-        smk::cli::media_copy_progress_test_hook() = std::move(hook);
-    }
-    ~ProgressHook() { smk::cli::media_copy_progress_test_hook() = nullptr; }
-    ProgressHook(const ProgressHook&) = delete;
-    ProgressHook& operator=(const ProgressHook&) = delete;
-};
-
-}  // namespace
-
-TEST_CASE("smk media copy exits 5 when the drive holds other bytes than were written") {
+TEST_CASE("copy report: read-back FAILED (exit 5) when the drive holds other bytes than written") {
     const smk_test::TempDir tmp("copy-cli-exit5");
-    fs::create_directories(tmp / "scratch");
     const copy_test::ScratchMount drive(tmp, copy_test::ScratchMount::Type::ext4_image);
     if (!drive.mounted()) {
         FAIL("loop-mount test cannot run here (needs root and loop devices): " << drive.why_not());
@@ -110,26 +94,34 @@ TEST_CASE("smk media copy exits 5 when the drive holds other bytes than were wri
     // The copy is written and synced; when the read-back starts, its first block
     // changes on the "drive" (the image file), behind the filesystem and its cache.
     bool corrupted = false;
-    const ProgressHook hook([&](const smk::copy::Progress& p) {
+    smk::copy::Options options;
+    options.progress = [&](const smk::copy::Progress& p) {
         if (!corrupted && p.phase == smk::copy::Phase::verifying) {
             corrupted = true;
             copy_test::corrupt_behind_filesystem(drive.point() / "share.bin", drive.image(), 'B');
         }
-    });
-    const CopyRun run = run_copy_cli(
-        {(tmp / "src/").string(), (tmp / "ok").string(), drive.point().string(), "--json"},
-        tmp / "scratch");
+    };
+    const smk::copy::Report report = smk::copy::copy_tree(
+        (tmp / "src/").string(), {(tmp / "ok").string(), drive.point().string()}, options);
     REQUIRE(corrupted);
-    CAPTURE(run.out);
-    CHECK(run.exit == 5);
-    CHECK(run.error.find("FAILED on " + drive.point().string()) != std::string::npos);
-    CHECK(run.error.find((tmp / "ok").string()) == std::string::npos);
-    const nlohmann::json json = nlohmann::json::parse(run.out);
+    const std::string text = smk::copy::report_json(report, false);
+    CAPTURE(text);
+    const nlohmann::json json = nlohmann::json::parse(text);
     CHECK(json["ok"] == false);
     CHECK(json["destinations"][0]["verified"] == "OK");
     CHECK(json["destinations"][1]["verified"] == "FAILED");
     CHECK(json["destinations"][1]["verify_failed"] == nlohmann::json::array({"share.bin"}));
     CHECK(json["destinations"][1]["files_verified"] == 2);
+    CHECK(smk::copy::report_text(report, false).find("  FAILED: share.bin\n") != std::string::npos);
+    try {
+        smk::copy::throw_if_read_back_failed(report);
+        FAIL("a failed read-back must throw");
+    } catch (const smk::Error& e) {
+        const std::string error = e.what();
+        CHECK(smk::exit_code(e.category()) == 5);
+        CHECK(error.find("FAILED on " + drive.point().string()) != std::string::npos);
+        CHECK(error.find((tmp / "ok").string()) == std::string::npos);
+    }
 }
 
 TEST_CASE(
