@@ -33,8 +33,6 @@ using SharePaths = std::vector<std::vector<fs::path>>;
 
 constexpr std::size_t kGeneratedKeyBytes = 32;
 
-}  // namespace
-
 slip39::SplitParams make_params(const SplitOptions& options) {
     slip39::SplitParams params;
     params.group_threshold = options.group_threshold;
@@ -87,6 +85,18 @@ void self_check(const Mnemonics& mnemonics, std::span<const std::uint8_t> master
                         : "self-check failed: the new shares do not recombine to the SMK; "
                           "nothing was written");
     }
+}
+
+}  // namespace
+
+CheckedSplit checked_split(const SplitOptions& options) {
+    slip39::SplitParams params = make_params(options);
+    Secret master = load_master_secret(options);
+    slip39::validate(params, master.size());
+    Secret passphrase = read_passphrase(options.passphrase, true);
+    auto result = slip39::split(master.bytes(), passphrase.bytes(), params, system_random());
+    self_check(result.mnemonics, master.bytes(), passphrase.bytes());
+    return {std::move(params), std::move(master), std::move(passphrase), std::move(result)};
 }
 
 namespace {
@@ -270,13 +280,11 @@ void run_split(const SplitOptions& options) {
     if (to_files) {
         refuse_existing_shares(options.out_dir, {});  // before any work or prompt
     }
-    const slip39::SplitParams params = make_params(options);
-    const Secret master = load_master_secret(options);
-    slip39::validate(params, master.size());
-    const Secret passphrase = read_passphrase(options.passphrase, true);
-
-    auto result = slip39::split(master.bytes(), passphrase.bytes(), params, system_random());
-    self_check(result.mnemonics, master.bytes(), passphrase.bytes());
+    const CheckedSplit split = checked_split(options);
+    const slip39::SplitParams& params = split.params;
+    const Secret& master = split.master;
+    const Secret& passphrase = split.passphrase;
+    const slip39::SplitResult& result = split.result;
 
     SplitReport report;
     report.identifier = result.identifier;

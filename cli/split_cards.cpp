@@ -1,5 +1,5 @@
 // smk split --to-cards: each share onto its own OpenPGP card, holder by holder,
-// through the one card writer (split_to_cards.hpp).
+// through the one card writer (smk/ceremony/split_to_cards.hpp).
 
 #include <fmt/core.h>
 
@@ -35,13 +35,11 @@ void run_split_to_cards(const SplitOptions& options) {
                     "--to-cards writes the shares to cards only; it does not go with --out-dir "
                     "or --stdout");
     }
-    const slip39::SplitParams params = make_params(options);
-    const Secret master = load_master_secret(options);
-    slip39::validate(params, master.size());
-    const Secret passphrase = read_passphrase(options.passphrase, true);
-
-    auto result = slip39::split(master.bytes(), passphrase.bytes(), params, system_random());
-    self_check(result.mnemonics, master.bytes(), passphrase.bytes());
+    const CheckedSplit split = checked_split(options);
+    const slip39::SplitParams& params = split.params;
+    const Secret& master = split.master;
+    const Secret& passphrase = split.passphrase;
+    const slip39::SplitResult& result = split.result;
     const auto& mnemonics = result.mnemonics;
     const std::string kcv = kcv_hex(key_check_value(master.bytes()));
     const std::string fingerprint = fingerprint_hex(key_fingerprint(master.bytes()));

@@ -12,15 +12,16 @@
 
 namespace smk::cli {
 
-[[nodiscard]] slip39::SplitParams make_params(const SplitOptions& options);
-
-// A fresh 32-byte SMK, or the key in --secret-file (hex or raw bytes).
-[[nodiscard]] Secret load_master_secret(const SplitOptions& options);
-
-// Every set is one consistent polynomial and the shares give back the master
-// secret (slip39::self_check); Error(internal) otherwise.
-void self_check(const std::vector<std::vector<Secret>>& mnemonics,
-                std::span<const std::uint8_t> master, std::span<const std::uint8_t> passphrase);
+// The key (a fresh 32-byte SMK, or the one in --secret-file, hex or raw bytes), the passphrase and
+// the split, which has passed the self-check: every set is one consistent polynomial and the shares
+// give back the key (slip39::self_check); Error(internal) otherwise.
+struct CheckedSplit {
+    slip39::SplitParams params;
+    Secret master;
+    Secret passphrase;
+    slip39::SplitResult result;
+};
+[[nodiscard]] CheckedSplit checked_split(const SplitOptions& options);
 
 // smk split --to-cards.
 void run_split_to_cards(const SplitOptions& options);

@@ -89,79 +89,14 @@ for i in 0 1 2 3; do
     mkdir -p "$work/media/$name"
     mount "$loop" "$work/media/$name"
     mounts+=("$work/media/$name")
-    major=$((0x$(stat -c %t "$loop")))
-    minor=$((0x$(stat -c %T "$loop")))
-    node=${loop#/dev/}
-    usb="/devices/pci0000:00/0000:00:14.0/usb1/1-$((i + 1))"
-    scsi="$usb/1-$((i + 1)):1.0/host$((10 + i))/target$((10 + i)):0:0/$((10 + i)):0:0:0"
-    cat >"$work/drive-$name.umockdev" <<REC
-P: $scsi/block/$node
-N: $node
-E: DEVNAME=/dev/$node
-E: DEVTYPE=disk
-E: MAJOR=$major
-E: MINOR=$minor
-E: SUBSYSTEM=block
-E: ID_BUS=usb
-E: ID_USB_SERIAL_SHORT=${drive_serials[$i]}
-E: ID_FS_TYPE=ext4
-E: ID_FS_LABEL=$name
-A: dev=$major:$minor
-A: removable=1
-A: size=65536
-
-P: $scsi
-E: DEVTYPE=scsi_device
-E: DRIVER=sd
-E: SUBSYSTEM=scsi
-A: delete=
-
-P: $usb/1-$((i + 1)):1.0/host$((10 + i))/target$((10 + i)):0:0
-E: DEVTYPE=scsi_target
-E: SUBSYSTEM=scsi
-
-P: $usb/1-$((i + 1)):1.0/host$((10 + i))
-E: DEVTYPE=scsi_host
-E: SUBSYSTEM=scsi
-
-P: $usb/1-$((i + 1)):1.0
-E: DEVTYPE=usb_interface
-E: DRIVER=usb-storage
-E: SUBSYSTEM=usb
-A: bInterfaceClass=08
-
-P: $usb
-N: bus/usb/001/$(printf '%03d' $((i + 2)))
-E: DEVNAME=/dev/bus/usb/001/$(printf '%03d' $((i + 2)))
-E: DEVTYPE=usb_device
-E: DRIVER=usb
-E: SUBSYSTEM=usb
-A: idVendor=0781
-A: idProduct=5567
-A: manufacturer=SanDisk
-A: product=Cruzer Blade
-A: serial=${drive_serials[$i]}
-A: remove=
-
-REC
+    # The umockdev record that shows the loop device to libudev as a USB stick
+    # with this USB serial on port i+1 (the same record the README test uses).
+    "$here/usb-stick-record.sh" "$loop" "${drive_serials[$i]}" $((i + 1)) "$name" \
+        >"$work/drive-$name.umockdev"
     umockdev_args+=(--device "$work/drive-$name.umockdev")
-    echo "  drive $name: $loop ($major:$minor) at $work/media/$name, USB serial ${drive_serials[$i]}"
+    echo "  drive $name: $loop ($((0x$(stat -c %t "$loop"))):$((0x$(stat -c %T "$loop")))) at $work/media/$name, USB serial ${drive_serials[$i]}"
 done
-cat >"$work/drive-controller.umockdev" <<'REC'
-P: /devices/pci0000:00/0000:00:14.0/usb1
-N: bus/usb/001/001
-E: DEVNAME=/dev/bus/usb/001/001
-E: DEVTYPE=usb_device
-E: DRIVER=usb
-E: SUBSYSTEM=usb
-A: idVendor=1d6b
-A: idProduct=0002
-A: serial=0000:00:14.0
-
-P: /devices/pci0000:00/0000:00:14.0
-E: DRIVER=xhci_hcd
-E: SUBSYSTEM=pci
-REC
+"$here/usb-stick-record.sh" --controller >"$work/drive-controller.umockdev"
 umockdev_args+=(--device "$work/drive-controller.umockdev")
 
 # The HSM backup tree the System Administrator copies (the application-key

@@ -102,7 +102,22 @@ CombineResult combine(std::span<const NamedMnemonic> shares,
             result.sources_used.push_back(share.source);
         }
     }
+    for (const SetShares& set : sets) {
+        if (set.members.size() < set.member_threshold) {
+            UncheckedSet unchecked{set.group_index, set.member_threshold, {}};
+            for (const std::size_t member : set.members) {
+                unchecked.sources.push_back(decoded[member].source);
+            }
+            result.sets_not_checked.push_back(std::move(unchecked));
+        }
+    }
     return result;
+}
+
+std::string UncheckedSet::text() const {
+    return group_name(group) + ": " + std::to_string(sources.size()) +
+           (sources.size() == 1 ? " share" : " shares") + " given, " + std::to_string(needed) +
+           " needed to check them; not used";
 }
 
 Secret decrypt(std::span<const std::uint8_t> encrypted_master_secret,

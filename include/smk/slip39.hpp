@@ -88,11 +88,25 @@ struct NamedMnemonic {
     Secret mnemonic;
 };
 
+// A set whose shares were given but fewer than its threshold: combine() could
+// neither use nor check them, and a receipt must say so.
+struct UncheckedSet {
+    unsigned group = 0;
+    unsigned needed = 0;               // the set's member threshold
+    std::vector<std::string> sources;  // the shares given, in input order
+
+    // "set B: 4 shares given, 5 needed to check them; not used"
+    [[nodiscard]] std::string text() const;
+};
+
 struct CombineResult {
     Secret master_secret;
     ShareInfo params;                       // identifier and the split-wide fields
     std::vector<unsigned> groups_used;      // group indices that formed the result
     std::vector<std::string> sources_used;  // the shares that formed the result
+    // Every complete set is used (and so checked); these are the sets given
+    // with fewer shares than their threshold, by group index.
+    std::vector<UncheckedSet> sets_not_checked;
 };
 
 // Recovers the master secret from any number of shares in any order.

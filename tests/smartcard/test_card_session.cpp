@@ -1,6 +1,6 @@
-// cli/card_session.cpp in batch mode, in process, against a private stack: the
-// expected serial of a plan, the next unused card, and the refusals the
-// ceremony flows rely on (a card used twice, a card that is not there).
+// The card session of smk_ceremony (smk/ceremony/card_session.hpp) in batch mode, in process,
+// against a private stack: the expected serial of a plan, the next unused card, and the refusals
+// the ceremony flows rely on (a card used twice, a card that is not there).
 
 #include <doctest/doctest.h>
 

@@ -317,3 +317,33 @@ TEST_CASE("extremes: 16 sets of 16 shares, 64-byte secret - and a single 1-of-1 
     const auto verified = smk::slip39::verify_set(just_one);
     CHECK(verified.subsets_checked == 1);
 }
+
+TEST_CASE("combine names each set given with fewer shares than its threshold as not checked") {
+    std::array<std::uint8_t, 32> seed{};
+    seed.fill(0x39);
+    smk_test::DeterministicRandom random(seed);
+    const smk::Secret secret = smk::Secret::copy_of(std::array<std::uint8_t, 16>{1, 2, 3, 4});
+    const auto split = smk::slip39::split(secret.bytes(), {}, smk::slip39::SplitParams{}, random);
+    std::vector<smk::slip39::NamedMnemonic> shares;
+    for (std::size_t m = 0; m < 5; ++m) {  // set A: a quorum
+        shares.push_back(
+            {"A" + std::to_string(m + 1), smk::Secret::copy_of(split.mnemonics[0][m].bytes())});
+    }
+    for (std::size_t m = 2; m < 6; ++m) {  // set B: 4 of the 5 needed
+        shares.push_back(
+            {"B" + std::to_string(m + 1), smk::Secret::copy_of(split.mnemonics[1][m].bytes())});
+    }
+    const auto result = smk::slip39::combine(shares, {});
+    CHECK(std::equal(result.master_secret.bytes().begin(), result.master_secret.bytes().end(),
+                     secret.bytes().begin(), secret.bytes().end()));
+    CHECK(result.groups_used == std::vector<unsigned>{0});
+    REQUIRE(result.sets_not_checked.size() == 1);
+    const smk::slip39::UncheckedSet& unchecked = result.sets_not_checked.front();
+    CHECK(unchecked.group == 1);
+    CHECK(unchecked.needed == 5);
+    CHECK(unchecked.sources == std::vector<std::string>{"B3", "B4", "B5", "B6"});
+    CHECK(unchecked.text() == "set B: 4 shares given, 5 needed to check them; not used");
+
+    shares.resize(5);  // set A alone: nothing left unchecked
+    CHECK(smk::slip39::combine(shares, {}).sets_not_checked.empty());
+}
