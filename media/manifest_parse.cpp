@@ -94,6 +94,23 @@ enum class Style { unknown, gnu, reversed };
 
 using LineResult = std::variant<Entry, std::string>;  // an entry, or why not
 
+constexpr std::string_view kBadEscape = "bad escape in the name (only \\\\, \\n and \\r exist)";
+
+// The entry's name from the manifest's text of it (escaped: the line began with
+// '\\'); false if an escape is bad.
+bool take_name(Entry& entry, std::string_view raw_name, bool escaped) {
+    if (!escaped) {
+        entry.name = std::string(raw_name);
+        return true;
+    }
+    auto name = unescape(raw_name);
+    if (!name) {
+        return false;
+    }
+    entry.name = std::move(*name);
+    return true;
+}
+
 LineResult parse_tag(std::string_view rest, bool escaped) {
     // rest follows "SHA256 (" or "SHA256(": the name runs to the LAST ')'.
     const std::size_t close = rest.rfind(')');
@@ -103,14 +120,8 @@ LineResult parse_tag(std::string_view rest, bool escaped) {
     Entry entry;
     entry.format = LineFormat::tag;
     const std::string_view raw_name = rest.substr(0, close);
-    if (escaped) {
-        auto name = unescape(raw_name);
-        if (!name) {
-            return std::string("bad escape in the name (only \\\\, \\n and \\r exist)");
-        }
-        entry.name = std::move(*name);
-    } else {
-        entry.name = std::string(raw_name);
+    if (!take_name(entry, raw_name, escaped)) {
+        return std::string(kBadEscape);
     }
     std::size_t i = close + 1;
     while (i < rest.size() && is_white(rest[i])) {
@@ -186,14 +197,8 @@ LineResult parse_line(std::string_view line, Style& style) {
         entry.format = LineFormat::bsd_reversed;
     }
     const std::string_view raw_name = rest.substr(j);
-    if (escaped) {
-        auto name = unescape(raw_name);
-        if (!name) {
-            return std::string("bad escape in the name (only \\\\, \\n and \\r exist)");
-        }
-        entry.name = std::move(*name);
-    } else {
-        entry.name = std::string(raw_name);
+    if (!take_name(entry, raw_name, escaped)) {
+        return std::string(kBadEscape);
     }
     return entry;
 }
