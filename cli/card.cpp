@@ -2,6 +2,7 @@
 // (--reader), or per PKCS#11 token (--pkcs11-module SO --token LABEL).
 // Thin callbacks over one smk::ShareStore (smk/share_store.hpp): open_store picks
 // the card or the token once; write, read, verify and wipe only use the interface.
+// What is shown of a share comes from smk/share_report.hpp.
 // The PIN comes from a file, an inherited fd or a no-echo prompt on /dev/tty,
 // never from argv, and lives in a Secret.
 
@@ -11,9 +12,10 @@
 
 #include <CLI/CLI.hpp>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "context.hpp"
 #include "io.hpp"
@@ -23,34 +25,10 @@
 #include "smk/interrupt.hpp"
 #include "smk/pkcs11.hpp"
 #include "smk/share_record.hpp"
+#include "smk/share_report.hpp"
 #include "smk/share_store.hpp"
 
 namespace smk::cli {
-
-nlohmann::json share_fields(const slip39::ShareInfo& info, unsigned words) {
-    return {{"identifier", info.identifier},           {"set", set_letter(info.group_index)},
-            {"index", info.member_index + 1},          {"threshold", info.member_threshold},
-            {"group_threshold", info.group_threshold}, {"group_count", info.group_count},
-            {"value_bytes", info.value_bytes},         {"words", words}};
-}
-
-std::string share_text(const slip39::ShareInfo& info) {
-    return fmt::format("{} #{} (identifier {}, {} shares of the set needed)",
-                       slip39::group_name(info.group_index), info.member_index + 1, info.identifier,
-                       info.member_threshold);
-}
-
-std::string_view state_name(card::StoredState state) {
-    switch (state) {
-        case card::StoredState::empty:
-            return "empty";
-        case card::StoredState::valid:
-            return "valid";
-        case card::StoredState::garbage:
-            return "garbage";
-    }
-    return "unknown";
-}
 
 namespace {
 
@@ -144,7 +122,7 @@ void run_write(const CardCommand& options) {
     }
     const Secret record = card::encode_share_record(shares[0].mnemonic.text(), shares[0].source);
     const auto decoded = card::decode_share_record(record.bytes(), shares[0].source);
-    const std::string share = share_text(decoded.info);
+    const std::string share = card::share_text(decoded.info);
     const InterruptScope interruptible;
     const auto store = open_store(options);
     store->require_capacity(record.size());
@@ -162,8 +140,8 @@ void run_write(const CardCommand& options) {
 
 // What a card or token holds, read after the PIN is checked.
 struct ReadShare {
-    std::string holder;      // "card ... in \"reader\"" or "token \"L\" (serial S)"
-    nlohmann::json ids;      // {"card", "reader"} or {"token", "serial"}
+    std::string holder;  // "card ... in \"reader\"" or "token \"L\" (serial S)"
+    std::vector<std::pair<std::string, std::string>> ids;  // card, reader or token, serial
     std::string empty_what;  // what an empty store holds: "DO 0103 is empty", ...
     card::StoredShare stored;
 };
@@ -172,10 +150,7 @@ ReadShare read_share(const CardCommand& options) {
     const auto store = open_unlocked(options);
     ReadShare result;
     result.holder = store->name();
-    result.ids = nlohmann::json::object();
-    for (const auto& [key, value] : store->ids()) {
-        result.ids[key] = value;
-    }
+    result.ids = store->ids();
     result.empty_what = store->empty_text();
     result.stored = store->read_share();
     return result;
@@ -204,25 +179,7 @@ void run_read(const CardCommand& options) {
     }
     write_new_secret_file(options.out, {stored.record->mnemonic.bytes(), newline});
     print_err(fmt::format("smk: wrote {} from {} to {} (mode 0600)\n",
-                          share_text(stored.record->info), read.holder, options.out));
-}
-
-std::vector<std::string> unmet_expectations(const CardCommand& options,
-                                            const slip39::ShareInfo& info) {
-    std::vector<std::string> unmet;
-    if (options.expect_identifier && *options.expect_identifier != info.identifier) {
-        unmet.push_back(fmt::format("identifier is {}, expected {}", info.identifier,
-                                    *options.expect_identifier));
-    }
-    if (!options.expect_set.empty() && options.expect_set != set_letter(info.group_index)) {
-        unmet.push_back(fmt::format("set is {}, expected {}", set_letter(info.group_index),
-                                    options.expect_set));
-    }
-    if (options.expect_index && *options.expect_index != info.member_index + 1) {
-        unmet.push_back(
-            fmt::format("index is {}, expected {}", info.member_index + 1, *options.expect_index));
-    }
-    return unmet;
+                          card::share_text(stored.record->info), read.holder, options.out));
 }
 
 void run_verify(const CardCommand& options) {
@@ -233,42 +190,12 @@ void run_verify(const CardCommand& options) {
     }
     check_place(options);
     const ReadShare read = read_share(options);
-    const auto& stored = read.stored;
-    const std::string& holder = read.holder;
-    nlohmann::json json = read.ids;
-    json["state"] = state_name(stored.state);
-    json["bytes"] = stored.bytes;
-    std::string failure;
-    std::string text;
-    if (stored.state == card::StoredState::empty) {
-        failure = fmt::format("{} holds no share: {}", holder, read.empty_what);
-        text = fmt::format("{}: EMPTY ({})\n", holder, read.empty_what);
-    } else if (!stored.record) {
-        failure = stored.problem;
-        json["problem"] = stored.problem;
-        text = fmt::format("{}: GARBAGE ({} bytes that are not a valid share record)\n", holder,
-                           stored.bytes);
-    } else {
-        json.update(share_fields(stored.record->info, stored.record->word_count));
-        json["record_check"] = "ok";
-        json["slip39_checksum"] = "ok";
-        const auto unmet = unmet_expectations(options, stored.record->info);
-        json["expectations_met"] = unmet.empty();
-        text = fmt::format("{}: VALID share record: {}; record check OK, SLIP-39 checksum OK\n",
-                           holder, share_text(stored.record->info));
-        if (!unmet.empty()) {
-            std::string all;
-            for (const auto& one : unmet) {
-                all += (all.empty() ? "" : "; ") + one;
-            }
-            json["unmet"] = unmet;
-            failure = fmt::format("the share on {} is not the one expected: {}", holder, all);
-            text += fmt::format("NOT AS EXPECTED: {}\n", all);
-        }
-    }
-    print_out(options.json ? json.dump(2) + "\n" : text);
-    if (!failure.empty()) {
-        throw Error(ErrorCategory::verification, failure);
+    const auto report =
+        card::verify_report(read.holder, read.ids, read.empty_what, read.stored,
+                            {options.expect_identifier, options.expect_set, options.expect_index});
+    print_out(options.json ? report.json : report.text);
+    if (!report.failure.empty()) {
+        throw Error(ErrorCategory::verification, report.failure);
     }
 }
 

@@ -12,13 +12,10 @@
 // Exit codes through smk::Error: 2 usage, 3 invalid input, 5 verification (wrong
 // PIN, read-back, expectations, empty or garbled DO), 7 refused, 8 device.
 
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-#include <string_view>
 
 #include "pin.hpp"
-#include "smk/share_record.hpp"
 
 namespace CLI {
 class App;
@@ -49,11 +46,5 @@ struct CardCommand {
 
 // `card list` (cli/card_list.cpp).
 void run_card_list(const CardCommand& options);
-
-// The public fields of a share, as JSON and as one line of text.
-[[nodiscard]] nlohmann::json share_fields(const slip39::ShareInfo& info, unsigned words);
-[[nodiscard]] std::string share_text(const slip39::ShareInfo& info);
-// "empty", "valid", "garbage".
-[[nodiscard]] std::string_view state_name(card::StoredState state);
 
 }  // namespace smk::cli

@@ -13,6 +13,7 @@
 #include "smk/card.hpp"
 #include "smk/error.hpp"
 #include "smk/pkcs11.hpp"
+#include "smk/share_report.hpp"
 
 namespace smk::cli {
 namespace {
@@ -21,16 +22,8 @@ namespace {
 // fields only: the header, never the words). `empty_text` says what empty means there.
 void describe_stored(const card::StoredShare& stored, std::string_view empty_text,
                      nlohmann::json& entry, std::string& text) {
-    entry["share"] = {{"state", state_name(stored.state)}};
-    if (stored.record) {
-        entry["share"].update(share_fields(stored.record->info, stored.record->word_count));
-        text += fmt::format("share: {}\n", share_text(stored.record->info));
-    } else if (stored.state == card::StoredState::empty) {
-        text += fmt::format("share: none ({})\n", empty_text);
-    } else {
-        entry["share"]["problem"] = stored.problem;
-        text += fmt::format("share: NOT VALID ({})\n", stored.problem);
-    }
+    entry["share"] = nlohmann::json::parse(card::stored_share_json(stored));
+    text += card::stored_share_text(stored, empty_text);
 }
 
 // One reader for `card list`: never throws for a card problem, records it.

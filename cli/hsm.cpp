@@ -1,5 +1,6 @@
 // smk hsm tokens | install | kcv | backup | restore-backup: the SMK in a PKCS#11
-// token and application keys wrapped under it. Thin callbacks over smk/hsm.hpp;
+// token and application keys wrapped under it. Thin callbacks over smk/hsm.hpp,
+// printing what smk/hsm_report.hpp writes;
 // the SMK is combined from SLIP-39 shares in secret memory and goes straight
 // into the token: never to disk, never to argv.
 
@@ -9,7 +10,6 @@
 
 #include <CLI/CLI.hpp>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,8 +19,8 @@
 #include "passphrase.hpp"
 #include "pin.hpp"
 #include "smk/error.hpp"
-#include "smk/hex.hpp"
 #include "smk/hsm.hpp"
+#include "smk/hsm_report.hpp"
 #include "smk/interrupt.hpp"
 #include "smk/kcv.hpp"
 #include "smk/pkcs11.hpp"
@@ -69,59 +69,9 @@ pkcs11::Session open_token(const HsmCommand& options) {
     return session;
 }
 
-std::vector<std::uint8_t> parse_id(const std::string& text) {
-    if (text.empty()) {
-        return {};
-    }
-    const Secret bytes = from_hex_secret(text, "--id");
-    return {bytes.bytes().begin(), bytes.bytes().end()};
-}
-
-std::string flags_text(const pkcs11::TokenInfo& token) {
-    std::string text;
-    const auto add = [&text](bool on, std::string_view name) {
-        if (on) {
-            text += (text.empty() ? "" : ", ") + std::string(name);
-        }
-    };
-    add(!token.initialized, "not initialised");
-    add(token.login_required, "login required");
-    add(!token.user_pin_set && token.initialized, "user PIN not set");
-    add(token.read_only, "read-only");
-    add(token.user_pin_count_low, "user PIN count low");
-    add(token.user_pin_final_try, "user PIN final try");
-    add(token.user_pin_locked, "USER PIN LOCKED");
-    return text.empty() ? "-" : text;
-}
-
 void run_tokens(const HsmCommand& options) {
     const pkcs11::Module module(options.module);
-    nlohmann::json entries = nlohmann::json::array();
-    std::string text;
-    for (const auto& token : module.tokens()) {
-        entries.push_back({{"label", token.label},
-                           {"serial", token.serial},
-                           {"manufacturer", token.manufacturer},
-                           {"model", token.model},
-                           {"initialized", token.initialized},
-                           {"login_required", token.login_required},
-                           {"user_pin_set", token.user_pin_set},
-                           {"read_only", token.read_only},
-                           {"user_pin_count_low", token.user_pin_count_low},
-                           {"user_pin_final_try", token.user_pin_final_try},
-                           {"user_pin_locked", token.user_pin_locked}});
-        if (!token.initialized) {
-            text += fmt::format("uninitialised token in slot {}: {} {}\n", token.slot_id,
-                                token.manufacturer, token.model);
-            continue;
-        }
-        text += fmt::format("token \"{}\" (serial {}): {} {}; {}\n", token.label, token.serial,
-                            token.manufacturer, token.model, flags_text(token));
-    }
-    if (!options.json && entries.empty()) {
-        text = fmt::format("PKCS#11 module \"{}\" offers no token\n", module.path());
-    }
-    print_out(options.json ? entries.dump(2) + "\n" : text);
+    print_out(hsm::tokens_report(module.path(), module.tokens(), options.json));
 }
 
 void run_install(const HsmCommand& options) {
@@ -130,7 +80,7 @@ void run_install(const HsmCommand& options) {
     if (!options.expect_kcv.empty()) {
         expected = hsm::parse_kcv(parse_expected_kcv(options.expect_kcv), "--expect-kcv");
     }
-    const auto id = parse_id(options.id_hex);
+    const auto id = hsm::parse_key_id(options.id_hex);
     const auto shares = read_mnemonics(options.share_files);
     const Secret passphrase = read_passphrase(options.passphrase, false);
     const auto result = slip39::combine(shares, passphrase.bytes());
@@ -159,25 +109,10 @@ void run_install(const HsmCommand& options) {
                     session.name()));
     const Kcv kcv = hsm::install_smk(session, result.master_secret,
                                      {options.label, id, options.replace}, expected);
-    const std::string kcv_text = kcv_hex(kcv);
-    if (options.json) {
-        print_out(nlohmann::json({{"token", session.token().label},
-                                  {"serial", session.token().serial},
-                                  {"label", options.label},
-                                  {"id", options.id_hex},
-                                  {"identifier", result.params.identifier},
-                                  {"shares_used", result.sources_used.size()},
-                                  {"kcv", kcv_text},
-                                  {"kcv_expected", expected.has_value()}})
-                      .dump(2) +
-                  "\n");
-    } else {
-        print_out(
-            fmt::format("installed the SMK (identifier {}, from {} shares) as key \"{}\" on "
-                        "{}\nKCV inside the token: {} (equals the SMK's{})\n",
-                        result.params.identifier, result.sources_used.size(), options.label,
-                        session.name(), kcv_text, expected ? " and the expected KCV" : ""));
-    }
+    print_out(hsm::install_report(session.token(), session.name(),
+                                  {options.label, options.id_hex, result.params.identifier,
+                                   result.sources_used.size(), kcv, expected.has_value()},
+                                  options.json));
     throw_if_interrupted(
         fmt::format("the SMK had already gone into {}, so smk finished: it is "
                     "installed and its KCV checked, as printed above",
@@ -191,57 +126,11 @@ void run_kcv(const HsmCommand& options) {
     }
     pkcs11::Session session = open_token(options);
     const Kcv kcv = hsm::kcv_in_token(session, options.label);
-    const bool matches = !expected || kcv == *expected;
-    if (options.json) {
-        nlohmann::json json = {{"token", session.token().label},
-                               {"serial", session.token().serial},
-                               {"label", options.label},
-                               {"kcv", kcv_hex(kcv)}};
-        if (expected) {
-            json["expected"] = kcv_hex(*expected);
-            json["matches"] = matches;
-        }
-        print_out(json.dump(2) + "\n");
-    } else {
-        print_out(fmt::format("KCV of key \"{}\" on {}: {}{}\n", options.label, session.name(),
-                              kcv_hex(kcv),
-                              expected ? (matches ? " (as expected)" : " (NOT AS EXPECTED)") : ""));
-    }
+    print_out(hsm::kcv_report(session.token(), session.name(), options.label, kcv, expected,
+                              options.json));
     if (expected) {
         hsm::check_kcv(session, options.label, kcv, *expected);
     }
-}
-
-nlohmann::json summary_json(const hsm::BackupSummary& summary, const pkcs11::Session& session) {
-    nlohmann::json keys = nlohmann::json::array();
-    for (const auto& key : summary.keys) {
-        nlohmann::json entry = {{"label", key.label},
-                                {"id", key.id_hex},
-                                {"key_type", key.key_type},
-                                {"value_len", key.value_len}};
-        if (key.kcv_hex) {
-            entry["kcv"] = *key.kcv_hex;
-        }
-        keys.push_back(entry);
-    }
-    return {
-        {"token", session.token().label},
-        {"serial", session.token().serial},
-        {"file", summary.file.string()},
-        {"sha256sum_file", summary.sha256sum_file.string()},
-        {"sha256", summary.sha256_hex},
-        {"wrapping_key", {{"label", summary.wrapping_label}, {"kcv", summary.wrapping_kcv_hex}}},
-        {"keys", keys}};
-}
-
-std::string keys_text(const hsm::BackupSummary& summary) {
-    std::string text;
-    for (const auto& key : summary.keys) {
-        text += fmt::format("  key \"{}\" id {} {}{}\n", key.label,
-                            key.id_hex.empty() ? "-" : key.id_hex, key.key_type,
-                            key.kcv_hex ? fmt::format(" KCV {}", *key.kcv_hex) : "");
-    }
-    return text;
 }
 
 void run_backup(const HsmCommand& options) {
@@ -249,32 +138,14 @@ void run_backup(const HsmCommand& options) {
     refuse_existing(options.out + ".sha256sum");
     pkcs11::Session session = open_token(options);
     const auto summary = hsm::wrap_keys(session, options.wrap_with, options.keys, options.out);
-    if (options.json) {
-        print_out(summary_json(summary, session).dump(2) + "\n");
-        return;
-    }
-    print_out(
-        fmt::format("wrapped {} key(s) of {} under \"{}\" (KCV {}) into {}\n{}"
-                    "SHA-256 {} in {}\n",
-                    summary.keys.size(), session.name(), summary.wrapping_label,
-                    summary.wrapping_kcv_hex, summary.file.string(), keys_text(summary),
-                    summary.sha256_hex, summary.sha256sum_file.string()));
+    print_out(hsm::backup_report(summary, session.token(), session.name(), options.json));
 }
 
 void run_restore(const HsmCommand& options) {
     pkcs11::Session session = open_token(options);
     const auto summary =
         hsm::unwrap_keys(session, options.wrap_with, options.backup, {options.replace});
-    if (options.json) {
-        print_out(summary_json(summary, session).dump(2) + "\n");
-        return;
-    }
-    print_out(
-        fmt::format("restored {} key(s) from {} (SHA-256 {} as in {}) into {} under \"{}\" "
-                    "(KCV {})\n{}",
-                    summary.keys.size(), summary.file.string(), summary.sha256_hex,
-                    summary.sha256sum_file.string(), session.name(), summary.wrapping_label,
-                    summary.wrapping_kcv_hex, keys_text(summary)));
+    print_out(hsm::restore_report(summary, session.token(), session.name(), options.json));
 }
 
 }  // namespace

@@ -1,18 +1,16 @@
 // smk transcript: check the hash chain of a ceremony transcript, and render it
-// for the paper script (the witnesses sign next to what it prints).
+// for the paper script (the witnesses sign next to what it prints). The texts
+// come from smk/ceremony/transcript_report.hpp.
 
 #include "transcript.hpp"
 
-#include <fmt/core.h>
-
 #include <CLI/CLI.hpp>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
 
 #include "io.hpp"
-#include "json_text.hpp"
 #include "smk/ceremony/transcript.hpp"
+#include "smk/ceremony/transcript_report.hpp"
 #include "smk/error.hpp"
 
 namespace smk::cli {
@@ -26,59 +24,19 @@ struct TranscriptCommand {
 void run_verify(const TranscriptCommand& cmd) {
     const auto v = transcript::verify_file(cmd.file);
     if (cmd.json) {
-        nlohmann::json out;
-        out["file"] = cmd.file;
-        out["lines"] = v.lines;
-        out["ok"] = v.ok();
-        if (v.ok()) {
-            out["last_line_sha256"] = v.last_hash;
-        } else {
-            out["first_broken_line"] = v.first_broken;
-            out["reason"] = v.reason;
-        }
-        print_out(json_text(out));
+        print_out(transcript::verification_json(cmd.file, v));
     } else if (v.ok()) {
-        print_out(fmt::format("{}: OK, {} lines, chain intact; SHA-256 of the last line: {}\n",
-                              cmd.file, v.lines, v.last_hash));
+        print_out(transcript::verification_text(cmd.file, v));
     }
     if (!v.ok()) {
-        throw Error(ErrorCategory::verification,
-                    fmt::format("{}: chain broken at line {}: {}. Lines before {} are intact; "
-                                "this line and everything after it cannot be trusted.",
-                                cmd.file, v.first_broken, v.reason, v.first_broken));
+        throw Error(ErrorCategory::verification, transcript::broken_chain_message(cmd.file, v));
     }
-}
-
-std::string fields_text(const transcript::Fields& fields) {
-    std::string text;
-    for (const auto& [key, value] : fields) {
-        if (!text.empty()) {
-            text += ", ";
-        }
-        text += key + "=" + value;
-    }
-    return text;
 }
 
 void run_print(const TranscriptCommand& cmd) {
     const auto lines = transcript::read_file(cmd.file);  // throws on a broken chain
     const auto v = transcript::verify_file(cmd.file);
-    std::string out =
-        fmt::format("Transcript {} ({} lines, hash chain verified)\n", cmd.file, lines.size());
-    for (const auto& line : lines) {
-        out += fmt::format("{:>4}  {}  {:<14} {}\n", line.seq, line.time, line.flow, line.step);
-        if (!line.items.empty()) {
-            out += "        items:   " + fields_text(line.items) + "\n";
-        }
-        if (!line.results.empty()) {
-            out += "        results: " + fields_text(line.results) + "\n";
-        }
-        if (!line.digests.empty()) {
-            out += "        digests: " + fields_text(line.digests) + "\n";
-        }
-    }
-    out += "SHA-256 of the last line (write it on the paper script): " + v.last_hash + "\n";
-    print_out(out);
+    print_out(transcript::render(cmd.file, lines, v.last_hash));
 }
 
 }  // namespace

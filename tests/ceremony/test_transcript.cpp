@@ -4,11 +4,13 @@
 
 #include <doctest/doctest.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "ceremony/ceremony_test_util.hpp"
 #include "smk/ceremony/transcript.hpp"
+#include "smk/ceremony/transcript_report.hpp"
 #include "smk/error.hpp"
 
 namespace {
@@ -201,4 +203,41 @@ TEST_CASE("transcript: an empty file is an intact empty chain") {
     CHECK(v.ok());
     CHECK(v.lines == 0);
     CHECK(v.last_hash == tr::genesis_hash());
+}
+
+TEST_CASE("transcript: the paper-script rendering and the verify reports of a transcript") {
+    TempDir dir;
+    const auto file = dir / "t.jsonl";
+    write_lines(file, 2);
+    const auto lines = tr::read_file(file);
+    const auto v = tr::verify_file(file);
+    const std::string text = tr::render(file, lines, v.last_hash);
+    const auto out = lines_of(text);
+    REQUIRE(out.size() == 10);
+    CHECK(out[0] == "Transcript " + file.string() + " (2 lines, hash chain verified)");
+    CHECK(out[1] == "   1  " + lines[0].time + "  issue          step-1");
+    CHECK(out[2] == "        items:   card=FFFF:5AC00000");
+    CHECK(out[3] == "        results: result=ok");
+    CHECK(out[4] == "        digests: tree=" + std::string(64, 'a'));
+    CHECK(out[9] == "SHA-256 of the last line (write it on the paper script): " + v.last_hash);
+
+    CHECK(tr::verification_text(file, v) ==
+          file.string() + ": OK, 2 lines, chain intact; SHA-256 of the last line: " + v.last_hash +
+              "\n");
+    const auto good = nlohmann::json::parse(tr::verification_json(file, v));
+    CHECK(good["ok"] == true);
+    CHECK(good["lines"] == 2);
+    CHECK(good["last_line_sha256"] == v.last_hash);
+
+    tr::Verification broken = v;
+    broken.first_broken = 2;
+    broken.reason = "prev does not match";
+    const auto bad = nlohmann::json::parse(tr::verification_json(file, broken));
+    CHECK(bad["ok"] == false);
+    CHECK(bad["first_broken_line"] == 2);
+    CHECK_FALSE(bad.contains("last_line_sha256"));
+    CHECK(tr::broken_chain_message(file, broken) ==
+          file.string() +
+              ": chain broken at line 2: prev does not match. Lines before 2 are intact; this "
+              "line and everything after it cannot be trusted.");
 }

@@ -1,0 +1,61 @@
+#pragma once
+// What `smk hsm` shows (smk/hsm.hpp): the tokens of a module, the install receipt,
+// the KCV of a token key and the summary of a backup or a restore, each as text
+// or as JSON (two-space indent, one trailing newline). Public values only:
+// labels, serials, identifiers, KCVs and digests, never a key or a PIN.
+// A token is given by its TokenInfo and the name the session gives it
+// (pkcs11::Session::token() and name()), so these run without a token.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "smk/hsm.hpp"
+#include "smk/kcv.hpp"
+#include "smk/pkcs11.hpp"
+
+namespace smk::hsm {
+
+// The CKA_ID of --id: hex ("" for none). Error(usage) naming --id otherwise.
+[[nodiscard]] std::vector<std::uint8_t> parse_key_id(const std::string& text);
+
+// The token's flags on one line ("login required, read-only, USER PIN LOCKED"),
+// "-" when none is set.
+[[nodiscard]] std::string token_flags_text(const pkcs11::TokenInfo& token);
+
+// `smk hsm tokens`: one line per token (an uninitialised one by its slot), or
+// that `module_path` offers no token; with `json` an array of one object per token.
+[[nodiscard]] std::string tokens_report(std::string_view module_path,
+                                        const std::vector<pkcs11::TokenInfo>& tokens, bool json);
+
+// What `smk hsm install` put into a token.
+struct InstallReceipt {
+    std::string label;
+    std::string id_hex;            // as given, "" for none
+    std::uint16_t identifier = 0;  // of the SLIP-39 split
+    std::size_t shares_used = 0;
+    Kcv kcv{};                  // computed inside the token
+    bool kcv_expected = false;  // it was also checked against --expect-kcv
+};
+
+[[nodiscard]] std::string install_report(const pkcs11::TokenInfo& token, std::string_view where,
+                                         const InstallReceipt& receipt, bool json);
+
+// `smk hsm kcv`: the KCV of key `label`, and with `expected` whether it matches.
+[[nodiscard]] std::string kcv_report(const pkcs11::TokenInfo& token, std::string_view where,
+                                     std::string_view label, const Kcv& kcv,
+                                     const std::optional<Kcv>& expected, bool json);
+
+// `smk hsm backup` and `smk hsm restore-backup`: the file, its SHA-256 and
+// checksum file, the wrapping key and its KCV, and one line (or object) per key.
+[[nodiscard]] std::string backup_report(const BackupSummary& summary,
+                                        const pkcs11::TokenInfo& token, std::string_view where,
+                                        bool json);
+[[nodiscard]] std::string restore_report(const BackupSummary& summary,
+                                         const pkcs11::TokenInfo& token, std::string_view where,
+                                         bool json);
+
+}  // namespace smk::hsm
