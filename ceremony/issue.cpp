@@ -56,7 +56,7 @@ void check_cards_present(const Plan& plan, Journal& journal) {
             if (!present.contains(c.serial)) {
                 missing +=
                     fmt::format("\n  card {} (holder {} {}, set {} share {}, bag {})", c.serial,
-                                h.number, h.name, c.set == 0 ? "A" : "B", c.index, c.bag);
+                                h.number, h.name, slip39::set_letter(c.set), c.index, c.bag);
             }
         }
     }
@@ -72,7 +72,7 @@ void check_cards_present(const Plan& plan, Journal& journal) {
 CardRequest request_for(const Holder& h, const CardSpec& c) {
     CardRequest request;
     request.holder = fmt::format("holder {} ({})", h.number, h.name);
-    request.set = c.set == 0 ? "A" : "B";
+    request.set = slip39::set_letter(c.set);
     request.index = c.index;
     request.expected_serial = c.serial;
     request.bag = c.bag;
@@ -98,7 +98,7 @@ class JournalProgress final : public SplitToCardsObserver {
             fmt::format("  {}: card {} written and read back\n", request.describe(), card.serial));
     }
     void set_verified(unsigned group, const slip39::SetVerification& set) override {
-        m_journal.record("set-verified", {{"set", group == 0 ? "A" : "B"}},
+        m_journal.record("set-verified", {{"set", slip39::set_letter(group)}},
                          {{"shares", std::to_string(set.share_count)},
                           {"subsets_checked", std::to_string(set.subsets_checked)},
                           {"kcv", m_kcv}});

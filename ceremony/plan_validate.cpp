@@ -9,6 +9,7 @@
 
 #include "smk/ceremony/plan.hpp"
 #include "smk/error.hpp"
+#include "smk/slip39.hpp"
 
 namespace smk::ceremony {
 namespace {
@@ -67,14 +68,14 @@ void validate(const Plan& plan) {
         if (h.cards[0].set == h.cards[1].set) {
             invalid(plan, path + ".cards",
                     "holder \"" + h.name + "\" has two cards of set " +
-                        (h.cards[0].set == 0 ? "A" : "B") + "; one of each set is needed");
+                        slip39::set_letter(h.cards[0].set) + "; one of each set is needed");
         }
         for (std::size_t j = 0; j < h.cards.size(); ++j) {
             const CardSpec& c = h.cards[j];
             const std::string cpath = path + ".cards[" + std::to_string(j) + "]";
             if (!shares.insert({c.set, c.index}).second) {
                 invalid(plan, cpath + ".index",
-                        std::string("set ") + (c.set == 0 ? "A" : "B") + " share " +
+                        std::string("set ") + slip39::set_letter(c.set) + " share " +
                             std::to_string(c.index) + " is planned twice");
             }
             const auto [it, inserted] = serials.emplace(c.serial, cpath);

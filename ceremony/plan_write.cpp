@@ -11,6 +11,7 @@
 #include "smk/atomic_file.hpp"
 #include "smk/ceremony/plan.hpp"
 #include "smk/error.hpp"
+#include "smk/slip39.hpp"
 
 namespace smk::ceremony {
 namespace {
@@ -68,7 +69,7 @@ void write_issued_plan(const Plan& updated, const fs::path& out) {
             const CardSpec& was = original.holders[i].cards[j];
             if (now.serial != was.serial || now.bag != was.bag) {
                 text += "\n[[issued.card]]\nholder = " + std::to_string(i + 1) + "\nset = \"" +
-                        (now.set == 0 ? "A" : "B") + "\"\nserial = " + toml_string(now.serial) +
+                        slip39::set_letter(now.set) + "\"\nserial = " + toml_string(now.serial) +
                         "\nbag = " + toml_string(now.bag) + "\n";
             }
         }

@@ -44,10 +44,6 @@ struct Quorum {
     std::vector<std::string> cards;
 };
 
-std::string set_name(unsigned set) {
-    return set == 0 ? "A" : "B";
-}
-
 // Reads cards until one set has its threshold of shares checked against the plan.
 Quorum gather_quorum(const Plan& plan, CardSession& session, Journal& journal,
                      std::optional<unsigned> wanted_set, unsigned excluded_holder) {
@@ -57,7 +53,7 @@ Quorum gather_quorum(const Plan& plan, CardSession& session, Journal& journal,
     while (quorum.shares.size() < kSetThreshold) {
         CardRequest request;
         if (set) {
-            request.set = set_name(*set);
+            request.set = slip39::set_letter(*set);
         }
         std::optional<HeldCard> held = session.next_card(request);
         if (!held) {
@@ -65,7 +61,7 @@ Quorum gather_quorum(const Plan& plan, CardSession& session, Journal& journal,
                         fmt::format("only {} of {} shares{} were found on the cards present; "
                                     "bring more holders' cards. Nothing was installed.",
                                     quorum.shares.size(), kSetThreshold,
-                                    set ? " of set " + set_name(*set) : std::string()));
+                                    set ? " of set " + slip39::set_letter(*set) : std::string()));
         }
         const std::string serial = held->store.serial();
         const Holder* holder = nullptr;
@@ -101,7 +97,8 @@ Quorum gather_quorum(const Plan& plan, CardSession& session, Journal& journal,
             refuse("wrong-set",
                    fmt::format("this card (holder {}, bag {}) is of set {}, but "
                                "set {} is being collected",
-                               holder->number, spec->bag, set_name(spec->set), set_name(*set)));
+                               holder->number, spec->bag, slip39::set_letter(spec->set),
+                               slip39::set_letter(*set)));
         }
         card::StoredShare stored = held->store.read_share();
         if (stored.state != card::StoredState::valid || !stored.record) {
@@ -119,8 +116,8 @@ Quorum gather_quorum(const Plan& plan, CardSession& session, Journal& journal,
         if (info.group_index != spec->set || info.member_index + 1 != spec->index) {
             refuse("card-share-mismatch",
                    fmt::format("the card holds set {} share {}, the plan says set {} share {}",
-                               set_name(info.group_index), info.member_index + 1,
-                               set_name(spec->set), spec->index));
+                               slip39::set_letter(info.group_index), info.member_index + 1,
+                               slip39::set_letter(spec->set), spec->index));
         }
         set = spec->set;
         holders_seen.insert(holder->number);
@@ -130,11 +127,11 @@ Quorum gather_quorum(const Plan& plan, CardSession& session, Journal& journal,
         journal.record(
             "card-read",
             {{"holder", std::to_string(holder->number)}, {"card", serial}, {"bag", spec->bag}},
-            {{"set", set_name(spec->set)},
+            {{"set", slip39::set_letter(spec->set)},
              {"index", std::to_string(spec->index)},
              {"identifier", std::to_string(info.identifier)}});
         journal.say(fmt::format("  holder {} ({}): card {} set {} share {} read ({} of {})\n",
-                                holder->number, holder->name, serial, set_name(spec->set),
+                                holder->number, holder->name, serial, slip39::set_letter(spec->set),
                                 spec->index, quorum.shares.size(), kSetThreshold));
         session.release(std::move(*held));
     }
@@ -147,12 +144,12 @@ Quorum gather_quorum(const Plan& plan, CardSession& session, Journal& journal,
         throw Error(ErrorCategory::verification,
                     fmt::format("the SMK recovered from set {} has KCV {}, the plan records {}; "
                                 "these cards do not hold the planned SMK. Nothing was installed.",
-                                set_name(quorum.set), kcv, *plan.kcv));
+                                slip39::set_letter(quorum.set), kcv, *plan.kcv));
     }
-    journal.record("smk-recovered", {{"set", set_name(quorum.set)}},
+    journal.record("smk-recovered", {{"set", slip39::set_letter(quorum.set)}},
                    {{"shares", std::to_string(quorum.shares.size())}, {"kcv", kcv}});
     journal.say(fmt::format("SMK recovered from set {}: KCV {} matches the plan\n",
-                            set_name(quorum.set), kcv));
+                            slip39::set_letter(quorum.set), kcv));
     return quorum;
 }
 
@@ -254,7 +251,7 @@ void restore(const CardFlowOptions& options, Output& output) {
         cards += (cards.empty() ? "" : " ") + c;
     }
     result_lines(journal, fmt::format("SMK restored at {} from set {} (cards {})\n", facility.name,
-                                      set_name(quorum.set), cards) +
+                                      slip39::set_letter(quorum.set), cards) +
                               lines);
 }
 
@@ -303,13 +300,14 @@ void reissue(const CardFlowOptions& options, Output& output) {
         CardSession writer(card_session_options(plan, options, journal));
         CardRequest request;
         request.holder = fmt::format("holder {} ({}), replacement", holder.number, holder.name);
-        request.set = set_name(spec.set);
+        request.set = slip39::set_letter(spec.set);
         request.index = spec.index;
         request.expected_serial = spec.serial;
         request.bag = spec.bag;
         HeldCard held = writer.acquire(request);
         const Secret record = card::encode_share_record(
-            mnemonic.text(), fmt::format("set {} share {}", set_name(spec.set), spec.index));
+            mnemonic.text(),
+            fmt::format("set {} share {}", slip39::set_letter(spec.set), spec.index));
         held.store.write_record(record.bytes(), false);  // reads back and compares
         const card::StoredShare stored = held.store.read_share();
         if (stored.state != card::StoredState::valid || !stored.record ||
@@ -323,7 +321,7 @@ void reissue(const CardFlowOptions& options, Output& output) {
         journal.record(
             "card-written",
             {{"holder", std::to_string(holder.number)}, {"card", spec.serial}, {"bag", spec.bag}},
-            {{"set", set_name(spec.set)},
+            {{"set", slip39::set_letter(spec.set)},
              {"index", std::to_string(spec.index)},
              {"identifier", std::to_string(*plan.identifier)},
              {"read_back", "ok"}});
@@ -332,8 +330,8 @@ void reissue(const CardFlowOptions& options, Output& output) {
             journal,
             fmt::format("holder {} ({}): replacement card {} holds set {} share {} of share "
                         "set {} (KCV {}); bag {}\n",
-                        holder.number, holder.name, spec.serial, set_name(spec.set), spec.index,
-                        *plan.identifier, *plan.kcv, spec.bag));
+                        holder.number, holder.name, spec.serial, slip39::set_letter(spec.set),
+                        spec.index, *plan.identifier, *plan.kcv, spec.bag));
         journal.record("done", {}, {{"result", "ok"}});
         return;
     }

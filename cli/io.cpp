@@ -131,10 +131,6 @@ slip39::GroupSpec parse_group_spec(const std::string& text) {
                 fmt::format("--group takes THRESHOLD/COUNT, e.g. --group 5/7, not '{}'", text));
 }
 
-std::string set_letter(unsigned group_index) {
-    return std::string(1, static_cast<char>('A' + group_index));
-}
-
 std::optional<std::string> kcv_text(std::span<const std::uint8_t> key) {
     if (key.size() != 16 && key.size() != 24 && key.size() != 32) {
         return std::nullopt;

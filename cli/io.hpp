@@ -61,7 +61,7 @@ void write_new_secret_file(const std::filesystem::path& path,
 [[nodiscard]] slip39::GroupSpec parse_group_spec(const std::string& text);
 
 // "A" for group 0, "B" for group 1, ...
-[[nodiscard]] std::string set_letter(unsigned group_index);
+using slip39::set_letter;
 
 // The KCV of a key in hex, or nullopt if the key is not 16, 24 or 32 bytes.
 [[nodiscard]] std::optional<std::string> kcv_text(std::span<const std::uint8_t> key);

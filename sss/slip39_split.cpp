@@ -72,11 +72,15 @@ void self_check(const SplitResult& result, std::span<const Secret> group_secrets
 
 }  // namespace
 
-std::string group_name(unsigned group_index) {
+std::string set_letter(unsigned group_index) {
     if (group_index < 26) {
-        return std::string("set ") + static_cast<char>('A' + group_index);
+        return std::string(1, static_cast<char>('A' + group_index));
     }
-    return "set " + std::to_string(group_index + 1);
+    return std::to_string(group_index + 1);
+}
+
+std::string group_name(unsigned group_index) {
+    return "set " + set_letter(group_index);
 }
 
 void validate(const SplitParams& params, std::size_t secret_bytes) {

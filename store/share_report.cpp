@@ -8,19 +8,19 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "smk/slip39.hpp"
+
 namespace smk::card {
 namespace {
 
 // The set letter of a group index, as the rest of smk names sets (A, B, ...).
-std::string set_letter(unsigned group_index) {
-    return std::string(1, static_cast<char>('A' + group_index));
-}
 
 nlohmann::json share_fields(const slip39::ShareInfo& info, unsigned words) {
-    return {{"identifier", info.identifier},           {"set", set_letter(info.group_index)},
-            {"index", info.member_index + 1},          {"threshold", info.member_threshold},
-            {"group_threshold", info.group_threshold}, {"group_count", info.group_count},
-            {"value_bytes", info.value_bytes},         {"words", words}};
+    return {
+        {"identifier", info.identifier},           {"set", slip39::set_letter(info.group_index)},
+        {"index", info.member_index + 1},          {"threshold", info.member_threshold},
+        {"group_threshold", info.group_threshold}, {"group_count", info.group_count},
+        {"value_bytes", info.value_bytes},         {"words", words}};
 }
 
 std::vector<std::string> unmet_expectations(const ShareExpectations& expected,
@@ -30,9 +30,9 @@ std::vector<std::string> unmet_expectations(const ShareExpectations& expected,
         unmet.push_back(
             fmt::format("identifier is {}, expected {}", info.identifier, *expected.identifier));
     }
-    if (!expected.set.empty() && expected.set != set_letter(info.group_index)) {
-        unmet.push_back(
-            fmt::format("set is {}, expected {}", set_letter(info.group_index), expected.set));
+    if (!expected.set.empty() && expected.set != slip39::set_letter(info.group_index)) {
+        unmet.push_back(fmt::format("set is {}, expected {}", slip39::set_letter(info.group_index),
+                                    expected.set));
     }
     if (expected.index && *expected.index != info.member_index + 1) {
         unmet.push_back(

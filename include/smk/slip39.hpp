@@ -139,6 +139,8 @@ struct SetVerification {
 [[nodiscard]] Secret decrypt(std::span<const std::uint8_t> encrypted_master_secret,
                              std::span<const std::uint8_t> passphrase, const ShareInfo& params);
 
+// "A" for group 0, "B" for group 1, ... (past "Z": the group number).
+[[nodiscard]] std::string set_letter(unsigned group_index);
 // "set A" for group 0, "set B" for group 1, ...
 [[nodiscard]] std::string group_name(unsigned group_index);
 
