@@ -2,9 +2,12 @@
 
 #include "flow_setup.hpp"
 
+#include <fmt/core.h>
+
 #include <chrono>
 
 #include "smk/secret_input.hpp"
+#include "smk/slip39.hpp"
 
 namespace smk::ceremony {
 
@@ -31,6 +34,16 @@ CardSessionOptions card_session_options(const Plan& plan, const CardFlowOptions&
     session.mode = options.card_mode;
     session.say = [&output = journal.output()](std::string_view text) { output.say(text); };
     return session;
+}
+
+CardRequest request_for(const Holder& h, const CardSpec& c) {
+    CardRequest request;
+    request.holder = fmt::format("holder {} ({})", h.number, h.name);
+    request.set = slip39::set_letter(c.set);
+    request.index = c.index;
+    request.expected_serial = c.serial;
+    request.bag = c.bag;
+    return request;
 }
 
 void result_lines(const Journal& journal, std::string_view text) {

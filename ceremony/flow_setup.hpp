@@ -24,6 +24,10 @@ namespace smk::ceremony {
                                                       const CardFlowOptions& options,
                                                       const Journal& journal);
 
+// The request for holder h's planned card c: "holder 3 (Name), set A, share 3
+// (bag B-0413)", with the planned serial.
+[[nodiscard]] CardRequest request_for(const Holder& h, const CardSpec& c);
+
 // Each line of `text` (lines ending in '\n') as a result line.
 void result_lines(const Journal& journal, std::string_view text);
 

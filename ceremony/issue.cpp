@@ -69,16 +69,6 @@ void check_cards_present(const Plan& plan, Journal& journal) {
     journal.say(fmt::format("  all 14 planned cards are present\n"));
 }
 
-CardRequest request_for(const Holder& h, const CardSpec& c) {
-    CardRequest request;
-    request.holder = fmt::format("holder {} ({})", h.number, h.name);
-    request.set = slip39::set_letter(c.set);
-    request.index = c.index;
-    request.expected_serial = c.serial;
-    request.bag = c.bag;
-    return request;
-}
-
 // The ceremony's transcript and paper script, step by step.
 class JournalProgress final : public SplitToCardsObserver {
   public:

@@ -298,12 +298,8 @@ void reissue(const CardFlowOptions& options, Output& output) {
             (void)slip39::verify_set(six);
         }
         CardSession writer(card_session_options(plan, options, journal));
-        CardRequest request;
-        request.holder = fmt::format("holder {} ({}), replacement", holder.number, holder.name);
-        request.set = slip39::set_letter(spec.set);
-        request.index = spec.index;
-        request.expected_serial = spec.serial;
-        request.bag = spec.bag;
+        CardRequest request = request_for(holder, spec);
+        request.holder += ", replacement";
         HeldCard held = writer.acquire(request);
         const Secret record = card::encode_share_record(
             mnemonic.text(),

@@ -16,15 +16,13 @@
 #include "smk/sha256.hpp"
 
 namespace smk::hsm {
-namespace {
 
+// The helpers of hsm_keys.hpp and pkcs11_raw.hpp this file uses.
 using detail::BackupKey;
 using detail::bad_backup;
 using detail::destroy_quietly;
 using detail::kcv_of;
 using detail::kcv_text;
-using detail::key_name;
-using detail::kUsageFlags;
 using detail::one_key;
 using detail::ParsedBackup;
 using detail::read_small_file;
@@ -32,10 +30,7 @@ using detail::sha256sum_path;
 using pkcs11::attribute;
 using pkcs11::attribute_bytes;
 using pkcs11::attribute_text;
-using pkcs11::check_rv;
 using smk::sha256_hex;
-
-}  // namespace
 
 BackupSummary unwrap_keys(pkcs11::Session& session, std::string_view wrapping_label,
                           const std::filesystem::path& file, const UnwrapOptions& options) {

@@ -18,26 +18,17 @@
 #include "smk/sha256.hpp"
 
 namespace smk::hsm {
-namespace {
 
-using detail::BackupKey;
-using detail::bad_backup;
-using detail::destroy_quietly;
+// The helpers of hsm_keys.hpp and pkcs11_raw.hpp this file uses.
 using detail::kcv_of;
 using detail::kcv_text;
 using detail::key_name;
 using detail::kUsageFlags;
 using detail::one_key;
-using detail::ParsedBackup;
 using detail::read_small_file;
 using detail::sha256sum_path;
-using pkcs11::attribute;
-using pkcs11::attribute_bytes;
-using pkcs11::attribute_text;
 using pkcs11::check_rv;
 using smk::sha256_hex;
-
-}  // namespace
 
 BackupSummary wrap_keys(pkcs11::Session& session, std::string_view wrapping_label,
                         const std::vector<std::string>& key_labels,
