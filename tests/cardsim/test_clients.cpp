@@ -1,61 +1,17 @@
 // Independent clients against smk-cardsim: pcsc-tools, OpenSC and GnuPG see
 // the emulated cards of the `pcsc` fixture and read what the others wrote.
 #include <doctest/doctest.h>
-#include <sys/stat.h>
 
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 
 #include "pcsc_helpers.hpp"
+#include "support/gnupg_home.hpp"
 
 namespace {
 
 constexpr int kCard = 0;
 
-// A private GNUPGHOME whose scdaemon talks PC/SC to the fixture's pcscd (it
-// inherits PCSCLITE_CSOCK_NAME) on one reader, with a pinentry that answers
-// the factory PINs. The agent is killed when the object goes.
-class GnupgHome {
-  public:
-    explicit GnupgHome(const std::string& reader) {
-        char templ[] = "/tmp/smk-cardsim-gnupg.XXXXXX";
-        REQUIRE(mkdtemp(templ) != nullptr);
-        m_dir = templ;
-        ::chmod(m_dir.c_str(), 0700);
-        std::ofstream(m_dir / "scdaemon.conf")
-            << "disable-ccid\npcsc-shared\nreader-port " << reader << "\n";
-        const auto pinentry = m_dir / "pinentry.sh";
-        std::ofstream(pinentry) << "#!/bin/sh\n"
-                                   "echo 'OK test pinentry'\n"
-                                   "pin=123456\n"
-                                   "while read -r cmd rest; do\n"
-                                   "  case \"$cmd\" in\n"
-                                   "    SETDESC|SETPROMPT) case \"$rest\" in *Admin*) pin=12345678 "
-                                   ";; esac; echo OK ;;\n"
-                                   "    GETPIN) echo \"D $pin\"; echo OK ;;\n"
-                                   "    BYE) echo OK; exit 0 ;;\n"
-                                   "    *) echo OK ;;\n"
-                                   "  esac\n"
-                                   "done\n";
-        ::chmod(pinentry.c_str(), 0700);
-        std::ofstream(m_dir / "gpg-agent.conf") << "pinentry-program " << pinentry.string() << "\n";
-    }
-    ~GnupgHome() {
-        (void)smk::test::run(prefix() + "gpgconf --kill all");
-        std::error_code ec;
-        std::filesystem::remove_all(m_dir, ec);
-    }
-    GnupgHome(const GnupgHome&) = delete;
-    GnupgHome& operator=(const GnupgHome&) = delete;
-
-    [[nodiscard]] std::string prefix() const {
-        return "GNUPGHOME='" + m_dir.string() + "' timeout 60 ";
-    }
-
-  private:
-    std::filesystem::path m_dir;
-};
+using smk_test::GnupgHome;  // tests/support/gnupg_home.hpp
 
 }  // namespace
 

@@ -86,20 +86,17 @@ void drill_signal_before_write(int sig, const PcscStack& stack, const smk_test::
                                const std::string& pin) {
     const std::size_t puts_before = puts_done(stack, 0);
     const std::size_t verifies_before = pin_verifies(stack, 0);
-    faults::PinPipeChild write;
-    faults::spawn_smk_pin_pipe(
-        {"card", "write", "--reader", stack.reader(0), "--overwrite", split.share_file('B', 2)},
-        write);
+    faults::Child write = smk_test::start_smk_pin_pipe(
+        {"card", "write", "--reader", stack.reader(0), "--overwrite", split.share_file('B', 2)});
     const bool waiting =
-        faults::wait_for([&] { return faults::blocked_on_pipe_read(write.child.pid); });
-    ::kill(write.child.pid, sig);
-    const bool handled =
-        faults::wait_for([&] { return faults::signal_handled(write.child.pid, sig); });
-    const bool survived_signal = ::waitpid(write.child.pid, nullptr, WNOHANG) == 0;
+        faults::wait_for([&] { return faults::blocked_on_pipe_read(write.pid()); });
+    write.signal(sig);
+    const bool handled = faults::wait_for([&] { return faults::signal_handled(write.pid(), sig); });
+    const bool survived_signal = write.running();
     if (survived_signal) {
-        write.write_pin("123456");
+        write.write_pipe("123456\n");
     }
-    const faults::Outcome o = faults::finish(write.child);
+    const faults::Outcome o = write.wait();
     INFO("exit: " << std::string(o.exited ? "code " : "signal ") << o.code
                   << "\nstderr: " << o.err);
     REQUIRE_MESSAGE(waiting, "smk never blocked reading its PIN from the pipe");
@@ -126,15 +123,13 @@ void drill_signal_during_write(int sig, const PcscStack& stack, const smk_test::
                                const std::string& pin) {
     const std::size_t held_before = puts_held(stack, 0);
     const std::size_t puts_before = puts_done(stack, 0);
-    faults::PinPipeChild write;
-    faults::spawn_smk_pin_pipe(
-        {"card", "write", "--reader", stack.reader(0), "--overwrite", split.share_file('B', 2)},
-        write);
-    write.write_pin("123456");
+    faults::Child write = smk_test::start_smk_pin_pipe(
+        {"card", "write", "--reader", stack.reader(0), "--overwrite", split.share_file('B', 2)});
+    write.write_pipe("123456\n");
     const bool held = faults::wait_for([&] { return puts_held(stack, 0) > held_before; });
     const bool answered_before_signal = puts_done(stack, 0) > puts_before;
-    ::kill(write.child.pid, sig);
-    const faults::Outcome o = faults::finish(write.child);
+    write.signal(sig);
+    const faults::Outcome o = write.wait();
     INFO("exit: " << std::string(o.exited ? "code " : "signal ") << o.code << "\nstdout: " << o.out
                   << "\nstderr: " << o.err);
     REQUIRE_MESSAGE(held, "the card never received the PUT DATA of the new record");
@@ -178,8 +173,8 @@ void drill_split_to_cards(int sig) {
     faults::Child split =
         faults::spawn_smk({"split", "--group", "2/2", "--to-cards", "--pin-file", pin});
     const bool held = faults::wait_for([&] { return puts_held(stack, 0) > 0; });
-    ::kill(split.pid, sig);
-    const faults::Outcome o = faults::finish(split);
+    split.signal(sig);
+    const faults::Outcome o = split.wait();
     INFO("exit: " << std::string(o.exited ? "code " : "signal ") << o.code << "\nstdout: " << o.out
                   << "\nstderr: " << o.err);
     REQUIRE_MESSAGE(held, "card 0 never received a PUT DATA");
@@ -212,11 +207,10 @@ void drill_split_waiting_for_removal(int sig) {
                            "--card-timeout", "60", "--pin-file", pin});
     // The read-back of the record follows the PUT DATA; then smk asks for the removal.
     const bool written = faults::wait_for([&] { return puts_done(stack, 0) > 0; });
-    const bool asked =
-        faults::wait_for([&] { return faults::stderr_has(split, "Remove the card from"); },
-                         std::chrono::seconds(60));
-    ::kill(split.pid, sig);
-    const faults::Outcome o = faults::finish(split);
+    const bool asked = faults::wait_for([&] { return split.stderr_has("Remove the card from"); },
+                                        std::chrono::seconds(60));
+    split.signal(sig);
+    const faults::Outcome o = split.wait();
     INFO("exit: " << std::string(o.exited ? "code " : "signal ") << o.code
                   << "\nstderr: " << o.err);
     REQUIRE_MESSAGE(written, "card 0 was never written");

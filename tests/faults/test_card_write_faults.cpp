@@ -7,11 +7,7 @@
 // "card killed right after PUT DATA".)
 
 #include <doctest/doctest.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -38,51 +34,13 @@ std::size_t occurrences(const std::string& text, const std::string& needle) {
     return found;
 }
 
-// `smk card write ... --pin-fd N` started with the PIN pipe still open: it opens
-// the card and then waits for the PIN.
-struct Pending {
-    pid_t pid = -1;
-    int pin_write = -1;
-    std::string out_path;
-    std::string err_path;
-};
-
-Pending start_card_write(const PcscStack& stack, std::vector<std::string> args) {
-    int pipe_fds[2];
-    REQUIRE(::pipe(pipe_fds) == 0);
-    ::fcntl(pipe_fds[1], F_SETFD, FD_CLOEXEC);
-    Pending p;
-    p.out_path = stack.dir() / "drill.out";
-    p.err_path = stack.dir() / "drill.err";
-    args.push_back("--pin-fd");
-    args.push_back(std::to_string(pipe_fds[0]));
-    auto argv = smk_test::make_argv(args);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, p.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0600);
-    posix_spawn_file_actions_addopen(&actions, 2, p.err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0600);
-    REQUIRE(::posix_spawn(&p.pid, SMK_BINARY, &actions, nullptr, argv.data(), environ) == 0);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(pipe_fds[0]);
-    p.pin_write = pipe_fds[1];
-    return p;
-}
-
-RunResult wait_end(Pending& p) {
-    if (p.pin_write >= 0) {
-        ::close(p.pin_write);
-    }
-    int status = 0;
-    REQUIRE(::waitpid(p.pid, &status, 0) == p.pid);
-    return {smk_test::decode_status(status), smk_test::read_file(p.out_path),
-            smk_test::read_file(p.err_path)};
-}
-
-std::string pcsc_env_script() {
-    return std::string(SMK_SOURCE_DIR) + "/scripts/pcsc-env.sh";
+// scripts/pcsc-env.sh ARGS... on the stack's dir, its output in files there (the
+// daemons it starts keep them open).
+smk_test::ProcessResult pcsc_env(const std::string& dir, std::vector<std::string> args) {
+    args.insert(args.begin(), {std::string(SMK_SOURCE_DIR) + "/scripts/pcsc-env.sh"});
+    smk_test::Command command(std::move(args));
+    command.capture_dir = dir;
+    return smk_test::run_process(command);
 }
 
 }  // namespace
@@ -98,11 +56,11 @@ TEST_CASE(
                      split.share_file('B', 1)})
                 .exit_code == 0);
     const std::size_t puts_before = occurrences(stack.card_log(0), "00 DA 01 03");
-    Pending write = start_card_write(stack, {"card", "write", "--reader", stack.reader(0),
-                                             "--overwrite", split.share_file('B', 2)});
-    REQUIRE(::write(write.pin_write, "123456\n", 7) == 7);
-    ::close(write.pin_write);
-    write.pin_write = -1;
+    // `smk card write ... --pin-fd 3` with the PIN pipe still open: it opens the
+    // card and then waits for the PIN, which comes at once.
+    smk_test::Child write = smk_test::start_smk_pin_pipe(
+        {"card", "write", "--reader", stack.reader(0), "--overwrite", split.share_file('B', 2)});
+    write.write_pipe("123456\n");
     bool put_seen = false;
     for (int waited = 0; waited < 10000 && !put_seen; waited += 2) {
         put_seen = occurrences(stack.card_log(0), "00 DA 01 03") > puts_before;
@@ -112,16 +70,16 @@ TEST_CASE(
     }
     const int pcscd = std::stoi(stack.env("SMK_PCSC_PCSCD_PID"));
     ::kill(pcscd, SIGKILL);
-    const RunResult cut = wait_end(write);
+    const RunResult cut = smk_test::as_run_result(write.wait());
     INFO("write exit " << cut.exit_code << ", stderr: " << cut.err);
     REQUIRE(put_seen);
 
     // A fresh pcscd over the same card state (no --fresh: the card keeps its DOs).
     const std::string dir = stack.dir().path().string();
-    REQUIRE(std::system((pcsc_env_script() + " stop " + dir + " >/dev/null 2>&1; " +
-                         pcsc_env_script() + " start " + dir + " 1 --binary " SMK_CARDSIM_BINARY +
-                         " >" + dir + "/restart.log 2>&1")
-                            .c_str()) == 0);
+    (void)pcsc_env(dir, {"stop", dir});
+    const smk_test::ProcessResult restart =
+        pcsc_env(dir, {"start", dir, "1", "--binary", SMK_CARDSIM_BINARY});
+    REQUIRE_MESSAGE(restart.shell_status() == 0, restart.out << restart.err);
     const RunResult verify =
         run_smk({"card", "verify", "--reader", stack.reader(0), "--pin-file", pin, "--json"});
     INFO("verify stderr: " << verify.err);

@@ -67,13 +67,12 @@ TEST_CASE(
 
     // smk has loaded the module, found the token and opened a session on it,
     // and waits for the PIN; the token's storage disappears; then the PIN comes.
-    faults::PinPipeChild install;
-    faults::spawn_smk_pin_pipe(install_args(split), install);
+    faults::Child install = smk_test::start_smk_pin_pipe(install_args(split));
     const bool waiting =
-        faults::wait_for([&] { return faults::blocked_on_pipe_read(install.child.pid); });
+        faults::wait_for([&] { return faults::blocked_on_pipe_read(install.pid()); });
     faults::fs::remove_all(token);
-    install.write_pin("123456");
-    const faults::Outcome o = faults::finish(install.child);
+    install.write_pipe("123456\n");
+    const faults::Outcome o = install.wait();
     INFO("exit: " << std::string(o.exited ? "code " : "signal ") << o.code << "\nstdout: " << o.out
                   << "\nstderr: " << o.err);
     REQUIRE_MESSAGE(waiting, "smk never blocked reading its PIN from the pipe");
@@ -115,13 +114,12 @@ TEST_CASE(
     const smk_test::SplitRun split({"--group", "2/3"});
     const std::string pin = hsm.dir() / "pin";
     smk_test::write_file(pin, "123456\n");
-    faults::PinPipeChild install;
-    faults::spawn_smk_pin_pipe(install_args(split), install);
+    faults::Child install = smk_test::start_smk_pin_pipe(install_args(split));
     const bool waiting =
-        faults::wait_for([&] { return faults::blocked_on_pipe_read(install.child.pid); });
+        faults::wait_for([&] { return faults::blocked_on_pipe_read(install.pid()); });
     faults::fs::remove_all(hsm.token_dir());
-    install.write_pin("123456");
-    const faults::Outcome o = faults::finish(install.child);
+    install.write_pipe("123456\n");
+    const faults::Outcome o = install.wait();
     INFO("stderr: " << o.err);
     REQUIRE(waiting);
     CHECK(o.code == 8);
@@ -140,18 +138,16 @@ namespace {
 
 // `smk ARGS --pin-fd 3` waits for its PIN; `sig` arrives, then the PIN.
 faults::Outcome signal_while_waiting_for_pin(std::vector<std::string> args, int sig) {
-    faults::PinPipeChild child;
-    faults::spawn_smk_pin_pipe(std::move(args), child);
+    faults::Child child = smk_test::start_smk_pin_pipe(std::move(args));
     const bool waiting =
-        faults::wait_for([&] { return faults::blocked_on_pipe_read(child.child.pid); });
-    ::kill(child.child.pid, sig);
-    const bool handled =
-        faults::wait_for([&] { return faults::signal_handled(child.child.pid, sig); });
-    const bool survived = ::waitpid(child.child.pid, nullptr, WNOHANG) == 0;
+        faults::wait_for([&] { return faults::blocked_on_pipe_read(child.pid()); });
+    child.signal(sig);
+    const bool handled = faults::wait_for([&] { return faults::signal_handled(child.pid(), sig); });
+    const bool survived = child.running();
     if (survived) {
-        child.write_pin("123456");
+        child.write_pipe("123456\n");
     }
-    faults::Outcome o = faults::finish(child.child);
+    faults::Outcome o = child.wait();
     INFO("exit: " << std::string(o.exited ? "code " : "signal ") << o.code
                   << "\nstderr: " << o.err);
     REQUIRE_MESSAGE(waiting, "smk never blocked reading its PIN from the pipe");

@@ -30,8 +30,8 @@ Outcome interrupted_copy(int sig, const fs::path& src, const fs::path& dst) {
     fs::create_directories(dst);
     Child child = spawn_smk({"media", "copy", src.string() + "/", dst.string()});
     const bool started = wait_for([&] { return has_temp_file(dst); });
-    ::kill(child.pid, sig);
-    Outcome o = finish(child);
+    child.signal(sig);
+    Outcome o = child.wait();
     REQUIRE_MESSAGE(started, "the copy never wrote a temporary file: " << o.err);
     return o;
 }
@@ -45,7 +45,7 @@ void drill_signal_keeps_names_honest(int sig) {
     // And the copy can simply be run again, which completes it.
     Child again = spawn_smk(
         {"media", "copy", (t.path() / "src").string() + "/", (t.path() / "dst").string()});
-    const Outcome o2 = finish(again);
+    const Outcome o2 = again.wait();
     INFO("second run stderr: " << o2.err);
     CHECK(o2.exited);
     CHECK(o2.code == 0);
@@ -144,7 +144,7 @@ TEST_CASE("a drive that turns read-only during media copy - I/O error naming it,
     // turns the mounted filesystem read-only at once, as a failing drive does.
     const std::string trigger = "/sys/fs/ext4/" + drive.loop + "/trigger_fs_error";
     const int rc = run_command("echo fault-drill > " + trigger);
-    Outcome o = finish(child);
+    Outcome o = child.wait();
     INFO("exit: " << std::string(o.exited ? "code " : "signal ") << o.code
                   << "\nstderr: " << o.err);
     REQUIRE_MESSAGE(started, "the copy never wrote a temporary file");

@@ -27,6 +27,7 @@
 #include "smk/slip39.hpp"
 #include "support/deterministic_random.hpp"
 #include "support/files.hpp"
+#include "support/process.hpp"
 
 namespace {
 
@@ -214,24 +215,12 @@ TEST_CASE("a live Secret's pages are locked in RAM and left out of core dumps") 
 namespace {
 
 // Starts `smk share inspect -` as `uid` with stdin a pipe we hold open, so it
-// blocks reading; returns its pid and the pipe's write end.
-std::pair<pid_t, int> spawn_blocked_smk(uid_t uid) {
-    int fds[2];
-    REQUIRE(::pipe(fds) == 0);
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        ::dup2(fds[0], 0);
-        ::close(fds[0]);
-        ::close(fds[1]);
-        if (uid != 0 && (::setgid(uid) != 0 || ::setuid(uid) != 0)) {
-            ::_exit(121);
-        }
-        ::execl(SMK_BINARY, SMK_BINARY, "share", "inspect", "-", static_cast<char*>(nullptr));
-        ::_exit(127);
-    }
-    ::close(fds[0]);
-    return {pid, fds[1]};
+// blocks reading (tests/support/process.hpp).
+smk_test::Child spawn_blocked_smk(uid_t uid) {
+    smk_test::Command command{{SMK_BINARY, "share", "inspect", "-"}};
+    command.pipe_fd = 0;
+    command.uid = uid;
+    return smk_test::Child(command);
 }
 
 // Waits until the process has exec'd `comm` (smk, unless told) and is blocked in
@@ -250,21 +239,20 @@ bool wait_until_blocked(pid_t pid, const std::string& comm = "smk") {
     return false;
 }
 
-void stop(pid_t pid, int pipe_fd) {
-    ::close(pipe_fd);  // EOF: smk ends by itself; kill in case it does not
-    ::kill(pid, SIGKILL);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
+void stop(smk_test::Child& smk) {
+    smk.close_pipe();  // EOF: smk ends by itself; kill in case it does not
+    smk.signal(SIGKILL);
+    (void)smk.wait();
 }
 
 }  // namespace
 
 TEST_CASE("smk runs with a core file size limit of 0") {
-    auto [pid, fd] = spawn_blocked_smk(0);
-    REQUIRE(wait_until_blocked(pid));
+    smk_test::Child smk = spawn_blocked_smk(0);
+    REQUIRE(wait_until_blocked(smk.pid()));
     const std::string limits =
-        smk_test::read_file_if_exists("/proc/" + std::to_string(pid) + "/limits");
-    stop(pid, fd);
+        smk_test::read_file_if_exists("/proc/" + std::to_string(smk.pid()) + "/limits");
+    stop(smk);
     INFO(limits);
     const auto p = limits.find("Max core file size");
     REQUIRE(p != std::string::npos);
@@ -298,32 +286,21 @@ TEST_CASE("smk is not dumpable - a process of the same user cannot read its memo
         return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     };
     // Control: a dumpable process of the same user is readable.
-    int fds[2];
-    REQUIRE(::pipe(fds) == 0);
-    const pid_t cat = ::fork();
-    REQUIRE(cat >= 0);
-    if (cat == 0) {
-        ::dup2(fds[0], 0);
-        ::close(fds[0]);
-        ::close(fds[1]);
-        if (::setgid(kNobody) != 0 || ::setuid(kNobody) != 0) {
-            ::_exit(121);
-        }
-        ::execlp("cat", "cat", static_cast<char*>(nullptr));
-        ::_exit(127);
-    }
-    ::close(fds[0]);
+    smk_test::Command cat_command{{"cat"}};
+    cat_command.pipe_fd = 0;
+    cat_command.uid = kNobody;
+    smk_test::Child cat(cat_command);
     // Probe cat itself, once it runs as nobody, not the forked test process.
-    REQUIRE_MESSAGE(wait_until_blocked(cat, "cat"), "cat did not start as user nobody");
-    const int control = probe(cat);
-    ::close(fds[1]);
-    ::waitpid(cat, nullptr, 0);
+    REQUIRE_MESSAGE(wait_until_blocked(cat.pid(), "cat"), "cat did not start as user nobody");
+    const int control = probe(cat.pid());
+    cat.close_pipe();
+    (void)cat.wait();
     CHECK_MESSAGE(control == 0, "the probe could not read a dumpable process: it proves nothing");
 
-    auto [pid, fd] = spawn_blocked_smk(kNobody);
-    REQUIRE_MESSAGE(wait_until_blocked(pid),
+    smk_test::Child smk = spawn_blocked_smk(kNobody);
+    REQUIRE_MESSAGE(wait_until_blocked(smk.pid()),
                     "smk did not start as user nobody (can it read " SMK_BINARY "?)");
-    const int smk_probe = probe(pid);
-    stop(pid, fd);
+    const int smk_probe = probe(smk.pid());
+    stop(smk);
     CHECK_MESSAGE(smk_probe == 13, "a process of the same user could read smk's /proc entries");
 }

@@ -4,6 +4,7 @@
 // dir; the destructor stops it (by the PIDs the script recorded). Clients (the
 // smk subprocesses) find it through PCSCLITE_CSOCK_NAME, set here.
 // Needs root; if the stack cannot start, the test FAILS with the script's output.
+// The script runs without a shell (tests/support/process.hpp).
 
 #include <doctest/doctest.h>
 
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "cli/run.hpp"
+#include "support/process.hpp"
 
 namespace smk_test {
 
@@ -25,24 +27,24 @@ class PcscStack {
     // `vicc_cards`: these cards are vicc (iso7816, not an OpenPGP card) instead.
     explicit PcscStack(int cards, const std::map<int, std::string>& card_opts = {},
                        const std::set<int>& vicc_cards = {}) {
-        std::string command = script() + " start " + m_dir.path().string() + " " +
-                              std::to_string(cards) + " --fresh --binary " + SMK_CARDSIM_BINARY;
+        std::vector<std::string> command{
+            "start",    m_dir.path().string(), std::to_string(cards), "--fresh",
+            "--binary", SMK_CARDSIM_BINARY};
         for (const auto& [index, opts] : card_opts) {
-            command += " --card-opts " + std::to_string(index) + " '" + opts + "'";
+            command.insert(command.end(), {"--card-opts", std::to_string(index), opts});
         }
         for (const int index : vicc_cards) {
-            command += " --vicc " + std::to_string(index);
+            command.insert(command.end(), {"--vicc", std::to_string(index)});
         }
-        run_script(command, "starting the private pcscd + smk-cardsim stack");
+        run_script(std::move(command), "starting the private pcscd + smk-cardsim stack");
         m_started = true;
         ::setenv("PCSCLITE_CSOCK_NAME", env("PCSCLITE_CSOCK_NAME").c_str(), 1);
     }
     ~PcscStack() {
         if (m_started) {
-            const std::string command =
-                script() + " stop " + m_dir.path().string() + " >" + (m_dir / "stop.log") + " 2>&1";
-            if (std::system(command.c_str()) != 0) {
-                MESSAGE("stopping the pcsc stack failed; see " << (m_dir / "stop.log"));
+            const ProcessResult stop = script_result({"stop", m_dir.path().string()});
+            if (stop.shell_status() != 0) {
+                MESSAGE("stopping the pcsc stack failed: " << stop.out << stop.err);
             }
         }
         ::unsetenv("PCSCLITE_CSOCK_NAME");
@@ -80,11 +82,11 @@ class PcscStack {
     }
     // Pull card i out of its reader (stop its emulator), or put it back.
     void card_stop(int i) {
-        run_script(script() + " card-stop " + m_dir.path().string() + " " + std::to_string(i),
+        run_script({"card-stop", m_dir.path().string(), std::to_string(i)},
                    "removing card " + std::to_string(i));
     }
     void card_start(int i) {
-        run_script(script() + " card-start " + m_dir.path().string() + " " + std::to_string(i),
+        run_script({"card-start", m_dir.path().string(), std::to_string(i)},
                    "inserting card " + std::to_string(i));
     }
     [[nodiscard]] const TempDir& dir() const { return m_dir; }
@@ -92,17 +94,21 @@ class PcscStack {
   private:
     static std::string script() { return std::string(SMK_SOURCE_DIR) + "/scripts/pcsc-env.sh"; }
 
-    void run_script(const std::string& command, const std::string& what) {
-        const std::string log = m_dir / "script.log";
-        const int rc = std::system((command + " >" + log + " 2>&1").c_str());
-        std::string output;
-        std::ifstream in(log);
-        std::ostringstream text;
-        text << in.rdbuf();
-        output = text.str();
-        REQUIRE_MESSAGE(rc == 0, what << " failed (the end-to-end card tests need root, pcscd, "
-                                         "vpcd and smk-cardsim): "
-                                      << output);
+    // scripts/pcsc-env.sh ARGS..., its output in files of the stack's dir: the
+    // daemons it starts keep them open, which pipes would wait for.
+    [[nodiscard]] ProcessResult script_result(std::vector<std::string> args) const {
+        args.insert(args.begin(), script());
+        Command command(std::move(args));
+        command.capture_dir = m_dir.path();
+        return run_process(command);
+    }
+
+    void run_script(std::vector<std::string> args, const std::string& what) {
+        const ProcessResult r = script_result(std::move(args));
+        REQUIRE_MESSAGE(r.shell_status() == 0,
+                        what << " failed (the end-to-end card tests need root, pcscd, "
+                                "vpcd and smk-cardsim): "
+                             << r.out << r.err);
     }
 
     TempDir m_dir;

@@ -3,10 +3,7 @@
 // the card pulled in the middle of a write, and wiping.
 
 #include <doctest/doctest.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -30,51 +27,14 @@ std::string pin_file(const PcscStack& stack) {
     return path;
 }
 
-// smk with the PIN on an inherited pipe (--pin-fd): it blocks reading the PIN
-// after it has opened the card, until the test writes it.
-struct PendingSmk {
-    pid_t pid = -1;
-    int pin_write = -1;
-    std::string out_path;
-    std::string err_path;
-};
-
-PendingSmk start_with_pin_fd(const PcscStack& stack, std::vector<std::string> args) {
-    int pipe_fds[2];
-    REQUIRE(::pipe(pipe_fds) == 0);  // the read end is inherited
-    ::fcntl(pipe_fds[1], F_SETFD, FD_CLOEXEC);
-    PendingSmk pending;
-    pending.out_path = stack.dir() / "pending.out";
-    pending.err_path = stack.dir() / "pending.err";
-    args.push_back("--pin-fd");
-    args.push_back(std::to_string(pipe_fds[0]));
-    auto argv = smk_test::make_argv(args);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, pending.out_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, 2, pending.err_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    REQUIRE(::posix_spawn(&pending.pid, SMK_BINARY, &actions, nullptr, argv.data(), environ) == 0);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(pipe_fds[0]);
-    pending.pin_write = pipe_fds[1];
-    return pending;
-}
-
-RunResult finish(PendingSmk& pending, const std::string& pin) {
+// smk with the PIN on an inherited pipe (--pin-fd, cli/run.hpp): it blocks
+// reading the PIN after it has opened the card, until the test writes it.
+RunResult finish(smk_test::Child& pending, const std::string& pin) {
     if (!pin.empty()) {
-        CHECK(::write(pending.pin_write, pin.data(), pin.size()) ==
-              static_cast<ssize_t>(pin.size()));
+        pending.write_pipe(pin);
     }
-    if (pending.pin_write >= 0) {
-        ::close(pending.pin_write);
-    }
-    int status = 0;
-    REQUIRE(::waitpid(pending.pid, &status, 0) == pending.pid);
-    return {smk_test::decode_status(status), smk_test::read_file(pending.out_path),
-            smk_test::read_file(pending.err_path)};
+    pending.close_pipe();
+    return smk_test::as_run_result(pending.wait());
 }
 
 bool wait_for_log(const PcscStack& stack, int card, const std::string& needle, std::size_t count,
@@ -198,8 +158,8 @@ TEST_CASE("card e2e: card removed before the write keeps the old record, and ver
                      split.share_file('A', 1)})
                 .exit_code == 0);
     const std::size_t c4_before = occurrences(stack.card_log(0), "00 CA 00 C4");
-    PendingSmk pending = start_with_pin_fd(stack, {"card", "write", "--reader", stack.reader(0),
-                                                   "--overwrite", split.share_file('A', 2)});
+    smk_test::Child pending = smk_test::start_smk_pin_pipe(
+        {"card", "write", "--reader", stack.reader(0), "--overwrite", split.share_file('A', 2)});
     // smk has opened the card (it read C4) and now waits for the PIN: pull the card.
     REQUIRE(wait_for_log(stack, 0, "00 CA 00 C4", c4_before + 1, 10000));
     stack.card_stop(0);
@@ -224,11 +184,9 @@ TEST_CASE("card e2e: card killed right after PUT DATA: smk says what to check, v
                      split.share_file('B', 1)})
                 .exit_code == 0);
     const std::size_t puts_before = occurrences(stack.card_log(0), "00 DA 01 03");
-    PendingSmk pending = start_with_pin_fd(stack, {"card", "write", "--reader", stack.reader(0),
-                                                   "--overwrite", split.share_file('B', 2)});
-    REQUIRE(::write(pending.pin_write, "123456\n", 7) == 7);
-    ::close(pending.pin_write);  // smk reads the PIN up to end of file
-    pending.pin_write = -1;
+    smk_test::Child pending = smk_test::start_smk_pin_pipe(
+        {"card", "write", "--reader", stack.reader(0), "--overwrite", split.share_file('B', 2)});
+    pending.write_pipe("123456\n");  // then closed: smk reads the PIN up to end of file
     const bool put_seen = wait_for_log(stack, 0, "00 DA 01 03", puts_before + 1, 10000);
     ::kill(stack.card_pid(0), SIGKILL);
     const RunResult cut = finish(pending, "");

@@ -7,77 +7,24 @@
 
 #include <doctest/doctest.h>
 #include <fmt/core.h>
-#include <sys/stat.h>
 
-#include <cstdlib>
-#include <filesystem>
 #include <fstream>
+#include <span>
 #include <string>
 
 #include "cli/fixtures.hpp"
 #include "cli/run.hpp"
 #include "pcsc_stack.hpp"
 #include "smk/share_record.hpp"
+#include "support/gnupg_home.hpp"
 
 namespace {
 
 using smk_test::contains;
+using smk_test::GnupgHome;  // tests/support/gnupg_home.hpp
 using smk_test::PcscStack;
 using smk_test::run_smk;
 using smk_test::RunResult;
-
-// A GNUPGHOME whose scdaemon uses PC/SC (the stack's pcscd, through the
-// inherited PCSCLITE_CSOCK_NAME) on one reader, and a pinentry that answers
-// the factory PINs. gpgconf --kill all when done.
-class GnupgHome {
-  public:
-    GnupgHome(const smk_test::TempDir& parent, const std::string& reader)
-        : m_dir(parent / "gnupg") {
-        std::filesystem::create_directories(m_dir);
-        ::chmod(m_dir.c_str(), 0700);
-        std::ofstream(m_dir / "scdaemon.conf")
-            << "disable-ccid\npcsc-shared\nreader-port " << reader << "\n";
-        const auto pinentry = m_dir / "pinentry.sh";
-        std::ofstream(pinentry) << "#!/bin/sh\n"
-                                   "echo 'OK test pinentry'\n"
-                                   "pin=123456\n"
-                                   "while read -r cmd rest; do\n"
-                                   "  case \"$cmd\" in\n"
-                                   "    SETDESC|SETPROMPT) case \"$rest\" in *Admin*) pin=12345678 "
-                                   ";; esac; echo OK ;;\n"
-                                   "    GETPIN) echo \"D $pin\"; echo OK ;;\n"
-                                   "    BYE) echo OK; exit 0 ;;\n"
-                                   "    *) echo OK ;;\n"
-                                   "  esac\n"
-                                   "done\n";
-        ::chmod(pinentry.c_str(), 0700);
-        std::ofstream(m_dir / "gpg-agent.conf") << "pinentry-program " << pinentry.string() << "\n";
-    }
-    ~GnupgHome() {
-        // Best effort: a daemon that is already gone is fine.
-        if (std::system((prefix() + "gpgconf --kill all >/dev/null 2>&1").c_str()) != 0) {
-            MESSAGE("gpgconf --kill all failed; a gpg-agent may be left running");
-        }
-    }
-    GnupgHome(const GnupgHome&) = delete;
-    GnupgHome& operator=(const GnupgHome&) = delete;
-
-    [[nodiscard]] std::string prefix() const {
-        return "GNUPGHOME='" + m_dir.string() + "' timeout 60 ";
-    }
-    // gpg-connect-agent with the given commands; stdout+stderr.
-    [[nodiscard]] std::string agent(const std::string& commands) const {
-        const std::string out = (m_dir / "agent.out").string();
-        const int rc = std::system(
-            (prefix() + "gpg-connect-agent " + commands + " /bye >" + out + " 2>&1").c_str());
-        std::ifstream in(out);
-        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        return text + (rc == 0 ? "" : "\n(exit status " + std::to_string(rc) + ")");
-    }
-
-  private:
-    std::filesystem::path m_dir;
-};
 
 // 7F49 { 81 n (2048 bits), 82 e (65537) }: an RSA public key template. No
 // private key exists anywhere; only GnuPG's reading of it matters here.
@@ -111,9 +58,9 @@ TEST_CASE("card gnupg e2e: GnuPG writes PRIVATE-DO-3 through scdaemon and smk ca
 
     // Keyless card: GnuPG sends VERIFY 81 only, the card wants 82: refused.
     {
-        GnupgHome home(stack.dir(), stack.reader(0));
-        const std::string refused = home.agent("'SCD SERIALNO' 'SCD SETATTR PRIVATE-DO-3 " +
-                                               percent_escaped(record.bytes()) + "'");
+        GnupgHome home(stack.reader(0));
+        const std::string refused = home.agent(
+            {"SCD SERIALNO", "SCD SETATTR PRIVATE-DO-3 " + percent_escaped(record.bytes())});
         CHECK_MESSAGE(contains(refused, "ERR"), refused);
     }
     const RunResult empty =
@@ -129,11 +76,11 @@ TEST_CASE("card gnupg e2e: GnuPG writes PRIVATE-DO-3 through scdaemon and smk ca
     }
     stack.card_start(0);
 
-    GnupgHome home(stack.dir(), stack.reader(0));
-    const std::string status = home.agent("'SCD SERIALNO' 'SCD READKEY OPENPGP.2'");
+    GnupgHome home(stack.reader(0));
+    const std::string status = home.agent({"SCD SERIALNO", "SCD READKEY OPENPGP.2"});
     CHECK_MESSAGE(!contains(status, "ERR"), status);
-    const std::string wrote = home.agent("'SCD SERIALNO' 'SCD SETATTR PRIVATE-DO-3 " +
-                                         percent_escaped(record.bytes()) + "'");
+    const std::string wrote =
+        home.agent({"SCD SERIALNO", "SCD SETATTR PRIVATE-DO-3 " + percent_escaped(record.bytes())});
     CHECK_MESSAGE(!contains(wrote, "ERR"), wrote);
 
     const RunResult read =
