@@ -1,7 +1,7 @@
 #pragma once
 // The virtual hardware of a ceremony for one test case: a private pcscd with 14
-// emulated cards (tests/smartcard/pcsc_stack.hpp), two SoftHSM2 tokens in a
-// private SoftHSM2 configuration (scripts/softhsm-env.sh), the PIN files, and a
+// emulated cards (tests/support/pcsc_stack.hpp), two SoftHSM2 tokens in a
+// private SoftHSM2 configuration (tests/support/softhsm.hpp), the PIN files, and a
 // plan naming all of it: holder h has card h-1 (set A) and card h+6 (set B);
 // facility WELLINGTON has token hsm-one, AUCKLAND token hsm-two.
 // Needs root; anything that cannot start FAILS the test with its output.
@@ -15,27 +15,18 @@
 
 #include "ceremony/ceremony_test_util.hpp"
 #include "cli/run.hpp"
-#include "smartcard/pcsc_stack.hpp"
+#include "support/pcsc_stack.hpp"
+#include "support/softhsm.hpp"
 
 namespace smk_test {
 
-inline constexpr const char* kSoftHsmModule = "/usr/lib/softhsm/libsofthsm2.so";
-
 class CeremonyRig {
   public:
-    CeremonyRig() : m_cards(14) {
-        const std::string hsm = m_dir / "hsm";
-        const std::string command = std::string(SMK_SOURCE_DIR) + "/scripts/softhsm-env.sh " + hsm +
-                                    " hsm-one:246810 hsm-two:246810 >" + (m_dir / "hsm.log") +
-                                    " 2>&1";
-        REQUIRE_MESSAGE(std::system(command.c_str()) == 0,
-                        "scripts/softhsm-env.sh failed: " << read_file(m_dir / "hsm.log"));
-        ::setenv("SOFTHSM2_CONF", (hsm + "/softhsm2.conf").c_str(), 1);
+    CeremonyRig() : m_cards(14), m_tokens({"hsm-one:246810", "hsm-two:246810"}) {
         write_file(card_pin(), "123456\n");
         write_file(token_pin(), "246810\n");
         write_file(plan(), plan_text());
     }
-    ~CeremonyRig() { ::unsetenv("SOFTHSM2_CONF"); }
     CeremonyRig(const CeremonyRig&) = delete;
     CeremonyRig& operator=(const CeremonyRig&) = delete;
 
@@ -99,6 +90,7 @@ class CeremonyRig {
   private:
     TempDir m_dir;
     PcscStack m_cards;
+    SoftHsm m_tokens;  // SOFTHSM2_CONF set while the rig lives
 };
 
 }  // namespace smk_test

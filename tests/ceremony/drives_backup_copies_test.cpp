@@ -16,7 +16,7 @@
 #include "ceremony/ceremony_test_util.hpp"
 #include "cli/run.hpp"
 #include "smk/ceremony/transcript.hpp"
-#include "udev/testbed.hpp"
+#include "support/umockdev_testbed.hpp"
 
 namespace {
 

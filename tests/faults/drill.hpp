@@ -21,6 +21,7 @@
 #include "cli/run.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
+#include "support/wait.hpp"
 
 namespace faults {
 
@@ -73,18 +74,8 @@ inline bool signal_handled(pid_t pid, int sig) {
     return !pending && blocked_on_pipe_read(pid);
 }
 
-// Polls `condition` every 2 ms for at most `limit`.
-inline bool wait_for(const std::function<bool()>& condition,
-                     std::chrono::milliseconds limit = std::chrono::milliseconds(30000)) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (condition()) {
-            return true;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    return false;
-}
+// Waits on an observable condition (tests/support/wait.hpp).
+using smk_test::wait_for;
 
 inline bool has_temp_file(const fs::path& dir) {
     std::error_code ec;

@@ -24,7 +24,7 @@
 #include "cli/fixtures.hpp"
 #include "cli/run.hpp"
 #include "drill.hpp"
-#include "smartcard/pcsc_stack.hpp"
+#include "support/pcsc_stack.hpp"
 
 namespace {
 

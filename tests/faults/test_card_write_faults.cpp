@@ -17,7 +17,7 @@
 
 #include "cli/fixtures.hpp"
 #include "cli/run.hpp"
-#include "smartcard/pcsc_stack.hpp"
+#include "support/pcsc_stack.hpp"
 
 namespace {
 

@@ -21,7 +21,7 @@
 #include "cli/fixtures.hpp"
 #include "cli/run.hpp"
 #include "drill.hpp"
-#include "pkcs11/softhsm.hpp"
+#include "support/softhsm.hpp"
 
 namespace {
 

@@ -104,7 +104,7 @@ class ScratchMount final {
                      {"mount", "-o", "loop", m_image.string(), m_point.string()}};
         }
         for (const auto& step : steps) {
-            const smk_test::RunResult r = smk_test::run(step, tmp.path(), tmp.path());
+            const smk_test::ToolRun r = smk_test::run(step, tmp.path(), tmp.path());
             if (r.status != 0) {
                 m_why_not = step[0] + " failed: " + r.err;
                 return;

@@ -24,7 +24,7 @@ namespace smk_test {
 
 namespace fs = std::filesystem;
 
-struct RunResult {
+struct ToolRun {
     int status = -1;  // exit code, or -1 if it did not exit normally
     std::string out;
     std::string err;
@@ -32,8 +32,8 @@ struct RunResult {
 
 // Runs argv[0] (looked up in PATH) in cwd; stdout and stderr captured via files in
 // `scratch` (which must lie outside any tree under test).
-inline RunResult run(const std::vector<std::string>& argv, const fs::path& cwd,
-                     const fs::path& scratch) {
+inline ToolRun run(const std::vector<std::string>& argv, const fs::path& cwd,
+                   const fs::path& scratch) {
     Command command(argv);
     command.cwd = cwd;
     command.capture_dir = scratch;

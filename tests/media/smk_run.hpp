@@ -43,7 +43,7 @@ inline CliRun run_media_cli(const std::vector<std::string>& args,
                             const std::filesystem::path& scratch) {
     std::vector<std::string> argv = {SMK_BINARY};
     argv.insert(argv.end(), args.begin(), args.end());
-    const RunResult result = run(argv, scratch, scratch);
+    const ToolRun result = run(argv, scratch, scratch);
     return {result.status, result.out, result.err, error_message(result.err)};
 }
 

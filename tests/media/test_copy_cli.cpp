@@ -161,7 +161,7 @@ TEST_CASE(
     CHECK(verify.out.find("share.bin: FAILED") != std::string::npos);
     CHECK(verify.out.find("other.bin: OK") != std::string::npos);
     // smk dropped the stale pages: sha256sum -c now sees the drive too.
-    const smk_test::RunResult after =
+    const smk_test::ToolRun after =
         smk_test::run({"sha256sum", "-c", "SHA256SUMS"}, drive.point(), tmp / "scratch");
     CHECK(after.status == 1);
     CHECK(after.out.find("share.bin: FAILED") != std::string::npos);
@@ -189,7 +189,7 @@ TEST_CASE("odd names through the CLI: copy, manifest, and sha256sum -c agree bot
         {"media", "manifest", (tmp / "dst").string(), "--out", (tmp / "smk.sha256sum").string()},
         tmp / "scratch");
     REQUIRE(manifest.exit == 0);
-    const smk_test::RunResult check =
+    const smk_test::ToolRun check =
         smk_test::run({"sha256sum", "-c", "--strict", (tmp / "smk.sha256sum").string()},
                       tmp / "dst", tmp / "scratch");
     CHECK(check.status == 0);
@@ -199,7 +199,7 @@ TEST_CASE("odd names through the CLI: copy, manifest, and sha256sum -c agree bot
     // ... and sha256sum's manifest of the source passes smk media verify on the copy.
     std::vector<std::string> argv = {"sha256sum"};
     argv.insert(argv.end(), names.begin(), names.end());
-    const smk_test::RunResult listed = smk_test::run(argv, tmp / "src", tmp / "scratch");
+    const smk_test::ToolRun listed = smk_test::run(argv, tmp / "src", tmp / "scratch");
     REQUIRE(listed.status == 0);
     smk_test::write_file(tmp / "coreutils.sha256sum", listed.out);
     const smk_test::CliRun verify =

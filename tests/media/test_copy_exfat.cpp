@@ -37,7 +37,7 @@ class ExfatMount final {
             !step({"mkfs.exfat", image.string()})) {
             return;
         }
-        const smk_test::RunResult loop =
+        const smk_test::ToolRun loop =
             smk_test::run({"losetup", "--find", "--show", image.string()}, tmp.path(), tmp.path());
         if (loop.status != 0 || loop.out.empty()) {
             m_why_not = "losetup failed: " + loop.err;
@@ -66,7 +66,7 @@ class ExfatMount final {
 
   private:
     bool step(const std::vector<std::string>& argv) {
-        const smk_test::RunResult r = smk_test::run(argv, m_tmp.path(), m_tmp.path());
+        const smk_test::ToolRun r = smk_test::run(argv, m_tmp.path(), m_tmp.path());
         if (r.status != 0) {
             m_why_not =
                 argv[0] + " failed (exit " + std::to_string(r.status) + "): " + r.err + r.out;

@@ -38,7 +38,7 @@ class LoopMount final {
             {"mount", "-o", "loop", (tmp / "img").string(), (tmp / "mnt").string()},
         };
         for (const auto& step : steps) {
-            const smk_test::RunResult r = smk_test::run(step, tmp.path(), tmp.path());
+            const smk_test::ToolRun r = smk_test::run(step, tmp.path(), tmp.path());
             if (r.status != 0) {
                 m_why_not = step[0] + " failed: " + r.err;
                 return;
@@ -145,7 +145,7 @@ TEST_CASE("a copy corrupted behind the filesystem FAILS when read from the devic
         CHECK(report.files[0].status == smk::manifest::FileStatus::failed);
         CHECK(report.files[0].actual_hex == smk::digest_hex(bad_digest));
         // And the verify dropped the stale pages: a later sha256sum -c sees the truth too.
-        const smk_test::RunResult r = smk_test::run(
+        const smk_test::ToolRun r = smk_test::run(
             {"sha256sum", "-c", (tmp / "m.sha256sum").string()}, tmp / "mnt", tmp.path());
         CHECK(r.status == 1);
         CHECK(r.out == "share.bin: FAILED\n");

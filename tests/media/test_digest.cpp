@@ -96,7 +96,7 @@ TEST_CASE("colon hex and the openssl dgst -c line") {
 TEST_CASE("the openssl line is byte for byte what `openssl dgst -sha256 -c` prints") {
     const smk_test::TempDir dir("digest-openssl");
     smk_test::write_file(dir / "data file", "The quick brown fox");
-    const smk_test::RunResult r =
+    const smk_test::ToolRun r =
         smk_test::run({"openssl", "dgst", "-sha256", "-c", "data file"}, dir.path(), dir.path());
     REQUIRE(r.status == 0);
     const smk::FileDigest d = smk::sha256_file(dir / "data file");

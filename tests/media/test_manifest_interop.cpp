@@ -64,7 +64,7 @@ TEST_CASE("our manifest is byte for byte what sha256sum prints for the same name
     }
     std::vector<std::string> argv = {"sha256sum", "--"};
     argv.insert(argv.end(), names.begin(), names.end());
-    const smk_test::RunResult r = smk_test::run(argv, tree, tmp.path());
+    const smk_test::ToolRun r = smk_test::run(argv, tree, tmp.path());
     REQUIRE(r.status == 0);
     CHECK(generated.text() == r.out);
 }
@@ -77,7 +77,7 @@ TEST_CASE("sha256sum -c --strict accepts our manifest, outside the tree or insid
     const fs::path outside = tmp / "outside.sha256sum";
     const mf::Generated a = mf::write_manifest(tree, outside);
     CHECK(a.files.size() == names.size());
-    smk_test::RunResult r =
+    smk_test::ToolRun r =
         smk_test::run({"sha256sum", "-c", "--strict", outside.string()}, tree, tmp.path());
     CHECK_MESSAGE(r.status == 0, r.out << r.err);
     CHECK(count_of(r.out, ": OK\n") == names.size());
@@ -106,7 +106,7 @@ TEST_CASE("manifests written by sha256sum (text, -b, --tag) verify here") {
         argv.insert(argv.end(), flags.begin(), flags.end());
         argv.push_back("--");
         argv.insert(argv.end(), names.begin(), names.end());
-        const smk_test::RunResult r = smk_test::run(argv, tree, tmp.path());
+        const smk_test::ToolRun r = smk_test::run(argv, tree, tmp.path());
         REQUIRE(r.status == 0);
         // Every line escaped by sha256sum really was (so the test covers escapes).
         CHECK(count_of(r.out, "\n\\") + (r.out.starts_with('\\') ? 1 : 0) == 5);
@@ -124,7 +124,7 @@ TEST_CASE("CRLF-converted and upper-cased manifests from sha256sum verify here")
     const std::vector<std::string> names = tricky_tree(tree);
     std::vector<std::string> argv = {"sha256sum", "--"};
     argv.insert(argv.end(), names.begin(), names.end());
-    const smk_test::RunResult r = smk_test::run(argv, tree, tmp.path());
+    const smk_test::ToolRun r = smk_test::run(argv, tree, tmp.path());
     REQUIRE(r.status == 0);
 
     std::string crlf;
@@ -185,8 +185,7 @@ TEST_CASE("a modified file FAILS and a deleted one is MISSING, here as in sha256
             CHECK(f.status == mf::FileStatus::ok);
         }
     }
-    const smk_test::RunResult r =
-        smk_test::run({"sha256sum", "-c", "SHA256SUMS"}, tree, tmp.path());
+    const smk_test::ToolRun r = smk_test::run({"sha256sum", "-c", "SHA256SUMS"}, tree, tmp.path());
     CHECK(r.status == 1);
     CHECK(r.out.find("\\new\\nline: FAILED\n") != std::string::npos);
     CHECK(r.out.find("dir/sub/deep.bin: FAILED open or read") != std::string::npos);

@@ -7,7 +7,7 @@
 
 #include "cli/fixtures.hpp"
 #include "smk/share_record.hpp"
-#include "softhsm.hpp"
+#include "support/softhsm.hpp"
 
 namespace {
 
@@ -179,14 +179,12 @@ TEST_CASE("pkcs11-tool reads exactly the bytes smk card write stored") {
         run_smk(on_token({"card", "write", split.share_file('A', 2)}, "rksh-5", hsm)).exit_code ==
         0);
     const std::string out = hsm.dir() / "object.bin";
-    std::string log;
-    const int rc = run_shell("pkcs11-tool --module " + kSoftHsmModule +
-                                 " --token-label rksh-5 --login --pin 123456 --read-object "
-                                 "--type data --application-label smk --output-file '" +
-                                 out + "'",
-                             log, hsm.dir());
-    INFO("pkcs11-tool: " << log);
-    REQUIRE(rc == 0);
+    const auto tool =
+        run_process(Command({"pkcs11-tool", "--module", kSoftHsmModule, "--token-label", "rksh-5",
+                             "--login", "--pin", "123456", "--read-object", "--type", "data",
+                             "--application-label", "smk", "--output-file", out}));
+    INFO("pkcs11-tool: " << tool.out << tool.err);
+    REQUIRE(tool.shell_status() == 0);
     const smk::Secret record = smk::card::encode_share_record(split.mnemonic('A', 2), "share");
     const std::string bytes = read_file(out);
     CHECK(bytes == std::string(record.text()));
@@ -198,13 +196,12 @@ TEST_CASE("smk card read reads a share object pkcs11-tool wrote") {
     const smk::Secret record = smk::card::encode_share_record(split.mnemonic('B', 7), "share");
     const std::string in = hsm.dir() / "record.bin";
     write_file(in, std::string(record.text()));
-    std::string log;
-    const int rc = run_shell("pkcs11-tool --module " + kSoftHsmModule +
-                                 " --token-label rksh-6 --login --pin 123456 --write-object '" +
-                                 in + "' --type data --application-label smk --private",
-                             log, hsm.dir());
-    INFO("pkcs11-tool: " << log);
-    REQUIRE(rc == 0);
+    const auto tool =
+        run_process(Command({"pkcs11-tool", "--module", kSoftHsmModule, "--token-label", "rksh-6",
+                             "--login", "--pin", "123456", "--write-object", in, "--type", "data",
+                             "--application-label", "smk", "--private"}));
+    INFO("pkcs11-tool: " << tool.out << tool.err);
+    REQUIRE(tool.shell_status() == 0);
     const auto read = run_smk(on_token({"card", "read", "--out", "-"}, "rksh-6", hsm));
     INFO("stderr: " << read.err);
     CHECK(read.exit_code == 0);
@@ -215,11 +212,12 @@ TEST_CASE("smk card verify reports a garbage object that pkcs11-tool wrote") {
     SoftHsm hsm({"rksh-7:123456"});
     const std::string in = hsm.dir() / "junk.bin";
     write_file(in, "this is no share record at all, just junk");
-    std::string log;
-    REQUIRE(run_shell("pkcs11-tool --module " + kSoftHsmModule +
-                          " --token-label rksh-7 --login --pin 123456 --write-object '" + in +
-                          "' --type data --application-label smk --private",
-                      log, hsm.dir()) == 0);
+    const auto tool =
+        run_process(Command({"pkcs11-tool", "--module", kSoftHsmModule, "--token-label", "rksh-7",
+                             "--login", "--pin", "123456", "--write-object", in, "--type", "data",
+                             "--application-label", "smk", "--private"}));
+    INFO("pkcs11-tool: " << tool.out << tool.err);
+    REQUIRE(tool.shell_status() == 0);
     const auto verify = run_smk(on_token({"card", "verify", "--json"}, "rksh-7", hsm));
     CHECK(verify.exit_code == 5);
     const auto json = nlohmann::json::parse(verify.out);

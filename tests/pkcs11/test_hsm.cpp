@@ -23,19 +23,21 @@ smk::Kcv software_kcv(const std::string& hex) {
     return smk::key_check_value(key_of(hex).bytes());
 }
 
-std::string sha256sum_line(const std::string& file, const TempDir& dir) {
-    std::string out;
-    REQUIRE(run_shell("sha256sum '" + file + "'", out, dir) == 0);
-    return out;
+std::string sha256sum_line(const std::string& file, const TempDir& /*dir*/) {
+    const auto r = run_process(Command({"sha256sum", file}));
+    REQUIRE(r.shell_status() == 0);
+    return r.out + r.err;
 }
 
 // Rewrites the backup's .sha256sum for its current content (as an attacker or a
 // careless copy could), so the checks after the checksum are reached.
-void rehash(const std::string& file, const TempDir& dir) {
-    std::string out;
-    REQUIRE(run_shell("(cd \"$(dirname '" + file + "')\" && sha256sum \"$(basename '" + file +
-                          "')\" > '" + file + ".sha256sum')",
-                      out, dir) == 0);
+void rehash(const std::string& file, const TempDir& /*dir*/) {
+    const std::filesystem::path path(file);
+    Command command({"sha256sum", path.filename().string()});
+    command.cwd = path.parent_path();
+    const auto r = run_process(command);
+    REQUIRE(r.shell_status() == 0);
+    write_file(file + ".sha256sum", r.out);
 }
 
 }  // namespace
@@ -132,9 +134,9 @@ TEST_CASE("wrap on token A and unwrap on token B gives keys that encrypt identic
         CHECK(summary.keys[0].id_hex == "a102");
     }
     // The files: sha256sum -c accepts the checksum file, and the backup is the documented JSON.
-    std::string out;
-    CHECK(run_shell("cd '" + hsm.dir().path().string() + "' && sha256sum -c keys.smkwrap.sha256sum",
-                    out, hsm.dir()) == 0);
+    Command check({"sha256sum", "-c", "keys.smkwrap.sha256sum"});
+    check.cwd = hsm.dir().path();
+    CHECK(run_process(check).shell_status() == 0);
     CHECK(read_file(backup + ".sha256sum") ==
           sha256sum_line(backup, hsm.dir()).substr(0, 64) + "  keys.smkwrap\n");
     const auto json = nlohmann::json::parse(read_file(backup));

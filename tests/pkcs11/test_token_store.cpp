@@ -189,10 +189,9 @@ TEST_CASE("garbage data objects read as garbage with the problem named") {
 
 TEST_CASE("two tokens with the same label are refused naming both serials") {
     SoftHsm hsm({"twin:123456"});
-    std::string log;
-    REQUIRE(
-        run_shell("softhsm2-util --init-token --free --label twin --pin 123456 --so-pin 12345678",
-                  log, hsm.dir()) == 0);
+    REQUIRE(run_process(Command({"softhsm2-util", "--init-token", "--free", "--label", "twin",
+                                 "--pin", "123456", "--so-pin", "12345678"}))
+                .shell_status() == 0);
     const smk::pkcs11::Module module(kSoftHsmModule);
     std::vector<std::string> serials;
     for (const auto& token : module.tokens()) {

@@ -10,7 +10,7 @@
 
 #include "pkcs11_raw.hpp"
 #include "smk/error.hpp"
-#include "softhsm.hpp"
+#include "support/softhsm.hpp"
 
 namespace smk_test {
 

@@ -12,7 +12,7 @@
 
 #include "cli/fixtures.hpp"
 #include "cli/run.hpp"
-#include "pcsc_stack.hpp"
+#include "support/pcsc_stack.hpp"
 
 namespace {
 

@@ -14,9 +14,9 @@
 
 #include "cli/fixtures.hpp"
 #include "cli/run.hpp"
-#include "pcsc_stack.hpp"
 #include "smk/share_record.hpp"
 #include "support/gnupg_home.hpp"
+#include "support/pcsc_stack.hpp"
 
 namespace {
 

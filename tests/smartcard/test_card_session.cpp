@@ -8,10 +8,10 @@
 #include <vector>
 
 #include "cli/run.hpp"
-#include "pcsc_stack.hpp"
 #include "smk/ceremony/card_session.hpp"
 #include "smk/error.hpp"
 #include "smk/secret_input.hpp"
+#include "support/pcsc_stack.hpp"
 
 namespace {
 

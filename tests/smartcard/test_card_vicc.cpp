@@ -7,7 +7,7 @@
 #include <string>
 
 #include "cli/run.hpp"
-#include "pcsc_stack.hpp"
+#include "support/pcsc_stack.hpp"
 
 using smk_test::contains;
 using smk_test::PcscStack;

@@ -13,8 +13,9 @@
 #include "cli/run.hpp"
 #include "openpgp.hpp"
 #include "pcsc.hpp"
-#include "pcsc_stack.hpp"
 #include "smk/card.hpp"
+#include "support/pcsc_stack.hpp"
+#include "support/wait.hpp"
 
 namespace {
 
@@ -150,17 +151,30 @@ TEST_CASE("card wait e2e: combine --from-cards --interactive refuses the same ca
     const RunResult wrote = run_smk({"card", "write", "--reader", stack.reader(0), "--pin-file",
                                      pin, split.share_file('A', 1)});
     REQUIRE(wrote.exit_code == 0);
-    // smk reads the card, asks for its removal; the card is pulled and put
-    // back (the same card again): refused, and smk waits for its removal
-    // until --card-timeout.
-    DelayedScript pull(stack, "card-stop", 0, 3000ms);
-    DelayedScript back(stack, "card-start", 0, 5000ms);
-    const RunResult result = run_smk({"combine", "--from-cards", "--interactive", "--pin-file", pin,
-                                      "--out", "-", "--card-timeout", "6"});
-    CHECK(pull.join() == 0);
-    CHECK(back.join() == 0);
+    // smk reads the card and asks for its removal: the card is pulled. smk asks
+    // for the next card: the same card goes back in. It is refused, and smk
+    // waits for its removal until --card-timeout.
+    smk_test::Child smk(
+        smk_test::smk_command({"combine", "--from-cards", "--interactive", "--pin-file", pin,
+                               "--out", "-", "--card-timeout", "6"}));
+    const auto said = [&smk](const std::string& text, std::size_t times) {
+        return smk_test::wait_for([&] {
+            (void)smk.stderr_has(text);
+            std::size_t seen = 0;
+            for (auto at = smk.err_seen().find(text); at != std::string::npos;
+                 at = smk.err_seen().find(text, at + 1)) {
+                ++seen;
+            }
+            return seen >= times;
+        });
+    };
+    REQUIRE_MESSAGE(said("Remove the card from", 1), "stderr: " << smk.err_seen());
+    stack.card_stop(0);
+    REQUIRE_MESSAGE(said("Insert the next card in a reader", 2), "stderr: " << smk.err_seen());
+    stack.card_start(0);
+    const smk_test::ProcessResult result = smk.wait();
     INFO("stderr: " << result.err);
-    CHECK(result.exit_code == 8);
+    CHECK(result.shell_status() == 8);
     CHECK(result.out.empty());
     CHECK(contains(result.err, "read set A #1 from card " + stack.serial(0)));
     CHECK(contains(result.err, "(set A: 1 of 2)"));

@@ -19,7 +19,7 @@
 
 #include "cli/run.hpp"
 #include "support/files.hpp"
-#include "testbed.hpp"
+#include "support/umockdev_testbed.hpp"
 
 namespace {
 

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "cli/run.hpp"
-#include "testbed.hpp"
+#include "support/umockdev_testbed.hpp"
 
 namespace {
 

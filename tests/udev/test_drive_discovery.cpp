@@ -12,7 +12,7 @@
 #include "media/media_test_util.hpp"
 #include "smk/drive.hpp"
 #include "smk/error.hpp"
-#include "testbed.hpp"
+#include "support/umockdev_testbed.hpp"
 
 namespace dr = smk::drive;
 namespace dt = smk::drive::detail;

@@ -1,5 +1,5 @@
 #pragma once
-// The one SoftHSM2 test fixture (tests/pkcs11 and tests/faults): a private
+// The one SoftHSM2 test fixture (tests/pkcs11, tests/faults, tests/ceremony): a private
 // SoftHSM2 per test case. scripts/softhsm-env.sh makes a config and token
 // directory in a fresh temp dir and initialises the tokens; SOFTHSM2_CONF points
 // at it for this process and the smk / pkcs11-tool processes it starts. Never
@@ -7,13 +7,13 @@
 // Raw PKCS#11 helpers on a token (OpenToken, ...) are in tests/pkcs11/token_raw.hpp.
 
 #include <doctest/doctest.h>
-#include <sys/wait.h>
 
-#include <cstdlib>
 #include <string>
 #include <vector>
 
-#include "cli/run.hpp"
+#include "support/files.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
 
 namespace smk_test {
 
@@ -36,16 +36,14 @@ class SoftHsm final {
 
     // Initialises the tokens (again, after one was lost: its directory deleted).
     void init_tokens() {
-        std::string command = std::string("'") + SMK_SOURCE_DIR + "/scripts/softhsm-env.sh' '" +
-                              m_dir.path().string() + "/hsm'";
-        for (const auto& token : m_tokens) {
-            command += " '" + token + "'";
-        }
-        const std::string log = m_dir / "softhsm-env.log";
-        command += " >'" + log + "' 2>&1";
-        const int rc = std::system(command.c_str());
+        Command command({std::string(SMK_SOURCE_DIR) + "/scripts/softhsm-env.sh",
+                         (m_dir.path() / "hsm").string()});
+        command.argv.insert(command.argv.end(), m_tokens.begin(), m_tokens.end());
+        command.capture_dir = m_dir.path();
+        const ProcessResult r = run_process(command);
         REQUIRE_MESSAGE(
-            rc == 0, "scripts/softhsm-env.sh failed (the test needs SoftHSM2): " << read_file(log));
+            r.shell_status() == 0,
+            "scripts/softhsm-env.sh failed (the test needs SoftHSM2): " << r.out << r.err);
         m_conf = m_dir.path() / "hsm" / "softhsm2.conf";
         REQUIRE(fs::exists(m_conf));
         REQUIRE(::setenv("SOFTHSM2_CONF", m_conf.c_str(), 1) == 0);
@@ -73,13 +71,5 @@ class SoftHsm final {
     std::string m_pin_file;
     std::string m_wrong_pin_file;
 };
-
-// Runs a shell command line, stdout+stderr into `output`; returns the exit code.
-inline int run_shell(const std::string& command, std::string& output, const TempDir& dir) {
-    const std::string log = dir / "command.log";
-    const int rc = std::system((command + " >'" + log + "' 2>&1").c_str());
-    output = read_file(log);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
-}
 
 }  // namespace smk_test

@@ -16,8 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "cli/run.hpp"
+#include "support/files.hpp"
 #include "support/process.hpp"
+#include "support/temp_dir.hpp"
 
 namespace smk_test {
 
