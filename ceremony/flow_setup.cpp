@@ -11,13 +11,13 @@
 
 namespace smk::ceremony {
 
-Journal open_journal(const Plan& plan, const CardFlowOptions& options, std::string flow,
+Journal open_journal(const Plan& plan, const CeremonyOptions& options, std::string flow,
                      Output& output) {
     return Journal(transcript_path(plan, options.transcript), options.dry_run, std::move(flow),
                    output);
 }
 
-CardSessionOptions card_session_options(const Plan& plan, const CardFlowOptions& options,
+CardSessionOptions card_session_options(const Plan& plan, const CeremonyOptions& options,
                                         const Journal& journal) {
     CardSessionOptions session;
     if (options.card_pin) {

@@ -15,13 +15,13 @@
 namespace smk::ceremony {
 
 // The journal of one flow: nothing is written in a dry run.
-[[nodiscard]] Journal open_journal(const Plan& plan, const CardFlowOptions& options,
+[[nodiscard]] Journal open_journal(const Plan& plan, const CeremonyOptions& options,
                                    std::string flow, Output& output);
 
 // The card session for a flow, with the PIN source and mode from the options/plan;
 // its prompts go to the journal's output.
 [[nodiscard]] CardSessionOptions card_session_options(const Plan& plan,
-                                                      const CardFlowOptions& options,
+                                                      const CeremonyOptions& options,
                                                       const Journal& journal);
 
 // The request for holder h's planned card c: "holder 3 (Name), set A, share 3

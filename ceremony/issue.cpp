@@ -148,7 +148,7 @@ void write_split_to_cards(const Plan& plan, CardSession& session, const slip39::
     (void)write_split_to_cards(session, job, progress);
 }
 
-void issue(const CardFlowOptions& options, Output& output) {
+void issue(const CeremonyOptions& options, Output& output) {
     const Plan plan = load_plan(options.plan);
     if (plan.identifier) {
         throw Error(ErrorCategory::refused,

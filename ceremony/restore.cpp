@@ -182,7 +182,7 @@ Secret derive_share(const Quorum& quorum, unsigned index) {
 
 }  // namespace
 
-void restore(const CardFlowOptions& options, Output& output) {
+void restore(const CeremonyOptions& options, Output& output) {
     const Plan plan = load_plan(options.plan);
     require_issued(plan);
     const Facility& facility = plan.facility(options.facility);
@@ -255,7 +255,7 @@ void restore(const CardFlowOptions& options, Output& output) {
                               lines);
 }
 
-void reissue(const CardFlowOptions& options, Output& output) {
+void reissue(const CeremonyOptions& options, Output& output) {
     const Plan plan = load_plan(options.plan);
     require_issued(plan);
     const Holder& holder = plan.holder(options.holder);

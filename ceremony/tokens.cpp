@@ -11,7 +11,7 @@
 
 namespace smk::ceremony {
 
-Tokens open_tokens(const Plan& plan, const Facility& facility, const CardFlowOptions& options,
+Tokens open_tokens(const Plan& plan, const Facility& facility, const CeremonyOptions& options,
                    Journal& journal) {
     (void)plan;
     Tokens tokens;

@@ -29,7 +29,7 @@ struct Tokens {
 // (PIN: --token-pin-file, else the token's pin_file, else a prompt). Records
 // each token in the transcript.
 [[nodiscard]] Tokens open_tokens(const Plan& plan, const Facility& facility,
-                                 const CardFlowOptions& options, Journal& journal);
+                                 const CeremonyOptions& options, Journal& journal);
 
 // Error(refused) if the token already holds a key labelled `label`.
 void require_no_key(OpenToken& token, const std::string& label, Journal& journal);

@@ -16,8 +16,8 @@
 namespace smk::cli {
 namespace {
 
-// The options as given; the card flows get them as ceremony::CardFlowOptions.
-struct CeremonyOptions {
+// The options as given; the card flows get them as ceremony::CeremonyOptions.
+struct CeremonyArgs {
     std::string plan;
     std::string transcript;
     std::string facility;
@@ -34,8 +34,8 @@ struct CeremonyOptions {
     bool new_split = false;
 };
 
-ceremony::CardFlowOptions flow_options(const CeremonyOptions& o) {
-    ceremony::CardFlowOptions flow;
+ceremony::CeremonyOptions flow_options(const CeremonyArgs& o) {
+    ceremony::CeremonyOptions flow;
     flow.plan = o.plan;
     flow.transcript = o.transcript;
     flow.facility = o.facility;
@@ -72,7 +72,7 @@ ceremony::Output& terminal_output() {
     return terminal;
 }
 
-void add_common(CLI::App& cmd, CeremonyOptions& o) {
+void add_common(CLI::App& cmd, CeremonyArgs& o) {
     cmd.add_option("PLAN", o.plan, "The ceremony plan (TOML, docs/CEREMONY.md)")->required();
     cmd.add_flag("--dry-run", o.dry_run,
                  "Check the plan and the hardware present; write nothing (no transcript either)");
@@ -80,7 +80,7 @@ void add_common(CLI::App& cmd, CeremonyOptions& o) {
                    "Transcript to append to (default: the plan's transcript)");
 }
 
-void add_cards(CLI::App& cmd, CeremonyOptions& o) {
+void add_cards(CLI::App& cmd, CeremonyArgs& o) {
     add_pin_options(cmd, o.card_pin);
     auto* batch = cmd.add_flag("--batch", o.batch,
                                "Take the cards already in the readers; never prompt (default "
@@ -93,7 +93,7 @@ void add_cards(CLI::App& cmd, CeremonyOptions& o) {
         ->capture_default_str();
 }
 
-void add_tokens(CLI::App& cmd, CeremonyOptions& o) {
+void add_tokens(CLI::App& cmd, CeremonyArgs& o) {
     cmd.add_option("--facility", o.facility, "The plan's facility to work at (default: the first)");
     cmd.add_option("--token-pin-file", o.token_pin_file,
                    "User PIN of the HSM tokens: first line of FILE (default: each token's "
@@ -107,12 +107,12 @@ void register_ceremony(CLI::App& app, Context& /*ctx*/) {
         "ceremony", "Plan-driven ceremonies: issue, backup-copies, restore, reissue");
     group->require_subcommand(1);
 
-    auto check = std::make_shared<CeremonyOptions>();
+    auto check = std::make_shared<CeremonyArgs>();
     auto* check_cmd = group->add_subcommand("check", "Validate a plan and print what it plans");
     check_cmd->add_option("PLAN", check->plan, "The ceremony plan")->required();
     check_cmd->callback([check] { ceremony::check_plan(check->plan, terminal_output()); });
 
-    auto copies = std::make_shared<CeremonyOptions>();
+    auto copies = std::make_shared<CeremonyArgs>();
     auto* copies_cmd =
         group->add_subcommand("backup-copies",
                               "Master Backup Copy, then each Operative Backup Copy: serial check, "
@@ -128,7 +128,7 @@ void register_ceremony(CLI::App& app, Context& /*ctx*/) {
         ceremony::backup_copies(options, terminal_output());
     });
 
-    auto issue = std::make_shared<CeremonyOptions>();
+    auto issue = std::make_shared<CeremonyArgs>();
     auto* issue_cmd = group->add_subcommand(
         "issue",
         "Generate the SMK, split 2x(5-of-7) onto the 14 planned cards, install it "
@@ -140,7 +140,7 @@ void register_ceremony(CLI::App& app, Context& /*ctx*/) {
                           "Where to write the issued plan (default: PLAN-idNNNNN.toml beside it)");
     issue_cmd->callback([issue] { ceremony::issue(flow_options(*issue), terminal_output()); });
 
-    auto restore = std::make_shared<CeremonyOptions>();
+    auto restore = std::make_shared<CeremonyArgs>();
     auto* restore_cmd = group->add_subcommand(
         "restore",
         "Read cards until one set has 5 shares, check the KCV, install the SMK into "
@@ -153,7 +153,7 @@ void register_ceremony(CLI::App& app, Context& /*ctx*/) {
     restore_cmd->callback(
         [restore] { ceremony::restore(flow_options(*restore), terminal_output()); });
 
-    auto reissue = std::make_shared<CeremonyOptions>();
+    auto reissue = std::make_shared<CeremonyArgs>();
     auto* reissue_cmd = group->add_subcommand(
         "reissue",
         "Rebuild the SMK from a quorum without holder N, then write holder N's share "

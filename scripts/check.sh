@@ -7,9 +7,10 @@
 #   4. asan      the whole CTest suite again, built with ASan+UBSan (GCC)
 #   5. format    every tracked C++ file follows .clang-format (scripts/format-check.sh)
 # A stage that fails does not stop the later ones (one run shows everything), except
-# that nothing runs without the release build. Ends with a table of the stages and one
-# line "check: N passed, M failed" counting tests (CTest tests of stages 1 and 4, one
-# per fuzz target, one for repro, one for format). Exit 0 only when every stage passed.
+# that repro, which compares against it, does not run without the release build.
+# Ends with a table of the stages and one line "check: N passed, M failed" counting
+# tests (CTest tests of stages 1 and 4, one per fuzz target, one for repro, one for
+# format). Exit 0 only when every stage passed.
 #   usage: scripts/check.sh [STAGE...]     default: tests repro fuzz asan format
 #   JOBS=N (default nproc)   FUZZ_SECONDS=N (default 30)
 set -uo pipefail

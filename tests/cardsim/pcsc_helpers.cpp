@@ -10,6 +10,8 @@
 #include <ctime>
 #include <fstream>
 
+#include "support/process.hpp"
+
 namespace smk::test {
 
 PcscEnv::PcscEnv() {
@@ -129,16 +131,11 @@ bool contains(const std::vector<std::uint8_t>& haystack, const std::vector<std::
 }
 
 CommandResult run(const std::string& command) {
+    // stderr joined to stdout in order, as the checks read one listing.
+    smk_test::ProcessResult done = smk_test::run_shell(command + " 2>&1");
     CommandResult r;
-    FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-    REQUIRE_MESSAGE(pipe != nullptr, "cannot run " << command);
-    std::array<char, 4096> buf{};
-    std::size_t n = 0;
-    while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) {
-        r.output.append(buf.data(), n);
-    }
-    const int status = pclose(pipe);
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.output = std::move(done.out) + done.err;
+    r.status = done.exited ? done.code : -1;
     return r;
 }
 

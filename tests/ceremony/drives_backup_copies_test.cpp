@@ -26,8 +26,9 @@ bool has(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;
 }
 
+// Test setup only: fixed commands, temp paths (tests/support/process.hpp).
 int sh(const std::string& command) {
-    return std::system(command.c_str());  // test setup only: fixed commands, temp paths
+    return smk_test::run_shell(command).shell_status();
 }
 
 // A fresh ext4 image mounted on a loop device (mount -o loop: the loop device is

@@ -42,8 +42,8 @@ std::string line_with(const std::vector<std::string>& lines, const std::string& 
 }
 
 // Batch options for the rig's plan; a PIN prompt fails the test.
-cer::CardFlowOptions batch_options(const std::string& plan, int& prompts) {
-    cer::CardFlowOptions options;
+cer::CeremonyOptions batch_options(const std::string& plan, int& prompts) {
+    cer::CeremonyOptions options;
     options.plan = plan;
     options.card_mode = cer::CardMode::batch;
     options.ask_pin = [&prompts](std::string_view holder) -> smk::Secret {
@@ -61,7 +61,7 @@ TEST_CASE("flows: issue then restore in process, the receipt through the Output,
     int prompts = 0;
 
     CapturedOutput dry;
-    cer::CardFlowOptions dry_options = batch_options(rig.plan(), prompts);
+    cer::CeremonyOptions dry_options = batch_options(rig.plan(), prompts);
     dry_options.dry_run = true;
     cer::issue(dry_options, dry);
     CHECK_FALSE(line_with(dry.results, "dry run: plan OK").empty());
@@ -69,7 +69,7 @@ TEST_CASE("flows: issue then restore in process, the receipt through the Output,
 
     // The card PIN from the operator's reader wins over the plan's pin_file.
     int card_pins = 0;
-    cer::CardFlowOptions options = batch_options(rig.plan(), prompts);
+    cer::CeremonyOptions options = batch_options(rig.plan(), prompts);
     options.card_pin = [&card_pins, pin = rig.card_pin()](std::string_view) {
         ++card_pins;
         return smk::read_pin_file(pin);
@@ -88,7 +88,7 @@ TEST_CASE("flows: issue then restore in process, the receipt through the Output,
     CHECK(smk_test::slurp(issued).find("kcv = \"" + kcv + "\"") != std::string::npos);
 
     // Restore at the other facility, PINs from the plan's files this time.
-    cer::CardFlowOptions restore_options = batch_options(issued, prompts);
+    cer::CeremonyOptions restore_options = batch_options(issued, prompts);
     restore_options.facility = "AUCKLAND";
     restore_options.transcript = rig.transcript();
     CapturedOutput restore;

@@ -141,8 +141,9 @@ inline void make_source(const fs::path& dir, int files, int mib) {
     }
 }
 
+// A shell line for the drills' setup (tests/support/process.hpp).
 inline int run_command(const std::string& command) {
-    return std::system(command.c_str());
+    return smk_test::run_shell(command).shell_status();
 }
 
 using smk_test::TempDir;

@@ -26,18 +26,20 @@ using smk_test::run_smk;
 using smk_test::RunResult;
 
 // Runs a pcsc-env.sh subcommand after `delay` on its own thread (no doctest
-// assertions there); the exit status is checked after join().
+// assertions there), to change the readers while the test's call blocks in a
+// wait; the exit status is checked after join(). The delay only makes the
+// change likely to come during the wait: the checks hold either way.
 class DelayedScript {
   public:
     DelayedScript(const PcscStack& stack, const std::string& what, int card,
                   std::chrono::milliseconds delay)
         : m_thread([this,
-                    command = std::string(SMK_SOURCE_DIR) + "/scripts/pcsc-env.sh " + what + " " +
-                              stack.dir().path().string() + " " + std::to_string(card) +
-                              " >/dev/null 2>&1",
+                    command = smk_test::Command(
+                        {std::string(SMK_SOURCE_DIR) + "/scripts/pcsc-env.sh", what,
+                         stack.dir().path().string(), std::to_string(card)}),
                     delay] {
               std::this_thread::sleep_for(delay);
-              m_status = std::system(command.c_str());
+              m_status = smk_test::run_process(command).shell_status();
           }) {}
     int join() {
         m_thread.join();

@@ -48,6 +48,12 @@ struct ProcessResult {
 // Runs to completion with `input` on stdin (a pipe closed after it).
 ProcessResult run_process(const Command& command, std::string_view input = {});
 
+// A shell line for test setup (truncate, mkfs, mount, a client tool with its
+// environment), run as `/bin/sh -c LINE` by run_process.
+inline ProcessResult run_shell(const std::string& line) {
+    return run_process(Command({"/bin/sh", "-c", line}));
+}
+
 struct PtyResult {
     int exit_code = -1;  // shell_status()
     std::string tty;     // everything the child wrote to its terminal

@@ -36,8 +36,9 @@ void replace_all(std::string& text, const std::string& from, const std::string& 
     }
 }
 
+// Test setup only: fixed commands, temp paths (tests/support/process.hpp).
 int sh(const std::string& command) {
-    return std::system(command.c_str());  // test setup only: fixed commands, temp paths
+    return smk_test::run_shell(command).shell_status();
 }
 
 // A fresh ext4 image mounted on a loop device under a private temp dir.

@@ -47,7 +47,7 @@ class LoopMount final {
         const std::string cmd = "truncate -s 8M " + m_image + " && mkfs.ext4 -q " + m_image +
                                 " && mount -o loop " + m_image + " " + m_point + " >" + log +
                                 " 2>&1";
-        if (std::system(cmd.c_str()) != 0) {
+        if (smk_test::run_shell(cmd).shell_status() != 0) {
             FAIL("cannot loop-mount an ext4 image (root and loop devices needed): "
                  << smk_test::read_file_if_exists(log));
         }

@@ -35,7 +35,7 @@ struct BackupCopiesOptions {
 void backup_copies(const BackupCopiesOptions& options, Output& output);
 
 // The options of the card flows: issue, restore, reissue.
-struct CardFlowOptions {
+struct CeremonyOptions {
     std::filesystem::path plan;
     std::string transcript;  // overrides the plan's
     std::string facility;    // "": the plan's first facility
@@ -58,12 +58,12 @@ struct CardFlowOptions {
 
 // smk ceremony issue: the SMK generated, split 2x(5-of-7) onto the 14 planned
 // cards, installed into the facility's tokens, the issued plan written.
-void issue(const CardFlowOptions& options, Output& output);
+void issue(const CeremonyOptions& options, Output& output);
 // smk ceremony restore: cards read until one set has a quorum, the KCV checked,
 // the SMK installed into the facility's tokens, the application keys restored.
-void restore(const CardFlowOptions& options, Output& output);
+void restore(const CeremonyOptions& options, Output& output);
 // smk ceremony reissue: the SMK rebuilt without holder N, then holder N's share
 // written again, or (new_split) a fresh share set onto all 14 cards.
-void reissue(const CardFlowOptions& options, Output& output);
+void reissue(const CeremonyOptions& options, Output& output);
 
 }  // namespace smk::ceremony
