@@ -196,7 +196,10 @@ void register_hsm(CLI::App& app, Context& /*ctx*/) {
     add_token_options(*backup_cmd, *backup);
     backup_cmd->add_option("--wrap-with", backup->wrap_with, "Label of the wrapping (SMK) key")
         ->required();
-    backup_cmd->add_option("--key", backup->keys, "Label of a key to back up (repeat)")->required();
+    backup_cmd
+        ->add_option("--key", backup->keys,
+                     "Label of a secret key or RSA/EC key pair to back up (repeat)")
+        ->required();
     backup_cmd->add_option("--out", backup->out, "New backup file")->required();
     backup_cmd->add_flag("--json", backup->json, "Print JSON");
     backup_cmd->callback([backup] { run_backup(*backup); });

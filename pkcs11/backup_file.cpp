@@ -1,5 +1,5 @@
 // The wrapped-key backup file (docs/FORMAT.md section 6): its SHA-256 and
-// .sha256sum line, reading it back within a size bound, and parsing its JSON.
+// .sha256sum line, reading it back within a size bound, encoding and parsing its JSON.
 
 #include "backup_file.hpp"
 
@@ -16,6 +16,34 @@
 
 namespace smk::hsm::detail {
 
+std::span<const NamedAttribute> flags_of_class(CK_OBJECT_CLASS key_class) {
+    if (key_class == CKO_PRIVATE_KEY) {
+        return kPrivateKeyFlags;
+    }
+    return kSecretKeyFlags;
+}
+
+namespace {
+constexpr std::array<NamedAttribute, 2> kRsaPublicValues = {{
+    {CKA_MODULUS, "modulus"},
+    {CKA_PUBLIC_EXPONENT, "public_exponent"},
+}};
+constexpr std::array<NamedAttribute, 2> kEcPublicValues = {{
+    {CKA_EC_PARAMS, "ec_params"},
+    {CKA_EC_POINT, "ec_point"},
+}};
+}  // namespace
+
+std::span<const NamedAttribute> public_values_of(CK_KEY_TYPE key_type) {
+    if (key_type == CKK_RSA) {
+        return kRsaPublicValues;
+    }
+    if (key_type == CKK_EC) {
+        return kEcPublicValues;
+    }
+    return {};
+}
+
 std::string key_type_name(CK_ULONG type) {
     switch (type) {
         case CKK_AES:
@@ -24,9 +52,47 @@ std::string key_type_name(CK_ULONG type) {
             return "GENERIC_SECRET";
         case CKK_DES3:
             return "DES3";
+        case CKK_RSA:
+            return "RSA";
+        case CKK_EC:
+            return "EC";
         default:
             return fmt::format("0x{:x}", type);
     }
+}
+
+std::string curve_name(std::span<const std::uint8_t> ec_params) {
+    // DER OBJECT IDENTIFIERs of the NIST curves (RFC 5480 section 2.1.1.1).
+    static const std::vector<std::uint8_t> p256 = {0x06, 0x08, 0x2a, 0x86, 0x48,
+                                                   0xce, 0x3d, 0x03, 0x01, 0x07};
+    static const std::vector<std::uint8_t> p384 = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22};
+    static const std::vector<std::uint8_t> p521 = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23};
+    const std::vector<std::uint8_t> params(ec_params.begin(), ec_params.end());
+    if (params == p256) {
+        return "P-256";
+    }
+    if (params == p384) {
+        return "P-384";
+    }
+    if (params == p521) {
+        return "P-521";
+    }
+    return "";
+}
+
+unsigned modulus_bits(std::span<const std::uint8_t> modulus) {
+    std::size_t i = 0;
+    while (i < modulus.size() && modulus[i] == 0) {
+        ++i;
+    }
+    if (i == modulus.size()) {
+        return 0;
+    }
+    unsigned bits = static_cast<unsigned>(8 * (modulus.size() - i - 1));
+    for (unsigned top = modulus[i]; top != 0; top >>= 1) {
+        ++bits;
+    }
+    return bits;
 }
 
 std::filesystem::path sha256sum_path(const std::filesystem::path& file) {
@@ -85,15 +151,147 @@ std::string expected_digest(const std::filesystem::path& backup) {
     return hex;
 }
 
-std::vector<std::uint8_t> hex_bytes(const std::string& text, std::string_view what) {
-    const Secret bytes = from_hex_secret(text, what);
-    return {bytes.bytes().begin(), bytes.bytes().end()};
+namespace {
+
+// Public hex text to bytes ("" is no bytes: a key without CKA_ID).
+std::vector<std::uint8_t> hex_bytes(const std::string& text, const std::filesystem::path& file,
+                                    std::string_view what) {
+    std::vector<std::uint8_t> bytes(text.size() / 2);
+    if (text.size() % 2 != 0 || !decode_public_hex(text, bytes)) {
+        throw Error(ErrorCategory::invalid_input,
+                    fmt::format("{} is not a valid smk key backup: {} is not an even number of "
+                                "hex digits",
+                                file.string(), what));
+    }
+    return bytes;
 }
+
+nlohmann::json flags_json(const Flags& flags, std::span<const NamedAttribute> names) {
+    nlohmann::json json = nlohmann::json::object();
+    for (std::size_t i = 0; i < flags.size() && i < names.size(); ++i) {
+        json[names[i].name] = flags[i].second;
+    }
+    return json;
+}
+
+Flags flags_from_json(const nlohmann::json& json, std::span<const NamedAttribute> names) {
+    Flags flags;
+    for (const auto& flag : names) {
+        flags.emplace_back(flag.type, json.at(flag.name).get<bool>());
+    }
+    return flags;
+}
+
+}  // namespace
 
 void bad_backup(const std::filesystem::path& file, std::string_view why) {
     throw Error(ErrorCategory::invalid_input,
                 fmt::format("{} is not a valid smk key backup: {}", file.string(), why));
 }
+
+std::string encode_backup(const ParsedBackup& backup) {
+    nlohmann::json keys = nlohmann::json::array();
+    for (const auto& key : backup.keys) {
+        nlohmann::json entry = {
+            {"label", key.info.label},
+            {"id", to_hex(key.id)},
+            {"class", key.key_class == CKO_PRIVATE_KEY ? "private" : "secret"},
+            {"key_type", key_type_name(key.key_type)},
+            {"key_type_code", key.key_type},
+            {"value_len", key.info.value_len},
+            {"attributes", flags_json(key.flags, flags_of_class(key.key_class))},
+        };
+        if (key.info.kcv_hex) {
+            entry["kcv"] = *key.info.kcv_hex;
+        }
+        if (key.key_class == CKO_PRIVATE_KEY) {
+            nlohmann::json public_key = {
+                {"attributes", flags_json(key.public_flags, kPublicKeyFlags)}};
+            for (const auto& [type, value] : key.public_values) {
+                for (const auto& name : public_values_of(key.key_type)) {
+                    if (name.type == type) {
+                        public_key[name.name] = to_hex(value);
+                    }
+                }
+            }
+            if (key.info.bits != 0) {
+                entry["bits"] = key.info.bits;
+            }
+            if (!key.info.curve.empty()) {
+                entry["curve"] = key.info.curve;
+            }
+            entry["public"] = std::move(public_key);
+        }
+        entry["wrapped"] = to_hex(key.wrapped);
+        keys.push_back(std::move(entry));
+    }
+    const nlohmann::json json = {
+        {"format", kBackupFormat},
+        {"version", kBackupVersion},
+        {"mechanism", "CKM_AES_KEY_WRAP_PAD"},
+        {"wrapping_key", {{"label", backup.wrapping_label}, {"kcv", backup.wrapping_kcv}}},
+        {"source_token", {{"label", backup.source_label}, {"serial", backup.source_serial}}},
+        {"keys", keys},
+    };
+    return json.dump(2) + "\n";
+}
+
+namespace {
+
+BackupKey parse_key(const nlohmann::json& entry, unsigned version,
+                    const std::filesystem::path& file) {
+    BackupKey key;
+    key.info.label = entry.at("label").get<std::string>();
+    const std::string where = fmt::format("key \"{}\"", key.info.label);
+    key.id = hex_bytes(entry.at("id").get<std::string>(), file, where + " id");
+    key.info.id_hex = to_hex(key.id);
+    const std::string key_class = version == 1 ? "secret" : entry.at("class").get<std::string>();
+    if (key_class != "secret" && key_class != "private") {
+        bad_backup(file,
+                   fmt::format("{} has class \"{}\" (not secret or private)", where, key_class));
+    }
+    key.key_class = key_class == "private" ? CKO_PRIVATE_KEY : CKO_SECRET_KEY;
+    key.info.key_class = key_class;
+    key.key_type = entry.at("key_type_code").get<CK_ULONG>();
+    key.info.key_type = key_type_name(key.key_type);
+    const bool asymmetric = key.key_type == CKK_RSA || key.key_type == CKK_EC;
+    if (asymmetric != (key.key_class == CKO_PRIVATE_KEY)) {
+        bad_backup(file,
+                   fmt::format("{} is a {} key of type {}", where, key_class, key.info.key_type));
+    }
+    key.info.value_len = entry.at("value_len").get<unsigned long>();
+    if (entry.contains("kcv")) {
+        key.info.kcv_hex = entry.at("kcv").get<std::string>();
+    }
+    key.flags = flags_from_json(entry.at("attributes"), flags_of_class(key.key_class));
+    if (key.key_class == CKO_PRIVATE_KEY) {
+        const auto& public_key = entry.at("public");
+        key.public_flags = flags_from_json(public_key.at("attributes"), kPublicKeyFlags);
+        for (const auto& name : public_values_of(key.key_type)) {
+            key.public_values.emplace_back(
+                name.type, hex_bytes(public_key.at(name.name).get<std::string>(), file,
+                                     fmt::format("{} public {}", where, name.name)));
+            if (key.public_values.back().second.empty()) {
+                bad_backup(file, fmt::format("{} has an empty public {}", where, name.name));
+            }
+        }
+        const auto& first = key.public_values.front().second;
+        key.info.bits = key.key_type == CKK_RSA ? modulus_bits(first) : 0;
+        key.info.curve = key.key_type == CKK_EC ? curve_name(first) : "";
+        if (entry.value("bits", 0U) != key.info.bits ||
+            entry.value("curve", std::string()) != key.info.curve) {
+            bad_backup(
+                file, fmt::format("{} states a size or curve its public key does not have", where));
+        }
+    }
+    key.wrapped = hex_bytes(entry.at("wrapped").get<std::string>(), file, where + " wrapped");
+    if (key.wrapped.empty()) {
+        bad_backup(file, fmt::format("{} has no wrapped bytes", where));
+    }
+    return key;
+}
+
+}  // namespace
 
 ParsedBackup parse_backup(const std::string& text, const std::filesystem::path& file) {
     nlohmann::json json;
@@ -107,37 +305,24 @@ ParsedBackup parse_backup(const std::string& text, const std::filesystem::path& 
         if (json.at("format").get<std::string>() != kBackupFormat) {
             bad_backup(file, "format is not \"smk-wrapped-keys\"");
         }
-        if (json.at("version").get<unsigned>() != kBackupVersion) {
-            bad_backup(file, fmt::format("version {} is not known to this smk (it reads {})",
-                                         json.at("version").dump(), kBackupVersion));
+        backup.version = json.at("version").get<unsigned>();
+        if (backup.version < kOldestBackupVersion || backup.version > kBackupVersion) {
+            bad_backup(
+                file, fmt::format("version {} is not known to this smk (it reads {} to {})",
+                                  json.at("version").dump(), kOldestBackupVersion, kBackupVersion));
         }
         if (json.at("mechanism").get<std::string>() != "CKM_AES_KEY_WRAP_PAD") {
             bad_backup(file, "mechanism is not CKM_AES_KEY_WRAP_PAD");
         }
         backup.wrapping_label = json.at("wrapping_key").at("label").get<std::string>();
         backup.wrapping_kcv = json.at("wrapping_key").at("kcv").get<std::string>();
+        backup.source_label = json.at("source_token").at("label").get<std::string>();
+        backup.source_serial = json.at("source_token").at("serial").get<std::string>();
         std::set<std::string> labels;
         for (const auto& entry : json.at("keys")) {
-            BackupKey key;
-            key.info.label = entry.at("label").get<std::string>();
+            BackupKey key = parse_key(entry, backup.version, file);
             if (!labels.insert(key.info.label).second) {
                 bad_backup(file, fmt::format("label \"{}\" appears twice", key.info.label));
-            }
-            key.info.id_hex = entry.at("id").get<std::string>();
-            key.id = hex_bytes(key.info.id_hex, "a key id in the backup");
-            key.key_type = entry.at("key_type_code").get<CK_ULONG>();
-            key.info.key_type = key_type_name(key.key_type);
-            key.info.value_len = entry.at("value_len").get<unsigned long>();
-            if (entry.contains("kcv")) {
-                key.info.kcv_hex = entry.at("kcv").get<std::string>();
-            }
-            const auto& attributes = entry.at("attributes");
-            for (const auto& flag : kUsageFlags) {
-                key.flags.emplace_back(flag.type, attributes.at(flag.name).get<bool>());
-            }
-            key.wrapped = hex_bytes(entry.at("wrapped").get<std::string>(), "a wrapped key");
-            if (key.wrapped.empty()) {
-                bad_backup(file, fmt::format("key \"{}\" has no wrapped bytes", key.info.label));
             }
             backup.keys.push_back(std::move(key));
         }

@@ -1,11 +1,14 @@
 #pragma once
 // Internal: the wrapped-key backup file (docs/FORMAT.md section 6) and its
-// FILE.sha256sum companion: reading both back and parsing the JSON.
+// FILE.sha256sum companion: encoding it, reading both back and parsing the JSON.
+// One encoder and one parser, so a backup is parsed back, exactly as restore
+// will parse it, before it is reported written.
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -17,13 +20,18 @@
 namespace smk::hsm::detail {
 
 inline constexpr std::size_t kMaxBackupBytes = 16 * 1024 * 1024;
+// Version 1 held secret keys only; version 2 adds private keys and their public halves.
+inline constexpr unsigned kOldestBackupVersion = 1;
 
-// Usage flags recorded in a backup and set on the restored key, in this order.
-struct UsageFlag {
+// An attribute recorded in a backup under a JSON name.
+struct NamedAttribute {
     CK_ATTRIBUTE_TYPE type;
     const char* name;
 };
-inline constexpr std::array<UsageFlag, 9> kUsageFlags = {{
+
+// The usage flags recorded for a key of each class and set on the restored key, in this order
+// (each class has its own: a token refuses CKA_ENCRYPT on a private key, for one).
+inline constexpr std::array<NamedAttribute, 9> kSecretKeyFlags = {{
     {CKA_ENCRYPT, "encrypt"},
     {CKA_DECRYPT, "decrypt"},
     {CKA_SIGN, "sign"},
@@ -34,9 +42,30 @@ inline constexpr std::array<UsageFlag, 9> kUsageFlags = {{
     {CKA_SENSITIVE, "sensitive"},
     {CKA_EXTRACTABLE, "extractable"},
 }};
+inline constexpr std::array<NamedAttribute, 6> kPrivateKeyFlags = {{
+    {CKA_DECRYPT, "decrypt"},
+    {CKA_SIGN, "sign"},
+    {CKA_UNWRAP, "unwrap"},
+    {CKA_DERIVE, "derive"},
+    {CKA_SENSITIVE, "sensitive"},
+    {CKA_EXTRACTABLE, "extractable"},
+}};
+inline constexpr std::array<NamedAttribute, 3> kPublicKeyFlags = {{
+    {CKA_ENCRYPT, "encrypt"},
+    {CKA_VERIFY, "verify"},
+    {CKA_WRAP, "wrap"},
+}};
+[[nodiscard]] std::span<const NamedAttribute> flags_of_class(CK_OBJECT_CLASS key_class);
+// The public key's values of a key type (RSA: modulus, exponent; EC: parameters, point);
+// empty for a type whose public half smk cannot carry.
+[[nodiscard]] std::span<const NamedAttribute> public_values_of(CK_KEY_TYPE key_type);
 
-// "AES", "GENERIC_SECRET", "DES3" or the code in hex.
+// "AES", "GENERIC_SECRET", "DES3", "RSA", "EC" or the code in hex.
 [[nodiscard]] std::string key_type_name(CK_ULONG type);
+// "P-256", "P-384", "P-521" for the named curve in DER CKA_EC_PARAMS; "" for any other.
+[[nodiscard]] std::string curve_name(std::span<const std::uint8_t> ec_params);
+// The bit length of a big-endian modulus.
+[[nodiscard]] unsigned modulus_bits(std::span<const std::uint8_t> modulus);
 
 // FILE.sha256sum.
 [[nodiscard]] std::filesystem::path sha256sum_path(const std::filesystem::path& file);
@@ -44,26 +73,39 @@ inline constexpr std::array<UsageFlag, 9> kUsageFlags = {{
 [[nodiscard]] std::string read_small_file(const std::filesystem::path& path, std::string_view what);
 // The digest FILE.sha256sum states for FILE (one GNU line: "HEX  NAME" or "HEX *NAME").
 [[nodiscard]] std::string expected_digest(const std::filesystem::path& backup);
-// Hex text to bytes; Error(invalid_input) naming `what`.
-[[nodiscard]] std::vector<std::uint8_t> hex_bytes(const std::string& text, std::string_view what);
+
+using Flags = std::vector<std::pair<CK_ATTRIBUTE_TYPE, bool>>;
+using Values = std::vector<std::pair<CK_ATTRIBUTE_TYPE, std::vector<std::uint8_t>>>;
 
 struct BackupKey {
     WrappedKeyInfo info;
+    CK_OBJECT_CLASS key_class = CKO_SECRET_KEY;
     CK_ULONG key_type = 0;
     std::vector<std::uint8_t> id;
-    std::vector<std::pair<CK_ATTRIBUTE_TYPE, bool>> flags;
+    Flags flags;           // of the secret or private key: flags_of_class(key_class)
+    Flags public_flags;    // private keys: kPublicKeyFlags
+    Values public_values;  // private keys: public_values_of(key_type)
     std::vector<std::uint8_t> wrapped;
+
+    bool operator==(const BackupKey&) const = default;
 };
 
 // Error(invalid_input): FILE is not a valid smk key backup: WHY.
 [[noreturn]] void bad_backup(const std::filesystem::path& file, std::string_view why);
 
 struct ParsedBackup {
+    unsigned version = kBackupVersion;
     std::string wrapping_label;
     std::string wrapping_kcv;
+    std::string source_label;
+    std::string source_serial;
     std::vector<BackupKey> keys;
+
+    bool operator==(const ParsedBackup&) const = default;
 };
 
+// The file's text (version kBackupVersion), ending with a newline.
+[[nodiscard]] std::string encode_backup(const ParsedBackup& backup);
 // The backup's JSON text, checked field by field; Error(invalid_input) via bad_backup.
 [[nodiscard]] ParsedBackup parse_backup(const std::string& text, const std::filesystem::path& file);
 

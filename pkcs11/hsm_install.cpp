@@ -37,6 +37,17 @@ CK_OBJECT_HANDLE one_key(SessionImpl& session, std::string_view label) {
     return keys.front();
 }
 
+std::vector<CK_OBJECT_HANDLE> find_keys_labelled(SessionImpl& session, std::string_view label) {
+    std::vector<CK_OBJECT_HANDLE> found;
+    for (CK_OBJECT_CLASS key_class : {CKO_SECRET_KEY, CKO_PRIVATE_KEY, CKO_PUBLIC_KEY}) {
+        CK_ATTRIBUTE match[] = {pkcs11::attribute(CKA_CLASS, key_class),
+                                pkcs11::attribute_text(CKA_LABEL, label)};
+        const auto objects = pkcs11::find_objects(session, match);
+        found.insert(found.end(), objects.begin(), objects.end());
+    }
+    return found;
+}
+
 std::optional<Kcv> try_kcv(SessionImpl& session, CK_OBJECT_HANDLE key, CK_RV* failure) {
     CK_MECHANISM ecb{CKM_AES_ECB, nullptr, 0};
     CK_RV rv = session.f().C_EncryptInit(session.handle, &ecb, key);

@@ -19,6 +19,9 @@ using pkcs11::SessionImpl;
 [[nodiscard]] std::string key_name(const SessionImpl& session, std::string_view label);
 // The one secret key labelled `label`; Error(usage) if there is none or several.
 [[nodiscard]] CK_OBJECT_HANDLE one_key(SessionImpl& session, std::string_view label);
+// Every secret, private and public key object labelled `label`.
+[[nodiscard]] std::vector<CK_OBJECT_HANDLE> find_keys_labelled(SessionImpl& session,
+                                                               std::string_view label);
 // C_Encrypt(CKM_AES_ECB, a zero block), first 3 bytes; nullopt (and the return
 // value in `failure`, when given) if the token refuses.
 [[nodiscard]] std::optional<Kcv> try_kcv(SessionImpl& session, CK_OBJECT_HANDLE key,

@@ -22,10 +22,17 @@ nlohmann::json summary_json(const BackupSummary& summary, const pkcs11::TokenInf
     for (const auto& key : summary.keys) {
         nlohmann::json entry = {{"label", key.label},
                                 {"id", key.id_hex},
+                                {"class", key.key_class},
                                 {"key_type", key.key_type},
                                 {"value_len", key.value_len}};
         if (key.kcv_hex) {
             entry["kcv"] = *key.kcv_hex;
+        }
+        if (key.bits != 0) {
+            entry["bits"] = key.bits;
+        }
+        if (!key.curve.empty()) {
+            entry["curve"] = key.curve;
         }
         keys.push_back(entry);
     }
@@ -42,8 +49,14 @@ nlohmann::json summary_json(const BackupSummary& summary, const pkcs11::TokenInf
 std::string keys_text(const BackupSummary& summary) {
     std::string text;
     for (const auto& key : summary.keys) {
+        std::string kind = key.key_type;
+        if (key.key_class == "private") {
+            kind = key.bits != 0 ? fmt::format("{}-{} key pair", key.key_type, key.bits)
+                                 : fmt::format("{} {} key pair", key.key_type,
+                                               key.curve.empty() ? "(other curve)" : key.curve);
+        }
         text += fmt::format("  key \"{}\" id {} {}{}\n", key.label,
-                            key.id_hex.empty() ? "-" : key.id_hex, key.key_type,
+                            key.id_hex.empty() ? "-" : key.id_hex, kind,
                             key.kcv_hex ? fmt::format(" KCV {}", *key.kcv_hex) : "");
     }
     return text;

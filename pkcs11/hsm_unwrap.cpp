@@ -1,6 +1,7 @@
 // Restoring a key backup: checks FILE.sha256sum and the wrapping key's KCV,
-// unwraps every key (KCV checked where recorded), and on any failure destroys
-// every key it created.
+// unwraps every key (KCV checked where recorded; a private key's public half
+// recreated and checked against it), and on any failure destroys every object
+// it created.
 
 #include <fmt/core.h>
 
@@ -17,7 +18,7 @@
 
 namespace smk::hsm {
 
-// The helpers of hsm_keys.hpp and pkcs11_raw.hpp this file uses.
+// The helpers of hsm_keys.hpp, backup_file.hpp and pkcs11_raw.hpp this file uses.
 using detail::BackupKey;
 using detail::bad_backup;
 using detail::destroy_quietly;
@@ -31,6 +32,156 @@ using pkcs11::attribute;
 using pkcs11::attribute_bytes;
 using pkcs11::attribute_text;
 using smk::sha256_hex;
+
+namespace {
+
+// Objects labelled `label` that are not in `before` (what a failed call left behind).
+void add_new_objects(pkcs11::SessionImpl& s, std::string_view label,
+                     const std::vector<CK_OBJECT_HANDLE>& before,
+                     std::vector<CK_OBJECT_HANDLE>& created) {
+    for (const CK_OBJECT_HANDLE object : detail::find_keys_labelled(s, label)) {
+        if (std::find(before.begin(), before.end(), object) == before.end() &&
+            std::find(created.begin(), created.end(), object) == created.end()) {
+            created.push_back(object);
+        }
+    }
+}
+
+// The unwrapped private key's public values and a signature made with it, checked
+// against the public key object created from the backup.
+void check_key_pair(pkcs11::SessionImpl& s, const BackupKey& key, CK_OBJECT_HANDLE private_key,
+                    CK_OBJECT_HANDLE public_key, const std::filesystem::path& file) {
+    const auto mismatch = [&](std::string_view what) {
+        return Error(ErrorCategory::verification,
+                     fmt::format("the public key {} records for key \"{}\" does not match the "
+                                 "private key unwrapped on {} ({}); nothing was restored. Use "
+                                 "another backup copy",
+                                 file.string(), key.info.label, s.name, what));
+    };
+    for (const auto& [type, value] : key.public_values) {
+        // RSA private keys state the modulus and exponent, EC ones the curve (not the point).
+        if (type == CKA_EC_POINT) {
+            continue;
+        }
+        const auto stated = pkcs11::get_attribute(s, private_key, type);
+        if (stated && *stated != value) {
+            throw mismatch(type == CKA_EC_PARAMS ? "another curve" : "another modulus or exponent");
+        }
+    }
+    bool may_sign = false;
+    for (const auto& [type, value] : key.flags) {
+        may_sign = may_sign || (type == CKA_SIGN && value);
+    }
+    if (!may_sign) {
+        return;
+    }
+    // A signature by the private half that the public half verifies.
+    const std::string challenge = "smk restore check: " + key.info.label;
+    const Sha256 digest = sha256_text(challenge);
+    CK_MECHANISM mechanism{key.key_type == CKK_RSA ? CKM_SHA256_RSA_PKCS : CKM_ECDSA, nullptr, 0};
+    std::vector<std::uint8_t> message =
+        key.key_type == CKK_RSA ? std::vector<std::uint8_t>(challenge.begin(), challenge.end())
+                                : std::vector<std::uint8_t>(digest.begin(), digest.end());
+    pkcs11::check_rv(s.f().C_SignInit(s.handle, &mechanism, private_key),
+                     fmt::format("signing with the restored key \"{}\"", key.info.label), s);
+    std::vector<std::uint8_t> signature(1024);
+    CK_ULONG length = signature.size();
+    pkcs11::check_rv(
+        s.f().C_Sign(s.handle, message.data(), message.size(), signature.data(), &length),
+        fmt::format("signing with the restored key \"{}\"", key.info.label), s);
+    signature.resize(length);
+    pkcs11::check_rv(s.f().C_VerifyInit(s.handle, &mechanism, public_key),
+                     fmt::format("verifying with the restored public key \"{}\"", key.info.label),
+                     s);
+    const CK_RV rv = s.f().C_Verify(s.handle, message.data(), message.size(), signature.data(),
+                                    signature.size());
+    if (rv != CKR_OK) {
+        throw mismatch(fmt::format("its signature does not verify: {}", pkcs11::rv_text(rv)));
+    }
+}
+
+// C_UnwrapKey of one key with its recorded attributes; for a private key also
+// C_CreateObject of its public key, then the pair checked. Every object made goes
+// into `created` as soon as it exists.
+void restore_one(pkcs11::SessionImpl& s, CK_OBJECT_HANDLE wrapping, std::string_view wrapping_label,
+                 const BackupKey& key, const std::vector<CK_OBJECT_HANDLE>& before,
+                 const std::filesystem::path& file, std::vector<CK_OBJECT_HANDLE>& created) {
+    CK_OBJECT_CLASS key_class = key.key_class;
+    CK_KEY_TYPE key_type = key.key_type;
+    CK_BBOOL yes = CK_TRUE;
+    CK_BBOOL no = CK_FALSE;
+    std::vector<CK_BBOOL> values;
+    values.reserve(key.flags.size() + key.public_flags.size());
+    std::vector<CK_ATTRIBUTE> key_template = {
+        attribute(CKA_CLASS, key_class), attribute(CKA_KEY_TYPE, key_type),
+        attribute(CKA_TOKEN, yes), attribute(CKA_PRIVATE, yes),
+        attribute_text(CKA_LABEL, key.info.label)};
+    if (!key.id.empty()) {
+        key_template.push_back(attribute_bytes(CKA_ID, key.id));
+    }
+    for (const auto& [type, value] : key.flags) {
+        // A restored key is sensitive whatever the source said.
+        values.push_back(type == CKA_SENSITIVE || value ? CK_TRUE : CK_FALSE);
+        key_template.push_back({type, &values.back(), sizeof(CK_BBOOL)});
+    }
+    CK_MECHANISM mechanism{kAesKeyWrapPad, nullptr, 0};
+    CK_OBJECT_HANDLE restored = CK_INVALID_HANDLE;
+    const CK_RV rv = s.f().C_UnwrapKey(
+        s.handle, &mechanism, wrapping, const_cast<std::uint8_t*>(key.wrapped.data()),
+        key.wrapped.size(), key_template.data(), key_template.size(), &restored);
+    if (rv != CKR_OK) {
+        // SoftHSM2 can leave an object behind after a failed unwrap.
+        add_new_objects(s, key.info.label, before, created);
+        throw Error(ErrorCategory::verification,
+                    fmt::format("unwrapping key \"{}\" from {} under \"{}\" on {} failed ({}): "
+                                "the backup was not wrapped under this key, or is damaged; "
+                                "nothing was restored",
+                                key.info.label, file.string(), wrapping_label, s.name,
+                                pkcs11::rv_text(rv)));
+    }
+    created.push_back(restored);
+    if (key.info.kcv_hex) {
+        const Kcv kcv = kcv_of(s, restored, key.info.label);
+        if (kcv_text(kcv) != *key.info.kcv_hex) {
+            throw Error(ErrorCategory::verification,
+                        fmt::format("key \"{}\" restored on {} has KCV {}, the backup "
+                                    "recorded {}; nothing was restored",
+                                    key.info.label, s.name, kcv_text(kcv), *key.info.kcv_hex));
+        }
+    }
+    if (key.key_class != CKO_PRIVATE_KEY) {
+        return;
+    }
+    CK_OBJECT_CLASS public_class = CKO_PUBLIC_KEY;
+    std::vector<CK_ATTRIBUTE> public_template = {
+        attribute(CKA_CLASS, public_class), attribute(CKA_KEY_TYPE, key_type),
+        attribute(CKA_TOKEN, yes), attribute(CKA_PRIVATE, no),
+        attribute_text(CKA_LABEL, key.info.label)};
+    if (!key.id.empty()) {
+        public_template.push_back(attribute_bytes(CKA_ID, key.id));
+    }
+    for (const auto& [type, value] : key.public_values) {
+        public_template.push_back(attribute_bytes(type, value));
+    }
+    for (const auto& [type, value] : key.public_flags) {
+        values.push_back(value ? CK_TRUE : CK_FALSE);
+        public_template.push_back({type, &values.back(), sizeof(CK_BBOOL)});
+    }
+    CK_OBJECT_HANDLE public_key = CK_INVALID_HANDLE;
+    const CK_RV created_rv =
+        s.f().C_CreateObject(s.handle, public_template.data(), public_template.size(), &public_key);
+    if (created_rv != CKR_OK) {
+        throw Error(
+            ErrorCategory::verification,
+            fmt::format("creating the public key \"{}\" from {} on {} failed ({}): the "
+                        "backup's public key is damaged; nothing was restored",
+                        key.info.label, file.string(), s.name, pkcs11::rv_text(created_rv)));
+    }
+    created.push_back(public_key);
+    check_key_pair(s, key, restored, public_key, file);
+}
+
+}  // namespace
 
 BackupSummary unwrap_keys(pkcs11::Session& session, std::string_view wrapping_label,
                           const std::filesystem::path& file, const UnwrapOptions& options) {
@@ -61,10 +212,10 @@ BackupSummary unwrap_keys(pkcs11::Session& session, std::string_view wrapping_la
             bad_backup(file, fmt::format("it holds a key labelled like the wrapping key \"{}\"",
                                          wrapping_label));
         }
-        old_keys.push_back(pkcs11::find_secret_keys(s, key.info.label));
+        old_keys.push_back(detail::find_keys_labelled(s, key.info.label));
         if (!old_keys.back().empty() && !options.replace) {
             throw Error(ErrorCategory::refused,
-                        fmt::format("{} already holds a secret key labelled \"{}\"; nothing was "
+                        fmt::format("{} already holds a key labelled \"{}\"; nothing was "
                                     "restored. Give --replace to replace such keys",
                                     s.name, key.info.label));
         }
@@ -79,56 +230,8 @@ BackupSummary unwrap_keys(pkcs11::Session& session, std::string_view wrapping_la
     std::vector<CK_OBJECT_HANDLE> created;
     try {
         for (std::size_t i = 0; i < backup.keys.size(); ++i) {
-            const BackupKey& key = backup.keys[i];
-            CK_OBJECT_CLASS key_class = CKO_SECRET_KEY;
-            CK_KEY_TYPE key_type = key.key_type;
-            CK_BBOOL yes = CK_TRUE;
-            std::vector<CK_BBOOL> values;
-            values.reserve(key.flags.size());
-            std::vector<CK_ATTRIBUTE> key_template = {
-                attribute(CKA_CLASS, key_class), attribute(CKA_KEY_TYPE, key_type),
-                attribute(CKA_TOKEN, yes), attribute(CKA_PRIVATE, yes),
-                attribute_text(CKA_LABEL, key.info.label)};
-            if (!key.id.empty()) {
-                key_template.push_back(attribute_bytes(CKA_ID, key.id));
-            }
-            for (const auto& [type, value] : key.flags) {
-                // A restored key is sensitive whatever the source said.
-                values.push_back(type == CKA_SENSITIVE || value ? CK_TRUE : CK_FALSE);
-                key_template.push_back({type, &values.back(), sizeof(CK_BBOOL)});
-            }
-            CK_MECHANISM mechanism{kAesKeyWrapPad, nullptr, 0};
-            CK_OBJECT_HANDLE restored = CK_INVALID_HANDLE;
-            const CK_RV rv = s.f().C_UnwrapKey(
-                s.handle, &mechanism, wrapping, const_cast<std::uint8_t*>(key.wrapped.data()),
-                key.wrapped.size(), key_template.data(), key_template.size(), &restored);
-            if (rv != CKR_OK) {
-                // SoftHSM2 can leave an object behind after a failed unwrap.
-                for (const CK_OBJECT_HANDLE object : pkcs11::find_secret_keys(s, key.info.label)) {
-                    if (std::find(old_keys[i].begin(), old_keys[i].end(), object) ==
-                        old_keys[i].end()) {
-                        created.push_back(object);
-                    }
-                }
-                throw Error(ErrorCategory::verification,
-                            fmt::format("unwrapping key \"{}\" from {} under \"{}\" on {} failed "
-                                        "({}): the backup was not wrapped under this key, or is "
-                                        "damaged; nothing was restored",
-                                        key.info.label, file.string(), wrapping_label, s.name,
-                                        pkcs11::rv_text(rv)));
-            }
-            created.push_back(restored);
-            if (key.info.kcv_hex) {
-                const Kcv kcv = kcv_of(s, restored, key.info.label);
-                if (kcv_text(kcv) != *key.info.kcv_hex) {
-                    throw Error(
-                        ErrorCategory::verification,
-                        fmt::format("key \"{}\" restored on {} has KCV {}, the backup "
-                                    "recorded {}; nothing was restored",
-                                    key.info.label, s.name, kcv_text(kcv), *key.info.kcv_hex));
-                }
-            }
-            summary.keys.push_back(key.info);
+            restore_one(s, wrapping, wrapping_label, backup.keys[i], old_keys[i], file, created);
+            summary.keys.push_back(backup.keys[i].info);
         }
     } catch (...) {
         destroy_quietly(s, created);

@@ -1,9 +1,9 @@
 // Backing up application keys: each wrapped under the SMK (CKM_AES_KEY_WRAP_PAD)
-// into a versioned JSON file plus FILE.sha256sum, written atomically, read back.
+// into a versioned JSON file plus FILE.sha256sum, written atomically, read back
+// and parsed as restore parses it.
 
 #include <fmt/core.h>
 
-#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
@@ -19,16 +19,166 @@
 
 namespace smk::hsm {
 
-// The helpers of hsm_keys.hpp and pkcs11_raw.hpp this file uses.
+// The helpers of hsm_keys.hpp, backup_file.hpp and pkcs11_raw.hpp this file uses.
+using detail::BackupKey;
+using detail::Flags;
 using detail::kcv_of;
 using detail::kcv_text;
 using detail::key_name;
-using detail::kUsageFlags;
+using detail::NamedAttribute;
 using detail::one_key;
 using detail::read_small_file;
 using detail::sha256sum_path;
+using pkcs11::attribute;
+using pkcs11::attribute_bytes;
+using pkcs11::attribute_text;
 using pkcs11::check_rv;
 using smk::sha256_hex;
+
+namespace {
+
+// The objects of one class labelled `label` (and, when `id` is given, with that CKA_ID).
+std::vector<CK_OBJECT_HANDLE> objects_of_class(pkcs11::SessionImpl& s, CK_OBJECT_CLASS key_class,
+                                               std::string_view label,
+                                               const std::vector<std::uint8_t>* id = nullptr) {
+    std::vector<CK_ATTRIBUTE> match = {attribute(CKA_CLASS, key_class),
+                                       attribute_text(CKA_LABEL, label)};
+    if (id != nullptr) {
+        match.push_back(attribute_bytes(CKA_ID, *id));
+    }
+    return pkcs11::find_objects(s, match);
+}
+
+// The one secret or private key labelled `label`.
+std::pair<CK_OBJECT_HANDLE, CK_OBJECT_CLASS> key_to_back_up(pkcs11::SessionImpl& s,
+                                                            std::string_view label) {
+    const auto secret = objects_of_class(s, CKO_SECRET_KEY, label);
+    const auto private_keys = objects_of_class(s, CKO_PRIVATE_KEY, label);
+    const std::size_t count = secret.size() + private_keys.size();
+    if (count == 0) {
+        throw Error(ErrorCategory::usage,
+                    fmt::format("{} holds no secret or private key labelled \"{}\" (or the user "
+                                "is not logged in); nothing was written",
+                                s.name, label));
+    }
+    if (count > 1) {
+        throw Error(ErrorCategory::usage,
+                    fmt::format("{} holds {} secret and private keys labelled \"{}\"; a label "
+                                "must name one key. Nothing was written",
+                                s.name, count, label));
+    }
+    return secret.empty() ? std::pair{private_keys.front(), CKO_PRIVATE_KEY}
+                          : std::pair{secret.front(), CKO_SECRET_KEY};
+}
+
+Flags read_flags(pkcs11::SessionImpl& s, CK_OBJECT_HANDLE object,
+                 std::span<const NamedAttribute> names) {
+    Flags flags;
+    for (const auto& flag : names) {
+        flags.emplace_back(flag.type, pkcs11::get_bool(s, object, flag.type).value_or(false));
+    }
+    return flags;
+}
+
+bool flag(const Flags& flags, CK_ATTRIBUTE_TYPE type) {
+    for (const auto& [t, value] : flags) {
+        if (t == type) {
+            return value;
+        }
+    }
+    return false;
+}
+
+// A private key's public half: values and usage flags from the public key object of the
+// same label and id, or (RSA only) the values the private key itself states.
+void read_public_half(pkcs11::SessionImpl& s, CK_OBJECT_HANDLE private_key, BackupKey& key) {
+    const auto names = detail::public_values_of(key.key_type);
+    if (names.empty()) {
+        throw Error(ErrorCategory::refused,
+                    fmt::format("{} is a {} private key; smk backs up RSA and EC key pairs only. "
+                                "Nothing was written",
+                                key_name(s, key.info.label), key.info.key_type));
+    }
+    const auto public_keys = objects_of_class(s, CKO_PUBLIC_KEY, key.info.label, &key.id);
+    if (public_keys.size() > 1) {
+        throw Error(ErrorCategory::usage,
+                    fmt::format("{} holds {} public keys labelled \"{}\" with its id; a label must "
+                                "name one key pair. Nothing was written",
+                                s.name, public_keys.size(), key.info.label));
+    }
+    const CK_OBJECT_HANDLE source = public_keys.empty() ? private_key : public_keys.front();
+    for (const auto& name : names) {
+        auto value = pkcs11::get_attribute(s, source, name.type);
+        if (!value || value->empty()) {
+            throw Error(
+                ErrorCategory::refused,
+                fmt::format(
+                    "{} has no public key object with its label and id{}, so "
+                    "its public half cannot be carried; nothing was written",
+                    key_name(s, key.info.label),
+                    public_keys.empty() ? "" : " that states its " + std::string(name.name)));
+        }
+        key.public_values.emplace_back(name.type, std::move(*value));
+    }
+    if (public_keys.empty()) {
+        // The public key object that restore creates may do what the private key may.
+        key.public_flags = {{CKA_ENCRYPT, flag(key.flags, CKA_DECRYPT)},
+                            {CKA_VERIFY, flag(key.flags, CKA_SIGN)},
+                            {CKA_WRAP, flag(key.flags, CKA_UNWRAP)}};
+    } else {
+        key.public_flags = read_flags(s, source, detail::kPublicKeyFlags);
+    }
+    const auto& first = key.public_values.front().second;
+    key.info.bits = key.key_type == CKK_RSA ? detail::modulus_bits(first) : 0;
+    key.info.curve = key.key_type == CKK_EC ? detail::curve_name(first) : "";
+}
+
+BackupKey wrap_one(pkcs11::SessionImpl& s, CK_OBJECT_HANDLE wrapping,
+                   std::string_view wrapping_label, const std::string& label) {
+    const auto [handle, key_class] = key_to_back_up(s, label);
+    BackupKey key;
+    key.info.label = label;
+    key.key_class = key_class;
+    key.info.key_class = key_class == CKO_PRIVATE_KEY ? "private" : "secret";
+    const auto type = pkcs11::get_ulong(s, handle, CKA_KEY_TYPE);
+    if (!type) {
+        throw Error(ErrorCategory::device,
+                    fmt::format("{} does not state its key type", key_name(s, label)));
+    }
+    key.key_type = *type;
+    key.info.key_type = detail::key_type_name(*type);
+    key.id = pkcs11::get_attribute(s, handle, CKA_ID).value_or(std::vector<std::uint8_t>{});
+    key.info.id_hex = to_hex(key.id);
+    key.flags = read_flags(s, handle, detail::flags_of_class(key_class));
+    if (key_class == CKO_SECRET_KEY) {
+        key.info.value_len = pkcs11::get_ulong(s, handle, CKA_VALUE_LEN).value_or(0);
+        if (*type == CKK_AES && flag(key.flags, CKA_ENCRYPT)) {
+            if (const auto kcv = detail::try_kcv(s, handle, nullptr)) {
+                key.info.kcv_hex = kcv_text(*kcv);
+            }
+        }
+    } else {
+        read_public_half(s, handle, key);
+    }
+    CK_MECHANISM mechanism{kAesKeyWrapPad, nullptr, 0};
+    CK_ULONG length = 0;
+    CK_RV rv = s.f().C_WrapKey(s.handle, &mechanism, wrapping, handle, nullptr, &length);
+    key.wrapped.resize(length);
+    if (rv == CKR_OK) {
+        rv = s.f().C_WrapKey(s.handle, &mechanism, wrapping, handle, key.wrapped.data(), &length);
+        key.wrapped.resize(length);
+    }
+    if (rv == CKR_KEY_UNEXTRACTABLE) {
+        throw Error(ErrorCategory::refused,
+                    fmt::format("{} is not extractable (CKA_EXTRACTABLE false), so it cannot "
+                                "be backed up; nothing was written",
+                                key_name(s, label)));
+    }
+    check_rv(rv, fmt::format("wrapping key \"{}\" under \"{}\"", label, wrapping_label), s);
+    return key;
+}
+
+}  // namespace
 
 BackupSummary wrap_keys(pkcs11::Session& session, std::string_view wrapping_label,
                         const std::vector<std::string>& key_labels,
@@ -56,84 +206,43 @@ BackupSummary wrap_keys(pkcs11::Session& session, std::string_view wrapping_labe
         }
     }
     const CK_OBJECT_HANDLE wrapping = one_key(s, wrapping_label);
-    const Kcv wrapping_kcv = kcv_of(s, wrapping, wrapping_label);
-
+    detail::ParsedBackup backup;
+    backup.wrapping_label = wrapping_label;
+    backup.wrapping_kcv = kcv_text(kcv_of(s, wrapping, wrapping_label));
+    backup.source_label = s.token.label;
+    backup.source_serial = s.token.serial;
+    for (const auto& label : key_labels) {
+        backup.keys.push_back(wrap_one(s, wrapping, wrapping_label, label));
+    }
+    const std::string text = detail::encode_backup(backup);
     BackupSummary summary;
     summary.file = out;
     summary.sha256sum_file = sum_file;
     summary.wrapping_label = wrapping_label;
-    summary.wrapping_kcv_hex = kcv_text(wrapping_kcv);
-    nlohmann::json keys = nlohmann::json::array();
-    for (const auto& label : key_labels) {
-        const CK_OBJECT_HANDLE key = one_key(s, label);
-        WrappedKeyInfo info;
-        info.label = label;
-        const auto type = pkcs11::get_ulong(s, key, CKA_KEY_TYPE);
-        if (!type) {
-            throw Error(ErrorCategory::device,
-                        fmt::format("{} does not state its key type", key_name(s, label)));
-        }
-        info.key_type = detail::key_type_name(*type);
-        info.id_hex =
-            to_hex(pkcs11::get_attribute(s, key, CKA_ID).value_or(std::vector<std::uint8_t>{}));
-        info.value_len = pkcs11::get_ulong(s, key, CKA_VALUE_LEN).value_or(0);
-        nlohmann::json attributes = nlohmann::json::object();
-        for (const auto& flag : kUsageFlags) {
-            attributes[flag.name] = pkcs11::get_bool(s, key, flag.type).value_or(false);
-        }
-        if (*type == CKK_AES && attributes["encrypt"].get<bool>()) {
-            if (const auto kcv = detail::try_kcv(s, key, nullptr)) {
-                info.kcv_hex = kcv_text(*kcv);
-            }
-        }
-        CK_MECHANISM mechanism{kAesKeyWrapPad, nullptr, 0};
-        CK_ULONG length = 0;
-        CK_RV rv = s.f().C_WrapKey(s.handle, &mechanism, wrapping, key, nullptr, &length);
-        std::vector<std::uint8_t> wrapped(length);
-        if (rv == CKR_OK) {
-            rv = s.f().C_WrapKey(s.handle, &mechanism, wrapping, key, wrapped.data(), &length);
-            wrapped.resize(length);
-        }
-        if (rv == CKR_KEY_UNEXTRACTABLE) {
-            throw Error(ErrorCategory::refused,
-                        fmt::format("{} is not extractable (CKA_EXTRACTABLE false), so it cannot "
-                                    "be backed up; nothing was written",
-                                    key_name(s, label)));
-        }
-        check_rv(rv, fmt::format("wrapping key \"{}\" under \"{}\"", label, wrapping_label), s);
-        nlohmann::json entry = {{"label", label},
-                                {"id", info.id_hex},
-                                {"key_type", info.key_type},
-                                {"key_type_code", *type},
-                                {"value_len", info.value_len},
-                                {"attributes", attributes},
-                                {"wrapped", to_hex(wrapped)}};
-        if (info.kcv_hex) {
-            entry["kcv"] = *info.kcv_hex;
-        }
-        keys.push_back(std::move(entry));
-        summary.keys.push_back(std::move(info));
-    }
-    const nlohmann::json backup = {
-        {"format", kBackupFormat},
-        {"version", kBackupVersion},
-        {"mechanism", "CKM_AES_KEY_WRAP_PAD"},
-        {"wrapping_key", {{"label", wrapping_label}, {"kcv", summary.wrapping_kcv_hex}}},
-        {"source_token", {{"label", s.token.label}, {"serial", s.token.serial}}},
-        {"keys", keys},
-    };
-    const std::string text = backup.dump(2) + "\n";
+    summary.wrapping_kcv_hex = backup.wrapping_kcv;
     summary.sha256_hex = sha256_hex(text);
     const std::string sum_line =
         fmt::format("{}  {}\n", summary.sha256_hex, out.filename().string());
     write_new_file(out, {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
     write_new_file(sum_file,
                    {reinterpret_cast<const std::uint8_t*>(sum_line.data()), sum_line.size()});
-    // Read back what reached the file.
-    if (sha256_hex(read_small_file(out, "backup")) != summary.sha256_hex) {
+    // Read back what reached the file, and parse it as restore will: a backup that
+    // cannot be restored is never reported written.
+    const std::string written = read_small_file(out, "backup");
+    if (sha256_hex(written) != summary.sha256_hex ||
+        detail::expected_digest(out) != summary.sha256_hex) {
         throw Error(ErrorCategory::verification,
                     fmt::format("{} reads back different from what was written; check the drive",
                                 out.string()));
+    }
+    if (detail::parse_backup(written, out) != backup) {
+        throw Error(ErrorCategory::internal,
+                    fmt::format("{} does not parse back to the keys it was written from; it "
+                                "cannot be restored. Report this as a bug in smk",
+                                out.string()));
+    }
+    for (const auto& key : backup.keys) {
+        summary.keys.push_back(key.info);
     }
     return summary;
 }

@@ -42,7 +42,7 @@ namespace smk::hsm {
 
 inline constexpr unsigned long kAesKeyWrapPad = 0x210A;  // CKM_AES_KEY_WRAP_PAD
 inline constexpr std::string_view kBackupFormat = "smk-wrapped-keys";
-inline constexpr unsigned kBackupVersion = 1;
+inline constexpr unsigned kBackupVersion = 2;  // written; 1 (secret keys only) is still read
 
 struct InstallOptions {
     std::string label;
@@ -66,10 +66,15 @@ void check_kcv(const pkcs11::Session& session, std::string_view label, const Kcv
 
 struct WrappedKeyInfo {
     std::string label;
-    std::string id_hex;
-    std::string key_type;                // "AES", "GENERIC_SECRET", ...
-    unsigned long value_len = 0;         // as the token reports it (0 when unknown)
+    std::string id_hex;                  // "" when the key has no CKA_ID
+    std::string key_class;               // "secret" or "private" (with its public half)
+    std::string key_type;                // "AES", "GENERIC_SECRET", "RSA", "EC", ...
+    unsigned long value_len = 0;         // secret keys, as the token reports it (0 when unknown)
+    unsigned bits = 0;                   // RSA: modulus bits
+    std::string curve;                   // EC: "P-256", "P-384", "P-521" ("" for another curve)
     std::optional<std::string> kcv_hex;  // AES keys allowed to encrypt
+
+    bool operator==(const WrappedKeyInfo&) const = default;
 };
 
 struct BackupSummary {
@@ -81,9 +86,14 @@ struct BackupSummary {
     std::vector<WrappedKeyInfo> keys;
 };
 
-// Wraps each secret key labelled in `key_labels` (each must name exactly one
-// extractable key) under the key labelled `wrapping_label`, and writes `out`
-// (refused if it exists) and `out`.sha256sum. Nothing is written if any key fails.
+// Wraps each key labelled in `key_labels` (each must name exactly one extractable
+// secret or private key) under the key labelled `wrapping_label`, and writes `out`
+// (refused if it exists) and `out`.sha256sum. A private key is wrapped as the
+// token's PKCS#8 encoding and carries its public key's values (RSA modulus and
+// exponent, EC parameters and point) and usage flags, from the public key object of
+// the same label (for RSA, from the private key if there is none). Nothing is
+// written if any key fails; the written file is read back and parsed as restore
+// parses it (Error(verification) if it differs from what was meant).
 BackupSummary wrap_keys(pkcs11::Session& session, std::string_view wrapping_label,
                         const std::vector<std::string>& key_labels,
                         const std::filesystem::path& out);
@@ -95,8 +105,12 @@ struct UnwrapOptions {
 // Reads `backup` (after checking `backup`.sha256sum), checks the wrapping key's
 // KCV against the one recorded, unwraps every key into the token (same label,
 // id, type and usage flags; CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE true) and
-// checks each key's KCV where one was recorded. On any failure every key this
-// call created is destroyed again. Returns what was restored.
+// checks each key's KCV where one was recorded. A private key's public key object
+// is created from the recorded values and checked against the private half: the
+// RSA modulus and exponent, or EC parameters, the token reports for the unwrapped
+// key, and a signature made with it verified by the new public key (when the key
+// may sign). On any failure every object this call created is destroyed again.
+// Returns what was restored.
 BackupSummary unwrap_keys(pkcs11::Session& session, std::string_view wrapping_label,
                           const std::filesystem::path& backup, const UnwrapOptions& options = {});
 

@@ -32,8 +32,10 @@ smk::hsm::BackupSummary summary() {
     s.sha256_hex = std::string(64, 'a');
     s.wrapping_label = "smk";
     s.wrapping_kcv_hex = "0a0b0c";
-    s.keys = {{"app", "01", "AES", 32, std::string("abcdef")},
-              {"mac", "", "GENERIC_SECRET", 0, {}}};
+    s.keys = {{"app", "01", "secret", "AES", 32, 0, "", std::string("abcdef")},
+              {"mac", "", "secret", "GENERIC_SECRET", 0, 0, "", {}},
+              {"ksk", "", "private", "RSA", 0, 2048, "", {}},
+              {"zsk", "07", "private", "EC", 0, 0, "P-256", {}}};
     return s;
 }
 
@@ -83,16 +85,22 @@ TEST_CASE("hsm report: install receipt, KCV, backup and restore summaries, the -
     CHECK(k["expected"] == "123456");
 
     CHECK(smk::hsm::backup_report(summary(), t, "T", false) ==
-          "wrapped 2 key(s) of T under \"smk\" (KCV 0a0b0c) into keys.bak\n"
+          "wrapped 4 key(s) of T under \"smk\" (KCV 0a0b0c) into keys.bak\n"
           "  key \"app\" id 01 AES KCV abcdef\n  key \"mac\" id - GENERIC_SECRET\n"
+          "  key \"ksk\" id - RSA-2048 key pair\n  key \"zsk\" id 07 EC P-256 key pair\n"
           "SHA-256 " +
               std::string(64, 'a') + " in keys.bak.sha256sum\n");
     CHECK(smk::hsm::restore_report(summary(), t, "T", false)
-              .rfind("restored 2 key(s) from keys.bak", 0) == 0);
+              .rfind("restored 4 key(s) from keys.bak", 0) == 0);
     const auto b = nlohmann::json::parse(smk::hsm::backup_report(summary(), t, "T", true));
     CHECK(b["wrapping_key"]["kcv"] == "0a0b0c");
     CHECK(b["keys"][0]["kcv"] == "abcdef");
     CHECK_FALSE(b["keys"][1].contains("kcv"));
+    CHECK(b["keys"][1]["class"] == "secret");
+    CHECK(b["keys"][2]["class"] == "private");
+    CHECK(b["keys"][2]["bits"] == 2048);
+    CHECK_FALSE(b["keys"][2].contains("curve"));
+    CHECK(b["keys"][3]["curve"] == "P-256");
 
     CHECK(smk::hsm::parse_key_id("").empty());
     CHECK(smk::hsm::parse_key_id("0a1B") == std::vector<std::uint8_t>{0x0a, 0x1b});

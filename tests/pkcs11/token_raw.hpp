@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,17 @@ smk::ErrorCategory error_category(F&& f, std::string* message = nullptr) {
     }
     FAIL("no smk::Error was thrown");
     return smk::ErrorCategory::internal;
+}
+
+// Rewrites a backup's FILE.sha256sum for its current content (as an attacker or a
+// careless copy could), so the checks after the checksum are reached.
+inline void rehash_backup(const std::string& file) {
+    const std::filesystem::path path(file);
+    Command command({"sha256sum", path.filename().string()});
+    command.cwd = path.parent_path();
+    const auto r = run_process(command);
+    REQUIRE(r.shell_status() == 0);
+    write_file(file + ".sha256sum", r.out);
 }
 
 // AES-ECB of one block with a token key (what two copies of a key must agree on).
