@@ -43,6 +43,7 @@ struct HsmCommand {
     std::vector<std::string> keys;
     std::string out;
     std::string backup;
+    std::optional<std::string> expect_sha256;
     bool json = false;
 };
 
@@ -142,9 +143,11 @@ void run_backup(const HsmCommand& options) {
 }
 
 void run_restore(const HsmCommand& options) {
+    // The file first: a wrong backup is refused before the token is opened.
+    (void)hsm::check_backup_file(options.backup, options.expect_sha256);
     pkcs11::Session session = open_token(options);
-    const auto summary =
-        hsm::unwrap_keys(session, options.wrap_with, options.backup, {options.replace});
+    const auto summary = hsm::unwrap_keys(session, options.wrap_with, options.backup,
+                                          {options.replace, options.expect_sha256});
     print_out(hsm::restore_report(summary, session.token(), session.name(), options.json));
 }
 
@@ -212,6 +215,9 @@ void register_hsm(CLI::App& app, Context& /*ctx*/) {
         ->add_option("--unwrap-with", restore->wrap_with, "Label of the unwrapping (SMK) key")
         ->required();
     restore_cmd->add_flag("--replace", restore->replace, "Replace keys whose label exists");
+    restore_cmd->add_option("--expect-sha256", restore->expect_sha256,
+                            "The backup's SHA-256 recorded when it was made (hex or "
+                            "openssl -c colon form); checked before the token is opened");
     restore_cmd->add_option("FILE", restore->backup, "The backup file")->required();
     restore_cmd->add_flag("--json", restore->json, "Print JSON");
     restore_cmd->callback([restore] { run_restore(*restore); });

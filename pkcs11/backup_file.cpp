@@ -189,7 +189,23 @@ void bad_backup(const std::filesystem::path& file, std::string_view why) {
                 fmt::format("{} is not a valid smk key backup: {}", file.string(), why));
 }
 
+namespace {
+nlohmann::json json_without_mac(const ParsedBackup& backup);
+}  // namespace
+
+std::string mac_input_of(const ParsedBackup& backup) {
+    return std::string(kMacDomain) + json_without_mac(backup).dump();
+}
+
 std::string encode_backup(const ParsedBackup& backup) {
+    nlohmann::json json = json_without_mac(backup);
+    json["mac"] = {{"mechanism", "CKM_AES_CMAC"}, {"value", to_hex(backup.mac)}};
+    return json.dump(2) + "\n";
+}
+
+namespace {
+
+nlohmann::json json_without_mac(const ParsedBackup& backup) {
     nlohmann::json keys = nlohmann::json::array();
     for (const auto& key : backup.keys) {
         nlohmann::json entry = {
@@ -233,19 +249,16 @@ std::string encode_backup(const ParsedBackup& backup) {
         {"source_token", {{"label", backup.source_label}, {"serial", backup.source_serial}}},
         {"keys", keys},
     };
-    return json.dump(2) + "\n";
+    return json;
 }
 
-namespace {
-
-BackupKey parse_key(const nlohmann::json& entry, unsigned version,
-                    const std::filesystem::path& file) {
+BackupKey parse_key(const nlohmann::json& entry, const std::filesystem::path& file) {
     BackupKey key;
     key.info.label = entry.at("label").get<std::string>();
     const std::string where = fmt::format("key \"{}\"", key.info.label);
     key.id = hex_bytes(entry.at("id").get<std::string>(), file, where + " id");
     key.info.id_hex = to_hex(key.id);
-    const std::string key_class = version == 1 ? "secret" : entry.at("class").get<std::string>();
+    const std::string key_class = entry.at("class").get<std::string>();
     if (key_class != "secret" && key_class != "private") {
         bad_backup(file,
                    fmt::format("{} has class \"{}\" (not secret or private)", where, key_class));
@@ -306,10 +319,15 @@ ParsedBackup parse_backup(const std::string& text, const std::filesystem::path& 
             bad_backup(file, "format is not \"smk-wrapped-keys\"");
         }
         backup.version = json.at("version").get<unsigned>();
-        if (backup.version < kOldestBackupVersion || backup.version > kBackupVersion) {
-            bad_backup(
-                file, fmt::format("version {} is not known to this smk (it reads {} to {})",
-                                  json.at("version").dump(), kOldestBackupVersion, kBackupVersion));
+        if (backup.version == 1) {
+            bad_backup(file,
+                       "it is version 1, which carries no MAC, so nothing in it can be "
+                       "trusted. Make a new backup with this smk from a token that holds "
+                       "the keys");
+        }
+        if (backup.version != kBackupVersion) {
+            bad_backup(file, fmt::format("version {} is not known to this smk (it reads {})",
+                                         json.at("version").dump(), kBackupVersion));
         }
         if (json.at("mechanism").get<std::string>() != "CKM_AES_KEY_WRAP_PAD") {
             bad_backup(file, "mechanism is not CKM_AES_KEY_WRAP_PAD");
@@ -320,12 +338,22 @@ ParsedBackup parse_backup(const std::string& text, const std::filesystem::path& 
         backup.source_serial = json.at("source_token").at("serial").get<std::string>();
         std::set<std::string> labels;
         for (const auto& entry : json.at("keys")) {
-            BackupKey key = parse_key(entry, backup.version, file);
+            BackupKey key = parse_key(entry, file);
             if (!labels.insert(key.info.label).second) {
                 bad_backup(file, fmt::format("label \"{}\" appears twice", key.info.label));
             }
             backup.keys.push_back(std::move(key));
         }
+        const auto& mac = json.at("mac");
+        if (mac.at("mechanism").get<std::string>() != "CKM_AES_CMAC") {
+            bad_backup(file, "its MAC is not CKM_AES_CMAC");
+        }
+        backup.mac = hex_bytes(mac.at("value").get<std::string>(), file, "the MAC");
+        if (backup.mac.size() != kMacBytes) {
+            bad_backup(file, fmt::format("its MAC is not {} bytes", kMacBytes));
+        }
+        json.erase("mac");
+        backup.mac_input = std::string(kMacDomain) + json.dump();
     } catch (const nlohmann::json::exception& error) {
         bad_backup(file,
                    fmt::format("a field is missing or has the wrong type ({})", error.what()));

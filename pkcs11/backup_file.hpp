@@ -20,8 +20,11 @@
 namespace smk::hsm::detail {
 
 inline constexpr std::size_t kMaxBackupBytes = 16 * 1024 * 1024;
-// Version 1 held secret keys only; version 2 adds private keys and their public halves.
-inline constexpr unsigned kOldestBackupVersion = 1;
+// Version 1 held secret keys only and no MAC: it is refused (a MAC-less file could
+// carry any edit), with a way forward.
+inline constexpr std::size_t kMacBytes = 16;  // CKM_AES_CMAC, full length
+// What the MAC covers starts with this, then the file's JSON without "mac", compact.
+inline constexpr std::string_view kMacDomain = "smk-wrapped-keys MAC\n";
 
 // An attribute recorded in a backup under a JSON name.
 struct NamedAttribute {
@@ -100,13 +103,19 @@ struct ParsedBackup {
     std::string source_label;
     std::string source_serial;
     std::vector<BackupKey> keys;
+    std::string mac_input;          // kMacDomain + everything but the MAC
+    std::vector<std::uint8_t> mac;  // CKM_AES_CMAC under the wrapping key, over mac_input
 
     bool operator==(const ParsedBackup&) const = default;
 };
 
-// The file's text (version kBackupVersion), ending with a newline.
+// What the MAC of `backup` covers: kMacDomain, then its JSON without "mac", compact
+// (nlohmann's dump: sorted keys, so a reader rebuilds it from the parsed file).
+[[nodiscard]] std::string mac_input_of(const ParsedBackup& backup);
+// The file's text (version kBackupVersion, with backup.mac), ending with a newline.
 [[nodiscard]] std::string encode_backup(const ParsedBackup& backup);
-// The backup's JSON text, checked field by field; Error(invalid_input) via bad_backup.
+// The backup's JSON text, checked field by field, with mac_input rebuilt from the
+// text; Error(invalid_input) via bad_backup. The MAC itself is checked in the token.
 [[nodiscard]] ParsedBackup parse_backup(const std::string& text, const std::filesystem::path& file);
 
 }  // namespace smk::hsm::detail

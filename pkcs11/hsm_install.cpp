@@ -37,6 +37,29 @@ CK_OBJECT_HANDLE one_key(SessionImpl& session, std::string_view label) {
     return keys.front();
 }
 
+void require_mechanism(SessionImpl& session, CK_MECHANISM_TYPE mechanism, CK_FLAGS flags,
+                       std::string_view name, std::string_view step) {
+    CK_MECHANISM_INFO info{};
+    const CK_RV rv = session.f().C_GetMechanismInfo(session.token.slot_id, mechanism, &info);
+    if (rv == CKR_OK && (info.flags & flags) == flags) {
+        return;
+    }
+    std::string needed;
+    for (const auto& [flag, text] :
+         {std::pair{CKF_WRAP, "wrap"}, std::pair{CKF_UNWRAP, "unwrap"}, std::pair{CKF_SIGN, "sign"},
+          std::pair{CKF_VERIFY, "verify"}}) {
+        if ((flags & flag) != 0) {
+            needed += needed.empty() ? text : std::string(", ") + text;
+        }
+    }
+    throw Error(
+        ErrorCategory::refused,
+        fmt::format("{} does not offer {} ({}), which smk needs to {}; nothing was "
+                    "changed or written. Use a token that offers it",
+                    session.name, name,
+                    rv == CKR_OK ? "not for " + needed : std::string(pkcs11::rv_name(rv)), step));
+}
+
 std::vector<CK_OBJECT_HANDLE> find_keys_labelled(SessionImpl& session, std::string_view label) {
     std::vector<CK_OBJECT_HANDLE> found;
     for (CK_OBJECT_CLASS key_class : {CKO_SECRET_KEY, CKO_PRIVATE_KEY, CKO_PUBLIC_KEY}) {
@@ -151,8 +174,9 @@ Kcv install_smk(pkcs11::Session& session, const Secret& smk, const InstallOption
         attribute(CKA_DECRYPT, yes),
         attribute(CKA_WRAP, yes),
         attribute(CKA_UNWRAP, yes),
-        attribute(CKA_SIGN, no),
-        attribute(CKA_VERIFY, no),
+        // Sign and verify: the MAC of a key backup (CKM_AES_CMAC) is made under the SMK.
+        attribute(CKA_SIGN, yes),
+        attribute(CKA_VERIFY, yes),
         attribute(CKA_DERIVE, no),
         attribute_text(CKA_LABEL, options.label),
         attribute_bytes(CKA_VALUE, smk.bytes()),

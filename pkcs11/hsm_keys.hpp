@@ -19,6 +19,10 @@ using pkcs11::SessionImpl;
 [[nodiscard]] std::string key_name(const SessionImpl& session, std::string_view label);
 // The one secret key labelled `label`; Error(usage) if there is none or several.
 [[nodiscard]] CK_OBJECT_HANDLE one_key(SessionImpl& session, std::string_view label);
+// Error(refused) naming the mechanism and `step` unless the token offers `mechanism`
+// with all of `flags` (C_GetMechanismInfo): checked before anything is changed.
+void require_mechanism(SessionImpl& session, CK_MECHANISM_TYPE mechanism, CK_FLAGS flags,
+                       std::string_view name, std::string_view step);
 // Every secret, private and public key object labelled `label`.
 [[nodiscard]] std::vector<CK_OBJECT_HANDLE> find_keys_labelled(SessionImpl& session,
                                                                std::string_view label);

@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -181,21 +182,82 @@ void restore_one(pkcs11::SessionImpl& s, CK_OBJECT_HANDLE wrapping, std::string_
     check_key_pair(s, key, restored, public_key, file);
 }
 
+// The backup's MAC checked inside the token under the wrapping key.
+void check_backup_mac(pkcs11::SessionImpl& s, CK_OBJECT_HANDLE wrapping,
+                      std::string_view wrapping_label, const ParsedBackup& backup,
+                      const std::filesystem::path& file) {
+    CK_MECHANISM mechanism{CKM_AES_CMAC, nullptr, 0};
+    CK_RV rv = s.f().C_VerifyInit(s.handle, &mechanism, wrapping);
+    if (rv == CKR_KEY_FUNCTION_NOT_PERMITTED) {
+        throw Error(
+            ErrorCategory::refused,
+            fmt::format("key \"{}\" on {} may not verify (CKA_VERIFY false), so the MAC of "
+                        "{} cannot be checked; nothing was restored. It was installed by "
+                        "an older smk: install the SMK again with smk hsm install --replace",
+                        wrapping_label, s.name, file.string()));
+    }
+    pkcs11::check_rv(rv, fmt::format("starting to check the MAC of {}", file.string()), s);
+    std::vector<std::uint8_t> data(backup.mac_input.begin(), backup.mac_input.end());
+    rv = s.f().C_Verify(s.handle, data.data(), data.size(),
+                        const_cast<std::uint8_t*>(backup.mac.data()), backup.mac.size());
+    if (rv == CKR_SIGNATURE_INVALID || rv == CKR_SIGNATURE_LEN_RANGE) {
+        throw Error(
+            ErrorCategory::verification,
+            fmt::format("the MAC of {} does not verify under key \"{}\" on {}: something in "
+                        "the file was changed after it was made (a label, a usage flag, a "
+                        "wrapped key, a key check value), or it was made under another "
+                        "SMK; nothing was restored. Use another backup copy",
+                        file.string(), wrapping_label, s.name));
+    }
+    pkcs11::check_rv(rv, fmt::format("checking the MAC of {}", file.string()), s);
+}
+
 }  // namespace
 
-BackupSummary unwrap_keys(pkcs11::Session& session, std::string_view wrapping_label,
-                          const std::filesystem::path& file, const UnwrapOptions& options) {
-    auto& s = pkcs11::raw(session);
+std::string check_backup_file(const std::filesystem::path& file,
+                              const std::optional<std::string>& expected_sha256) {
     const std::string expected = detail::expected_digest(file);
-    const std::string text = read_small_file(file, "backup");
-    const std::string actual = sha256_hex(text);
+    const std::string actual = sha256_hex(read_small_file(file, "backup"));
     if (actual != expected) {
         throw Error(ErrorCategory::verification,
                     fmt::format("{} does not match {} (SHA-256 {}, expected {}): the backup is "
                                 "damaged or altered; nothing was restored. Use another backup copy",
                                 file.string(), sha256sum_path(file).string(), actual, expected));
     }
+    if (expected_sha256) {
+        // Hex in either case, or the colon form of `openssl dgst -c`.
+        std::string recorded;
+        for (const char c : *expected_sha256) {
+            if (c != ':') {
+                recorded.push_back(static_cast<char>(c >= 'A' && c <= 'F' ? c + 32 : c));
+            }
+        }
+        if (recorded != actual) {
+            throw Error(ErrorCategory::verification,
+                        fmt::format("{} has SHA-256 {}, but {} was recorded when the backup was "
+                                    "made: this is not that backup, or it was altered with its "
+                                    ".sha256sum; nothing was restored. Use another backup copy",
+                                    file.string(), actual, recorded));
+        }
+    }
+    return actual;
+}
+
+BackupSummary unwrap_keys(pkcs11::Session& session, std::string_view wrapping_label,
+                          const std::filesystem::path& file, const UnwrapOptions& options) {
+    auto& s = pkcs11::raw(session);
+    const std::string actual = check_backup_file(file, options.expected_sha256);
+    const std::string text = read_small_file(file, "backup");
+    if (sha256_hex(text) != actual) {
+        throw Error(
+            ErrorCategory::verification,
+            fmt::format("{} changed while it was being read; nothing was restored", file.string()));
+    }
     const ParsedBackup backup = detail::parse_backup(text, file);
+    detail::require_mechanism(s, kAesKeyWrapPad, CKF_UNWRAP, "CKM_AES_KEY_WRAP_PAD",
+                              "unwrap the backup's keys");
+    detail::require_mechanism(s, CKM_AES_CMAC, CKF_VERIFY, "CKM_AES_CMAC",
+                              "check the backup's MAC");
 
     const CK_OBJECT_HANDLE wrapping = one_key(s, wrapping_label);
     const Kcv wrapping_kcv = kcv_of(s, wrapping, wrapping_label);
@@ -206,6 +268,7 @@ BackupSummary unwrap_keys(pkcs11::Session& session, std::string_view wrapping_la
                                 wrapping_label, s.name, kcv_text(wrapping_kcv), file.string(),
                                 backup.wrapping_kcv));
     }
+    check_backup_mac(s, wrapping, wrapping_label, backup, file);
     std::vector<std::vector<CK_OBJECT_HANDLE>> old_keys;
     for (const auto& key : backup.keys) {
         if (key.info.label == wrapping_label) {

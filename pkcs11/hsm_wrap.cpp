@@ -178,6 +178,32 @@ BackupKey wrap_one(pkcs11::SessionImpl& s, CK_OBJECT_HANDLE wrapping,
     return key;
 }
 
+// The backup's MAC: CKM_AES_CMAC under the wrapping key, inside the token.
+std::vector<std::uint8_t> backup_mac(pkcs11::SessionImpl& s, CK_OBJECT_HANDLE wrapping,
+                                     std::string_view wrapping_label, const std::string& input) {
+    CK_MECHANISM mechanism{CKM_AES_CMAC, nullptr, 0};
+    CK_RV rv = s.f().C_SignInit(s.handle, &mechanism, wrapping);
+    if (rv == CKR_KEY_FUNCTION_NOT_PERMITTED || rv == CKR_KEY_TYPE_INCONSISTENT) {
+        throw Error(ErrorCategory::refused,
+                    fmt::format("{} may not sign (CKA_SIGN false), so it cannot authenticate the "
+                                "backup with a MAC; nothing was written. It was installed by an "
+                                "older smk: install the SMK again with smk hsm install --replace",
+                                key_name(s, wrapping_label)));
+    }
+    check_rv(rv, fmt::format("starting the backup's MAC under \"{}\"", wrapping_label), s);
+    std::vector<std::uint8_t> mac(detail::kMacBytes);
+    CK_ULONG length = mac.size();
+    std::vector<std::uint8_t> data(input.begin(), input.end());
+    rv = s.f().C_Sign(s.handle, data.data(), data.size(), mac.data(), &length);
+    check_rv(rv, fmt::format("computing the backup's MAC under \"{}\"", wrapping_label), s);
+    if (length != detail::kMacBytes) {
+        throw Error(ErrorCategory::device,
+                    fmt::format("{} gave a {}-byte CKM_AES_CMAC; smk expects {}", s.name, length,
+                                detail::kMacBytes));
+    }
+    return mac;
+}
+
 }  // namespace
 
 BackupSummary wrap_keys(pkcs11::Session& session, std::string_view wrapping_label,
@@ -205,6 +231,10 @@ BackupSummary wrap_keys(pkcs11::Session& session, std::string_view wrapping_labe
                                     path.string()));
         }
     }
+    detail::require_mechanism(s, kAesKeyWrapPad, CKF_WRAP, "CKM_AES_KEY_WRAP_PAD",
+                              "wrap keys under the SMK");
+    detail::require_mechanism(s, CKM_AES_CMAC, CKF_SIGN, "CKM_AES_CMAC",
+                              "authenticate the backup with a MAC under the SMK");
     const CK_OBJECT_HANDLE wrapping = one_key(s, wrapping_label);
     detail::ParsedBackup backup;
     backup.wrapping_label = wrapping_label;
@@ -214,6 +244,8 @@ BackupSummary wrap_keys(pkcs11::Session& session, std::string_view wrapping_labe
     for (const auto& label : key_labels) {
         backup.keys.push_back(wrap_one(s, wrapping, wrapping_label, label));
     }
+    backup.mac_input = detail::mac_input_of(backup);
+    backup.mac = backup_mac(s, wrapping, wrapping_label, backup.mac_input);
     const std::string text = detail::encode_backup(backup);
     BackupSummary summary;
     summary.file = out;

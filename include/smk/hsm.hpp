@@ -19,13 +19,16 @@
 // of the SMK (smk/kcv.hpp) and the expected one, and only then an old key of
 // the label destroyed. A failed check destroys the new key: Error(verification).
 // The SMK key: CKK_AES, CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE true,
-// CKA_EXTRACTABLE false, CKA_ENCRYPT/DECRYPT/WRAP/UNWRAP true, SIGN/VERIFY/DERIVE
-// false (all set: SoftHSM2 makes omitted usage flags true).
+// CKA_EXTRACTABLE false, CKA_ENCRYPT/DECRYPT/WRAP/UNWRAP/SIGN/VERIFY true (sign and
+// verify for the backup MAC), DERIVE false (all set: SoftHSM2 makes omitted usage
+// flags true).
 //
 // Backups: CKM_AES_KEY_WRAP_PAD (RFC 5649) of each key into a versioned JSON file
-// (docs/FORMAT.md section 6), written atomically, plus FILE.sha256sum that
-// `sha256sum -c` accepts. unwrap_keys checks the .sha256sum first, refuses labels
-// that exist unless replace, and destroys any object a failed unwrap leaves.
+// (docs/FORMAT.md section 6) with a MAC made in the token under the SMK
+// (CKM_AES_CMAC), written atomically, plus FILE.sha256sum that `sha256sum -c`
+// accepts. Both mechanisms are checked up front (C_GetMechanismInfo). unwrap_keys
+// checks the .sha256sum and the MAC first, refuses labels that exist unless
+// replace, and destroys any object a failed unwrap leaves.
 
 #include <cstdint>
 #include <filesystem>
@@ -100,17 +103,26 @@ BackupSummary wrap_keys(pkcs11::Session& session, std::string_view wrapping_labe
 
 struct UnwrapOptions {
     bool replace = false;  // replace keys whose label exists (after the new one is in)
+    // The SHA-256 (hex) recorded on paper or in the plan when the backup was made.
+    std::optional<std::string> expected_sha256;
 };
 
-// Reads `backup` (after checking `backup`.sha256sum), checks the wrapping key's
-// KCV against the one recorded, unwraps every key into the token (same label,
-// id, type and usage flags; CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE true) and
-// checks each key's KCV where one was recorded. A private key's public key object
-// is created from the recorded values and checked against the private half: the
-// RSA modulus and exponent, or EC parameters, the token reports for the unwrapped
-// key, and a signature made with it verified by the new public key (when the key
-// may sign). On any failure every object this call created is destroyed again.
-// Returns what was restored.
+// Checks `backup` against `backup`.sha256sum and, when given, the SHA-256 recorded when it
+// was made (hex, either case), without a token: Error(verification) naming the file and
+// both digests. Returns the file's SHA-256 (hex). unwrap_keys calls it first; callers
+// call it before they open a token, so a wrong file is refused before the token is touched.
+std::string check_backup_file(const std::filesystem::path& backup,
+                              const std::optional<std::string>& expected_sha256 = std::nullopt);
+
+// Reads `backup` (after check_backup_file), checks the wrapping key's KCV against
+// the one recorded and the file's MAC (CKM_AES_CMAC under the wrapping key, in the
+// token: any edit, or a file made under another SMK, fails it), unwraps every key into the token
+// (same label, id, type and usage flags; CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE true) and checks
+// each key's KCV where one was recorded. A private key's public key object is created from the
+// recorded values and checked against the private half: the RSA modulus and exponent, or EC
+// parameters, the token reports for the unwrapped key, and a signature made with it verified by the
+// new public key (when the key may sign). On any failure every object this call created is
+// destroyed again. Returns what was restored.
 BackupSummary unwrap_keys(pkcs11::Session& session, std::string_view wrapping_label,
                           const std::filesystem::path& backup, const UnwrapOptions& options = {});
 

@@ -63,8 +63,9 @@ TEST_CASE("the installed SMK key is sensitive and not extractable") {
     CHECK(smk::pkcs11::get_bool(s, key, CKA_DECRYPT) == true);
     CHECK(smk::pkcs11::get_bool(s, key, CKA_WRAP) == true);
     CHECK(smk::pkcs11::get_bool(s, key, CKA_UNWRAP) == true);
-    CHECK(smk::pkcs11::get_bool(s, key, CKA_SIGN) == false);
-    CHECK(smk::pkcs11::get_bool(s, key, CKA_VERIFY) == false);
+    // Sign and verify: the MAC of a key backup (CKM_AES_CMAC).
+    CHECK(smk::pkcs11::get_bool(s, key, CKA_SIGN) == true);
+    CHECK(smk::pkcs11::get_bool(s, key, CKA_VERIFY) == true);
     CHECK(smk::pkcs11::get_bool(s, key, CKA_DERIVE) == false);
     // The value itself never leaves the token.
     std::uint8_t buffer[64];
@@ -156,7 +157,9 @@ TEST_CASE("wrap on token A and unwrap on token B gives keys that encrypt identic
     // Restoring again is refused (labels exist) unless replace, which keeps one key per label.
     CHECK(error_category([&] { (void)smk::hsm::unwrap_keys(b.session, "smk", backup); }) ==
           ErrorCategory::refused);
-    (void)smk::hsm::unwrap_keys(b.session, "smk", backup, {true});
+    smk::hsm::UnwrapOptions replace;
+    replace.replace = true;
+    (void)smk::hsm::unwrap_keys(b.session, "smk", backup, replace);
     const auto again = smk::pkcs11::find_secret_keys(s, "app-1");
     REQUIRE(again.size() == 1);
     CHECK(encrypt_block(s, again[0]) == cipher1);
@@ -214,14 +217,22 @@ TEST_CASE("unwrap under a different SMK fails cleanly and leaves no key") {
     CHECK(message.find("install the right SMK") != std::string::npos);
     CHECK(smk::pkcs11::find_secret_keys(b.raw(), "app-1").empty());
 
-    // Past the KCV check (the recorded KCV edited to the wrong SMK's), the token's
-    // own unwrap fails; no object may be left behind.
+    // Past the KCV check (the recorded KCV edited to the wrong SMK's), the MAC made
+    // under the right SMK fails.
     auto json = nlohmann::json::parse(read_file(backup));
     json["wrapping_key"]["kcv"] = kcv_of(kOtherSecretHex);
     fs::permissions(backup, fs::perms::owner_write, fs::perm_options::add);
     write_file(backup, json.dump(2) + "\n");
     fs::remove(backup + ".sha256sum");
     rehash_backup(backup);
+    CHECK(error_category([&] { (void)smk::hsm::unwrap_keys(b.session, "smk", backup); },
+                         &message) == ErrorCategory::verification);
+    CHECK(message.find("the MAC of") != std::string::npos);
+    CHECK(message.find("made under another SMK") != std::string::npos);
+    CHECK(smk::pkcs11::find_secret_keys(b.raw(), "app-1").empty());
+    // Past the MAC too (made again under the wrong SMK), the token's own unwrap
+    // fails; no object may be left behind.
+    remac_backup(backup, b.raw(), "smk");
     CHECK(error_category([&] { (void)smk::hsm::unwrap_keys(b.session, "smk", backup); },
                          &message) == ErrorCategory::verification);
     INFO(message);
@@ -252,6 +263,11 @@ TEST_CASE("a restore that fails on its second key removes the first") {
     OpenToken b("facility-2");
     (void)smk::hsm::install_smk(b.session, key_of(kSecretHex), {"smk", {}, false});
     std::string message;
+    CHECK(error_category([&] { (void)smk::hsm::unwrap_keys(b.session, "smk", backup); },
+                         &message) == ErrorCategory::verification);
+    CHECK(message.find("the MAC of") != std::string::npos);
+    // Past the MAC (made again under the SMK), the second key's unwrap fails.
+    remac_backup(backup, b.raw(), "smk");
     CHECK(error_category([&] { (void)smk::hsm::unwrap_keys(b.session, "smk", backup); },
                          &message) == ErrorCategory::verification);
     CHECK(message.find("\"app-2\"") != std::string::npos);

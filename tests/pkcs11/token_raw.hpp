@@ -6,11 +6,14 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "backup_file.hpp"
 #include "pkcs11_raw.hpp"
 #include "smk/error.hpp"
+#include "smk/hex.hpp"
 #include "support/softhsm.hpp"
 
 namespace smk_test {
@@ -53,6 +56,27 @@ inline void rehash_backup(const std::string& file) {
     const auto r = run_process(command);
     REQUIRE(r.shell_status() == 0);
     write_file(file + ".sha256sum", r.out);
+}
+
+// Recomputes a backup's MAC under the token's secret key `label` (as an insider at a
+// token holding an SMK could), then its .sha256sum: so the checks after the MAC are
+// reached with an edited file.
+inline void remac_backup(const std::string& file, smk::pkcs11::SessionImpl& s,
+                         const std::string& label) {
+    auto json = nlohmann::json::parse(read_file(file));
+    json.erase("mac");
+    const std::string text = std::string(smk::hsm::detail::kMacDomain) + json.dump();
+    std::vector<std::uint8_t> data(text.begin(), text.end());
+    const auto keys = smk::pkcs11::find_secret_keys(s, label);
+    REQUIRE(keys.size() == 1);
+    CK_MECHANISM cmac{CKM_AES_CMAC, nullptr, 0};
+    REQUIRE(s.f().C_SignInit(s.handle, &cmac, keys[0]) == CKR_OK);
+    std::vector<std::uint8_t> mac(16);
+    CK_ULONG length = mac.size();
+    REQUIRE(s.f().C_Sign(s.handle, data.data(), data.size(), mac.data(), &length) == CKR_OK);
+    json["mac"] = {{"mechanism", "CKM_AES_CMAC"}, {"value", smk::to_hex(mac)}};
+    write_file(file, json.dump(2) + "\n");
+    rehash_backup(file);
 }
 
 // AES-ECB of one block with a token key (what two copies of a key must agree on).
