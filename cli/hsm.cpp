@@ -9,6 +9,7 @@
 #include <fmt/core.h>
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,6 +40,7 @@ struct HsmCommand {
     bool replace = false;
     std::string expect_kcv;
     std::vector<std::string> share_files;
+    std::vector<std::string> backup_files;  // destroy-key --backup
     std::string wrap_with;
     std::vector<std::string> keys;
     std::string out;
@@ -151,6 +153,14 @@ void run_restore(const HsmCommand& options) {
     print_out(hsm::restore_report(summary, session.token(), session.name(), options.json));
 }
 
+void run_destroy(const HsmCommand& options) {
+    const std::vector<std::filesystem::path> backups(options.backup_files.begin(),
+                                                     options.backup_files.end());
+    pkcs11::Session session = open_token(options);
+    const auto report = hsm::destroy_key(session, options.label, backups);
+    print_out(hsm::destroy_report(report, session.token(), session.name(), options.json));
+}
+
 }  // namespace
 
 void register_hsm(CLI::App& app, Context& /*ctx*/) {
@@ -221,6 +231,19 @@ void register_hsm(CLI::App& app, Context& /*ctx*/) {
     restore_cmd->add_option("FILE", restore->backup, "The backup file")->required();
     restore_cmd->add_flag("--json", restore->json, "Print JSON");
     restore_cmd->callback([restore] { run_restore(*restore); });
+
+    auto destroy = std::make_shared<HsmCommand>();
+    auto* destroy_cmd = group->add_subcommand(
+        "destroy-key",
+        "Destroy a key (and its public half) in a token, prove it is gone, and name the "
+        "backup files that still hold it");
+    add_token_options(*destroy_cmd, *destroy);
+    destroy_cmd->add_option("--label", destroy->label, "Label of the key to destroy")->required();
+    destroy_cmd->add_option("--backup", destroy->backup_files,
+                            "A backup file to check for the key (repeat); each is checked "
+                            "and read before anything is destroyed");
+    destroy_cmd->add_flag("--json", destroy->json, "Print JSON");
+    destroy_cmd->callback([destroy] { run_destroy(*destroy); });
 }
 
 }  // namespace smk::cli

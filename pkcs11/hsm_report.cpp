@@ -184,4 +184,42 @@ std::string restore_report(const BackupSummary& summary, const pkcs11::TokenInfo
         keys_text(summary));
 }
 
+std::string destroy_report(const DestroyReport& report, const pkcs11::TokenInfo& token,
+                           std::string_view where, bool json) {
+    if (json) {
+        nlohmann::json holding = nlohmann::json::array();
+        for (const auto& backup : report.backups_holding) {
+            holding.push_back({{"file", backup.file.string()}, {"sha256", backup.sha256_hex}});
+        }
+        nlohmann::json without = nlohmann::json::array();
+        for (const auto& file : report.backups_without) {
+            without.push_back(file.string());
+        }
+        return json_text({{"token", token.label},
+                          {"serial", token.serial},
+                          {"label", report.label},
+                          {"id", report.id_hex},
+                          {"class", report.key_class},
+                          {"key_type", report.key_type},
+                          {"objects_destroyed", report.objects_destroyed},
+                          {"proved_gone", true},
+                          {"backups_holding", holding},
+                          {"backups_without", without}});
+    }
+    const std::string id = report.id_hex.empty() ? "-" : report.id_hex;
+    std::string text = fmt::format(
+        "destroyed key \"{}\" id {} ({} {} key, {} object(s)) on {}\n"
+        "proved gone: no object labelled \"{}\"{} is left on the token\n",
+        report.label, id, report.key_class, report.key_type, report.objects_destroyed, where,
+        report.label, report.id_hex.empty() ? "" : fmt::format(" and none with id {}", id));
+    for (const auto& backup : report.backups_holding) {
+        text += fmt::format("still holds the key, destroy it: {} SHA-256 {}\n",
+                            backup.file.string(), backup.sha256_hex);
+    }
+    for (const auto& file : report.backups_without) {
+        text += fmt::format("does not hold the key: {}\n", file.string());
+    }
+    return text;
+}
+
 }  // namespace smk::hsm

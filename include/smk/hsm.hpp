@@ -126,6 +126,32 @@ std::string check_backup_file(const std::filesystem::path& backup,
 BackupSummary unwrap_keys(pkcs11::Session& session, std::string_view wrapping_label,
                           const std::filesystem::path& backup, const UnwrapOptions& options = {});
 
+// A backup file that still holds a destroyed key (so the ceremony can destroy it too).
+struct BackupHolding {
+    std::filesystem::path file;
+    std::string sha256_hex;
+};
+
+struct DestroyReport {
+    std::string label;
+    std::string id_hex;
+    std::string key_class;                       // "secret" or "private" (with its public half)
+    std::string key_type;                        // "AES", "RSA", ...
+    std::size_t objects_destroyed = 0;           // 1 for a secret key, 2 for a key pair
+    std::vector<BackupHolding> backups_holding;  // of `backups`, those that hold the key
+    std::vector<std::filesystem::path> backups_without;
+};
+
+// Key destruction (KMP 5.6): destroys the one secret or private key labelled `label`
+// and every public key of that label, then proves them gone by searching the token
+// by label and, when the key had one, by CKA_ID (Error(device) if anything is still
+// found). Each of `backups` is checked (check_backup_file) and parsed first, before
+// anything is destroyed, and the report says which of them still hold a key of that
+// label and id, by SHA-256: those files are to be destroyed; new backups are made
+// with wrap_keys from the keys that remain.
+DestroyReport destroy_key(pkcs11::Session& session, std::string_view label,
+                          const std::vector<std::filesystem::path>& backups = {});
+
 // smk::parse_kcv (smk/kcv.hpp), kept here for the callers that use this name.
 [[nodiscard]] Kcv parse_kcv(std::string_view text, std::string_view what);
 

@@ -58,4 +58,10 @@ struct InstallReceipt {
                                          const pkcs11::TokenInfo& token, std::string_view where,
                                          bool json);
 
+// `smk hsm destroy-key`: what was destroyed, the proof it is gone, and the backup
+// files that still hold it (to be destroyed) by SHA-256.
+[[nodiscard]] std::string destroy_report(const DestroyReport& report,
+                                         const pkcs11::TokenInfo& token, std::string_view where,
+                                         bool json);
+
 }  // namespace smk::hsm

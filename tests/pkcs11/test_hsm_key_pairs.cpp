@@ -433,3 +433,53 @@ TEST_CASE("a private key without its public key object: RSA is carried, EC is re
     (void)public_key_der("facility-2", "ksk-alone", true, false, hsm.dir());
     CHECK(signs_verifiably("facility-2", "ksk-alone", "0c", true, pem, hsm.dir()));
 }
+
+TEST_CASE(
+    "smk hsm destroy-key destroys a key pair, proves it gone, and names the backups "
+    "holding it") {
+    SoftHsm hsm({"facility-1:123456"});
+    make_key_pair("facility-1", "rsa:2048", "ksk-2025", "25");
+    make_key_pair("facility-1", "rsa:2048", "ksk-2026", "26");
+    install_smk("facility-1");
+    const std::string old_backup = hsm.dir() / "with-2025.smkwrap";
+    const std::string new_backup = hsm.dir() / "only-2026.smkwrap";
+    std::string old_sha256;
+    {
+        OpenToken a("facility-1");
+        old_sha256 =
+            smk::hsm::wrap_keys(a.session, "smk", {"ksk-2025", "ksk-2026"}, old_backup).sha256_hex;
+        (void)smk::hsm::wrap_keys(a.session, "smk", {"ksk-2026"}, new_backup);
+    }
+    std::vector<std::string> args = {"hsm",      "destroy-key", "--pkcs11-module", kSoftHsmModule,
+                                     "--token",  "facility-1",  "--pin-file",      hsm.pin_file(),
+                                     "--label",  "ksk-2025",    "--backup",        old_backup,
+                                     "--backup", new_backup};
+
+    SUBCASE("a damaged backup named: refused before anything is destroyed") {
+        write_file(new_backup, read_file(new_backup) + " ");
+        const auto r = run_smk(args);
+        CHECK(r.exit_code == 5);
+        CHECK(contains(r.err, new_backup));
+        CHECK(keys_labelled("facility-1", "ksk-2025") == 2);
+    }
+    SUBCASE("destroyed, proved gone, and the backup that holds it named by SHA-256") {
+        const auto r = run_smk(args);
+        INFO("destroy-key: " << r.out << r.err);
+        REQUIRE(r.exit_code == 0);
+        CHECK(contains(r.out, "destroyed key \"ksk-2025\" id 25 (private RSA key, 2 object(s))"));
+        CHECK(contains(r.out, "proved gone: no object labelled \"ksk-2025\" and none with id 25"));
+        CHECK(contains(
+            r.out, "still holds the key, destroy it: " + old_backup + " SHA-256 " + old_sha256));
+        CHECK(contains(r.out, "does not hold the key: " + new_backup));
+        // Independently: pkcs11-tool finds nothing of that label or id; the other key stays.
+        const auto listed = pkcs11_tool("facility-1", {"--list-objects"});
+        require_tool(listed, "pkcs11-tool --list-objects");
+        CHECK_FALSE(contains(listed.out, "ksk-2025"));
+        CHECK(contains(listed.out, "ksk-2026"));
+        CHECK(keys_labelled("facility-1", "ksk-2026") == 2);
+        // A second destroy has nothing to destroy.
+        const auto again = run_smk(args);
+        CHECK(again.exit_code == 2);
+        CHECK(contains(again.err, "holds 0 secret and private keys labelled \"ksk-2025\""));
+    }
+}

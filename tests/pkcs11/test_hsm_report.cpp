@@ -106,3 +106,24 @@ TEST_CASE("hsm report: install receipt, KCV, backup and restore summaries, the -
     CHECK(smk::hsm::parse_key_id("0a1B") == std::vector<std::uint8_t>{0x0a, 0x1b});
     CHECK_THROWS_AS((void)smk::hsm::parse_key_id("xyz"), smk::Error);
 }
+
+TEST_CASE("hsm report: key destruction as text and JSON") {
+    const auto t = token("HSM A", true);
+    smk::hsm::DestroyReport report;
+    report.label = "ksk-2025";
+    report.key_class = "private";
+    report.key_type = "RSA";
+    report.objects_destroyed = 2;
+    report.backups_holding = {{"old.smkwrap", std::string(64, 'c')}};
+    report.backups_without = {"new.smkwrap"};
+    CHECK(smk::hsm::destroy_report(report, t, "T", false) ==
+          "destroyed key \"ksk-2025\" id - (private RSA key, 2 object(s)) on T\n"
+          "proved gone: no object labelled \"ksk-2025\" is left on the token\n"
+          "still holds the key, destroy it: old.smkwrap SHA-256 " +
+              std::string(64, 'c') + "\ndoes not hold the key: new.smkwrap\n");
+    const auto json = nlohmann::json::parse(smk::hsm::destroy_report(report, t, "T", true));
+    CHECK(json["proved_gone"] == true);
+    CHECK(json["objects_destroyed"] == 2);
+    CHECK(json["backups_holding"][0]["sha256"] == std::string(64, 'c'));
+    CHECK(json["backups_without"][0] == "new.smkwrap");
+}
