@@ -19,6 +19,7 @@
 #include "io.hpp"
 #include "passphrase.hpp"
 #include "pin.hpp"
+#include "smk/atomic_file.hpp"
 #include "smk/error.hpp"
 #include "smk/hsm.hpp"
 #include "smk/hsm_report.hpp"
@@ -153,6 +154,14 @@ void run_restore(const HsmCommand& options) {
     print_out(hsm::restore_report(summary, session.token(), session.name(), options.json));
 }
 
+void run_export_public(const HsmCommand& options) {
+    refuse_existing(options.out);
+    pkcs11::Session session = open_token(options);
+    const auto der = hsm::public_key_der(session, options.label);
+    write_new_file(options.out, der);
+    print_out(hsm::public_key_report(options.label, session.name(), der, options.out));
+}
+
 void run_destroy(const HsmCommand& options) {
     const std::vector<std::filesystem::path> backups(options.backup_files.begin(),
                                                      options.backup_files.end());
@@ -231,6 +240,16 @@ void register_hsm(CLI::App& app, Context& /*ctx*/) {
     restore_cmd->add_option("FILE", restore->backup, "The backup file")->required();
     restore_cmd->add_flag("--json", restore->json, "Print JSON");
     restore_cmd->callback([restore] { run_restore(*restore); });
+
+    auto exporter = std::make_shared<HsmCommand>();
+    auto* export_cmd = group->add_subcommand(
+        "export-public",
+        "Write the public key of an RSA or EC key pair as DER SubjectPublicKeyInfo "
+        "(openssl pkey -pubin -inform DER reads it) and print its SHA-256");
+    add_token_options(*export_cmd, *exporter);
+    export_cmd->add_option("--label", exporter->label, "Label of the key pair")->required();
+    export_cmd->add_option("--out", exporter->out, "New DER file")->required();
+    export_cmd->callback([exporter] { run_export_public(*exporter); });
 
     auto destroy = std::make_shared<HsmCommand>();
     auto* destroy_cmd = group->add_subcommand(

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "smk/hex.hpp"
+#include "smk/sha256.hpp"
 
 namespace smk::hsm {
 namespace {
@@ -182,6 +183,12 @@ std::string restore_report(const BackupSummary& summary, const pkcs11::TokenInfo
         summary.keys.size(), summary.file.string(), summary.sha256_hex,
         summary.sha256sum_file.string(), where, summary.wrapping_label, summary.wrapping_kcv_hex,
         keys_text(summary));
+}
+
+std::string public_key_report(std::string_view label, std::string_view where,
+                              const std::vector<std::uint8_t>& der, std::string_view file) {
+    return fmt::format("public key of \"{}\" on {}: {} bytes DER, SHA-256 {}, written to {}\n",
+                       label, where, der.size(), to_hex(sha256_bytes(der)), file);
 }
 
 std::string destroy_report(const DestroyReport& report, const pkcs11::TokenInfo& token,

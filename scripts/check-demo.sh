@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs the README's main job (scripts/demo.sh) as a test, non-interactively, and
 # checks how it ends: exit 0, `transcript: PATH` naming a transcript whose chain
-# verifies, and one `KCV <facility> <token>: HEX` line per HSM, all equal.
+# verifies, one `KCV <facility> <token>: HEX` line per HSM, all equal, and one
+# `KSK <facility> <token>: SHA-256` line per HSM holding the KSK, all equal (the
+# demo itself fails unless openssl verifies the KSK's signature made at the second
+# facility against the public key exported at the first).
 set -uo pipefail
 smk=${1:?usage: check-demo.sh PATH/TO/smk}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,5 +32,11 @@ mapfile -t kcvs < <(sed -n 's/^KCV [^ ]* [^ ]*: \([0-9a-f]\{6\}\)$/\1/p' "$out")
 for k in "${kcvs[@]}"; do
   [[ $k == "${kcvs[0]}" ]] || fail "the HSMs show different KCVs: ${kcvs[*]}"
 done
+mapfile -t ksks < <(sed -n 's/^KSK [^ ]* [^ ]*: \([0-9a-f]\{64\}\)$/\1/p' "$out")
+[[ ${#ksks[@]} -ge 2 ]] || fail "expected one KSK line per HSM (two facilities), found ${#ksks[@]}"
+for k in "${ksks[@]}"; do
+  [[ $k == "${ksks[0]}" ]] || fail "the HSMs hold different KSK public keys: ${ksks[*]}"
+done
+grep -qx 'Verified OK' "$out" || fail "no 'Verified OK' from openssl for the KSK's signature"
 rm -f "$transcript"
-echo "check-demo: rehearsal OK; ${#kcvs[@]} HSMs show KCV ${kcvs[0]}"
+echo "check-demo: rehearsal OK; ${#kcvs[@]} HSMs show KCV ${kcvs[0]} and KSK ${ksks[0]}"

@@ -10,11 +10,15 @@
 # - four test drives MASTER, WELLINGTON, ALBANY, AUCKLAND: loop-mounted ext4
 #   images whose USB serials come from umockdev records made for their loop
 #   devices (smk sees them as USB sticks through umockdev-run).
-# Then: a plan naming all of it, `smk ceremony issue` at WELLINGTON, an
-# application key wrapped under the SMK into the HSM backup tree, `smk ceremony
-# backup-copies`, `smk ceremony restore` at AUCKLAND from the AUCKLAND drive, the
-# transcript checked and printed. The last lines are `transcript: PATH` and one
-# `KCV <facility> <token>: HEX` line per HSM.
+# Then: a plan naming all of it, `smk ceremony issue` at WELLINGTON, the KSK (an
+# RSA-2048 key pair) made in the WELLINGTON HSM, its public key exported and the
+# pair wrapped under the SMK into the HSM backup tree, `smk ceremony backup-copies`,
+# `smk ceremony restore` at AUCKLAND from the AUCKLAND drive (the SMK from five
+# cards, then the KSK), the transcript checked and printed, and a message signed by
+# the KSK at AUCKLAND verified by openssl against the public key exported at
+# WELLINGTON. The last lines are `transcript: PATH`, one `KCV <facility> <token>: HEX`
+# line per HSM and one `KSK <facility> <token>: SHA-256` line per HSM holding the
+# KSK (the SHA-256 of its public key's DER).
 #
 # Non-interactive when stdin is not a terminal; on a terminal it pauses before
 # each phase (the cards are virtual and already in their readers either way).
@@ -153,12 +157,16 @@ phase "1. smk ceremony issue at WELLINGTON: SMK generated, 14 cards written, HSM
 issued=$(ls "$work"/ceremony-plan-id*.toml)
 echo "  issued plan: $issued"
 
-phase "1b. An application key in the WELLINGTON HSM, backed up wrapped under the SMK"
+phase "1b. The KSK: an RSA-2048 key pair made in the WELLINGTON HSM, its public key exported, the pair backed up under the SMK"
 pkcs11-tool --module "$SMK_PKCS11_MODULE" --token-label hsm-wellington --login --pin 246810 \
-    --keygen --key-type AES:32 --label app-key-1 --id 02 --extractable --sensitive >/dev/null 2>&1 ||
-    fail "pkcs11-tool could not make the application key"
+    --keypairgen --key-type rsa:2048 --label KSK --id 4b53 --usage-sign --extractable >/dev/null 2>&1 ||
+    fail "pkcs11-tool could not make the KSK"
+# The public key travels with the backup: the second facility checks its
+# signatures against what the first facility exported.
+"$smk" hsm export-public --pkcs11-module "$SMK_PKCS11_MODULE" --token hsm-wellington --pin-file "$work/token-pin" \
+    --label KSK --out "$work/hsm-backup/hsm-backup/ksk-public.der"
 "$smk" hsm backup --pkcs11-module "$SMK_PKCS11_MODULE" --token hsm-wellington --pin-file "$work/token-pin" \
-    --wrap-with SMK --key app-key-1 --out "$work/hsm-backup/hsm-backup/application-keys.smkwrap"
+    --wrap-with SMK --key KSK --out "$work/hsm-backup/hsm-backup/application-keys.smkwrap"
 
 phase "2. smk ceremony backup-copies: MASTER, then WELLINGTON, ALBANY, AUCKLAND"
 umockdev-run "${umockdev_args[@]}" -- "$smk" ceremony backup-copies "$issued"
@@ -189,6 +197,24 @@ transcript="$transcript.jsonl"
 cp "$work/ceremony.transcript.jsonl" "$transcript"
 chmod 0644 "$transcript"
 
+phase "5. The KSK restored at AUCKLAND signs; openssl verifies against the public key exported at WELLINGTON"
+openssl pkey -pubin -inform DER -in "$work/media/AUCKLAND/hsm-backup/ksk-public.der" -out "$work/ksk-public.pem" ||
+    fail "openssl cannot read the KSK public key from the AUCKLAND drive"
+echo "smk make demo: a message signed by the KSK at AUCKLAND" >"$work/message"
+# pkcs11-tool signs with CKM_SHA256_RSA_PKCS part by part, which SoftHSM2 2.6.1 on
+# OpenSSL 3 fails; so it gets the PKCS#1 v1.5 DigestInfo of the message's SHA-256
+# (RFC 8017 section 9.2) and signs that with CKM_RSA_PKCS in one C_Sign: the same
+# signature, which openssl checks as an ordinary SHA-256 RSA signature.
+{
+    printf '%b' '\x30\x31\x30\x0d\x06\x09\x60\x86\x48\x01\x65\x03\x04\x02\x01\x05\x00\x04\x20'
+    openssl dgst -sha256 -binary "$work/message"
+} >"$work/message.digestinfo"
+pkcs11-tool --module "$SMK_PKCS11_MODULE" --token-label hsm-auckland --login --pin 246810 \
+    --sign --id 4b53 -m RSA-PKCS -i "$work/message.digestinfo" -o "$work/message.sig" >/dev/null 2>&1 ||
+    fail "the KSK at AUCKLAND could not sign (pkcs11-tool --sign)"
+openssl dgst -sha256 -verify "$work/ksk-public.pem" -signature "$work/message.sig" "$work/message" ||
+    fail "the signature made at AUCKLAND does not verify against the public key exported at WELLINGTON"
+
 echo
 echo "transcript: $transcript"
 for facility_token in WELLINGTON:hsm-wellington AUCKLAND:hsm-auckland; do
@@ -198,4 +224,13 @@ for facility_token in WELLINGTON:hsm-wellington AUCKLAND:hsm-auckland; do
         --label SMK --json | sed -n 's/.*"kcv": *"\([0-9a-f]*\)".*/\1/p')
     [[ $kcv =~ ^[0-9a-f]{6}$ ]] || fail "no KCV from token $token"
     echo "KCV $facility $token: $kcv"
+done
+for facility_token in WELLINGTON:hsm-wellington AUCKLAND:hsm-auckland; do
+    facility=${facility_token%%:*}
+    token=${facility_token#*:}
+    "$smk" hsm export-public --pkcs11-module "$SMK_PKCS11_MODULE" --token "$token" --pin-file "$work/token-pin" \
+        --label KSK --out "$work/ksk-$facility.der" >/dev/null
+    cmp -s "$work/ksk-$facility.der" "$work/media/AUCKLAND/hsm-backup/ksk-public.der" ||
+        fail "the KSK public key on $token differs from the one exported at WELLINGTON"
+    echo "KSK $facility $token: $(sha256sum <"$work/ksk-$facility.der" | cut -d' ' -f1)"
 done

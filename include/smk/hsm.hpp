@@ -126,6 +126,13 @@ std::string check_backup_file(const std::filesystem::path& backup,
 BackupSummary unwrap_keys(pkcs11::Session& session, std::string_view wrapping_label,
                           const std::filesystem::path& backup, const UnwrapOptions& options = {});
 
+// The public key of the RSA or EC key pair labelled `label`, as DER
+// SubjectPublicKeyInfo (what `openssl pkey -pubin -inform DER` reads), built with
+// OpenSSL from the public key object's values (for RSA, the private key's when there
+// is no public object). Error(usage) if the label names no such pair.
+[[nodiscard]] std::vector<std::uint8_t> public_key_der(pkcs11::Session& session,
+                                                       std::string_view label);
+
 // A backup file that still holds a destroyed key (so the ceremony can destroy it too).
 struct BackupHolding {
     std::filesystem::path file;

@@ -58,6 +58,11 @@ struct InstallReceipt {
                                          const pkcs11::TokenInfo& token, std::string_view where,
                                          bool json);
 
+// `smk hsm export-public`: the key pair, the DER's size and SHA-256, and the file.
+[[nodiscard]] std::string public_key_report(std::string_view label, std::string_view where,
+                                            const std::vector<std::uint8_t>& der,
+                                            std::string_view file);
+
 // `smk hsm destroy-key`: what was destroyed, the proof it is gone, and the backup
 // files that still hold it (to be destroyed) by SHA-256.
 [[nodiscard]] std::string destroy_report(const DestroyReport& report,

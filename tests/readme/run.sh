@@ -15,7 +15,8 @@
 #   OpenPGP cards, serials 5AC00001.. (scripts/pcsc-env.sh), readers
 #   "smk-cardsim 0 00 00" ...;
 # - SoftHSM2 tokens rksh-3, hsm-a, hsm-b, hsm-wellington, hsm-auckland
-#   (scripts/softhsm-env.sh), application keys app-key-1/2 in hsm-a and
+#   (scripts/softhsm-env.sh), application keys app-key-1/2 and the RSA-2048
+#   key pair ksk in hsm-a and
 #   app-key-1 in hsm-wellington;
 # - the files the README names: pin.txt, token-pin.txt, smk.hex, backup.bin,
 #   backup/, and ceremony-plan.toml made from docs/examples/ceremony-plan.toml.
@@ -123,6 +124,9 @@ make_keys() { # TOKEN LABEL:ID...
 }
 eval "$("$root/scripts/softhsm-env.sh" "$work/hsm" rksh-3:123456 hsm-a:123456 hsm-b:123456 hsm-wellington:123456)"
 make_keys hsm-a app-key-1:02 app-key-2:03
+pkcs11-tool --module "$SMK_PKCS11_MODULE" --token-label hsm-a --login --pin 123456 \
+    --keypairgen --key-type rsa:2048 --label ksk --id 4b53 --usage-sign --extractable >/dev/null 2>&1 ||
+    fail "pkcs11-tool could not make the key pair ksk in hsm-a"
 make_keys hsm-wellington app-key-1:02
 eval "$("$root/scripts/softhsm-env.sh" "$work/hsm" hsm-auckland:123456)"
 
