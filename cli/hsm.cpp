@@ -20,11 +20,13 @@
 #include "passphrase.hpp"
 #include "pin.hpp"
 #include "smk/atomic_file.hpp"
+#include "smk/digest.hpp"
 #include "smk/error.hpp"
 #include "smk/hsm.hpp"
 #include "smk/hsm_report.hpp"
 #include "smk/interrupt.hpp"
 #include "smk/kcv.hpp"
+#include "smk/manifest_report.hpp"
 #include "smk/pkcs11.hpp"
 #include "smk/slip39.hpp"
 
@@ -143,6 +145,18 @@ void run_backup(const HsmCommand& options) {
     pkcs11::Session session = open_token(options);
     const auto summary = hsm::wrap_keys(session, options.wrap_with, options.keys, options.out);
     print_out(hsm::backup_report(summary, session.token(), session.name(), options.json));
+    if (!options.json) {
+        // For the paper script: the SHA-256 of the backup as the device holds it (O_DIRECT),
+        // in the three forms `smk media digest` shows, to be written down and read aloud.
+        const FileDigest on_device = sha256_file(summary.file, ReadMode::direct);
+        if (digest_hex(on_device.sha256) != summary.sha256_hex) {
+            throw Error(ErrorCategory::verification,
+                        summary.file.string() + " read back from the device has SHA-256 " +
+                            digest_hex(on_device.sha256) + ", not the " + summary.sha256_hex +
+                            " written: do not use it; check the drive and make the backup again");
+        }
+        print_out(digest_text(on_device, summary.file.string()));
+    }
 }
 
 void run_restore(const HsmCommand& options) {

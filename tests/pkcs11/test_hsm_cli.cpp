@@ -109,6 +109,22 @@ TEST_CASE("smk hsm backup and restore-backup carry keys between two facilities")
     REQUIRE(wrap.exit_code == 0);
     CHECK(contains(wrap.out, "wrapped 1 key(s)"));
     CHECK(fs::exists(backup + ".sha256sum"));
+    {
+        // The digest for the paper, in the forms sha256sum and `openssl dgst -c` print, and
+        // as PGP words: each line as those tools (and `smk media digest`) give it.
+        const auto sums = run_process(Command({"sha256sum", backup}));
+        REQUIRE(sums.shell_status() == 0);
+        const std::string hex = sums.out.substr(0, 64);
+        CHECK(contains(wrap.out, "sha256sum  " + hex));
+        const auto colon = run_process(Command({"openssl", "dgst", "-sha256", "-c", backup}));
+        REQUIRE(colon.shell_status() == 0);
+        CHECK(contains(wrap.out, "openssl    " + colon.out));
+        const auto words = run_smk({"media", "digest", backup});
+        REQUIRE(words.exit_code == 0);
+        const auto pgp = words.out.find("  PGP words");
+        REQUIRE(pgp != std::string::npos);
+        CHECK(contains(wrap.out, words.out.substr(pgp)));
+    }
     CHECK(
         run_smk(on_token({"hsm", "backup", "--wrap-with", "smk", "--key", "app-1", "--out", backup},
                          "facility-1", hsm))
