@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "drive_check.hpp"
 #include "smk/ceremony/flows.hpp"
 #include "smk/ceremony/journal.hpp"
 #include "smk/ceremony/plan.hpp"
@@ -24,59 +25,6 @@ namespace smk::ceremony {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct CheckedDrive {
-    const ceremony::Drive* planned = nullptr;
-    drive::UsbDrive usb;
-};
-
-// The drive at the planned mount path, with the planned USB serial.
-CheckedDrive check_drive(const ceremony::Drive& planned, Journal& journal) {
-    std::error_code ec;
-    if (!fs::is_directory(planned.mount, ec)) {
-        throw Error(ErrorCategory::device,
-                    fmt::format("drive {}: {} is not there (not mounted?); plug in the drive "
-                                "labelled {} and mount it there. Nothing was written.",
-                                planned.name, planned.mount.string(), planned.name));
-    }
-    drive::UsbDrive usb;
-    try {
-        usb = drive::usb_drive_for_path(planned.mount);
-    } catch (const Error& e) {
-        throw Error(
-            ErrorCategory::device,
-            fmt::format("drive {}: {}: {}. The plan expects USB drive {} mounted there. "
-                        "Nothing was written.",
-                        planned.name, planned.mount.string(), e.what(), planned.usb_serial));
-    }
-    const auto comparison = drive::compare_serials(planned.usb_serial, usb.serial);
-    if (!comparison.match) {
-        std::string why;
-        for (const auto& line : comparison.explanations()) {
-            why += "\n  " + line;
-        }
-        journal.record("drive-serial-mismatch",
-                       {{"drive", planned.name},
-                        {"mount", planned.mount.string()},
-                        {"expected_usb_serial", comparison.paper},
-                        {"found_usb_serial", comparison.drive}},
-                       {{"result", "mismatch"}});
-        throw Error(ErrorCategory::refused,
-                    fmt::format("drive {}: the drive at {} has USB serial {}, the plan says {}:"
-                                "\n  plan:  {}\n  drive: {}\n         {}{}\nThis is not the "
-                                "planned drive; nothing was written to any drive.",
-                                planned.name, planned.mount.string(), comparison.drive,
-                                comparison.paper, comparison.paper_aligned,
-                                comparison.drive_aligned, comparison.carets, why));
-    }
-    journal.record("drive-checked",
-                   {{"drive", planned.name},
-                    {"usb_serial", comparison.drive},
-                    {"device", usb.disk.node},
-                    {"mount", planned.mount.string()}},
-                   {{"serial", "match"}});
-    return {&planned, usb};
-}
 
 std::string size_text(std::uint64_t bytes) {
     if (bytes >= 1024ULL * 1024ULL) {
@@ -151,7 +99,7 @@ void backup_copies(const BackupCopiesOptions& options, Output& output) {
     // 1. Every drive is checked before anything is written to any of them.
     std::vector<CheckedDrive> drives;
     for (const auto& planned : plan.drives) {
-        drives.push_back(check_drive(planned, journal));
+        drives.push_back(check_drive(planned, journal, "Nothing was written to any drive."));
         journal.say(fmt::format("  {:<12} USB serial {} matches the plan ({})\n", planned.name,
                                 drives.back().usb.serial, drives.back().usb.disk.node));
     }

@@ -15,6 +15,13 @@ void check_plan(const std::filesystem::path& file, Output& output) {
     for (const auto& f : plan.facilities) {
         output.result(fmt::format("  facility {}: module {}, {} token(s)", f.name,
                                   f.module.string(), f.tokens.size()));
+        if (!f.application_backup.empty()) {
+            output.result(fmt::format(
+                "  facility {}: restores {} from drive {}, SHA-256 {}{}", f.name,
+                f.application_backup.string(), plan.drive_holding(f.application_backup)->name,
+                f.application_backup_sha256.empty() ? "not recorded" : f.application_backup_sha256,
+                f.replace_application_keys ? ", replacing keys of the same label" : ""));
+        }
     }
     for (const auto& h : plan.holders) {
         output.result(fmt::format("  holder {} {}: set A card {} bag {}, set B card {} bag {}",

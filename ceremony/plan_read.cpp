@@ -16,6 +16,7 @@
 #include "smk/ceremony/plan.hpp"
 #include "smk/error.hpp"
 #include "smk/kcv.hpp"
+#include "smk/sha256.hpp"
 
 namespace smk::ceremony {
 namespace {
@@ -85,6 +86,17 @@ class Reader {
             fail(join(path, key), "must be an integer");
         }
         return *node->value<std::int64_t>();
+    }
+
+    bool boolean(const toml::table& table, const std::string& path, std::string_view key) const {
+        const toml::node* node = get(table, path, key, false);
+        if (node == nullptr) {
+            return false;
+        }
+        if (!node->is_boolean()) {
+            fail(join(path, key), "must be true or false");
+        }
+        return *node->value<bool>();
     }
 
     fs::path file_path(const toml::table& table, const std::string& path, std::string_view key,
@@ -237,7 +249,7 @@ Plan parse_table(const toml::table& root, std::string_view text, const fs::path&
     const Reader r(file);
     r.allow_only(root, "",
                  {"version", "name", "transcript", "key", "cards", "facilities", "holders",
-                  "backup", "drives", "issued"});
+                  "backup", "application_keys", "drives", "issued"});
     Plan plan;
     plan.file = file;
     plan.text = std::string(text);
@@ -275,11 +287,25 @@ Plan parse_table(const toml::table& root, std::string_view text, const fs::path&
     for (std::size_t i = 0; i < facilities->size(); ++i) {
         const std::string path = "facilities[" + std::to_string(i) + "]";
         const toml::table& t = r.element(*facilities, "facilities", i);
-        r.allow_only(t, path, {"name", "module", "tokens", "application_backup"});
+        r.allow_only(t, path,
+                     {"name", "module", "tokens", "application_backup", "application_backup_sha256",
+                      "replace_application_keys"});
         Facility facility;
         facility.name = r.string(t, path, "name");
         facility.module = r.file_path(t, path, "module", true);
         facility.application_backup = r.file_path(t, path, "application_backup");
+        const std::string sha256 = r.string(t, path, "application_backup_sha256", false);
+        if (!sha256.empty()) {
+            const auto hex = sha256_hex_from_text(sha256);
+            if (!hex) {
+                r.fail(path + ".application_backup_sha256",
+                       "must be a SHA-256 as 64 hex digits or the colon form of openssl dgst "
+                       "-c, not \"" +
+                           sha256 + "\"");
+            }
+            facility.application_backup_sha256 = *hex;
+        }
+        facility.replace_application_keys = r.boolean(t, path, "replace_application_keys");
         const toml::array* tokens = r.array(t, path, "tokens", true);
         for (std::size_t j = 0; j < tokens->size(); ++j) {
             const std::string tpath = path + ".tokens[" + std::to_string(j) + "]";
@@ -313,6 +339,28 @@ Plan parse_table(const toml::table& root, std::string_view text, const fs::path&
         }
         r.allow_only(*backup->as_table(), "backup", {"source"});
         plan.backup_source = r.file_path(*backup->as_table(), "backup", "source", true);
+    }
+    if (const toml::node* keys = root.get("application_keys")) {
+        if (!keys->is_table()) {
+            r.fail("application_keys", "must be a table");
+        }
+        const toml::table& t = *keys->as_table();
+        r.allow_only(t, "application_keys", {"facility", "token", "labels", "backup"});
+        ApplicationKeys application;
+        application.facility = r.string(t, "application_keys", "facility");
+        application.token = r.string(t, "application_keys", "token", false);
+        const toml::node* labels = r.get(t, "application_keys", "labels", true);
+        if (!labels->is_array()) {
+            r.fail("application_keys.labels", "must be an array of strings");
+        }
+        for (const auto& label : *labels->as_array()) {
+            if (!label.is_string() || label.value<std::string>()->empty()) {
+                r.fail("application_keys.labels", "must be an array of non-empty strings");
+            }
+            application.labels.push_back(*label.value<std::string>());
+        }
+        application.backup = r.string(t, "application_keys", "backup");
+        plan.application_keys = std::move(application);
     }
     if (const toml::array* drives = r.array(root, "", "drives", false)) {
         for (std::size_t i = 0; i < drives->size(); ++i) {
@@ -354,6 +402,38 @@ const Holder& Plan::holder(unsigned number) const {
                                               std::to_string(number));
     }
     return holders[number - 1];
+}
+
+const Facility& Plan::application_facility() const {
+    return facility(application_keys.value().facility);
+}
+
+const std::string& Plan::application_token() const {
+    const ApplicationKeys& keys = application_keys.value();
+    return keys.token.empty() ? application_facility().tokens.front().label : keys.token;
+}
+
+fs::path Plan::application_backup_path() const {
+    return backup_source / application_keys.value().backup;
+}
+
+fs::path Plan::public_key_path(std::string_view label) const {
+    return application_backup_path().parent_path() / (std::string(label) + ".public.der");
+}
+
+const Drive* Plan::drive_holding(const fs::path& path) const {
+    const fs::path normal = path.lexically_normal();
+    for (const Drive& d : drives) {
+        fs::path mount = d.mount.lexically_normal();
+        if (!mount.has_filename() && mount.has_parent_path()) {
+            mount = mount.parent_path();  // "/media/x/" is "/media/x"
+        }
+        const fs::path rel = normal.lexically_relative(mount);
+        if (!rel.empty() && *rel.begin() != ".." && rel != ".") {
+            return &d;
+        }
+    }
+    return nullptr;
 }
 
 const CardSpec* Plan::card_by_serial(std::string_view serial, const Holder** holder_out) const {

@@ -23,6 +23,55 @@ namespace fs = std::filesystem;
                                                   "touched");
 }
 
+void validate_application_keys(const Plan& plan) {
+    const ApplicationKeys& keys = *plan.application_keys;
+    const Facility* facility = nullptr;
+    for (const Facility& f : plan.facilities) {
+        facility = f.name == keys.facility ? &f : facility;
+    }
+    if (facility == nullptr) {
+        invalid(plan, "application_keys.facility",
+                "\"" + keys.facility + "\" is not one of the plan's facilities");
+    }
+    if (!keys.token.empty()) {
+        bool planned = false;
+        for (const Token& t : facility->tokens) {
+            planned = planned || t.label == keys.token;
+        }
+        if (!planned) {
+            invalid(
+                plan, "application_keys.token",
+                "\"" + keys.token + "\" is not one of facility " + facility->name + "'s tokens");
+        }
+    }
+    if (keys.labels.empty()) {
+        invalid(plan, "application_keys.labels", "at least one key is needed");
+    }
+    std::set<std::string> labels;
+    for (const std::string& label : keys.labels) {
+        if (!labels.insert(label).second) {
+            invalid(plan, "application_keys.labels", "\"" + label + "\" appears twice");
+        }
+        if (label == plan.key_label) {
+            invalid(plan, "application_keys.labels",
+                    "\"" + label + "\" is the SMK's own label; the SMK never leaves the token");
+        }
+    }
+    if (plan.backup_source.empty()) {
+        invalid(plan, "application_keys.backup",
+                "needs [backup] source: the backup goes into the tree backup-copies copies");
+    }
+    bool climbs = false;
+    for (const auto& part : keys.backup) {
+        climbs = climbs || part == "..";
+    }
+    if (keys.backup.is_absolute() || climbs || !keys.backup.has_filename()) {
+        invalid(plan, "application_keys.backup",
+                "must be a file name within [backup] source (relative, no \"..\"), not \"" +
+                    keys.backup.string() + "\"");
+    }
+}
+
 }  // namespace
 
 void validate(const Plan& plan) {
@@ -45,6 +94,22 @@ void validate(const Plan& plan) {
                 invalid(plan, path + ".tokens[" + std::to_string(j) + "].label",
                         "\"" + f.tokens[j].label + "\" appears twice in this facility");
             }
+        }
+        if (f.application_backup.empty()) {
+            if (!f.application_backup_sha256.empty()) {
+                invalid(plan, path + ".application_backup_sha256",
+                        "given without an application_backup to check");
+            }
+            if (f.replace_application_keys) {
+                invalid(plan, path + ".replace_application_keys",
+                        "given without an application_backup to restore");
+            }
+        } else if (plan.drive_holding(f.application_backup) == nullptr) {
+            // restore checks the drive's USB serial before it reads the file.
+            invalid(plan, path + ".application_backup",
+                    f.application_backup.string() +
+                        " is on none of the planned drives (no [[drives]] mount holds it); the "
+                        "backup is read from a planned drive whose USB serial is checked");
         }
     }
     if (plan.holders.size() != kHolderCount) {
@@ -131,6 +196,9 @@ void validate(const Plan& plan) {
                 invalid(plan, path + ".mount", "\"" + d.mount.string() + "\" appears twice");
             }
         }
+    }
+    if (plan.application_keys) {
+        validate_application_keys(plan);  // after the drives: it needs [backup] source
     }
 }
 

@@ -16,10 +16,13 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "application_backup.hpp"
 #include "flow_setup.hpp"
 #include "smk/atomic_file.hpp"
 #include "smk/card.hpp"
@@ -186,73 +189,88 @@ void restore(const CeremonyOptions& options, Output& output) {
     const Plan plan = load_plan(options.plan);
     require_issued(plan);
     const Facility& facility = plan.facility(options.facility);
+    const Kcv expected = hsm::parse_kcv(*plan.kcv, "the plan's KCV");
+    const bool replace = options.replace_keys || facility.replace_application_keys;
     Journal journal = open_journal(plan, options, "restore", output);
     journal.say(fmt::format("Restore at {} (plan {}, share set {}, KCV {})\n", facility.name,
                             plan.file.string(), *plan.identifier, *plan.kcv));
     journal.record("start", {{"plan", plan.file.string()}, {"facility", facility.name}},
                    {{"identifier", std::to_string(*plan.identifier)},
                     {"kcv", *plan.kcv},
+                    {"replace_keys", replace ? "yes" : "no"},
                     {"dry_run", options.dry_run ? "yes" : "no"}},
                    {{"plan", sha256_hex(plan.text)}});
+    // The backup first, from its planned drive, before any token is opened.
+    std::optional<hsm::BackupSummary> backup;
+    if (!facility.application_backup.empty()) {
+        backup = check_application_backup(plan, facility, journal);
+    }
     Tokens tokens = open_tokens(plan, facility, options, journal);
+    // Every token checked before anything is written to any of them.
+    std::vector<bool> has_smk;
     for (auto& t : tokens.open) {
-        require_no_key(t, plan.key_label, journal);
+        has_smk.push_back(holds_planned_smk(t, plan, expected, journal));
+        if (backup) {
+            hsm::require_restore_mechanisms(t.session);
+            require_keys_absent(t, *backup, replace, journal);
+        }
     }
-    std::error_code ec;
-    if (!facility.application_backup.empty() &&
-        !std::filesystem::is_regular_file(facility.application_backup, ec)) {
-        throw Error(ErrorCategory::io,
-                    fmt::format("facility {}: application_backup {} is not there (is the "
-                                "operative backup drive mounted?); nothing was touched",
-                                facility.name, facility.application_backup.string()));
-    }
+    const auto missing =
+        static_cast<std::size_t>(std::count(has_smk.begin(), has_smk.end(), false));
     if (options.dry_run) {
-        journal.result(
-            fmt::format("dry run: plan OK; {} token(s) at {} ready, no key \"{}\" in "
-                        "them; application backup {}; no card was read",
-                        tokens.open.size(), facility.name, plan.key_label,
-                        facility.application_backup.empty()
-                            ? std::string("none planned")
-                            : facility.application_backup.string() + " present"));
+        journal.result(fmt::format(
+            "dry run: plan OK; {} token(s) at {} ready, {} of them without the SMK{}; "
+            "application backup {}; no card was read",
+            tokens.open.size(), facility.name, missing, missing == 0 ? " (no card is needed)" : "",
+            backup ? backup->file.string() + " checked (" + std::to_string(backup->keys.size()) +
+                         " key(s))"
+                   : std::string("none planned")));
         return;
     }
-    CardSession session(card_session_options(plan, options, journal));
-    std::optional<unsigned> wanted;
-    if (!options.set.empty()) {
-        wanted = options.set == "A" ? 0U : 1U;
+    std::optional<Quorum> quorum;
+    if (missing > 0) {
+        CardSession session(card_session_options(plan, options, journal));
+        std::optional<unsigned> wanted;
+        if (!options.set.empty()) {
+            wanted = options.set == "A" ? 0U : 1U;
+        }
+        quorum = gather_quorum(plan, session, journal, wanted, 0);
+    } else {
+        journal.say(fmt::format("every token at {} holds the SMK (KCV {}): no card is needed\n",
+                                facility.name, *plan.kcv));
     }
-    const Quorum quorum = gather_quorum(plan, session, journal, wanted, 0);
-    const Kcv expected = hsm::parse_kcv(*plan.kcv, "the plan's KCV");
     std::string lines;
-    (void)install_in_facility(
-        tokens, plan, facility, quorum.smk, expected, journal,
-        [&](OpenToken& t, const std::string& kcv_in_token) {
-            if (facility.application_backup.empty()) {
-                lines += fmt::format("KCV {} {}: {}\n", facility.name, t.label, kcv_in_token);
-                return;
+    std::vector<std::pair<OpenToken*, bool>> touched;  // token, SMK installed by this restore
+    try {
+        for (std::size_t i = 0; i < tokens.open.size(); ++i) {
+            OpenToken& t = tokens.open[i];
+            const std::string kcv =
+                has_smk[i] ? *plan.kcv
+                           : install_in_token(t, plan, facility, quorum->smk, expected, journal);
+            touched.emplace_back(&t, !has_smk[i]);  // install_in_token leaves nothing if it fails
+            if (backup) {
+                lines += restore_application_keys(t, plan, *backup, replace, journal);
             }
-            const auto restored =
-                hsm::unwrap_keys(t.session, plan.key_label, facility.application_backup);
-            std::string labels;
-            for (const auto& k : restored.keys) {
-                labels += (labels.empty() ? "" : " ") + k.label;
-            }
-            journal.record("application-keys-restored",
-                           {{"token", t.label}, {"backup", facility.application_backup.string()}},
-                           {{"keys", std::to_string(restored.keys.size())}, {"labels", labels}},
-                           {{"backup", restored.sha256_hex}});
-            lines += fmt::format("application keys restored into {}: {} ({})\n", t.label,
-                                 restored.keys.size(), labels);
-            lines += fmt::format("KCV {} {}: {}\n", facility.name, t.label, kcv_in_token);
-        });
-    journal.record("done", {}, {{"result", "ok"}});
-    std::string cards;
-    for (const auto& c : quorum.cards) {
-        cards += (cards.empty() ? "" : " ") + c;
+            lines += fmt::format("KCV {} {}: {}{}\n", facility.name, t.label, kcv,
+                                 has_smk[i] ? " (the SMK was there already)" : "");
+        }
+    } catch (...) {
+        roll_back(touched, plan, backup, replace, journal);
+        throw;
     }
-    result_lines(journal, fmt::format("SMK restored at {} from set {} (cards {})\n", facility.name,
-                                      slip39::set_letter(quorum.set), cards) +
-                              lines);
+    journal.record("done", {}, {{"result", "ok"}});
+    std::string first;
+    if (quorum) {
+        std::string cards;
+        for (const auto& c : quorum->cards) {
+            cards += (cards.empty() ? "" : " ") + c;
+        }
+        first = fmt::format("SMK restored at {} from set {} (cards {})\n", facility.name,
+                            slip39::set_letter(quorum->set), cards);
+    } else {
+        first = fmt::format("SMK already in every token at {}: no card was read\n", facility.name);
+    }
+    result_lines(journal, first + lines);
 }
 
 void reissue(const CeremonyOptions& options, Output& output) {

@@ -61,27 +61,53 @@ std::vector<std::uint8_t> key_id_bytes(const Plan& plan) {
     return id;
 }
 
-InstalledKcvs install_in_facility(
-    Tokens& tokens, const Plan& plan, const Facility& facility, const Secret& smk,
-    const Kcv& expected, Journal& journal,
-    const std::function<void(OpenToken&, const std::string&)>& after_each) {
+bool holds_planned_smk(OpenToken& token, const Plan& plan, const Kcv& expected, Journal& journal) {
+    Kcv existing{};
+    try {
+        existing = hsm::kcv_in_token(token.session, plan.key_label);
+    } catch (const Error& e) {
+        if (e.category() != ErrorCategory::usage) {
+            throw;
+        }
+        return false;  // usage: no key of that label
+    }
+    if (existing != expected) {
+        journal.record("token-has-key", {{"token", token.label}},
+                       {{"key_label", plan.key_label}, {"kcv_in_token", kcv_hex(existing)}});
+        throw Error(ErrorCategory::refused,
+                    fmt::format("{} already holds a key labelled \"{}\" with KCV {}, but the "
+                                "plan's SMK has KCV {}: another SMK; smk never replaces an SMK "
+                                "in a ceremony. Nothing was installed or restored.",
+                                token.session.name(), plan.key_label, kcv_hex(existing),
+                                kcv_hex(expected)));
+    }
+    journal.record("token-has-smk",
+                   {{"token", token.label}, {"token_serial", token.session.token().serial}},
+                   {{"key_label", plan.key_label}, {"kcv_in_token", kcv_hex(existing)}});
+    return true;
+}
+
+std::string install_in_token(OpenToken& token, const Plan& plan, const Facility& facility,
+                             const Secret& smk, const Kcv& expected, Journal& journal) {
+    hsm::InstallOptions install;
+    install.label = plan.key_label;
+    install.id = key_id_bytes(plan);
+    const Kcv in_token = hsm::install_smk(token.session, smk, install, expected);
+    const Kcv again = hsm::kcv_in_token(token.session, plan.key_label);
+    hsm::check_kcv(token.session, plan.key_label, again, expected);
+    journal.record("hsm-installed",
+                   {{"facility", facility.name},
+                    {"token", token.label},
+                    {"token_serial", token.session.token().serial}},
+                   {{"key_label", plan.key_label}, {"kcv_in_token", kcv_hex(in_token)}});
+    return kcv_hex(in_token);
+}
+
+InstalledKcvs install_in_facility(Tokens& tokens, const Plan& plan, const Facility& facility,
+                                  const Secret& smk, const Kcv& expected, Journal& journal) {
     InstalledKcvs kcvs;
     for (auto& t : tokens.open) {
-        hsm::InstallOptions install;
-        install.label = plan.key_label;
-        install.id = key_id_bytes(plan);
-        const Kcv in_token = hsm::install_smk(t.session, smk, install, expected);
-        const Kcv again = hsm::kcv_in_token(t.session, plan.key_label);
-        hsm::check_kcv(t.session, plan.key_label, again, expected);
-        journal.record("hsm-installed",
-                       {{"facility", facility.name},
-                        {"token", t.label},
-                        {"token_serial", t.session.token().serial}},
-                       {{"key_label", plan.key_label}, {"kcv_in_token", kcv_hex(in_token)}});
-        kcvs.emplace_back(t.label, kcv_hex(in_token));
-        if (after_each) {
-            after_each(t, kcvs.back().second);
-        }
+        kcvs.emplace_back(t.label, install_in_token(t, plan, facility, smk, expected, journal));
     }
     return kcvs;
 }

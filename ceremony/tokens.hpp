@@ -1,7 +1,6 @@
 #pragma once
 // The HSM tokens of a facility, opened and logged in for a ceremony flow.
 
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,16 +33,28 @@ struct Tokens {
 // Error(refused) if the token already holds a key labelled `label`.
 void require_no_key(OpenToken& token, const std::string& label, Journal& journal);
 
-// The one facility install, for issue and restore: `smk` goes into every open
-// token as the plan's key (label, id), the KCV is computed inside the token,
-// read back once more and checked against `expected`; each token is recorded
-// ("hsm-installed"). `after_each` (restore: the application keys) runs on a
-// token right after its key is in, with its KCV (hex). Returns each token's label and KCV (hex).
+// Whether `token` holds the plan's SMK already (restore onto an HSM that has it):
+// false if it holds no key of the plan's label; true if it holds one whose KCV,
+// computed in the token, is `expected` (recorded "token-has-smk"); Error(refused)
+// if that key has another KCV (recorded "token-has-key"): smk never replaces an
+// SMK in a ceremony.
+[[nodiscard]] bool holds_planned_smk(OpenToken& token, const Plan& plan, const Kcv& expected,
+                                     Journal& journal);
+
+// The one install, for issue and restore: `smk` goes into the token as the plan's
+// key (label, id), its KCV is computed inside the token, read back once more and
+// checked against `expected`; the token is recorded ("hsm-installed"). Returns
+// the KCV (hex).
+[[nodiscard]] std::string install_in_token(OpenToken& token, const Plan& plan,
+                                           const Facility& facility, const Secret& smk,
+                                           const Kcv& expected, Journal& journal);
+
+// install_in_token for every open token of the facility. Returns each token's
+// label and KCV (hex).
 using InstalledKcvs = std::vector<std::pair<std::string, std::string>>;
-[[nodiscard]] InstalledKcvs install_in_facility(
-    Tokens& tokens, const Plan& plan, const Facility& facility, const Secret& smk,
-    const Kcv& expected, Journal& journal,
-    const std::function<void(OpenToken&, const std::string&)>& after_each = {});
+[[nodiscard]] InstalledKcvs install_in_facility(Tokens& tokens, const Plan& plan,
+                                                const Facility& facility, const Secret& smk,
+                                                const Kcv& expected, Journal& journal);
 
 // The plan's key id as bytes.
 [[nodiscard]] std::vector<std::uint8_t> key_id_bytes(const Plan& plan);

@@ -32,6 +32,7 @@ struct CeremonyArgs {
     unsigned holder = 0;
     std::string set;
     bool new_split = false;
+    bool replace_keys = false;
 };
 
 ceremony::CeremonyOptions flow_options(const CeremonyArgs& o) {
@@ -54,6 +55,7 @@ ceremony::CeremonyOptions flow_options(const CeremonyArgs& o) {
     flow.holder = o.holder;
     flow.set = o.set;
     flow.new_split = o.new_split;
+    flow.replace_keys = o.replace_keys;
     return flow;
 }
 
@@ -93,18 +95,22 @@ void add_cards(CLI::App& cmd, CeremonyArgs& o) {
         ->capture_default_str();
 }
 
-void add_tokens(CLI::App& cmd, CeremonyArgs& o) {
-    cmd.add_option("--facility", o.facility, "The plan's facility to work at (default: the first)");
+void add_token_pin(CLI::App& cmd, CeremonyArgs& o) {
     cmd.add_option("--token-pin-file", o.token_pin_file,
                    "User PIN of the HSM tokens: first line of FILE (default: each token's "
                    "pin_file in the plan, else a prompt)");
+}
+
+void add_tokens(CLI::App& cmd, CeremonyArgs& o) {
+    cmd.add_option("--facility", o.facility, "The plan's facility to work at (default: the first)");
+    add_token_pin(cmd, o);
 }
 
 }  // namespace
 
 void register_ceremony(CLI::App& app, Context& /*ctx*/) {
     auto* group = app.add_subcommand(
-        "ceremony", "Plan-driven ceremonies: issue, backup-copies, restore, reissue");
+        "ceremony", "Plan-driven ceremonies: issue, backup-keys, backup-copies, restore, reissue");
     group->require_subcommand(1);
 
     auto check = std::make_shared<CeremonyArgs>();
@@ -140,16 +146,30 @@ void register_ceremony(CLI::App& app, Context& /*ctx*/) {
                           "Where to write the issued plan (default: PLAN-idNNNNN.toml beside it)");
     issue_cmd->callback([issue] { ceremony::issue(flow_options(*issue), terminal_output()); });
 
+    auto keys = std::make_shared<CeremonyArgs>();
+    auto* keys_cmd = group->add_subcommand(
+        "backup-keys",
+        "Phase 1: back up the plan's [application_keys] under the SMK into the backup tree, "
+        "read it back from the device, print its SHA-256 for the paper script, export each "
+        "key pair's public key");
+    add_common(*keys_cmd, *keys);
+    add_token_pin(*keys_cmd, *keys);
+    keys_cmd->callback([keys] { ceremony::backup_keys(flow_options(*keys), terminal_output()); });
+
     auto restore = std::make_shared<CeremonyArgs>();
     auto* restore_cmd = group->add_subcommand(
         "restore",
-        "Read cards until one set has 5 shares, check the KCV, install the SMK into "
-        "the facility's HSM tokens, restore the application-key backup");
+        "Check the application-key backup (drive serial, SHA-256), then install the SMK "
+        "into each of the facility's HSM tokens that lacks it (cards read until one set "
+        "has 5 shares, KCV checked) and restore the backup into every token");
     add_common(*restore_cmd, *restore);
     add_cards(*restore_cmd, *restore);
     add_tokens(*restore_cmd, *restore);
     restore_cmd->add_option("--set", restore->set, "Use set A or B (default: the first card's)")
         ->check(CLI::IsMember({"A", "B"}));
+    restore_cmd->add_flag("--replace-keys", restore->replace_keys,
+                          "Replace application keys a token already holds under the same label "
+                          "(else such a token is refused before anything is written)");
     restore_cmd->callback(
         [restore] { ceremony::restore(flow_options(*restore), terminal_output()); });
 

@@ -61,4 +61,32 @@ std::string sha256_hex(std::string_view text) {
     return to_hex(sha256_text(text));
 }
 
+std::optional<std::string> sha256_hex_from_text(std::string_view text) {
+    // 64 digits, or 32 pairs with one colon between each two (95 characters).
+    const bool colon_form = text.size() == 95;
+    if (text.size() != 64 && !colon_form) {
+        return std::nullopt;
+    }
+    std::string hex;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (colon_form && i % 3 == 2) {
+            if (c != ':') {
+                return std::nullopt;
+            }
+            continue;
+        }
+        if (c >= '0' && c <= '9') {
+            hex.push_back(c);
+        } else if (c >= 'a' && c <= 'f') {
+            hex.push_back(c);
+        } else if (c >= 'A' && c <= 'F') {
+            hex.push_back(static_cast<char>(c - 'A' + 'a'));
+        } else {
+            return std::nullopt;
+        }
+    }
+    return hex;
+}
+
 }  // namespace smk

@@ -30,6 +30,17 @@ FileDigest sha256_file(const std::filesystem::path& file, ReadMode mode) {
     return media::hash_open_file(opened.fd.get(), opened.mode, file.string());
 }
 
+FileDigest sha256_file_as_written(const std::filesystem::path& file, std::string_view written_hex) {
+    FileDigest on_device = sha256_file(file, ReadMode::direct);
+    if (digest_hex(on_device.sha256) != written_hex) {
+        throw Error(ErrorCategory::verification,
+                    file.string() + " read back from the device has SHA-256 " +
+                        digest_hex(on_device.sha256) + ", not the " + std::string(written_hex) +
+                        " written: do not use it; check the drive and write it again");
+    }
+    return on_device;
+}
+
 std::string digest_hex(const Sha256& digest) {
     return to_hex(digest);
 }

@@ -93,12 +93,9 @@ std::vector<std::uint8_t> public_key_der(pkcs11::Session& session, std::string_v
         }
     } else if (type == CKK_EC) {
         key_name = "EC";
+        // curve_name gives OpenSSL's group name ("P-256", "P-384", "P-521"), or "".
         const std::string curve = detail::curve_name(value(CKA_EC_PARAMS, "curve"));
-        const char* group = curve == "P-256"   ? "P-256"
-                            : curve == "P-384" ? "P-384"
-                            : curve == "P-521" ? "P-521"
-                                               : nullptr;
-        if (group == nullptr) {
+        if (curve.empty()) {
             throw Error(ErrorCategory::refused,
                         fmt::format("key \"{}\" on {} is on a curve smk does not export (it "
                                     "exports P-256, P-384 and P-521)",
@@ -117,7 +114,8 @@ std::vector<std::uint8_t> public_key_der(pkcs11::Session& session, std::string_v
         }
         point.assign(wrapped.begin() + static_cast<long>(header), wrapped.end());
         if (!bld ||
-            OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, group, 0) != 1 ||
+            OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, curve.c_str(),
+                                            0) != 1 ||
             OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
                                              point.size()) != 1) {
             openssl_failed(label);

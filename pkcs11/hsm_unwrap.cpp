@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backup_file.hpp"
@@ -33,6 +34,7 @@ using pkcs11::attribute;
 using pkcs11::attribute_bytes;
 using pkcs11::attribute_text;
 using smk::sha256_hex;
+using smk::sha256_hex_from_text;
 
 namespace {
 
@@ -225,13 +227,15 @@ std::string check_backup_file(const std::filesystem::path& file,
                                 file.string(), sha256sum_path(file).string(), actual, expected));
     }
     if (expected_sha256) {
-        // Hex in either case, or the colon form of `openssl dgst -c`.
-        std::string recorded;
-        for (const char c : *expected_sha256) {
-            if (c != ':') {
-                recorded.push_back(static_cast<char>(c >= 'A' && c <= 'F' ? c + 32 : c));
-            }
+        const std::optional<std::string> parsed = sha256_hex_from_text(*expected_sha256);
+        if (!parsed) {
+            throw Error(ErrorCategory::usage,
+                        fmt::format("the SHA-256 recorded for {} (\"{}\") is neither 64 hex "
+                                    "digits nor the colon form of openssl dgst -c; nothing "
+                                    "was restored",
+                                    file.string(), *expected_sha256));
         }
+        const std::string& recorded = *parsed;
         if (recorded != actual) {
             throw Error(ErrorCategory::verification,
                         fmt::format("{} has SHA-256 {}, but {} was recorded when the backup was "
@@ -243,21 +247,63 @@ std::string check_backup_file(const std::filesystem::path& file,
     return actual;
 }
 
-BackupSummary unwrap_keys(pkcs11::Session& session, std::string_view wrapping_label,
-                          const std::filesystem::path& file, const UnwrapOptions& options) {
-    auto& s = pkcs11::raw(session);
-    const std::string actual = check_backup_file(file, options.expected_sha256);
+namespace {
+
+// The file checked (check_backup_file), read once more and parsed: its SHA-256 and content.
+std::pair<std::string, ParsedBackup> checked_backup(
+    const std::filesystem::path& file, const std::optional<std::string>& expected_sha256) {
+    std::string actual = check_backup_file(file, expected_sha256);
     const std::string text = read_small_file(file, "backup");
     if (sha256_hex(text) != actual) {
         throw Error(
             ErrorCategory::verification,
             fmt::format("{} changed while it was being read; nothing was restored", file.string()));
     }
-    const ParsedBackup backup = detail::parse_backup(text, file);
+    return {std::move(actual), detail::parse_backup(text, file)};
+}
+
+}  // namespace
+
+BackupSummary read_backup(const std::filesystem::path& file,
+                          const std::optional<std::string>& expected_sha256) {
+    const auto [actual, backup] = checked_backup(file, expected_sha256);
+    BackupSummary summary;
+    summary.file = file;
+    summary.sha256sum_file = sha256sum_path(file);
+    summary.sha256_hex = actual;
+    summary.wrapping_label = backup.wrapping_label;
+    summary.wrapping_kcv_hex = backup.wrapping_kcv;
+    for (const auto& key : backup.keys) {
+        summary.keys.push_back(key.info);
+    }
+    return summary;
+}
+
+std::vector<std::string> labels_held(pkcs11::Session& session,
+                                     const std::vector<std::string>& labels) {
+    auto& s = pkcs11::raw(session);
+    std::vector<std::string> held;
+    for (const auto& label : labels) {
+        if (!detail::find_keys_labelled(s, label).empty()) {
+            held.push_back(label);
+        }
+    }
+    return held;
+}
+
+void require_restore_mechanisms(pkcs11::Session& session) {
+    auto& s = pkcs11::raw(session);
     detail::require_mechanism(s, kAesKeyWrapPad, CKF_UNWRAP, "CKM_AES_KEY_WRAP_PAD",
                               "unwrap the backup's keys");
     detail::require_mechanism(s, CKM_AES_CMAC, CKF_VERIFY, "CKM_AES_CMAC",
                               "check the backup's MAC");
+}
+
+BackupSummary unwrap_keys(pkcs11::Session& session, std::string_view wrapping_label,
+                          const std::filesystem::path& file, const UnwrapOptions& options) {
+    auto& s = pkcs11::raw(session);
+    const auto [actual, backup] = checked_backup(file, options.expected_sha256);
+    require_restore_mechanisms(session);
 
     const CK_OBJECT_HANDLE wrapping = one_key(s, wrapping_label);
     const Kcv wrapping_kcv = kcv_of(s, wrapping, wrapping_label);

@@ -206,6 +206,14 @@ std::vector<std::uint8_t> backup_mac(pkcs11::SessionImpl& s, CK_OBJECT_HANDLE wr
 
 }  // namespace
 
+void require_backup_mechanisms(pkcs11::Session& session) {
+    auto& s = pkcs11::raw(session);
+    detail::require_mechanism(s, kAesKeyWrapPad, CKF_WRAP, "CKM_AES_KEY_WRAP_PAD",
+                              "wrap keys under the SMK");
+    detail::require_mechanism(s, CKM_AES_CMAC, CKF_SIGN, "CKM_AES_CMAC",
+                              "authenticate the backup with a MAC under the SMK");
+}
+
 BackupSummary wrap_keys(pkcs11::Session& session, std::string_view wrapping_label,
                         const std::vector<std::string>& key_labels,
                         const std::filesystem::path& out) {
@@ -231,10 +239,7 @@ BackupSummary wrap_keys(pkcs11::Session& session, std::string_view wrapping_labe
                                     path.string()));
         }
     }
-    detail::require_mechanism(s, kAesKeyWrapPad, CKF_WRAP, "CKM_AES_KEY_WRAP_PAD",
-                              "wrap keys under the SMK");
-    detail::require_mechanism(s, CKM_AES_CMAC, CKF_SIGN, "CKM_AES_CMAC",
-                              "authenticate the backup with a MAC under the SMK");
+    require_backup_mechanisms(session);
     const CK_OBJECT_HANDLE wrapping = one_key(s, wrapping_label);
     detail::ParsedBackup backup;
     backup.wrapping_label = wrapping_label;

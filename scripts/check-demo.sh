@@ -38,5 +38,12 @@ for k in "${ksks[@]}"; do
   [[ $k == "${ksks[0]}" ]] || fail "the HSMs hold different KSK public keys: ${ksks[*]}"
 done
 grep -qx 'Verified OK' "$out" || fail "no 'Verified OK' from openssl for the KSK's signature"
+# Phase 2 read the backup from the AUCKLAND drive, its USB serial checked, and found the
+# SHA-256 the phase-2 plan records (read with jq, not smk).
+jq -e -s 'any(.[]; .flow == "restore" and .step == "drive-checked" and .items.drive == "AUCKLAND")' \
+  "$transcript" >/dev/null || fail "the restore did not check the AUCKLAND drive's USB serial"
+jq -e -s 'any(.[]; .flow == "restore" and .step == "application-backup-checked"
+                   and .results.sha256_recorded == "match")' \
+  "$transcript" >/dev/null || fail "the restore did not check the backup's SHA-256 against the plan"
 rm -f "$transcript"
 echo "check-demo: rehearsal OK; ${#kcvs[@]} HSMs show KCV ${kcvs[0]} and KSK ${ksks[0]}"

@@ -11,10 +11,12 @@
 #   images whose USB serials come from umockdev records made for their loop
 #   devices (smk sees them as USB sticks through umockdev-run).
 # Then: a plan naming all of it, `smk ceremony issue` at WELLINGTON, the KSK (an
-# RSA-2048 key pair) made in the WELLINGTON HSM, its public key exported and the
-# pair wrapped under the SMK into the HSM backup tree, `smk ceremony backup-copies`,
-# `smk ceremony restore` at AUCKLAND from the AUCKLAND drive (the SMK from five
-# cards, then the KSK), the transcript checked and printed, and a message signed by
+# RSA-2048 key pair) made in the WELLINGTON HSM, `smk ceremony backup-keys` (the
+# pair wrapped under the SMK into the HSM backup tree, its public key exported
+# beside it), `smk ceremony backup-copies`,
+# `smk ceremony restore` at AUCKLAND from the AUCKLAND drive (its USB serial and the
+# backup's SHA-256 checked first, then the SMK from five cards, then the KSK), the
+# transcript checked and printed, and a message signed by
 # the KSK at AUCKLAND verified by openssl against the public key exported at
 # WELLINGTON. The last lines are `transcript: PATH`, one `KCV <facility> <token>: HEX`
 # line per HSM and one `KSK <facility> <token>: SHA-256` line per HSM holding the
@@ -141,6 +143,11 @@ plan="$work/ceremony-plan.toml"
     echo
     echo "[backup]"
     echo "source = \"$work/hsm-backup/\""
+    echo
+    echo "[application_keys]"
+    echo "facility = \"WELLINGTON\""
+    echo "labels = [ \"KSK\" ]"
+    echo "backup = \"hsm-backup/application-keys.smkwrap\""
     for i in 0 1 2 3; do
         echo
         echo "[[drives]]"
@@ -157,16 +164,14 @@ phase "1. smk ceremony issue at WELLINGTON: SMK generated, 14 cards written, HSM
 issued=$(ls "$work"/ceremony-plan-id*.toml)
 echo "  issued plan: $issued"
 
-phase "1b. The KSK: an RSA-2048 key pair made in the WELLINGTON HSM, its public key exported, the pair backed up under the SMK"
+phase "1b. The KSK: an RSA-2048 key pair made in the WELLINGTON HSM; smk ceremony backup-keys backs it up under the SMK and exports its public key"
 pkcs11-tool --module "$SMK_PKCS11_MODULE" --token-label hsm-wellington --login --pin 246810 \
     --keypairgen --key-type rsa:2048 --label KSK --id 4b53 --usage-sign --extractable >/dev/null 2>&1 ||
     fail "pkcs11-tool could not make the KSK"
-# The public key travels with the backup: the second facility checks its
-# signatures against what the first facility exported.
-"$smk" hsm export-public --pkcs11-module "$SMK_PKCS11_MODULE" --token hsm-wellington --pin-file "$work/token-pin" \
-    --label KSK --out "$work/hsm-backup/hsm-backup/ksk-public.der"
-"$smk" hsm backup --pkcs11-module "$SMK_PKCS11_MODULE" --token hsm-wellington --pin-file "$work/token-pin" \
-    --wrap-with SMK --key KSK --out "$work/hsm-backup/hsm-backup/application-keys.smkwrap"
+# Phase 1 from the plan: the KSK wrapped under the SMK into the backup tree, read back
+# from the device, its SHA-256 printed for the paper script; its public key exported
+# beside it (KSK.public.der): the second facility checks its signatures against it.
+"$smk" ceremony backup-keys "$issued"
 
 phase "2. smk ceremony backup-copies: MASTER, then WELLINGTON, ALBANY, AUCKLAND"
 umockdev-run "${umockdev_args[@]}" -- "$smk" ceremony backup-copies "$issued"
@@ -185,7 +190,15 @@ for _ in $(seq 40); do
     sleep 0.25
 done
 [[ $empty -ge 7 ]] || fail "pcscd still shows the set A cards after they were pulled"
-"$smk" ceremony restore "$issued" --batch --facility AUCKLAND
+# The phase-2 plan: the issued plan with the backup's SHA-256 from the phase-1 paper
+# script (taken here with coreutils, not smk) in the AUCKLAND facility. restore checks
+# the AUCKLAND drive's USB serial and this SHA-256 before it opens the HSM token.
+backup_sha256=$(sha256sum "$work/hsm-backup/hsm-backup/application-keys.smkwrap" | cut -d' ' -f1)
+phase2="$work/ceremony-plan-phase2.toml"
+sed "s|^application_backup = .*|&\napplication_backup_sha256 = \"$backup_sha256\"|" "$issued" >"$phase2"
+grep -q "^application_backup_sha256 = \"$backup_sha256\"" "$phase2" || fail "could not write $phase2"
+echo "  phase-2 plan: $phase2 (application backup SHA-256 $backup_sha256)"
+umockdev-run "${umockdev_args[@]}" -- "$smk" ceremony restore "$phase2" --batch --facility AUCKLAND
 
 phase "4. The transcript"
 "$smk" transcript verify "$work/ceremony.transcript.jsonl"
@@ -198,7 +211,7 @@ cp "$work/ceremony.transcript.jsonl" "$transcript"
 chmod 0644 "$transcript"
 
 phase "5. The KSK restored at AUCKLAND signs; openssl verifies against the public key exported at WELLINGTON"
-openssl pkey -pubin -inform DER -in "$work/media/AUCKLAND/hsm-backup/ksk-public.der" -out "$work/ksk-public.pem" ||
+openssl pkey -pubin -inform DER -in "$work/media/AUCKLAND/hsm-backup/KSK.public.der" -out "$work/ksk-public.pem" ||
     fail "openssl cannot read the KSK public key from the AUCKLAND drive"
 echo "smk make demo: a message signed by the KSK at AUCKLAND" >"$work/message"
 # pkcs11-tool signs with CKM_SHA256_RSA_PKCS part by part, which SoftHSM2 2.6.1 on
@@ -230,7 +243,7 @@ for facility_token in WELLINGTON:hsm-wellington AUCKLAND:hsm-auckland; do
     token=${facility_token#*:}
     "$smk" hsm export-public --pkcs11-module "$SMK_PKCS11_MODULE" --token "$token" --pin-file "$work/token-pin" \
         --label KSK --out "$work/ksk-$facility.der" >/dev/null
-    cmp -s "$work/ksk-$facility.der" "$work/media/AUCKLAND/hsm-backup/ksk-public.der" ||
+    cmp -s "$work/ksk-$facility.der" "$work/media/AUCKLAND/hsm-backup/KSK.public.der" ||
         fail "the KSK public key on $token differs from the one exported at WELLINGTON"
     echo "KSK $facility $token: $(sha256sum <"$work/ksk-$facility.der" | cut -d' ' -f1)"
 done

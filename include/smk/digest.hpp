@@ -53,6 +53,12 @@ struct FileDigest {
 [[nodiscard]] FileDigest sha256_file(const std::filesystem::path& file,
                                      ReadMode mode = ReadMode::direct);
 
+// A file just written, read back from the device (ReadMode::direct): Error(verification)
+// naming the file and both digests if its SHA-256 is not `written_hex`, the hex digest
+// its writer computed of the bytes it wrote.
+[[nodiscard]] FileDigest sha256_file_as_written(const std::filesystem::path& file,
+                                                std::string_view written_hex);
+
 // "ba7816bf…" (64 lower-case hex digits).
 [[nodiscard]] std::string digest_hex(const Sha256& digest);
 // "ba:78:16:bf:…" (lower case, as `openssl dgst -c` prints it).

@@ -89,6 +89,13 @@ struct BackupSummary {
     std::vector<WrappedKeyInfo> keys;
 };
 
+// Error(refused) naming the mechanism (C_GetMechanismInfo) if the token lacks what
+// wrap_keys needs (CKM_AES_KEY_WRAP_PAD to wrap, CKM_AES_CMAC to sign), or what
+// unwrap_keys needs (the same, to unwrap and verify). wrap_keys and unwrap_keys check
+// first; a flow calls them before it changes anything else.
+void require_backup_mechanisms(pkcs11::Session& session);
+void require_restore_mechanisms(pkcs11::Session& session);
+
 // Wraps each key labelled in `key_labels` (each must name exactly one extractable
 // secret or private key) under the key labelled `wrapping_label`, and writes `out`
 // (refused if it exists) and `out`.sha256sum. A private key is wrapped as the
@@ -113,6 +120,18 @@ struct UnwrapOptions {
 // call it before they open a token, so a wrong file is refused before the token is touched.
 std::string check_backup_file(const std::filesystem::path& backup,
                               const std::optional<std::string>& expected_sha256 = std::nullopt);
+
+// What `backup` holds as recorded, read without a token after check_backup_file, so
+// that a flow can check each token against it before anything is written: the file's
+// SHA-256, the wrapping key's label and KCV, and each key's label, id and type. Its
+// MAC needs the token (unwrap_keys checks it). Error(invalid_input) if it does not parse.
+[[nodiscard]] BackupSummary read_backup(
+    const std::filesystem::path& backup,
+    const std::optional<std::string>& expected_sha256 = std::nullopt);
+
+// Those of `labels` for which the token holds a key (secret, private or public).
+[[nodiscard]] std::vector<std::string> labels_held(pkcs11::Session& session,
+                                                   const std::vector<std::string>& labels);
 
 // Reads `backup` (after check_backup_file), checks the wrapping key's KCV against
 // the one recorded and the file's MAC (CKM_AES_CMAC under the wrapping key, in the

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -38,5 +39,10 @@ class Sha256Stream final {
 [[nodiscard]] Sha256 sha256_text(std::string_view text);
 // Lower-case hex of sha256_text(text): what transcripts, plans and backup files record.
 [[nodiscard]] std::string sha256_hex(std::string_view text);
+
+// A SHA-256 as people copy it from paper or a terminal: 64 hex digits in either
+// case (sha256sum), or the colon form of `openssl dgst -sha256 -c`. Returns the
+// 64 lower-case hex digits, or nullopt for anything else.
+[[nodiscard]] std::optional<std::string> sha256_hex_from_text(std::string_view text);
 
 }  // namespace smk

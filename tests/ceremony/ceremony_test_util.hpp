@@ -12,6 +12,7 @@
 #include <iterator>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cli/run.hpp"
 
@@ -46,6 +47,32 @@ inline std::string sha256_hex(std::string_view bytes) {
 
 inline std::string example_plan_text() {
     return slurp(fs::path(SMK_SOURCE_DIR) / "docs/examples/ceremony-plan.toml");
+}
+
+// The example plan without AUCKLAND's application backup (its drive is planned last),
+// for plans that change or drop the drives.
+inline std::string without_application_backup(std::string text) {
+    for (const std::string_view key : {"application_backup = ", "application_backup_sha256 = "}) {
+        const auto at = text.find(std::string("\n") + std::string(key));
+        REQUIRE_MESSAGE(at != std::string::npos, "test plan has no " << key);
+        text.erase(at + 1, text.find('\n', at + 1) - at);
+    }
+    return text;
+}
+
+// `text` written to `variant` (replacing a previous variant), and the arguments of
+// `smk ceremony restore` with it at AUCKLAND in batch mode, appending to `transcript`,
+// then `extra`.
+inline std::vector<std::string> restore_variant_args(const std::string& variant,
+                                                     const std::string& text,
+                                                     const std::string& transcript,
+                                                     const std::vector<std::string>& extra) {
+    fs::remove(variant);
+    spit(variant, text);
+    std::vector<std::string> args = {"ceremony",   "restore",  variant,        "--batch",
+                                     "--facility", "AUCKLAND", "--transcript", transcript};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
 }
 
 // `text` with the first occurrence of `from` replaced by `to` (which must exist).

@@ -22,9 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool has(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
+using smk_test::contains;
 
 // Test setup only: fixed commands, temp paths (tests/support/process.hpp).
 int sh(const std::string& command) {
@@ -98,7 +96,7 @@ const std::string kOperativeSerial = "4C530001110000000001";
 // The example plan with two drives at the given mounts and the given serials.
 std::string plan_text(const fs::path& source, const fs::path& master, const fs::path& operative,
                       const std::string& master_serial, const std::string& operative_serial) {
-    std::string text = smk_test::example_plan_text();
+    std::string text = smk_test::without_application_backup(smk_test::example_plan_text());
     text.erase(text.find("[backup]"));
     text += "[backup]\nsource = \"" + source.string() + "/\"\n\n[[drives]]\nname = \"MASTER\"\n" +
             "usb_serial = \"" + master_serial + "\"\nmount = \"" + master.string() + "\"\n\n" +
@@ -145,11 +143,11 @@ TEST_CASE("backup-copies: every serial checked, both drives copied and verified 
         smk_test::run_smk({"ceremony", "backup-copies", rig.plan.string(), "--no-eject"});
     INFO("stderr: " << r.err);
     REQUIRE(r.exit_code == 0);
-    CHECK(has(r.out,
-              "MASTER       " + kMasterSerial + "  copied and verified from the device: 2 files"));
-    CHECK(has(r.out, "WELLINGTON   " + kOperativeSerial +
-                         "  copied and verified from the device: 2 files"));
-    CHECK(has(r.out, "left mounted (--no-eject)"));
+    CHECK(contains(
+        r.out, "MASTER       " + kMasterSerial + "  copied and verified from the device: 2 files"));
+    CHECK(contains(r.out, "WELLINGTON   " + kOperativeSerial +
+                              "  copied and verified from the device: 2 files"));
+    CHECK(contains(r.out, "left mounted (--no-eject)"));
     for (const auto* drive : {&rig.master, &rig.operative}) {
         CHECK(smk_test::slurp(drive->point() / "keys" / "application-keys.smkwrap") ==
               "wrapped keys\n");
@@ -167,7 +165,7 @@ TEST_CASE("backup-copies: each drive is ejected after its verification") {
     const auto r = smk_test::run_smk({"ceremony", "backup-copies", rig.plan.string()});
     INFO("stderr: " << r.err);
     REQUIRE(r.exit_code == 0);
-    CHECK(has(r.out, "ejected"));
+    CHECK(contains(r.out, "ejected"));
     CHECK_FALSE(rig.master.mounted());
     CHECK_FALSE(rig.operative.mounted());
     CHECK(steps(rig.transcript, "drive-ejected") == 2);
@@ -178,10 +176,10 @@ TEST_CASE("backup-copies: a drive whose USB serial is not the planned one stops 
     const auto r = smk_test::run_smk({"ceremony", "backup-copies", rig.plan.string()});
     INFO("stderr: " << r.err);
     CHECK(r.exit_code == 7);
-    CHECK(has(r.err, "drive WELLINGTON"));
-    CHECK(
-        has(r.err, "has USB serial " + kOperativeSerial + ", the plan says 4C530001110000000009"));
-    CHECK(has(r.err, "nothing was written to any drive"));
+    CHECK(contains(r.err, "drive WELLINGTON"));
+    CHECK(contains(r.err,
+                   "has USB serial " + kOperativeSerial + ", the plan says 4C530001110000000009"));
+    CHECK(contains(r.err, "Nothing was written to any drive."));
     CHECK_FALSE(fs::exists(rig.master.point() / "README.txt"));  // MASTER comes first, still empty
     CHECK_FALSE(fs::exists(rig.operative.point() / "README.txt"));
     CHECK(rig.master.mounted());
@@ -192,7 +190,7 @@ TEST_CASE("backup-copies: a look-alike character in the planned serial is still 
     DriveRig rig("4C53OOO111OOOOOOOOO1");
     const auto r = smk_test::run_smk({"ceremony", "backup-copies", rig.plan.string()});
     CHECK(r.exit_code == 7);
-    CHECK(has(r.err, "look-alike"));
+    CHECK(contains(r.err, "look-alike"));
     CHECK_FALSE(fs::exists(rig.master.point() / "README.txt"));
 }
 
@@ -201,8 +199,8 @@ TEST_CASE("backup-copies: --dry-run checks the serials and writes nothing, trans
     const auto r = smk_test::run_smk({"ceremony", "backup-copies", rig.plan.string(), "--dry-run"});
     INFO("stderr: " << r.err);
     CHECK(r.exit_code == 0);
-    CHECK(has(r.out, "MASTER       " + kMasterSerial + "  serial OK  would copy 2 files"));
-    CHECK(has(r.out, "dry run: nothing was written"));
+    CHECK(contains(r.out, "MASTER       " + kMasterSerial + "  serial OK  would copy 2 files"));
+    CHECK(contains(r.out, "dry run: nothing was written"));
     CHECK_FALSE(fs::exists(rig.master.point() / "README.txt"));
     CHECK_FALSE(fs::exists(rig.transcript));
 }
@@ -214,14 +212,14 @@ TEST_CASE("backup-copies: a planned mount that is missing, or not a USB drive, e
                                                 (rig.dir.path() / "nowhere").string()));
     auto r = smk_test::run_smk({"ceremony", "backup-copies", rig.plan.string()});
     CHECK(r.exit_code == 8);
-    CHECK(has(r.err, "drive WELLINGTON"));
-    CHECK(has(r.err, "not mounted?"));
+    CHECK(contains(r.err, "drive WELLINGTON"));
+    CHECK(contains(r.err, "not mounted?"));
     fs::create_directories(rig.dir.path() / "plain");
     smk_test::spit(rig.plan, smk_test::replaced(text, rig.operative.point().string(),
                                                 (rig.dir.path() / "plain").string()));
     r = smk_test::run_smk({"ceremony", "backup-copies", rig.plan.string()});
     CHECK(r.exit_code == 8);
-    CHECK(has(r.err, "drive WELLINGTON"));
-    CHECK(has(r.err, "The plan expects USB drive " + kOperativeSerial));
+    CHECK(contains(r.err, "drive WELLINGTON"));
+    CHECK(contains(r.err, "The plan expects USB drive " + kOperativeSerial));
     CHECK_FALSE(fs::exists(rig.master.point() / "README.txt"));
 }

@@ -138,7 +138,9 @@ TEST_CASE("cli: issue refuses a planned card that holds a share before any card 
     CHECK(nlohmann::json::parse(first.out).at("state") == "empty");
 }
 
-TEST_CASE("cli: issue, every restore mismatch stops with nothing installed, then restore") {
+TEST_CASE(
+    "cli: issue, every restore mismatch stops with nothing installed, then restore, then again "
+    "onto the HSM that holds the SMK with no card") {
     smk_test::CeremonyRig rig;
     const std::string dir = fs::path(rig.plan()).parent_path().string();
 
@@ -168,15 +170,9 @@ TEST_CASE("cli: issue, every restore mismatch stops with nothing installed, then
     CHECK(run_smk({"ceremony", "restore", rig.plan(), "--batch", "--facility", "AUCKLAND"})
               .exit_code == 2);
 
-    const auto restore_with = [&](const std::string& text, std::vector<std::string> extra) {
-        const std::string variant = dir + "/variant.toml";
-        fs::remove(variant);
-        smk_test::spit(variant, text);
-        std::vector<std::string> args = {"ceremony",     "restore",       variant,
-                                         "--batch",      "--facility",    "AUCKLAND",
-                                         "--transcript", rig.transcript()};
-        args.insert(args.end(), extra.begin(), extra.end());
-        return run_smk(args);
+    const auto restore_with = [&](const std::string& text, const std::vector<std::string>& extra) {
+        return run_smk(
+            smk_test::restore_variant_args(dir + "/variant.toml", text, rig.transcript(), extra));
     };
 
     // Wrong KCV in the plan: the cards' SMK is not the planned one.
@@ -241,9 +237,32 @@ TEST_CASE("cli: issue, every restore mismatch stops with nothing installed, then
     const auto two = rig.token_kcv("hsm-two");
     CHECK(two.exit_code == 0);
     CHECK(two.out.find(kcv) != std::string::npos);
-    // A second restore into the same token is refused (the key exists).
-    CHECK(run_smk({"ceremony", "restore", issued, "--batch", "--facility", "AUCKLAND"}).exit_code ==
-          7);
+    // Restore onto an HSM that holds the SMK already: its KCV is checked in the token and
+    // no card is needed (every card is out of its reader now).
+    for (int i = 7; i <= 13; ++i) {
+        rig.pull(i);
+    }
+    const auto again =
+        run_smk({"ceremony", "restore", issued, "--batch", "--facility", "AUCKLAND"});
+    INFO("second restore stderr: " << again.err);
+    CHECK(again.exit_code == 0);
+    CHECK(again.out.find("SMK already in every token at AUCKLAND: no card was read") !=
+          std::string::npos);
+    CHECK(again.out.find("KCV AUCKLAND hsm-two: " + kcv + " (the SMK was there already)") !=
+          std::string::npos);
+    CHECK(transcript_has(rig.transcript(), "token-has-smk"));
+    // A token holding a key of the SMK's label with another KCV is another SMK: refused
+    // before any card is asked for.
+    {
+        const auto r = restore_with(
+            smk_test::replaced(issued_text, "kcv = \"" + kcv + "\"", "kcv = \"000000\""), {});
+        INFO("stderr: " << r.err);
+        CHECK(r.exit_code == 7);
+        CHECK(r.err.find("already holds a key labelled \"SMK\" with KCV " + kcv) !=
+              std::string::npos);
+        CHECK(r.err.find("smk never replaces an SMK in a ceremony") != std::string::npos);
+        CHECK(transcript_has(rig.transcript(), "token-has-key"));
+    }
 
     const auto verify = run_smk({"transcript", "verify", rig.transcript()});
     CHECK(verify.exit_code == 0);

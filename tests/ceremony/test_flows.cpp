@@ -48,11 +48,13 @@ fs::path write_plan(const smk_test::TempDir& dir, const std::string& text) {
     return file;
 }
 
-// The example plan without its [backup] and [[drives]] (they come last).
+// The example plan without its [backup] and [[drives]] (they come last), and so
+// without the application backup read from one of them.
 std::string without_drives(const std::string& text) {
-    const auto at = text.find("[backup]");
+    const std::string without = smk_test::without_application_backup(text);
+    const auto at = without.find("[backup]");
     REQUIRE(at != std::string::npos);
-    return text.substr(0, at);
+    return without.substr(0, at);
 }
 
 }  // namespace
@@ -62,10 +64,13 @@ TEST_CASE("flows: ceremony check reports the example plan line by line in proces
     const fs::path plan = write_plan(dir, smk_test::example_plan_text());
     CapturedOutput output;
     cer::check_plan(plan, output);
-    REQUIRE(output.results.size() == 3 + 2 + 7 + 4);
+    REQUIRE(output.results.size() == 3 + 2 + 1 + 7 + 4);
     CHECK(output.results[0] == "plan " + plan.string() + ": OK");
     CHECK(output.results[1] == "  name: SMK issuance, Wellington, 2026-12-01");
     CHECK(any_line_has(output.results, "  facility WELLINGTON: module /usr/lib/softhsm/"));
+    CHECK(any_line_has(output.results,
+                       "  facility AUCKLAND: restores /media/smk/AUCKLAND/hsm-backup/"
+                       "application-keys.wrapped from drive AUCKLAND, SHA-256 3f1c6d0e"));
     CHECK(any_line_has(output.results, "  holder 3 Holder Three: set A card FFFF:5AC00003"));
     CHECK(any_line_has(output.results, "  drive MASTER: USB serial 001CC0EC 34BE-FB 90671D 25F1"));
     CHECK(output.said.empty());
@@ -127,7 +132,7 @@ TEST_CASE(
         const std::string message = e.what();
         CHECK(message.find("drive MASTER: ") != std::string::npos);
         CHECK(message.find("is not there (not mounted?)") != std::string::npos);
-        CHECK(message.find("Nothing was written.") != std::string::npos);
+        CHECK(message.find("Nothing was written to any drive.") != std::string::npos);
     }
     CHECK(output.said.find("Backup copies of " + (dir.path() / "source").string()) !=
           std::string::npos);

@@ -4,7 +4,9 @@
 
 #include <doctest/doctest.h>
 
+#include <cctype>
 #include <string>
+#include <vector>
 
 #include "ceremony/ceremony_test_util.hpp"
 #include "smk/ceremony/plan.hpp"
@@ -56,6 +58,12 @@ TEST_CASE("plan: the example plan parses with every field in place") {
     CHECK(plan.facilities[0].tokens.at(0).label == "hsm-wellington");
     CHECK(plan.facilities[1].application_backup ==
           "/media/smk/AUCKLAND/hsm-backup/application-keys.wrapped");
+    CHECK(plan.facilities[1].application_backup_sha256 ==
+          "3f1c6d0e9a8b7c5d4e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d");
+    CHECK_FALSE(plan.facilities[1].replace_application_keys);
+    CHECK(plan.facilities[0].application_backup.empty());
+    REQUIRE(plan.drive_holding(plan.facilities[1].application_backup) != nullptr);
+    CHECK(plan.drive_holding(plan.facilities[1].application_backup)->name == "AUCKLAND");
     REQUIRE(plan.holders.size() == 7);
     CHECK(plan.holders[2].name == "Holder Three");
     CHECK(plan.holders[2].number == 3);
@@ -64,6 +72,13 @@ TEST_CASE("plan: the example plan parses with every field in place") {
     CHECK(plan.holders[2].cards[1].serial == "FFFF:5AC0000A");
     CHECK(plan.holders[2].cards[1].bag == "TEB-100003");
     CHECK(plan.backup_source == "/var/lib/hsm-backup/");
+    REQUIRE(plan.application_keys.has_value());
+    CHECK(plan.application_keys->labels == std::vector<std::string>{"KSK"});
+    CHECK(&plan.application_facility() == &plan.facilities[0]);
+    CHECK(plan.application_token() == "hsm-wellington");
+    CHECK(plan.application_backup_path() ==
+          "/var/lib/hsm-backup/hsm-backup/application-keys.wrapped");
+    CHECK(plan.public_key_path("KSK") == "/var/lib/hsm-backup/hsm-backup/KSK.public.der");
     REQUIRE(plan.drives.size() == 4);
     CHECK(plan.drives[0].name == "MASTER");
     CHECK(plan.drives[3].mount == "/media/smk/AUCKLAND");
@@ -119,6 +134,90 @@ TEST_CASE("plan: unknown keys in key, cards, facilities, tokens, backup and driv
     check_rejected(replaced(text, "mount = \"/media/smk/ALBANY\"",
                             "mount = \"/media/smk/ALBANY\"\nserial = \"x\""),
                    "drives[2].serial", "unknown key");
+}
+
+TEST_CASE("plan: the application backup lies on a planned drive, with a well-formed SHA-256") {
+    const std::string text = smk_test::example_plan_text();
+    const std::string sha =
+        "application_backup_sha256 = "
+        "\"3f1c6d0e9a8b7c5d4e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d\"";
+    check_rejected(replaced(text, "\"/media/smk/AUCKLAND/hsm-backup/application-keys.wrapped\"",
+                            "\"/srv/hsm-backup/application-keys.wrapped\""),
+                   "facilities[1].application_backup",
+                   "is on none of the planned drives (no [[drives]] mount holds it)");
+    // A directory beside the drive's mount whose name starts like it is not on the drive.
+    check_rejected(replaced(text, "\"/media/smk/AUCKLAND/hsm-backup/application-keys.wrapped\"",
+                            "\"/media/smk/AUCKLAND2/application-keys.wrapped\""),
+                   "facilities[1].application_backup", "is on none of the planned drives");
+    check_rejected(replaced(text, sha, "application_backup_sha256 = \"3f1c6d0e\""),
+                   "facilities[1].application_backup_sha256",
+                   "must be a SHA-256 as 64 hex digits or the colon form of openssl dgst -c");
+    check_rejected(replaced(text, sha, "application_backup_sha256 = 5"),
+                   "facilities[1].application_backup_sha256", "must be a string");
+    check_rejected(replaced(text, "tokens = [ { label = \"hsm-wellington\" } ]",
+                            "tokens = [ { label = \"hsm-wellington\" } ]\n" + sha),
+                   "facilities[0].application_backup_sha256",
+                   "given without an application_backup to check");
+    check_rejected(replaced(text, "tokens = [ { label = \"hsm-wellington\" } ]",
+                            "tokens = [ { label = \"hsm-wellington\" } ]\n"
+                            "replace_application_keys = true"),
+                   "facilities[0].replace_application_keys",
+                   "given without an application_backup to restore");
+    check_rejected(
+        replaced(text, "# replace_application_keys = true", "replace_application_keys = \"yes\""),
+        "facilities[1].replace_application_keys", "must be true or false");
+
+    // The colon form of openssl dgst -c, in upper case, reads as the same digest.
+    std::string colon;
+    const std::string hex = "3f1c6d0e9a8b7c5d4e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d";
+    for (std::size_t i = 0; i < hex.size(); i += 2) {
+        colon += (i == 0 ? "" : ":") + hex.substr(i, 2);
+    }
+    for (char& c : colon) {
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    const auto plan =
+        parse(replaced(replaced(text, hex, colon), "# replace_application_keys = true",
+                       "replace_application_keys = true"));
+    CHECK(plan.facilities[1].application_backup_sha256 == hex);
+    CHECK(plan.facilities[1].replace_application_keys);
+}
+
+TEST_CASE(
+    "plan: application_keys names a planned facility and token, keys, and a backup file "
+    "within the backup tree") {
+    const std::string text = smk_test::example_plan_text();
+    check_rejected(replaced(text, "facility = \"WELLINGTON\"", "facility = \"ALBANY\""),
+                   "application_keys.facility", "\"ALBANY\" is not one of the plan's facilities");
+    check_rejected(replaced(text, "facility = \"WELLINGTON\"",
+                            "facility = \"WELLINGTON\"\ntoken = \"hsm-auckland\""),
+                   "application_keys.token",
+                   "\"hsm-auckland\" is not one of facility WELLINGTON's tokens");
+    check_rejected(replaced(text, "labels = [ \"KSK\" ]", "labels = [ ]"),
+                   "application_keys.labels", "at least one key is needed");
+    check_rejected(replaced(text, "labels = [ \"KSK\" ]", "labels = [ \"KSK\", \"KSK\" ]"),
+                   "application_keys.labels", "\"KSK\" appears twice");
+    check_rejected(replaced(text, "labels = [ \"KSK\" ]", "labels = [ \"SMK\" ]"),
+                   "application_keys.labels", "is the SMK's own label");
+    check_rejected(replaced(text, "labels = [ \"KSK\" ]", "labels = \"KSK\""),
+                   "application_keys.labels", "must be an array of strings");
+    check_rejected(replaced(text, "labels = [ \"KSK\" ]", "labels = [ 1 ]"),
+                   "application_keys.labels", "must be an array of non-empty strings");
+    for (const char* bad : {"/var/lib/hsm-backup/keys.wrapped", "../keys.wrapped",
+                            "hsm-backup/../../keys.wrapped", "hsm-backup/"}) {
+        check_rejected(replaced(text, "backup = \"hsm-backup/application-keys.wrapped\"",
+                                std::string("backup = \"") + bad + "\""),
+                       "application_keys.backup", "must be a file name within [backup] source");
+    }
+    check_rejected(replaced(text, "backup = \"hsm-backup/application-keys.wrapped\"\n", ""),
+                   "application_keys.backup", "missing");
+    check_rejected(replaced(text, "labels = [ \"KSK\" ]", "labels = [ \"KSK\" ]\nkeep = true"),
+                   "application_keys.keep", "unknown key");
+    // Without [backup] (and so without drives and the backup read from one).
+    std::string no_tree = smk_test::without_application_backup(text);
+    no_tree = replaced(no_tree, "[backup]\nsource = \"/var/lib/hsm-backup/\"\n", "");
+    no_tree.erase(no_tree.find("[[drives]]"));
+    check_rejected(no_tree, "application_keys.backup", "needs [backup] source");
 }
 
 TEST_CASE("plan: version missing or not 1") {

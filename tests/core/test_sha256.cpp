@@ -3,8 +3,10 @@
 
 #include <doctest/doctest.h>
 
+#include <cctype>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "smk/hex.hpp"
@@ -63,4 +65,27 @@ TEST_CASE("SHA-256 streamed: one million 'a' in uneven chunks (FIPS 180-2 B.3)")
         done += n;
     }
     CHECK(hex(sha.finish()) == expected);
+}
+
+TEST_CASE("SHA-256 as people copy it: hex in either case or openssl's colon form, nothing else") {
+    const std::string hex = smk::sha256_hex("abc");
+    CHECK(smk::sha256_hex_from_text(hex) == hex);
+    std::string upper = hex;
+    for (char& c : upper) {
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    CHECK(smk::sha256_hex_from_text(upper) == hex);
+    std::string colon;  // "BA:78:16:BF:..." as openssl dgst -sha256 -c prints it
+    for (std::size_t i = 0; i < upper.size(); i += 2) {
+        colon += (i == 0 ? "" : ":") + upper.substr(i, 2);
+    }
+    CHECK(smk::sha256_hex_from_text(colon) == hex);
+    CHECK_FALSE(smk::sha256_hex_from_text(hex.substr(1)).has_value());  // 63 digits
+    CHECK_FALSE(smk::sha256_hex_from_text(hex + "0").has_value());      // 65 digits
+    CHECK_FALSE(smk::sha256_hex_from_text("g" + hex.substr(1)).has_value());
+    CHECK_FALSE(smk::sha256_hex_from_text(" " + hex.substr(1)).has_value());
+    std::string misplaced = colon;
+    std::swap(misplaced[2], misplaced[3]);  // "BA7:8..." : a colon out of place
+    CHECK_FALSE(smk::sha256_hex_from_text(misplaced).has_value());
+    CHECK_FALSE(smk::sha256_hex_from_text("").has_value());
 }

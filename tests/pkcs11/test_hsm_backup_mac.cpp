@@ -158,6 +158,14 @@ TEST_CASE("restore-backup --expect-sha256 refuses another file before it opens t
     CHECK(contains(wrong.err, other + " has SHA-256"));
     CHECK(contains(wrong.err, sha256 + " was recorded"));
     CHECK_FALSE(contains(wrong.err, "no-such-token"));
+    // A digest that is not one (a digit short) is a usage error, before the token too.
+    args = restore_args(hsm, "no-such-token", backup);
+    args.insert(args.end(), {"--expect-sha256", sha256.substr(1)});
+    const auto malformed = run_smk(args);
+    CHECK(malformed.exit_code == 2);
+    CHECK(
+        contains(malformed.err, "is neither 64 hex digits nor the colon form of openssl dgst -c"));
+    CHECK_FALSE(contains(malformed.err, "no-such-token"));
 
     // The right file, the digest in openssl's colon form (upper case, as `openssl dgst -c`
     // prints it): restored.

@@ -140,13 +140,18 @@ head -c 100000 /dev/urandom >backup/hsm-backup/token-objects.bin
 echo "restore procedure" >backup/docs/RESTORE.txt
 
 # ceremony-plan.toml: the example plan with the rehearsal's PIN files, backup
-# source and mount points (the drives below are the example plan's drives).
+# source and mount points (the drives below are the example plan's drives),
+# without the example's application_backup_sha256 (the digest of a phase-1 file
+# that this rehearsal makes anew: restore still checks the file's .sha256sum).
 sed -e 's|^# pin_file = .*|pin_file = "pin.txt"|' \
+    -e '/^application_backup_sha256 = /d' \
+    -e 's|^labels = \[ "KSK" \]|labels = [ "app-key-1" ]|' \
     -e 's|{ label = "\(hsm-[a-z]*\)" }|{ label = "\1", pin_file = "token-pin.txt" }|' \
     -e 's|^source = .*|source = "backup/"|' \
     -e 's|/media/smk/|/media/|g' \
     "$root/docs/examples/ceremony-plan.toml" >ceremony-plan.toml
 if ! grep -q '^pin_file = "pin.txt"' ceremony-plan.toml || ! grep -q '^source = "backup/"' ceremony-plan.toml ||
+    ! grep -q '^labels = \[ "app-key-1" \]' ceremony-plan.toml ||
     [[ $(grep -c 'pin_file = "token-pin.txt"' ceremony-plan.toml) != 2 ]]; then
     fail "docs/examples/ceremony-plan.toml changed shape; update the plan edits in $0"
 fi

@@ -54,14 +54,28 @@ struct CeremonyOptions {
     unsigned holder = 0;     // reissue
     std::string set;         // reissue: "A" or "B"; restore: the set to use
     bool new_split = false;  // reissue
+    // restore: keys of the application backup whose label a token holds are replaced
+    // (else such a token is refused before anything is written); also the plan's
+    // replace_application_keys.
+    bool replace_keys = false;
 };
 
 // smk ceremony issue: the SMK generated, split 2x(5-of-7) onto the 14 planned
 // cards, installed into the facility's tokens, the issued plan written.
 void issue(const CeremonyOptions& options, Output& output);
-// smk ceremony restore: cards read until one set has a quorum, the KCV checked,
-// the SMK installed into the facility's tokens, the application keys restored.
+// smk ceremony restore: the application backup checked first (its drive's USB
+// serial, its SHA-256 against the plan), then every token (the SMK there already
+// with the plan's KCV, or no key of its label; no application key of the backup's
+// labels unless replace_keys); cards are read until one set has a quorum only if a
+// token lacks the SMK; the SMK installed where it is missing, the application keys
+// restored into every token. A failure part-way destroys what the restore created.
 void restore(const CeremonyOptions& options, Output& output);
+// smk ceremony backup-keys (phase 1): the plan's [application_keys] wrapped under
+// the SMK in the planned token (the SMK there with the plan's KCV, every key
+// present, no output file existing: all checked first) into the backup tree, the
+// file read back from the device, its SHA-256 recorded and printed as hex, openssl's
+// colon form and PGP words; each key pair's public key exported beside it.
+void backup_keys(const CeremonyOptions& options, Output& output);
 // smk ceremony reissue: the SMK rebuilt without holder N, then holder N's share
 // written again, or (new_split) a fresh share set onto all 14 cards.
 void reissue(const CeremonyOptions& options, Output& output);

@@ -55,13 +55,33 @@ struct Facility {
     std::filesystem::path module;  // the PKCS#11 module
     std::vector<Token> tokens;
     // The application-key backup this facility restores (restore flow); empty: none.
+    // It lies on a planned drive (validate() requires it), whose USB serial restore
+    // checks before it reads the file.
     std::filesystem::path application_backup;
+    // The SHA-256 recorded when the backup was made (the paper script), lower-case
+    // hex; empty: none recorded (the file's .sha256sum is still checked).
+    std::string application_backup_sha256;
+    // Keys of the backup whose label a token already holds are replaced (the new
+    // key unwrapped first); false: such a token is refused before anything is written.
+    bool replace_application_keys = false;
 };
 
 struct Drive {
     std::string name;        // MASTER, WELLINGTON, ...
     std::string usb_serial;  // as written on the paper (normalised when compared)
     std::filesystem::path mount;
+};
+
+// [application_keys]: the keys `smk ceremony backup-keys` backs up under the SMK
+// at phase 1, from one token of one facility, into the backup tree.
+struct ApplicationKeys {
+    std::string facility;             // the plan's facility whose HSM holds them
+    std::string token;                // one of its tokens ("": its first)
+    std::vector<std::string> labels;  // the keys (CKA_LABEL), each extractable
+    // The backup file within [backup] source (a relative path without ".."), so
+    // that backup-copies carries it to every drive; the public key of each key pair
+    // goes beside it as LABEL.public.der.
+    std::filesystem::path backup;
 };
 
 struct Plan {
@@ -74,13 +94,22 @@ struct Plan {
     std::filesystem::path card_pin_file;  // empty: --pin-file or a prompt per card
     std::vector<Facility> facilities;
     std::vector<Holder> holders;
-    std::filesystem::path backup_source;      // the tree backup-copies copies
+    std::filesystem::path backup_source;  // the tree backup-copies copies
+    std::optional<ApplicationKeys> application_keys;
     std::vector<Drive> drives;                // MASTER first
     std::optional<std::uint16_t> identifier;  // [issued], once known
     std::optional<std::string> kcv;           // [issued], 6 lower-case hex digits
 
     [[nodiscard]] const Facility& facility(std::string_view name) const;  // "": the first
     [[nodiscard]] const Holder& holder(unsigned number) const;            // 1-based
+    // application_keys: the facility, the token label, the backup's full path and
+    // the public key file of key `label` (beside the backup).
+    [[nodiscard]] const Facility& application_facility() const;
+    [[nodiscard]] const std::string& application_token() const;
+    [[nodiscard]] std::filesystem::path application_backup_path() const;
+    [[nodiscard]] std::filesystem::path public_key_path(std::string_view label) const;
+    // The planned drive whose mount holds `file`, or nullptr.
+    [[nodiscard]] const Drive* drive_holding(const std::filesystem::path& path) const;
     // The holder and card planned for `serial` (upper case), or nullptr.
     [[nodiscard]] const CardSpec* card_by_serial(std::string_view serial,
                                                  const Holder** holder = nullptr) const;

@@ -1,0 +1,134 @@
+// The application-key backup in the restore flow (application_backup.hpp).
+
+#include "application_backup.hpp"
+
+#include <fmt/core.h>
+
+#include <filesystem>
+
+#include "drive_check.hpp"
+#include "smk/error.hpp"
+
+namespace smk::ceremony {
+
+hsm::BackupSummary check_application_backup(const Plan& plan, const Facility& facility,
+                                            Journal& journal) {
+    const Drive* drive = plan.drive_holding(facility.application_backup);
+    (void)check_drive(*drive, journal, "Nothing was read or installed.");
+    std::optional<std::string> recorded;
+    if (!facility.application_backup_sha256.empty()) {
+        recorded = facility.application_backup_sha256;
+    }
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(facility.application_backup, ec)) {
+        throw Error(ErrorCategory::io,
+                    fmt::format("facility {}: application_backup {} is not on drive {}; "
+                                "nothing was read or installed",
+                                facility.name, facility.application_backup.string(), drive->name));
+    }
+    hsm::BackupSummary backup;
+    try {
+        backup = hsm::read_backup(facility.application_backup, recorded);
+    } catch (const Error&) {
+        journal.record("application-backup-refused",
+                       {{"backup", facility.application_backup.string()}, {"drive", drive->name}},
+                       {{"result", "refused"}});
+        throw;
+    }
+    std::string labels;
+    for (const auto& k : backup.keys) {
+        labels += (labels.empty() ? "" : " ") + k.label;
+    }
+    journal.record("application-backup-checked",
+                   {{"backup", facility.application_backup.string()}, {"drive", drive->name}},
+                   {{"sha256", backup.sha256_hex},
+                    {"sha256_recorded", recorded ? "match" : "none in the plan"},
+                    {"keys", std::to_string(backup.keys.size())},
+                    {"labels", labels}},
+                   {{"backup", backup.sha256_hex}});
+    journal.say(fmt::format("application backup {} on drive {}: SHA-256 {}{}; {} key(s): {}\n",
+                            backup.file.string(), drive->name, backup.sha256_hex,
+                            recorded ? " as the plan records" : "", backup.keys.size(), labels));
+    if (backup.wrapping_kcv_hex != *plan.kcv) {
+        throw Error(ErrorCategory::verification,
+                    fmt::format("{} was wrapped under a key with KCV {}, the plan's SMK has KCV "
+                                "{}: a backup of another ceremony; nothing was installed",
+                                backup.file.string(), backup.wrapping_kcv_hex, *plan.kcv));
+    }
+    return backup;
+}
+
+void require_keys_absent(OpenToken& token, const hsm::BackupSummary& backup, bool replace,
+                         Journal& journal) {
+    std::vector<std::string> labels;
+    for (const auto& k : backup.keys) {
+        labels.push_back(k.label);
+    }
+    const auto held = hsm::labels_held(token.session, labels);
+    if (held.empty()) {
+        return;
+    }
+    std::string names;
+    for (const auto& label : held) {
+        names += (names.empty() ? "\"" : ", \"") + label + "\"";
+    }
+    journal.record("token-has-application-key", {{"token", token.label}},
+                   {{"labels", names}, {"replace", replace ? "yes" : "no"}});
+    if (!replace) {
+        throw Error(ErrorCategory::refused,
+                    fmt::format("{} already holds {}, a key of the backup {}; nothing was "
+                                "installed or restored. Give --replace-keys (or "
+                                "replace_application_keys = true in the plan) to replace them",
+                                token.session.name(), names, backup.file.string()));
+    }
+}
+
+std::string restore_application_keys(OpenToken& token, const Plan& plan,
+                                     const hsm::BackupSummary& backup, bool replace,
+                                     Journal& journal) {
+    const auto restored =
+        hsm::unwrap_keys(token.session, plan.key_label, backup.file, {replace, backup.sha256_hex});
+    std::string labels;
+    for (const auto& k : restored.keys) {
+        labels += (labels.empty() ? "" : " ") + k.label;
+    }
+    journal.record("application-keys-restored",
+                   {{"token", token.label}, {"backup", backup.file.string()}},
+                   {{"keys", std::to_string(restored.keys.size())},
+                    {"labels", labels},
+                    {"replaced", replace ? "any of the same label" : "none"}},
+                   {{"backup", restored.sha256_hex}});
+    return fmt::format("application keys restored into {}: {} ({})\n", token.label,
+                       restored.keys.size(), labels);
+}
+
+void roll_back(const std::vector<std::pair<OpenToken*, bool>>& touched, const Plan& plan,
+               const std::optional<hsm::BackupSummary>& backup, bool replace, Journal& journal) {
+    for (const auto& [token, installed] : touched) {
+        std::vector<std::string> labels;
+        if (backup && !replace) {
+            labels = hsm::labels_held(token->session, [&] {
+                std::vector<std::string> all;
+                for (const auto& k : backup->keys) {
+                    all.push_back(k.label);
+                }
+                return all;
+            }());
+        }
+        if (installed) {
+            labels.push_back(plan.key_label);
+        }
+        for (const auto& label : labels) {
+            try {
+                (void)hsm::destroy_key(token->session, label);
+                journal.record("rolled-back", {{"token", token->label}, {"key_label", label}},
+                               {{"result", "destroyed"}});
+            } catch (const std::exception&) {
+                journal.record("rolled-back", {{"token", token->label}, {"key_label", label}},
+                               {{"result", "not destroyed: remove it by hand"}});
+            }
+        }
+    }
+}
+
+}  // namespace smk::ceremony

@@ -1,0 +1,26 @@
+#pragma once
+// A planned drive checked before a flow uses it: mounted where the plan says,
+// a USB drive, with the USB serial on the paper. backup-copies checks every
+// drive before it writes; restore checks the drive it reads the backup from.
+
+#include <string_view>
+
+#include "smk/ceremony/journal.hpp"
+#include "smk/ceremony/plan.hpp"
+#include "smk/drive.hpp"
+
+namespace smk::ceremony {
+
+struct CheckedDrive {
+    const Drive* planned = nullptr;
+    drive::UsbDrive usb;
+};
+
+// The drive at the planned mount path, with the planned USB serial, recorded
+// ("drive-checked"). A missing mount or a drive that is not USB: Error(device);
+// another serial: Error(refused) showing both serials aligned, recorded
+// ("drive-serial-mismatch"). `nothing_done` ends each error ("Nothing was written.").
+[[nodiscard]] CheckedDrive check_drive(const Drive& planned, Journal& journal,
+                                       std::string_view nothing_done);
+
+}  // namespace smk::ceremony
