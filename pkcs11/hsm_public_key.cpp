@@ -71,6 +71,9 @@ std::vector<std::uint8_t> public_key_der(pkcs11::Session& session, std::string_v
     std::unique_ptr<BIGNUM, Free> n;
     std::unique_ptr<BIGNUM, Free> e;
     std::vector<std::uint8_t> point;
+    // OSSL_PARAM_BLD keeps pointers to what is pushed until OSSL_PARAM_BLD_to_param, so
+    // the point and the group name live as long as the builder.
+    std::string curve;
     const auto value = [&](CK_ATTRIBUTE_TYPE attribute_type, const char* what) {
         auto bytes = pkcs11::get_attribute(s, object, attribute_type);
         if (!bytes || bytes->empty()) {
@@ -94,7 +97,7 @@ std::vector<std::uint8_t> public_key_der(pkcs11::Session& session, std::string_v
     } else if (type == CKK_EC) {
         key_name = "EC";
         // curve_name gives OpenSSL's group name ("P-256", "P-384", "P-521"), or "".
-        const std::string curve = detail::curve_name(value(CKA_EC_PARAMS, "curve"));
+        curve = detail::curve_name(value(CKA_EC_PARAMS, "curve"));
         if (curve.empty()) {
             throw Error(ErrorCategory::refused,
                         fmt::format("key \"{}\" on {} is on a curve smk does not export (it "
