@@ -4,10 +4,13 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "drive_check.hpp"
+#include "smk/digest.hpp"
 #include "smk/error.hpp"
+#include "smk/manifest_report.hpp"
 
 namespace smk::ceremony {
 
@@ -49,6 +52,9 @@ hsm::BackupSummary check_application_backup(const Plan& plan, const Facility& fa
     journal.say(fmt::format("application backup {} on drive {}: SHA-256 {}{}; {} key(s): {}\n",
                             backup.file.string(), drive->name, backup.sha256_hex,
                             recorded ? " as the plan records" : "", backup.keys.size(), labels));
+    // Read from the device once more, for the witnesses to compare with the paper script.
+    const FileDigest on_device = sha256_file_as_written(backup.file, backup.sha256_hex);
+    journal.say("  " + digest_text(on_device, backup.file.string()));
     if (backup.wrapping_kcv_hex != *plan.kcv) {
         throw Error(ErrorCategory::verification,
                     fmt::format("{} was wrapped under a key with KCV {}, the plan's SMK has KCV "
@@ -58,15 +64,21 @@ hsm::BackupSummary check_application_backup(const Plan& plan, const Facility& fa
     return backup;
 }
 
-void require_keys_absent(OpenToken& token, const hsm::BackupSummary& backup, bool replace,
-                         Journal& journal) {
+std::vector<std::string> new_labels_in(OpenToken& token, const hsm::BackupSummary& backup,
+                                       bool replace, Journal& journal) {
     std::vector<std::string> labels;
     for (const auto& k : backup.keys) {
         labels.push_back(k.label);
     }
     const auto held = hsm::labels_held(token.session, labels);
+    std::vector<std::string> fresh;
+    for (const auto& label : labels) {
+        if (std::find(held.begin(), held.end(), label) == held.end()) {
+            fresh.push_back(label);
+        }
+    }
     if (held.empty()) {
-        return;
+        return fresh;
     }
     std::string names;
     for (const auto& label : held) {
@@ -81,6 +93,7 @@ void require_keys_absent(OpenToken& token, const hsm::BackupSummary& backup, boo
                                 "replace_application_keys = true in the plan) to replace them",
                                 token.session.name(), names, backup.file.string()));
     }
+    return fresh;
 }
 
 std::string restore_application_keys(OpenToken& token, const Plan& plan,
@@ -102,30 +115,26 @@ std::string restore_application_keys(OpenToken& token, const Plan& plan,
                        restored.keys.size(), labels);
 }
 
-void roll_back(const std::vector<std::pair<OpenToken*, bool>>& touched, const Plan& plan,
-               const std::optional<hsm::BackupSummary>& backup, bool replace, Journal& journal) {
-    for (const auto& [token, installed] : touched) {
-        std::vector<std::string> labels;
-        if (backup && !replace) {
-            labels = hsm::labels_held(token->session, [&] {
-                std::vector<std::string> all;
-                for (const auto& k : backup->keys) {
-                    all.push_back(k.label);
-                }
-                return all;
-            }());
-        }
-        if (installed) {
+void roll_back(const std::vector<TokenChanges>& changes, const Plan& plan, Journal& journal) {
+    for (const TokenChanges& change : changes) {
+        std::vector<std::string> labels =
+            hsm::labels_held(change.token->session, change.new_labels);
+        if (change.smk_installed) {
             labels.push_back(plan.key_label);
         }
         for (const auto& label : labels) {
             try {
-                (void)hsm::destroy_key(token->session, label);
-                journal.record("rolled-back", {{"token", token->label}, {"key_label", label}},
+                (void)hsm::destroy_key(change.token->session, label);
+                journal.record("rolled-back",
+                               {{"token", change.token->label}, {"key_label", label}},
                                {{"result", "destroyed"}});
             } catch (const std::exception&) {
-                journal.record("rolled-back", {{"token", token->label}, {"key_label", label}},
+                journal.record("rolled-back",
+                               {{"token", change.token->label}, {"key_label", label}},
                                {{"result", "not destroyed: remove it by hand"}});
+                journal.say(
+                    fmt::format("  could not remove key \"{}\" from {}: remove it by hand\n", label,
+                                change.token->session.name()));
             }
         }
     }

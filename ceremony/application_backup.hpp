@@ -23,19 +23,27 @@ namespace smk::ceremony {
                                                           const Facility& facility,
                                                           Journal& journal);
 
-// Error(refused) if the token holds a key labelled as one of the backup's, unless replace.
-void require_keys_absent(OpenToken& token, const hsm::BackupSummary& backup, bool replace,
-                         Journal& journal);
+// The labels of the backup's keys that the token does not hold yet (those a restore
+// creates there); Error(refused) if it holds any of them, unless replace.
+[[nodiscard]] std::vector<std::string> new_labels_in(OpenToken& token,
+                                                     const hsm::BackupSummary& backup, bool replace,
+                                                     Journal& journal);
 
 // The backup's keys unwrapped into the token under the plan's SMK; the result lines.
 [[nodiscard]] std::string restore_application_keys(OpenToken& token, const Plan& plan,
                                                    const hsm::BackupSummary& backup, bool replace,
                                                    Journal& journal);
 
-// After a failure part-way: what the restore put into each token it reached
-// (token, whether it installed the SMK there) is destroyed again: the keys it
-// restored, unless they replaced others, and an SMK it installed; each recorded.
-void roll_back(const std::vector<std::pair<OpenToken*, bool>>& touched, const Plan& plan,
-               const std::optional<hsm::BackupSummary>& backup, bool replace, Journal& journal);
+// What a restore put into one token.
+struct TokenChanges {
+    OpenToken* token = nullptr;
+    bool smk_installed = false;           // the SMK was not there before
+    std::vector<std::string> new_labels;  // backup keys the token did not hold before
+};
+
+// After a failure part-way: what the restore put into each token it reached is
+// destroyed again (the SMK it installed, the keys it created; keys that replaced
+// others stay, the old ones being gone), each removal recorded ("rolled-back").
+void roll_back(const std::vector<TokenChanges>& changes, const Plan& plan, Journal& journal);
 
 }  // namespace smk::ceremony

@@ -13,8 +13,10 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "flow_setup.hpp"
@@ -129,6 +131,19 @@ void backup_keys(const CeremonyOptions& options, Output& output) {
         return;
     }
 
+    // The public keys of the key pairs, taken before anything is written (a curve smk
+    // cannot export is refused here); a secret key has none (Error(usage)).
+    std::vector<std::pair<std::string, std::vector<std::uint8_t>>> public_keys;
+    for (const auto& label : keys.labels) {
+        try {
+            public_keys.emplace_back(label, hsm::public_key_der(token.session, label));
+        } catch (const Error& e) {
+            if (e.category() != ErrorCategory::usage) {
+                throw;
+            }
+        }
+    }
+
     // 3. The backup, read back from the device.
     const hsm::BackupSummary summary =
         hsm::wrap_keys(token.session, plan.key_label, keys.labels, backup);
@@ -159,18 +174,14 @@ void backup_keys(const CeremonyOptions& options, Output& output) {
 
     // 4. The public key of each key pair, beside it.
     std::string public_lines;
-    for (const auto& k : summary.keys) {
-        if (k.key_class != "private") {
-            continue;
-        }
-        const fs::path file = plan.public_key_path(k.label);
-        const auto der = hsm::public_key_der(token.session, k.label);
+    for (const auto& [label, der] : public_keys) {
+        const fs::path file = plan.public_key_path(label);
         write_new_file(file, der, 0644);
         const std::string sha = to_hex(sha256_bytes(der));
         journal.record("public-key-exported", {{"token", token.label}, {"file", file.string()}},
-                       {{"label", k.label}, {"sha256", sha}}, {{"public_key", sha}});
+                       {{"label", label}, {"sha256", sha}}, {{"public_key", sha}});
         public_lines +=
-            fmt::format("  public key {}: {}\n    SHA-256 {}\n", k.label, file.string(), sha);
+            fmt::format("  public key {}: {}\n    SHA-256 {}\n", label, file.string(), sha);
     }
 
     journal.record("done", {}, {{"result", "ok"}});

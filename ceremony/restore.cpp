@@ -208,11 +208,13 @@ void restore(const CeremonyOptions& options, Output& output) {
     Tokens tokens = open_tokens(plan, facility, options, journal);
     // Every token checked before anything is written to any of them.
     std::vector<bool> has_smk;
+    std::vector<std::vector<std::string>> new_labels;  // per token
     for (auto& t : tokens.open) {
         has_smk.push_back(holds_planned_smk(t, plan, expected, journal));
+        new_labels.emplace_back();
         if (backup) {
             hsm::require_restore_mechanisms(t.session);
-            require_keys_absent(t, *backup, replace, journal);
+            new_labels.back() = new_labels_in(t, *backup, replace, journal);
         }
     }
     const auto missing =
@@ -240,14 +242,15 @@ void restore(const CeremonyOptions& options, Output& output) {
                                 facility.name, *plan.kcv));
     }
     std::string lines;
-    std::vector<std::pair<OpenToken*, bool>> touched;  // token, SMK installed by this restore
+    std::vector<TokenChanges> changes;
     try {
         for (std::size_t i = 0; i < tokens.open.size(); ++i) {
             OpenToken& t = tokens.open[i];
             const std::string kcv =
                 has_smk[i] ? *plan.kcv
                            : install_in_token(t, plan, facility, quorum->smk, expected, journal);
-            touched.emplace_back(&t, !has_smk[i]);  // install_in_token leaves nothing if it fails
+            // install_in_token leaves nothing behind when it fails.
+            changes.push_back({&t, !has_smk[i], new_labels[i]});
             if (backup) {
                 lines += restore_application_keys(t, plan, *backup, replace, journal);
             }
@@ -255,7 +258,7 @@ void restore(const CeremonyOptions& options, Output& output) {
                                  has_smk[i] ? " (the SMK was there already)" : "");
         }
     } catch (...) {
-        roll_back(touched, plan, backup, replace, journal);
+        roll_back(changes, plan, journal);
         throw;
     }
     journal.record("done", {}, {{"result", "ok"}});

@@ -4,7 +4,9 @@
 // the records the demo uses; smk runs under umockdev-run). The drive's USB serial,
 // the backup's SHA-256 recorded in the plan and the backup's wrapping KCV are each
 // checked before any token is opened; a token that holds the SMK needs no card; a
-// key of the backup's label is refused unless --replace-keys.
+// key of the backup's label is refused unless --replace-keys. The test module of
+// tests/pkcs11/shim stands for an HSM without CKM_AES_CMAC, and for one whose unwrap
+// fails part-way through a restore.
 
 #include <doctest/doctest.h>
 #include <unistd.h>
@@ -70,6 +72,9 @@ class UsbStick {
         argv.insert(argv.end(), args.begin(), args.end());
         smk_test::Command command(argv);
         command.env = env;
+        // umockdev-run preloads its library ahead of the ASan runtime of an ASan build
+        // (tests/CMakeLists.txt); other builds ignore ASAN_OPTIONS.
+        command.env.emplace_back("ASAN_OPTIONS=verify_asan_link_order=0");
         return smk_test::as_run_result(smk_test::run_process(command));
     }
 
@@ -140,7 +145,8 @@ std::size_t objects_listed(const std::string& token, const std::string& label) {
 
 TEST_CASE(
     "cli: restore reads the application backup from its planned drive, checks its USB serial and "
-    "the plan's SHA-256 before any token, then restores onto HSMs with and without the SMK") {
+    "the plan's SHA-256 before any token, then restores onto HSMs with and without the SMK, and "
+    "undoes a restore that fails part-way") {
     smk_test::CeremonyRig rig;
     const std::string dir = fs::path(rig.plan()).parent_path().string();
     const UsbStick stick(dir, "AUCKLAND");
@@ -219,22 +225,46 @@ TEST_CASE(
         CHECK(steps(rig.transcript(), "restore", "token-opened") == 0);
         CHECK(rig.token_kcv("hsm-two").exit_code != 0);
     }
+    // AUCKLAND's HSM behind the test module of tests/pkcs11/shim.
+    const std::string softhsm_line = "name = \"AUCKLAND\"\nmodule = \"" + smk_test::kSoftHsmModule;
+    const std::string shim_line = "name = \"AUCKLAND\"\nmodule = \"" + std::string(SMK_TOKEN_SHIM);
     // AUCKLAND's HSM lacks CKM_AES_CMAC (a module hiding it in front of SoftHSM2): refused
     // when the tokens are checked, before any card is read or anything installed.
     {
-        const std::string softhsm = "name = \"AUCKLAND\"\nmodule = \"" + smk_test::kSoftHsmModule;
-        const std::string shim =
-            "name = \"AUCKLAND\"\nmodule = \"" + std::string(SMK_MECHANISM_SHIM);
         const auto r =
-            stick.smk(smk_test::restore_variant_args(dir + "/phase2.toml",
-                                                     smk_test::replaced(right, softhsm, shim),
-                                                     rig.transcript(), {}),
+            stick.smk(smk_test::restore_variant_args(
+                          dir + "/phase2.toml", smk_test::replaced(right, softhsm_line, shim_line),
+                          rig.transcript(), {}),
                       {"SMK_SHIM_MODULE=" + smk_test::kSoftHsmModule, "SMK_SHIM_HIDE=0x108A"});
         INFO("stderr: " << r.err);
         CHECK(r.exit_code == 7);
         CHECK(contains(r.err, "does not offer CKM_AES_CMAC"));
         CHECK(steps(rig.transcript(), "restore", "card-read") == 0);
         CHECK(rig.token_kcv("hsm-two").exit_code != 0);
+    }
+    // AUCKLAND with two tokens, hsm-two (no SMK yet) and hsm-one (the SMK and app-1 already),
+    // whose second C_UnwrapKey fails: the restore fails part-way, and what it created in
+    // hsm-two (the SMK, app-1) is destroyed again; hsm-one keeps what it had.
+    {
+        const std::string one =
+            "tokens = [ { label = \"hsm-two\", pin_file = \"" + rig.token_pin() + "\" } ]";
+        const std::string two = "tokens = [ { label = \"hsm-two\", pin_file = \"" +
+                                rig.token_pin() + "\" }, { label = \"hsm-one\", pin_file = \"" +
+                                rig.token_pin() + "\" } ]";
+        const std::string text =
+            smk_test::replaced(smk_test::replaced(right, softhsm_line, shim_line), one, two);
+        const auto r =
+            stick.smk(smk_test::restore_variant_args(dir + "/phase2.toml", text, rig.transcript(),
+                                                     {"--replace-keys"}),
+                      {"SMK_SHIM_MODULE=" + smk_test::kSoftHsmModule, "SMK_SHIM_FAIL_UNWRAP=2"});
+        INFO("stderr: " << r.err);
+        CHECK(r.exit_code == 5);
+        CHECK(contains(r.err, "CKR_DEVICE_ERROR"));
+        CHECK(rig.token_kcv("hsm-two").exit_code != 0);
+        CHECK(objects_listed("hsm-two", "app-1") == 0);
+        CHECK(rig.token_kcv("hsm-one").exit_code == 0);
+        CHECK(objects_listed("hsm-one", "app-1") == 1);
+        CHECK(steps(rig.transcript(), "restore", "rolled-back") == 2);
     }
     // A dry run: the drive, the backup and the token checked, nothing written.
     {
@@ -257,7 +287,8 @@ TEST_CASE(
     CHECK(objects_listed("hsm-two", "app-1") == 1);
     CHECK(steps(rig.transcript(), "restore", "drive-checked") >= 1);
     CHECK(steps(rig.transcript(), "restore", "application-backup-checked") >= 1);
-    CHECK(steps(rig.transcript(), "restore", "application-keys-restored") == 1);
+    // One here, one in hsm-two in the attempt that was rolled back.
+    CHECK(steps(rig.transcript(), "restore", "application-keys-restored") == 2);
 
     // Again, every card out of its reader: the token holds the SMK and app-1 already.
     for (int i = 0; i < 14; ++i) {

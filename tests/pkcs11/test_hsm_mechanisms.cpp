@@ -1,5 +1,5 @@
 // A token that lacks a mechanism smk needs, shown by a PKCS#11 module that hides
-// it in front of SoftHSM2 (tests/pkcs11/shim/mechanism_shim.cpp): `smk hsm backup`
+// it in front of SoftHSM2 (tests/pkcs11/shim/token_shim.cpp): `smk hsm backup`
 // and `smk hsm restore-backup` refuse it up front, naming the mechanism, with
 // nothing written to the disk or the token.
 
@@ -47,10 +47,9 @@ TEST_CASE(
     }
     const std::string backup = hsm.dir() / "keys.smkwrap";
     const std::vector<std::string> backup_args = {
-        "hsm",         "backup",     "--pkcs11-module", SMK_MECHANISM_SHIM,
-        "--token",     "facility-1", "--pin-file",      hsm.pin_file(),
-        "--wrap-with", "smk",        "--key",           "app-1",
-        "--out",       backup};
+        "hsm",        "backup",     "--pkcs11-module", SMK_TOKEN_SHIM, "--token",
+        "facility-1", "--pin-file", hsm.pin_file(),    "--wrap-with",  "smk",
+        "--key",      "app-1",      "--out",           backup};
 
     // Without the wrapping mechanism (0x210A) and without the MAC's (0x108A).
     for (const auto& [hide, name] : std::vector<std::pair<std::string, std::string>>{
@@ -69,9 +68,8 @@ TEST_CASE(
     REQUIRE(made.exit_code == 0);
 
     const std::vector<std::string> restore_args = {
-        "hsm",        "restore-backup", "--pkcs11-module", SMK_MECHANISM_SHIM, "--token",
-        "facility-2", "--pin-file",     hsm.pin_file(),    "--unwrap-with",    "smk",
-        backup};
+        "hsm",        "restore-backup", "--pkcs11-module", SMK_TOKEN_SHIM, "--token", "facility-2",
+        "--pin-file", hsm.pin_file(),   "--unwrap-with",   "smk",          backup};
     for (const auto& [hide, name] : std::vector<std::pair<std::string, std::string>>{
              {"0x210A", "CKM_AES_KEY_WRAP_PAD"}, {"0x108A", "CKM_AES_CMAC"}}) {
         const auto refused = run_smk_hiding(hide, restore_args);

@@ -1,10 +1,12 @@
-// A PKCS#11 module for tests that stands for a token lacking mechanisms: it loads
+// A PKCS#11 module for tests that stands for a token lacking mechanisms, or failing: it loads
 // the module named by SMK_SHIM_MODULE (SoftHSM2) and hands out its function list
 // with C_GetMechanismList and C_GetMechanismInfo filtered, so that the mechanisms
 // listed in SMK_SHIM_HIDE (comma-separated hex codes, "0x210A,0x108A") are absent:
 // not listed, and CKR_MECHANISM_INVALID from C_GetMechanismInfo. Everything else
 // goes to the real module. SoftHSM2 2.6.1 ignores its own slots.mechanisms setting,
 // so this is how a test shows smk refusing such a token before it writes anything.
+// With SMK_SHIM_FAIL_UNWRAP=N, the process's Nth C_UnwrapKey fails with
+// CKR_DEVICE_ERROR (a token failing part-way through a restore).
 
 #include <dlfcn.h>
 #include <p11-kit/pkcs11.h>
@@ -19,6 +21,8 @@ namespace {
 CK_FUNCTION_LIST g_shim{};
 CK_FUNCTION_LIST_PTR g_real = nullptr;
 std::vector<CK_MECHANISM_TYPE> g_hidden;
+unsigned long g_fail_unwrap = 0;  // 0: never
+unsigned long g_unwraps = 0;
 
 bool hidden(CK_MECHANISM_TYPE type) {
     for (const CK_MECHANISM_TYPE h : g_hidden) {
@@ -67,6 +71,16 @@ CK_RV mechanism_info(CK_SLOT_ID slot, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_
     return g_real->C_GetMechanismInfo(slot, type, info);
 }
 
+CK_RV unwrap_key(CK_SESSION_HANDLE session, CK_MECHANISM_PTR mechanism, CK_OBJECT_HANDLE key,
+                 CK_BYTE_PTR wrapped, CK_ULONG wrapped_len, CK_ATTRIBUTE_PTR attributes,
+                 CK_ULONG count, CK_OBJECT_HANDLE_PTR out) {
+    if (++g_unwraps == g_fail_unwrap) {
+        return CKR_DEVICE_ERROR;
+    }
+    return g_real->C_UnwrapKey(session, mechanism, key, wrapped, wrapped_len, attributes, count,
+                               out);
+}
+
 }  // namespace
 
 extern "C" __attribute__((visibility("default"))) CK_RV C_GetFunctionList(
@@ -94,7 +108,10 @@ extern "C" __attribute__((visibility("default"))) CK_RV C_GetFunctionList(
             }
             at = end == std::string::npos ? codes.size() : end + 1;
         }
+        const char* fail = std::getenv("SMK_SHIM_FAIL_UNWRAP");
+        g_fail_unwrap = fail != nullptr ? std::strtoul(fail, nullptr, 10) : 0;
         g_shim = *g_real;
+        g_shim.C_UnwrapKey = unwrap_key;
         g_shim.C_GetMechanismList = mechanism_list;
         g_shim.C_GetMechanismInfo = mechanism_info;
         g_shim.C_GetFunctionList = C_GetFunctionList;
