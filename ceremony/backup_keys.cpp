@@ -58,12 +58,7 @@ std::string joined(const std::vector<std::string>& words) {
 
 void backup_keys(const CeremonyOptions& options, Output& output) {
     const Plan plan = load_plan(options.plan);
-    if (!plan.identifier || !plan.kcv) {
-        throw Error(ErrorCategory::usage,
-                    fmt::format("plan {} has no [issued] identifier and KCV: use the plan that "
-                                "'smk ceremony issue' wrote (PLAN-idNNNNN.toml)",
-                                plan.file.string()));
-    }
+    require_issued(plan);
     if (!plan.application_keys) {
         throw Error(ErrorCategory::usage,
                     fmt::format("plan {} has no [application_keys]: nothing to back up (see "

@@ -6,6 +6,7 @@
 
 #include <chrono>
 
+#include "smk/error.hpp"
 #include "smk/secret_input.hpp"
 #include "smk/slip39.hpp"
 
@@ -51,6 +52,15 @@ void result_lines(const Journal& journal, std::string_view text) {
         const std::size_t end = text.find('\n');
         journal.result(text.substr(0, end));
         text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    }
+}
+
+void require_issued(const Plan& plan) {
+    if (!plan.identifier || !plan.kcv) {
+        throw Error(ErrorCategory::usage,
+                    fmt::format("plan {} has no [issued] identifier and KCV: use the plan that "
+                                "'smk ceremony issue' wrote (PLAN-idNNNNN.toml)",
+                                plan.file.string()));
     }
 }
 

@@ -14,6 +14,10 @@
 
 namespace smk::ceremony {
 
+// Error(usage) unless the plan is the one 'smk ceremony issue' wrote (it has the
+// [issued] identifier and KCV): restore and backup-keys need the SMK's KCV.
+void require_issued(const Plan& plan);
+
 // The journal of one flow: nothing is written in a dry run.
 [[nodiscard]] Journal open_journal(const Plan& plan, const CeremonyOptions& options,
                                    std::string flow, Output& output);

@@ -156,15 +156,6 @@ Quorum gather_quorum(const Plan& plan, CardSession& session, Journal& journal,
     return quorum;
 }
 
-void require_issued(const Plan& plan) {
-    if (!plan.identifier || !plan.kcv) {
-        throw Error(ErrorCategory::usage,
-                    fmt::format("plan {} has no [issued] identifier and KCV: use the plan that "
-                                "'smk ceremony issue' wrote (PLAN-idNNNNN.toml)",
-                                plan.file.string()));
-    }
-}
-
 // The share of member `index` (1-based) of the quorum's set, in secure memory.
 Secret derive_share(const Quorum& quorum, unsigned index) {
     std::vector<slip39::Share> decoded;

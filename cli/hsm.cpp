@@ -37,6 +37,9 @@ struct HsmCommand {
     std::string module;
     std::string token;
     PinOptions pin;
+    SoPinOptions so_pin;
+    bool trusted = false;            // install --trusted
+    bool wrap_with_trusted = false;  // backup --wrap-with-trusted
     PassphraseOptions passphrase;
     std::string label;
     std::string id_hex;
@@ -65,13 +68,17 @@ void add_token_options(CLI::App& cmd, HsmCommand& options) {
     add_pin_options(cmd, options.pin);
 }
 
-// Opens the token by label and logs in once.
-pkcs11::Session open_token(const HsmCommand& options) {
+// Opens the token by label and logs in once; the PIN is kept in `pin` when given
+// (a trusted install logs in again after the security officer).
+pkcs11::Session open_token(const HsmCommand& options, std::optional<Secret>* pin = nullptr) {
     const pkcs11::Module module(options.module);
     pkcs11::Session session(module, options.token);
     session.refuse_final_try(options.pin.last_try);
-    const Secret pin = read_pin(options.pin, session.name());
-    session.login(pin);
+    Secret read = read_pin(options.pin, session.name());
+    session.login(read);
+    if (pin != nullptr) {
+        pin->emplace(std::move(read));
+    }
     return session;
 }
 
@@ -82,6 +89,10 @@ void run_tokens(const HsmCommand& options) {
 
 void run_install(const HsmCommand& options) {
     // Everything is checked before the token is touched: options, shares, KCV.
+    if (!options.trusted && (!options.so_pin.file.empty() || options.so_pin.fd >= 0)) {
+        throw Error(ErrorCategory::usage,
+                    "--so-pin-file and --so-pin-fd are for --trusted only; nothing was installed");
+    }
     std::optional<Kcv> expected;
     if (!options.expect_kcv.empty()) {
         expected = hsm::parse_kcv(parse_expected_kcv(options.expect_kcv), "--expect-kcv");
@@ -98,8 +109,9 @@ void run_install(const HsmCommand& options) {
     // (nothing installed) or after it is checked (smk/interrupt.hpp): never between.
     const InterruptScope interruptible;
     std::optional<pkcs11::Session> opened;
+    std::optional<Secret> user_pin;
     try {
-        opened.emplace(open_token(options));
+        opened.emplace(open_token(options, &user_pin));
     } catch (const Error& error) {
         if (error.category() != ErrorCategory::device) {
             throw;
@@ -109,16 +121,23 @@ void run_install(const HsmCommand& options) {
                                                        error.what(), options.token));
     }
     pkcs11::Session& session = *opened;
+    std::optional<Secret> so_pin;
+    if (options.trusted) {
+        so_pin.emplace(read_so_pin(options.so_pin, session.name()));
+    }
     throw_if_interrupted(
         fmt::format("stopped before the SMK was installed: nothing was "
                     "installed on {}. Run the same command again to install it",
                     session.name()));
-    const Kcv kcv = hsm::install_smk(session, result.master_secret,
-                                     {options.label, id, options.replace}, expected);
-    print_out(hsm::install_report(session.token(), session.name(),
-                                  {options.label, options.id_hex, result.params.identifier,
-                                   result.sources_used.size(), kcv, expected.has_value()},
-                                  options.json));
+    const hsm::TrustedLogin login{so_pin ? *so_pin : *user_pin, *user_pin};
+    const Kcv kcv =
+        hsm::install_smk(session, result.master_secret, {options.label, id, options.replace},
+                         expected, options.trusted ? &login : nullptr);
+    print_out(hsm::install_report(
+        session.token(), session.name(),
+        {options.label, options.id_hex, result.params.identifier, result.sources_used.size(), kcv,
+         expected.has_value(), options.trusted},
+        options.json));
     throw_if_interrupted(
         fmt::format("the SMK had already gone into {}, so smk finished: it is "
                     "installed and its KCV checked, as printed above",
@@ -143,7 +162,8 @@ void run_backup(const HsmCommand& options) {
     refuse_existing(options.out);
     refuse_existing(options.out + ".sha256sum");
     pkcs11::Session session = open_token(options);
-    const auto summary = hsm::wrap_keys(session, options.wrap_with, options.keys, options.out);
+    const auto summary = hsm::wrap_keys(session, options.wrap_with, options.keys, options.out,
+                                        {options.wrap_with_trusted});
     print_out(hsm::backup_report(summary, session.token(), session.name(), options.json));
     if (!options.json) {
         // For the paper script: the SHA-256 of the backup as the device holds it (O_DIRECT),
@@ -203,6 +223,10 @@ void register_hsm(CLI::App& app, Context& /*ctx*/) {
                           "Replace a key with that label (after the new one checks out)");
     install_cmd->add_option("--expect-kcv", install->expect_kcv,
                             "Fail (exit 5, nothing installed) unless the SMK has this KCV");
+    install_cmd->add_flag("--trusted", install->trusted,
+                          "Give the SMK CKA_TRUSTED (needs the token's SO PIN), so that keys "
+                          "with CKA_WRAP_WITH_TRUSTED may leave the token under it alone");
+    add_so_pin_options(*install_cmd, install->so_pin);
     add_passphrase_options(*install_cmd, install->passphrase);
     install_cmd->add_flag("--json", install->json, "Print the receipt as JSON");
     install_cmd->add_option("SHAREFILE", install->share_files,
@@ -231,6 +255,9 @@ void register_hsm(CLI::App& app, Context& /*ctx*/) {
                      "Label of a secret key or RSA/EC key pair to back up (repeat)")
         ->required();
     backup_cmd->add_option("--out", backup->out, "New backup file")->required();
+    backup_cmd->add_flag("--wrap-with-trusted", backup->wrap_with_trusted,
+                         "Every key gets CKA_WRAP_WITH_TRUSTED (irreversible; the SMK must be "
+                         "trusted), so the token wraps it under trusted keys only");
     backup_cmd->add_flag("--json", backup->json, "Print JSON");
     backup_cmd->callback([backup] { run_backup(*backup); });
 

@@ -13,19 +13,55 @@
 
 namespace smk::cli {
 
-Secret read_pin(const PinOptions& options, std::string_view holder) {
-    if (!options.file.empty()) {
-        return read_pin_file(options.file);
+namespace {
+
+// A PIN from FILE, inherited descriptor FD, or the terminal; `option` is "pin" or "so-pin".
+Secret read_pin_from(const std::string& file, int fd, std::string_view option,
+                     std::string_view prompt) {
+    if (!file.empty()) {
+        return read_pin_file(file);
     }
-    if (options.fd >= 0) {
-        if (::fcntl(options.fd, F_GETFD) < 0) {
+    if (fd >= 0) {
+        if (::fcntl(fd, F_GETFD) < 0) {
             throw Error(ErrorCategory::usage,
-                        fmt::format("--pin-fd {}: no such open file descriptor", options.fd));
+                        fmt::format("--{}-fd {}: no such open file descriptor", option, fd));
         }
-        return read_pin_file(fmt::format("/dev/fd/{}", options.fd));
+        return read_pin_file(fmt::format("/dev/fd/{}", fd));
     }
-    Tty tty("asking for the PIN (no --pin-file or --pin-fd given)");
-    return tty.read_line(fmt::format("User PIN of {}: ", holder), false, kMaxPinBytes, "the PIN");
+    Tty tty(fmt::format("asking for the PIN (no --{0}-file or --{0}-fd given)", option));
+    return tty.read_line(prompt, false, kMaxPinBytes, "the PIN");
+}
+
+}  // namespace
+
+Secret read_pin(const PinOptions& options, std::string_view holder) {
+    return read_pin_from(options.file, options.fd, "pin", fmt::format("User PIN of {}: ", holder));
+}
+
+Secret read_so_pin(const SoPinOptions& options, std::string_view holder) {
+    return read_pin_from(options.file, options.fd, "so-pin",
+                         fmt::format("Security officer (SO) PIN of {}: ", holder));
+}
+
+namespace {
+
+// --OPTION-file and --OPTION-fd, one or the other, for the PIN called `what`.
+void add_pin_source(CLI::App& cmd, std::string& file, int& fd, std::string_view option,
+                    std::string_view what) {
+    auto* from_file =
+        cmd.add_option(fmt::format("--{}-file", option), file,
+                       fmt::format("{}: the first line of FILE (never on the command line)", what));
+    auto* from_fd = cmd.add_option(
+        fmt::format("--{}-fd", option), fd,
+        fmt::format("{}: the first line read from inherited file descriptor N", what));
+    from_file->excludes(from_fd);
+    from_fd->excludes(from_file);
+}
+
+}  // namespace
+
+void add_so_pin_options(CLI::App& cmd, SoPinOptions& options) {
+    add_pin_source(cmd, options.file, options.fd, "so-pin", "SO PIN");
 }
 
 ceremony::PinReader pin_reader(const PinOptions& options) {
@@ -37,12 +73,7 @@ bool pin_given(const PinOptions& options) noexcept {
 }
 
 void add_pin_options(CLI::App& cmd, PinOptions& options) {
-    auto* file = cmd.add_option("--pin-file", options.file,
-                                "User PIN: the first line of FILE (never on the command line)");
-    auto* fd = cmd.add_option("--pin-fd", options.fd,
-                              "User PIN: the first line read from inherited file descriptor N");
-    file->excludes(fd);
-    fd->excludes(file);
+    add_pin_source(cmd, options.file, options.fd, "pin", "User PIN");
     cmd.add_flag("--last-try", options.last_try,
                  "Allow VERIFY even when only one PIN try is left (a wrong PIN then blocks it)");
 }

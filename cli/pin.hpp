@@ -33,6 +33,15 @@ void add_pin_options(CLI::App& cmd, PinOptions& options);
 // prompt is needed and there is no terminal.
 [[nodiscard]] Secret read_pin(const PinOptions& options, std::string_view holder);
 
+// The token security officer's PIN (smk hsm install --trusted): --so-pin-file,
+// --so-pin-fd, or a no-echo prompt; never argv.
+struct SoPinOptions {
+    std::string file;
+    int fd = -1;
+};
+void add_so_pin_options(CLI::App& cmd, SoPinOptions& options);
+[[nodiscard]] Secret read_so_pin(const SoPinOptions& options, std::string_view holder);
+
 // read_pin(options, holder) as the PIN source of a card session or flow.
 [[nodiscard]] ceremony::PinReader pin_reader(const PinOptions& options);
 

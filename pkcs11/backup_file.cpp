@@ -220,6 +220,7 @@ nlohmann::json json_without_mac(const ParsedBackup& backup) {
         if (key.info.kcv_hex) {
             entry["kcv"] = *key.info.kcv_hex;
         }
+        entry["wrap_with_trusted"] = key.info.wrap_with_trusted;
         if (key.key_class == CKO_PRIVATE_KEY) {
             nlohmann::json public_key = {
                 {"attributes", flags_json(key.public_flags, kPublicKeyFlags)}};
@@ -252,7 +253,8 @@ nlohmann::json json_without_mac(const ParsedBackup& backup) {
     return json;
 }
 
-BackupKey parse_key(const nlohmann::json& entry, const std::filesystem::path& file) {
+BackupKey parse_key(const nlohmann::json& entry, unsigned version,
+                    const std::filesystem::path& file) {
     BackupKey key;
     key.info.label = entry.at("label").get<std::string>();
     const std::string where = fmt::format("key \"{}\"", key.info.label);
@@ -277,6 +279,13 @@ BackupKey parse_key(const nlohmann::json& entry, const std::filesystem::path& fi
         key.info.kcv_hex = entry.at("kcv").get<std::string>();
     }
     key.flags = flags_from_json(entry.at("attributes"), flags_of_class(key.key_class));
+    // Version 2 did not record it (false); version 3 always does, under the MAC.
+    if (version >= 3) {
+        key.info.wrap_with_trusted = entry.at("wrap_with_trusted").get<bool>();
+    } else if (entry.contains("wrap_with_trusted")) {
+        bad_backup(file,
+                   fmt::format("{} has wrap_with_trusted, which version 2 does not have", where));
+    }
     if (key.key_class == CKO_PRIVATE_KEY) {
         const auto& public_key = entry.at("public");
         key.public_flags = flags_from_json(public_key.at("attributes"), kPublicKeyFlags);
@@ -325,8 +334,8 @@ ParsedBackup parse_backup(const std::string& text, const std::filesystem::path& 
                        "trusted. Make a new backup with this smk from a token that holds "
                        "the keys");
         }
-        if (backup.version != kBackupVersion) {
-            bad_backup(file, fmt::format("version {} is not known to this smk (it reads {})",
+        if (backup.version != kBackupVersion && backup.version != 2) {
+            bad_backup(file, fmt::format("version {} is not known to this smk (it reads 2 and {})",
                                          json.at("version").dump(), kBackupVersion));
         }
         if (json.at("mechanism").get<std::string>() != "CKM_AES_KEY_WRAP_PAD") {
@@ -338,7 +347,7 @@ ParsedBackup parse_backup(const std::string& text, const std::filesystem::path& 
         backup.source_serial = json.at("source_token").at("serial").get<std::string>();
         std::set<std::string> labels;
         for (const auto& entry : json.at("keys")) {
-            BackupKey key = parse_key(entry, file);
+            BackupKey key = parse_key(entry, backup.version, file);
             if (!labels.insert(key.info.label).second) {
                 bad_backup(file, fmt::format("label \"{}\" appears twice", key.info.label));
             }

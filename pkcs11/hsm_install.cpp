@@ -140,8 +140,131 @@ Kcv kcv_in_token(pkcs11::Session& session, std::string_view label) {
     return kcv_of(s, detail::one_key(s, label), label);
 }
 
+namespace {
+
+// The SMK's attributes (smk/hsm.hpp says why each usage flag): the caller adds
+// CKA_TOKEN, CKA_PRIVATE and, for a trusted SMK, CKA_TRUSTED.
+struct SmkTemplate {
+    CK_OBJECT_CLASS key_class = CKO_SECRET_KEY;
+    CK_KEY_TYPE key_type = CKK_AES;
+    CK_BBOOL yes = CK_TRUE;
+    CK_BBOOL no = CK_FALSE;
+    std::vector<CK_ATTRIBUTE> attributes;
+
+    SmkTemplate(const Secret& smk, const InstallOptions& options) {
+        attributes = {
+            attribute(CKA_CLASS, key_class),
+            attribute(CKA_KEY_TYPE, key_type),
+            attribute(CKA_SENSITIVE, yes),
+            attribute(CKA_EXTRACTABLE, no),
+            attribute(CKA_ENCRYPT, yes),
+            attribute(CKA_DECRYPT, yes),
+            attribute(CKA_WRAP, yes),
+            attribute(CKA_UNWRAP, yes),
+            // Sign and verify: the MAC of a key backup (CKM_AES_CMAC) is made under the SMK.
+            attribute(CKA_SIGN, yes),
+            attribute(CKA_VERIFY, yes),
+            attribute(CKA_DERIVE, no),
+            attribute_text(CKA_LABEL, options.label),
+            attribute_bytes(CKA_VALUE, smk.bytes()),
+        };
+        if (!options.id.empty()) {
+            attributes.push_back(attribute_bytes(CKA_ID, options.id));
+        }
+    }
+    SmkTemplate(const SmkTemplate&) = delete;
+    SmkTemplate& operator=(const SmkTemplate&) = delete;
+};
+
+[[noreturn]] void trusted_refused(const pkcs11::SessionImpl& s, std::string_view step, CK_RV rv) {
+    throw Error(ErrorCategory::refused,
+                fmt::format("{} cannot hold a trusted SMK: {} failed ({}). Nothing was "
+                            "installed. Install the SMK without CKA_TRUSTED (no --trusted; in a "
+                            "plan, [key] trusted = false): the token then cannot hold keys to "
+                            "leave under the SMK alone (CKA_WRAP_WITH_TRUSTED)",
+                            s.name, step, pkcs11::rv_text(rv)));
+}
+
+// Logs the user in again after the SO's part, whatever happened there.
+void back_to_user(pkcs11::Session& session, const Secret& user_pin) {
+    session.logout();
+    session.login(user_pin);
+}
+
+// The SMK as a private token key with CKA_TRUSTED. Only the SO may set CKA_TRUSTED,
+// and an SO session cannot create a private object, so the SO makes the key as a
+// public *session* object (never stored in the token; visible only to this process),
+// and the user, logged in again, copies it into a private token object (C_CopyObject
+// may raise CKA_TOKEN and CKA_PRIVATE, PKCS#11 3.0 section 4.4); the session object is
+// destroyed at once. The copy must state CKA_TRUSTED true, or it is removed again.
+CK_OBJECT_HANDLE create_trusted(pkcs11::Session& session, SmkTemplate& key,
+                                const TrustedLogin& login) {
+    auto& s = pkcs11::raw(session);
+    try {
+        session.login_so(login.so_pin);
+    } catch (const Error&) {
+        back_to_user(session, login.user_pin);
+        throw;
+    }
+    CK_BBOOL yes = CK_TRUE;
+    CK_BBOOL no = CK_FALSE;
+    std::vector<CK_ATTRIBUTE> as_session_object = key.attributes;
+    as_session_object.push_back(attribute(CKA_TOKEN, no));
+    as_session_object.push_back(attribute(CKA_PRIVATE, no));
+    as_session_object.push_back(attribute(CKA_TRUSTED, yes));
+    CK_OBJECT_HANDLE made = CK_INVALID_HANDLE;
+    const CK_RV create_rv =
+        s.f().C_CreateObject(s.handle, as_session_object.data(), as_session_object.size(), &made);
+    back_to_user(session, login.user_pin);
+    if (create_rv != CKR_OK) {
+        trusted_refused(s, "creating a key with CKA_TRUSTED as the security officer", create_rv);
+    }
+    std::vector<CK_ATTRIBUTE> to_token = {attribute(CKA_TOKEN, yes), attribute(CKA_PRIVATE, yes)};
+    CK_OBJECT_HANDLE copied = CK_INVALID_HANDLE;
+    const CK_RV copy_rv =
+        s.f().C_CopyObject(s.handle, made, to_token.data(), to_token.size(), &copied);
+    detail::destroy_quietly(s, {made});
+    if (copy_rv != CKR_OK) {
+        trusted_refused(s, "copying the trusted key into a private token key", copy_rv);
+    }
+    if (pkcs11::get_bool(s, copied, CKA_TRUSTED) != true ||
+        pkcs11::get_bool(s, copied, CKA_PRIVATE) != true ||
+        pkcs11::get_bool(s, copied, CKA_TOKEN) != true) {
+        detail::destroy_quietly(s, {copied});
+        trusted_refused(s, "checking CKA_TRUSTED, CKA_PRIVATE and CKA_TOKEN of the copy",
+                        CKR_GENERAL_ERROR);
+    }
+    return copied;
+}
+
+CK_OBJECT_HANDLE create_untrusted(pkcs11::SessionImpl& s, SmkTemplate& key,
+                                  std::string_view label) {
+    CK_BBOOL yes = CK_TRUE;
+    std::vector<CK_ATTRIBUTE> as_token_key = key.attributes;
+    as_token_key.push_back(attribute(CKA_TOKEN, yes));
+    as_token_key.push_back(attribute(CKA_PRIVATE, yes));
+    CK_OBJECT_HANDLE created = CK_INVALID_HANDLE;
+    const CK_RV rv =
+        s.f().C_CreateObject(s.handle, as_token_key.data(), as_token_key.size(), &created);
+    try {
+        check_rv(rv, fmt::format("installing the SMK as key \"{}\"", label), s);
+    } catch (const Error& error) {
+        // A failed C_CreateObject creates no object.
+        throw Error(error.category(),
+                    fmt::format("{}. Nothing was installed on {}", error.what(), s.name));
+    }
+    return created;
+}
+
+}  // namespace
+
+bool is_trusted(pkcs11::Session& session, std::string_view label) {
+    auto& s = pkcs11::raw(session);
+    return pkcs11::get_bool(s, detail::one_key(s, label), CKA_TRUSTED).value_or(false);
+}
+
 Kcv install_smk(pkcs11::Session& session, const Secret& smk, const InstallOptions& options,
-                const std::optional<Kcv>& expected) {
+                const std::optional<Kcv>& expected, const TrustedLogin* trusted) {
     auto& s = pkcs11::raw(session);
     if (options.label.empty()) {
         throw Error(ErrorCategory::usage, "the SMK key needs a label");
@@ -152,47 +275,22 @@ Kcv install_smk(pkcs11::Session& session, const Secret& smk, const InstallOption
                     fmt::format("the SMK has KCV {}, expected {}; nothing was installed on {}",
                                 kcv_text(software), kcv_text(*expected), s.name));
     }
-    const auto old_keys = pkcs11::find_secret_keys(s, options.label);
-    if (!old_keys.empty() && !options.replace) {
+    if (!pkcs11::find_secret_keys(s, options.label).empty() && !options.replace) {
         throw Error(ErrorCategory::refused,
                     fmt::format("{} already holds a secret key labelled \"{}\"; nothing was "
                                 "installed. Give --replace to replace it",
                                 s.name, options.label));
     }
-    CK_OBJECT_CLASS key_class = CKO_SECRET_KEY;
-    CK_KEY_TYPE key_type = CKK_AES;
-    CK_BBOOL yes = CK_TRUE;
-    CK_BBOOL no = CK_FALSE;
-    std::vector<CK_ATTRIBUTE> key_template = {
-        attribute(CKA_CLASS, key_class),
-        attribute(CKA_KEY_TYPE, key_type),
-        attribute(CKA_TOKEN, yes),
-        attribute(CKA_PRIVATE, yes),
-        attribute(CKA_SENSITIVE, yes),
-        attribute(CKA_EXTRACTABLE, no),
-        attribute(CKA_ENCRYPT, yes),
-        attribute(CKA_DECRYPT, yes),
-        attribute(CKA_WRAP, yes),
-        attribute(CKA_UNWRAP, yes),
-        // Sign and verify: the MAC of a key backup (CKM_AES_CMAC) is made under the SMK.
-        attribute(CKA_SIGN, yes),
-        attribute(CKA_VERIFY, yes),
-        attribute(CKA_DERIVE, no),
-        attribute_text(CKA_LABEL, options.label),
-        attribute_bytes(CKA_VALUE, smk.bytes()),
-    };
-    if (!options.id.empty()) {
-        key_template.push_back(attribute_bytes(CKA_ID, options.id));
-    }
-    CK_OBJECT_HANDLE created = CK_INVALID_HANDLE;
-    const CK_RV create_rv =
-        s.f().C_CreateObject(s.handle, key_template.data(), key_template.size(), &created);
-    try {
-        check_rv(create_rv, fmt::format("installing the SMK as key \"{}\"", options.label), s);
-    } catch (const Error& error) {
-        // A failed C_CreateObject creates no object.
-        throw Error(error.category(),
-                    fmt::format("{}. Nothing was installed on {}", error.what(), s.name));
+    SmkTemplate key(smk, options);
+    const CK_OBJECT_HANDLE created = trusted != nullptr ? create_trusted(session, key, *trusted)
+                                                        : create_untrusted(s, key, options.label);
+    // Found after the key is made: a trusted install logs in again, and handles to
+    // private objects do not survive that.
+    std::vector<CK_OBJECT_HANDLE> old_keys;
+    for (const CK_OBJECT_HANDLE found : pkcs11::find_secret_keys(s, options.label)) {
+        if (found != created) {
+            old_keys.push_back(found);
+        }
     }
     Kcv in_token{};
     try {

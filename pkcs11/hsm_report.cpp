@@ -35,6 +35,7 @@ nlohmann::json summary_json(const BackupSummary& summary, const pkcs11::TokenInf
         if (!key.curve.empty()) {
             entry["curve"] = key.curve;
         }
+        entry["wrap_with_trusted"] = key.wrap_with_trusted;
         keys.push_back(entry);
     }
     return {
@@ -56,9 +57,10 @@ std::string keys_text(const BackupSummary& summary) {
                                  : fmt::format("{} {} key pair", key.key_type,
                                                key.curve.empty() ? "(other curve)" : key.curve);
         }
-        text += fmt::format("  key \"{}\" id {} {}{}\n", key.label,
+        text += fmt::format("  key \"{}\" id {} {}{}{}\n", key.label,
                             key.id_hex.empty() ? "-" : key.id_hex, kind,
-                            key.kcv_hex ? fmt::format(" KCV {}", *key.kcv_hex) : "");
+                            key.kcv_hex ? fmt::format(" KCV {}", *key.kcv_hex) : "",
+                            key.wrap_with_trusted ? " wrap-with-trusted" : "");
     }
     return text;
 }
@@ -131,13 +133,17 @@ std::string install_report(const pkcs11::TokenInfo& token, std::string_view wher
                           {"identifier", receipt.identifier},
                           {"shares_used", receipt.shares_used},
                           {"kcv", kcv_text},
-                          {"kcv_expected", receipt.kcv_expected}});
+                          {"kcv_expected", receipt.kcv_expected},
+                          {"trusted", receipt.trusted}});
     }
     return fmt::format(
         "installed the SMK (identifier {}, from {} shares) as key \"{}\" on "
-        "{}\nKCV inside the token: {} (equals the SMK's{})\n",
+        "{}\nKCV inside the token: {} (equals the SMK's{})\n{}",
         receipt.identifier, receipt.shares_used, receipt.label, where, kcv_text,
-        receipt.kcv_expected ? " and the expected KCV" : "");
+        receipt.kcv_expected ? " and the expected KCV" : "",
+        receipt.trusted ? "trusted (CKA_TRUSTED): keys with CKA_WRAP_WITH_TRUSTED may leave the "
+                          "token under it\n"
+                        : "");
 }
 
 std::string kcv_report(const pkcs11::TokenInfo& token, std::string_view where,

@@ -127,6 +127,10 @@ void restore_one(pkcs11::SessionImpl& s, CK_OBJECT_HANDLE wrapping, std::string_
         values.push_back(type == CKA_SENSITIVE || value ? CK_TRUE : CK_FALSE);
         key_template.push_back({type, &values.back(), sizeof(CK_BBOOL)});
     }
+    if (key.info.wrap_with_trusted) {
+        // Set only when recorded: a token that lacks the attribute still restores the others.
+        key_template.push_back(attribute(CKA_WRAP_WITH_TRUSTED, yes));
+    }
     CK_MECHANISM mechanism{kAesKeyWrapPad, nullptr, 0};
     CK_OBJECT_HANDLE restored = CK_INVALID_HANDLE;
     const CK_RV rv = s.f().C_UnwrapKey(

@@ -150,6 +150,7 @@ BackupKey wrap_one(pkcs11::SessionImpl& s, CK_OBJECT_HANDLE wrapping,
     key.id = pkcs11::get_attribute(s, handle, CKA_ID).value_or(std::vector<std::uint8_t>{});
     key.info.id_hex = to_hex(key.id);
     key.flags = read_flags(s, handle, detail::flags_of_class(key_class));
+    key.info.wrap_with_trusted = pkcs11::get_bool(s, handle, CKA_WRAP_WITH_TRUSTED).value_or(false);
     if (key_class == CKO_SECRET_KEY) {
         key.info.value_len = pkcs11::get_ulong(s, handle, CKA_VALUE_LEN).value_or(0);
         if (*type == CKK_AES && flag(key.flags, CKA_ENCRYPT)) {
@@ -167,6 +168,14 @@ BackupKey wrap_one(pkcs11::SessionImpl& s, CK_OBJECT_HANDLE wrapping,
     if (rv == CKR_OK) {
         rv = s.f().C_WrapKey(s.handle, &mechanism, wrapping, handle, key.wrapped.data(), &length);
         key.wrapped.resize(length);
+    }
+    if (rv == CKR_KEY_NOT_WRAPPABLE && key.info.wrap_with_trusted) {
+        throw Error(ErrorCategory::refused,
+                    fmt::format("{} may leave the token only under a trusted key "
+                                "(CKA_WRAP_WITH_TRUSTED), and \"{}\" is not trusted "
+                                "(CKA_TRUSTED false); nothing was written. Install the SMK with "
+                                "smk hsm install --trusted --replace",
+                                key_name(s, label), wrapping_label));
     }
     if (rv == CKR_KEY_UNEXTRACTABLE) {
         throw Error(ErrorCategory::refused,
@@ -204,6 +213,52 @@ std::vector<std::uint8_t> backup_mac(pkcs11::SessionImpl& s, CK_OBJECT_HANDLE wr
     return mac;
 }
 
+// WrapOptions::wrap_with_trusted: the wrapping key is trusted, every key is found and
+// extractable, and only then does each key without CKA_WRAP_WITH_TRUSTED get it.
+void require_wrap_with_trusted(pkcs11::SessionImpl& s, CK_OBJECT_HANDLE wrapping,
+                               std::string_view wrapping_label,
+                               const std::vector<std::string>& key_labels) {
+    if (pkcs11::get_bool(s, wrapping, CKA_TRUSTED) != true) {
+        throw Error(ErrorCategory::refused,
+                    fmt::format("{} is not trusted (CKA_TRUSTED false), so keys that may leave "
+                                "only under a trusted key cannot be backed up under it; nothing "
+                                "was changed or written. Install the SMK with smk hsm install "
+                                "--trusted --replace",
+                                key_name(s, wrapping_label)));
+    }
+    std::vector<std::pair<std::string, CK_OBJECT_HANDLE>> to_set;
+    for (const auto& label : key_labels) {
+        const CK_OBJECT_HANDLE handle = key_to_back_up(s, label).first;
+        if (pkcs11::get_bool(s, handle, CKA_EXTRACTABLE) != true) {
+            throw Error(ErrorCategory::refused,
+                        fmt::format("{} is not extractable (CKA_EXTRACTABLE false), so it cannot "
+                                    "be backed up; nothing was changed or written",
+                                    key_name(s, label)));
+        }
+        if (pkcs11::get_bool(s, handle, CKA_WRAP_WITH_TRUSTED) != true) {
+            to_set.emplace_back(label, handle);
+        }
+    }
+    std::string already_set;
+    for (const auto& [label, handle] : to_set) {
+        CK_BBOOL yes = CK_TRUE;
+        CK_ATTRIBUTE set[] = {attribute(CKA_WRAP_WITH_TRUSTED, yes)};
+        const CK_RV rv = s.f().C_SetAttributeValue(s.handle, handle, set, 1);
+        if (rv != CKR_OK) {
+            throw Error(
+                ErrorCategory::refused,
+                fmt::format("{} will not set CKA_WRAP_WITH_TRUSTED on the existing key \"{}\" "
+                            "({}); nothing was written{}. Make the key with "
+                            "CKA_WRAP_WITH_TRUSTED true in its generation template, or back "
+                            "it up without --wrap-with-trusted",
+                            s.name, label, pkcs11::rv_text(rv),
+                            already_set.empty() ? std::string()
+                                                : "; it was set, irreversibly, on " + already_set));
+        }
+        already_set += (already_set.empty() ? "\"" : ", \"") + label + "\"";
+    }
+}
+
 }  // namespace
 
 void require_backup_mechanisms(pkcs11::Session& session) {
@@ -216,7 +271,7 @@ void require_backup_mechanisms(pkcs11::Session& session) {
 
 BackupSummary wrap_keys(pkcs11::Session& session, std::string_view wrapping_label,
                         const std::vector<std::string>& key_labels,
-                        const std::filesystem::path& out) {
+                        const std::filesystem::path& out, const WrapOptions& options) {
     auto& s = pkcs11::raw(session);
     if (key_labels.empty()) {
         throw Error(ErrorCategory::usage, "name at least one key to back up");
@@ -241,6 +296,9 @@ BackupSummary wrap_keys(pkcs11::Session& session, std::string_view wrapping_labe
     }
     require_backup_mechanisms(session);
     const CK_OBJECT_HANDLE wrapping = one_key(s, wrapping_label);
+    if (options.wrap_with_trusted) {
+        require_wrap_with_trusted(s, wrapping, wrapping_label, key_labels);
+    }
     detail::ParsedBackup backup;
     backup.wrapping_label = wrapping_label;
     backup.wrapping_kcv = kcv_text(kcv_of(s, wrapping, wrapping_label));

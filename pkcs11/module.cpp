@@ -376,4 +376,31 @@ void Session::login(const Secret& pin) {
     check_rv(rv, "logging in", s);
 }
 
+void Session::logout() noexcept {
+    m_impl->f().C_Logout(m_impl->handle);
+}
+
+void Session::login_so(const Secret& so_pin) {
+    auto& s = *m_impl;
+    s.f().C_Logout(s.handle);  // SO and user cannot be logged in at once
+    const CK_RV rv =
+        s.f().C_Login(s.handle, CKU_SO, const_cast<std::uint8_t*>(so_pin.data()), so_pin.size());
+    if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN) {
+        return;
+    }
+    if (rv == CKR_PIN_INCORRECT) {
+        throw Error(ErrorCategory::verification,
+                    fmt::format("wrong security officer (SO) PIN for {} (CKR_PIN_INCORRECT); "
+                                "nothing was changed. Check the SO PIN and try again",
+                                s.name));
+    }
+    if (rv == CKR_PIN_LOCKED) {
+        throw Error(ErrorCategory::device,
+                    fmt::format("the security officer (SO) PIN of {} is locked "
+                                "(CKR_PIN_LOCKED); nothing was changed",
+                                s.name));
+    }
+    check_rv(rv, "logging in as the security officer (SO)", s);
+}
+
 }  // namespace smk::pkcs11

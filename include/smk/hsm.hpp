@@ -45,7 +45,9 @@ namespace smk::hsm {
 
 inline constexpr unsigned long kAesKeyWrapPad = 0x210A;  // CKM_AES_KEY_WRAP_PAD
 inline constexpr std::string_view kBackupFormat = "smk-wrapped-keys";
-inline constexpr unsigned kBackupVersion = 2;  // written; 1 (secret keys only) is still read
+// Written: 3. Read: 3, and 2 (before CKA_WRAP_WITH_TRUSTED was recorded: false).
+// 1 (secret keys only, no MAC) is refused.
+inline constexpr unsigned kBackupVersion = 3;
 
 struct InstallOptions {
     std::string label;
@@ -53,11 +55,27 @@ struct InstallOptions {
     bool replace = false;
 };
 
+// The PINs a trusted install needs: the security officer's, to set CKA_TRUSTED, and
+// the user's, to log in again afterwards. Never from argv.
+struct TrustedLogin {
+    const Secret& so_pin;
+    const Secret& user_pin;
+};
+
 // Installs `smk` (16, 24 or 32 bytes) into the logged-in token and returns its
 // KCV computed inside the token (equal to key_check_value(smk) and, if given,
 // to `expected`, or Error(verification) and nothing is left installed).
+// With `trusted`, the key also has CKA_TRUSTED, so that keys with
+// CKA_WRAP_WITH_TRUSTED may leave the token under it and under nothing else: the SO
+// makes it as a public session object and the user copies it into a private token key
+// (docs/FORMAT.md section 6). A token that cannot do that is Error(refused) naming the
+// step that failed, with nothing installed; the user is logged in again either way.
 Kcv install_smk(pkcs11::Session& session, const Secret& smk, const InstallOptions& options,
-                const std::optional<Kcv>& expected = std::nullopt);
+                const std::optional<Kcv>& expected = std::nullopt,
+                const TrustedLogin* trusted = nullptr);
+
+// Whether the one secret key labelled `label` has CKA_TRUSTED true.
+[[nodiscard]] bool is_trusted(pkcs11::Session& session, std::string_view label);
 
 // C_Encrypt(CKM_AES_ECB, 16 zero bytes) with the one secret key labelled
 // `label`, first 3 bytes. Error(usage) if no key or several have that label.
@@ -76,6 +94,9 @@ struct WrappedKeyInfo {
     unsigned bits = 0;                   // RSA: modulus bits
     std::string curve;                   // EC: "P-256", "P-384", "P-521" ("" for another curve)
     std::optional<std::string> kcv_hex;  // AES keys allowed to encrypt
+    // CKA_WRAP_WITH_TRUSTED: the token wraps it only under a key with CKA_TRUSTED. Set
+    // again on the restored key.
+    bool wrap_with_trusted = false;
 
     bool operator==(const WrappedKeyInfo&) const = default;
 };
@@ -104,9 +125,20 @@ void require_restore_mechanisms(pkcs11::Session& session);
 // the same label (for RSA, from the private key if there is none). Nothing is
 // written if any key fails; the written file is read back and parsed as restore
 // parses it (Error(verification) if it differs from what was meant).
+//
+// Each key's CKA_WRAP_WITH_TRUSTED is recorded (and set again on restore). A key that
+// has it is wrapped only under a trusted SMK (install_smk with `trusted`): under any
+// other key the token refuses, and so does wrap_keys, naming the key. With
+// `options.wrap_with_trusted` every key must end up with it: the wrapping key must be
+// trusted, and a key without the flag gets it (C_SetAttributeValue, irreversible) once
+// every key has been found; a token that will not set it on an existing key is
+// Error(refused) naming the key (then make the key with the flag in its template).
+struct WrapOptions {
+    bool wrap_with_trusted = false;
+};
 BackupSummary wrap_keys(pkcs11::Session& session, std::string_view wrapping_label,
                         const std::vector<std::string>& key_labels,
-                        const std::filesystem::path& out);
+                        const std::filesystem::path& out, const WrapOptions& options = {});
 
 struct UnwrapOptions {
     bool replace = false;  // replace keys whose label exists (after the new one is in)

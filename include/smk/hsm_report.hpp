@@ -39,6 +39,7 @@ struct InstallReceipt {
     std::size_t shares_used = 0;
     Kcv kcv{};                  // computed inside the token
     bool kcv_expected = false;  // it was also checked against --expect-kcv
+    bool trusted = false;       // CKA_TRUSTED (smk hsm install --trusted)
 };
 
 [[nodiscard]] std::string install_report(const pkcs11::TokenInfo& token, std::string_view where,

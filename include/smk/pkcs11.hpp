@@ -101,6 +101,12 @@ class Session final {
     // saying what to do (and when the token says few tries are left);
     // locked PIN: Error(device). Already logged in counts as success.
     void login(const Secret& pin);
+    // C_Login as the token's security officer (CKU_SO), for what only the SO may do
+    // (set CKA_TRUSTED). Logs a user out first. Wrong SO PIN: Error(verification);
+    // locked: Error(device). The PIN comes from a file, descriptor or prompt, never argv.
+    void login_so(const Secret& so_pin);
+    // C_Logout (whoever is logged in). Handles to private objects are invalid after it.
+    void logout() noexcept;
     // Error(refused) when the token said, as the session was opened, that one
     // user PIN try is left, unless allow_last_try (--last-try).
     void refuse_final_try(bool allow_last_try) const;

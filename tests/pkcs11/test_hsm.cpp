@@ -131,7 +131,7 @@ TEST_CASE("wrap on token A and unwrap on token B gives keys that encrypt identic
           sha256sum_line(backup, hsm.dir()).substr(0, 64) + "  keys.smkwrap\n");
     const auto json = nlohmann::json::parse(read_file(backup));
     CHECK(json.at("format") == "smk-wrapped-keys");
-    CHECK(json.at("version") == 2);
+    CHECK(json.at("version") == 3);
     CHECK(json.at("mechanism") == "CKM_AES_KEY_WRAP_PAD");
     CHECK(json.at("keys").size() == 2);
     CHECK(json.at("keys")[0].at("wrapped").get<std::string>().size() == 2 * 40);

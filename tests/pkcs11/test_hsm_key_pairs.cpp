@@ -92,7 +92,7 @@ TEST_CASE("RSA and EC key pairs restored at another facility keep their public k
         CHECK(summary.keys[4].key_class == "secret");
     }
     const auto json = nlohmann::json::parse(read_file(backup));
-    CHECK(json.at("version") == 2);
+    CHECK(json.at("version") == 3);
     CHECK(json.at("keys")[0].at("class") == "private");
     CHECK(json.at("keys")[0].at("public").contains("modulus"));
     CHECK(json.at("keys")[2].at("public").contains("ec_point"));

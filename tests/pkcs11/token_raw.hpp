@@ -93,13 +93,15 @@ inline std::vector<std::uint8_t> encrypt_block(smk::pkcs11::SessionImpl& s, CK_O
 }
 
 // An application key made in the token: AES-256, extractable (so it can be backed up).
+// With `wrap_with_trusted`, CKA_WRAP_WITH_TRUSTED is in the generation template.
 inline CK_OBJECT_HANDLE generate_app_key(smk::pkcs11::SessionImpl& s, const std::string& label,
-                                         bool extractable = true) {
+                                         bool extractable = true, bool wrap_with_trusted = false) {
     CK_MECHANISM generate{CKM_AES_KEY_GEN, nullptr, 0};
     CK_ULONG length = 32;
     CK_BBOOL yes = CK_TRUE;
     CK_BBOOL no = CK_FALSE;
     CK_BBOOL can_extract = extractable ? CK_TRUE : CK_FALSE;
+    CK_BBOOL only_trusted = wrap_with_trusted ? CK_TRUE : CK_FALSE;
     std::vector<std::uint8_t> id = {0xA1, 0x02};
     CK_ATTRIBUTE key_template[] = {
         smk::pkcs11::attribute(CKA_VALUE_LEN, length),
@@ -113,6 +115,7 @@ inline CK_OBJECT_HANDLE generate_app_key(smk::pkcs11::SessionImpl& s, const std:
         smk::pkcs11::attribute(CKA_UNWRAP, no),
         smk::pkcs11::attribute_text(CKA_LABEL, label),
         smk::pkcs11::attribute_bytes(CKA_ID, id),
+        smk::pkcs11::attribute(CKA_WRAP_WITH_TRUSTED, only_trusted),
     };
     CK_OBJECT_HANDLE key = CK_INVALID_HANDLE;
     REQUIRE(s.f().C_GenerateKey(s.handle, &generate, key_template, std::size(key_template), &key) ==

@@ -19,6 +19,7 @@ namespace smk_test {
 
 inline const std::string kSoftHsmModule = "/usr/lib/softhsm/libsofthsm2.so";
 inline const std::string kPin = "123456";
+inline const std::string kSoPin = "12345678";  // scripts/softhsm-env.sh's default
 
 class SoftHsm final {
   public:
@@ -29,6 +30,8 @@ class SoftHsm final {
         write_file(m_pin_file, kPin + "\n");
         m_wrong_pin_file = m_dir / "wrong-pin";
         write_file(m_wrong_pin_file, "999999\n");
+        m_so_pin_file = m_dir / "so-pin";
+        write_file(m_so_pin_file, kSoPin + "\n");
     }
     ~SoftHsm() { ::unsetenv("SOFTHSM2_CONF"); }
     SoftHsm(const SoftHsm&) = delete;
@@ -63,6 +66,7 @@ class SoftHsm final {
     [[nodiscard]] const TempDir& dir() const noexcept { return m_dir; }
     [[nodiscard]] const std::string& pin_file() const noexcept { return m_pin_file; }
     [[nodiscard]] const std::string& wrong_pin_file() const noexcept { return m_wrong_pin_file; }
+    [[nodiscard]] const std::string& so_pin_file() const noexcept { return m_so_pin_file; }
 
   private:
     std::vector<std::string> m_tokens;
@@ -70,6 +74,7 @@ class SoftHsm final {
     fs::path m_conf;
     std::string m_pin_file;
     std::string m_wrong_pin_file;
+    std::string m_so_pin_file;
 };
 
 }  // namespace smk_test

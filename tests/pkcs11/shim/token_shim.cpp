@@ -6,7 +6,9 @@
 // goes to the real module. SoftHSM2 2.6.1 ignores its own slots.mechanisms setting,
 // so this is how a test shows smk refusing such a token before it writes anything.
 // With SMK_SHIM_FAIL_UNWRAP=N, the process's Nth C_UnwrapKey fails with
-// CKR_DEVICE_ERROR (a token failing part-way through a restore).
+// CKR_DEVICE_ERROR (a token failing part-way through a restore). With
+// SMK_SHIM_NO_TRUSTED=1 it stands for a token that does not know CKA_TRUSTED: a
+// template naming it is CKR_ATTRIBUTE_TYPE_INVALID.
 
 #include <dlfcn.h>
 #include <p11-kit/pkcs11.h>
@@ -23,6 +25,24 @@ CK_FUNCTION_LIST_PTR g_real = nullptr;
 std::vector<CK_MECHANISM_TYPE> g_hidden;
 unsigned long g_fail_unwrap = 0;  // 0: never
 unsigned long g_unwraps = 0;
+bool g_no_trusted = false;
+
+bool names_trusted(CK_ATTRIBUTE_PTR attributes, CK_ULONG count) {
+    for (CK_ULONG i = 0; i < count; ++i) {
+        if (attributes[i].type == CKA_TRUSTED) {
+            return true;
+        }
+    }
+    return false;
+}
+
+CK_RV create_object(CK_SESSION_HANDLE session, CK_ATTRIBUTE_PTR attributes, CK_ULONG count,
+                    CK_OBJECT_HANDLE_PTR out) {
+    if (g_no_trusted && names_trusted(attributes, count)) {
+        return CKR_ATTRIBUTE_TYPE_INVALID;
+    }
+    return g_real->C_CreateObject(session, attributes, count, out);
+}
 
 bool hidden(CK_MECHANISM_TYPE type) {
     for (const CK_MECHANISM_TYPE h : g_hidden) {
@@ -110,8 +130,11 @@ extern "C" __attribute__((visibility("default"))) CK_RV C_GetFunctionList(
         }
         const char* fail = std::getenv("SMK_SHIM_FAIL_UNWRAP");
         g_fail_unwrap = fail != nullptr ? std::strtoul(fail, nullptr, 10) : 0;
+        const char* no_trusted = std::getenv("SMK_SHIM_NO_TRUSTED");
+        g_no_trusted = no_trusted != nullptr && std::string(no_trusted) == "1";
         g_shim = *g_real;
         g_shim.C_UnwrapKey = unwrap_key;
+        g_shim.C_CreateObject = create_object;
         g_shim.C_GetMechanismList = mechanism_list;
         g_shim.C_GetMechanismInfo = mechanism_info;
         g_shim.C_GetFunctionList = C_GetFunctionList;

@@ -1,0 +1,94 @@
+// The ceremony plan (include/smk/ceremony/plan.hpp), asked: a facility, a holder, the
+// application keys' facility, token and files, the drive holding a path, the card of a
+// serial. plan_read.cpp parses; these only look things up in what it read.
+
+#include <cctype>
+#include <string>
+
+#include "plan_names.hpp"
+#include "smk/ceremony/plan.hpp"
+#include "smk/error.hpp"
+
+namespace smk::ceremony {
+
+namespace fs = std::filesystem;
+
+std::string upper(std::string text) {
+    for (char& c : text) {
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    return text;
+}
+
+const Facility& Plan::facility(std::string_view wanted) const {
+    if (wanted.empty()) {
+        return facilities.front();
+    }
+    std::string names;
+    for (const Facility& f : facilities) {
+        if (f.name == wanted) {
+            return f;
+        }
+        names += (names.empty() ? "" : ", ") + f.name;
+    }
+    throw Error(ErrorCategory::usage, "plan " + file.string() + " has no facility \"" +
+                                          std::string(wanted) + "\" (it has: " + names + ")");
+}
+
+const Holder& Plan::holder(unsigned number) const {
+    if (number < 1 || number > holders.size()) {
+        throw Error(ErrorCategory::usage, "plan " + file.string() + " has holders 1 to " +
+                                              std::to_string(holders.size()) + ", not " +
+                                              std::to_string(number));
+    }
+    return holders[number - 1];
+}
+
+const Facility& Plan::application_facility() const {
+    return facility(application_keys.value().facility);
+}
+
+const std::string& Plan::application_token() const {
+    const ApplicationKeys& keys = application_keys.value();
+    return keys.token.empty() ? application_facility().tokens.front().label : keys.token;
+}
+
+fs::path Plan::application_backup_path() const {
+    return backup_source / application_keys.value().backup;
+}
+
+fs::path Plan::public_key_path(std::string_view label) const {
+    return application_backup_path().parent_path() / (std::string(label) + ".public.der");
+}
+
+const Drive* Plan::drive_holding(const fs::path& path) const {
+    const fs::path normal = path.lexically_normal();
+    for (const Drive& d : drives) {
+        fs::path mount = d.mount.lexically_normal();
+        if (!mount.has_filename() && mount.has_parent_path()) {
+            mount = mount.parent_path();  // "/media/x/" is "/media/x"
+        }
+        const fs::path rel = normal.lexically_relative(mount);
+        if (!rel.empty() && *rel.begin() != ".." && rel != ".") {
+            return &d;
+        }
+    }
+    return nullptr;
+}
+
+const CardSpec* Plan::card_by_serial(std::string_view serial, const Holder** holder_out) const {
+    const std::string wanted = upper(std::string(serial));
+    for (const Holder& h : holders) {
+        for (const CardSpec& c : h.cards) {
+            if (c.serial == wanted) {
+                if (holder_out != nullptr) {
+                    *holder_out = &h;
+                }
+                return &c;
+            }
+        }
+    }
+    return nullptr;
+}
+
+}  // namespace smk::ceremony
