@@ -101,6 +101,7 @@ void backup_keys(const CeremonyOptions& options, Output& output) {
                                 "ceremony issue' (or restore) first. Nothing was written.",
                                 token.session.name(), plan.key_label));
     }
+    check_smk_trust(token, plan, true, options, journal);
     hsm::require_backup_mechanisms(token.session);
     const auto held = hsm::labels_held(token.session, keys.labels);
     if (held.size() != keys.labels.size()) {
@@ -140,10 +141,13 @@ void backup_keys(const CeremonyOptions& options, Output& output) {
     }
 
     // 3. The backup, read back from the device.
-    const hsm::BackupSummary summary =
-        hsm::wrap_keys(token.session, plan.key_label, keys.labels, backup);
+    // With wrap_with_trusted, wrap_keys checks the SMK's CKA_TRUSTED and finds every key
+    // before it sets CKA_WRAP_WITH_TRUSTED (irreversible) on those without it.
+    const hsm::BackupSummary summary = hsm::wrap_keys(token.session, plan.key_label, keys.labels,
+                                                      backup, {keys.wrap_with_trusted});
     const FileDigest on_device = sha256_file_as_written(summary.file, summary.sha256_hex);
     std::vector<std::string> described;
+    std::vector<std::string> only_trusted;  // keys with CKA_WRAP_WITH_TRUSTED
     for (const auto& k : summary.keys) {
         std::string size;
         if (k.bits != 0) {
@@ -151,7 +155,11 @@ void backup_keys(const CeremonyOptions& options, Output& output) {
         } else if (!k.curve.empty()) {
             size = " " + k.curve;
         }
-        described.push_back(fmt::format("{} ({} {}{})", k.label, k.key_class, k.key_type, size));
+        described.push_back(fmt::format("{} ({} {}{}{})", k.label, k.key_class, k.key_type, size,
+                                        k.wrap_with_trusted ? ", wrap-with-trusted" : ""));
+        if (k.wrap_with_trusted) {
+            only_trusted.push_back(k.label);
+        }
     }
     journal.record("application-keys-backed-up",
                    {{"facility", facility.name},
@@ -161,6 +169,7 @@ void backup_keys(const CeremonyOptions& options, Output& output) {
                    {{"keys", std::to_string(summary.keys.size())},
                     {"labels", joined(keys.labels)},
                     {"wrapped_under", plan.key_label + " KCV " + summary.wrapping_kcv_hex},
+                    {"wrap_with_trusted", only_trusted.empty() ? "none" : joined(only_trusted)},
                     {"sha256", summary.sha256_hex},
                     {"sha256_openssl", digest_colon_hex(on_device.sha256)},
                     {"sha256_pgp_words", pgp_words(on_device.sha256)},

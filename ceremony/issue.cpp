@@ -164,10 +164,12 @@ void issue(const CeremonyOptions& options, Output& output) {
                    {{"dry_run", options.dry_run ? "yes" : "no"}},
                    {{"plan", sha256_hex(plan.text)}});
 
-    // 1. Tokens: loaded, logged in, no key of the label yet.
+    // 1. Tokens: loaded, logged in, no key of the label yet (and, for a trusted SMK,
+    // able to hold one).
     Tokens tokens = open_tokens(plan, facility, options, journal);
     for (auto& t : tokens.open) {
         require_no_key(t, plan.key_label, journal);
+        check_smk_trust(t, plan, false, options, journal);
     }
     // 2. Cards: all present (batch), the output plan name free.
     if (!options.plan_out.empty()) {

@@ -260,7 +260,8 @@ Plan parse_table(const toml::table& root, std::string_view text, const fs::path&
     }
 
     const toml::table& key = r.table(root, "", "key");
-    r.allow_only(key, "key", {"label", "id"});
+    r.allow_only(key, "key", {"label", "id", "trusted"});
+    plan.key_trusted = r.boolean(key, "key", "trusted");
     plan.key_label = r.string(key, "key", "label");
     plan.key_id = lower(r.string(key, "key", "id"));
     if (plan.key_id.size() % 2 != 0 || !all_hex(plan.key_id)) {
@@ -303,9 +304,10 @@ Plan parse_table(const toml::table& root, std::string_view text, const fs::path&
         for (std::size_t j = 0; j < tokens->size(); ++j) {
             const std::string tpath = path + ".tokens[" + std::to_string(j) + "]";
             const toml::table& tt = r.element(*tokens, path + ".tokens", j);
-            r.allow_only(tt, tpath, {"label", "pin_file"});
-            facility.tokens.push_back(
-                {r.string(tt, tpath, "label"), r.file_path(tt, tpath, "pin_file")});
+            r.allow_only(tt, tpath, {"label", "pin_file", "so_pin_file"});
+            facility.tokens.push_back({r.string(tt, tpath, "label"),
+                                       r.file_path(tt, tpath, "pin_file"),
+                                       r.file_path(tt, tpath, "so_pin_file")});
         }
         plan.facilities.push_back(std::move(facility));
     }
@@ -338,7 +340,8 @@ Plan parse_table(const toml::table& root, std::string_view text, const fs::path&
             r.fail("application_keys", "must be a table");
         }
         const toml::table& t = *keys->as_table();
-        r.allow_only(t, "application_keys", {"facility", "token", "labels", "backup"});
+        r.allow_only(t, "application_keys",
+                     {"facility", "token", "labels", "backup", "wrap_with_trusted"});
         ApplicationKeys application;
         application.facility = r.string(t, "application_keys", "facility");
         application.token = r.string(t, "application_keys", "token", false);
@@ -353,6 +356,7 @@ Plan parse_table(const toml::table& root, std::string_view text, const fs::path&
             application.labels.push_back(*label.value<std::string>());
         }
         application.backup = r.string(t, "application_keys", "backup");
+        application.wrap_with_trusted = r.boolean(t, "application_keys", "wrap_with_trusted");
         plan.application_keys = std::move(application);
     }
     if (const toml::array* drives = r.array(root, "", "drives", false)) {

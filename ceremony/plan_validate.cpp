@@ -47,6 +47,11 @@ void validate_application_keys(const Plan& plan) {
     if (keys.labels.empty()) {
         invalid(plan, "application_keys.labels", "at least one key is needed");
     }
+    if (keys.wrap_with_trusted && !plan.key_trusted) {
+        invalid(plan, "application_keys.wrap_with_trusted",
+                "needs [key] trusted = true: keys so marked leave the token only under a "
+                "trusted SMK");
+    }
     std::set<std::string> labels;
     for (const std::string& label : keys.labels) {
         if (!labels.insert(label).second) {

@@ -202,6 +202,7 @@ void restore(const CeremonyOptions& options, Output& output) {
     std::vector<std::vector<std::string>> new_labels;  // per token
     for (auto& t : tokens.open) {
         has_smk.push_back(holds_planned_smk(t, plan, expected, journal));
+        check_smk_trust(t, plan, has_smk.back(), options, journal);
         new_labels.emplace_back();
         if (backup) {
             hsm::require_restore_mechanisms(t.session);

@@ -13,7 +13,6 @@ namespace smk::ceremony {
 
 Tokens open_tokens(const Plan& plan, const Facility& facility, const CeremonyOptions& options,
                    Journal& journal) {
-    (void)plan;
     Tokens tokens;
     tokens.module = std::make_unique<pkcs11::Module>(facility.module.string());
     for (const auto& planned : facility.tokens) {
@@ -23,7 +22,8 @@ Tokens open_tokens(const Plan& plan, const Facility& facility, const CeremonyOpt
         if (pin_file.empty() && !options.ask_pin) {
             throw Error(ErrorCategory::usage, "no PIN source for " + session.name());
         }
-        session.login(pin_file.empty() ? options.ask_pin(session.name()) : read_pin_file(pin_file));
+        Secret pin = pin_file.empty() ? options.ask_pin(session.name()) : read_pin_file(pin_file);
+        session.login(pin);
         journal.record("token-opened",
                        {{"facility", facility.name},
                         {"token", planned.label},
@@ -31,9 +31,53 @@ Tokens open_tokens(const Plan& plan, const Facility& facility, const CeremonyOpt
                         {"module", facility.module.string()}},
                        {{"login", "ok"}});
         journal.say(fmt::format("  {} at {}: logged in\n", session.name(), facility.name));
-        tokens.open.push_back({planned.label, std::move(session)});
+        OpenToken& opened = tokens.open.emplace_back(
+            OpenToken{planned.label, std::move(session), planned.so_pin_file, {}, {}});
+        if (plan.key_trusted) {
+            opened.user_pin.emplace(std::move(pin));
+        }
     }
     return tokens;
+}
+
+void check_smk_trust(OpenToken& token, const Plan& plan, bool holds_smk,
+                     const CeremonyOptions& options, Journal& journal) {
+    if (!plan.key_trusted) {
+        return;
+    }
+    const transcript::Fields ids = {{"token", token.label},
+                                    {"token_serial", token.session.token().serial}};
+    if (holds_smk) {
+        if (!hsm::is_trusted(token.session, plan.key_label)) {
+            journal.record("token-smk-untrusted", ids, {{"key_label", plan.key_label}});
+            throw Error(ErrorCategory::refused,
+                        fmt::format("{} holds the plan's SMK \"{}\" without CKA_TRUSTED, but the "
+                                    "plan says [key] trusted = true; nothing was changed. "
+                                    "Install it there again with 'smk hsm install --trusted "
+                                    "--replace --expect-kcv {}', or plan trusted = false",
+                                    token.session.name(), plan.key_label, plan.kcv.value_or("")));
+        }
+        journal.record("token-smk-trusted", ids, {{"key_label", plan.key_label}});
+        return;
+    }
+    if (token.so_pin_file.empty() && !options.ask_so_pin) {
+        throw Error(ErrorCategory::usage,
+                    "no security officer (SO) PIN source for " + token.session.name() +
+                        ": the plan's [key] trusted needs it (so_pin_file, or a prompt)");
+    }
+    token.so_pin.emplace(token.so_pin_file.empty() ? options.ask_so_pin(token.session.name())
+                                                   : read_pin_file(token.so_pin_file.string()));
+    try {
+        hsm::check_trusted_support(token.session, {*token.so_pin, token.user_pin.value()});
+    } catch (const Error& e) {
+        if (e.category() == ErrorCategory::refused) {
+            journal.record("token-trusted-unsupported", ids, {{"reason", e.what()}});
+        }
+        throw;
+    }
+    journal.record("token-trusted-checked", ids, {{"result", "ok"}});
+    journal.say(fmt::format("  {}: can hold a trusted SMK (checked with a throwaway key)\n",
+                            token.session.name()));
 }
 
 void require_no_key(OpenToken& token, const std::string& label, Journal& journal) {
@@ -92,14 +136,25 @@ std::string install_in_token(OpenToken& token, const Plan& plan, const Facility&
     hsm::InstallOptions install;
     install.label = plan.key_label;
     install.id = key_id_bytes(plan);
-    const Kcv in_token = hsm::install_smk(token.session, smk, install, expected);
+    std::optional<hsm::TrustedLogin> login;
+    if (plan.key_trusted) {
+        if (!token.so_pin || !token.user_pin) {
+            throw Error(ErrorCategory::internal,
+                        "a trusted install without check_smk_trust first; report this as a bug");
+        }
+        login.emplace(hsm::TrustedLogin{*token.so_pin, *token.user_pin});
+    }
+    const Kcv in_token =
+        hsm::install_smk(token.session, smk, install, expected, login ? &*login : nullptr);
     const Kcv again = hsm::kcv_in_token(token.session, plan.key_label);
     hsm::check_kcv(token.session, plan.key_label, again, expected);
     journal.record("hsm-installed",
                    {{"facility", facility.name},
                     {"token", token.label},
                     {"token_serial", token.session.token().serial}},
-                   {{"key_label", plan.key_label}, {"kcv_in_token", kcv_hex(in_token)}});
+                   {{"key_label", plan.key_label},
+                    {"kcv_in_token", kcv_hex(in_token)},
+                    {"trusted", plan.key_trusted ? "yes" : "no"}});
     return kcv_hex(in_token);
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 // The HSM tokens of a facility, opened and logged in for a ceremony flow.
 
+#include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,11 @@ namespace smk::ceremony {
 struct OpenToken {
     std::string label;
     pkcs11::Session session;
+    std::filesystem::path so_pin_file;  // planned; empty: the SO PIN is asked for
+    // Kept only for a trusted install ([key] trusted): the user logs in again after
+    // the security officer, and the SO PIN is read once, when the token is checked.
+    std::optional<Secret> user_pin;
+    std::optional<Secret> so_pin;
 };
 
 struct Tokens {
@@ -29,6 +36,15 @@ struct Tokens {
 // each token in the transcript.
 [[nodiscard]] Tokens open_tokens(const Plan& plan, const Facility& facility,
                                  const CeremonyOptions& options, Journal& journal);
+
+// [key] trusted, checked before anything irreversible: a token that holds the SMK
+// (`holds_smk`) must hold it with CKA_TRUSTED ("token-smk-trusted", else
+// "token-smk-untrusted" and Error(refused)); a token that is to receive it must be able
+// to (hsm::check_trusted_support with its SO PIN: the plan's so_pin_file, else
+// options.ask_so_pin; "token-trusted-checked", else "token-trusted-unsupported" and
+// the error). Nothing when the plan's SMK is not trusted.
+void check_smk_trust(OpenToken& token, const Plan& plan, bool holds_smk,
+                     const CeremonyOptions& options, Journal& journal);
 
 // Error(refused) if the token already holds a key labelled `label`.
 void require_no_key(OpenToken& token, const std::string& label, Journal& journal);
@@ -49,6 +65,8 @@ void require_no_key(OpenToken& token, const std::string& label, Journal& journal
                                            const Facility& facility, const Secret& smk,
                                            const Kcv& expected, Journal& journal);
 
+// With [key] trusted the key gets CKA_TRUSTED (check_smk_trust first: it reads the
+// SO PIN), recorded as trusted.
 // install_in_token for every open token of the facility. Returns each token's
 // label and KCV (hex).
 using InstalledKcvs = std::vector<std::pair<std::string, std::string>>;

@@ -11,6 +11,7 @@
 #include "pkcs11_raw.hpp"
 #include "smk/error.hpp"
 #include "smk/hsm.hpp"
+#include "smk/random.hpp"
 
 namespace smk::hsm {
 namespace detail {
@@ -197,8 +198,10 @@ void back_to_user(pkcs11::Session& session, const Secret& user_pin) {
 // and the user, logged in again, copies it into a private token object (C_CopyObject
 // may raise CKA_TOKEN and CKA_PRIVATE, PKCS#11 3.0 section 4.4); the session object is
 // destroyed at once. The copy must state CKA_TRUSTED true, or it is removed again.
+// With `on_token` false the copy is a private session object (the up-front check:
+// nothing is stored in the token).
 CK_OBJECT_HANDLE create_trusted(pkcs11::Session& session, SmkTemplate& key,
-                                const TrustedLogin& login) {
+                                const TrustedLogin& login, bool on_token = true) {
     auto& s = pkcs11::raw(session);
     try {
         session.login_so(login.so_pin);
@@ -219,7 +222,8 @@ CK_OBJECT_HANDLE create_trusted(pkcs11::Session& session, SmkTemplate& key,
     if (create_rv != CKR_OK) {
         trusted_refused(s, "creating a key with CKA_TRUSTED as the security officer", create_rv);
     }
-    std::vector<CK_ATTRIBUTE> to_token = {attribute(CKA_TOKEN, yes), attribute(CKA_PRIVATE, yes)};
+    CK_BBOOL token = on_token ? CK_TRUE : CK_FALSE;
+    std::vector<CK_ATTRIBUTE> to_token = {attribute(CKA_TOKEN, token), attribute(CKA_PRIVATE, yes)};
     CK_OBJECT_HANDLE copied = CK_INVALID_HANDLE;
     const CK_RV copy_rv =
         s.f().C_CopyObject(s.handle, made, to_token.data(), to_token.size(), &copied);
@@ -229,7 +233,7 @@ CK_OBJECT_HANDLE create_trusted(pkcs11::Session& session, SmkTemplate& key,
     }
     if (pkcs11::get_bool(s, copied, CKA_TRUSTED) != true ||
         pkcs11::get_bool(s, copied, CKA_PRIVATE) != true ||
-        pkcs11::get_bool(s, copied, CKA_TOKEN) != true) {
+        pkcs11::get_bool(s, copied, CKA_TOKEN) != on_token) {
         detail::destroy_quietly(s, {copied});
         trusted_refused(s, "checking CKA_TRUSTED, CKA_PRIVATE and CKA_TOKEN of the copy",
                         CKR_GENERAL_ERROR);
@@ -257,6 +261,15 @@ CK_OBJECT_HANDLE create_untrusted(pkcs11::SessionImpl& s, SmkTemplate& key,
 }
 
 }  // namespace
+
+void check_trusted_support(pkcs11::Session& session, const TrustedLogin& login) {
+    Secret throwaway(32);
+    system_random().fill(throwaway.bytes());
+    const InstallOptions probe{"smk trusted check", {}, false};  // the template points into it
+    SmkTemplate key(throwaway, probe);
+    auto& s = pkcs11::raw(session);
+    detail::destroy_quietly(s, {create_trusted(session, key, login, false)});
+}
 
 bool is_trusted(pkcs11::Session& session, std::string_view label) {
     auto& s = pkcs11::raw(session);

@@ -74,6 +74,14 @@ Kcv install_smk(pkcs11::Session& session, const Secret& smk, const InstallOption
                 const std::optional<Kcv>& expected = std::nullopt,
                 const TrustedLogin* trusted = nullptr);
 
+// Takes every step of a trusted install (the SO's public session object with
+// CKA_TRUSTED, the user's copy into a private object) with a random throwaway key and
+// a private *session* copy, then destroys both: nothing is stored in the token. For a
+// flow to refuse, before anything irreversible, a token that cannot hold a trusted
+// SMK: Error(refused) naming the step, as install_smk; a wrong SO PIN:
+// Error(verification). The user is logged in again either way.
+void check_trusted_support(pkcs11::Session& session, const TrustedLogin& login);
+
 // Whether the one secret key labelled `label` has CKA_TRUSTED true.
 [[nodiscard]] bool is_trusted(pkcs11::Session& session, std::string_view label);
 

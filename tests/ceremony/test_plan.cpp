@@ -402,3 +402,29 @@ TEST_CASE("plan: write_issued_plan keeps the user's bytes and appends the issued
     const std::string text2 = smk_test::slurp(out2);
     CHECK(text2.find(cer::kIssuedMarker) == text2.rfind(cer::kIssuedMarker));
 }
+
+TEST_CASE(
+    "plan: a trusted SMK - [key] trusted, each token's so_pin_file, and wrap_with_trusted "
+    "only with a trusted SMK") {
+    const std::string text = smk_test::example_plan_text();
+    const auto plain = parse(text);
+    CHECK_FALSE(plain.key_trusted);
+    REQUIRE(plain.application_keys.has_value());
+    CHECK_FALSE(plain.application_keys->wrap_with_trusted);
+    CHECK(plain.facilities[0].tokens[0].so_pin_file.empty());
+
+    const std::string trusted = replaced(
+        replaced(text, "# trusted = true ", "trusted = true "), "{ label = \"hsm-wellington\" }",
+        "{ label = \"hsm-wellington\", so_pin_file = \"/run/ceremony/so-pin\" }");
+    const auto plan = parse(replaced(trusted, "labels = [ \"KSK\" ]",
+                                     "labels = [ \"KSK\" ]\nwrap_with_trusted = true"));
+    CHECK(plan.key_trusted);
+    CHECK(plan.application_keys->wrap_with_trusted);
+    CHECK(plan.facilities[0].tokens[0].so_pin_file == "/run/ceremony/so-pin");
+
+    check_rejected(
+        replaced(text, "labels = [ \"KSK\" ]", "labels = [ \"KSK\" ]\nwrap_with_trusted = true"),
+        "application_keys.wrap_with_trusted", "needs [key] trusted = true");
+    check_rejected(replaced(text, "# trusted = true ", "trusted = \"yes\" "), "key.trusted",
+                   "must be true or false");
+}

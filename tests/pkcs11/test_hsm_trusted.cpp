@@ -65,8 +65,8 @@ CK_OBJECT_HANDLE other_wrapping_key(smk::pkcs11::SessionImpl& s) {
     CK_ULONG length = 32;
     CK_BBOOL yes = CK_TRUE;
     CK_ATTRIBUTE key_template[] = {
-        smk::pkcs11::attribute(CKA_VALUE_LEN, length), smk::pkcs11::attribute(CKA_TOKEN, yes),
-        smk::pkcs11::attribute(CKA_PRIVATE, yes),      smk::pkcs11::attribute(CKA_WRAP, yes),
+        smk::pkcs11::attribute(CKA_VALUE_LEN, length),   smk::pkcs11::attribute(CKA_TOKEN, yes),
+        smk::pkcs11::attribute(CKA_PRIVATE, yes),        smk::pkcs11::attribute(CKA_WRAP, yes),
         smk::pkcs11::attribute_text(CKA_LABEL, "other"),
     };
     CK_OBJECT_HANDLE key = CK_INVALID_HANDLE;
@@ -78,8 +78,8 @@ CK_OBJECT_HANDLE other_wrapping_key(smk::pkcs11::SessionImpl& s) {
 std::vector<std::string> install_args(const SoftHsm& hsm, const std::string& module,
                                       const std::vector<std::string>& shares) {
     std::vector<std::string> args = {
-        "hsm",        "install",    "--pkcs11-module", module,    "--token",
-        "facility-1", "--pin-file", hsm.pin_file(),    "--label", "smk",
+        "hsm",        "install",       "--pkcs11-module", module,    "--token",
+        "facility-1", "--pin-file",    hsm.pin_file(),    "--label", "smk",
         "--trusted",  "--so-pin-file", hsm.so_pin_file()};
     args.insert(args.end(), shares.begin(), shares.begin() + 5);
     return args;
@@ -91,8 +91,8 @@ TEST_CASE("a trusted SMK is a private token key with CKA_TRUSTED, and its KCV is
     SoftHsm hsm({"facility-1:123456"});
     OpenToken t("facility-1");
     const smk::Kcv kcv = install_trusted(t);
-    CHECK(smk::kcv_hex(kcv) == smk::kcv_hex(smk::key_check_value(
-                                   smk::from_hex_secret(kSecretHex, "test SMK").bytes())));
+    CHECK(smk::kcv_hex(kcv) ==
+          smk::kcv_hex(smk::key_check_value(smk::from_hex_secret(kSecretHex, "test SMK").bytes())));
     CHECK(smk::hsm::is_trusted(t.session, "smk"));
     auto& s = t.raw();
     const auto keys = smk::pkcs11::find_secret_keys(s, "smk");
@@ -124,8 +124,9 @@ TEST_CASE("a wrong SO PIN installs nothing and leaves the user logged in") {
     (void)generate_app_key(t.raw(), "app-1");  // a private object: the user is logged in
 }
 
-TEST_CASE("smk hsm install --trusted: the receipt says trusted, and a token without CKA_TRUSTED "
-          "is refused with nothing installed") {
+TEST_CASE(
+    "smk hsm install --trusted: the receipt says trusted, and a token without CKA_TRUSTED "
+    "is refused with nothing installed") {
     SoftHsm hsm({"facility-1:123456"});
     const SplitRun split;
     const auto shares = split.set_files('A');
@@ -157,8 +158,9 @@ TEST_CASE("smk hsm install --trusted: the receipt says trusted, and a token with
     CHECK(contains(lone.err, "--so-pin-file"));
 }
 
-TEST_CASE("a key with CKA_WRAP_WITH_TRUSTED leaves only under the trusted SMK, and keeps the "
-          "flag when restored") {
+TEST_CASE(
+    "a key with CKA_WRAP_WITH_TRUSTED leaves only under the trusted SMK, and keeps the "
+    "flag when restored") {
     SoftHsm hsm({"facility-1:123456", "facility-2:123456"});
     const std::string backup = hsm.dir() / "keys.smkwrap";
     {
@@ -219,8 +221,9 @@ TEST_CASE("turning wrap_with_trusted off in a backup is refused by its MAC, noth
     CHECK(smk::pkcs11::find_secret_keys(b.raw(), "ksk").empty());
 }
 
-TEST_CASE("a version 2 backup (no wrap_with_trusted) still restores, and version 2 with the "
-          "field is refused") {
+TEST_CASE(
+    "a version 2 backup (no wrap_with_trusted) still restores, and version 2 with the "
+    "field is refused") {
     SoftHsm hsm({"facility-1:123456", "facility-2:123456"});
     const std::string backup = hsm.dir() / "keys.smkwrap";
     OpenToken a("facility-1");
@@ -249,8 +252,9 @@ TEST_CASE("a version 2 backup (no wrap_with_trusted) still restores, and version
     }
 }
 
-TEST_CASE("backup --wrap-with-trusted: refused under an untrusted SMK with nothing changed, and "
-          "a token that will not set the flag on an existing key is named") {
+TEST_CASE(
+    "backup --wrap-with-trusted: refused under an untrusted SMK with nothing changed, and "
+    "a token that will not set the flag on an existing key is named") {
     SoftHsm hsm({"facility-1:123456"});
     const std::string backup = hsm.dir() / "keys.smkwrap";
     OpenToken a("facility-1");
@@ -283,11 +287,11 @@ TEST_CASE("backup --wrap-with-trusted: refused under an untrusted SMK with nothi
     } else {
         CHECK(error_category(
                   [&] {
-                      (void)smk::hsm::wrap_keys(a.session, "smk", {"app-1"}, backup,
-                                                only_trusted);
+                      (void)smk::hsm::wrap_keys(a.session, "smk", {"app-1"}, backup, only_trusted);
                   },
                   &message) == ErrorCategory::refused);
-        CHECK(contains(message, "will not set CKA_WRAP_WITH_TRUSTED on the existing key \"app-1\""));
+        CHECK(
+            contains(message, "will not set CKA_WRAP_WITH_TRUSTED on the existing key \"app-1\""));
         CHECK(contains(message, std::string(smk::pkcs11::rv_name(token_says))));
         CHECK_FALSE(fs::exists(backup));
     }

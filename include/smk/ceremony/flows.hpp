@@ -48,6 +48,9 @@ struct CeremonyOptions {
     // in the plan, else ask_pin.
     std::string token_pin_file;
     PinReader ask_pin;  // the prompt (the CLI's: no-echo on /dev/tty)
+    // The SO PIN of a token for a trusted SMK ([key] trusted), when the plan names no
+    // so_pin_file for it: the prompt.
+    PinReader ask_so_pin;
     CardMode card_mode = CardMode::automatic;
     unsigned card_timeout_s = 600;
     std::string plan_out;    // issue/reissue: where the new plan goes

@@ -47,7 +47,8 @@ struct Holder {
 
 struct Token {
     std::string label;
-    std::filesystem::path pin_file;  // empty: --pin-file or a prompt
+    std::filesystem::path pin_file;     // empty: --pin-file or a prompt
+    std::filesystem::path so_pin_file;  // the SO PIN for a trusted SMK; empty: a prompt
 };
 
 struct Facility {
@@ -82,6 +83,9 @@ struct ApplicationKeys {
     // that backup-copies carries it to every drive; the public key of each key pair
     // goes beside it as LABEL.public.der.
     std::filesystem::path backup;
+    // Every key gets CKA_WRAP_WITH_TRUSTED before the wrap (irreversible), so it leaves
+    // the HSM under the trusted SMK alone; needs [key] trusted.
+    bool wrap_with_trusted = false;
 };
 
 struct Plan {
@@ -90,7 +94,10 @@ struct Plan {
     std::string name;
     std::filesystem::path transcript;  // resolved against the plan's directory
     std::string key_label;
-    std::string key_id;                   // lower-case hex, CKA_ID
+    std::string key_id;  // lower-case hex, CKA_ID
+    // [key] trusted: the SMK is installed with CKA_TRUSTED (the SO PIN of each token
+    // is needed) and a token that already holds it must hold it so.
+    bool key_trusted = false;
     std::filesystem::path card_pin_file;  // empty: --pin-file or a prompt per card
     std::vector<Facility> facilities;
     std::vector<Holder> holders;
