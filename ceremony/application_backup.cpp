@@ -26,7 +26,8 @@ hsm::BackupSummary check_application_backup(const Plan& plan, const Facility& fa
     if (!std::filesystem::is_regular_file(facility.application_backup, ec)) {
         throw Error(ErrorCategory::io,
                     fmt::format("facility {}: application_backup {} is not on drive {}; "
-                                "nothing was read or installed",
+                                "nothing was read or installed. Copy the backup tree onto the "
+                                "drive again (smk ceremony backup-copies), or correct the plan",
                                 facility.name, facility.application_backup.string(), drive->name));
     }
     hsm::BackupSummary backup;

@@ -164,11 +164,13 @@ void run_backup(const HsmCommand& options) {
     pkcs11::Session session = open_token(options);
     const auto summary = hsm::wrap_keys(session, options.wrap_with, options.keys, options.out,
                                         {options.wrap_with_trusted});
-    print_out(hsm::backup_report(summary, session.token(), session.name(), options.json));
+    // For the paper script: the SHA-256 of the backup as the device holds it (O_DIRECT),
+    // in the three forms `smk media digest` shows, to be written down and read aloud.
+    const FileDigest on_device = sha256_file_as_written(summary.file, summary.sha256_hex);
+    const hsm::ReadBackDigest forms{digest_colon_hex(on_device.sha256),
+                                    pgp_words(on_device.sha256)};
+    print_out(hsm::backup_report(summary, session.token(), session.name(), options.json, &forms));
     if (!options.json) {
-        // For the paper script: the SHA-256 of the backup as the device holds it (O_DIRECT),
-        // in the three forms `smk media digest` shows, to be written down and read aloud.
-        const FileDigest on_device = sha256_file_as_written(summary.file, summary.sha256_hex);
         print_out(digest_text(on_device, summary.file.string()));
     }
 }

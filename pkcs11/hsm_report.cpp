@@ -166,9 +166,14 @@ std::string kcv_report(const pkcs11::TokenInfo& token, std::string_view where,
 }
 
 std::string backup_report(const BackupSummary& summary, const pkcs11::TokenInfo& token,
-                          std::string_view where, bool json) {
+                          std::string_view where, bool json, const ReadBackDigest* read_back) {
     if (json) {
-        return json_text(summary_json(summary, token));
+        nlohmann::json out = summary_json(summary, token);
+        if (read_back != nullptr) {
+            out["sha256_openssl"] = read_back->colon_hex;
+            out["sha256_pgp_words"] = read_back->pgp_words;
+        }
+        return json_text(out);
     }
     return fmt::format(
         "wrapped {} key(s) of {} under \"{}\" (KCV {}) into {}\n{}"

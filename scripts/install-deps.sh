@@ -16,7 +16,7 @@ packages=(
   umockdev libumockdev-dev e2fsprogs exfat-fuse exfatprogs util-linux psmisc
   python3-virtualsmartcard python3-pycryptodome
   # benchmarks and independent checks
-  libgfshare-bin valgrind time rsync coreutils jq
+  libgfshare-bin valgrind time rsync coreutils jq gnutls-bin
   # assurance: libFuzzer targets need clang and its runtime
   clang-14 libclang-rt-14-dev
   # make check's format stage: the checked-in .clang-format

@@ -50,11 +50,19 @@ struct InstallReceipt {
                                      std::string_view label, const Kcv& kcv,
                                      const std::optional<Kcv>& expected, bool json);
 
+// The backup's SHA-256 as read back from the device, in the forms read aloud for
+// the paper script (smk/digest.hpp makes them: digest_colon_hex, pgp_words).
+struct ReadBackDigest {
+    std::string colon_hex;  // openssl dgst -sha256 -c
+    std::string pgp_words;
+};
+
 // `smk hsm backup` and `smk hsm restore-backup`: the file, its SHA-256 and
 // checksum file, the wrapping key and its KCV, and one line (or object) per key.
+// With `read_back`, the JSON also has "sha256_openssl" and "sha256_pgp_words".
 [[nodiscard]] std::string backup_report(const BackupSummary& summary,
                                         const pkcs11::TokenInfo& token, std::string_view where,
-                                        bool json);
+                                        bool json, const ReadBackDigest* read_back = nullptr);
 [[nodiscard]] std::string restore_report(const BackupSummary& summary,
                                          const pkcs11::TokenInfo& token, std::string_view where,
                                          bool json);

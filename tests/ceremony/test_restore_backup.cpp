@@ -201,6 +201,20 @@ TEST_CASE(
         CHECK(steps(rig.transcript(), "restore", "token-opened") == 0);
         CHECK(rig.token_kcv("hsm-two").exit_code != 0);
     }
+    // The drive and its serial are right, but the backup is not on it: exit 6 naming the
+    // file and the drive, no token opened.
+    {
+        const fs::path away = backup.string() + ".away";
+        fs::rename(backup, away);
+        const auto r = restore_with(right, {});
+        fs::rename(away, backup);
+        INFO("stderr: " << r.err);
+        CHECK(r.exit_code == 6);
+        CHECK(
+            contains(r.err, "application_backup " + backup.string() + " is not on drive AUCKLAND"));
+        CHECK(contains(r.err, "smk ceremony backup-copies"));
+        CHECK(steps(rig.transcript(), "restore", "token-opened") == 0);
+    }
     // The drive at the planned mount has another USB serial: refused, nothing read.
     {
         const auto r = restore_with(

@@ -44,8 +44,8 @@ const std::string kSmkHex = "000102030405060708090a0b0c0d0e0f1011121314151617181
 // The rig's plan with [key] trusted and each token's SO PIN in a file.
 std::string trusted_plan_text(const smk_test::CeremonyRig& rig) {
     smk_test::spit(rig.path("so.pin"), "12345678\n");
-    std::string text = smk_test::replaced(rig.plan_text(), "id = \"01\"\n",
-                                          "id = \"01\"\ntrusted = true\n");
+    std::string text =
+        smk_test::replaced(rig.plan_text(), "id = \"01\"\n", "id = \"01\"\ntrusted = true\n");
     const std::string token_pin = "pin_file = \"" + rig.token_pin() + "\" }";
     const std::string with_so =
         "pin_file = \"" + rig.token_pin() + "\", so_pin_file = \"" + rig.path("so.pin") + "\" }";
@@ -57,8 +57,8 @@ std::string issued(const smk_test::CeremonyRig& rig, const std::string& text,
                    const std::string& name) {
     cer::Plan plan = cer::parse_plan(text, rig.path(name + ".toml"));
     plan.identifier = 1234;
-    plan.kcv = smk::kcv_hex(
-        smk::key_check_value(smk::from_hex_secret(kSmkHex, "test SMK").bytes()));
+    plan.kcv =
+        smk::kcv_hex(smk::key_check_value(smk::from_hex_secret(kSmkHex, "test SMK").bytes()));
     const fs::path out = rig.path(name + "-id01234.toml");
     fs::remove(out);
     cer::write_issued_plan(plan, out);
@@ -68,8 +68,10 @@ std::string issued(const smk_test::CeremonyRig& rig, const std::string& text,
 // The test SMK into `token` as the plan's key, trusted or not.
 void install_smk(const std::string& token, bool trusted) {
     smk_test::OpenToken t(token, "246810");
-    const smk::Secret so = smk::Secret::copy_of({reinterpret_cast<const std::uint8_t*>("12345678"), 8});
-    const smk::Secret user = smk::Secret::copy_of({reinterpret_cast<const std::uint8_t*>("246810"), 6});
+    const smk::Secret so =
+        smk::Secret::copy_of({reinterpret_cast<const std::uint8_t*>("12345678"), 8});
+    const smk::Secret user =
+        smk::Secret::copy_of({reinterpret_cast<const std::uint8_t*>("246810"), 6});
     const smk::hsm::TrustedLogin login{so, user};
     (void)smk::hsm::install_smk(t.session, smk::from_hex_secret(kSmkHex, "test SMK"),
                                 {"SMK", {0x01}, false}, std::nullopt, trusted ? &login : nullptr);
@@ -80,8 +82,7 @@ bool smk_trusted(const std::string& token) {
     return smk::hsm::is_trusted(t.session, "SMK");
 }
 
-std::size_t steps(const std::string& transcript, const std::string& flow,
-                  const std::string& step) {
+std::size_t steps(const std::string& transcript, const std::string& flow, const std::string& step) {
     std::size_t n = 0;
     if (!fs::exists(transcript)) {
         return 0;
@@ -108,8 +109,9 @@ std::string last_result(const std::string& transcript, const std::string& flow,
 
 }  // namespace
 
-TEST_CASE("flows: [key] trusted - issue and restore check each token first and install the SMK "
-          "with CKA_TRUSTED at both facilities") {
+TEST_CASE(
+    "flows: [key] trusted - issue and restore check each token first and install the SMK "
+    "with CKA_TRUSTED at both facilities") {
     smk_test::CeremonyRig rig;
     smk_test::spit(rig.plan(), trusted_plan_text(rig));
     cer::CeremonyOptions options;
@@ -143,17 +145,17 @@ TEST_CASE("flows: [key] trusted - issue and restore check each token first and i
     CHECK(smk::transcript::verify_file(rig.transcript()).ok());
 }
 
-TEST_CASE("cli: [key] trusted - a token that cannot hold a trusted SMK, or holds the SMK without "
-          "it, is refused before any card is read") {
+TEST_CASE(
+    "cli: [key] trusted - a token that cannot hold a trusted SMK, or holds the SMK without "
+    "it, is refused before any card is read") {
     smk_test::CeremonyRig rig;
     const std::string plan = issued(rig, trusted_plan_text(rig), "trusted");
     const std::string softhsm_line = "name = \"AUCKLAND\"\nmodule = \"" + smk_test::kSoftHsmModule;
     const std::string shim_line = "name = \"AUCKLAND\"\nmodule = \"" + std::string(SMK_TOKEN_SHIM);
     const std::string shim_plan = rig.path("shim.toml");
     smk_test::spit(shim_plan, smk_test::replaced(smk_test::slurp(plan), softhsm_line, shim_line));
-    const std::vector<std::string> args = {"ceremony",    "restore",      "--facility",
-                                           "AUCKLAND",    "--batch",      "--transcript",
-                                           rig.transcript()};
+    const std::vector<std::string> args = {"ceremony", "restore",      "--facility",    "AUCKLAND",
+                                           "--batch",  "--transcript", rig.transcript()};
 
     // AUCKLAND's HSM does not know CKA_TRUSTED (the test module refuses it).
     auto shim_args = args;
@@ -182,8 +184,9 @@ TEST_CASE("cli: [key] trusted - a token that cannot hold a trusted SMK, or holds
     CHECK(smk::transcript::verify_file(rig.transcript()).ok());
 }
 
-TEST_CASE("cli: backup-keys with wrap_with_trusted - keys leave under the trusted SMK alone, and "
-          "a key the token will not mark is named with nothing written") {
+TEST_CASE(
+    "cli: backup-keys with wrap_with_trusted - keys leave under the trusted SMK alone, and "
+    "a key the token will not mark is named with nothing written") {
     smk_test::CeremonyRig rig;
     const fs::path tree = rig.path("tree");
     fs::create_directories(tree / "hsm-backup");

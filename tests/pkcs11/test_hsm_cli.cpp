@@ -125,6 +125,24 @@ TEST_CASE("smk hsm backup and restore-backup carry keys between two facilities")
         REQUIRE(pgp != std::string::npos);
         CHECK(contains(wrap.out, words.out.substr(pgp)));
     }
+    {
+        // --json: the same digest, read back from the device, in the forms read aloud.
+        const std::string second = backup + ".second";
+        const auto json_run = run_smk(on_token(
+            {"hsm", "backup", "--wrap-with", "smk", "--key", "app-1", "--out", second, "--json"},
+            "facility-1", hsm));
+        INFO("stderr: " << json_run.err);
+        REQUIRE(json_run.exit_code == 0);
+        const auto j = nlohmann::json::parse(json_run.out);
+        const auto colon = run_process(Command({"openssl", "dgst", "-sha256", "-c", second}));
+        REQUIRE(colon.shell_status() == 0);
+        CHECK(contains(colon.out, "= " + j.at("sha256_openssl").get<std::string>() + "\n"));
+        const auto words = run_smk({"media", "digest", second});
+        REQUIRE(words.exit_code == 0);
+        const std::string spoken = j.at("sha256_pgp_words").get<std::string>();
+        CHECK(spoken.size() > 100);
+        CHECK(contains(words.out, spoken.substr(0, spoken.find(' ', 40))));
+    }
     CHECK(
         run_smk(on_token({"hsm", "backup", "--wrap-with", "smk", "--key", "app-1", "--out", backup},
                          "facility-1", hsm))

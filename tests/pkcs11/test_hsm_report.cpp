@@ -101,6 +101,12 @@ TEST_CASE("hsm report: install receipt, KCV, backup and restore summaries, the -
     CHECK(b["keys"][2]["bits"] == 2048);
     CHECK_FALSE(b["keys"][2].contains("curve"));
     CHECK(b["keys"][3]["curve"] == "P-256");
+    CHECK_FALSE(b.contains("sha256_openssl"));
+    const smk::hsm::ReadBackDigest read_back{"aa:bb", "aardvark adroitness"};
+    const auto with_forms =
+        nlohmann::json::parse(smk::hsm::backup_report(summary(), t, "T", true, &read_back));
+    CHECK(with_forms["sha256_openssl"] == "aa:bb");
+    CHECK(with_forms["sha256_pgp_words"] == "aardvark adroitness");
 
     CHECK(smk::hsm::parse_key_id("").empty());
     CHECK(smk::hsm::parse_key_id("0a1B") == std::vector<std::uint8_t>{0x0a, 0x1b});

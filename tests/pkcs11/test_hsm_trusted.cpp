@@ -105,6 +105,16 @@ TEST_CASE("a trusted SMK is a private token key with CKA_TRUSTED, and its KCV is
     CHECK_FALSE(contains(public_objects("facility-1"), "label:      smk"));
     const auto with_login = pkcs11_tool("facility-1", {"--list-objects"});
     CHECK(contains(with_login.out, "label:      smk"));  // the same tool sees it with the PIN
+    // GnuTLS's p11tool, a client we did not write, shows the flags (pkcs11-tool does not).
+    Command p11tool({"p11tool", "--provider", kSoftHsmModule, "--list-all", "--login",
+                     "pkcs11:token=facility-1"});
+    p11tool.env = {"GNUTLS_PIN=" + kPin};
+    const auto listed = run_process(p11tool);
+    INFO("p11tool: " << listed.out << listed.err);
+    REQUIRE(listed.shell_status() == 0);
+    CHECK(contains(listed.out,
+                   "Label: smk\n\tFlags: CKA_WRAP/UNWRAP; CKA_PRIVATE; CKA_TRUSTED; "
+                   "CKA_SENSITIVE;"));
     // The user is logged in again: the session goes on working.
     CHECK(smk::hsm::kcv_in_token(t.session, "smk") == kcv);
     // An SMK installed the plain way is not trusted.
