@@ -45,5 +45,15 @@ jq -e -s 'any(.[]; .flow == "restore" and .step == "drive-checked" and .items.dr
 jq -e -s 'any(.[]; .flow == "restore" and .step == "application-backup-checked"
                    and .results.sha256_recorded == "match")' \
   "$transcript" >/dev/null || fail "the restore did not check the backup's SHA-256 against the plan"
+# The SMK went into both HSMs with CKA_TRUSTED, each token checked first.
+for flow in issue restore; do
+  jq -e -s --arg flow "$flow" 'any(.[]; .flow == $flow and .step == "hsm-installed"
+                                        and .results.trusted == "yes")' \
+    "$transcript" >/dev/null || fail "the $flow did not install a trusted SMK"
+  jq -e -s --arg flow "$flow" 'any(.[]; .flow == $flow and .step == "token-trusted-checked")' \
+    "$transcript" >/dev/null || fail "the $flow did not check its token for a trusted SMK first"
+done
+[[ $(grep -c '^SMK [^ ]* [^ ]*: .*CKA_TRUSTED' "$out") -ge 2 ]] ||
+  fail "expected one 'SMK <facility> <token>: ... CKA_TRUSTED' line (p11tool) per HSM"
 rm -f "$transcript"
 echo "check-demo: rehearsal OK; ${#kcvs[@]} HSMs show KCV ${kcvs[0]} and KSK ${ksks[0]}"

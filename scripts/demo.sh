@@ -10,7 +10,8 @@
 # - four test drives MASTER, WELLINGTON, ALBANY, AUCKLAND: loop-mounted ext4
 #   images whose USB serials come from umockdev records made for their loop
 #   devices (smk sees them as USB sticks through umockdev-run).
-# Then: a plan naming all of it, `smk ceremony issue` at WELLINGTON, the KSK (an
+# Then: a plan naming all of it (a trusted SMK: [key] trusted, each token's SO PIN in
+# a file), `smk ceremony issue` at WELLINGTON, the KSK (an
 # RSA-2048 key pair) made in the WELLINGTON HSM, `smk ceremony backup-keys` (the
 # pair wrapped under the SMK into the HSM backup tree, its public key exported
 # beside it), `smk ceremony backup-copies`,
@@ -18,7 +19,8 @@
 # backup's SHA-256 checked first, then the SMK from five cards, then the KSK), the
 # transcript checked and printed, and a message signed by
 # the KSK at AUCKLAND verified by openssl against the public key exported at
-# WELLINGTON. The last lines are `transcript: PATH`, one `KCV <facility> <token>: HEX`
+# WELLINGTON. The last lines are `transcript: PATH`, one `SMK <facility> <token>:
+# FLAGS` line per HSM (p11tool's view: private and trusted), one `KCV <facility> <token>: HEX`
 # line per HSM and one `KSK <facility> <token>: SHA-256` line per HSM holding the
 # KSK (the SHA-256 of its public key's DER).
 #
@@ -80,6 +82,7 @@ card_serial() { local v="SMK_PCSC_SERIAL_$1"; echo "FFFF:${!v}"; }
 eval "$("$here/softhsm-env.sh" "$work/hsm" hsm-wellington:246810 hsm-auckland:246810)"
 echo 123456 >"$work/card-pin"
 echo 246810 >"$work/token-pin"
+echo 12345678 >"$work/token-so-pin"  # softhsm-env.sh's SO PIN: the SMK is installed trusted
 echo "  14 cards: $(card_serial 0) ... $(card_serial 13); tokens hsm-wellington, hsm-auckland"
 
 drive_names=(MASTER WELLINGTON ALBANY AUCKLAND)
@@ -119,6 +122,7 @@ plan="$work/ceremony-plan.toml"
     echo "[key]"
     echo "label = \"SMK\""
     echo "id = \"01\""
+    echo "trusted = true"
     echo
     echo "[cards]"
     echo "pin_file = \"$work/card-pin\""
@@ -126,12 +130,12 @@ plan="$work/ceremony-plan.toml"
     echo "[[facilities]]"
     echo "name = \"WELLINGTON\""
     echo "module = \"$SMK_PKCS11_MODULE\""
-    echo "tokens = [ { label = \"hsm-wellington\", pin_file = \"$work/token-pin\" } ]"
+    echo "tokens = [ { label = \"hsm-wellington\", pin_file = \"$work/token-pin\", so_pin_file = \"$work/token-so-pin\" } ]"
     echo
     echo "[[facilities]]"
     echo "name = \"AUCKLAND\""
     echo "module = \"$SMK_PKCS11_MODULE\""
-    echo "tokens = [ { label = \"hsm-auckland\", pin_file = \"$work/token-pin\" } ]"
+    echo "tokens = [ { label = \"hsm-auckland\", pin_file = \"$work/token-pin\", so_pin_file = \"$work/token-so-pin\" } ]"
     echo "application_backup = \"$work/media/AUCKLAND/hsm-backup/application-keys.smkwrap\""
     for h in 1 2 3 4 5 6 7; do
         echo
@@ -233,6 +237,12 @@ echo "transcript: $transcript"
 for facility_token in WELLINGTON:hsm-wellington AUCKLAND:hsm-auckland; do
     facility=${facility_token%%:*}
     token=${facility_token#*:}
+    # The SMK is private and trusted, as GnuTLS's p11tool (not smk) reads its flags.
+    flags=$(GNUTLS_PIN=246810 p11tool --provider "$SMK_PKCS11_MODULE" --list-all --login \
+        "pkcs11:token=$token;object=SMK" 2>/dev/null | sed -n 's/^[[:space:]]*Flags: //p')
+    [[ $flags == *"CKA_PRIVATE; CKA_TRUSTED;"* ]] ||
+        fail "p11tool does not show the SMK on $token as private and trusted (flags: $flags)"
+    echo "SMK $facility $token: $flags(p11tool)"
     kcv=$("$smk" hsm kcv --pkcs11-module "$SMK_PKCS11_MODULE" --token "$token" --pin-file "$work/token-pin" \
         --label SMK --json | sed -n 's/.*"kcv": *"\([0-9a-f]*\)".*/\1/p')
     [[ $kcv =~ ^[0-9a-f]{6}$ ]] || fail "no KCV from token $token"
