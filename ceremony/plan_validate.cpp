@@ -95,6 +95,10 @@ void validate(const Plan& plan) {
         }
         std::set<std::string> labels;
         for (std::size_t j = 0; j < f.tokens.size(); ++j) {
+            if (!f.tokens[j].so_pin_file.empty() && !plan.key_trusted) {
+                invalid(plan, path + ".tokens[" + std::to_string(j) + "].so_pin_file",
+                        "is used only with [key] trusted = true (the SO sets CKA_TRUSTED)");
+            }
             if (!labels.insert(f.tokens[j].label).second) {
                 invalid(plan, path + ".tokens[" + std::to_string(j) + "].label",
                         "\"" + f.tokens[j].label + "\" appears twice in this facility");

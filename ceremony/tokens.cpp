@@ -70,9 +70,11 @@ void check_smk_trust(OpenToken& token, const Plan& plan, bool holds_smk,
     try {
         hsm::check_trusted_support(token.session, {*token.so_pin, token.user_pin.value()});
     } catch (const Error& e) {
-        if (e.category() == ErrorCategory::refused) {
-            journal.record("token-trusted-unsupported", ids, {{"reason", e.what()}});
-        }
+        // A token that cannot, or an SO login that failed (wrong or locked SO PIN): both
+        // stop the flow before anything irreversible, and both are recorded.
+        journal.record(e.category() == ErrorCategory::refused ? "token-trusted-unsupported"
+                                                              : "token-so-login-failed",
+                       ids, {{"reason", e.what()}});
         throw;
     }
     journal.record("token-trusted-checked", ids, {{"result", "ok"}});

@@ -47,7 +47,7 @@ ceremony::CeremonyOptions flow_options(const CeremonyArgs& o) {
     flow.card_last_try = o.card_pin.last_try;
     flow.token_pin_file = o.token_pin_file;
     flow.ask_pin = pin_reader(PinOptions{});
-    flow.ask_so_pin = [](std::string_view holder) { return read_so_pin(SoPinOptions{}, holder); };
+    flow.ask_so_pin = ask_so_pin_for_plan;
     flow.card_mode = o.batch         ? ceremony::CardMode::batch
                      : o.interactive ? ceremony::CardMode::interactive
                                      : ceremony::CardMode::automatic;

@@ -129,10 +129,13 @@ void run_install(const HsmCommand& options) {
         fmt::format("stopped before the SMK was installed: nothing was "
                     "installed on {}. Run the same command again to install it",
                     session.name()));
-    const hsm::TrustedLogin login{so_pin ? *so_pin : *user_pin, *user_pin};
+    std::optional<hsm::TrustedLogin> login;
+    if (so_pin) {
+        login.emplace(hsm::TrustedLogin{*so_pin, *user_pin, options.pin.last_try});
+    }
     const Kcv kcv =
         hsm::install_smk(session, result.master_secret, {options.label, id, options.replace},
-                         expected, options.trusted ? &login : nullptr);
+                         expected, login ? &*login : nullptr);
     print_out(hsm::install_report(
         session.token(), session.name(),
         {options.label, options.id_hex, result.params.identifier, result.sources_used.size(), kcv,

@@ -60,6 +60,13 @@ void add_pin_source(CLI::App& cmd, std::string& file, int& fd, std::string_view 
 
 }  // namespace
 
+Secret ask_so_pin_for_plan(std::string_view holder) {
+    Tty tty(
+        fmt::format("asking for the SO PIN of {} (the plan names no so_pin_file for it)", holder));
+    return tty.read_line(fmt::format("Security officer (SO) PIN of {}: ", holder), false,
+                         kMaxPinBytes, "the PIN");
+}
+
 void add_so_pin_options(CLI::App& cmd, SoPinOptions& options) {
     add_pin_source(cmd, options.file, options.fd, "so-pin", "SO PIN");
 }

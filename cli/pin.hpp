@@ -41,6 +41,9 @@ struct SoPinOptions {
 };
 void add_so_pin_options(CLI::App& cmd, SoPinOptions& options);
 [[nodiscard]] Secret read_so_pin(const SoPinOptions& options, std::string_view holder);
+// The SO PIN of `holder` asked on the terminal for a ceremony, whose plan names no
+// so_pin_file for the token; Error(usage) saying so when there is no terminal.
+[[nodiscard]] Secret ask_so_pin_for_plan(std::string_view holder);
 
 // read_pin(options, holder) as the PIN source of a card session or flow.
 [[nodiscard]] ceremony::PinReader pin_reader(const PinOptions& options);

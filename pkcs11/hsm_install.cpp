@@ -197,16 +197,19 @@ void back_to_user(pkcs11::Session& session, const Secret& user_pin) {
 // public *session* object (never stored in the token; visible only to this process),
 // and the user, logged in again, copies it into a private token object (C_CopyObject
 // may raise CKA_TOKEN and CKA_PRIVATE, PKCS#11 3.0 section 4.4); the session object is
-// destroyed at once. The copy must state CKA_TRUSTED true, or it is removed again.
-// With `on_token` false the copy is a private session object (the up-front check:
-// nothing is stored in the token).
+// destroyed on every path. The copy must state CKA_TRUSTED, CKA_PRIVATE and CKA_TOKEN
+// true, or it is removed again.
 CK_OBJECT_HANDLE create_trusted(pkcs11::Session& session, SmkTemplate& key,
-                                const TrustedLogin& login, bool on_token = true) {
+                                const TrustedLogin& login) {
     auto& s = pkcs11::raw(session);
     try {
-        session.login_so(login.so_pin);
+        session.login_so(login.so_pin, login.allow_so_last_try);
     } catch (const Error&) {
-        back_to_user(session, login.user_pin);
+        try {
+            back_to_user(session, login.user_pin);
+        } catch (const Error&) {
+            // The SO's refusal is the error to report; the session is closed at exit.
+        }
         throw;
     }
     CK_BBOOL yes = CK_TRUE;
@@ -218,22 +221,31 @@ CK_OBJECT_HANDLE create_trusted(pkcs11::Session& session, SmkTemplate& key,
     CK_OBJECT_HANDLE made = CK_INVALID_HANDLE;
     const CK_RV create_rv =
         s.f().C_CreateObject(s.handle, as_session_object.data(), as_session_object.size(), &made);
-    back_to_user(session, login.user_pin);
+    CK_OBJECT_HANDLE copied = CK_INVALID_HANDLE;
+    CK_RV copy_rv = CKR_OK;
+    try {
+        back_to_user(session, login.user_pin);
+        if (create_rv == CKR_OK) {
+            std::vector<CK_ATTRIBUTE> to_token = {attribute(CKA_TOKEN, yes),
+                                                  attribute(CKA_PRIVATE, yes)};
+            copy_rv = s.f().C_CopyObject(s.handle, made, to_token.data(), to_token.size(), &copied);
+        }
+    } catch (...) {
+        if (create_rv == CKR_OK) {
+            detail::destroy_quietly(s, {made});
+        }
+        throw;
+    }
     if (create_rv != CKR_OK) {
         trusted_refused(s, "creating a key with CKA_TRUSTED as the security officer", create_rv);
     }
-    CK_BBOOL token = on_token ? CK_TRUE : CK_FALSE;
-    std::vector<CK_ATTRIBUTE> to_token = {attribute(CKA_TOKEN, token), attribute(CKA_PRIVATE, yes)};
-    CK_OBJECT_HANDLE copied = CK_INVALID_HANDLE;
-    const CK_RV copy_rv =
-        s.f().C_CopyObject(s.handle, made, to_token.data(), to_token.size(), &copied);
     detail::destroy_quietly(s, {made});
     if (copy_rv != CKR_OK) {
         trusted_refused(s, "copying the trusted key into a private token key", copy_rv);
     }
     if (pkcs11::get_bool(s, copied, CKA_TRUSTED) != true ||
         pkcs11::get_bool(s, copied, CKA_PRIVATE) != true ||
-        pkcs11::get_bool(s, copied, CKA_TOKEN) != on_token) {
+        pkcs11::get_bool(s, copied, CKA_TOKEN) != true) {
         detail::destroy_quietly(s, {copied});
         trusted_refused(s, "checking CKA_TRUSTED, CKA_PRIVATE and CKA_TOKEN of the copy",
                         CKR_GENERAL_ERROR);
@@ -265,10 +277,19 @@ CK_OBJECT_HANDLE create_untrusted(pkcs11::SessionImpl& s, SmkTemplate& key,
 void check_trusted_support(pkcs11::Session& session, const TrustedLogin& login) {
     Secret throwaway(32);
     system_random().fill(throwaway.bytes());
-    const InstallOptions probe{"smk trusted check", {}, false};  // the template points into it
+    const InstallOptions probe{std::string(kTrustedCheckLabel), {}, false};  // outlives `key`
     SmkTemplate key(throwaway, probe);
     auto& s = pkcs11::raw(session);
-    detail::destroy_quietly(s, {create_trusted(session, key, login, false)});
+    const CK_OBJECT_HANDLE made = create_trusted(session, key, login);
+    const CK_RV rv = s.f().C_DestroyObject(s.handle, made);
+    if (rv != CKR_OK || !pkcs11::find_secret_keys(s, kTrustedCheckLabel).empty()) {
+        throw Error(ErrorCategory::device,
+                    fmt::format("{} can hold a trusted SMK, but the throwaway key \"{}\" made to "
+                                "check it could not be destroyed ({}); delete it (e.g. "
+                                "pkcs11-tool --delete-object --type secrkey --label ...) and run "
+                                "the flow again",
+                                s.name, kTrustedCheckLabel, pkcs11::rv_text(rv)));
+    }
 }
 
 bool is_trusted(pkcs11::Session& session, std::string_view label) {

@@ -139,6 +139,16 @@ void restore_one(pkcs11::SessionImpl& s, CK_OBJECT_HANDLE wrapping, std::string_
     if (rv != CKR_OK) {
         // SoftHSM2 can leave an object behind after a failed unwrap.
         add_new_objects(s, key.info.label, before, created);
+        const bool template_refused =
+            rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_READ_ONLY ||
+            rv == CKR_ATTRIBUTE_VALUE_INVALID || rv == CKR_TEMPLATE_INCONSISTENT;
+        if (template_refused && key.info.wrap_with_trusted) {
+            throw Error(ErrorCategory::refused,
+                        fmt::format("{} will not restore key \"{}\" with CKA_WRAP_WITH_TRUSTED, "
+                                    "which the backup records for it ({}); nothing was restored. "
+                                    "Restore it into a token that supports the attribute",
+                                    s.name, key.info.label, pkcs11::rv_text(rv)));
+        }
         throw Error(ErrorCategory::verification,
                     fmt::format("unwrapping key \"{}\" from {} under \"{}\" on {} failed ({}): "
                                 "the backup was not wrapped under this key, or is damaged; "

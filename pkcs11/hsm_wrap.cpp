@@ -133,10 +133,19 @@ void read_public_half(pkcs11::SessionImpl& s, CK_OBJECT_HANDLE private_key, Back
     key.info.curve = key.key_type == CKK_EC ? detail::curve_name(first) : "";
 }
 
-BackupKey wrap_one(pkcs11::SessionImpl& s, CK_OBJECT_HANDLE wrapping,
-                   std::string_view wrapping_label, const std::string& label) {
-    const auto [handle, key_class] = key_to_back_up(s, label);
+// A key to back up, read (everything but its wrapped bytes) before anything is changed.
+struct KeyToWrap {
+    CK_OBJECT_HANDLE handle = CK_INVALID_HANDLE;
     BackupKey key;
+};
+
+// The one key labelled `label`, its attributes and (a key pair) its public half: read
+// only, so that every key is known good before a flag is set or anything is wrapped.
+KeyToWrap describe_key(pkcs11::SessionImpl& s, const std::string& label) {
+    const auto [handle, key_class] = key_to_back_up(s, label);
+    KeyToWrap found;
+    found.handle = handle;
+    BackupKey& key = found.key;
     key.info.label = label;
     key.key_class = key_class;
     key.info.key_class = key_class == CKO_PRIVATE_KEY ? "private" : "secret";
@@ -147,6 +156,12 @@ BackupKey wrap_one(pkcs11::SessionImpl& s, CK_OBJECT_HANDLE wrapping,
     }
     key.key_type = *type;
     key.info.key_type = detail::key_type_name(*type);
+    if (pkcs11::get_bool(s, handle, CKA_EXTRACTABLE) == false) {
+        throw Error(ErrorCategory::refused,
+                    fmt::format("{} is not extractable (CKA_EXTRACTABLE false), so it cannot "
+                                "be backed up; nothing was written",
+                                key_name(s, label)));
+    }
     key.id = pkcs11::get_attribute(s, handle, CKA_ID).value_or(std::vector<std::uint8_t>{});
     key.info.id_hex = to_hex(key.id);
     key.flags = read_flags(s, handle, detail::flags_of_class(key_class));
@@ -161,21 +176,21 @@ BackupKey wrap_one(pkcs11::SessionImpl& s, CK_OBJECT_HANDLE wrapping,
     } else {
         read_public_half(s, handle, key);
     }
+    return found;
+}
+
+void wrap_one(pkcs11::SessionImpl& s, CK_OBJECT_HANDLE wrapping, std::string_view wrapping_label,
+              KeyToWrap& found) {
+    BackupKey& key = found.key;
+    const std::string& label = key.info.label;
     CK_MECHANISM mechanism{kAesKeyWrapPad, nullptr, 0};
     CK_ULONG length = 0;
-    CK_RV rv = s.f().C_WrapKey(s.handle, &mechanism, wrapping, handle, nullptr, &length);
+    CK_RV rv = s.f().C_WrapKey(s.handle, &mechanism, wrapping, found.handle, nullptr, &length);
     key.wrapped.resize(length);
     if (rv == CKR_OK) {
-        rv = s.f().C_WrapKey(s.handle, &mechanism, wrapping, handle, key.wrapped.data(), &length);
+        rv = s.f().C_WrapKey(s.handle, &mechanism, wrapping, found.handle, key.wrapped.data(),
+                             &length);
         key.wrapped.resize(length);
-    }
-    if (rv == CKR_KEY_NOT_WRAPPABLE && key.info.wrap_with_trusted) {
-        throw Error(ErrorCategory::refused,
-                    fmt::format("{} may leave the token only under a trusted key "
-                                "(CKA_WRAP_WITH_TRUSTED), and \"{}\" is not trusted "
-                                "(CKA_TRUSTED false); nothing was written. Install the SMK with "
-                                "smk hsm install --trusted --replace",
-                                key_name(s, label), wrapping_label));
     }
     if (rv == CKR_KEY_UNEXTRACTABLE) {
         throw Error(ErrorCategory::refused,
@@ -184,7 +199,6 @@ BackupKey wrap_one(pkcs11::SessionImpl& s, CK_OBJECT_HANDLE wrapping,
                                 key_name(s, label)));
     }
     check_rv(rv, fmt::format("wrapping key \"{}\" under \"{}\"", label, wrapping_label), s);
-    return key;
 }
 
 // The backup's MAC: CKM_AES_CMAC under the wrapping key, inside the token.
@@ -213,12 +227,15 @@ std::vector<std::uint8_t> backup_mac(pkcs11::SessionImpl& s, CK_OBJECT_HANDLE wr
     return mac;
 }
 
-// WrapOptions::wrap_with_trusted: the wrapping key is trusted, every key is found and
-// extractable, and only then does each key without CKA_WRAP_WITH_TRUSTED get it.
-void require_wrap_with_trusted(pkcs11::SessionImpl& s, CK_OBJECT_HANDLE wrapping,
-                               std::string_view wrapping_label,
-                               const std::vector<std::string>& key_labels) {
-    if (pkcs11::get_bool(s, wrapping, CKA_TRUSTED) != true) {
+// Keys with CKA_WRAP_WITH_TRUSTED leave only under a trusted key: refused up front
+// when the wrapping key is not (the token would refuse C_WrapKey).
+void require_trusted_wrapping(pkcs11::SessionImpl& s, CK_OBJECT_HANDLE wrapping,
+                              std::string_view wrapping_label, const std::vector<KeyToWrap>& keys,
+                              bool marking) {
+    if (pkcs11::get_bool(s, wrapping, CKA_TRUSTED) == true) {
+        return;
+    }
+    if (marking) {
         throw Error(ErrorCategory::refused,
                     fmt::format("{} is not trusted (CKA_TRUSTED false), so keys that may leave "
                                 "only under a trusted key cannot be backed up under it; nothing "
@@ -226,37 +243,93 @@ void require_wrap_with_trusted(pkcs11::SessionImpl& s, CK_OBJECT_HANDLE wrapping
                                 "--trusted --replace",
                                 key_name(s, wrapping_label)));
     }
-    std::vector<std::pair<std::string, CK_OBJECT_HANDLE>> to_set;
-    for (const auto& label : key_labels) {
-        const CK_OBJECT_HANDLE handle = key_to_back_up(s, label).first;
-        if (pkcs11::get_bool(s, handle, CKA_EXTRACTABLE) != true) {
+    for (const auto& found : keys) {
+        if (found.key.info.wrap_with_trusted) {
             throw Error(ErrorCategory::refused,
-                        fmt::format("{} is not extractable (CKA_EXTRACTABLE false), so it cannot "
-                                    "be backed up; nothing was changed or written",
-                                    key_name(s, label)));
-        }
-        if (pkcs11::get_bool(s, handle, CKA_WRAP_WITH_TRUSTED) != true) {
-            to_set.emplace_back(label, handle);
+                        fmt::format("{} may leave the token only under a trusted key "
+                                    "(CKA_WRAP_WITH_TRUSTED), and \"{}\" is not trusted "
+                                    "(CKA_TRUSTED false); nothing was written. Install the SMK "
+                                    "with smk hsm install --trusted --replace",
+                                    key_name(s, found.key.info.label), wrapping_label));
         }
     }
-    std::string already_set;
-    for (const auto& [label, handle] : to_set) {
+}
+
+// WrapOptions::wrap_with_trusted, once every key is known good: each key without
+// CKA_WRAP_WITH_TRUSTED gets it (irreversible). Returns the labels marked, quoted.
+std::string mark_wrap_with_trusted(pkcs11::SessionImpl& s, std::vector<KeyToWrap>& keys) {
+    std::string marked;
+    for (auto& found : keys) {
+        if (found.key.info.wrap_with_trusted) {
+            continue;
+        }
         CK_BBOOL yes = CK_TRUE;
         CK_ATTRIBUTE set[] = {attribute(CKA_WRAP_WITH_TRUSTED, yes)};
-        const CK_RV rv = s.f().C_SetAttributeValue(s.handle, handle, set, 1);
+        const CK_RV rv = s.f().C_SetAttributeValue(s.handle, found.handle, set, 1);
         if (rv != CKR_OK) {
             throw Error(
                 ErrorCategory::refused,
-                fmt::format("{} will not set CKA_WRAP_WITH_TRUSTED on the existing key \"{}\" "
-                            "({}); nothing was written{}. Make the key with "
-                            "CKA_WRAP_WITH_TRUSTED true in its generation template, or back "
-                            "it up without --wrap-with-trusted",
-                            s.name, label, pkcs11::rv_text(rv),
-                            already_set.empty() ? std::string()
-                                                : "; it was set, irreversibly, on " + already_set));
+                fmt::format(
+                    "{} will not set CKA_WRAP_WITH_TRUSTED on the existing key \"{}\" "
+                    "({}); nothing was written{}. Make the key with "
+                    "CKA_WRAP_WITH_TRUSTED true in its generation template, or back "
+                    "it up without --wrap-with-trusted",
+                    s.name, found.key.info.label, pkcs11::rv_text(rv),
+                    marked.empty() ? std::string() : "; it was set, irreversibly, on " + marked));
         }
-        already_set += (already_set.empty() ? "\"" : ", \"") + label + "\"";
+        found.key.info.wrap_with_trusted = true;
+        marked += (marked.empty() ? "\"" : ", \"") + found.key.info.label + "\"";
     }
+    return marked;
+}
+
+// The wrap, the MAC, the file and its .sha256sum, read back and parsed.
+BackupSummary write_backup(pkcs11::SessionImpl& s, CK_OBJECT_HANDLE wrapping,
+                           std::string_view wrapping_label, std::vector<KeyToWrap>& keys,
+                           const std::filesystem::path& out) {
+    const auto sum_file = sha256sum_path(out);
+    detail::ParsedBackup backup;
+    backup.wrapping_label = wrapping_label;
+    backup.wrapping_kcv = kcv_text(kcv_of(s, wrapping, wrapping_label));
+    backup.source_label = s.token.label;
+    backup.source_serial = s.token.serial;
+    for (auto& found : keys) {
+        wrap_one(s, wrapping, wrapping_label, found);
+        backup.keys.push_back(found.key);
+    }
+    backup.mac_input = detail::mac_input_of(backup);
+    backup.mac = backup_mac(s, wrapping, wrapping_label, backup.mac_input);
+    const std::string text = detail::encode_backup(backup);
+    BackupSummary summary;
+    summary.file = out;
+    summary.sha256sum_file = sum_file;
+    summary.wrapping_label = wrapping_label;
+    summary.wrapping_kcv_hex = backup.wrapping_kcv;
+    summary.sha256_hex = sha256_hex(text);
+    const std::string sum_line =
+        fmt::format("{}  {}\n", summary.sha256_hex, out.filename().string());
+    write_new_file(out, {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
+    write_new_file(sum_file,
+                   {reinterpret_cast<const std::uint8_t*>(sum_line.data()), sum_line.size()});
+    // Read back what reached the file, and parse it as restore will: a backup that
+    // cannot be restored is never reported written.
+    const std::string written = read_small_file(out, "backup");
+    if (sha256_hex(written) != summary.sha256_hex ||
+        detail::expected_digest(out) != summary.sha256_hex) {
+        throw Error(ErrorCategory::verification,
+                    fmt::format("{} reads back different from what was written; check the drive",
+                                out.string()));
+    }
+    if (detail::parse_backup(written, out) != backup) {
+        throw Error(ErrorCategory::internal,
+                    fmt::format("{} does not parse back to the keys it was written from; it "
+                                "cannot be restored. Report this as a bug in smk",
+                                out.string()));
+    }
+    for (const auto& key : backup.keys) {
+        summary.keys.push_back(key.info);
+    }
+    return summary;
 }
 
 }  // namespace
@@ -296,50 +369,23 @@ BackupSummary wrap_keys(pkcs11::Session& session, std::string_view wrapping_labe
     }
     require_backup_mechanisms(session);
     const CK_OBJECT_HANDLE wrapping = one_key(s, wrapping_label);
-    if (options.wrap_with_trusted) {
-        require_wrap_with_trusted(s, wrapping, wrapping_label, key_labels);
-    }
-    detail::ParsedBackup backup;
-    backup.wrapping_label = wrapping_label;
-    backup.wrapping_kcv = kcv_text(kcv_of(s, wrapping, wrapping_label));
-    backup.source_label = s.token.label;
-    backup.source_serial = s.token.serial;
+    std::vector<KeyToWrap> keys;
     for (const auto& label : key_labels) {
-        backup.keys.push_back(wrap_one(s, wrapping, wrapping_label, label));
+        keys.push_back(describe_key(s, label));
     }
-    backup.mac_input = detail::mac_input_of(backup);
-    backup.mac = backup_mac(s, wrapping, wrapping_label, backup.mac_input);
-    const std::string text = detail::encode_backup(backup);
-    BackupSummary summary;
-    summary.file = out;
-    summary.sha256sum_file = sum_file;
-    summary.wrapping_label = wrapping_label;
-    summary.wrapping_kcv_hex = backup.wrapping_kcv;
-    summary.sha256_hex = sha256_hex(text);
-    const std::string sum_line =
-        fmt::format("{}  {}\n", summary.sha256_hex, out.filename().string());
-    write_new_file(out, {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
-    write_new_file(sum_file,
-                   {reinterpret_cast<const std::uint8_t*>(sum_line.data()), sum_line.size()});
-    // Read back what reached the file, and parse it as restore will: a backup that
-    // cannot be restored is never reported written.
-    const std::string written = read_small_file(out, "backup");
-    if (sha256_hex(written) != summary.sha256_hex ||
-        detail::expected_digest(out) != summary.sha256_hex) {
-        throw Error(ErrorCategory::verification,
-                    fmt::format("{} reads back different from what was written; check the drive",
-                                out.string()));
+    require_trusted_wrapping(s, wrapping, wrapping_label, keys, options.wrap_with_trusted);
+    const std::string marked =
+        options.wrap_with_trusted ? mark_wrap_with_trusted(s, keys) : std::string();
+    try {
+        return write_backup(s, wrapping, wrapping_label, keys, out);
+    } catch (const Error& error) {
+        if (marked.empty()) {
+            throw;
+        }
+        throw Error(error.category(),
+                    fmt::format("{}; CKA_WRAP_WITH_TRUSTED was set, irreversibly, on {}",
+                                error.what(), marked));
     }
-    if (detail::parse_backup(written, out) != backup) {
-        throw Error(ErrorCategory::internal,
-                    fmt::format("{} does not parse back to the keys it was written from; it "
-                                "cannot be restored. Report this as a bug in smk",
-                                out.string()));
-    }
-    for (const auto& key : backup.keys) {
-        summary.keys.push_back(key.info);
-    }
-    return summary;
 }
 
 }  // namespace smk::hsm

@@ -143,6 +143,14 @@ std::string_view rv_name(CK_RV rv) noexcept {
             return "CKR_WRAPPING_KEY_TYPE_INCONSISTENT";
         case CKR_CRYPTOKI_NOT_INITIALIZED:
             return "CKR_CRYPTOKI_NOT_INITIALIZED";
+        case CKR_FUNCTION_NOT_SUPPORTED:
+            return "CKR_FUNCTION_NOT_SUPPORTED";
+        case CKR_USER_TYPE_INVALID:
+            return "CKR_USER_TYPE_INVALID";
+        case CKR_KEY_NOT_WRAPPABLE:
+            return "CKR_KEY_NOT_WRAPPABLE";
+        case CKR_ACTION_PROHIBITED:
+            return "CKR_ACTION_PROHIBITED";
         case CKR_BUFFER_TOO_SMALL:
             return "CKR_BUFFER_TOO_SMALL";
         default:
@@ -380,8 +388,25 @@ void Session::logout() noexcept {
     m_impl->f().C_Logout(m_impl->handle);
 }
 
-void Session::login_so(const Secret& so_pin) {
+void Session::login_so(const Secret& so_pin, bool allow_last_try) {
     auto& s = *m_impl;
+    // A wrong SO PIN on its last try would lock the token's administration: never tried
+    // without the operator's word, and never on a locked SO PIN.
+    if (const auto now = current_token_info(s)) {
+        if ((now->flags & CKF_SO_PIN_LOCKED) != 0) {
+            throw Error(ErrorCategory::device,
+                        fmt::format("the security officer (SO) PIN of {} is locked; nothing was "
+                                    "changed",
+                                    s.name));
+        }
+        if ((now->flags & CKF_SO_PIN_FINAL_TRY) != 0 && !allow_last_try) {
+            throw Error(ErrorCategory::refused,
+                        fmt::format("{} says one security officer (SO) PIN try is left; a wrong "
+                                    "SO PIN would lock it. Nothing was changed. Check the SO PIN "
+                                    "and give --last-try (smk hsm install) to use that try",
+                                    s.name));
+        }
+    }
     s.f().C_Logout(s.handle);  // SO and user cannot be logged in at once
     const CK_RV rv =
         s.f().C_Login(s.handle, CKU_SO, const_cast<std::uint8_t*>(so_pin.data()), so_pin.size());
@@ -400,7 +425,11 @@ void Session::login_so(const Secret& so_pin) {
                                 "(CKR_PIN_LOCKED); nothing was changed",
                                 s.name));
     }
-    check_rv(rv, "logging in as the security officer (SO)", s);
+    // CKR_USER_TYPE_INVALID, CKR_FUNCTION_NOT_SUPPORTED, ...: this token (or this session)
+    // takes no SO login.
+    throw Error(ErrorCategory::refused,
+                fmt::format("{} refused the security officer's login ({}); nothing was changed",
+                            s.name, rv_text(rv)));
 }
 
 }  // namespace smk::pkcs11

@@ -60,6 +60,7 @@ struct InstallOptions {
 struct TrustedLogin {
     const Secret& so_pin;
     const Secret& user_pin;
+    bool allow_so_last_try = false;  // log in as the SO even when one try is left
 };
 
 // Installs `smk` (16, 24 or 32 bytes) into the logged-in token and returns its
@@ -75,11 +76,13 @@ Kcv install_smk(pkcs11::Session& session, const Secret& smk, const InstallOption
                 const TrustedLogin* trusted = nullptr);
 
 // Takes every step of a trusted install (the SO's public session object with
-// CKA_TRUSTED, the user's copy into a private object) with a random throwaway key and
-// a private *session* copy, then destroys both: nothing is stored in the token. For a
-// flow to refuse, before anything irreversible, a token that cannot hold a trusted
-// SMK: Error(refused) naming the step, as install_smk; a wrong SO PIN:
-// Error(verification). The user is logged in again either way.
+// CKA_TRUSTED, the user's copy into a private token key) with a random throwaway key
+// labelled kTrustedCheckLabel, then destroys it and checks it is gone. For a flow to
+// refuse, before anything irreversible, a token that cannot hold a trusted SMK:
+// Error(refused) naming the step, as install_smk; a wrong SO PIN: Error(verification);
+// a throwaway key that cannot be destroyed: Error(device) naming it. The user is
+// logged in again either way.
+inline constexpr std::string_view kTrustedCheckLabel = "smk trusted check (throwaway)";
 void check_trusted_support(pkcs11::Session& session, const TrustedLogin& login);
 
 // Whether the one secret key labelled `label` has CKA_TRUSTED true.

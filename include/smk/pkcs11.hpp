@@ -103,8 +103,9 @@ class Session final {
     void login(const Secret& pin);
     // C_Login as the token's security officer (CKU_SO), for what only the SO may do
     // (set CKA_TRUSTED). Logs a user out first. Wrong SO PIN: Error(verification);
-    // locked: Error(device). The PIN comes from a file, descriptor or prompt, never argv.
-    void login_so(const Secret& so_pin);
+    // locked: Error(device); one try left without allow_last_try, or a token that takes
+    // no SO login: Error(refused). The PIN comes from a file, descriptor or prompt, never argv.
+    void login_so(const Secret& so_pin, bool allow_last_try = false);
     // C_Logout (whoever is logged in). Handles to private objects are invalid after it.
     void logout() noexcept;
     // Error(refused) when the token said, as the session was opened, that one

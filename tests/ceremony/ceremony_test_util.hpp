@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli/run.hpp"
+#include "smk/ceremony/transcript.hpp"
 
 namespace smk_test {
 
@@ -43,6 +44,20 @@ inline std::string sha256_hex(std::string_view bytes) {
         hex += kHex[b & 15];
     }
     return hex;
+}
+
+// How many lines of flow `flow` in the transcript are step `step` (0 when there is no
+// transcript yet).
+inline std::size_t steps(const std::string& transcript, const std::string& flow,
+                         const std::string& step) {
+    std::size_t n = 0;
+    if (!fs::exists(transcript)) {
+        return 0;
+    }
+    for (const auto& line : smk::transcript::read_file(transcript)) {
+        n += line.flow == flow && line.step == step ? 1U : 0U;
+    }
+    return n;
 }
 
 inline std::string example_plan_text() {

@@ -427,4 +427,7 @@ TEST_CASE(
         "application_keys.wrap_with_trusted", "needs [key] trusted = true");
     check_rejected(replaced(text, "# trusted = true ", "trusted = \"yes\" "), "key.trusted",
                    "must be true or false");
+    check_rejected(replaced(text, "{ label = \"hsm-wellington\" }",
+                            "{ label = \"hsm-wellington\", so_pin_file = \"/run/so-pin\" }"),
+                   "facilities[0].tokens[0].so_pin_file", "used only with [key] trusted = true");
 }

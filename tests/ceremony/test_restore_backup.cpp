@@ -93,13 +93,7 @@ std::string issued_plan_of(const std::string& dir) {
     return {};
 }
 
-std::size_t steps(const std::string& transcript, const std::string& flow, const std::string& step) {
-    std::size_t n = 0;
-    for (const auto& line : smk::transcript::read_file(transcript)) {
-        n += line.flow == flow && line.step == step ? 1U : 0U;
-    }
-    return n;
-}
+using smk_test::steps;
 
 // The issued plan with AUCKLAND restoring `backup` (SHA-256 `sha256`, or none) from the
 // stick, which is planned as drive AUCKLAND with USB serial `serial`.

@@ -82,15 +82,20 @@ bool smk_trusted(const std::string& token) {
     return smk::hsm::is_trusted(t.session, "SMK");
 }
 
-std::size_t steps(const std::string& transcript, const std::string& flow, const std::string& step) {
-    std::size_t n = 0;
-    if (!fs::exists(transcript)) {
-        return 0;
-    }
+using smk_test::steps;
+
+// The position of the first line of `step` in `flow` (the transcript's order).
+std::size_t first_at(const std::string& transcript, const std::string& flow,
+                     const std::string& step) {
+    std::size_t at = 0;
     for (const auto& line : smk::transcript::read_file(transcript)) {
-        n += line.flow == flow && line.step == step ? 1U : 0U;
+        if (line.flow == flow && line.step == step) {
+            return at;
+        }
+        ++at;
     }
-    return n;
+    FAIL("no " << step << " in " << flow);
+    return at;
 }
 
 // The result `name` of the last line of `step` in `flow`.
@@ -122,6 +127,11 @@ TEST_CASE(
     cer::issue(options, issue);
     CHECK(smk_trusted("hsm-one"));
     CHECK(steps(rig.transcript(), "issue", "token-trusted-checked") == 1);
+    // Checked before the SMK was made and before any card was written.
+    CHECK(first_at(rig.transcript(), "issue", "token-trusted-checked") <
+          first_at(rig.transcript(), "issue", "smk-generated"));
+    CHECK(first_at(rig.transcript(), "issue", "token-trusted-checked") <
+          first_at(rig.transcript(), "issue", "card-written"));
     CHECK(last_result(rig.transcript(), "issue", "hsm-installed", "trusted") == "yes");
 
     cer::CeremonyOptions restore_options;
@@ -133,6 +143,8 @@ TEST_CASE(
     cer::restore(restore_options, restore);
     CHECK(smk_trusted("hsm-two"));
     CHECK(steps(rig.transcript(), "restore", "token-trusted-checked") == 1);
+    CHECK(first_at(rig.transcript(), "restore", "token-trusted-checked") <
+          first_at(rig.transcript(), "restore", "card-read"));
     CHECK(last_result(rig.transcript(), "restore", "hsm-installed", "trusted") == "yes");
     std::string kcv;
     for (const auto& line : issue.results) {

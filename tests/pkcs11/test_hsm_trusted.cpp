@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "cli/fixtures.hpp"
@@ -122,6 +123,24 @@ TEST_CASE("a trusted SMK is a private token key with CKA_TRUSTED, and its KCV is
     CHECK_FALSE(smk::hsm::is_trusted(t.session, "smk-plain"));
 }
 
+TEST_CASE("the up-front check takes every step with a throwaway key and leaves nothing behind") {
+    SoftHsm hsm({"facility-1:123456"});
+    OpenToken t("facility-1");
+    const auto so = pin_secret(kSoPin);
+    const auto user = pin_secret(kPin);
+    smk::hsm::check_trusted_support(t.session, {so, user});
+    CHECK(smk::hsm::detail::find_keys_labelled(t.raw(), std::string(smk::hsm::kTrustedCheckLabel))
+              .empty());
+    CHECK_FALSE(contains(pkcs11_tool("facility-1", {"--list-objects"}).out, "throwaway"));
+    (void)generate_app_key(t.raw(), "app-1");  // the user is logged in again
+    // A wrong SO PIN: verification, and the user still logged in.
+    const auto wrong = pin_secret("87654321");
+    CHECK(error_category([&] {
+              smk::hsm::check_trusted_support(t.session, {wrong, user});
+          }) == ErrorCategory::verification);
+    CHECK(smk::pkcs11::find_secret_keys(t.raw(), "app-1").size() == 1);
+}
+
 TEST_CASE("a wrong SO PIN installs nothing and leaves the user logged in") {
     SoftHsm hsm({"facility-1:123456"});
     OpenToken t("facility-1");
@@ -141,17 +160,25 @@ TEST_CASE(
     const SplitRun split;
     const auto shares = split.set_files('A');
 
-    const auto refused = [&] {
+    // Each step a token may refuse (the test module in front of SoftHSM2 refuses it):
+    // exit 7 naming the step and the token's answer, nothing installed.
+    for (const auto& [refusal, step, answer] :
+         std::vector<std::tuple<std::string, std::string, std::string>>{
+             {"SMK_SHIM_NO_SO=1", "refused the security officer's login", "CKR_USER_TYPE_INVALID"},
+             {"SMK_SHIM_NO_TRUSTED=1", "creating a key with CKA_TRUSTED",
+              "CKR_ATTRIBUTE_TYPE_INVALID"},
+             {"SMK_SHIM_NO_COPY=1", "copying the trusted key into a private token key",
+              "CKR_FUNCTION_NOT_SUPPORTED"}}) {
         Command command = smk_command(install_args(hsm, SMK_TOKEN_SHIM, shares));
-        command.env = {"SMK_SHIM_MODULE=" + kSoftHsmModule, "SMK_SHIM_NO_TRUSTED=1"};
-        return as_run_result(run_process(command));
-    }();
-    INFO("refused: " << refused.err);
-    CHECK(refused.exit_code == 7);
-    CHECK(contains(refused.err, "cannot hold a trusted SMK"));
-    CHECK(contains(refused.err, "CKR_ATTRIBUTE_TYPE_INVALID"));
-    CHECK(contains(refused.err, "Nothing was installed"));
-    CHECK(keys_labelled("facility-1", "smk") == 0);
+        command.env = {"SMK_SHIM_MODULE=" + kSoftHsmModule, refusal};
+        const auto refused = as_run_result(run_process(command));
+        INFO(refusal << ": " << refused.err);
+        CHECK(refused.exit_code == 7);
+        CHECK(contains(refused.err, step));
+        CHECK(contains(refused.err, answer));
+        CHECK(contains(refused.err, "othing was "));
+        CHECK(keys_labelled("facility-1", "smk") == 0);
+    }
 
     const auto made = run_smk(install_args(hsm, kSoftHsmModule, shares));
     INFO("install: " << made.err);
@@ -304,6 +331,25 @@ TEST_CASE(
             contains(message, "will not set CKA_WRAP_WITH_TRUSTED on the existing key \"app-1\""));
         CHECK(contains(message, std::string(smk::pkcs11::rv_name(token_says))));
         CHECK_FALSE(fs::exists(backup));
+    }
+    // Through the test module that answers as SoftHSM2 2.6.1 does, whatever this token
+    // does: refused naming the key, nothing written, the key unchanged.
+    {
+        const CK_OBJECT_HANDLE fresh = generate_app_key(a.raw(), "app-2");
+        const std::string shimmed = hsm.dir() / "shim.smkwrap";
+        Command command =
+            smk_command({"hsm", "backup", "--pkcs11-module", SMK_TOKEN_SHIM, "--token",
+                         "facility-1", "--pin-file", hsm.pin_file(), "--wrap-with", "smk", "--key",
+                         "app-2", "--out", shimmed, "--wrap-with-trusted"});
+        command.env = {"SMK_SHIM_MODULE=" + kSoftHsmModule, "SMK_SHIM_NO_SET_WRAP_WITH_TRUSTED=1"};
+        const auto r = as_run_result(run_process(command));
+        INFO("stderr: " << r.err);
+        CHECK(r.exit_code == 7);
+        CHECK(contains(r.err,
+                       "will not set CKA_WRAP_WITH_TRUSTED on the existing key \"app-2\" "
+                       "(CKR_ATTRIBUTE_READ_ONLY"));
+        CHECK_FALSE(fs::exists(shimmed));
+        CHECK(smk::pkcs11::get_bool(a.raw(), fresh, CKA_WRAP_WITH_TRUSTED) == false);
     }
     // A key made with the flag needs no change and is backed up.
     (void)generate_app_key(a.raw(), "ksk", true, true);

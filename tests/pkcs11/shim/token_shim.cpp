@@ -8,7 +8,10 @@
 // With SMK_SHIM_FAIL_UNWRAP=N, the process's Nth C_UnwrapKey fails with
 // CKR_DEVICE_ERROR (a token failing part-way through a restore). With
 // SMK_SHIM_NO_TRUSTED=1 it stands for a token that does not know CKA_TRUSTED: a
-// template naming it is CKR_ATTRIBUTE_TYPE_INVALID.
+// template naming it is CKR_ATTRIBUTE_TYPE_INVALID. SMK_SHIM_NO_SO=1: C_Login as the SO
+// is CKR_USER_TYPE_INVALID. SMK_SHIM_NO_COPY=1: C_CopyObject is CKR_FUNCTION_NOT_SUPPORTED.
+// SMK_SHIM_NO_SET_WRAP_WITH_TRUSTED=1: C_SetAttributeValue of CKA_WRAP_WITH_TRUSTED is
+// CKR_ATTRIBUTE_READ_ONLY (as SoftHSM2 2.6.1 answers; later versions set it).
 
 #include <dlfcn.h>
 #include <p11-kit/pkcs11.h>
@@ -26,6 +29,39 @@ std::vector<CK_MECHANISM_TYPE> g_hidden;
 unsigned long g_fail_unwrap = 0;  // 0: never
 unsigned long g_unwraps = 0;
 bool g_no_trusted = false;
+bool g_no_so = false;
+bool g_no_copy = false;
+bool g_no_set_wrap_with_trusted = false;
+
+bool env_on(const char* name) {
+    const char* value = std::getenv(name);
+    return value != nullptr && std::string(value) == "1";
+}
+
+CK_RV login(CK_SESSION_HANDLE session, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG length) {
+    if (g_no_so && user == CKU_SO) {
+        return CKR_USER_TYPE_INVALID;
+    }
+    return g_real->C_Login(session, user, pin, length);
+}
+
+CK_RV copy_object(CK_SESSION_HANDLE session, CK_OBJECT_HANDLE object, CK_ATTRIBUTE_PTR attributes,
+                  CK_ULONG count, CK_OBJECT_HANDLE_PTR out) {
+    if (g_no_copy) {
+        return CKR_FUNCTION_NOT_SUPPORTED;
+    }
+    return g_real->C_CopyObject(session, object, attributes, count, out);
+}
+
+CK_RV set_attribute_value(CK_SESSION_HANDLE session, CK_OBJECT_HANDLE object,
+                          CK_ATTRIBUTE_PTR attributes, CK_ULONG count) {
+    for (CK_ULONG i = 0; g_no_set_wrap_with_trusted && i < count; ++i) {
+        if (attributes[i].type == CKA_WRAP_WITH_TRUSTED) {
+            return CKR_ATTRIBUTE_READ_ONLY;
+        }
+    }
+    return g_real->C_SetAttributeValue(session, object, attributes, count);
+}
 
 bool names_trusted(CK_ATTRIBUTE_PTR attributes, CK_ULONG count) {
     for (CK_ULONG i = 0; i < count; ++i) {
@@ -130,11 +166,16 @@ extern "C" __attribute__((visibility("default"))) CK_RV C_GetFunctionList(
         }
         const char* fail = std::getenv("SMK_SHIM_FAIL_UNWRAP");
         g_fail_unwrap = fail != nullptr ? std::strtoul(fail, nullptr, 10) : 0;
-        const char* no_trusted = std::getenv("SMK_SHIM_NO_TRUSTED");
-        g_no_trusted = no_trusted != nullptr && std::string(no_trusted) == "1";
+        g_no_trusted = env_on("SMK_SHIM_NO_TRUSTED");
+        g_no_so = env_on("SMK_SHIM_NO_SO");
+        g_no_copy = env_on("SMK_SHIM_NO_COPY");
+        g_no_set_wrap_with_trusted = env_on("SMK_SHIM_NO_SET_WRAP_WITH_TRUSTED");
         g_shim = *g_real;
         g_shim.C_UnwrapKey = unwrap_key;
         g_shim.C_CreateObject = create_object;
+        g_shim.C_Login = login;
+        g_shim.C_CopyObject = copy_object;
+        g_shim.C_SetAttributeValue = set_attribute_value;
         g_shim.C_GetMechanismList = mechanism_list;
         g_shim.C_GetMechanismInfo = mechanism_info;
         g_shim.C_GetFunctionList = C_GetFunctionList;
