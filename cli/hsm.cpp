@@ -230,7 +230,8 @@ void register_hsm(CLI::App& app, Context& /*ctx*/) {
                             "Fail (exit 5, nothing installed) unless the SMK has this KCV");
     install_cmd->add_flag("--trusted", install->trusted,
                           "Give the SMK CKA_TRUSTED (needs the token's SO PIN), so that keys "
-                          "with CKA_WRAP_WITH_TRUSTED may leave the token under it alone");
+                          "with CKA_WRAP_WITH_TRUSTED may leave the token under it alone; "
+                          "--last-try also allows the SO PIN's last try");
     add_so_pin_options(*install_cmd, install->so_pin);
     add_passphrase_options(*install_cmd, install->passphrase);
     install_cmd->add_flag("--json", install->json, "Print the receipt as JSON");

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli/run.hpp"
+#include "smk/ceremony/journal.hpp"
 #include "smk/ceremony/transcript.hpp"
 
 namespace smk_test {
@@ -45,6 +46,17 @@ inline std::string sha256_hex(std::string_view bytes) {
     }
     return hex;
 }
+
+// What a flow run in process tells the operator (smk/ceremony/journal.hpp): its words
+// and its result lines.
+class CapturedOutput final : public smk::ceremony::Output {
+  public:
+    void say(std::string_view text) override { said += text; }
+    void result(std::string_view line) override { results.emplace_back(line); }
+
+    std::string said;
+    std::vector<std::string> results;
+};
 
 // How many lines of flow `flow` in the transcript are step `step` (0 when there is no
 // transcript yet).

@@ -22,14 +22,7 @@ namespace {
 namespace cer = smk::ceremony;
 namespace fs = std::filesystem;
 
-class CapturedOutput final : public cer::Output {
-  public:
-    void say(std::string_view text) override { said += text; }
-    void result(std::string_view line) override { results.emplace_back(line); }
-
-    std::string said;
-    std::vector<std::string> results;
-};
+using smk_test::CapturedOutput;
 
 // The first result line that contains `part`, or "".
 std::string line_with(const std::vector<std::string>& lines, const std::string& part) {

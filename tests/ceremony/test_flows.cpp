@@ -22,14 +22,7 @@ namespace fs = std::filesystem;
 using smk_test::replaced;
 
 // Keeps what a flow says, as the terminal would show it.
-class CapturedOutput final : public cer::Output {
-  public:
-    void say(std::string_view text) override { said += text; }
-    void result(std::string_view line) override { results.emplace_back(line); }
-
-    std::string said;
-    std::vector<std::string> results;
-};
+using smk_test::CapturedOutput;
 
 bool any_line_has(const std::vector<std::string>& lines, const std::string& part) {
     for (const auto& line : lines) {

@@ -30,14 +30,7 @@ namespace cer = smk::ceremony;
 namespace fs = std::filesystem;
 using smk_test::contains;
 
-class QuietOutput final : public cer::Output {
-  public:
-    void say(std::string_view text) override { said += text; }
-    void result(std::string_view line) override { results.emplace_back(line); }
-
-    std::string said;
-    std::vector<std::string> results;
-};
+using smk_test::CapturedOutput;
 
 const std::string kSmkHex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 
@@ -123,7 +116,7 @@ TEST_CASE(
     options.plan = rig.plan();
     options.card_mode = cer::CardMode::batch;
     options.plan_out = rig.path("issued.toml");
-    QuietOutput issue;
+    CapturedOutput issue;
     cer::issue(options, issue);
     CHECK(smk_trusted("hsm-one"));
     CHECK(steps(rig.transcript(), "issue", "token-trusted-checked") == 1);
@@ -139,7 +132,7 @@ TEST_CASE(
     restore_options.transcript = rig.transcript();
     restore_options.facility = "AUCKLAND";
     restore_options.card_mode = cer::CardMode::batch;
-    QuietOutput restore;
+    CapturedOutput restore;
     cer::restore(restore_options, restore);
     CHECK(smk_trusted("hsm-two"));
     CHECK(steps(rig.transcript(), "restore", "token-trusted-checked") == 1);
