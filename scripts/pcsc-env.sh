@@ -72,7 +72,7 @@ stop_pid() { # pid name
 need_root() {
   [[ $(id -u) -eq 0 ]] || die "must run as root (it creates mount and network namespaces for a private pcscd)"
   local tool
-  for tool in pcscd unshare nsenter ip opensc-tool; do
+  for tool in pcscd unshare nsenter ip findmnt opensc-tool; do
     command -v "$tool" >/dev/null 2>&1 || die "'$tool' not found; run scripts/install-deps.sh"
   done
   [[ -e $VPCD_DRIVER ]] || die "vpcd driver $VPCD_DRIVER missing; install vsmartcard-vpcd"
@@ -215,9 +215,26 @@ CONF
 
   # pcscd always binds /run/pcscd/pcscd.comm: give it a private /run/pcscd and
   # a private network namespace (vpcd listens on all interfaces).
+  # A new mount namespace starts with a copy of every mount present now: a drive
+  # mounted before `start` would stay mounted in it after the System Administrator
+  # unmounts it, and could not really be ejected during a rehearsal. So every
+  # mount pcscd does not need (anything but /, /proc, /sys, /dev, /run, /usr, /etc,
+  # /lib*, /bin, /sbin, /run/pcscd and the mounts that hold the state directory)
+  # is detached inside the namespace before pcscd starts; nothing changes outside it.
   unshare --mount --net --propagation private \
-    sh -c 'ip link set lo up && mount --bind "$1/run" /run/pcscd && exec pcscd -f -c "$1/reader.conf.d"' \
-    sh "$dir" </dev/null >"$dir/pcscd.log" 2>&1 &
+    bash -c '
+      ip link set lo up && mount --bind "$1/run" /run/pcscd || exit 1
+      findmnt -rn -o TARGET | sort -r | while read -r escaped; do
+        target=$(printf "%b" "$escaped")
+        case $target in
+          / | /proc | /proc/* | /sys | /sys/* | /dev | /dev/* | /run | /run/pcscd) continue ;;
+          /usr | /usr/* | /etc | /etc/* | /lib* | /bin | /sbin) continue ;;
+        esac
+        case $1/ in "$target"/*) continue ;; esac
+        umount -l "$target" || echo "pcsc-env: could not detach $target from pcscd'"'"'s namespace" >&2
+      done
+      exec pcscd -f -c "$1/reader.conf.d"' \
+    bash "$dir" </dev/null >"$dir/pcscd.log" 2>&1 &
   echo $! >"$dir/pcscd.pid"
   for ((i = 0; i < 50; i++)); do
     [[ -S $dir/run/pcscd.comm ]] && break

@@ -91,6 +91,8 @@ class PcscStack {
                    "inserting card " + std::to_string(i));
     }
     [[nodiscard]] const TempDir& dir() const { return m_dir; }
+    // The private pcscd (its PID as the script recorded it).
+    [[nodiscard]] int pcscd_pid() const { return std::stoi(read_file(m_dir.path() / "pcscd.pid")); }
 
   private:
     static std::string script() { return std::string(SMK_SOURCE_DIR) + "/scripts/pcsc-env.sh"; }
