@@ -65,6 +65,7 @@ struct InspectOptions {
 struct VerifySetOptions {
     std::vector<std::string> inputs;
     std::string expect_kcv;
+    unsigned count = 0;  // --count: the set's number of cards (0: not given)
     PassphraseOptions passphrase;
     bool json = false;
 };

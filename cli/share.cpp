@@ -1,6 +1,7 @@
 // smk share inspect | verify-set: look at shares without recovering the SMK.
 
 #include <fmt/core.h>
+#include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -68,6 +69,15 @@ void run_verify_set(const VerifySetOptions& options) {
     Secret group_secret;
     const auto result = slip39::verify_set(shares, check ? &group_secret : nullptr);
     const std::string set = set_letter(result.group_index);
+    // A share does not record how many cards its set has: only --count can say
+    // that the set is whole.
+    if (options.count != 0 && result.share_count != options.count) {
+        throw Error(ErrorCategory::insufficient,
+                    fmt::format("set {}: {} shares given (numbers {}), --count says the set has "
+                                "{}: give every card of the set to check it whole",
+                                set, result.share_count, fmt::join(result.share_numbers, " "),
+                                options.count));
+    }
     if (check) {
         if (result.params.group_threshold != 1) {
             throw Error(ErrorCategory::usage,
@@ -85,22 +95,35 @@ void run_verify_set(const VerifySetOptions& options) {
         nlohmann::json json = {
             {"identifier", result.params.identifier},      {"set", set},
             {"threshold", result.params.member_threshold}, {"shares", result.share_count},
-            {"subsets_checked", result.subsets_checked},   {"consistent", true}};
+            {"subsets_checked", result.subsets_checked},   {"consistent", true},
+            {"share_numbers", result.share_numbers},       {"whole", options.count != 0}};
         if (check) {
             json["kcv"] = expected;
         }
         print_out(json.dump(2) + "\n");
         return;
     }
+    const unsigned n = result.share_count;
     std::string text = fmt::format(
-        "smk share verify-set: set {} is whole and consistent\n"
+        "smk share verify-set: {}\n"
         "  identifier       {}\n"
         "  set              {} ({} of them recover it)\n"
-        "  shares           {}\n"
-        "  subsets checked  {}\n"
-        "  every share lies on one polynomial\n",
-        set, result.params.identifier, set, result.params.member_threshold, result.share_count,
-        result.subsets_checked);
+        "  shares given     {}: numbers {}\n"
+        "  subsets checked  {} (every {} of the {} given)\n"
+        "  every share given lies on one polynomial\n",
+        options.count != 0
+            ? fmt::format("set {} is whole (all {} shares, --count {}) and consistent", set, n,
+                          options.count)
+            : fmt::format("the {} shares given of set {} are consistent", n, set),
+        result.params.identifier, set, result.params.member_threshold, n,
+        fmt::join(result.share_numbers, " "), result.subsets_checked,
+        result.params.member_threshold, n);
+    if (options.count == 0) {
+        text += fmt::format(
+            "  not checked      whether set {} has more shares than these {}: a share does not "
+            "record its set's size (--count N checks that all N were given)\n",
+            set, n);
+    }
     if (check) {
         text += fmt::format("  KCV              {} (as expected)\n", expected);
     }
@@ -123,12 +146,18 @@ void register_share(CLI::App& app, Context& ctx) {
     auto& verify = ctx.verify_set;
     auto* verify_cmd = share->add_subcommand(
         "verify-set",
-        "Prove that a whole set (all its shares) is consistent: every threshold-subset gives "
-        "the same secret and every share lies on one polynomial. Shows no secret.");
+        "Prove that the shares given of one set are consistent: every threshold-subset gives "
+        "the same secret and every share lies on one polynomial. Shows no secret. A share does "
+        "not record its set's size: --count N also checks that the set is whole.");
     verify_cmd->add_option("files", verify.inputs, "Files of mnemonics; none or '-': stdin");
     verify_cmd->add_option("--expect-kcv", verify.expect_kcv,
                            "Also decrypt the set's secret (group threshold 1 only) and compare "
                            "its KCV (6 hex digits)");
+    verify_cmd
+        ->add_option("--count", verify.count,
+                     "The number of cards the set has (7 in the KMP): exit 4 unless exactly "
+                     "that many distinct shares are given")
+        ->check(CLI::Range(1, 16));
     add_passphrase_options(*verify_cmd, verify.passphrase);
     verify_cmd->add_flag("--json", verify.json, "Print the result as JSON");
     verify_cmd->callback([&verify] { run_verify_set(verify); });

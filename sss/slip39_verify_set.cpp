@@ -3,6 +3,7 @@
 // recovered and must pass the digest check and give the same group secret, and
 // every share must lie on the polynomial of the first verified subset.
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -77,6 +78,10 @@ SetVerification verify_set(std::span<const NamedMnemonic> shares, Secret* group_
     result.group_index = set.group_index;
     result.share_count = static_cast<unsigned>(decoded.size());
     result.subsets_checked = checked;
+    for (const std::size_t i : set.members) {
+        result.share_numbers.push_back(decoded[i].share.info.member_index + 1);
+    }
+    std::sort(result.share_numbers.begin(), result.share_numbers.end());
     if (group_secret_out != nullptr) {
         *group_secret_out = std::move(secret);
     }

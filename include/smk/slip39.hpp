@@ -123,8 +123,9 @@ struct CombineResult {
 struct SetVerification {
     ShareInfo params;  // of the set's shares (member_index of the first)
     unsigned group_index = 0;
-    unsigned share_count = 0;      // shares given
-    unsigned subsets_checked = 0;  // threshold-subsets whose digest verified and agreed
+    unsigned share_count = 0;             // shares given
+    std::vector<unsigned> share_numbers;  // their indexes, 1-based, ascending
+    unsigned subsets_checked = 0;         // threshold-subsets whose digest verified and agreed
 };
 
 // Proves a whole set (one group): every share decodes, all belong to one split

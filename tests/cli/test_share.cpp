@@ -101,9 +101,12 @@ TEST_CASE("share verify-set proves a whole set and shows no secret") {
     CHECK(std::regex_search(
         r.out, std::regex(R"(identifier\s+)" + std::to_string(split.identifier()) + "\n")));
     CHECK(std::regex_search(r.out, std::regex(R"(set\s+A)")));
-    CHECK(std::regex_search(r.out, std::regex(R"(shares\s+7\n)")));
-    CHECK(std::regex_search(r.out, std::regex(R"(subsets checked\s+21\n)")));  // C(7,5)
-    CHECK(contains(r.out, "every share lies on one polynomial"));
+    CHECK(std::regex_search(r.out, std::regex(R"(shares given\s+7: numbers 1 2 3 4 5 6 7\n)")));
+    CHECK(std::regex_search(
+        r.out, std::regex(R"(subsets checked\s+21 \(every 5 of the 7 given\)\n)")));  // C(7,5)
+    CHECK(contains(r.out, "every share given lies on one polynomial"));
+    CHECK(contains(r.out, "the 7 shares given of set A are consistent"));
+    CHECK(contains(r.out, "not checked      whether set A has more shares than these 7"));
     CHECK_FALSE(contains(r.out + r.err, kSecretHex));
     CHECK_FALSE(contains(r.out + r.err, kcv_of(kSecretHex)));
 
@@ -116,13 +119,47 @@ TEST_CASE("share verify-set proves a whole set and shows no secret") {
     REQUIRE(j.exit_code == 0);
     const json result = json::parse(j.out);
     CHECK(keys_of(result) == std::set<std::string>{"identifier", "set", "threshold", "shares",
-                                                   "subsets_checked", "consistent"});
+                                                   "subsets_checked", "consistent", "share_numbers",
+                                                   "whole"});
+    CHECK(result["share_numbers"] == json::array({1, 2, 3, 4, 5, 6, 7}));
+    CHECK(result["whole"] == false);
     CHECK(result["identifier"] == split.identifier());
     CHECK(result["set"] == "B");
     CHECK(result["threshold"] == 5);
     CHECK(result["shares"] == 7);
     CHECK(result["subsets_checked"] == 21);
     CHECK(result["consistent"] == true);
+}
+
+TEST_CASE("share verify-set given 5 of 7 says what it checked and --count asks for the whole set") {
+    SplitRun split;
+    auto files = split.set_files('A');
+    files.erase(files.begin() + 1);  // shares 2 and 4 left out
+    files.erase(files.begin() + 2);
+    std::vector<std::string> args = {"share", "verify-set"};
+    args.insert(args.end(), files.begin(), files.end());
+    const auto five = run_smk(args);
+    INFO("stderr: " << five.err);
+    REQUIRE(five.exit_code == 0);
+    CHECK(contains(five.out, "the 5 shares given of set A are consistent"));
+    CHECK_FALSE(contains(five.out, "whole"));
+    CHECK(contains(five.out, "numbers 1 3 5 6 7"));
+    CHECK(contains(five.out, "subsets checked  1 (every 5 of the 5 given)"));
+    CHECK(contains(five.out, "not checked      whether set A has more shares than these 5"));
+
+    args.insert(args.end(), {"--count", "7"});
+    const auto counted = run_smk(args);
+    CHECK(counted.exit_code == 4);
+    CHECK(contains(counted.err,
+                   "set A: 5 shares given (numbers 1 3 5 6 7), --count says the set has 7"));
+
+    std::vector<std::string> all = {"share", "verify-set", "--count", "7"};
+    const auto every = split.set_files('A');
+    all.insert(all.end(), every.begin(), every.end());
+    const auto whole = run_smk(all);
+    CHECK(whole.exit_code == 0);
+    CHECK(contains(whole.out, "set A is whole (all 7 shares, --count 7) and consistent"));
+    CHECK_FALSE(contains(whole.out, "not checked"));
 }
 
 TEST_CASE("share verify-set names a member that is corrupted or disagrees") {
