@@ -184,10 +184,9 @@ void backup_copies(const BackupCopiesOptions& options, Output& output) {
     if (!operatives.empty()) {
         copy_to(operatives);
     }
-    journal.record("done", {{"drives", std::to_string(drives.size())}}, {{"result", "ok"}},
-                   {{"tree", source_digest}});
     journal.result(
         fmt::format("backup copies: {} drives OK; transcript {}", drives.size(), journal.path()));
+    journal.finish({{"drives", std::to_string(drives.size())}}, {{"tree", source_digest}});
 }
 
 }  // namespace smk::ceremony

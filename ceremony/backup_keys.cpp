@@ -188,7 +188,6 @@ void backup_keys(const CeremonyOptions& options, Output& output) {
             fmt::format("  public key {}: {}\n    SHA-256 {}\n", label, file.string(), sha);
     }
 
-    journal.record("done", {}, {{"result", "ok"}});
     std::string receipt =
         fmt::format("application keys backed up at {} from {} under the SMK (KCV {}): {}\n",
                     facility.name, token.label, summary.wrapping_kcv_hex, joined(described));
@@ -199,6 +198,7 @@ void backup_keys(const CeremonyOptions& options, Output& output) {
         "  next: smk ceremony backup-copies {}\n  transcript: {}\n",
         summary.sha256_hex, plan.file.string(), journal.path());
     result_lines(journal, receipt);
+    journal.finish();
 }
 
 }  // namespace smk::ceremony

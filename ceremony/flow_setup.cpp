@@ -18,12 +18,30 @@ Journal open_journal(const Plan& plan, const CeremonyOptions& options, std::stri
                    output);
 }
 
+void check_pin_file(const Plan& plan, const std::filesystem::path& file, std::string_view field) {
+    std::string why;
+    try {
+        if (read_pin_file(file.string()).empty()) {
+            why = "it is empty";
+        }
+    } catch (const Error& e) {
+        why = e.what();
+    }
+    if (!why.empty()) {
+        throw Error(ErrorCategory::io,
+                    fmt::format("plan {}: {} {}: {}. Put the PIN file there or fix the plan; "
+                                "nothing was touched",
+                                plan.file.string(), field, file.string(), why));
+    }
+}
+
 CardSessionOptions card_session_options(const Plan& plan, const CeremonyOptions& options,
                                         const Journal& journal) {
     CardSessionOptions session;
     if (options.card_pin) {
         session.read_pin = options.card_pin;
     } else if (!plan.card_pin_file.empty()) {
+        check_pin_file(plan, plan.card_pin_file, "[cards] pin_file");
         session.read_pin = [file = plan.card_pin_file.string()](std::string_view) {
             return read_pin_file(file);
         };

@@ -18,6 +18,12 @@ namespace smk::ceremony {
 // [issued] identifier and KCV): restore and backup-keys need the SMK's KCV.
 void require_issued(const Plan& plan);
 
+// Reads the PIN file the plan names at `field` ("[cards] pin_file") once and
+// forgets it, so that a missing, unreadable or empty file stops a flow (and
+// `smk ceremony check`) before anything irreversible, not at the first card.
+// Error naming the plan, the field and the file; never the PIN.
+void check_pin_file(const Plan& plan, const std::filesystem::path& file, std::string_view field);
+
 // The journal of one flow: nothing is written in a dry run.
 [[nodiscard]] Journal open_journal(const Plan& plan, const CeremonyOptions& options,
                                    std::string flow, Output& output);

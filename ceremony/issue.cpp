@@ -241,8 +241,8 @@ void issue(const CeremonyOptions& options, Output& output) {
     }
     receipt += fmt::format("  plan with identifier and KCV: {}\n  transcript: {}\n", out.string(),
                            journal.path());
-    journal.record("done", {}, {{"result", "ok"}});
     result_lines(journal, receipt);
+    journal.finish();
 }
 
 }  // namespace smk::ceremony

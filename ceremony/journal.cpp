@@ -2,7 +2,12 @@
 
 #include "smk/ceremony/journal.hpp"
 
+#include <fmt/core.h>
+
 #include <utility>
+
+#include "smk/digest.hpp"
+#include "smk/hex.hpp"
 
 namespace smk::ceremony {
 
@@ -19,6 +24,21 @@ void Journal::record(std::string step, transcript::Fields items, transcript::Fie
         m_writer->append(
             {m_flow, std::move(step), std::move(items), std::move(results), std::move(digests)});
     }
+}
+
+void Journal::finish(transcript::Fields items, transcript::Fields digests) {
+    record("done", std::move(items), {{"result", "ok"}}, std::move(digests));
+    if (!m_writer) {
+        return;
+    }
+    Sha256 last{};
+    (void)decode_public_hex(m_writer->last_hash(), last);
+    result(
+        fmt::format("transcript {}: {} lines; write on the paper script the SHA-256 of its "
+                    "last line:",
+                    m_path.string(), m_writer->lines()));
+    result("  " + m_writer->last_hash());
+    result("  PGP words: " + pgp_words(last));
 }
 
 void Journal::say(std::string_view text) const {

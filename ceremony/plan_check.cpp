@@ -2,6 +2,9 @@
 
 #include <fmt/core.h>
 
+#include <utility>
+
+#include "flow_setup.hpp"
 #include "smk/ceremony/flows.hpp"
 #include "smk/ceremony/plan.hpp"
 
@@ -15,6 +18,17 @@ void check_plan(const std::filesystem::path& file, Output& output) {
     for (const auto& f : plan.facilities) {
         output.result(fmt::format("  facility {}: module {}, {} token(s)", f.name,
                                   f.module.string(), f.tokens.size()));
+        for (const auto& t : f.tokens) {
+            output.result(
+                t.pinned()
+                    ? fmt::format("  facility {} token {}: pinned to serial {}{}{}", f.name,
+                                  t.label, t.serial,
+                                  t.manufacturer.empty() ? "" : ", manufacturer " + t.manufacturer,
+                                  t.model.empty() ? "" : ", model " + t.model)
+                    : fmt::format("  facility {} token {}: NOT pinned (no serial): any token "
+                                  "labelled so receives the SMK",
+                                  f.name, t.label));
+        }
         if (!f.application_backup.empty()) {
             output.result(fmt::format(
                 "  facility {}: restores {} from drive {}, SHA-256 {}{}", f.name,
@@ -31,6 +45,24 @@ void check_plan(const std::filesystem::path& file, Output& output) {
     for (const auto& d : plan.drives) {
         output.result(
             fmt::format("  drive {}: USB serial {} at {}", d.name, d.usb_serial, d.mount.string()));
+    }
+    // Every PIN file the flows will read, read now (never shown).
+    if (!plan.card_pin_file.empty()) {
+        check_pin_file(plan, plan.card_pin_file, "[cards] pin_file");
+        output.result(fmt::format("  card PIN file {}: readable", plan.card_pin_file.string()));
+    }
+    for (const auto& f : plan.facilities) {
+        for (const auto& t : f.tokens) {
+            for (const auto& [pin_file, field] :
+                 {std::pair{&t.pin_file, "pin_file"}, std::pair{&t.so_pin_file, "so_pin_file"}}) {
+                if (!pin_file->empty()) {
+                    check_pin_file(plan, *pin_file,
+                                   fmt::format("facility {} token {} {}", f.name, t.label, field));
+                    output.result(fmt::format("  facility {} token {}: {} {} readable", f.name,
+                                              t.label, field, pin_file->string()));
+                }
+            }
+        }
     }
     if (plan.identifier) {
         output.result(fmt::format("  issued: identifier {}, KCV {}", *plan.identifier, *plan.kcv));

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <initializer_list>
 #include <iterator>
 #include <map>
@@ -17,6 +16,7 @@
 #include "smk/error.hpp"
 #include "smk/kcv.hpp"
 #include "smk/sha256.hpp"
+#include "smk/text_file.hpp"
 
 namespace smk::ceremony {
 namespace {
@@ -304,10 +304,12 @@ Plan parse_table(const toml::table& root, std::string_view text, const fs::path&
         for (std::size_t j = 0; j < tokens->size(); ++j) {
             const std::string tpath = path + ".tokens[" + std::to_string(j) + "]";
             const toml::table& tt = r.element(*tokens, path + ".tokens", j);
-            r.allow_only(tt, tpath, {"label", "pin_file", "so_pin_file"});
-            facility.tokens.push_back({r.string(tt, tpath, "label"),
-                                       r.file_path(tt, tpath, "pin_file"),
-                                       r.file_path(tt, tpath, "so_pin_file")});
+            r.allow_only(tt, tpath,
+                         {"label", "pin_file", "so_pin_file", "serial", "manufacturer", "model"});
+            facility.tokens.push_back(
+                {r.string(tt, tpath, "label"), r.file_path(tt, tpath, "pin_file"),
+                 r.file_path(tt, tpath, "so_pin_file"), r.string(tt, tpath, "serial", false),
+                 r.string(tt, tpath, "manufacturer", false), r.string(tt, tpath, "model", false)});
         }
         plan.facilities.push_back(std::move(facility));
     }
@@ -394,13 +396,7 @@ Plan parse_plan(std::string_view text, const fs::path& file) {
 }
 
 Plan load_plan(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-        throw Error(ErrorCategory::io,
-                    "cannot read plan " + file.string() + ": no such file or not readable");
-    }
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    return parse_plan(text, file);
+    return parse_plan(read_text_file(file, "plan", kMaxPlanBytes), file);
 }
 
 }  // namespace smk::ceremony

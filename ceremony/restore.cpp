@@ -253,7 +253,6 @@ void restore(const CeremonyOptions& options, Output& output) {
         roll_back(changes, plan, journal);
         throw;
     }
-    journal.record("done", {}, {{"result", "ok"}});
     std::string first;
     if (quorum) {
         std::string cards;
@@ -266,6 +265,7 @@ void restore(const CeremonyOptions& options, Output& output) {
         first = fmt::format("SMK already in every token at {}: no card was read\n", facility.name);
     }
     result_lines(journal, first + lines);
+    journal.finish();
 }
 
 void reissue(const CeremonyOptions& options, Output& output) {
@@ -341,7 +341,7 @@ void reissue(const CeremonyOptions& options, Output& output) {
                         "set {} (KCV {}); bag {}\n",
                         holder.number, holder.name, spec.serial, slip39::set_letter(spec.set),
                         spec.index, *plan.identifier, *plan.kcv, spec.bag));
-        journal.record("done", {}, {{"result", "ok"}});
+        journal.finish();
         return;
     }
     const Quorum quorum = gather_quorum(plan, session, journal, std::nullopt, holder.number);
@@ -359,11 +359,11 @@ void reissue(const CeremonyOptions& options, Output& output) {
     write_issued_plan(updated, out);
     journal.record("plan-written", {{"plan", out.string()}},
                    {{"identifier", std::to_string(split.identifier)}, {"kcv", *plan.kcv}});
-    journal.record("done", {}, {{"result", "ok"}});
     result_lines(journal,
                  fmt::format("new share set {} (KCV {}) written to all 14 planned cards; the old "
                              "share set {} is void; plan {}\n",
                              split.identifier, *plan.kcv, *plan.identifier, out.string()));
+    journal.finish();
 }
 
 }  // namespace smk::ceremony

@@ -9,14 +9,15 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
-#include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "smk/atomic_file.hpp"
+#include "smk/digest.hpp"
 #include "smk/error.hpp"
 #include "smk/hex.hpp"
 #include "smk/sha256.hpp"
+#include "smk/text_file.hpp"
 
 namespace smk::transcript {
 namespace {
@@ -45,12 +46,7 @@ std::string value_text(const Json& value) {
 }
 
 std::string read_whole(const std::filesystem::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-        throw Error(ErrorCategory::io,
-                    "cannot read transcript " + file.string() + ": " + std::strerror(errno));
-    }
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    return read_text_file(file, "transcript", kMaxTranscriptBytes);
 }
 
 constexpr std::array<const char*, 9> kKeys = {"seq",     "time",    "flow", "step",  "items",
@@ -153,6 +149,7 @@ Verification verify_text(std::string_view text, std::vector<Line>* lines) {
             lines->push_back(std::move(parsed));
         }
         result.last_hash = sha256_hex(line);
+        result.line_hashes.push_back(result.last_hash);
         pos = end + 1;
     }
     return result;
@@ -174,6 +171,38 @@ std::string genesis_hash() {
 
 Verification verify_file(const std::filesystem::path& file) {
     return verify_text(read_whole(file), nullptr);
+}
+
+void require_complete(const std::filesystem::path& file, const Verification& v,
+                      const std::optional<Sha256>& expected_last) {
+    if (v.lines == 0) {
+        throw Error(ErrorCategory::verification,
+                    "transcript " + file.string() +
+                        " is empty: every ceremony flow writes at least one line. It is not the "
+                        "transcript, or it was emptied; find the original.");
+    }
+    if (!expected_last) {
+        return;
+    }
+    const std::string expected = digest_hex(*expected_last);
+    if (expected == v.last_hash) {
+        return;
+    }
+    std::string where =
+        "No line of the transcript has that SHA-256: lines were cut off or changed after the "
+        "value was written down, or this is another transcript.";
+    for (std::size_t i = 0; i < v.line_hashes.size(); ++i) {
+        if (v.line_hashes[i] == expected) {
+            where = "That is the SHA-256 of line " + std::to_string(i + 1) + "; " +
+                    std::to_string(v.line_hashes.size() - i - 1) +
+                    " line(s) follow it. If later flows appended them, check their own paper "
+                    "value; otherwise they were added after the paper was written.";
+        }
+    }
+    throw Error(ErrorCategory::verification, "transcript " + file.string() +
+                                                 ": the SHA-256 of its last line (line " +
+                                                 std::to_string(v.lines) + ") is " + v.last_hash +
+                                                 ", not the expected " + expected + ". " + where);
 }
 
 std::vector<Line> read_file(const std::filesystem::path& file) {

@@ -8,8 +8,18 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "smk/digest.hpp"
+#include "smk/hex.hpp"
+
 namespace smk::transcript {
 namespace {
+
+// The PGP words of a SHA-256 hex digest (a transcript's values are hex text).
+std::string words_of_hex(const std::string& hex) {
+    Sha256 digest{};
+    (void)decode_public_hex(hex, digest);
+    return pgp_words(digest);
+}
 
 std::string fields_text(const Fields& fields) {
     std::string text;
@@ -31,6 +41,7 @@ std::string verification_json(const std::filesystem::path& file, const Verificat
     out["ok"] = v.ok();
     if (v.ok()) {
         out["last_line_sha256"] = v.last_hash;
+        out["last_line_sha256_pgp_words"] = words_of_hex(v.last_hash);
     } else {
         out["first_broken_line"] = v.first_broken;
         out["reason"] = v.reason;
@@ -39,8 +50,9 @@ std::string verification_json(const std::filesystem::path& file, const Verificat
 }
 
 std::string verification_text(const std::filesystem::path& file, const Verification& v) {
-    return fmt::format("{}: OK, {} lines, chain intact; SHA-256 of the last line: {}\n",
-                       file.string(), v.lines, v.last_hash);
+    return fmt::format(
+        "{}: OK, {} lines, chain intact; SHA-256 of the last line: {}\n  PGP words: {}\n",
+        file.string(), v.lines, v.last_hash, words_of_hex(v.last_hash));
 }
 
 std::string broken_chain_message(const std::filesystem::path& file, const Verification& v) {
@@ -67,6 +79,7 @@ std::string render(const std::filesystem::path& file, const std::vector<Line>& l
         }
     }
     out += "SHA-256 of the last line (write it on the paper script): " + last_hash + "\n";
+    out += "  PGP words: " + words_of_hex(last_hash) + "\n";
     return out;
 }
 

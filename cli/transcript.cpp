@@ -6,11 +6,13 @@
 
 #include <CLI/CLI.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "io.hpp"
 #include "smk/ceremony/transcript.hpp"
 #include "smk/ceremony/transcript_report.hpp"
+#include "smk/digest.hpp"
 #include "smk/error.hpp"
 
 namespace smk::cli {
@@ -19,23 +21,34 @@ namespace {
 struct TranscriptCommand {
     std::string file;
     bool json = false;
+    std::string expect_last;  // as written on the paper: hex, colon form or PGP words
 };
 
 void run_verify(const TranscriptCommand& cmd) {
-    const auto v = transcript::verify_file(cmd.file);
-    if (cmd.json) {
-        print_out(transcript::verification_json(cmd.file, v));
-    } else if (v.ok()) {
-        print_out(transcript::verification_text(cmd.file, v));
+    std::optional<Sha256> expected;
+    if (!cmd.expect_last.empty()) {
+        try {
+            expected = parse_digest_text(cmd.expect_last);
+        } catch (const Error& e) {
+            throw Error(ErrorCategory::usage, std::string("--expect-last: ") + e.what());
+        }
     }
+    const auto v = transcript::verify_file(cmd.file);
     if (!v.ok()) {
+        if (cmd.json) {
+            print_out(transcript::verification_json(cmd.file, v));
+        }
         throw Error(ErrorCategory::verification, transcript::broken_chain_message(cmd.file, v));
     }
+    transcript::require_complete(cmd.file, v, expected);
+    print_out(cmd.json ? transcript::verification_json(cmd.file, v)
+                       : transcript::verification_text(cmd.file, v));
 }
 
 void run_print(const TranscriptCommand& cmd) {
     const auto lines = transcript::read_file(cmd.file);  // throws on a broken chain
     const auto v = transcript::verify_file(cmd.file);
+    transcript::require_complete(cmd.file, v, std::nullopt);
     print_out(transcript::render(cmd.file, lines, v.last_hash));
 }
 
@@ -47,8 +60,13 @@ void register_transcript(CLI::App& app, Context& /*ctx*/) {
 
     auto verify_cmd = std::make_shared<TranscriptCommand>();
     auto* verify = group->add_subcommand(
-        "verify", "Check the hash chain; exit 5 naming the first broken line");
+        "verify",
+        "Check the hash chain; exit 5 naming the first broken line, for an empty transcript, or "
+        "when the last line is not the one written on the paper (--expect-last)");
     verify->add_option("FILE", verify_cmd->file, "The transcript (JSON lines)")->required();
+    verify->add_option("--expect-last", verify_cmd->expect_last,
+                       "The SHA-256 of the last line as written on the paper script: 64 hex "
+                       "digits, openssl's colon form, or the 32 PGP words (quoted)");
     verify->add_flag("--json", verify_cmd->json, "Machine-readable result");
     verify->callback([verify_cmd] { run_verify(*verify_cmd); });
 

@@ -6,13 +6,13 @@
 #include <fmt/core.h>
 
 #include <algorithm>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "smk/error.hpp"
 #include "smk/hex.hpp"
 #include "smk/sha256.hpp"
+#include "smk/text_file.hpp"
 
 namespace smk::hsm::detail {
 
@@ -100,24 +100,7 @@ std::filesystem::path sha256sum_path(const std::filesystem::path& file) {
 }
 
 std::string read_small_file(const std::filesystem::path& path, std::string_view what) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        throw Error(ErrorCategory::io, fmt::format("cannot read {} {}", what, path.string()));
-    }
-    std::string text;
-    char buffer[65536];
-    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-        text.append(buffer, static_cast<std::size_t>(in.gcount()));
-        if (text.size() > kMaxBackupBytes) {
-            throw Error(ErrorCategory::invalid_input,
-                        fmt::format("{} {} is larger than {} bytes; it is not an smk backup", what,
-                                    path.string(), kMaxBackupBytes));
-        }
-    }
-    if (in.bad()) {
-        throw Error(ErrorCategory::io, fmt::format("cannot read {} {}", what, path.string()));
-    }
-    return text;
+    return read_text_file(path, what, kMaxBackupBytes);
 }
 
 std::string expected_digest(const std::filesystem::path& backup) {

@@ -84,6 +84,16 @@ echo 123456 >"$work/card-pin"
 echo 246810 >"$work/token-pin"
 echo 12345678 >"$work/token-so-pin"  # softhsm-env.sh's SO PIN: the SMK is installed trusted
 echo "  14 cards: $(card_serial 0) ... $(card_serial 13); tokens hsm-wellington, hsm-auckland"
+# The HSMs' acceptance records: each token's serial as OpenSC's pkcs11-tool reads it.
+# The plan pins them; a token with the right label and another serial is refused.
+token_serial() {
+    pkcs11-tool --module "$SMK_PKCS11_MODULE" -L 2>/dev/null |
+        awk -v label="$1" '/token label/ { l = $NF } /serial num/ && l == label { print $NF }'
+}
+wellington_serial=$(token_serial hsm-wellington)
+auckland_serial=$(token_serial hsm-auckland)
+[[ -n $wellington_serial && -n $auckland_serial ]] || fail "pkcs11-tool -L shows no serial for the demo tokens"
+echo "  HSM acceptance records (pkcs11-tool -L): hsm-wellington serial $wellington_serial, hsm-auckland serial $auckland_serial"
 
 drive_names=(MASTER WELLINGTON ALBANY AUCKLAND)
 drive_serials=(001CC0EC34BEFB90671D25F1 4C530001110000000001 4C530001110000000002 4C530001110000000003)
@@ -130,12 +140,12 @@ plan="$work/ceremony-plan.toml"
     echo "[[facilities]]"
     echo "name = \"WELLINGTON\""
     echo "module = \"$SMK_PKCS11_MODULE\""
-    echo "tokens = [ { label = \"hsm-wellington\", pin_file = \"$work/token-pin\", so_pin_file = \"$work/token-so-pin\" } ]"
+    echo "tokens = [ { label = \"hsm-wellington\", serial = \"$wellington_serial\", model = \"SoftHSM v2\", pin_file = \"$work/token-pin\", so_pin_file = \"$work/token-so-pin\" } ]"
     echo
     echo "[[facilities]]"
     echo "name = \"AUCKLAND\""
     echo "module = \"$SMK_PKCS11_MODULE\""
-    echo "tokens = [ { label = \"hsm-auckland\", pin_file = \"$work/token-pin\", so_pin_file = \"$work/token-so-pin\" } ]"
+    echo "tokens = [ { label = \"hsm-auckland\", serial = \"$auckland_serial\", model = \"SoftHSM v2\", pin_file = \"$work/token-pin\", so_pin_file = \"$work/token-so-pin\" } ]"
     echo "application_backup = \"$work/media/AUCKLAND/hsm-backup/application-keys.smkwrap\""
     for h in 1 2 3 4 5 6 7; do
         echo
@@ -202,10 +212,17 @@ phase2="$work/ceremony-plan-phase2.toml"
 sed "s|^application_backup = .*|&\napplication_backup_sha256 = \"$backup_sha256\"|" "$issued" >"$phase2"
 grep -q "^application_backup_sha256 = \"$backup_sha256\"" "$phase2" || fail "could not write $phase2"
 echo "  phase-2 plan: $phase2 (application backup SHA-256 $backup_sha256)"
-umockdev-run "${umockdev_args[@]}" -- "$smk" ceremony restore "$phase2" --batch --facility AUCKLAND
+umockdev-run "${umockdev_args[@]}" -- "$smk" ceremony restore "$phase2" --batch --facility AUCKLAND |
+    tee "$work/restore.out"
 
 phase "4. The transcript"
-"$smk" transcript verify "$work/ceremony.transcript.jsonl"
+# The value the last flow told the witnesses to write on the paper script (hex, and
+# the PGP words they read aloud): the transcript must end with exactly that line.
+paper_hex=$(grep -A1 'write on the paper script' "$work/restore.out" | sed -n '2s/^ *//p')
+paper_words=$(sed -n 's/^  PGP words: //p' "$work/restore.out" | tail -n 1)
+[[ ${#paper_hex} == 64 && -n $paper_words ]] || fail "restore printed no last-line value for the paper script"
+"$smk" transcript verify "$work/ceremony.transcript.jsonl" --expect-last "$paper_hex"
+"$smk" transcript verify "$work/ceremony.transcript.jsonl" --expect-last "$paper_words" >/dev/null
 "$smk" transcript print "$work/ceremony.transcript.jsonl"
 # The transcript holds no secret: it outlives the rehearsal's directory.
 transcript=$(mktemp "${TMPDIR:-/tmp}/smk-demo-transcript.XXXXXX")

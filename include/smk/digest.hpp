@@ -72,3 +72,14 @@ struct FileDigest {
 [[nodiscard]] std::string pgp_words(std::span<const std::uint8_t> bytes);
 
 }  // namespace smk
+
+namespace smk {
+
+// A SHA-256 as a person copied it from the paper script or a screen, in any of
+// the three forms above: 64 hex digits (either case), openssl's colon form, or 32
+// PGP words (either case, any whitespace between them). Error(invalid_input)
+// saying what is wrong: the count, the hex digit or word at fault (by position),
+// or a word from the wrong half of the list (a word dropped or doubled before it).
+[[nodiscard]] Sha256 parse_digest_text(std::string_view text);
+
+}  // namespace smk

@@ -11,6 +11,7 @@
 #include "ceremony/ceremony_rig.hpp"
 #include "ceremony/ceremony_test_util.hpp"
 #include "cli/fixtures.hpp"
+#include "smk/ceremony/plan.hpp"
 #include "smk/ceremony/transcript.hpp"
 
 namespace {
@@ -77,6 +78,70 @@ TEST_CASE("cli: smk transcript verify names the edited line, print renders an in
     CHECK(run_smk({"transcript", "verify", dir / "missing.jsonl"}).exit_code == 6);
 }
 
+TEST_CASE("cli: transcript verify takes the paper's value and refuses an empty or cut transcript") {
+    smk_test::TempDir dir;
+    const std::string file = dir / "t.jsonl";
+    {
+        smk::transcript::Writer writer(file);
+        for (int i = 0; i < 14; ++i) {
+            writer.append({"issue", "step-" + std::to_string(i), {}, {}, {}});
+        }
+    }
+    const auto whole = smk::transcript::verify_file(file);
+    const auto ok = run_smk({"transcript", "verify", file, "--expect-last", whole.last_hash});
+    CHECK(ok.exit_code == 0);
+    // The text shows the value in both forms; the words, as read aloud, are accepted too.
+    const auto words_at = ok.out.find("  PGP words: ");
+    REQUIRE(words_at != std::string::npos);
+    const std::string words =
+        ok.out.substr(words_at + 13, ok.out.find('\n', words_at) - words_at - 13);
+    CHECK(run_smk({"transcript", "verify", file, "--expect-last", words}).exit_code == 0);
+    const auto json = run_smk({"transcript", "verify", "--json", file});
+    CHECK(json.out.find("\"last_line_sha256_pgp_words\": \"" + words + "\"") != std::string::npos);
+
+    std::string text = smk_test::slurp(file);
+    std::size_t keep = 0;
+    for (int i = 0; i < 2; ++i) {
+        keep = text.find('\n', keep) + 1;
+    }
+    smk_test::spit(file, text.substr(0, keep));                     // the last 12 lines cut off
+    CHECK(run_smk({"transcript", "verify", file}).exit_code == 0);  // the chain alone holds
+    const auto cut = run_smk({"transcript", "verify", file, "--expect-last", whole.last_hash});
+    CHECK(cut.exit_code == 5);
+    CHECK(cut.err.find("the SHA-256 of its last line (line 2)") != std::string::npos);
+    const auto typo = run_smk({"transcript", "verify", file, "--expect-last", "abc"});
+    CHECK(typo.exit_code == 2);
+    CHECK(typo.err.find("--expect-last: a SHA-256 is 64 hex digits") != std::string::npos);
+
+    smk_test::spit(file, "");
+    for (const char* sub : {"verify", "print"}) {
+        const auto empty = run_smk({"transcript", sub, file});
+        CHECK(empty.exit_code == 5);
+        CHECK(empty.err.find("is empty") != std::string::npos);
+    }
+}
+
+TEST_CASE(
+    "cli: a directory or a device named as a plan or transcript is refused in bounded memory") {
+    smk_test::TempDir dir;
+    for (const std::string& where : {dir.path().string(), std::string("/dev/zero")}) {
+        const auto plan = run_smk({"ceremony", "check", where});
+        CHECK(plan.exit_code == 3);
+        CHECK(plan.err.find("plan " + where + " is a ") != std::string::npos);
+        for (const char* sub : {"verify", "print"}) {
+            const auto t = run_smk({"transcript", sub, where});
+            CHECK(t.exit_code == 3);
+            CHECK(t.err.find("transcript " + where + " is a ") != std::string::npos);
+        }
+    }
+    // A regular file beyond the cap: refused by size, not read whole.
+    const std::string big = dir / "big.toml";
+    smk_test::spit(big, std::string(smk::ceremony::kMaxPlanBytes + 1, '#'));
+    const auto large = run_smk({"ceremony", "check", big});
+    CHECK(large.exit_code == 3);
+    CHECK(large.err.find("is larger than 1048576 bytes") != std::string::npos);
+}
+
 TEST_CASE("cli: check and a malformed plan exit 3 before any device is looked at") {
     smk_test::TempDir dir;
     const std::string plan = dir / "plan.toml";
@@ -111,6 +176,95 @@ TEST_CASE("cli: issue with a planned card missing stops before the SMK is genera
     CHECK_FALSE(transcript_has(rig.transcript(), "smk-generated"));
     CHECK(issued_plan_of(fs::path(rig.plan()).parent_path().string()).empty());
     CHECK(rig.token_kcv("hsm-one").exit_code != 0);  // no SMK in the token
+}
+
+TEST_CASE("cli: a missing PIN file stops check and the dry run and issue before the SMK is made") {
+    smk_test::CeremonyRig rig;
+    const auto ok = run_smk({"ceremony", "check", rig.plan()});
+    CHECK(ok.exit_code == 0);
+    CHECK(ok.out.find("card PIN file " + rig.card_pin() + ": readable") != std::string::npos);
+    CHECK(ok.out.find("123456") == std::string::npos);  // read, never shown
+
+    fs::remove(rig.card_pin());
+    const std::string named = "[cards] pin_file " + rig.card_pin() + ": cannot open";
+    const auto check = run_smk({"ceremony", "check", rig.plan()});
+    CHECK(check.exit_code == 6);
+    CHECK(check.err.find(named) != std::string::npos);
+    const auto dry = run_smk({"ceremony", "issue", rig.plan(), "--batch", "--dry-run"});
+    CHECK(dry.exit_code == 6);
+    CHECK(dry.err.find(named) != std::string::npos);
+    const auto issue = run_smk({"ceremony", "issue", rig.plan(), "--batch"});
+    INFO("issue stderr: " << issue.err);
+    CHECK(issue.exit_code == 6);
+    CHECK(issue.err.find(named) != std::string::npos);
+    CHECK(issue.err.find("nothing was touched") != std::string::npos);
+    CHECK_FALSE(transcript_has(rig.transcript(), "smk-generated"));
+    CHECK(rig.token_kcv("hsm-one").exit_code != 0);  // no SMK in the token
+
+    smk_test::spit(rig.card_pin(), "");
+    const auto empty = run_smk({"ceremony", "check", rig.plan()});
+    CHECK(empty.exit_code == 6);
+    CHECK(empty.err.find("[cards] pin_file " + rig.card_pin() + ": it is empty") !=
+          std::string::npos);
+
+    smk_test::spit(rig.card_pin(), "123456\n");
+    fs::remove(rig.token_pin());
+    const auto token = run_smk({"ceremony", "check", rig.plan()});
+    CHECK(token.exit_code == 6);
+    CHECK(token.err.find("token hsm-one pin_file " + rig.token_pin()) != std::string::npos);
+}
+
+TEST_CASE("cli: a token that is not the HSM the plan pins is refused before any PIN is sent") {
+    smk_test::CeremonyRig rig;
+    const auto listed =
+        run_smk({"hsm", "tokens", "--pkcs11-module", smk_test::kSoftHsmModule, "--json"});
+    REQUIRE(listed.exit_code == 0);
+    std::string serial;
+    std::string model;
+    for (const auto& token : nlohmann::json::parse(listed.out)) {
+        if (token.at("label") == "hsm-one") {
+            serial = token.at("serial").get<std::string>();
+            model = token.at("model").get<std::string>();
+        }
+    }
+    REQUIRE_FALSE(serial.empty());
+    auto pinned = [&](const std::string& s, const std::string& m) {
+        return smk_test::replaced(
+            rig.plan_text(), "label = \"hsm-one\",",
+            "label = \"hsm-one\", serial = \"" + s + "\", model = \"" + m + "\",");
+    };
+    smk_test::spit(rig.plan(), pinned(serial, model));
+    const auto check = run_smk({"ceremony", "check", rig.plan()});
+    CHECK(check.exit_code == 0);
+    CHECK(check.out.find("token hsm-one: pinned to serial " + serial + ", model " + model) !=
+          std::string::npos);
+    CHECK(check.out.find("token hsm-two: NOT pinned") != std::string::npos);
+    CHECK(run_smk({"ceremony", "issue", rig.plan(), "--batch", "--dry-run"}).exit_code == 0);
+
+    // Another HSM with the planned label: its serial differs. A wrong PIN in the plan
+    // shows that no login was tried (that would be exit 5 for the PIN, and a try used).
+    smk_test::spit(rig.token_pin(), "999999\n");
+    smk_test::spit(rig.plan(), pinned("0123456789abcdef", model));
+    const auto other = run_smk({"ceremony", "issue", rig.plan(), "--batch"});
+    INFO("stderr: " << other.err);
+    CHECK(other.exit_code == 5);
+    CHECK(other.err.find("the token labelled \"hsm-one\" has serial \"" + serial + "\"") !=
+          std::string::npos);
+    CHECK(other.err.find("pins \"0123456789abcdef\"") != std::string::npos);
+    CHECK(other.err.find("Nothing was sent to it") != std::string::npos);
+    CHECK(other.err.find("PIN") == std::string::npos);
+    CHECK(transcript_has(rig.transcript(), "token-mismatch"));
+    CHECK_FALSE(transcript_has(rig.transcript(), "token-opened"));
+    CHECK_FALSE(transcript_has(rig.transcript(), "smk-generated"));
+
+    smk_test::spit(rig.plan(), pinned(serial, "Luna K7"));
+    const auto model_differs = run_smk({"ceremony", "issue", rig.plan(), "--batch"});
+    CHECK(model_differs.exit_code == 5);
+    CHECK(model_differs.err.find("has model \"" + model + "\"") != std::string::npos);
+    smk_test::spit(rig.token_pin(), "246810\n");
+    const auto listed_after =
+        run_smk({"hsm", "tokens", "--pkcs11-module", smk_test::kSoftHsmModule, "--json"});
+    CHECK(listed_after.out.find("count_low\": true") == std::string::npos);  // no PIN try used
 }
 
 TEST_CASE("cli: issue refuses a planned card that holds a share before any card is written") {

@@ -5,13 +5,16 @@
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "ceremony/ceremony_test_util.hpp"
 #include "smk/ceremony/transcript.hpp"
 #include "smk/ceremony/transcript_report.hpp"
+#include "smk/digest.hpp"
 #include "smk/error.hpp"
+#include "smk/hex.hpp"
 
 namespace {
 
@@ -195,7 +198,7 @@ TEST_CASE("transcript: a second writer on the same file is refused while the fir
     }
 }
 
-TEST_CASE("transcript: an empty file is an intact empty chain") {
+TEST_CASE("transcript: an empty file is an intact chain a flow may start but not a record") {
     TempDir dir;
     const auto file = dir / "t.jsonl";
     smk_test::spit(file, "");
@@ -203,6 +206,53 @@ TEST_CASE("transcript: an empty file is an intact empty chain") {
     CHECK(v.ok());
     CHECK(v.lines == 0);
     CHECK(v.last_hash == tr::genesis_hash());
+    try {
+        tr::require_complete(file, v, std::nullopt);
+        FAIL("an empty transcript was accepted as a record");
+    } catch (const smk::Error& e) {
+        CHECK(e.category() == smk::ErrorCategory::verification);
+        CHECK(std::string(e.what()).find("is empty") != std::string::npos);
+    }
+    tr::Writer writer(file);  // a flow may still start it
+    writer.append({"issue", "start", {}, {}, {}});
+    CHECK(writer.lines() == 1);
+}
+
+TEST_CASE("transcript: the paper's last-line value catches lines cut off the end") {
+    TempDir dir;
+    const auto file = dir / "t.jsonl";
+    write_lines(file, 20);
+    const auto whole = tr::verify_file(file);
+    REQUIRE(whole.line_hashes.size() == 20);
+    smk::Sha256 paper{};
+    REQUIRE(smk::decode_public_hex(whole.last_hash, paper));
+    tr::require_complete(file, whole, paper);  // the value on the paper: passes
+
+    auto lines = lines_of(smk_test::slurp(file));
+    lines.resize(8);  // the last 12 lines cut off: the chain alone still holds
+    smk_test::spit(file, join(lines));
+    const auto cut = tr::verify_file(file);
+    REQUIRE(cut.ok());
+    tr::require_complete(file, cut, std::nullopt);
+    try {
+        tr::require_complete(file, cut, paper);
+        FAIL("a transcript cut short passed against the paper's value");
+    } catch (const smk::Error& e) {
+        CHECK(e.category() == smk::ErrorCategory::verification);
+        const std::string what = e.what();
+        CHECK(what.find("line 8) is " + cut.last_hash) != std::string::npos);
+        CHECK(what.find("No line of the transcript has that SHA-256") != std::string::npos);
+    }
+    // A value written down earlier (lines 9..20 appended since) is named as such.
+    smk::Sha256 earlier{};
+    REQUIRE(smk::decode_public_hex(whole.line_hashes[4], earlier));
+    try {
+        tr::require_complete(file, cut, earlier);
+        FAIL("an earlier line's value passed as the last line's");
+    } catch (const smk::Error& e) {
+        CHECK(std::string(e.what()).find("SHA-256 of line 5; 3 line(s) follow it") !=
+              std::string::npos);
+    }
 }
 
 TEST_CASE("transcript: the paper-script rendering and the verify reports of a transcript") {
@@ -213,21 +263,27 @@ TEST_CASE("transcript: the paper-script rendering and the verify reports of a tr
     const auto v = tr::verify_file(file);
     const std::string text = tr::render(file, lines, v.last_hash);
     const auto out = lines_of(text);
-    REQUIRE(out.size() == 10);
+    REQUIRE(out.size() == 11);
     CHECK(out[0] == "Transcript " + file.string() + " (2 lines, hash chain verified)");
     CHECK(out[1] == "   1  " + lines[0].time + "  issue          step-1");
     CHECK(out[2] == "        items:   card=FFFF:5AC00000");
     CHECK(out[3] == "        results: result=ok");
     CHECK(out[4] == "        digests: tree=" + std::string(64, 'a'));
     CHECK(out[9] == "SHA-256 of the last line (write it on the paper script): " + v.last_hash);
+    smk::Sha256 last{};
+    REQUIRE(smk::decode_public_hex(v.last_hash, last));
+    const std::string words = smk::pgp_words(last);
+    CHECK(out[10] == "  PGP words: " + words);
+    CHECK(smk::parse_digest_text(words) == last);  // the words read back to the same value
 
     CHECK(tr::verification_text(file, v) ==
           file.string() + ": OK, 2 lines, chain intact; SHA-256 of the last line: " + v.last_hash +
-              "\n");
+              "\n  PGP words: " + words + "\n");
     const auto good = nlohmann::json::parse(tr::verification_json(file, v));
     CHECK(good["ok"] == true);
     CHECK(good["lines"] == 2);
     CHECK(good["last_line_sha256"] == v.last_hash);
+    CHECK(good["last_line_sha256_pgp_words"] == words);
 
     tr::Verification broken = v;
     broken.first_broken = 2;

@@ -1,12 +1,17 @@
 #include <doctest/doctest.h>
 
 #include <array>
+#include <cctype>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "pgp_words.hpp"
 #include "smk/digest.hpp"
+#include "smk/error.hpp"
+#include "smk/sha256.hpp"
 
 TEST_CASE("PGP words: the known answers of shared/README.md") {
     const std::array<std::uint8_t, 2> first{0x00, 0x01};
@@ -60,4 +65,71 @@ TEST_CASE("the embedded table equals vectors/pgp/wordlist.txt, all 512 words") {
         ++lines;
     }
     CHECK(lines == 256);
+}
+
+namespace {
+
+std::string error_of(std::string_view text) {
+    try {
+        (void)smk::parse_digest_text(text);
+    } catch (const smk::Error& e) {
+        CHECK(e.category() == smk::ErrorCategory::invalid_input);
+        return e.what();
+    }
+    FAIL("accepted: ", std::string(text));
+    return {};
+}
+
+}  // namespace
+
+TEST_CASE("a digest copied from paper reads back from hex colon form or PGP words") {
+    const smk::Sha256 abc = smk::sha256_text("abc");
+    const std::string hex = smk::digest_hex(abc);
+    const std::string words = smk::pgp_words(abc);
+    CHECK(smk::parse_digest_text(hex) == abc);
+    CHECK(smk::parse_digest_text(" " + hex + "\n") == abc);
+    std::string upper = hex;
+    for (char& c : upper) {
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    CHECK(smk::parse_digest_text(upper) == abc);
+    CHECK(smk::parse_digest_text(smk::digest_colon_hex(abc)) == abc);
+    CHECK(smk::parse_digest_text(words) == abc);
+    std::string lower = words;
+    for (char& c : lower) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    std::string spaced;
+    for (char c : lower) {
+        spaced += (c == ' ') ? std::string("\n  ") : std::string(1, c);
+    }
+    CHECK(smk::parse_digest_text(spaced) == abc);
+}
+
+TEST_CASE("a digest copied wrong names what is wrong with it") {
+    const smk::Sha256 abc = smk::sha256_text("abc");
+    const std::string hex = smk::digest_hex(abc);
+    CHECK(error_of(hex.substr(0, 63)).find("this is 63 characters") != std::string::npos);
+    CHECK(error_of("g" + hex.substr(1)).find("not a hex digit") != std::string::npos);
+    CHECK(error_of("").find("empty") != std::string::npos);
+    std::istringstream in(smk::pgp_words(abc));
+    std::vector<std::string> words{std::istream_iterator<std::string>(in), {}};
+    REQUIRE(words.size() == 32);
+    auto joined = [](const std::vector<std::string>& list) {
+        std::string text;
+        for (const auto& w : list) {
+            text += (text.empty() ? "" : " ") + w;
+        }
+        return text;
+    };
+    auto dropped = words;
+    dropped.erase(dropped.begin() + 3);
+    CHECK(error_of(joined(dropped)).find("32 PGP words, this has 31") != std::string::npos);
+    dropped.push_back(words[31]);  // 32 words again, every one after the 4th shifted
+    CHECK(error_of(joined(dropped)).find("word 4 is an even-position word where an odd-position") !=
+          std::string::npos);
+    auto unknown = words;
+    unknown[6] = "banana";
+    CHECK(error_of(joined(unknown)).find("word 7 is not in the PGP word list") !=
+          std::string::npos);
 }

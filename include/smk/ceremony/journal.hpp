@@ -34,6 +34,10 @@ class Journal final {
 
     void record(std::string step, transcript::Fields items, transcript::Fields results = {},
                 transcript::Fields digests = {});
+    // The flow's last line ("done", result ok, with `items`), then the value to
+    // write on the paper script: the SHA-256 of that line in hex and PGP words
+    // (`smk transcript verify --expect-last` checks it later). A dry run says so.
+    void finish(transcript::Fields items = {}, transcript::Fields digests = {});
     void say(std::string_view text) const;
     void result(std::string_view line) const;
     [[nodiscard]] bool dry_run() const noexcept { return m_writer == nullptr; }

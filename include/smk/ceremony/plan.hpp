@@ -14,6 +14,7 @@
 // rewrite the user's plan: they write a new plan next to it, the original bytes
 // followed by an [issued] table under a marker comment (write_issued_plan()).
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -24,6 +25,8 @@
 namespace smk::ceremony {
 
 inline constexpr unsigned kPlanVersion = 1;
+// A plan is a page or two of TOML; anything larger is the wrong file.
+inline constexpr std::size_t kMaxPlanBytes = 1024 * 1024;
 inline constexpr unsigned kHolderCount = 7;
 inline constexpr unsigned kSetCount = 2;      // set A and set B
 inline constexpr unsigned kSetThreshold = 5;  // 5-of-7 each
@@ -49,6 +52,13 @@ struct Token {
     std::string label;
     std::filesystem::path pin_file;     // empty: --pin-file or a prompt
     std::filesystem::path so_pin_file;  // the SO PIN for a trusted SMK; empty: a prompt
+    // The HSM as its acceptance record names it (PKCS#11 token info, trailing blanks
+    // removed). A token whose serial, manufacturer or model differs is refused before
+    // anything is sent to it; empty: not pinned (recorded as such).
+    std::string serial;
+    std::string manufacturer;
+    std::string model;
+    [[nodiscard]] bool pinned() const noexcept { return !serial.empty(); }
 };
 
 struct Facility {

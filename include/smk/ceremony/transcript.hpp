@@ -24,14 +24,20 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "smk/sha256.hpp"
+
 namespace smk::transcript {
 
 inline constexpr std::string_view kGenesis = "smk transcript v1";
+// Years of ceremonies are a few thousand lines of under 1 KiB each; the cap keeps
+// memory bounded whatever file is named (Error(invalid_input) beyond it).
+inline constexpr std::size_t kMaxTranscriptBytes = 64 * 1024 * 1024;
 
 using Fields = std::vector<std::pair<std::string, std::string>>;
 
@@ -56,10 +62,11 @@ struct Line {
 };
 
 struct Verification {
-    std::size_t lines = 0;         // lines read (complete or not)
-    std::size_t first_broken = 0;  // 1-based; 0 when the chain holds
-    std::string reason;            // why that line is broken
-    std::string last_hash;         // SHA-256 hex of the last good line (genesis if none)
+    std::size_t lines = 0;                 // lines read (complete or not)
+    std::size_t first_broken = 0;          // 1-based; 0 when the chain holds
+    std::string reason;                    // why that line is broken
+    std::string last_hash;                 // SHA-256 hex of the last good line (genesis if none)
+    std::vector<std::string> line_hashes;  // SHA-256 hex of each good line, in order
     [[nodiscard]] bool ok() const noexcept { return first_broken == 0; }
 };
 
@@ -71,6 +78,14 @@ struct Verification {
 // line before (genesis for line 1). Reports the first line that breaks; an
 // empty file is a valid empty chain. Error(io) if the file cannot be read.
 [[nodiscard]] Verification verify_file(const std::filesystem::path& file);
+
+// What `smk transcript verify` requires beyond an intact chain: at least one
+// line (an empty file is not a ceremony's record), and, when the value written on
+// the paper script is given, that it is the SHA-256 of the last line, so lines cut
+// off the end are caught. Error(verification) saying which, and, when the value
+// is an earlier line's, how many lines follow it. Call on an intact chain.
+void require_complete(const std::filesystem::path& file, const Verification& verification,
+                      const std::optional<Sha256>& expected_last);
 
 // Every line, parsed; Error(verification) naming the first broken line.
 [[nodiscard]] std::vector<Line> read_file(const std::filesystem::path& file);
@@ -90,6 +105,8 @@ class Writer final {
 
     [[nodiscard]] const std::filesystem::path& path() const noexcept { return m_path; }
     [[nodiscard]] std::size_t lines() const noexcept { return m_seq; }
+    // SHA-256 hex of the last line written (genesis for an empty transcript).
+    [[nodiscard]] const std::string& last_hash() const noexcept { return m_prev; }
 
   private:
     std::filesystem::path m_path;
