@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "smk/ceremony/plan.hpp"
@@ -84,6 +85,7 @@ void validate(const Plan& plan) {
         invalid(plan, "facilities", "at least one facility is needed");
     }
     std::set<std::string> facility_names;
+    std::set<std::string> token_serials;  // one HSM is in one place
     for (std::size_t i = 0; i < plan.facilities.size(); ++i) {
         const Facility& f = plan.facilities[i];
         const std::string path = "facilities[" + std::to_string(i) + "]";
@@ -98,6 +100,28 @@ void validate(const Plan& plan) {
             if (!f.tokens[j].so_pin_file.empty() && !plan.key_trusted) {
                 invalid(plan, path + ".tokens[" + std::to_string(j) + "].so_pin_file",
                         "is used only with [key] trusted = true (the SO sets CKA_TRUSTED)");
+            }
+            const Token& t = f.tokens[j];
+            const std::string tpath = path + ".tokens[" + std::to_string(j) + "]";
+            // PKCS#11 CK_TOKEN_INFO: serialNumber 16, manufacturerID 32, model 16 characters.
+            for (const auto& [value, field, max] :
+                 {std::tuple{&t.serial, "serial", 16U},
+                  std::tuple{&t.manufacturer, "manufacturer", 32U},
+                  std::tuple{&t.model, "model", 16U}}) {
+                if (value->size() > max) {
+                    invalid(plan, tpath + "." + field,
+                            "\"" + *value + "\" is longer than the " + std::to_string(max) +
+                                " characters a PKCS#11 token " + field + " has");
+                }
+            }
+            if (!t.serial.empty() && !token_serials.insert(t.serial).second) {
+                invalid(plan, tpath + ".serial",
+                        "\"" + t.serial + "\" is pinned to another token of the plan too");
+            }
+            if (t.serial.empty() && (!t.manufacturer.empty() || !t.model.empty())) {
+                invalid(plan, tpath + ".serial",
+                        "is needed with manufacturer or model: the serial is what tells two "
+                        "HSMs of one model apart");
             }
             if (!labels.insert(f.tokens[j].label).second) {
                 invalid(plan, path + ".tokens[" + std::to_string(j) + "].label",

@@ -4,18 +4,89 @@
 
 #include <fmt/core.h>
 
+#include <cctype>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
 #include "smk/error.hpp"
 #include "smk/hsm.hpp"
 #include "smk/kcv.hpp"
 #include "smk/secret_input.hpp"
 
 namespace smk::ceremony {
+namespace {
+
+bool same_text(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (std::toupper(static_cast<unsigned char>(a[i])) !=
+            std::toupper(static_cast<unsigned char>(b[i]))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// The planned token's identity (acceptance record) against what the module reports,
+// from C_GetTokenInfo alone: no session is opened and no PIN sent to a token that
+// is not the planned HSM. Labels are whatever the last initialisation wrote; the
+// serial is the HSM's own.
+void check_pinned(const Plan& plan, const Facility& facility, const Token& planned,
+                  const std::vector<pkcs11::TokenInfo>& present, Journal& journal) {
+    if (!planned.pinned()) {
+        return;
+    }
+    const pkcs11::TokenInfo* found = nullptr;
+    for (const auto& info : present) {
+        if (info.initialized && info.label == planned.label) {
+            found = &info;
+            break;
+        }
+    }
+    if (found == nullptr) {
+        return;  // pkcs11::Session names the labels present
+    }
+    for (const auto& [field, want, have] :
+         {std::tuple{"serial", &planned.serial, &found->serial},
+          std::tuple{"manufacturer", &planned.manufacturer, &found->manufacturer},
+          std::tuple{"model", &planned.model, &found->model}}) {
+        if (want->empty() || same_text(*want, *have)) {
+            continue;
+        }
+        journal.record("token-mismatch",
+                       {{"facility", facility.name},
+                        {"token", planned.label},
+                        {"token_serial", found->serial}},
+                       {{"field", field}, {"planned", *want}, {"found", *have}});
+        throw Error(
+            ErrorCategory::verification,
+            fmt::format("facility {}: the token labelled \"{}\" has {} \"{}\", but plan {} "
+                        "pins \"{}\" (its acceptance record): it is not the planned HSM. "
+                        "Nothing was sent to it. Check the HSM against its acceptance "
+                        "record; correct the plan only if the record says so",
+                        facility.name, planned.label, field, *have, plan.file.string(), *want));
+    }
+    journal.record("token-pinned",
+                   {{"facility", facility.name},
+                    {"token", planned.label},
+                    {"token_serial", found->serial},
+                    {"token_manufacturer", found->manufacturer},
+                    {"token_model", found->model}},
+                   {{"matches_plan", "yes"}});
+}
+
+}  // namespace
 
 Tokens open_tokens(const Plan& plan, const Facility& facility, const CeremonyOptions& options,
                    Journal& journal) {
     Tokens tokens;
     tokens.module = std::make_unique<pkcs11::Module>(facility.module.string());
+    const std::vector<pkcs11::TokenInfo> present = tokens.module->tokens();
     for (const auto& planned : facility.tokens) {
+        check_pinned(plan, facility, planned, present, journal);
         pkcs11::Session session(*tokens.module, planned.label);
         const std::string pin_file =
             !options.token_pin_file.empty() ? options.token_pin_file : planned.pin_file.string();
@@ -28,8 +99,10 @@ Tokens open_tokens(const Plan& plan, const Facility& facility, const CeremonyOpt
                        {{"facility", facility.name},
                         {"token", planned.label},
                         {"token_serial", session.token().serial},
+                        {"token_manufacturer", session.token().manufacturer},
+                        {"token_model", session.token().model},
                         {"module", facility.module.string()}},
-                       {{"login", "ok"}});
+                       {{"login", "ok"}, {"pinned", planned.pinned() ? "yes" : "no"}});
         journal.say(fmt::format("  {} at {}: logged in\n", session.name(), facility.name));
         OpenToken& opened = tokens.open.emplace_back(
             OpenToken{planned.label, std::move(session), planned.so_pin_file, {}, {}});

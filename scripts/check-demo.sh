@@ -52,6 +52,10 @@ for flow in issue restore; do
     "$transcript" >/dev/null || fail "the $flow did not install a trusted SMK"
   jq -e -s --arg flow "$flow" 'any(.[]; .flow == $flow and .step == "token-trusted-checked")' \
     "$transcript" >/dev/null || fail "the $flow did not check its token for a trusted SMK first"
+  # The token was the HSM the plan pins (serial from pkcs11-tool -L), checked before login.
+  jq -e -s --arg flow "$flow" 'any(.[]; .flow == $flow and .step == "token-pinned"
+                                        and .results.matches_plan == "yes")' \
+    "$transcript" >/dev/null || fail "the $flow did not check its token's serial against the plan"
 done
 [[ $(grep -c '^SMK [^ ]* [^ ]*: .*CKA_TRUSTED' "$out") -ge 2 ]] ||
   fail "expected one 'SMK <facility> <token>: ... CKA_TRUSTED' line (p11tool) per HSM"

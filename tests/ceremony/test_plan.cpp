@@ -327,6 +327,34 @@ TEST_CASE("plan: no facility, a facility without tokens, names and labels twice"
     check_rejected(none, "facilities", "missing");
 }
 
+TEST_CASE("plan: a pinned token's serial manufacturer and model") {
+    const std::string text = smk_test::example_plan_text();
+    const std::string wellington = "tokens = [ { label = \"hsm-wellington\" } ]";
+    const cer::Plan plan =
+        parse(replaced(text, wellington,
+                       "tokens = [ { label = \"hsm-wellington\", serial = \"5a1c0e2b9d3f4a11\", "
+                       "manufacturer = \"SoftHSM project\", model = \"SoftHSM v2\" } ]"));
+    const cer::Token& t = plan.facilities[0].tokens[0];
+    CHECK(t.pinned());
+    CHECK(t.serial == "5a1c0e2b9d3f4a11");
+    CHECK(t.manufacturer == "SoftHSM project");
+    CHECK(t.model == "SoftHSM v2");
+    CHECK_FALSE(plan.facilities[1].tokens[0].pinned());
+    check_rejected(replaced(text, wellington,
+                            "tokens = [ { label = \"hsm-wellington\", serial = "
+                            "\"0123456789abcdef0\" } ]"),
+                   "facilities[0].tokens[0].serial", "longer than the 16 characters");
+    check_rejected(replaced(text, wellington,
+                            "tokens = [ { label = \"hsm-wellington\", model = \"SoftHSM v2\" } ]"),
+                   "facilities[0].tokens[0].serial", "is needed with manufacturer or model");
+    check_rejected(
+        replaced(replaced(text, wellington,
+                          "tokens = [ { label = \"hsm-wellington\", serial = \"77\" } ]"),
+                 "tokens = [ { label = \"hsm-auckland\" } ]",
+                 "tokens = [ { label = \"hsm-auckland\", serial = \"77\" } ]"),
+        "facilities[1].tokens[0].serial", "pinned to another token");
+}
+
 TEST_CASE("plan: drives without a backup source") {
     check_rejected(replaced(smk_test::example_plan_text(),
                             "[backup]\nsource = \"/var/lib/hsm-backup/\"\n", ""),
