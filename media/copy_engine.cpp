@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -17,6 +19,7 @@
 #include "copy_source.hpp"
 #include "copy_write.hpp"
 #include "file_hash.hpp"
+#include "link_check.hpp"
 #include "smk/atomic_file.hpp"
 #include "smk/copy.hpp"
 #include "smk/error.hpp"
@@ -351,7 +354,38 @@ class Engine final {
                 dest.verify_failed.push_back(m_written[i].rel);
             }
         }
+        for (std::size_t d = 0; d < m_plans.size(); ++d) {
+            verify_links(m_report.destinations[d]);
+        }
         notify();
+    }
+
+    // Every link of the source, made now or kept from before, as the destination
+    // holds it: a symbolic link (not followed) with the source's target.
+    void verify_links(DestinationReport& dest) const {
+        const media::UniqueFd dirfd(::open(dest.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        const int open_error = dirfd.valid() ? 0 : errno;
+        for (const SourceEntry& entry : m_tree.entries) {
+            if (entry.kind != Kind::symlink) {
+                continue;
+            }
+            ++dest.links_verified;
+            media::LinkCheck check;
+            if (dirfd.valid()) {
+                check =
+                    media::check_link(dirfd.get(), entry.rel, entry.link_target, "the source has");
+            } else {
+                check.verdict = media::LinkVerdict::unreadable;
+                check.detail =
+                    "cannot open " + dest.root.string() + ": " + std::strerror(open_error);
+            }
+            if (check.verdict != media::LinkVerdict::ok) {
+                dest.verify_failed.push_back(entry.rel);
+                dest.links_failed.push_back({entry.rel, entry.link_target,
+                                             std::move(check.actual_target),
+                                             std::move(check.detail)});
+            }
+        }
     }
 
     // The file as the drive holds it (see kReadBackMode).

@@ -26,7 +26,10 @@
 //   and compared with the source hash: its (clean, synced) pages are dropped from the
 //   cache, the kernel is asked to confirm none is left (mincore), and the file is read
 //   with readahead; where that cannot be confirmed it is read O_DIRECT
-//   (ReadMode::drop_cache in smk/digest.hpp; why in media/copy_engine.cpp).
+//   (ReadMode::drop_cache in smk/digest.hpp; why in media/copy_engine.cpp). Every
+//   symbolic link of the source, made or kept, is then read on every destination
+//   (readlink, as the filesystem reports it, never followed) and must have the
+//   source's target.
 // - A source file that changes while it is copied (size, mtime or ctime differ after
 //   reading, or the second read hashes differently) is an error naming it.
 // - Extra entries on a destination are reported; removed only with delete_extras.
@@ -69,6 +72,14 @@ struct Options {
     std::function<void(const Progress&)> progress;
 };
 
+// A symbolic link on a destination that does not point where the source's does.
+struct LinkMismatch {
+    std::string name;             // relative name
+    std::string expected_target;  // the source link's
+    std::string actual_target;    // the destination's; empty unless a link is there
+    std::string detail;           // what is there, both targets named
+};
+
 struct DestinationReport {
     std::filesystem::path root;          // where the source tree lands (DST, or DST/NAME)
     std::size_t copied = 0;              // files that were missing
@@ -80,8 +91,11 @@ struct DestinationReport {
     std::vector<std::string> extra;      // entries the source lacks (relative names)
     std::vector<std::string> deleted;    // the extras removed (delete_extras)
     std::uint64_t bytes_written = 0;
-    std::size_t files_verified = 0;          // files read back after writing
-    std::vector<std::string> verify_failed;  // files whose read-back hash differed
+    std::size_t files_verified = 0;  // files read back after writing
+    std::size_t links_verified = 0;  // links checked after writing (every link of the source)
+    // Files whose read-back hash differed, then links whose target differs.
+    std::vector<std::string> verify_failed;
+    std::vector<LinkMismatch> links_failed;  // the links of verify_failed, with both targets
 
     [[nodiscard]] bool verified_ok() const noexcept { return verify_failed.empty(); }
 };
