@@ -21,7 +21,10 @@
 //   batches (up to 512 files or 256 MiB: one syncfs() per destination drive, since an
 //   fsync per small file costs a device round trip each), renamed, and every directory
 //   touched is fsynced at the end. A failure removes the unplaced temporary files of
-//   its batch; files placed before stay complete.
+//   its batch; files placed before stay complete. Until its batch is placed, a file
+//   that replaces an older copy has both on the drive: an update needs free room for
+//   the old copies of one batch's files (rsync -aW, one file at a time, for one), and
+//   a full drive's error says how much (Error(io), the drive named).
 // - After writing, every file written to a destination is read back from the device
 //   and compared with the source hash: its (clean, synced) pages are dropped from the
 //   cache, the kernel is asked to confirm none is left (mincore), and the file is read
@@ -113,10 +116,10 @@ struct Report {
 // Copies `source` (as given: a trailing '/' matters) to every destination. Throws
 // Error(refused) for the refusals above (before writing anything), Error(usage) for
 // no destination, Error(io) naming it for a source that does not exist, Error(io)
-// naming the file for a read or write failure (including a
-// full disk: the temporary file is removed and no final name changes), Error(io) for a
-// source file that changed during the copy. Verification failures do not throw: see
-// Report::verified_ok().
+// naming the file for a read or write failure (including a full drive: the temporary
+// files are removed, no final name holds a partial file, and the message names the
+// drive and the free room the batches need), Error(io) for a source file that changed
+// during the copy. Verification failures do not throw: see Report::verified_ok().
 [[nodiscard]] Report copy_tree(std::string_view source,
                                const std::vector<std::string>& destinations,
                                const Options& options = {});
