@@ -25,6 +25,12 @@
 //   that replaces an older copy has both on the drive: an update needs free room for
 //   the old copies of one batch's files (rsync -aW, one file at a time, for one), and
 //   a full drive's error says how much (Error(io), the drive named).
+// - A failure after the copy began (a full drive, an unreadable or changing source
+//   file) stops it where it is: directories and links are made first (new
+//   directories keep mode 0700 and the wrong mtime until a run completes), files of
+//   earlier batches are in place and complete, the current batch's temporary files
+//   are removed, and with delete_extras the extras are already gone. No final name
+//   holds a partial file; running the same copy again completes it.
 // - After writing, every file written to a destination is read back from the device
 //   and compared with the source hash: its (clean, synced) pages are dropped from the
 //   cache, the kernel is asked to confirm none is left (mincore), and the file is read

@@ -2,6 +2,9 @@
 // exit codes and texts (smk_run.hpp); and the copy report of the library when the
 // drive changes under the read-back (in-process: the progress callback corrupts it).
 #include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -259,4 +262,34 @@ TEST_CASE(
           std::string::npos);
     CHECK(fs::read_symlink(dst / "current") == "keys/kek.bin");
     CHECK(verify().exit == 0);
+}
+
+TEST_CASE("smk media copy: FIFOs and device nodes are skipped with a note, not copied") {
+    if (::geteuid() != 0) {
+        FAIL("this test needs root to make a device node");
+    }
+    const smk_test::TempDir tmp("copy-cli-special");
+    fs::create_directories(tmp / "scratch");
+    smk_test::write_file(tmp / "src/a.bin", "abc");
+    REQUIRE(::mkfifo((tmp / "src/pipe").c_str(), 0600) == 0);
+    fs::create_directories(tmp / "src/dev");
+    REQUIRE(::mknod((tmp / "src/dev/null-like").c_str(), S_IFCHR | 0600, ::makedev(1, 3)) == 0);
+    const CopyRun run =
+        run_copy_cli({(tmp / "src/").string(), (tmp / "dst").string()}, tmp / "scratch");
+    CAPTURE(run.err);
+    CHECK(run.exit == 0);
+    CHECK(run.out.find("  note: not a file, link or directory, not copied: dev/null-like\n") !=
+          std::string::npos);
+    CHECK(run.out.find("  note: not a file, link or directory, not copied: pipe\n") !=
+          std::string::npos);
+    CHECK(smk_test::read_file_if_exists(tmp / "dst/a.bin") == "abc");
+    CHECK_FALSE(copy_test::exists_no_follow(tmp / "dst/pipe"));
+    CHECK_FALSE(copy_test::exists_no_follow(tmp / "dst/dev/null-like"));
+    CHECK(fs::is_directory(tmp / "dst/dev"));
+
+    const CopyRun json =
+        run_copy_cli({(tmp / "src/").string(), (tmp / "dst").string(), "--json"}, tmp / "scratch");
+    CHECK(json.exit == 0);
+    CHECK(nlohmann::json::parse(json.out)["skipped_special"] ==
+          nlohmann::json::array({"dev/null-like", "pipe"}));
 }

@@ -207,7 +207,10 @@ TEST_CASE("copy fault: an unreadable source file is named (run as an unprivilege
     fs::permissions(tmp.path(), fs::perms::all);  // let nobody in
     smk_test::write_file(tmp / "src/readable.txt", "ok");
     smk_test::write_file(tmp / "src/secret share.bin", "no");
+    smk_test::write_file(tmp / "src/sub/later.txt", "after the unreadable file");
+    fs::create_symlink("readable.txt", tmp / "src/zz-link");
     fs::permissions(tmp / "src", fs::perms::all);
+    fs::permissions(tmp / "src/sub", fs::perms::all);
     fs::permissions(tmp / "src/secret share.bin", fs::perms::none);
     fs::create_directories(tmp / "dst");
     fs::permissions(tmp / "dst", fs::perms::all);
@@ -251,6 +254,19 @@ TEST_CASE("copy fault: an unreadable source file is named (run as an unprivilege
     CHECK(message.find("Permission denied") != std::string::npos);
     CHECK_FALSE(copy_test::exists_no_follow(tmp / "dst/secret share.bin"));
     CHECK(copy_test::temp_leftovers(tmp / "dst").empty());
+    // The copy stopped after the directories and links were made, and says so (and
+    // what to do); the file before it was still waiting in its batch: not placed.
+    CHECK(message.find("the copy stopped there. On every destination the directories and "
+                       "links are made (new directories keep mode 0700 until a copy "
+                       "completes)") != std::string::npos);
+    CHECK(message.find("no final name holds a partial file") != std::string::npos);
+    CHECK(message.find("Make it readable (or run as its owner) and run the same command again.") !=
+          std::string::npos);
+    CHECK(fs::is_directory(tmp / "dst/sub"));
+    CHECK((copy_test::lstat_of(tmp / "dst/sub").st_mode & 07777) == 0700);
+    CHECK(fs::read_symlink(tmp / "dst/zz-link") == "readable.txt");
+    CHECK_FALSE(copy_test::exists_no_follow(tmp / "dst/readable.txt"));
+    CHECK_FALSE(copy_test::exists_no_follow(tmp / "dst/sub/later.txt"));
 }
 
 TEST_CASE("copy fault: destinations overlapping the source are refused before any write") {
