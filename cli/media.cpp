@@ -89,7 +89,9 @@ void register_media(CLI::App& app) {
     auto* manifest_cmd = media->add_subcommand(
         "manifest",
         "List every regular file under DIR with its SHA-256, in sha256sum format (names "
-        "relative to DIR, sorted; symbolic links are not followed)");
+        "relative to DIR, sorted), then every symbolic link with its target as a "
+        "'# symlink NAME -> TARGET' comment line, which sha256sum -c skips (links are never "
+        "followed)");
     manifest_cmd->add_option("dir", manifest->dir, "The tree to list")->required();
     manifest_cmd->add_option("--out", manifest->out,
                              "Write the manifest to this new file (never overwritten) instead "
@@ -101,15 +103,16 @@ void register_media(CLI::App& app) {
     auto* verify_cmd = media->add_subcommand(
         "verify",
         "Check DIR against its manifests (every *.sha256sum and SHA256SUMS in DIR, or "
-        "--manifest), as 'cd DIR && sha256sum -c' would, reading from the device");
+        "--manifest), as 'cd DIR && sha256sum -c' would, reading from the device, and check "
+        "that every recorded symbolic link is there with exactly its target");
     verify_cmd->add_option("dir", verify->dir, "The tree to check")->required();
     verify_cmd
         ->add_option("--manifest", verify->manifests,
                      "A manifest to check (may be repeated; names in it are relative to DIR)")
         ->allow_extra_args(false);
     verify_cmd->add_flag("--strict", verify->strict,
-                         "Fail on any improperly formatted manifest line and on files that no "
-                         "manifest lists");
+                         "Fail on any improperly formatted manifest line and on files or links "
+                         "that no manifest lists");
     verify_cmd->add_flag("--json", verify->json, "Print the result as JSON");
     verify_cmd->callback([verify] { run_verify(*verify); });
 

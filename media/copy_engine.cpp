@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -17,6 +19,8 @@
 #include "copy_source.hpp"
 #include "copy_write.hpp"
 #include "file_hash.hpp"
+#include "link_check.hpp"
+#include "report_text.hpp"
 #include "smk/atomic_file.hpp"
 #include "smk/copy.hpp"
 #include "smk/error.hpp"
@@ -72,6 +76,53 @@ constexpr std::string_view kRunAgain =
     "files were removed. Run the same command again to complete and verify the copy";
 constexpr std::uint64_t kBatchBytes = std::uint64_t{256} << 20;
 
+// Whether an Error(io) says the drive is full. core's AtomicFile, which writes and
+// places the files, keeps the errno only in its message ("...: No space left on
+// device"); copy_write.cpp does the same. tests/media asserts the explanation that
+// this detection adds, so a change of those messages shows there.
+bool drive_full(const Error& e) {
+    if (e.category() != ErrorCategory::io) {
+        return false;
+    }
+    const std::string_view message = e.what();
+    return message.find(std::strerror(ENOSPC)) != std::string_view::npos ||
+           message.find(std::strerror(EDQUOT)) != std::string_view::npos;
+}
+
+// The most bytes of old copies that one batch keeps on destination d beside their
+// new copies, for the batches from source entry `first` on, as the engine forms them
+// (a same-size same-mtime file that turns out to differ is not foreseen here).
+std::uint64_t worst_batch_old_bytes(const SourceTree& tree, const std::vector<DestPlan>& plans,
+                                    std::size_t first, std::size_t d) {
+    std::size_t files = 0;
+    std::uint64_t bytes = 0;
+    std::uint64_t old_bytes = 0;
+    std::uint64_t worst = 0;
+    for (std::size_t i = first; i < tree.entries.size(); ++i) {
+        if (tree.entries[i].kind != Kind::file) {
+            continue;
+        }
+        for (std::size_t e = 0; e < plans.size(); ++e) {
+            const Action action = plans[e].actions[i];
+            if (action != Action::create && action != Action::update) {
+                continue;
+            }
+            ++files;
+            bytes += static_cast<std::uint64_t>(tree.entries[i].st.st_size);
+            if (e == d && action == Action::update) {
+                old_bytes += plans[e].replaced_sizes[i];
+            }
+        }
+        worst = std::max(worst, old_bytes);
+        if (files >= kBatchFiles || bytes >= kBatchBytes) {
+            files = 0;
+            bytes = 0;
+            old_bytes = 0;
+        }
+    }
+    return worst;
+}
+
 struct WrittenFile {
     std::size_t dest = 0;
     std::string rel;
@@ -85,7 +136,8 @@ class Engine final {
         : m_tree(std::move(tree)),
           m_plans(std::move(plans)),
           m_options(options),
-          m_dirty(m_plans.size()) {
+          m_dirty(m_plans.size()),
+          m_current_old(m_plans.size(), 0) {
         m_report.source = m_tree.root;
         m_report.files = m_tree.files;
         m_report.bytes = m_tree.bytes;
@@ -173,11 +225,18 @@ class Engine final {
     void copy_file(std::size_t index) {
         const SourceEntry& entry = m_tree.entries[index];
         const fs::path source = detail::join(m_tree.base, entry.rel);
+        if (m_pending.empty()) {
+            m_batch_first = index;
+        }
         std::vector<std::unique_ptr<AtomicFile>> writers(m_plans.size());
         for (std::size_t d = 0; d < m_plans.size(); ++d) {
             const Action action = m_plans[d].actions[index];
             if (action == Action::create || action == Action::update) {
-                writers[d] = detail::new_destination_file(detail::join(m_plans[d].root, entry.rel));
+                m_current_old[d] = m_plans[d].replaced_sizes[index];
+                at_destination(d, [&] {
+                    writers[d] =
+                        detail::new_destination_file(detail::join(m_plans[d].root, entry.rel));
+                });
             }
         }
         m_progress.current = entry.rel;
@@ -195,7 +254,8 @@ class Engine final {
                 detail::set_metadata_in_place(path, first.st, m_policies[d]);
                 ++m_report.destinations[d].unchanged_verified;
             } else {
-                rewriters[d] = detail::new_destination_file(path);
+                m_current_old[d] = m_plans[d].replaced_sizes[index];
+                at_destination(d, [&] { rewriters[d] = detail::new_destination_file(path); });
                 second_read = true;
             }
         }
@@ -217,7 +277,7 @@ class Engine final {
                 continue;
             }
             const Action action = m_plans[d].actions[index];
-            detail::seal(*writer, first.st, m_policies[d]);
+            at_destination(d, [&] { detail::seal(*writer, first.st, m_policies[d]); });
             DestinationReport& dest = m_report.destinations[d];
             dest.bytes_written += writer->written();
             if (rewrite) {
@@ -230,7 +290,8 @@ class Engine final {
             m_dirty[d].insert(writer->final_path().parent_path());
             m_written.push_back({d, entry.rel, first.sha256, writer->written()});
             m_pending_bytes += writer->written();
-            m_pending.push_back({d, action != Action::create, std::move(writer)});
+            m_pending.push_back({d, action != Action::create, m_current_old[d], std::move(writer)});
+            m_current_old[d] = 0;
         }
         if (m_pending.size() >= kBatchFiles || m_pending_bytes >= kBatchBytes) {
             place_pending();
@@ -250,14 +311,66 @@ class Engine final {
         }
         for (std::size_t d = 0; d < m_plans.size(); ++d) {
             if (touched[d]) {
-                detail::sync_filesystem(m_plans[d].root);
+                at_destination(d, [&] { detail::sync_filesystem(m_plans[d].root); });
             }
         }
         for (Pending& p : m_pending) {
-            p.writer->place(p.replace);
+            at_destination(p.dest, [&] { p.writer->place(p.replace); });
         }
         m_pending.clear();
         m_pending_bytes = 0;
+    }
+
+    // Runs one step of writing to destination d; a full drive's error gains why the
+    // batches need room there, how much, what is left and what to do.
+    template <typename Step>
+    void at_destination(std::size_t d, const Step& step) {
+        try {
+            step();
+        } catch (const Error& e) {
+            if (!drive_full(e)) {
+                throw;
+            }
+            throw Error(ErrorCategory::io, std::string(e.what()) + full_drive_note(d));
+        }
+    }
+
+    std::string full_drive_note(std::size_t d) const {
+        // What the batch held when the drive filled (same-size files found to differ
+        // included), and what the batches from this one on will hold.
+        std::uint64_t held = m_current_old[d];
+        for (const Pending& p : m_pending) {
+            if (p.dest == d && p.replace) {
+                held += p.replaced_size;
+            }
+        }
+        const std::uint64_t needed =
+            std::max(held, worst_batch_old_bytes(m_tree, m_plans, m_batch_first, d));
+        const std::string root = m_plans[d].root.string();
+        const std::string rest =
+            " Nothing under a final name is half-written: files placed before are complete, "
+            "the files of this batch are as they were (old copies kept, new files not there "
+            "yet), and its temporary files were removed.";
+        if (needed == 0) {
+            return fmt::format(
+                ". {} is too small for this copy: no file of the batch waiting there under "
+                "a temporary name replaces an older copy, so the batch took no room beyond "
+                "the finished copy.{} Free space on {} (or use a larger drive), then run the "
+                "same command again.",
+                root, rest, root);
+        }
+        return fmt::format(
+            ". {} filled up while a batch of new copies waited there under temporary names: "
+            "smk media copy syncs files in batches (up to {} files or {}) before it renames "
+            "any, and until then each file it replaces keeps its old copy on the drive, so "
+            "this update needs {} more free space on {} than the finished copy takes (rsync "
+            "-aW, one file at a time, needs room for the largest one it replaces).{} Free at least "
+            "{} on "
+            "{} beyond what the copy adds (delete files the drive no longer needs), then run "
+            "the same command again.",
+            root, kBatchFiles, media_report::human_bytes(static_cast<double>(kBatchBytes)),
+            media_report::human_bytes(static_cast<double>(needed)), root, rest,
+            media_report::human_bytes(static_cast<double>(needed)), root);
     }
 
     detail::SourceRead read_into(const fs::path& source, const struct stat& expected,
@@ -265,9 +378,9 @@ class Engine final {
         return detail::read_source_file(source, expected, [&](std::span<const std::uint8_t> chunk) {
             // A safe point: unwinding removes this file's temporary copies.
             throw_if_interrupted(kRunAgain);
-            for (const auto& writer : writers) {
-                if (writer) {
-                    writer->write(chunk);
+            for (std::size_t d = 0; d < writers.size(); ++d) {
+                if (writers[d]) {
+                    at_destination(d, [&] { writers[d]->write(chunk); });
                 }
             }
             m_progress.bytes_done += chunk.size();
@@ -351,7 +464,38 @@ class Engine final {
                 dest.verify_failed.push_back(m_written[i].rel);
             }
         }
+        for (std::size_t d = 0; d < m_plans.size(); ++d) {
+            verify_links(m_report.destinations[d]);
+        }
         notify();
+    }
+
+    // Every link of the source, made now or kept from before, as the destination
+    // holds it: a symbolic link (not followed) with the source's target.
+    void verify_links(DestinationReport& dest) const {
+        const media::UniqueFd dirfd(::open(dest.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        const int open_error = dirfd.valid() ? 0 : errno;
+        for (const SourceEntry& entry : m_tree.entries) {
+            if (entry.kind != Kind::symlink) {
+                continue;
+            }
+            ++dest.links_verified;
+            media::LinkCheck check;
+            if (dirfd.valid()) {
+                check =
+                    media::check_link(dirfd.get(), entry.rel, entry.link_target, "the source has");
+            } else {
+                check.verdict = media::LinkVerdict::unreadable;
+                check.detail =
+                    "cannot open " + dest.root.string() + ": " + std::strerror(open_error);
+            }
+            if (check.verdict != media::LinkVerdict::ok) {
+                dest.verify_failed.push_back(entry.rel);
+                dest.links_failed.push_back({entry.rel, entry.link_target,
+                                             std::move(check.actual_target),
+                                             std::move(check.detail)});
+            }
+        }
     }
 
     // The file as the drive holds it (see kReadBackMode).
@@ -387,10 +531,14 @@ class Engine final {
     struct Pending {
         std::size_t dest = 0;
         bool replace = false;
+        std::uint64_t replaced_size = 0;  // the old copy it replaces, until placed
         std::unique_ptr<AtomicFile> writer;
     };
     std::vector<Pending> m_pending;
     std::uint64_t m_pending_bytes = 0;
+    std::size_t m_batch_first = 0;             // the source entry that began the batch
+    std::vector<std::uint64_t> m_current_old;  // per destination: the file being written
+                                               // replaces an old copy this large
     Progress m_progress;
     Report m_report;
 };

@@ -256,9 +256,12 @@ DestPlan plan_destination(const SourceTree& tree, const fs::path& root) {
                 throw_errno(ErrorCategory::io, "cannot stat", path, errno);
             }
             plan.actions.push_back(entry.rel.empty() ? Action::keep : Action::create);
+            plan.replaced_sizes.push_back(0);
             continue;
         }
         plan.actions.push_back(action_for(entry, path, st, plan.fat_like));
+        plan.replaced_sizes.push_back(S_ISREG(st.st_mode) ? static_cast<std::uint64_t>(st.st_size)
+                                                          : 0);
     }
     if (plan.root_exists && !tree.single) {
         find_extras(tree, known, root, "", plan.extra);

@@ -65,7 +65,10 @@ struct DestPlan {
     std::filesystem::path root;
     bool fat_like = false;  // FAT/exFAT: 2 s mtime window, owner and mode not kept
     bool root_exists = false;
-    std::vector<Action> actions;     // parallel to SourceTree::entries
+    std::vector<Action> actions;  // parallel to SourceTree::entries
+    // Parallel too: the size of the regular file already there (0 for anything else).
+    // Replacing it keeps that many bytes on the drive until the new copy is placed.
+    std::vector<std::uint64_t> replaced_sizes;
     std::vector<std::string> extra;  // top-most entries the source lacks (relative names)
 };
 

@@ -19,6 +19,13 @@ using media_report::one_line;
 std::string report_json(const Report& report, bool delete_extras) {
     nlohmann::json dests = nlohmann::json::array();
     for (const DestinationReport& d : report.destinations) {
+        nlohmann::json links_failed = nlohmann::json::array();
+        for (const LinkMismatch& l : d.links_failed) {
+            links_failed.push_back({{"name", l.name},
+                                    {"expected_target", l.expected_target},
+                                    {"actual_target", l.actual_target},
+                                    {"detail", l.detail}});
+        }
         dests.push_back({{"path", d.root.string()},
                          {"files_copied", d.copied},
                          {"files_updated", d.updated},
@@ -30,8 +37,10 @@ std::string report_json(const Report& report, bool delete_extras) {
                          {"deleted", d.deleted},
                          {"bytes_written", d.bytes_written},
                          {"files_verified", d.files_verified},
+                         {"links_verified", d.links_verified},
                          {"verified", d.verified_ok() ? "OK" : "FAILED"},
-                         {"verify_failed", d.verify_failed}});
+                         {"verify_failed", d.verify_failed},
+                         {"links_failed", links_failed}});
     }
     return media_report::json_text({{"source", report.source.string()},
                                     {"files", report.files},
@@ -60,12 +69,21 @@ std::string report_text(const Report& report, bool delete_extras) {
         if (!d.extra.empty() && !delete_extras) {
             text += fmt::format("  {} extra entries kept; --delete removes them\n", d.extra.size());
         }
-        for (const std::string& f : d.verify_failed) {
-            text += "  FAILED: " + one_line(f) + "\n";
+        const std::size_t files_failed = d.verify_failed.size() - d.links_failed.size();
+        for (std::size_t f = 0; f < files_failed; ++f) {
+            text += "  FAILED: " + one_line(d.verify_failed[f]) + "\n";
+        }
+        for (const LinkMismatch& l : d.links_failed) {
+            text += "  FAILED: " + one_line(l.name) + " (" + l.detail + ")\n";
         }
         text += fmt::format("  read back from the device: {} ({} of {} files)\n",
-                            d.verified_ok() ? "OK" : "FAILED",
-                            d.files_verified - d.verify_failed.size(), d.files_verified);
+                            files_failed == 0 ? "OK" : "FAILED", d.files_verified - files_failed,
+                            d.files_verified);
+        if (d.links_verified > 0) {
+            text += fmt::format("  symbolic links: {} ({} of {} with the source's target)\n",
+                                d.links_failed.empty() ? "OK" : "FAILED",
+                                d.links_verified - d.links_failed.size(), d.links_verified);
+        }
     }
     return text;
 }

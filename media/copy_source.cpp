@@ -37,6 +37,14 @@ std::string difference(const struct stat& a, const struct stat& b) {
     return {};
 }
 
+// What a source file that cannot be read leaves on the destinations: the copy makes
+// directories and links first, and places files in synced batches.
+constexpr std::string_view kStopped =
+    "; the copy stopped there. On every destination the directories and links are made "
+    "(new directories keep mode 0700 until a copy completes), the files of earlier "
+    "batches are in place and complete, no final name holds a partial file and the "
+    "temporary files were removed. ";
+
 [[noreturn]] void throw_changed(const std::filesystem::path& path, const std::string& why) {
     throw Error(ErrorCategory::io,
                 "source file " + path.string() + " changed while it was being copied (" + why +
@@ -54,13 +62,15 @@ SourceRead read_source_file(const std::filesystem::path& path, const struct stat
         const int err = errno;
         if (err == ENOENT) {
             throw Error(ErrorCategory::io, "source file " + path.string() +
-                                               " disappeared during the copy; nothing was written "
-                                               "for it. Find out what removed it and run again.");
+                                               " disappeared during the copy" +
+                                               std::string(kStopped) +
+                                               "Find out what removed it and run the same "
+                                               "command again.");
         }
         throw Error(ErrorCategory::io, "cannot read source file " + path.string() + ": " +
-                                           std::strerror(err) +
-                                           "; nothing was written for it. Make it readable "
-                                           "(or run as its owner) and run again.");
+                                           std::strerror(err) + std::string(kStopped) +
+                                           "Make it readable (or run as its owner) and run "
+                                           "the same command again.");
     }
     const media::UniqueFd fd(raw);
     SourceRead result;

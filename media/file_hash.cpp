@@ -109,22 +109,23 @@ void leave_direct_mode(int fd) {
 }
 
 int open_once(int dirfd, const char* name, int flags, bool beneath) {
-    if (beneath) {
-        open_how how{};
-        how.flags = static_cast<__u64>(flags);
-        how.resolve =
-            static_cast<__u64>(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
-        const long fd = ::syscall(SYS_openat2, dirfd, name, &how, sizeof how);
-        if (fd >= 0 || (errno != ENOSYS && errno != EPERM)) {
-            return static_cast<int>(fd);
-        }
-        // No openat2 (kernel < 5.6, or a seccomp filter): O_NOFOLLOW still refuses a
-        // link as the last component.
-    }
-    return ::openat(dirfd, name, flags);
+    return beneath ? open_beneath(dirfd, name, flags) : ::openat(dirfd, name, flags);
 }
 
 }  // namespace
+
+int open_beneath(int dirfd, const char* name, int flags) {
+    open_how how{};
+    how.flags = static_cast<__u64>(flags);
+    how.resolve = static_cast<__u64>(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+    const long fd = ::syscall(SYS_openat2, dirfd, name, &how, sizeof how);
+    if (fd >= 0 || (errno != ENOSYS && errno != EPERM)) {
+        return static_cast<int>(fd);
+    }
+    // No openat2 (kernel < 5.6, or a seccomp filter): O_NOFOLLOW still refuses a
+    // link as the last component.
+    return ::openat(dirfd, name, flags | O_NOFOLLOW);
+}
 
 UniqueFd::~UniqueFd() {
     if (m_fd >= 0) {

@@ -39,12 +39,17 @@ struct OpenResult {
     ReadMode mode = ReadMode::cached;  // the mode the descriptor was opened for
 };
 
+// openat(dirfd, name, flags) with `name` resolved inside dirfd without crossing any
+// symbolic link (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS: ELOOP for a link on the
+// way, EXDEV for a name that leaves dirfd); where openat2 is unavailable, O_NOFOLLOW
+// guards the last component and the caller has already refused absolute and ".." names.
+// Returns the descriptor, or -1 with errno set.
+[[nodiscard]] int open_beneath(int dirfd, const char* name, int flags);
+
 // Opens `name` for reading relative to dirfd (AT_FDCWD for the working directory).
 // O_NONBLOCK so that a FIFO never blocks; O_DIRECT for ReadMode::direct, dropped
-// (mode becomes drop_cache) when the filesystem refuses it. With `beneath`, the name
-// must resolve inside dirfd without crossing any symbolic link (openat2 RESOLVE_BENEATH
-// | RESOLVE_NO_SYMLINKS; where openat2 is unavailable, O_NOFOLLOW guards the last
-// component and the caller has already refused absolute and ".." names).
+// (mode becomes drop_cache) when the filesystem refuses it. With `beneath`, as
+// open_beneath() (and O_NOFOLLOW).
 [[nodiscard]] OpenResult open_for_reading(int dirfd, const char* name, ReadMode mode, bool beneath);
 
 // Reads an open regular file from its start to its end in `mode` (as returned by

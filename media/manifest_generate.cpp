@@ -1,5 +1,6 @@
 // Writing sha256sum manifests of a tree: the same bytes `cd DIR && sha256sum
-// $(find . -type f | LC_ALL=C sort)` prints, less the "./" before each name.
+// $(find . -type f | LC_ALL=C sort)` prints, less the "./" before each name, then
+// one "# symlink NAME -> TARGET" comment line per symbolic link (docs/FORMAT.md §8).
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -8,6 +9,8 @@
 #include <set>
 
 #include "file_hash.hpp"
+#include "link_check.hpp"
+#include "name_escape.hpp"
 #include "smk/atomic_file.hpp"
 #include "smk/hex.hpp"
 #include "smk/manifest.hpp"
@@ -24,8 +27,8 @@ constexpr mode_t kManifestMode = 0644;
 }  // namespace
 
 std::string format_line(std::string_view name, const Sha256& digest) {
-    // coreutils 9.1 escapes exactly these three, and marks the line with a leading '\'.
-    const bool escape = name.find_first_of("\\\n\r") != std::string_view::npos;
+    // coreutils 9.1 escapes exactly '\', newline and CR, and marks the line with a '\'.
+    const bool escape = media::needs_escape(name);
     std::string line;
     line.reserve(name.size() + 68);
     if (escape) {
@@ -33,19 +36,20 @@ std::string format_line(std::string_view name, const Sha256& digest) {
     }
     line += to_hex(digest);
     line += "  ";
-    for (const char c : name) {
-        if (!escape) {
-            line.push_back(c);
-        } else if (c == '\\') {
-            line += "\\\\";
-        } else if (c == '\n') {
-            line += "\\n";
-        } else if (c == '\r') {
-            line += "\\r";
-        } else {
-            line.push_back(c);
-        }
+    if (escape) {
+        media::append_escaped(line, name);
+    } else {
+        line += name;
     }
+    line.push_back('\n');
+    return line;
+}
+
+std::string format_link_line(std::string_view name, std::string_view target) {
+    std::string line = "# symlink ";
+    media::append_escaped(line, name, true);
+    line += " -> ";
+    media::append_escaped(line, target, true);
     line.push_back('\n');
     return line;
 }
@@ -54,6 +58,9 @@ std::string Generated::text() const {
     std::string out;
     for (const FileEntry& file : files) {
         out += format_line(file.name, file.digest);
+    }
+    for (const LinkEntry& link : links) {
+        out += format_link_line(link.name, link.target);
     }
     return out;
 }
@@ -76,13 +83,23 @@ Generated generate(const std::filesystem::path& root, const GenerateOptions& opt
 
     media::TreeListing listing = media::list_tree(root);
     Generated generated;
-    generated.skipped_symlinks = std::move(listing.symlinks);
     generated.skipped_special = std::move(listing.special);
 
     const media::UniqueFd dirfd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!dirfd.valid()) {
         throw Error(ErrorCategory::io,
                     "cannot open " + root.string() + ": " + std::strerror(errno));
+    }
+    for (std::string& name : listing.symlinks) {
+        // Read beneath the root without crossing links, as the files are opened.
+        const media::LinkState link = media::read_link_beneath(dirfd.get(), name);
+        if (link.error != 0 || !S_ISLNK(link.mode)) {
+            throw Error(ErrorCategory::io,
+                        "cannot read the symbolic link " + (root / name).string() + ": " +
+                            (link.error != 0 ? std::strerror(link.error)
+                                             : "it changed while the tree was listed"));
+        }
+        generated.links.push_back({std::move(name), link.target, 0});
     }
     for (std::string& name : listing.files) {
         if (excluded.contains(name)) {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <variant>
 
+#include "name_escape.hpp"
 #include "smk/hex.hpp"
 #include "smk/manifest.hpp"
 
@@ -14,6 +15,8 @@ namespace {
 
 constexpr std::size_t kHexDigits = 64;
 constexpr std::string_view kTagAlgorithm = "SHA256";
+constexpr std::string_view kLinkPrefix = "# symlink ";
+constexpr std::string_view kLinkArrow = " -> ";
 constexpr std::string_view kNotALine =
     "not a sha256sum line (expected 64 hex digits, two spaces or ' *', a name)";
 
@@ -31,35 +34,6 @@ std::optional<Sha256> decode_digest(std::string_view hex) {
         return std::nullopt;
     }
     return digest;
-}
-
-// coreutils' filename_unescape: only \\, \n and \r exist; anything else is an error.
-std::optional<std::string> unescape(std::string_view escaped) {
-    std::string out;
-    out.reserve(escaped.size());
-    for (std::size_t i = 0; i < escaped.size(); ++i) {
-        if (escaped[i] != '\\') {
-            out.push_back(escaped[i]);
-            continue;
-        }
-        if (i + 1 == escaped.size()) {
-            return std::nullopt;
-        }
-        switch (escaped[++i]) {
-            case '\\':
-                out.push_back('\\');
-                break;
-            case 'n':
-                out.push_back('\n');
-                break;
-            case 'r':
-                out.push_back('\r');
-                break;
-            default:
-                return std::nullopt;
-        }
-    }
-    return out;
 }
 
 // "MD5 (x) = …", "SHA512 (x) = …", "SHA2-256(x)= …" (openssl): the algorithm named,
@@ -103,7 +77,7 @@ bool take_name(Entry& entry, std::string_view raw_name, bool escaped) {
         entry.name = std::string(raw_name);
         return true;
     }
-    auto name = unescape(raw_name);
+    auto name = media::unescape(raw_name);
     if (!name) {
         return false;
     }
@@ -203,6 +177,43 @@ LineResult parse_line(std::string_view line, Style& style) {
     return entry;
 }
 
+// An improperly formatted line: the error with strict, reported and skipped without.
+void improper(Parsed& parsed, std::string_view source, bool strict, std::size_t line_number,
+              std::string reason) {
+    if (strict) {
+        throw Error(ErrorCategory::invalid_input,
+                    std::string(source) + " line " + std::to_string(line_number) + ": " + reason);
+    }
+    parsed.improper.push_back({line_number, std::move(reason)});
+}
+
+using LinkResultOrWhy = std::variant<LinkEntry, std::string>;  // a link, or why not
+
+// "# symlink NAME -> TARGET" less its prefix: NAME and TARGET escaped, and as an
+// escaped name holds no '>' of its own, the first " -> " is the one between them.
+LinkResultOrWhy parse_link_line(std::string_view rest) {
+    if (rest.find('\0') != std::string_view::npos) {
+        return std::string("the line holds a NUL byte");
+    }
+    const std::size_t arrow = rest.find(kLinkArrow);
+    if (arrow == std::string_view::npos) {
+        return std::string(
+            "a '# symlink' line without ' -> ' (expected '# symlink NAME -> TARGET')");
+    }
+    auto name = media::unescape(rest.substr(0, arrow), true);
+    auto target = media::unescape(rest.substr(arrow + kLinkArrow.size()), true);
+    if (!name || !target) {
+        return std::string("bad escape in a '# symlink' line (only \\\\, \\n, \\r and \\> exist)");
+    }
+    if (name->empty()) {
+        return std::string("the link's name is empty");
+    }
+    if (target->empty()) {
+        return std::string("the link's target is empty");
+    }
+    return LinkEntry{std::move(*name), std::move(*target), 0};
+}
+
 }  // namespace
 
 Parsed parse(std::string_view text, std::string_view source, bool strict) {
@@ -214,13 +225,24 @@ Parsed parse(std::string_view text, std::string_view source, bool strict) {
         const std::size_t newline = text.find('\n');
         std::string_view line = text.substr(0, newline);
         text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
-        if (line.starts_with('#')) {
+        if (line.starts_with('#') && !line.starts_with(kLinkPrefix)) {
             continue;  // a comment, as sha256sum has it: only in the first column
         }
         if (line.ends_with('\r')) {
             line.remove_suffix(1);  // CRLF manifests (written or converted on Windows)
         }
         if (line.empty()) {
+            continue;
+        }
+        if (line.starts_with(kLinkPrefix)) {
+            // A comment to sha256sum; a recorded symbolic link to smk.
+            LinkResultOrWhy link = parse_link_line(line.substr(kLinkPrefix.size()));
+            if (auto* entry = std::get_if<LinkEntry>(&link)) {
+                entry->line = line_number;
+                parsed.links.push_back(std::move(*entry));
+                continue;
+            }
+            improper(parsed, source, strict, line_number, std::get<std::string>(std::move(link)));
             continue;
         }
         LineResult result = parse_line(line, style);
@@ -232,13 +254,7 @@ Parsed parse(std::string_view text, std::string_view source, bool strict) {
             parsed.entries.push_back(std::move(*entry));
             continue;
         }
-        std::string reason = std::get<std::string>(std::move(result));
-        if (strict) {
-            throw Error(
-                ErrorCategory::invalid_input,
-                std::string(source) + " line " + std::to_string(line_number) + ": " + reason);
-        }
-        parsed.improper.push_back({line_number, std::move(reason)});
+        improper(parsed, source, strict, line_number, std::get<std::string>(std::move(result)));
     }
     if (parsed.entries.empty()) {
         std::string message = std::string(source) + ": no properly formatted sha256sum lines";

@@ -71,9 +71,13 @@ std::string generated_json(const Generated& generated, std::string_view root,
     for (const FileEntry& f : generated.files) {
         files.push_back({{"name", f.name}, {"sha256", digest_hex(f.digest)}, {"size", f.size}});
     }
+    nlohmann::json links = nlohmann::json::array();
+    for (const LinkEntry& l : generated.links) {
+        links.push_back({{"name", l.name}, {"target", l.target}});
+    }
     nlohmann::json json = {{"root", root},
                            {"files", files},
-                           {"skipped_symlinks", generated.skipped_symlinks},
+                           {"symlinks", links},
                            {"skipped_special", generated.skipped_special},
                            {"manifest_sha256", digest_hex(manifest_digest)},
                            {"manifest_pgp_words", words_of(manifest_digest)}};
@@ -88,16 +92,20 @@ std::string generated_json(const Generated& generated, std::string_view root,
 std::string generated_notes(const Generated& generated, std::string_view root,
                             std::string_view out) {
     std::string notes;
-    for (const std::string& link : generated.skipped_symlinks) {
-        notes += "note: symbolic link not followed, not listed: " + one_line(link) + "\n";
-    }
     for (const std::string& other : generated.skipped_special) {
         notes += "note: not a regular file, not listed: " + one_line(other) + "\n";
     }
     if (!out.empty()) {
         const Sha256 manifest_digest = sha256_text(generated.text());
-        notes += fmt::format("Wrote {}: {} files. Check it with: cd {} && sha256sum -c {}\n", out,
-                             generated.files.size(), root, fs::absolute(out).string());
+        std::string links;
+        if (!generated.links.empty()) {
+            links = fmt::format(
+                " and {} symbolic link{} ('# symlink' lines: sha256sum -c skips them, smk "
+                "media verify checks them)",
+                generated.links.size(), generated.links.size() == 1 ? "" : "s");
+        }
+        notes += fmt::format("Wrote {}: {} files{}. Check it with: cd {} && sha256sum -c {}\n", out,
+                             generated.files.size(), links, root, fs::absolute(out).string());
         notes += "Manifest SHA-256 " + digest_hex(manifest_digest) + "\n" +
                  words_block(manifest_digest, "  ");
     }
@@ -114,6 +122,12 @@ std::string verify_summary(const VerifyReport& report) {
         "{} OK, {} FAILED, {} MISSING, {} unreadable, {} extra{}", report.count(FileStatus::ok),
         report.count(FileStatus::failed), report.count(FileStatus::missing),
         report.count(FileStatus::unreadable), report.extra_files.size(), extra_note);
+    if (!report.links.empty()) {
+        text += fmt::format(
+            "; symbolic links: {} OK, {} FAILED, {} MISSING, {} unreadable",
+            report.count_links(FileStatus::ok), report.count_links(FileStatus::failed),
+            report.count_links(FileStatus::missing), report.count_links(FileStatus::unreadable));
+    }
     if (!report.improper_lines.empty()) {
         text +=
             fmt::format(", {} improperly formatted line(s) skipped", report.improper_lines.size());
@@ -132,6 +146,16 @@ std::string verify_json(const VerifyReport& report, std::string_view root, ReadM
                          {"manifest", f.manifest.string()},
                          {"line", f.line}});
     }
+    nlohmann::json links = nlohmann::json::array();
+    for (const LinkResult& l : report.links) {
+        links.push_back({{"name", l.name},
+                         {"status", status_name(l.status)},
+                         {"detail", l.detail},
+                         {"expected_target", l.expected_target},
+                         {"actual_target", l.actual_target},
+                         {"manifest", l.manifest.string()},
+                         {"line", l.line}});
+    }
     nlohmann::json improper = nlohmann::json::array();
     for (const ManifestIssue& issue : report.improper_lines) {
         improper.push_back({{"manifest", issue.manifest.string()},
@@ -147,6 +171,7 @@ std::string verify_json(const VerifyReport& report, std::string_view root, ReadM
                       {"strict", report.strict},
                       {"read_mode", read_mode_name(read_mode)},
                       {"files", files},
+                      {"symlinks", links},
                       {"extra_files", report.extra_files},
                       {"improper_lines", improper},
                       {"ok", !report.failure().has_value()},
@@ -168,6 +193,11 @@ std::string verify_text(const VerifyReport& report) {
         text += one_line(f.name) + ": " + std::string(status_name(f.status));
         text += f.detail.empty() ? "\n" : " (" + f.detail + ")\n";
     }
+    for (const LinkResult& l : report.links) {
+        text += one_line(l.name) + ": " + std::string(status_name(l.status));
+        text += l.detail.empty() ? " (symbolic link -> " + media::escaped(l.expected_target) + ")\n"
+                                 : " (" + l.detail + ")\n";
+    }
     for (const std::string& extra : report.extra_files) {
         text += one_line(extra) + ": EXTRA (in no manifest)\n";
     }
@@ -175,9 +205,21 @@ std::string verify_text(const VerifyReport& report) {
 }
 
 void throw_if_failed(const VerifyReport& report, std::string_view root) {
-    if (const auto category = report.failure()) {
-        throw Error(*category, std::string(root) + ": " + verify_summary(report));
+    const auto category = report.failure();
+    if (!category) {
+        return;
     }
+    std::string message = std::string(root) + ": " + verify_summary(report);
+    // The first link that did not check out, named with both targets: a link changes
+    // nothing a hash would show, so the one line of the error says which.
+    for (const LinkResult& l : report.links) {
+        if (l.status != FileStatus::ok) {
+            message += "; first link: " + one_line(l.name) + ": " +
+                       std::string(status_name(l.status)) + " (" + l.detail + ")";
+            break;
+        }
+    }
+    throw Error(*category, message);
 }
 
 }  // namespace manifest

@@ -1,5 +1,6 @@
 // Checking a tree against sha256sum manifests, as `cd DIR && sha256sum -c` would,
-// but reading from the device and reporting files nobody listed.
+// but reading from the device, checking the symbolic links the manifests record,
+// and reporting files and links nobody listed.
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -10,6 +11,7 @@
 #include <set>
 
 #include "file_hash.hpp"
+#include "link_check.hpp"
 #include "smk/hex.hpp"
 #include "smk/manifest.hpp"
 #include "tree_walk.hpp"
@@ -37,22 +39,6 @@ std::optional<std::string> normalized_name(const std::string& name) {
         return std::nullopt;
     }
     return normal.generic_string();
-}
-
-std::string describe_file_type(mode_t mode) {
-    if (S_ISDIR(mode)) {
-        return "a directory";
-    }
-    if (S_ISFIFO(mode)) {
-        return "a FIFO";
-    }
-    if (S_ISSOCK(mode)) {
-        return "a socket";
-    }
-    if (S_ISCHR(mode) || S_ISBLK(mode)) {
-        return "a device node";
-    }
-    return "not a regular file";
 }
 
 FileResult check_entry(int dirfd, const fs::path& root, const Entry& entry,
@@ -97,7 +83,7 @@ FileResult check_entry(int dirfd, const fs::path& root, const Entry& entry,
     }
     if (!S_ISREG(st.st_mode)) {
         result.status = FileStatus::failed;
-        result.detail = describe_file_type(st.st_mode) + ", not a regular file";
+        result.detail = media::describe_file_type(st.st_mode) + ", not a regular file";
         return result;
     }
     try {
@@ -114,6 +100,48 @@ FileResult check_entry(int dirfd, const fs::path& root, const Entry& entry,
         result.detail = e.what();
     }
     return result;
+}
+
+LinkResult check_link_entry(int dirfd, const LinkEntry& entry, const std::string& normalized,
+                            const fs::path& manifest) {
+    LinkResult result;
+    result.name = entry.name;
+    result.expected_target = entry.target;
+    result.manifest = manifest;
+    result.line = entry.line;
+    media::LinkCheck check =
+        media::check_link(dirfd, normalized, entry.target, "the manifest records");
+    result.actual_target = std::move(check.actual_target);
+    result.detail = std::move(check.detail);
+    switch (check.verdict) {
+        case media::LinkVerdict::ok:
+            result.status = FileStatus::ok;
+            break;
+        case media::LinkVerdict::differs:
+            result.status = FileStatus::failed;
+            break;
+        case media::LinkVerdict::missing:
+            result.status = FileStatus::missing;
+            break;
+        case media::LinkVerdict::unreadable:
+            result.status = FileStatus::unreadable;
+            break;
+    }
+    return result;
+}
+
+// The name as the tree walk gives it; Error(invalid_input) naming manifest and line
+// for a name outside dir.
+std::string name_inside(const std::string& name, const fs::path& manifest, std::size_t line,
+                        const fs::path& dir) {
+    auto normal = normalized_name(name);
+    if (!normal) {
+        throw Error(ErrorCategory::invalid_input,
+                    manifest.string() + " line " + std::to_string(line) + ": '" + name +
+                        "' lies outside " + dir.string() +
+                        "; smk checks only files inside the directory it verifies");
+    }
+    return std::move(*normal);
 }
 
 struct LoadedManifest {
@@ -142,12 +170,19 @@ std::size_t VerifyReport::count(FileStatus status) const noexcept {
         files.begin(), files.end(), [status](const FileResult& f) { return f.status == status; }));
 }
 
+std::size_t VerifyReport::count_links(FileStatus status) const noexcept {
+    return static_cast<std::size_t>(std::count_if(
+        links.begin(), links.end(), [status](const LinkResult& l) { return l.status == status; }));
+}
+
 std::optional<ErrorCategory> VerifyReport::failure() const noexcept {
-    if (count(FileStatus::failed) > 0 || count(FileStatus::missing) > 0 ||
-        (strict && !extra_files.empty())) {
+    const auto any = [this](FileStatus status) {
+        return count(status) > 0 || count_links(status) > 0;
+    };
+    if (any(FileStatus::failed) || any(FileStatus::missing) || (strict && !extra_files.empty())) {
         return ErrorCategory::verification;
     }
-    if (count(FileStatus::unreadable) > 0) {
+    if (any(FileStatus::unreadable)) {
         return ErrorCategory::io;
     }
     return std::nullopt;
@@ -201,14 +236,10 @@ VerifyReport verify(const std::filesystem::path& dir,
         const std::string text = media::read_small_file(path, options.read_mode, kMaxManifestBytes);
         LoadedManifest manifest{path, parse(text, path.string(), options.strict)};
         for (const Entry& entry : manifest.parsed.entries) {
-            auto name = normalized_name(entry.name);
-            if (!name) {
-                throw Error(ErrorCategory::invalid_input,
-                            path.string() + " line " + std::to_string(entry.line) + ": '" +
-                                entry.name + "' lies outside " + dir.string() +
-                                "; smk checks only files inside the directory it verifies");
-            }
-            listed.insert(std::move(*name));
+            listed.insert(name_inside(entry.name, path, entry.line, dir));
+        }
+        for (const LinkEntry& link : manifest.parsed.links) {
+            listed.insert(name_inside(link.name, path, link.line, dir));
         }
         for (const ImproperLine& improper : manifest.parsed.improper) {
             report.improper_lines.push_back({path, improper.line, improper.reason});
@@ -224,6 +255,10 @@ VerifyReport verify(const std::filesystem::path& dir,
         for (const Entry& entry : manifest.parsed.entries) {
             report.files.push_back(
                 check_entry(dirfd.get(), dir, entry, manifest.path, options.read_mode));
+        }
+        for (const LinkEntry& link : manifest.parsed.links) {
+            const std::string name = name_inside(link.name, manifest.path, link.line, dir);
+            report.links.push_back(check_link_entry(dirfd.get(), link, name, manifest.path));
         }
     }
 

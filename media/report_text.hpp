@@ -9,26 +9,18 @@
 #include <string>
 #include <string_view>
 
+#include "name_escape.hpp"
+
 namespace smk::media_report {
 
 // A name on one line, escaped as `sha256sum -c` prints it (a leading '\' when the
 // name holds '\', newline or CR).
 [[nodiscard]] inline std::string one_line(std::string_view name) {
-    if (name.find_first_of("\\\n\r") == std::string_view::npos) {
+    if (!media::needs_escape(name)) {
         return std::string(name);
     }
     std::string out = "\\";
-    for (const char c : name) {
-        if (c == '\\') {
-            out += "\\\\";
-        } else if (c == '\n') {
-            out += "\\n";
-        } else if (c == '\r') {
-            out += "\\r";
-        } else {
-            out.push_back(c);
-        }
-    }
+    media::append_escaped(out, name);
     return out;
 }
 

@@ -21,12 +21,24 @@
 //   batches (up to 512 files or 256 MiB: one syncfs() per destination drive, since an
 //   fsync per small file costs a device round trip each), renamed, and every directory
 //   touched is fsynced at the end. A failure removes the unplaced temporary files of
-//   its batch; files placed before stay complete.
+//   its batch; files placed before stay complete. Until its batch is placed, a file
+//   that replaces an older copy has both on the drive: an update needs free room for
+//   the old copies of one batch's files (rsync -aW, one file at a time, for one), and
+//   a full drive's error says how much (Error(io), the drive named).
+// - A failure after the copy began (a full drive, an unreadable or changing source
+//   file) stops it where it is: directories and links are made first (new
+//   directories keep mode 0700 and the wrong mtime until a run completes), files of
+//   earlier batches are in place and complete, the current batch's temporary files
+//   are removed, and with delete_extras the extras are already gone. No final name
+//   holds a partial file; running the same copy again completes it.
 // - After writing, every file written to a destination is read back from the device
 //   and compared with the source hash: its (clean, synced) pages are dropped from the
 //   cache, the kernel is asked to confirm none is left (mincore), and the file is read
 //   with readahead; where that cannot be confirmed it is read O_DIRECT
-//   (ReadMode::drop_cache in smk/digest.hpp; why in media/copy_engine.cpp).
+//   (ReadMode::drop_cache in smk/digest.hpp; why in media/copy_engine.cpp). Every
+//   symbolic link of the source, made or kept, is then read on every destination
+//   (readlink, as the filesystem reports it, never followed) and must have the
+//   source's target.
 // - A source file that changes while it is copied (size, mtime or ctime differ after
 //   reading, or the second read hashes differently) is an error naming it.
 // - Extra entries on a destination are reported; removed only with delete_extras.
@@ -69,6 +81,14 @@ struct Options {
     std::function<void(const Progress&)> progress;
 };
 
+// A symbolic link on a destination that does not point where the source's does.
+struct LinkMismatch {
+    std::string name;             // relative name
+    std::string expected_target;  // the source link's
+    std::string actual_target;    // the destination's; empty unless a link is there
+    std::string detail;           // what is there, both targets named
+};
+
 struct DestinationReport {
     std::filesystem::path root;          // where the source tree lands (DST, or DST/NAME)
     std::size_t copied = 0;              // files that were missing
@@ -80,8 +100,11 @@ struct DestinationReport {
     std::vector<std::string> extra;      // entries the source lacks (relative names)
     std::vector<std::string> deleted;    // the extras removed (delete_extras)
     std::uint64_t bytes_written = 0;
-    std::size_t files_verified = 0;          // files read back after writing
-    std::vector<std::string> verify_failed;  // files whose read-back hash differed
+    std::size_t files_verified = 0;  // files read back after writing
+    std::size_t links_verified = 0;  // links checked after writing (every link of the source)
+    // Files whose read-back hash differed, then links whose target differs.
+    std::vector<std::string> verify_failed;
+    std::vector<LinkMismatch> links_failed;  // the links of verify_failed, with both targets
 
     [[nodiscard]] bool verified_ok() const noexcept { return verify_failed.empty(); }
 };
@@ -99,10 +122,10 @@ struct Report {
 // Copies `source` (as given: a trailing '/' matters) to every destination. Throws
 // Error(refused) for the refusals above (before writing anything), Error(usage) for
 // no destination, Error(io) naming it for a source that does not exist, Error(io)
-// naming the file for a read or write failure (including a
-// full disk: the temporary file is removed and no final name changes), Error(io) for a
-// source file that changed during the copy. Verification failures do not throw: see
-// Report::verified_ok().
+// naming the file for a read or write failure (including a full drive: the temporary
+// files are removed, no final name holds a partial file, and the message names the
+// drive and the free room the batches need), Error(io) for a source file that changed
+// during the copy. Verification failures do not throw: see Report::verified_ok().
 [[nodiscard]] Report copy_tree(std::string_view source,
                                const std::vector<std::string>& destinations,
                                const Options& options = {});

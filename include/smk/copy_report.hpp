@@ -9,15 +9,17 @@
 
 namespace smk::copy {
 
-// The source (files, size, skipped specials), then per destination what was copied,
-// updated, verified unchanged, rewritten and written, its extra entries (marked
-// "(deleted)" with delete_extras), the files whose read-back FAILED and the
-// read-back verdict ("read back from the device: OK (2 of 2 files)").
+// The source (files, size, a "note:" line per FIFO, socket or device node not
+// copied), then per destination what was copied, updated, verified unchanged,
+// rewritten and written, its extra entries (marked "(deleted)" with delete_extras),
+// the files whose read-back FAILED and the links that differ (both targets named),
+// the read-back verdict ("read back from the device: OK (2 of 2 files)") and, when
+// the source has links, "symbolic links: OK (1 of 1 with the source's target)".
 [[nodiscard]] std::string report_text(const Report& report, bool delete_extras);
 
 // The same as a JSON object (two-space indent, one trailing newline): source,
 // files, bytes, skipped_special, delete, destinations[] (path, files_copied, ...,
-// verified "OK"/"FAILED", verify_failed[]), ok.
+// links_verified, verified "OK"/"FAILED", verify_failed[], links_failed[]), ok.
 [[nodiscard]] std::string report_json(const Report& report, bool delete_extras);
 
 // Throws Error(verification) naming every destination whose read-back failed, and

@@ -9,13 +9,19 @@
 //   their bytes (LC_ALL=C order of the whole path): deterministic on every machine.
 // - A name holding '\', newline or CR is written escaped, as coreutils does: the line
 //   starts with '\', and '\' -> "\\", newline -> "\n", CR -> "\r".
-// - Symbolic links are neither followed nor listed (generate reports them as
-//   skipped): a link's target may lie outside the drive, FAT and exFAT backup drives
-//   cannot hold links, and rsync -a copies links as links, so hashing a target would
-//   attest bytes that are not on the drive. For the same reason verify does not follow
-//   a symbolic link named by a manifest entry (that entry FAILS), and refuses names
-//   that are absolute or climb out of the root with "..".
-// - Files in the tree that no manifest lists (links and special files included) are
+// - Symbolic links are recorded, never followed: each as a comment line
+//   "# symlink NAME -> TARGET" (NAME and TARGET escaped: '\' -> "\\", newline ->
+//   "\n", CR -> "\r", '>' -> "\>"; docs/FORMAT.md §8), after the file lines.
+//   `sha256sum -c` skips lines starting with '#', so the manifest stays a sha256sum
+//   manifest of the files; verify checks that each recorded link is a symbolic link
+//   with exactly that target (readlink, not followed). A link's target may lie
+//   outside the drive, and rsync -a copies links as links, so hashing a target would
+//   attest bytes that are not on the drive. For the same reason verify does not
+//   follow a symbolic link named by a file line (that entry FAILS), nor one on the
+//   path to a file or link, and refuses names that are absolute or climb out of the
+//   root with "..". A manifest without link lines (older smk, sha256sum) still
+//   verifies as before; links in the tree are then extra.
+// - Files and links in the tree that no manifest lists (special files included) are
 //   always reported as extra; they make the verification fail only with strict (a
 //   drive may carry harmless litter such as "System Volume Information"; a ceremony
 //   that wants an exact tree says --strict). Empty directories are not reported.
@@ -23,6 +29,8 @@
 //   relative to DIR, as for `cd DIR && sha256sum -c`), not in subdirectories.
 // - strict also turns every improperly formatted line into an error, as
 //   `sha256sum -c --strict` does; without it such lines are reported and skipped.
+//   A line starting with "# symlink " is a link line: malformed, it is improperly
+//   formatted too (any other '#' line is a comment).
 // - Files, and the manifests themselves, are read from the device
 //   (ReadMode::direct) unless told otherwise.
 // - Where sha256sum -c would open a name no file can have ("" or one cut at a NUL)
@@ -64,16 +72,25 @@ struct ImproperLine {
     std::string reason;
 };
 
+// A symbolic link: "# symlink NAME -> TARGET" in a manifest.
+struct LinkEntry {
+    std::string name;      // unescaped, relative to the root
+    std::string target;    // unescaped: what readlink gives, never followed
+    std::size_t line = 0;  // 1-based in a parsed manifest; 0 when generated
+};
+
 struct Parsed {
     std::vector<Entry> entries;
+    std::vector<LinkEntry> links;
     std::vector<ImproperLine> improper;  // empty when strict
 };
 
 // Parses manifest text the way `sha256sum -c` does: '#' in the first column starts
-// a comment, empty lines are skipped, CRLF line ends and upper-case hex are accepted.
+// a comment (but "# symlink " a link line), empty lines are skipped, CRLF line ends
+// and upper-case hex are accepted.
 // `source` names the manifest in errors ("SHA256SUMS line 7: ..."). Throws
 // Error(invalid_input) on the first improperly formatted line when strict, and
-// whenever no line is properly formatted.
+// whenever no file line is properly formatted (sha256sum -c would reject it).
 [[nodiscard]] Parsed parse(std::string_view text, std::string_view source, bool strict);
 
 // ---- generating ----------------------------------------------------------------
@@ -85,10 +102,11 @@ struct FileEntry {
 };
 
 struct Generated {
-    std::vector<FileEntry> files;               // sorted by name bytes
-    std::vector<std::string> skipped_symlinks;  // not followed, not listed
-    std::vector<std::string> skipped_special;   // FIFOs, sockets, device nodes
-    [[nodiscard]] std::string text() const;     // the manifest, one line per file
+    std::vector<FileEntry> files;              // sorted by name bytes
+    std::vector<LinkEntry> links;              // sorted by name bytes, not followed
+    std::vector<std::string> skipped_special;  // FIFOs, sockets, device nodes
+    // The manifest: one line per file, then one "# symlink" line per link.
+    [[nodiscard]] std::string text() const;
 };
 
 struct GenerateOptions {
@@ -98,7 +116,8 @@ struct GenerateOptions {
     std::vector<std::filesystem::path> exclude;
 };
 
-// Every regular file under root, recursively. Throws Error(io) naming what cannot be read.
+// Every regular file (hashed) and symbolic link (its target) under root, recursively.
+// Throws Error(io) naming what cannot be read.
 [[nodiscard]] Generated generate(const std::filesystem::path& root,
                                  const GenerateOptions& options = {});
 
@@ -111,6 +130,8 @@ struct GenerateOptions {
 
 // One sha256sum text line, "HEX  name\n", escaped as coreutils escapes it.
 [[nodiscard]] std::string format_line(std::string_view name, const Sha256& digest);
+// One link line, "# symlink NAME -> TARGET\n", both escaped (docs/FORMAT.md §8).
+[[nodiscard]] std::string format_link_line(std::string_view name, std::string_view target);
 
 // ---- verifying -----------------------------------------------------------------
 
@@ -133,6 +154,19 @@ struct FileResult {
     std::size_t line = 0;
 };
 
+// A recorded link as found in the tree: OK when a symbolic link with exactly the
+// recorded target is there; FAILED when another target, or something else (a file, a
+// directory), is there or a link is on its path; MISSING when nothing is there.
+struct LinkResult {
+    std::string name;
+    FileStatus status = FileStatus::ok;
+    std::string detail;           // why, when not OK: names both targets
+    std::string expected_target;  // as recorded
+    std::string actual_target;    // empty unless a symbolic link is there
+    std::filesystem::path manifest;
+    std::size_t line = 0;
+};
+
 struct ManifestIssue {
     std::filesystem::path manifest;
     std::size_t line = 0;
@@ -148,14 +182,16 @@ struct VerifyReport {
     std::filesystem::path root;
     std::vector<std::filesystem::path> manifests;
     std::vector<FileResult> files;         // in manifest order
+    std::vector<LinkResult> links;         // in manifest order
     std::vector<std::string> extra_files;  // in the tree, in no manifest; sorted
     std::vector<ManifestIssue> improper_lines;
     bool strict = false;
 
-    [[nodiscard]] std::size_t count(FileStatus status) const noexcept;
-    // nullopt when everything checked out; verification when a file FAILED or is
-    // MISSING (or, with strict, an extra file exists); io when the only trouble is
-    // files that could not be read.
+    [[nodiscard]] std::size_t count(FileStatus status) const noexcept;        // files
+    [[nodiscard]] std::size_t count_links(FileStatus status) const noexcept;  // links
+    // nullopt when everything checked out; verification when a file or link FAILED
+    // or is MISSING (or, with strict, an extra file or link exists); io when the only
+    // trouble is files or links that could not be read.
     [[nodiscard]] std::optional<ErrorCategory> failure() const noexcept;
 };
 

@@ -2,6 +2,7 @@
 // captured, its exit codes and texts (smk_run.hpp).
 
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
 #include <string>
@@ -34,10 +35,18 @@ TEST_CASE("smk media manifest DIR prints the manifest on stdout, notes on stderr
     const smk_test::TempDir tmp("cli-manifest");
     tree(tmp / "tree");
     fs::create_symlink("a.txt", tmp / "tree/link");
+    REQUIRE(::mkfifo((tmp / "tree/fifo").c_str(), 0600) == 0);
     const CliRun r = run_cli({"media", "manifest", (tmp / "tree").string()}, tmp.path());
     CHECK(r.exit == 0);
-    CHECK(r.out == kAbc + "  a.txt\n" + kAbc + "  keys/b c.bin\n");
-    CHECK(r.err.find("symbolic link not followed, not listed: link") != std::string::npos);
+    CHECK(r.out == kAbc + "  a.txt\n" + kAbc + "  keys/b c.bin\n# symlink link -> a.txt\n");
+    CHECK(r.err == "note: not a regular file, not listed: fifo\n");
+
+    const CliRun json =
+        run_cli({"media", "manifest", (tmp / "tree").string(), "--json"}, tmp.path());
+    REQUIRE(json.exit == 0);
+    const nlohmann::json parsed = nlohmann::json::parse(json.out);
+    CHECK(parsed["symlinks"] == nlohmann::json::parse(R"([{"name": "link", "target": "a.txt"}])"));
+    CHECK(parsed["skipped_special"] == nlohmann::json::array({"fifo"}));
 }
 
 TEST_CASE("smk media manifest --out writes a new file sha256sum accepts, and never overwrites") {

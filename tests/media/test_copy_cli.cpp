@@ -2,6 +2,9 @@
 // exit codes and texts (smk_run.hpp); and the copy report of the library when the
 // drive changes under the read-back (in-process: the progress callback corrupts it).
 #include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -208,4 +211,85 @@ TEST_CASE("odd names through the CLI: copy, manifest, and sha256sum -c agree bot
                                 tmp / "scratch");
     CAPTURE(verify.out);
     CHECK(verify.exit == 0);
+}
+
+TEST_CASE(
+    "links through the CLI: the tree copy writes verifies with --strict, a changed link fails") {
+    const smk_test::TempDir tmp("copy-cli-links");
+    fs::create_directories(tmp / "scratch");
+    smk_test::write_file(tmp / "src/keys/kek.bin", "key");
+    smk_test::write_file(tmp / "src/other.bin", "other");
+    fs::create_symlink("keys/kek.bin", tmp / "src/current");
+    fs::create_symlink("../other.bin", tmp / "src/keys/sibling");
+    const fs::path dst = tmp / "dst";
+    REQUIRE(run_copy_cli({(tmp / "src/").string(), dst.string()}, tmp / "scratch").exit == 0);
+    const smk_test::CliRun manifest = smk_test::run_media_cli(
+        {"media", "manifest", dst.string(), "--out", (dst / "SHA256SUMS").string()},
+        tmp / "scratch");
+    REQUIRE(manifest.exit == 0);
+    CHECK(manifest.out.find("Wrote " + (dst / "SHA256SUMS").string() +
+                            ": 2 files and 2 symbolic links") != std::string::npos);
+    const auto verify = [&] {
+        return smk_test::run_media_cli({"media", "verify", dst.string(), "--strict"},
+                                       tmp / "scratch");
+    };
+    smk_test::CliRun r = verify();
+    CAPTURE(r.out);
+    CAPTURE(r.err);
+    CHECK(r.exit == 0);
+    CHECK(r.out.find("current: OK (symbolic link -> keys/kek.bin)\n") != std::string::npos);
+    CHECK(r.out.find("; symbolic links: 2 OK, 0 FAILED, 0 MISSING, 0 unreadable") !=
+          std::string::npos);
+    // coreutils agrees on the files and says nothing about the link lines.
+    const smk_test::ToolRun coreutils =
+        smk_test::run({"sha256sum", "-c", "--strict", "SHA256SUMS"}, dst, tmp / "scratch");
+    CHECK(coreutils.status == 0);
+    CHECK(coreutils.err.empty());
+
+    // A link retargeted on the copy: exit 5, the link and both targets named.
+    fs::remove(dst / "current");
+    fs::create_symlink("/etc/hostname", dst / "current");
+    r = verify();
+    CHECK(r.exit == 5);
+    CHECK(r.out.find("current: FAILED (a symbolic link -> /etc/hostname, but the manifest "
+                     "records -> keys/kek.bin)\n") != std::string::npos);
+    CHECK(r.error.find("first link: current: FAILED (a symbolic link -> /etc/hostname, but the "
+                       "manifest records -> keys/kek.bin)") != std::string::npos);
+    // A re-run of the copy puts the link back, and checks it.
+    const CopyRun again = run_copy_cli({(tmp / "src/").string(), dst.string()}, tmp / "scratch");
+    CHECK(again.exit == 0);
+    CHECK(again.out.find("symbolic links: OK (2 of 2 with the source's target)") !=
+          std::string::npos);
+    CHECK(fs::read_symlink(dst / "current") == "keys/kek.bin");
+    CHECK(verify().exit == 0);
+}
+
+TEST_CASE("smk media copy: FIFOs and device nodes are skipped with a note, not copied") {
+    if (::geteuid() != 0) {
+        FAIL("this test needs root to make a device node");
+    }
+    const smk_test::TempDir tmp("copy-cli-special");
+    fs::create_directories(tmp / "scratch");
+    smk_test::write_file(tmp / "src/a.bin", "abc");
+    REQUIRE(::mkfifo((tmp / "src/pipe").c_str(), 0600) == 0);
+    fs::create_directories(tmp / "src/dev");
+    REQUIRE(::mknod((tmp / "src/dev/null-like").c_str(), S_IFCHR | 0600, ::makedev(1, 3)) == 0);
+    const CopyRun run =
+        run_copy_cli({(tmp / "src/").string(), (tmp / "dst").string()}, tmp / "scratch");
+    CAPTURE(run.err);
+    CHECK(run.exit == 0);
+    CHECK(run.out.find("  note: not a file, link or directory, not copied: dev/null-like\n") !=
+          std::string::npos);
+    CHECK(run.out.find("  note: not a file, link or directory, not copied: pipe\n") !=
+          std::string::npos);
+    CHECK(smk_test::read_file_if_exists(tmp / "dst/a.bin") == "abc");
+    CHECK_FALSE(copy_test::exists_no_follow(tmp / "dst/pipe"));
+    CHECK_FALSE(copy_test::exists_no_follow(tmp / "dst/dev/null-like"));
+    CHECK(fs::is_directory(tmp / "dst/dev"));
+
+    const CopyRun json =
+        run_copy_cli({(tmp / "src/").string(), (tmp / "dst").string(), "--json"}, tmp / "scratch");
+    CHECK(json.exit == 0);
+    CHECK(nlohmann::json::parse(json.out)["skipped_special"] ==
+          nlohmann::json::array({"dev/null-like", "pipe"}));
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "copy_test_util.hpp"
+#include "smk/copy_report.hpp"
 
 namespace {
 
@@ -188,4 +189,69 @@ TEST_CASE("copy: progress reports every phase and the bytes read") {
           std::vector<smk::copy::Phase>{smk::copy::Phase::checking, smk::copy::Phase::copying,
                                         smk::copy::Phase::verifying, smk::copy::Phase::done});
     CHECK(copied == report.bytes);
+}
+
+TEST_CASE("copy: every link is checked on every destination after writing, both targets named") {
+    const smk_test::TempDir tmp("copy-link-verify");
+    make_tree(tmp / "src");
+    const std::vector<std::string> dsts = {(tmp / "a").string(), (tmp / "b").string(),
+                                           (tmp / "c").string()};
+    // Between the writing and the read-back, one link on b is retargeted and one on c
+    // is replaced by a file holding what its target holds.
+    bool changed = false;
+    smk::copy::Options options;
+    options.progress = [&](const smk::copy::Progress& p) {
+        if (!changed && p.phase == smk::copy::Phase::verifying) {
+            changed = true;
+            fs::remove(tmp / "b/current");
+            fs::create_symlink("keys/empty", tmp / "b/current");
+            fs::remove(tmp / "c/outside-link");
+            smk_test::write_file(tmp / "c/outside-link",
+                                 smk_test::read_file_if_exists("/etc/hostname"));
+        }
+    };
+    const smk::copy::Report report =
+        smk::copy::copy_tree((tmp / "src").string() + "/", dsts, options);
+    REQUIRE(changed);
+    CHECK_FALSE(report.verified_ok());
+    const auto& a = report.destinations[0];
+    const auto& b = report.destinations[1];
+    const auto& c = report.destinations[2];
+    CHECK(a.verified_ok());
+    CHECK(a.links_verified == 2);
+    CHECK(b.links_verified == 2);
+    CHECK(b.verify_failed == std::vector<std::string>{"current"});
+    REQUIRE(b.links_failed.size() == 1);
+    CHECK(b.links_failed[0].expected_target == "keys/kek.bin");
+    CHECK(b.links_failed[0].actual_target == "keys/empty");
+    CHECK(b.links_failed[0].detail ==
+          "a symbolic link -> keys/empty, but the source has -> keys/kek.bin");
+    REQUIRE(c.links_failed.size() == 1);
+    CHECK(c.links_failed[0].name == "outside-link");
+    CHECK(c.links_failed[0].actual_target.empty());
+    CHECK(c.links_failed[0].detail ==
+          "a regular file, not a symbolic link; the source has -> /etc/hostname");
+    CHECK(b.files_verified == 3);  // the files themselves read back fine
+
+    const std::string text = smk::copy::report_text(report, false);
+    CHECK(text.find("  FAILED: current (a symbolic link -> keys/empty, but the source has -> "
+                    "keys/kek.bin)\n  read back from the device: OK (3 of 3 files)\n  symbolic "
+                    "links: FAILED (1 of 2 with the source's target)\n") != std::string::npos);
+    try {
+        smk::copy::throw_if_read_back_failed(report);
+        FAIL("a link that differs must fail the read-back");
+    } catch (const smk::Error& e) {
+        CHECK(e.category() == smk::ErrorCategory::verification);
+        CHECK(std::string(e.what()).find("FAILED on " + (tmp / "b").string() + ", " +
+                                         (tmp / "c").string() + ";") != std::string::npos);
+    }
+
+    // A re-run puts both links back and checks them.
+    const smk::copy::Report again = smk::copy::copy_tree((tmp / "src").string() + "/", dsts);
+    CHECK(again.verified_ok());
+    CHECK(again.destinations[1].symlinks == 1);
+    CHECK(again.destinations[2].symlinks == 1);
+    for (const std::string& dst : dsts) {
+        copy_test::check_same_tree(tmp / "src", dst);
+    }
 }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "copy_test_util.hpp"
+#include "smk_run.hpp"
 
 namespace {
 
@@ -67,6 +68,67 @@ TEST_CASE("copy fault: a full destination names the file and leaves no partial f
     const struct stat src_after = copy_test::lstat_of(tmp / "src/big backup.bin");
     CHECK(src_after.st_mtim.tv_nsec == src_before.st_mtim.tv_nsec);
     CHECK(src_after.st_mtim.tv_sec == src_before.st_mtim.tv_sec);
+}
+
+TEST_CASE(
+    "copy fault: an update rsync -aW completes on a nearly full drive says why it needs room") {
+    // Two 1 MiB drives, each holding old copies of four 200 KiB files (224 KiB free).
+    // rsync -aW replaces one file at a time (200 KiB of room); smk keeps the batch's
+    // new copies beside the old ones until one sync, and needs 800 KiB.
+    const smk_test::TempDir tmp("copy-full-update");
+    const smk_test::TempDir tmp_rsync("copy-full-rsync");
+    const copy_test::ScratchMount drive(tmp, copy_test::ScratchMount::Type::tmpfs_1m);
+    const copy_test::ScratchMount rsync_drive(tmp_rsync, copy_test::ScratchMount::Type::tmpfs_1m);
+    if (!drive.mounted() || !rsync_drive.mounted()) {
+        FAIL("cannot mount a 1 MiB tmpfs (needs root): " << drive.why_not()
+                                                         << rsync_drive.why_not());
+    }
+    fs::create_directories(tmp / "scratch");
+    const std::string old_copy(200 * 1024, 'o');
+    const std::vector<std::string> names = {"part-1.bin", "part-2.bin", "part-3.bin", "part-4.bin"};
+    const std::array<timespec, 2> old_time = {timespec{1600000000, 0}, timespec{1600000000, 0}};
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        smk_test::write_file(tmp / "src" / names[i],
+                             random_bytes(200 * 1024).replace(0, 1, std::to_string(i)));
+        for (const fs::path& root : {drive.point(), rsync_drive.point()}) {
+            smk_test::write_file(root / names[i], old_copy);
+            REQUIRE(::utimensat(AT_FDCWD, (root / names[i]).c_str(), old_time.data(), 0) == 0);
+        }
+    }
+
+    const smk_test::CliRun run = smk_test::run_media_cli(
+        {"media", "copy", (tmp / "src/").string(), drive.point().string()}, tmp / "scratch");
+    CAPTURE(run.err);
+    const std::string root = drive.point().string();
+    CHECK(run.exit == 6);
+    CHECK(run.error.find("No space left on device") != std::string::npos);
+    // Why, how much, which drive, what is left, what to do.
+    CHECK(run.error.find(root +
+                         " filled up while a batch of new copies waited there under temporary "
+                         "names: smk media copy syncs files in batches (up to 512 files or "
+                         "256.0 MiB) before it renames any") != std::string::npos);
+    CHECK(run.error.find("so this update needs 800.0 KiB more free space on " + root +
+                         " than the finished copy takes") != std::string::npos);
+    CHECK(run.error.find("rsync -aW, one file at a time") != std::string::npos);
+    CHECK(run.error.find("Nothing under a final name is half-written") != std::string::npos);
+    CHECK(run.error.find("its temporary files were removed") != std::string::npos);
+    CHECK(run.error.find("Free at least 800.0 KiB on " + root) != std::string::npos);
+    CHECK(run.error.find("run the same command again") != std::string::npos);
+    // What it says is so: the old copies are whole, nothing temporary is left.
+    for (const std::string& name : names) {
+        CHECK(smk_test::read_file_if_exists(drive.point() / name) == old_copy);
+    }
+    CHECK(copy_test::temp_leftovers(drive.point()).empty());
+
+    // The same update with rsync -aW (a tool we did not write) completes.
+    const smk_test::ToolRun rsync =
+        smk_test::run({"rsync", "-aW", (tmp / "src/").string(), rsync_drive.point().string() + "/"},
+                      tmp / "scratch", tmp / "scratch");
+    CHECK_MESSAGE(rsync.status == 0, rsync.err);
+    for (const std::string& name : names) {
+        CHECK(smk_test::read_file_if_exists(rsync_drive.point() / name) ==
+              smk_test::read_file_if_exists(tmp / "src" / name));
+    }
 }
 
 TEST_CASE("copy fault: a source file that changes during the copy is named and not put in place") {
@@ -145,7 +207,10 @@ TEST_CASE("copy fault: an unreadable source file is named (run as an unprivilege
     fs::permissions(tmp.path(), fs::perms::all);  // let nobody in
     smk_test::write_file(tmp / "src/readable.txt", "ok");
     smk_test::write_file(tmp / "src/secret share.bin", "no");
+    smk_test::write_file(tmp / "src/sub/later.txt", "after the unreadable file");
+    fs::create_symlink("readable.txt", tmp / "src/zz-link");
     fs::permissions(tmp / "src", fs::perms::all);
+    fs::permissions(tmp / "src/sub", fs::perms::all);
     fs::permissions(tmp / "src/secret share.bin", fs::perms::none);
     fs::create_directories(tmp / "dst");
     fs::permissions(tmp / "dst", fs::perms::all);
@@ -189,6 +254,19 @@ TEST_CASE("copy fault: an unreadable source file is named (run as an unprivilege
     CHECK(message.find("Permission denied") != std::string::npos);
     CHECK_FALSE(copy_test::exists_no_follow(tmp / "dst/secret share.bin"));
     CHECK(copy_test::temp_leftovers(tmp / "dst").empty());
+    // The copy stopped after the directories and links were made, and says so (and
+    // what to do); the file before it was still waiting in its batch: not placed.
+    CHECK(message.find("the copy stopped there. On every destination the directories and "
+                       "links are made (new directories keep mode 0700 until a copy "
+                       "completes)") != std::string::npos);
+    CHECK(message.find("no final name holds a partial file") != std::string::npos);
+    CHECK(message.find("Make it readable (or run as its owner) and run the same command again.") !=
+          std::string::npos);
+    CHECK(fs::is_directory(tmp / "dst/sub"));
+    CHECK((copy_test::lstat_of(tmp / "dst/sub").st_mode & 07777) == 0700);
+    CHECK(fs::read_symlink(tmp / "dst/zz-link") == "readable.txt");
+    CHECK_FALSE(copy_test::exists_no_follow(tmp / "dst/readable.txt"));
+    CHECK_FALSE(copy_test::exists_no_follow(tmp / "dst/sub/later.txt"));
 }
 
 TEST_CASE("copy fault: destinations overlapping the source are refused before any write") {

@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "smk/digest.hpp"
 #include "smk/error.hpp"
@@ -152,4 +154,58 @@ TEST_CASE("format_line writes sha256sum's text format and escapes as coreutils 9
     const mf::Parsed p = mf::parse(mf::format_line(name, d), "M", true);
     REQUIRE(p.entries.size() == 1);
     CHECK(p.entries[0].name == name);
+}
+
+TEST_CASE("parse: '# symlink NAME -> TARGET' lines are links, other '#' lines comments") {
+    const mf::Parsed p = mf::parse(kAbc + "  f\n# symlink cur rent -> keys/k 1.bin\r\n" +
+                                       "# symlinks below are checked\n#symlink x -> y\n" +
+                                       "# symlink a\\\\b\\n\\r\\> -> \\>\\\\t\n",
+                                   "M", true);
+    REQUIRE(p.entries.size() == 1);
+    REQUIRE(p.links.size() == 2);
+    CHECK(p.links[0].name == "cur rent");
+    CHECK(p.links[0].target == "keys/k 1.bin");  // the CR of a CRLF line is not the target's
+    CHECK(p.links[0].line == 2);
+    CHECK(p.links[1].name == "a\\b\n\r>");
+    CHECK(p.links[1].target == ">\\t");
+    CHECK(p.links[1].line == 5);
+}
+
+TEST_CASE("parse: a malformed link line is an error naming the line with strict") {
+    const std::string file = kAbc + "  f\n";
+    CHECK(error_of(file + "# symlink a => b\n", true) ==
+          "MANIFEST line 2: a '# symlink' line without ' -> ' (expected '# symlink NAME -> "
+          "TARGET')");
+    CHECK(error_of(file + "# symlink a\\x -> b\n", true) ==
+          "MANIFEST line 2: bad escape in a '# symlink' line (only \\\\, \\n, \\r and \\> exist)");
+    CHECK(error_of(file + "# symlink a -> b\\\n", true).find("line 2: bad escape") !=
+          std::string::npos);
+    CHECK(error_of(file + "# symlink  -> b\n", true) ==
+          "MANIFEST line 2: the link's name is empty");
+    CHECK(error_of(file + "# symlink a -> \n", true) ==
+          "MANIFEST line 2: the link's target is empty");
+    CHECK(error_of(file + "# symlink a -> b" + std::string(1, '\0') + "c\n", true)
+              .find("line 2: the line holds a NUL byte") != std::string::npos);
+    // Without strict the line is reported and skipped, as sha256sum -c skips it.
+    const mf::Parsed p = mf::parse(file + "# symlink no arrow\n", "M", false);
+    CHECK(p.links.empty());
+    REQUIRE(p.improper.size() == 1);
+    CHECK(p.improper[0].line == 2);
+    // Link lines alone are no manifest: sha256sum -c would find no checksum line.
+    CHECK(error_of("# symlink a -> b\n", false).find("no properly formatted sha256sum lines") !=
+          std::string::npos);
+}
+
+TEST_CASE("format_link_line escapes name and target so that the first ' -> ' splits them") {
+    CHECK(mf::format_link_line("cur", "keys/k.bin") == "# symlink cur -> keys/k.bin\n");
+    CHECK(mf::format_link_line("a -> b", "c\\d\ne") == "# symlink a -\\> b -> c\\\\d\\ne\n");
+    for (const auto& [name, target] : std::vector<std::pair<std::string, std::string>>{
+             {"a -> b", "c -> d"}, {"->", "->"}, {"x\\", "\\"}, {"\r\n", ">"}, {" ", " -> "}}) {
+        CAPTURE(name);
+        const mf::Parsed p =
+            mf::parse(kAbc + "  f\n" + mf::format_link_line(name, target), "M", true);
+        REQUIRE(p.links.size() == 1);
+        CHECK(p.links[0].name == name);
+        CHECK(p.links[0].target == target);
+    }
 }

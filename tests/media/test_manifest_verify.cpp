@@ -1,7 +1,10 @@
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "media_test_util.hpp"
@@ -114,7 +117,7 @@ TEST_CASE("names outside the directory are refused before any file is read") {
           std::string::npos);
 }
 
-TEST_CASE("symbolic links: skipped by generate, never followed by verify") {
+TEST_CASE("symbolic links: recorded by generate with their targets, never followed by verify") {
     const smk_test::TempDir tmp("verify-links");
     small_tree(tmp / "tree");
     smk_test::write_file(tmp / "secret-outside", "abc");
@@ -123,9 +126,18 @@ TEST_CASE("symbolic links: skipped by generate, never followed by verify") {
 
     const mf::Generated generated = mf::generate(tmp / "tree");
     REQUIRE(generated.files.size() == 2);
-    CHECK(generated.skipped_symlinks == std::vector<std::string>{"keys-link", "link-out"});
+    REQUIRE(generated.links.size() == 2);
+    CHECK(generated.links[0].name == "keys-link");
+    CHECK(generated.links[0].target == "keys");
+    CHECK(generated.links[1].name == "link-out");
+    CHECK(generated.links[1].target == (tmp / "secret-outside").string());
+    // File lines first (what sha256sum prints), then one comment line per link.
+    CHECK(generated.text() == kAbc + "  a.txt\n" + kAbc + "  keys/b.bin\n" +
+                                  "# symlink keys-link -> keys\n# symlink link-out -> " +
+                                  (tmp / "secret-outside").string() + "\n");
 
-    // A manifest (e.g. from `sha256sum *`) naming the links: sha256sum would follow them.
+    // A manifest (e.g. from `sha256sum *`) naming the links as files: sha256sum would
+    // follow them; smk does not.
     const fs::path manifest = tmp / "m.sha256sum";
     smk_test::write_file(manifest, kAbc + "  link-out\n" + kAbc + "  keys-link/b.bin\n" + kAbc +
                                        "  a.txt\n" + kAbc + "  keys/b.bin\n");
@@ -137,6 +149,160 @@ TEST_CASE("symbolic links: skipped by generate, never followed by verify") {
     CHECK(report.files[2].status == mf::FileStatus::ok);
     CHECK(report.files[3].status == mf::FileStatus::ok);
     CHECK(report.failure() == smk::ErrorCategory::verification);
+}
+
+namespace {
+
+// A tree with a file, a link in the root and one in a subdirectory, and its manifest
+// written inside it as smk media manifest --out writes it.
+void linked_tree(const fs::path& root) {
+    small_tree(root);
+    fs::create_symlink("keys/b.bin", root / "current");
+    fs::create_symlink("../a.txt", root / "keys/up");
+    (void)mf::write_manifest(root, root / "SHA256SUMS");
+}
+
+const mf::LinkResult& link_named(const mf::VerifyReport& report, const std::string& name) {
+    for (const mf::LinkResult& l : report.links) {
+        if (l.name == name) {
+            return l;
+        }
+    }
+    FAIL("no link result for " << name);
+    throw std::logic_error("unreachable");
+}
+
+}  // namespace
+
+TEST_CASE("links: a tree with links verifies with strict against its own manifest") {
+    const smk_test::TempDir tmp("verify-links-ok");
+    linked_tree(tmp.path());
+    const mf::VerifyReport report = mf::verify_directory(tmp.path(), {.strict = true});
+    CHECK(report.count(mf::FileStatus::ok) == 2);
+    REQUIRE(report.links.size() == 2);
+    CHECK(report.count_links(mf::FileStatus::ok) == 2);
+    CHECK(report.links[0].name == "current");
+    CHECK(report.links[0].actual_target == "keys/b.bin");
+    CHECK(report.links[0].line == 3);
+    CHECK(report.extra_files.empty());
+    CHECK(!report.failure().has_value());
+}
+
+TEST_CASE("links: retargeted, replaced by a file or a directory, or removed: each fails") {
+    const smk_test::TempDir tmp("verify-links-bad");
+    linked_tree(tmp.path());
+    const fs::path link = tmp / "current";
+    std::string expected_detail;
+    mf::FileStatus expected_status = mf::FileStatus::failed;
+
+    SUBCASE("retargeted") {
+        fs::remove(link);
+        fs::create_symlink("a.txt", link);  // a file of the same content: only the target differs
+        expected_detail = "a symbolic link -> a.txt, but the manifest records -> keys/b.bin";
+    }
+    SUBCASE("replaced by a regular file with the target's content") {
+        fs::remove(link);
+        smk_test::write_file(link, "abc");
+        expected_detail = "a regular file, not a symbolic link; the manifest records -> keys/b.bin";
+    }
+    SUBCASE("replaced by a directory") {
+        fs::remove(link);
+        fs::create_directory(link);
+        expected_detail = "a directory, not a symbolic link; the manifest records -> keys/b.bin";
+    }
+    SUBCASE("removed") {
+        fs::remove(link);
+        expected_detail = "no such link; the manifest records -> keys/b.bin";
+        expected_status = mf::FileStatus::missing;
+    }
+    const mf::VerifyReport report = mf::verify_directory(tmp.path());
+    const mf::LinkResult& result = link_named(report, "current");
+    CHECK(result.status == expected_status);
+    CHECK(result.detail == expected_detail);
+    CHECK(result.expected_target == "keys/b.bin");
+    CHECK(link_named(report, "keys/up").status == mf::FileStatus::ok);
+    // Not even lenient verification lets it pass: a link is recorded, not litter.
+    CHECK(report.failure() == smk::ErrorCategory::verification);
+    CHECK(report.count(mf::FileStatus::ok) == 2);
+}
+
+TEST_CASE("links: a link on the path of a recorded link is not followed") {
+    const smk_test::TempDir tmp("verify-links-path");
+    linked_tree(tmp / "tree");
+    // keys/ becomes a link to a copy of itself: keys/up would still read "../a.txt".
+    fs::rename(tmp / "tree/keys", tmp / "keys-elsewhere");
+    fs::create_directory_symlink(tmp / "keys-elsewhere", tmp / "tree/keys");
+    const mf::VerifyReport report = mf::verify_directory(tmp / "tree");
+    const mf::LinkResult& result = link_named(report, "keys/up");
+    CHECK(result.status == mf::FileStatus::failed);
+    CHECK(result.detail.find("a symbolic link is on its path") != std::string::npos);
+    CHECK(result.detail.find("records -> ../a.txt") != std::string::npos);
+    CHECK(result.actual_target.empty());
+}
+
+TEST_CASE("links: a link nobody recorded is extra, and fails only with strict") {
+    const smk_test::TempDir tmp("verify-links-extra");
+    linked_tree(tmp.path());
+    fs::create_symlink("/etc/passwd", tmp / "keys/new-link");
+    const mf::VerifyReport lenient = mf::verify_directory(tmp.path());
+    CHECK(lenient.extra_files == std::vector<std::string>{"keys/new-link"});
+    CHECK(!lenient.failure().has_value());
+    CHECK(mf::verify_directory(tmp.path(), {.strict = true}).failure() ==
+          smk::ErrorCategory::verification);
+}
+
+TEST_CASE("links: a manifest without link lines still verifies, the links being extra") {
+    const smk_test::TempDir tmp("verify-links-old");
+    small_tree(tmp.path());
+    fs::create_symlink("a.txt", tmp / "current");
+    smk_test::write_file(tmp / "SHA256SUMS", kAbc + "  a.txt\n" + kAbc + "  keys/b.bin\n");
+    const mf::VerifyReport report = mf::verify_directory(tmp.path());
+    CHECK(report.count(mf::FileStatus::ok) == 2);
+    CHECK(report.links.empty());
+    CHECK(report.extra_files == std::vector<std::string>{"current"});
+    CHECK(!report.failure().has_value());
+}
+
+TEST_CASE("links: a recorded link outside the directory is refused before anything is read") {
+    const smk_test::TempDir tmp("verify-links-outside");
+    small_tree(tmp / "tree");
+    const fs::path manifest = tmp / "m.sha256sum";
+    smk_test::write_file(manifest, kAbc + "  a.txt\n# symlink ../x -> a.txt\n");
+    CHECK(verify_error(tmp / "tree", {manifest}, false)
+              .find("m.sha256sum line 2: '../x' lies outside") != std::string::npos);
+}
+
+TEST_CASE("links: names and targets with spaces, backslashes, newlines and arrows round-trip") {
+    const smk_test::TempDir tmp("verify-links-names");
+    small_tree(tmp.path());
+    const std::vector<std::pair<std::string, std::string>> links = {
+        {"with space", "target with space"}, {"back\\slash", "..\\up\\"},
+        {"new\nline", "carriage\rreturn"},   {"a -> b", "c -> d"},
+        {"keys/arrow->", ">x -> >"},         {" lead", " lead target "},
+    };
+    for (const auto& [name, target] : links) {
+        fs::create_symlink(target, tmp / name);
+    }
+    const mf::Generated generated = mf::write_manifest(tmp.path(), tmp / "SHA256SUMS");
+    REQUIRE(generated.links.size() == links.size());
+    const std::string text = smk_test::read_file_if_exists(tmp / "SHA256SUMS");
+    // One line per file and per link: every newline in a name or target is escaped.
+    CHECK(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) == 2 + links.size());
+    CHECK(text.find("# symlink a -\\> b -> c -\\> d\n") != std::string::npos);
+    CHECK(text.find("# symlink back\\\\slash -> ..\\\\up\\\\\n") != std::string::npos);
+
+    const mf::Parsed parsed = mf::parse(text, "SHA256SUMS", true);
+    REQUIRE(parsed.links.size() == links.size());
+    for (const auto& [name, target] : links) {
+        CAPTURE(name);
+        const auto it = std::find_if(parsed.links.begin(), parsed.links.end(),
+                                     [&](const mf::LinkEntry& l) { return l.name == name; });
+        REQUIRE(it != parsed.links.end());
+        CHECK(it->target == target);
+    }
+    const mf::VerifyReport report = mf::verify_directory(tmp.path(), {.strict = true});
+    CHECK(report.count_links(mf::FileStatus::ok) == links.size());
+    CHECK(!report.failure().has_value());
 }
 
 TEST_CASE("a directory, a FIFO or nothing where a file should be") {
