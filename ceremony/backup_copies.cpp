@@ -34,8 +34,9 @@ std::string size_text(std::uint64_t bytes) {
 }
 
 // Verifies the copy on the drive from the device: every source file is there with
-// the source's SHA-256 (read with O_DIRECT). Extra files on the drive are reported
-// by the copy, not here. Returns the SHA-256 of the drive's manifest of those files.
+// the source's SHA-256 (read with O_DIRECT) and every source link with its target.
+// Extra files on the drive are reported by the copy, not here. Returns the SHA-256
+// of the drive's manifest of those files and links (the source's, when all match).
 std::string verify_tree(const ceremony::Drive& planned, const fs::path& root,
                         const manifest::Generated& source, Journal& journal) {
     manifest::GenerateOptions options;
@@ -57,6 +58,24 @@ std::string verify_tree(const ceremony::Drive& planned, const fs::path& root,
                                     planned.name, file.name, root.string()));
         }
         same.files.push_back(on_drive.files[k]);
+    }
+    // Symbolic links are part of the tree (and of the source's digest): each must be
+    // on the drive as a link with the same target, never followed.
+    std::size_t l = 0;
+    for (const auto& link : source.links) {
+        while (l < on_drive.links.size() && on_drive.links[l].name < link.name) {
+            ++l;
+        }
+        if (l == on_drive.links.size() || on_drive.links[l].name != link.name ||
+            on_drive.links[l].target != link.target) {
+            journal.record("drive-verify-failed", {{"drive", planned.name}},
+                           {{"result", "differs from the source"}, {"link", link.name}});
+            throw Error(ErrorCategory::verification,
+                        fmt::format("drive {}: the symbolic link {} (to {}) on the drive at {} is "
+                                    "missing or has another target; do not use this drive",
+                                    planned.name, link.name, link.target, root.string()));
+        }
+        same.links.push_back(on_drive.links[l]);
     }
     return sha256_hex(same.text());
 }
@@ -150,13 +169,15 @@ void backup_copies(const BackupCopiesOptions& options, Output& output) {
             if (!r.verified_ok()) {
                 throw Error(
                     ErrorCategory::verification,
-                    fmt::format("drive {}: {} file(s) read back from the device differ "
-                                "from the source, first {}; do not use this drive",
+                    fmt::format("drive {}: {} file(s) or link(s) read back from the device "
+                                "differ from the source, first {}; do not use this drive",
                                 d.planned->name, r.verify_failed.size(), r.verify_failed.front()));
             }
             const std::string digest = verify_tree(*d.planned, r.root, source, journal);
             journal.record("drive-verified", {{"drive", d.planned->name}},
-                           {{"result", "ok"}, {"files", std::to_string(source.files.size())}},
+                           {{"result", "ok"},
+                            {"files", std::to_string(source.files.size())},
+                            {"links", std::to_string(source.links.size())}},
                            {{"tree", digest}});
             std::string status = fmt::format(
                 "{:<12} {}  copied and verified from the device: "

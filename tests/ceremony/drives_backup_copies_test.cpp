@@ -7,10 +7,12 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ceremony/ceremony_test_util.hpp"
@@ -158,6 +160,41 @@ TEST_CASE("backup-copies: every serial checked, both drives copied and verified 
     CHECK(steps(rig.transcript, "drive-copied") == 2);
     CHECK(steps(rig.transcript, "drive-verified") == 2);
     CHECK(smk::transcript::verify_file(rig.transcript).ok());
+}
+
+TEST_CASE(
+    "backup-copies: a symbolic link in the backup tree is copied and part of each tree digest") {
+    DriveRig rig;
+    fs::create_symlink("keys/application-keys.smkwrap", rig.source / "current");
+    const auto r =
+        smk_test::run_smk({"ceremony", "backup-copies", rig.plan.string(), "--no-eject"});
+    INFO("stderr: " << r.err);
+    REQUIRE(r.exit_code == 0);
+    std::string source_tree;
+    std::vector<std::string> drive_trees;
+    for (const auto& line : smk::transcript::read_file(rig.transcript)) {
+        for (const auto& [key, value] : line.digests) {
+            if (key != "tree") {
+                continue;
+            }
+            if (line.step == "drive-verified") {
+                drive_trees.push_back(value);
+                CHECK(std::find(line.results.begin(), line.results.end(),
+                                std::pair<std::string, std::string>{"links", "1"}) !=
+                      line.results.end());
+            } else if (line.step == "done") {
+                source_tree = value;
+            }
+        }
+    }
+    REQUIRE(drive_trees.size() == 2);
+    CHECK_FALSE(source_tree.empty());
+    for (const auto& tree : drive_trees) {
+        CHECK(tree == source_tree);  // the drive's files and links are the source's
+    }
+    for (const auto* drive : {&rig.master, &rig.operative}) {
+        CHECK(fs::read_symlink(drive->point() / "current") == "keys/application-keys.smkwrap");
+    }
 }
 
 TEST_CASE("backup-copies: each drive is ejected after its verification") {
