@@ -64,9 +64,9 @@ std::string read_text_file(const std::filesystem::path& file, std::string_view w
         throw Error(ErrorCategory::io, "cannot read " + name + ": " + std::strerror(errno));
     }
     if (!S_ISREG(st.st_mode)) {
-        throw Error(ErrorCategory::invalid_input,
-                    name + " is " + kind_of(st.st_mode) + ", not a file: name the " +
-                        std::string(what) + " file itself");
+        throw Error(ErrorCategory::invalid_input, name + " is " + kind_of(st.st_mode) +
+                                                      ", not a file: name the " +
+                                                      std::string(what) + " file itself");
     }
     std::string text;
     std::array<char, 65536> buffer{};

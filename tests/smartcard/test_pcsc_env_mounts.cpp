@@ -35,8 +35,8 @@ TEST_CASE("pcsc-env: a drive mounted before the stack starts is not held by pcsc
         smk_test::PcscStack stack(1);
         const std::string ours = smk_test::read_file("/proc/self/mountinfo");
         CHECK(mounted_in(ours, drive.string()));  // the stand-in really is mounted here
-        const std::string pcscd = smk_test::read_file(
-            "/proc/" + std::to_string(stack.pcscd_pid()) + "/mountinfo");
+        const std::string pcscd =
+            smk_test::read_file("/proc/" + std::to_string(stack.pcscd_pid()) + "/mountinfo");
         INFO("pcscd's mounts:\n" << pcscd);
         CHECK_FALSE(mounted_in(pcscd, drive.string()));
         CHECK(mounted_in(pcscd, "/run/pcscd"));  // its own socket directory stays
