@@ -15,9 +15,9 @@
 namespace smk::ceremony {
 
 hsm::BackupSummary check_application_backup(const Plan& plan, const Facility& facility,
-                                            Journal& journal) {
+                                            const LookAlikeOverride& look_alike, Journal& journal) {
     const Drive* drive = plan.drive_holding(facility.application_backup);
-    (void)check_drive(*drive, journal, "Nothing was read or installed.");
+    (void)check_drive(plan, *drive, journal, "Nothing was read or installed.", look_alike);
     std::optional<std::string> recorded;
     if (!facility.application_backup_sha256.empty()) {
         recorded = facility.application_backup_sha256;

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "smk/ceremony/flows.hpp"
 #include "smk/ceremony/journal.hpp"
 #include "smk/ceremony/plan.hpp"
 #include "smk/hsm.hpp"
@@ -21,6 +22,7 @@ namespace smk::ceremony {
 // wrapping KCV compared with the plan's (Error(verification): another ceremony's).
 [[nodiscard]] hsm::BackupSummary check_application_backup(const Plan& plan,
                                                           const Facility& facility,
+                                                          const LookAlikeOverride& look_alike,
                                                           Journal& journal);
 
 // The labels of the backup's keys that the token does not hold yet (those a restore

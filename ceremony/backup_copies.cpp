@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "drive_check.hpp"
+#include "flow_setup.hpp"
 #include "smk/ceremony/flows.hpp"
 #include "smk/ceremony/journal.hpp"
 #include "smk/ceremony/plan.hpp"
@@ -114,11 +115,13 @@ void backup_copies(const BackupCopiesOptions& options, Output& output) {
     journal.record("start", {{"plan", plan.file.string()}, {"source", plan.backup_source.string()}},
                    {{"dry_run", options.dry_run ? "yes" : "no"}},
                    {{"plan", sha256_hex(plan.text)}});
+    record_participants(plan, options.confirm_participants, journal);
 
     // 1. Every drive is checked before anything is written to any of them.
     std::vector<CheckedDrive> drives;
     for (const auto& planned : plan.drives) {
-        drives.push_back(check_drive(planned, journal, "Nothing was written to any drive."));
+        drives.push_back(check_drive(plan, planned, journal, "Nothing was written to any drive.",
+                                     options.look_alike));
         journal.say(fmt::format("  {:<12} USB serial {} matches the plan ({})\n", planned.name,
                                 drives.back().usb.serial, drives.back().usb.disk.node));
     }

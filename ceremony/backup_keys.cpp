@@ -76,6 +76,7 @@ void backup_keys(const CeremonyOptions& options, Output& output) {
                     {"backup", backup.string()},
                     {"dry_run", options.dry_run ? "yes" : "no"}},
                    {{"plan", sha256_hex(plan.text)}});
+    record_participants(plan, options.confirm_participants, journal);
 
     // 1. Nothing is overwritten: the backup, its .sha256sum and every public key file.
     std::error_code ec;

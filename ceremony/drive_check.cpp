@@ -13,8 +13,59 @@ namespace smk::ceremony {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+std::string administrators(const Plan& plan) {
+    std::string names;
+    for (const auto& p : plan.participants) {
+        if (p.role == kCeremonyAdministrator) {
+            names += (names.empty() ? "" : ", ") + p.name;
+        }
+    }
+    return names.empty() ? "the Ceremony Administrator (not named in the plan)" : names;
+}
+
+// The Ceremony Administrator's reading of the drive, for a look-alike difference
+// only: true when it is exactly the drive's serial (recorded as an exception).
+bool overridden(const Plan& plan, const Drive& planned, const drive::SerialComparison& c,
+                const LookAlikeOverride& look_alike, Journal& journal) {
+    if (!look_alike.allowed || !c.only_look_alikes() || !look_alike.ask || journal.dry_run()) {
+        return false;
+    }
+    const std::string typed = look_alike.ask(fmt::format(
+        "drive {}: the plan says {}, the drive reports {}; they differ only in look-alike "
+        "characters.\n  plan:  {}\n  drive: {}\n         {}\nCeremony Administrator: read "
+        "the serial printed on the drive itself and type it exactly as you read it: ",
+        planned.name, c.paper, c.drive, c.paper_aligned, c.drive_aligned, c.carets));
+    const auto reading = drive::compare_serials(typed, c.drive);
+    const transcript::Fields items = {{"drive", planned.name},
+                                      {"mount", planned.mount.string()},
+                                      {"expected_usb_serial", c.paper},
+                                      {"found_usb_serial", c.drive},
+                                      {"typed_usb_serial", reading.paper},
+                                      {"ca", administrators(plan)}};
+    if (!reading.match) {
+        journal.record("drive-serial-override-refused", items,
+                       {{"result", "the serial typed is not the drive's"}});
+        return false;
+    }
+    journal.record("exception", items,
+                   {{"what",
+                     "the plan's USB serial differs from the drive's only in look-alike "
+                     "characters"},
+                    {"decision",
+                     "accepted: the Ceremony Administrator read the drive's serial "
+                     "and typed it; it is the drive's"}});
+    journal.say(
+        fmt::format("  drive {}: look-alike override recorded as an exception\n", planned.name));
+    return true;
+}
+
+}  // namespace
+
 // The drive at the planned mount path, with the planned USB serial.
-CheckedDrive check_drive(const Drive& planned, Journal& journal, std::string_view nothing_done) {
+CheckedDrive check_drive(const Plan& plan, const Drive& planned, Journal& journal,
+                         std::string_view nothing_done, const LookAlikeOverride& look_alike) {
     std::error_code ec;
     if (!fs::is_directory(planned.mount, ec)) {
         throw Error(ErrorCategory::device,
@@ -32,7 +83,9 @@ CheckedDrive check_drive(const Drive& planned, Journal& journal, std::string_vie
                                 nothing_done));
     }
     const auto comparison = drive::compare_serials(planned.usb_serial, usb.serial);
-    if (!comparison.match) {
+    const bool override_taken =
+        !comparison.match && overridden(plan, planned, comparison, look_alike, journal);
+    if (!comparison.match && !override_taken) {
         std::string why;
         for (const auto& line : comparison.explanations()) {
             why += "\n  " + line;
@@ -49,14 +102,19 @@ CheckedDrive check_drive(const Drive& planned, Journal& journal, std::string_vie
                                 "planned drive. {}",
                                 planned.name, planned.mount.string(), comparison.drive,
                                 comparison.paper, comparison.paper_aligned,
-                                comparison.drive_aligned, comparison.carets, why, nothing_done));
+                                comparison.drive_aligned, comparison.carets, why, nothing_done) +
+                        (comparison.only_look_alikes() && !look_alike.allowed
+                             ? " If the Ceremony Administrator compares the drive by eye, "
+                               "--look-alike-override lets them type the serial they read "
+                               "there; it is recorded as an exception."
+                             : ""));
     }
     journal.record("drive-checked",
                    {{"drive", planned.name},
                     {"usb_serial", comparison.drive},
                     {"device", usb.disk.node},
                     {"mount", planned.mount.string()}},
-                   {{"serial", "match"}});
+                   {{"serial", override_taken ? "look-alike override" : "match"}});
     return {&planned, usb};
 }
 

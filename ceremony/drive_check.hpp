@@ -5,6 +5,7 @@
 
 #include <string_view>
 
+#include "smk/ceremony/flows.hpp"
 #include "smk/ceremony/journal.hpp"
 #include "smk/ceremony/plan.hpp"
 #include "smk/drive.hpp"
@@ -20,7 +21,11 @@ struct CheckedDrive {
 // ("drive-checked"). A missing mount or a drive that is not USB: Error(device);
 // another serial: Error(refused) showing both serials aligned, recorded
 // ("drive-serial-mismatch"). `nothing_done` ends each error ("Nothing was written.").
-[[nodiscard]] CheckedDrive check_drive(const Drive& planned, Journal& journal,
-                                       std::string_view nothing_done);
+// A difference only in look-alike characters may be overridden (`look_alike`): the
+// serial the Ceremony Administrator types must be exactly the drive's; the decision
+// is recorded as an "exception" line naming the plan's ceremony-administrator(s).
+[[nodiscard]] CheckedDrive check_drive(const Plan& plan, const Drive& planned, Journal& journal,
+                                       std::string_view nothing_done,
+                                       const LookAlikeOverride& look_alike);
 
 }  // namespace smk::ceremony

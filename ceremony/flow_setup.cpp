@@ -35,6 +35,42 @@ void check_pin_file(const Plan& plan, const std::filesystem::path& file, std::st
     }
 }
 
+void record_participants(const Plan& plan, const ConfirmParticipants& confirm, Journal& journal) {
+    if (plan.participants.empty()) {
+        journal.record("participants", {}, {{"planned", "none"}});
+        return;
+    }
+    std::string list;
+    transcript::Fields items;
+    for (std::size_t i = 0; i < plan.participants.size(); ++i) {
+        const Participant& p = plan.participants[i];
+        list += fmt::format("  {}, {}\n", p.name, p.role);
+        items.emplace_back("participant_" + std::to_string(i + 1),
+                           fmt::format("{} ({})", p.name, p.role));
+    }
+    journal.say("Participants (from the plan):\n" + list);
+    std::string how = "not asked (dry run)";
+    if (!journal.dry_run()) {
+        if (!confirm) {
+            throw Error(ErrorCategory::usage,
+                        fmt::format("plan {} lists participants and nothing can ask whether they "
+                                    "are present; nothing was touched",
+                                    plan.file.string()));
+        }
+        how = confirm(list);
+        if (how.empty()) {
+            journal.record("participants", std::move(items), {{"confirmed", "no"}});
+            throw Error(ErrorCategory::refused,
+                        fmt::format("the participants were not confirmed as present; correct "
+                                    "[[participants]] in plan {} (or record who stands in with "
+                                    "'smk transcript exception') and run again. Nothing was "
+                                    "touched.",
+                                    plan.file.string()));
+        }
+    }
+    journal.record("participants", std::move(items), {{"confirmed", how}});
+}
+
 CardSessionOptions card_session_options(const Plan& plan, const CeremonyOptions& options,
                                         const Journal& journal) {
     CardSessionOptions session;

@@ -24,6 +24,13 @@ void require_issued(const Plan& plan);
 // Error naming the plan, the field and the file; never the PIN.
 void check_pin_file(const Plan& plan, const std::filesystem::path& file, std::string_view field);
 
+// The people in the room as the plan lists them: said, confirmed (`confirm`; not
+// asked in a dry run) and recorded ("participants", each as "NAME (ROLE)", and how
+// they were confirmed). A plan without [[participants]] is recorded as such.
+// Error(refused) when they are not confirmed, Error(usage) when there is no way to
+// ask; both before anything is touched.
+void record_participants(const Plan& plan, const ConfirmParticipants& confirm, Journal& journal);
+
 // The journal of one flow: nothing is written in a dry run.
 [[nodiscard]] Journal open_journal(const Plan& plan, const CeremonyOptions& options,
                                    std::string flow, Output& output);

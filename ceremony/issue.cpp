@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "flow_setup.hpp"
+#include "share_commitment.hpp"
 #include "smk/atomic_file.hpp"
 #include "smk/card.hpp"
 #include "smk/ceremony/split_to_cards.hpp"
@@ -163,6 +164,7 @@ void issue(const CeremonyOptions& options, Output& output) {
     journal.record("start", {{"plan", plan.file.string()}, {"facility", facility.name}},
                    {{"dry_run", options.dry_run ? "yes" : "no"}},
                    {{"plan", sha256_hex(plan.text)}});
+    record_participants(plan, options.confirm_participants, journal);
 
     // 1. Tokens: loaded, logged in, no key of the label yet (and, for a trusted SMK,
     // able to hold one).
@@ -216,6 +218,7 @@ void issue(const CeremonyOptions& options, Output& output) {
     Plan issued = plan;
     issued.identifier = split.identifier;
     issued.kcv = kcv_text_hex;
+    record_share_commitments(issued, split);
     const std::filesystem::path out = options.plan_out.empty()
                                           ? issued_plan_path(plan, split.identifier)
                                           : std::filesystem::path(options.plan_out);

@@ -6,6 +6,7 @@
 
 #include <utility>
 
+#include "provenance.hpp"
 #include "smk/digest.hpp"
 #include "smk/hex.hpp"
 
@@ -20,6 +21,14 @@ Journal::Journal(std::filesystem::path transcript, bool dry_run, std::string flo
 
 void Journal::record(std::string step, transcript::Fields items, transcript::Fields results,
                      transcript::Fields digests) {
+    if (m_writer && !m_started) {
+        // The flow's first line names the tool that ran it.
+        const Provenance& tool = provenance();
+        results.emplace_back("smk_version", tool.version);
+        results.emplace_back("smk_commit", tool.commit);
+        digests.emplace_back("smk_binary", tool.binary_sha256);
+        m_started = true;
+    }
     if (m_writer) {
         m_writer->append(
             {m_flow, std::move(step), std::move(items), std::move(results), std::move(digests)});
@@ -28,14 +37,18 @@ void Journal::record(std::string step, transcript::Fields items, transcript::Fie
 
 void Journal::finish(transcript::Fields items, transcript::Fields digests) {
     record("done", std::move(items), {{"result", "ok"}}, std::move(digests));
+    print_paper_value();
+}
+
+void Journal::print_paper_value() const {
     if (!m_writer) {
         return;
     }
     Sha256 last{};
     (void)decode_public_hex(m_writer->last_hash(), last);
     result(
-        fmt::format("transcript {}: {} lines; write on the paper script the SHA-256 of its "
-                    "last line:",
+        fmt::format("transcript {} ends at line {}; write on the paper script the SHA-256 of "
+                    "that line:",
                     m_path.string(), m_writer->lines()));
     result("  " + m_writer->last_hash());
     result("  PGP words: " + pgp_words(last));

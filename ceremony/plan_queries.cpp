@@ -91,4 +91,13 @@ const CardSpec* Plan::card_by_serial(std::string_view serial, const Holder** hol
     return nullptr;
 }
 
+const Participant* Plan::participant(std::string_view who, std::string_view role) const {
+    for (const auto& p : participants) {
+        if (p.name == who && (role.empty() || p.role == role)) {
+            return &p;
+        }
+    }
+    return nullptr;
+}
+
 }  // namespace smk::ceremony

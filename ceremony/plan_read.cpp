@@ -14,8 +14,10 @@
 #include "plan_names.hpp"
 #include "smk/ceremony/plan.hpp"
 #include "smk/error.hpp"
+#include "smk/hex.hpp"
 #include "smk/kcv.hpp"
 #include "smk/sha256.hpp"
+#include "smk/slip39.hpp"
 #include "smk/text_file.hpp"
 
 namespace smk::ceremony {
@@ -202,7 +204,7 @@ void parse_issued(const Reader& r, const toml::table& root, Plan& plan) {
         r.fail("issued", "must be a table");
     }
     const toml::table& t = *node->as_table();
-    r.allow_only(t, "issued", {"identifier", "kcv", "card"});
+    r.allow_only(t, "issued", {"identifier", "kcv", "card", "share"});
     const auto id = r.integer(t, "issued", "identifier", true);
     if (*id < 0 || *id > 0x7FFF) {
         r.fail("issued.identifier",
@@ -236,13 +238,44 @@ void parse_issued(const Reader& r, const toml::table& root, Plan& plan) {
             }
         }
     }
+    if (const toml::array* shares = r.array(t, "issued", "share", false)) {
+        for (std::size_t i = 0; i < shares->size(); ++i) {
+            const std::string path = "issued.share[" + std::to_string(i) + "]";
+            const toml::table& c = r.element(*shares, "issued.share", i);
+            r.allow_only(c, path, {"holder", "set", "sha256"});
+            const auto number = r.integer(c, path, "holder", true);
+            if (*number < 1 || *number > static_cast<std::int64_t>(plan.holders.size())) {
+                r.fail(path + ".holder", "no holder " + std::to_string(*number));
+            }
+            const unsigned set = parse_set(r, path + ".set", r.string(c, path, "set"));
+            const std::string sha256 = lower(r.string(c, path, "sha256"));
+            Sha256 parsed{};
+            if (sha256.size() != 64 || !decode_public_hex(sha256, parsed)) {
+                r.fail(path + ".sha256", "must be 64 hex digits, not \"" + sha256 + "\"");
+            }
+            bool found = false;
+            for (CardSpec& card : plan.holders[static_cast<std::size_t>(*number - 1)].cards) {
+                if (card.set == set) {
+                    if (!card.share_sha256.empty()) {
+                        r.fail(path, "a second commitment for this card");
+                    }
+                    card.share_sha256 = sha256;
+                    found = true;
+                }
+            }
+            if (!found) {
+                r.fail(path + ".set", "holder " + std::to_string(*number) + " has no card of set " +
+                                          slip39::set_letter(set));
+            }
+        }
+    }
 }
 
 Plan parse_table(const toml::table& root, std::string_view text, const fs::path& file) {
     const Reader r(file);
     r.allow_only(root, "",
                  {"version", "name", "transcript", "key", "cards", "facilities", "holders",
-                  "backup", "application_keys", "drives", "issued"});
+                  "participants", "backup", "application_keys", "drives", "issued"});
     Plan plan;
     plan.file = file;
     plan.text = std::string(text);
@@ -328,6 +361,15 @@ Plan parse_table(const toml::table& root, std::string_view text, const fs::path&
                                               path + ".cards[" + std::to_string(j) + "]"));
         }
         plan.holders.push_back(std::move(holder));
+    }
+
+    if (const toml::array* participants = r.array(root, "", "participants", false)) {
+        for (std::size_t i = 0; i < participants->size(); ++i) {
+            const std::string path = "participants[" + std::to_string(i) + "]";
+            const toml::table& t = r.element(*participants, "participants", i);
+            r.allow_only(t, path, {"name", "role"});
+            plan.participants.push_back({r.string(t, path, "name"), r.string(t, path, "role")});
+        }
     }
 
     if (const toml::node* backup = root.get("backup")) {

@@ -80,7 +80,40 @@ void validate_application_keys(const Plan& plan) {
 
 }  // namespace
 
+namespace {
+
+void validate_participants(const Plan& plan) {
+    std::set<std::pair<std::string, std::string>> seen;
+    bool administrator = false;
+    for (std::size_t i = 0; i < plan.participants.size(); ++i) {
+        const Participant& p = plan.participants[i];
+        const std::string path = "participants[" + std::to_string(i) + "]";
+        bool known = false;
+        std::string roles;
+        for (const std::string_view role : kParticipantRoles) {
+            known = known || p.role == role;
+            roles += (roles.empty() ? "" : ", ") + std::string(role);
+        }
+        if (!known) {
+            invalid(plan, path + ".role",
+                    "\"" + p.role + "\" is not a role (one of: " + roles + ")");
+        }
+        if (!seen.insert({p.name, p.role}).second) {
+            invalid(plan, path, "\"" + p.name + "\" is listed twice as " + p.role);
+        }
+        administrator = administrator || p.role == kCeremonyAdministrator;
+    }
+    if (!plan.participants.empty() && !administrator) {
+        invalid(plan, "participants",
+                "no ceremony-administrator: someone must direct the ceremony and decide its "
+                "exceptions");
+    }
+}
+
+}  // namespace
+
 void validate(const Plan& plan) {
+    validate_participants(plan);
     if (plan.facilities.empty()) {
         invalid(plan, "facilities", "at least one facility is needed");
     }

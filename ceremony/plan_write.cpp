@@ -74,13 +74,24 @@ void write_issued_plan(const Plan& updated, const fs::path& out) {
             }
         }
     }
+    for (std::size_t i = 0; i < updated.holders.size(); ++i) {
+        for (const CardSpec& card : updated.holders[i].cards) {
+            if (!card.share_sha256.empty()) {
+                text += "\n[[issued.share]]\nholder = " + std::to_string(i + 1) + "\nset = \"" +
+                        slip39::set_letter(card.set) + "\"\nsha256 = \"" + card.share_sha256 +
+                        "\"\n";
+            }
+        }
+    }
     // Self-check: the new plan reads back as the plan we mean to record.
     const Plan check = parse_plan(text, out);
     bool same = check.identifier == updated.identifier && check.kcv == updated.kcv;
     for (std::size_t i = 0; same && i < updated.holders.size(); ++i) {
         for (std::size_t j = 0; j < updated.holders[i].cards.size(); ++j) {
-            same = same && check.holders[i].cards[j].serial == updated.holders[i].cards[j].serial &&
-                   check.holders[i].cards[j].bag == updated.holders[i].cards[j].bag;
+            same =
+                same && check.holders[i].cards[j].serial == updated.holders[i].cards[j].serial &&
+                check.holders[i].cards[j].bag == updated.holders[i].cards[j].bag &&
+                check.holders[i].cards[j].share_sha256 == updated.holders[i].cards[j].share_sha256;
         }
     }
     if (!same) {

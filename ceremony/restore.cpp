@@ -24,6 +24,7 @@
 
 #include "application_backup.hpp"
 #include "flow_setup.hpp"
+#include "share_commitment.hpp"
 #include "smk/atomic_file.hpp"
 #include "smk/card.hpp"
 #include "smk/ceremony/split_to_cards.hpp"
@@ -191,10 +192,11 @@ void restore(const CeremonyOptions& options, Output& output) {
                     {"replace_keys", replace ? "yes" : "no"},
                     {"dry_run", options.dry_run ? "yes" : "no"}},
                    {{"plan", sha256_hex(plan.text)}});
+    record_participants(plan, options.confirm_participants, journal);
     // The backup first, from its planned drive, before any token is opened.
     std::optional<hsm::BackupSummary> backup;
     if (!facility.application_backup.empty()) {
-        backup = check_application_backup(plan, facility, journal);
+        backup = check_application_backup(plan, facility, options.look_alike, journal);
     }
     Tokens tokens = open_tokens(plan, facility, options, journal);
     // Every token checked before anything is written to any of them.
@@ -279,6 +281,7 @@ void reissue(const CeremonyOptions& options, Output& output) {
                     {"new_split", options.new_split ? "yes" : "no"},
                     {"dry_run", options.dry_run ? "yes" : "no"}},
                    {{"plan", sha256_hex(plan.text)}});
+    record_participants(plan, options.confirm_participants, journal);
     if (options.dry_run) {
         journal.result(fmt::format(
             "dry run: plan OK; holder {} ({}) {}; no card was read", holder.number, holder.name,
@@ -353,6 +356,7 @@ void reissue(const CeremonyOptions& options, Output& output) {
     CardSession writer(card_session_options(plan, options, journal));
     write_split_to_cards(plan, writer, split, quorum.smk, true, journal);
     updated.identifier = split.identifier;
+    record_share_commitments(updated, split);
     const std::filesystem::path out = options.plan_out.empty()
                                           ? issued_plan_path(plan, split.identifier)
                                           : std::filesystem::path(options.plan_out);

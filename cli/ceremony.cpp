@@ -12,6 +12,7 @@
 #include "io.hpp"
 #include "pin.hpp"
 #include "smk/ceremony/flows.hpp"
+#include "tty.hpp"
 
 namespace smk::cli {
 namespace {
@@ -33,7 +34,45 @@ struct CeremonyArgs {
     std::string set;
     bool new_split = false;
     bool replace_keys = false;
+    bool confirm_participants = false;
+    bool look_alike_override = false;
 };
+
+// --look-alike-override: the Ceremony Administrator types, on the terminal, the serial
+// they read on the drive itself.
+ceremony::LookAlikeOverride look_alike_override(bool allowed) {
+    ceremony::LookAlikeOverride look_alike;
+    look_alike.allowed = allowed;
+    look_alike.ask = [](std::string_view question) {
+        Tty tty("--look-alike-override needs the Ceremony Administrator at a terminal");
+        const Secret typed = tty.read_line(question, true, 128, "the serial typed");
+        return std::string(typed.text());
+    };
+    return look_alike;
+}
+
+void add_look_alike_override(CLI::App& cmd, CeremonyArgs& o) {
+    cmd.add_flag("--look-alike-override", o.look_alike_override,
+                 "A drive whose USB serial differs from the plan's only in look-alike characters "
+                 "(O/0, I/1...): the Ceremony Administrator types the serial read on the drive; "
+                 "if it is the drive's, go on and record an exception");
+}
+
+// The plan's participants confirmed: by --confirm-participants (the Ceremony
+// Administrator vouches on the command line), else by typing "yes" on the terminal.
+ceremony::ConfirmParticipants participant_confirmation(bool confirmed_by_flag) {
+    return [confirmed_by_flag](std::string_view participants) -> std::string {
+        if (confirmed_by_flag) {
+            return "--confirm-participants";
+        }
+        Tty tty(
+            "the plan lists participants: confirm them at the terminal, or give "
+            "--confirm-participants");
+        tty.say(fmt::format("Are exactly these people present, in these roles?\n{}", participants));
+        const Secret answer = tty.read_line("Type yes to go on: ", true, 16);
+        return answer.text() == "yes" ? "typed yes at the prompt" : "";
+    };
+}
 
 ceremony::CeremonyOptions flow_options(const CeremonyArgs& o) {
     ceremony::CeremonyOptions flow;
@@ -57,22 +96,9 @@ ceremony::CeremonyOptions flow_options(const CeremonyArgs& o) {
     flow.set = o.set;
     flow.new_split = o.new_split;
     flow.replace_keys = o.replace_keys;
+    flow.confirm_participants = participant_confirmation(o.confirm_participants);
+    flow.look_alike = look_alike_override(o.look_alike_override);
     return flow;
-}
-
-// The terminal: steps to stderr, result lines to stdout.
-class TerminalOutput final : public ceremony::Output {
-  public:
-    void say(std::string_view text) override { print_err(text); }
-    void result(std::string_view line) override {
-        print_out(line);
-        print_out("\n");
-    }
-};
-
-ceremony::Output& terminal_output() {
-    static TerminalOutput terminal;
-    return terminal;
 }
 
 void add_common(CLI::App& cmd, CeremonyArgs& o) {
@@ -81,6 +107,9 @@ void add_common(CLI::App& cmd, CeremonyArgs& o) {
                  "Check the plan and the hardware present; write nothing (no transcript either)");
     cmd.add_option("--transcript", o.transcript,
                    "Transcript to append to (default: the plan's transcript)");
+    cmd.add_flag("--confirm-participants", o.confirm_participants,
+                 "The plan's [[participants]] are present in their roles (recorded); without "
+                 "it smk asks on the terminal");
 }
 
 void add_cards(CLI::App& cmd, CeremonyArgs& o) {
@@ -109,9 +138,25 @@ void add_tokens(CLI::App& cmd, CeremonyArgs& o) {
 
 }  // namespace
 
+// The terminal: steps to stderr, result lines to stdout.
+class TerminalOutput final : public ceremony::Output {
+  public:
+    void say(std::string_view text) override { print_err(text); }
+    void result(std::string_view line) override {
+        print_out(line);
+        print_out("\n");
+    }
+};
+
+ceremony::Output& terminal_output() {
+    static TerminalOutput terminal;
+    return terminal;
+}
+
 void register_ceremony(CLI::App& app, Context& /*ctx*/) {
     auto* group = app.add_subcommand(
-        "ceremony", "Plan-driven ceremonies: issue, backup-keys, backup-copies, restore, reissue");
+        "ceremony",
+        "Plan-driven ceremonies: issue, backup-keys, backup-copies, restore, reissue, inventory");
     group->require_subcommand(1);
 
     auto check = std::make_shared<CeremonyArgs>();
@@ -126,12 +171,15 @@ void register_ceremony(CLI::App& app, Context& /*ctx*/) {
                               "copy, verification from the device, eject");
     add_common(*copies_cmd, *copies);
     copies_cmd->add_flag("--no-eject", copies->no_eject, "Leave the drives mounted");
+    add_look_alike_override(*copies_cmd, *copies);
     copies_cmd->callback([copies] {
         ceremony::BackupCopiesOptions options;
         options.plan = copies->plan;
         options.transcript = copies->transcript;
         options.dry_run = copies->dry_run;
         options.no_eject = copies->no_eject;
+        options.confirm_participants = participant_confirmation(copies->confirm_participants);
+        options.look_alike = look_alike_override(copies->look_alike_override);
         ceremony::backup_copies(options, terminal_output());
     });
 
@@ -168,6 +216,7 @@ void register_ceremony(CLI::App& app, Context& /*ctx*/) {
     add_tokens(*restore_cmd, *restore);
     restore_cmd->add_option("--set", restore->set, "Use set A or B (default: the first card's)")
         ->check(CLI::IsMember({"A", "B"}));
+    add_look_alike_override(*restore_cmd, *restore);
     restore_cmd->add_flag("--replace-keys", restore->replace_keys,
                           "Replace application keys a token already holds under the same label "
                           "(else such a token is refused before anything is written)");
@@ -196,6 +245,24 @@ void register_ceremony(CLI::App& app, Context& /*ctx*/) {
         "Where to write the updated plan (default: PLAN-idNNNNN.toml beside it)");
     reissue_cmd->callback(
         [reissue] { ceremony::reissue(flow_options(*reissue), terminal_output()); });
+
+    auto inventory = std::make_shared<CeremonyArgs>();
+    auto* inventory_cmd = group->add_subcommand(
+        "inventory",
+        "Annual proof of possession: each planned card present, its bag serial typed and "
+        "compared, and its share exactly the one issued to it (the issued plan's commitment)");
+    add_common(*inventory_cmd, *inventory);
+    add_cards(*inventory_cmd, *inventory);
+    inventory_cmd->add_option("--holder", inventory->holder,
+                              "Only this holder's two cards (default: every holder's)");
+    inventory_cmd->callback([inventory] {
+        ceremony::CeremonyOptions options = flow_options(*inventory);
+        options.read_bag = [](std::string_view question) {
+            Tty tty("smk ceremony inventory asks for each bag serial at the terminal");
+            return std::string(tty.read_line(question, true, 128, "the bag serial").text());
+        };
+        ceremony::inventory(options, terminal_output());
+    });
 }
 
 }  // namespace smk::cli

@@ -55,7 +55,8 @@ void run_print(const TranscriptCommand& cmd) {
 }  // namespace
 
 void register_transcript(CLI::App& app, Context& /*ctx*/) {
-    auto* group = app.add_subcommand("transcript", "Check and print a ceremony transcript");
+    auto* group = app.add_subcommand(
+        "transcript", "Check and print a ceremony transcript; add notes and exceptions to it");
     group->require_subcommand(1);
 
     auto verify_cmd = std::make_shared<TranscriptCommand>();
@@ -75,6 +76,8 @@ void register_transcript(CLI::App& app, Context& /*ctx*/) {
         group->add_subcommand("print", "Render a verified transcript for the paper script");
     print->add_option("FILE", print_cmd->file, "The transcript (JSON lines)")->required();
     print->callback([print_cmd] { run_print(*print_cmd); });
+
+    register_transcript_notes(*group);
 }
 
 }  // namespace smk::cli

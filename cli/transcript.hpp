@@ -11,5 +11,7 @@ namespace smk::cli {
 struct Context;
 
 void register_transcript(CLI::App& app, Context& ctx);
+// note and exception (transcript_notes.cpp), inside the "transcript" group.
+void register_transcript_notes(CLI::App& group);
 
 }  // namespace smk::cli

@@ -45,6 +45,15 @@ jq -e -s 'any(.[]; .flow == "restore" and .step == "drive-checked" and .items.dr
 jq -e -s 'any(.[]; .flow == "restore" and .step == "application-backup-checked"
                    and .results.sha256_recorded == "match")' \
   "$transcript" >/dev/null || fail "the restore did not check the backup's SHA-256 against the plan"
+# Every flow named the people in the room, confirmed, and its first line names the tool.
+for flow in issue backup-keys backup-copies restore; do
+  jq -e -s --arg flow "$flow" 'any(.[]; .flow == $flow and .step == "participants"
+                                        and .results.confirmed == "--confirm-participants")' \
+    "$transcript" >/dev/null || fail "the $flow did not record its confirmed participants"
+  jq -e -s --arg flow "$flow" --arg sha "$(sha256sum "$smk" | cut -c1-64)" \
+    '[.[] | select(.flow == $flow)][0].digests.smk_binary == $sha' \
+    "$transcript" >/dev/null || fail "the $flow's first line does not name this smk binary's SHA-256"
+done
 # The SMK went into both HSMs with CKA_TRUSTED, each token checked first.
 for flow in issue restore; do
   jq -e -s --arg flow "$flow" 'any(.[]; .flow == $flow and .step == "hsm-installed"

@@ -137,6 +137,15 @@ plan="$work/ceremony-plan.toml"
     echo "[cards]"
     echo "pin_file = \"$work/card-pin\""
     echo
+    # The people in the room, named at the start of every flow (--confirm-participants:
+    # the Ceremony Administrator vouches that they are present; else smk asks).
+    for person in "Carol Admin:ceremony-administrator" "Ivan Witness:internal-witness" \
+        "Sam Sysadmin:system-administrator"; do
+        echo "[[participants]]"
+        echo "name = \"${person%%:*}\""
+        echo "role = \"${person#*:}\""
+        echo
+    done
     echo "[[facilities]]"
     echo "name = \"WELLINGTON\""
     echo "module = \"$SMK_PKCS11_MODULE\""
@@ -174,7 +183,7 @@ plan="$work/ceremony-plan.toml"
 echo "  plan: $plan"
 
 phase "1. smk ceremony issue at WELLINGTON: SMK generated, 14 cards written, HSM token loaded"
-"$smk" ceremony issue "$plan" --batch --facility WELLINGTON
+"$smk" ceremony issue "$plan" --batch --facility WELLINGTON --confirm-participants
 issued=$(ls "$work"/ceremony-plan-id*.toml)
 echo "  issued plan: $issued"
 
@@ -185,10 +194,10 @@ pkcs11-tool --module "$SMK_PKCS11_MODULE" --token-label hsm-wellington --login -
 # Phase 1 from the plan: the KSK wrapped under the SMK into the backup tree, read back
 # from the device, its SHA-256 printed for the paper script; its public key exported
 # beside it (KSK.public.der): the second facility checks its signatures against it.
-"$smk" ceremony backup-keys "$issued"
+"$smk" ceremony backup-keys "$issued" --confirm-participants
 
 phase "2. smk ceremony backup-copies: MASTER, then WELLINGTON, ALBANY, AUCKLAND"
-umockdev-run "${umockdev_args[@]}" -- "$smk" ceremony backup-copies "$issued"
+umockdev-run "${umockdev_args[@]}" -- "$smk" ceremony backup-copies "$issued" --confirm-participants
 # The AUCKLAND copy travels to the second facility and is mounted there.
 mount "${loops[3]}" "$work/media/AUCKLAND"
 
@@ -212,7 +221,7 @@ phase2="$work/ceremony-plan-phase2.toml"
 sed "s|^application_backup = .*|&\napplication_backup_sha256 = \"$backup_sha256\"|" "$issued" >"$phase2"
 grep -q "^application_backup_sha256 = \"$backup_sha256\"" "$phase2" || fail "could not write $phase2"
 echo "  phase-2 plan: $phase2 (application backup SHA-256 $backup_sha256)"
-umockdev-run "${umockdev_args[@]}" -- "$smk" ceremony restore "$phase2" --batch --facility AUCKLAND |
+umockdev-run "${umockdev_args[@]}" -- "$smk" ceremony restore "$phase2" --batch --facility AUCKLAND --confirm-participants |
     tee "$work/restore.out"
 
 phase "4. The transcript"

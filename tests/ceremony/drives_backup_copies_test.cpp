@@ -231,6 +231,86 @@ TEST_CASE("backup-copies: a look-alike character in the planned serial is still 
     CHECK_FALSE(fs::exists(rig.master.point() / "README.txt"));
 }
 
+TEST_CASE("backup-copies: a look-alike serial is overridden only by the CA typing the drive's") {
+    const std::string look_alike = "4C53OOO111OOOOOOOOO1";  // letter O for zero on the paper
+    {
+        // A reading that is not the drive's (the paper's again): still refused.
+        DriveRig rig(look_alike);
+        const auto r = smk_test::run_smk_pty(
+            {"ceremony", "backup-copies", rig.plan.string(), "--no-eject", "--look-alike-override"},
+            {{"type it exactly as you read it: ", look_alike + "\n"}}, false);
+        INFO("tty: " << r.tty << "\nstderr: " << r.err);
+        CHECK(r.exit_code == 7);
+        CHECK(contains(r.tty, "differ only in look-alike characters"));
+        CHECK(steps(rig.transcript, "drive-serial-override-refused") == 1);
+        CHECK(steps(rig.transcript, "exception") == 0);
+        CHECK_FALSE(fs::exists(rig.master.point() / "README.txt"));
+    }
+    {
+        // Without the flag the error says how the CA may override it.
+        DriveRig rig(look_alike);
+        const auto r = smk_test::run_smk({"ceremony", "backup-copies", rig.plan.string()});
+        CHECK(r.exit_code == 7);
+        CHECK(contains(r.err, "--look-alike-override lets them type the serial"));
+    }
+    DriveRig rig(look_alike);
+    const auto r = smk_test::run_smk_pty(
+        {"ceremony", "backup-copies", rig.plan.string(), "--no-eject", "--look-alike-override"},
+        {{"type it exactly as you read it: ", "4C53 0001 1100 0000 0001\n"}}, false);
+    INFO("tty: " << r.tty << "\nstderr: " << r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(smk_test::slurp(rig.operative.point() / "README.txt") == "HSM backup\n");
+    bool recorded = false;
+    for (const auto& line : smk::transcript::read_file(rig.transcript)) {
+        if (line.step != "exception") {
+            continue;
+        }
+        recorded = true;
+        CHECK(std::find(line.items.begin(), line.items.end(),
+                        std::pair<std::string, std::string>{"typed_usb_serial",
+                                                            kOperativeSerial}) != line.items.end());
+        CHECK(std::find(line.items.begin(), line.items.end(),
+                        std::pair<std::string, std::string>{"expected_usb_serial", look_alike}) !=
+              line.items.end());
+    }
+    CHECK(recorded);
+    CHECK(steps(rig.transcript, "drive-checked") == 2);
+}
+
+TEST_CASE("backup-copies: the plan's participants are confirmed and recorded before any drive") {
+    DriveRig rig;
+    std::string text = smk_test::slurp(rig.plan);
+    text +=
+        "\n[[participants]]\nname = \"Carol Admin\"\nrole = \"ceremony-administrator\"\n"
+        "\n[[participants]]\nname = \"Sam Sysadmin\"\nrole = \"system-administrator\"\n";
+    smk_test::spit(rig.plan, text);
+    // No terminal and no flag: nothing can confirm them.
+    const auto no_tty = smk_test::run_smk({"ceremony", "backup-copies", rig.plan.string()});
+    CHECK(no_tty.exit_code == 2);
+    CHECK(contains(no_tty.err, "--confirm-participants"));
+    CHECK_FALSE(fs::exists(rig.master.point() / "README.txt"));
+    // Not confirmed at the prompt: refused, recorded, nothing written.
+    const auto no = smk_test::run_smk_pty({"ceremony", "backup-copies", rig.plan.string()},
+                                          {{"Type yes to go on: ", "no\n"}}, false);
+    INFO("tty: " << no.tty << "\nstderr: " << no.err);
+    CHECK(no.exit_code == 7);
+    CHECK(contains(no.tty, "Carol Admin, ceremony-administrator"));
+    CHECK(steps(rig.transcript, "drive-checked") == 0);
+    CHECK_FALSE(fs::exists(rig.master.point() / "README.txt"));
+    const auto yes = smk_test::run_smk(
+        {"ceremony", "backup-copies", rig.plan.string(), "--no-eject", "--confirm-participants"});
+    INFO("stderr: " << yes.err);
+    REQUIRE(yes.exit_code == 0);
+    std::vector<std::string> confirmed;
+    for (const auto& line : smk::transcript::read_file(rig.transcript)) {
+        if (line.step == "participants") {
+            confirmed.push_back(line.results.at(0).second);
+            CHECK(line.items.at(1).second == "Sam Sysadmin (system-administrator)");
+        }
+    }
+    CHECK(confirmed == std::vector<std::string>{"no", "--confirm-participants"});
+}
+
 TEST_CASE("backup-copies: --dry-run checks the serials and writes nothing, transcript included") {
     DriveRig rig;
     const auto r = smk_test::run_smk({"ceremony", "backup-copies", rig.plan.string(), "--dry-run"});

@@ -142,6 +142,65 @@ TEST_CASE(
     CHECK(large.err.find("is larger than 1048576 bytes") != std::string::npos);
 }
 
+TEST_CASE("cli: transcript note and exception name people and the CA decides") {
+    smk_test::TempDir dir;
+    const std::string file = dir / "t.jsonl";
+    const std::string plan = dir / "plan.toml";
+    smk_test::spit(plan, smk_test::example_plan_text() +
+                             "\n[[participants]]\nname = \"Carol\"\nrole = "
+                             "\"ceremony-administrator\"\n\n[[participants]]\nname = "
+                             "\"Ivan\"\nrole = \"internal-witness\"\n");
+    const auto note = run_smk({"transcript", "note", file, "--by", "Ivan", "--plan", plan,
+                               "Safe #2 opened; bag TEB-100003 intact"});
+    INFO("stderr: " << note.err);
+    REQUIRE(note.exit_code == 0);
+    const auto v = smk::transcript::verify_file(file);
+    CHECK(note.out.find("ends at line 1") != std::string::npos);
+    CHECK(note.out.find("  " + v.last_hash + "\n") != std::string::npos);  // for the paper
+    const auto lines = smk::transcript::read_file(file);
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].flow == "note");
+    // The first line names the tool: version, commit, and the binary's SHA-256 as
+    // coreutils computes it.
+    const auto sum = smk_test::run_shell("sha256sum '" + std::string(SMK_BINARY) + "'");
+    REQUIRE(sum.shell_status() == 0);
+    bool binary_named = false;
+    for (const auto& [key, value] : lines[0].digests) {
+        binary_named = binary_named || (key == "smk_binary" && value == sum.out.substr(0, 64));
+    }
+    CHECK(binary_named);
+    bool version_named = false;
+    for (const auto& [key, value] : lines[0].results) {
+        version_named = version_named || (key == "smk_version" && !value.empty());
+    }
+    CHECK(version_named);
+
+    const auto exception = run_smk(
+        {"transcript", "exception", file, "--by", "Ivan", "--what", "holder 4 absent (illness)",
+         "--decision", "go on with holders 1-3 and 5-7", "--ca", "Carol", "--plan", plan});
+    INFO("stderr: " << exception.err);
+    CHECK(exception.exit_code == 0);
+    CHECK(smk::transcript::read_file(file).back().step == "exception");
+    // Refusals leave the transcript as it was.
+    const std::string before = smk_test::slurp(file);
+    const auto not_ca = run_smk({"transcript", "exception", file, "--by", "Carol", "--what", "x",
+                                 "--decision", "y", "--ca", "Ivan", "--plan", plan});
+    CHECK(not_ca.exit_code == 3);
+    CHECK(not_ca.err.find("\"Ivan\" is not a ceremony-administrator") != std::string::npos);
+    const auto stranger =
+        run_smk({"transcript", "note", file, "--by", "Mallory", "--plan", plan, "hello"});
+    CHECK(stranger.exit_code == 3);
+    CHECK(stranger.err.find("\"Mallory\" is not a participant") != std::string::npos);
+    const auto empty = run_smk({"transcript", "exception", file, "--by", "Ivan", "--what", "",
+                                "--decision", "y", "--ca", "Carol"});
+    CHECK(empty.exit_code == 2);
+    CHECK(empty.err.find("--what is empty") != std::string::npos);
+    const auto missing = run_smk(
+        {"transcript", "exception", file, "--by", "Ivan", "--what", "x", "--decision", "y"});
+    CHECK(missing.exit_code == 2);  // --ca is required
+    CHECK(smk_test::slurp(file) == before);
+}
+
 TEST_CASE("cli: check and a malformed plan exit 3 before any device is looked at") {
     smk_test::TempDir dir;
     const std::string plan = dir / "plan.toml";
@@ -265,6 +324,72 @@ TEST_CASE("cli: a token that is not the HSM the plan pins is refused before any 
     const auto listed_after =
         run_smk({"hsm", "tokens", "--pkcs11-module", smk_test::kSoftHsmModule, "--json"});
     CHECK(listed_after.out.find("count_low\": true") == std::string::npos);  // no PIN try used
+}
+
+TEST_CASE("cli: inventory finds every card with its issued share and names a swapped one") {
+    smk_test::CeremonyRig rig;
+    const auto issue = run_smk({"ceremony", "issue", rig.plan(), "--batch"});
+    INFO("issue stderr: " << issue.err);
+    REQUIRE(issue.exit_code == 0);
+    const std::string issued = issued_plan_of(fs::path(rig.plan()).parent_path().string());
+    REQUIRE_FALSE(issued.empty());
+    CHECK(smk_test::slurp(issued).find("[[issued.share]]") != std::string::npos);
+
+    const auto all = run_smk({"ceremony", "inventory", issued, "--batch"});
+    INFO("inventory stderr: " << all.err);
+    CHECK(all.exit_code == 0);
+    CHECK(all.out.find("14 card(s) present, each holding exactly the share issued to it") !=
+          std::string::npos);
+    CHECK(all.out.find("bag BAG-3 (not checked (batch: no one at the terminal))") !=
+          std::string::npos);
+
+    // The commitment is what coreutils computes from the share on the card.
+    const std::string share = rig.path("h2a.txt");
+    REQUIRE(run_smk({"card", "read", "--reader", rig.cards().reader(1), "--pin-file",
+                     rig.card_pin(), "--out", share})
+                .exit_code == 0);
+    std::string words = smk_test::slurp(share);
+    while (!words.empty() && words.back() == '\n') {
+        words.pop_back();
+    }
+    smk_test::spit(rig.path("h2a.mnemonic"), words);
+    const auto sum = smk_test::run_shell("{ printf 'smk share commitment v1\\n'; cat '" +
+                                         rig.path("h2a.mnemonic") + "'; } | sha256sum");
+    REQUIRE(sum.shell_status() == 0);
+    CHECK(smk_test::slurp(issued).find("sha256 = \"" + sum.out.substr(0, 64) + "\"") !=
+          std::string::npos);
+
+    // Holder 2's set A card now holds holder 3's set A share: a valid share of the set.
+    const std::string other = rig.path("h3a.txt");
+    REQUIRE(run_smk({"card", "read", "--reader", rig.cards().reader(2), "--pin-file",
+                     rig.card_pin(), "--out", other})
+                .exit_code == 0);
+    const auto swapped = run_smk({"card", "write", "--reader", rig.cards().reader(1), "--pin-file",
+                                  rig.card_pin(), "--overwrite", other});
+    INFO("card write stderr: " << swapped.err);
+    REQUIRE(swapped.exit_code == 0);
+    const auto found = run_smk({"ceremony", "inventory", issued, "--batch"});
+    CHECK(found.exit_code == 5);
+    CHECK(found.err.find("1 finding(s) in 14 card(s)") != std::string::npos);
+    CHECK(found.err.find("holder 2 set A card " + rig.cards().serial(1) + ": holds share set") !=
+          std::string::npos);
+
+    // Holder 2's own share back: the card is what was issued again.
+    REQUIRE(run_smk({"card", "write", "--reader", rig.cards().reader(1), "--pin-file",
+                     rig.card_pin(), "--overwrite", share})
+                .exit_code == 0);
+    CHECK(run_smk({"ceremony", "inventory", issued, "--batch", "--holder", "2"}).exit_code == 0);
+    // The same set and index but not the issued share: only the commitment tells.
+    std::string text = smk_test::slurp(issued);
+    const std::string mine = "sha256 = \"" + sum.out.substr(0, 64) + "\"";
+    text.replace(text.find(mine), mine.size(), "sha256 = \"" + std::string(64, 'a') + "\"");
+    const std::string edited = rig.path("edited-plan.toml");
+    smk_test::spit(edited, text);
+    const auto only_holder_2 =
+        run_smk({"ceremony", "inventory", edited, "--batch", "--holder", "2"});
+    CHECK(only_holder_2.exit_code == 5);
+    CHECK(only_holder_2.err.find("1 finding(s) in 2 card(s)") != std::string::npos);
+    CHECK(only_holder_2.err.find("not the one issued to it") != std::string::npos);
 }
 
 TEST_CASE("cli: issue refuses a planned card that holds a share before any card is written") {

@@ -131,11 +131,14 @@ TEST_CASE(
     CHECK(output.said.find("Backup copies of " + (dir.path() / "source").string()) !=
           std::string::npos);
     CHECK(output.results.empty());
-    // The transcript records the start, and verifies.
+    // The transcript records the start (naming the tool) and the participants, and verifies.
     const auto lines = smk::transcript::read_file(dir.path() / kTranscript);
-    REQUIRE(lines.size() == 1);
+    REQUIRE(lines.size() == 2);
     CHECK(lines[0].flow == "backup-copies");
     CHECK(lines[0].step == "start");
+    CHECK(lines[0].digests.back().first == "smk_binary");
+    CHECK(lines[1].step == "participants");
+    CHECK(lines[1].results == smk::transcript::Fields{{"planned", "none"}});
     CHECK(smk::transcript::verify_file(dir.path() / kTranscript).ok());
 }
 

@@ -355,6 +355,25 @@ TEST_CASE("plan: a pinned token's serial manufacturer and model") {
         "facilities[1].tokens[0].serial", "pinned to another token");
 }
 
+TEST_CASE("plan: participants with known roles and a ceremony administrator") {
+    const std::string text = smk_test::example_plan_text();
+    const std::string ca =
+        "\n[[participants]]\nname = \"Carol\"\nrole = \"ceremony-administrator\"\n";
+    const std::string iw = "\n[[participants]]\nname = \"Ivan\"\nrole = \"internal-witness\"\n";
+    const cer::Plan plan = parse(text + ca + iw);
+    REQUIRE(plan.participants.size() == 2);
+    CHECK(plan.participant("Carol", "ceremony-administrator") != nullptr);
+    CHECK(plan.participant("Ivan") != nullptr);
+    CHECK(plan.participant("Ivan", "ceremony-administrator") == nullptr);
+    CHECK(parse(text).participants.empty());
+    check_rejected(text + iw, "participants", "no ceremony-administrator");
+    check_rejected(text + ca + replaced(iw, "internal-witness", "witness"), "participants[1].role",
+                   "\"witness\" is not a role (one of: ceremony-administrator");
+    check_rejected(text + ca + ca, "participants[1]",
+                   "\"Carol\" is listed twice as ceremony-administrator");
+    check_rejected(text + replaced(ca, "role =", "rank ="), "participants[0].rank", "unknown key");
+}
+
 TEST_CASE("plan: drives without a backup source") {
     check_rejected(replaced(smk_test::example_plan_text(),
                             "[backup]\nsource = \"/var/lib/hsm-backup/\"\n", ""),

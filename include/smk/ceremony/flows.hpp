@@ -10,7 +10,9 @@
 // paper script.
 
 #include <filesystem>
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "smk/ceremony/card_session.hpp"
 #include "smk/ceremony/journal.hpp"
@@ -21,11 +23,29 @@ namespace smk::ceremony {
 // facility, holder, drive and the issued share set.
 void check_plan(const std::filesystem::path& plan, Output& output);
 
+// Asks whether the people named in `participants` (one per line, "NAME, ROLE") are
+// the ones present. Returns how they were confirmed ("typed yes at the prompt",
+// "--confirm-participants"), or "" when they were not: the flow then stops before
+// it touches anything. Only asked when the plan lists [[participants]].
+using ConfirmParticipants = std::function<std::string(std::string_view participants)>;
+
+// A drive whose USB serial differs from the plan's only in look-alike characters
+// (O for 0 on the paper): with `allowed` (--look-alike-override) the Ceremony
+// Administrator compares the drive by eye and types the serial they read there
+// (`ask`, given the question); if it is exactly the drive's, the flow goes on and
+// the decision is recorded as an exception. Anything else stays a mismatch.
+struct LookAlikeOverride {
+    bool allowed = false;
+    std::function<std::string(std::string_view question)> ask;
+};
+
 struct BackupCopiesOptions {
     std::filesystem::path plan;
     std::string transcript;  // overrides the plan's
     bool dry_run = false;    // check the drives and read the source; write nothing
     bool no_eject = false;   // leave the drives mounted
+    ConfirmParticipants confirm_participants;
+    LookAlikeOverride look_alike;
 };
 
 // smk ceremony backup-copies: every planned drive's USB serial is checked before
@@ -61,6 +81,10 @@ struct CeremonyOptions {
     // (else such a token is refused before anything is written); also the plan's
     // replace_application_keys.
     bool replace_keys = false;
+    ConfirmParticipants confirm_participants;
+    LookAlikeOverride look_alike;  // restore: the drive of the application backup
+    // inventory (interactive): the bag serial as the Ceremony Administrator reads it.
+    std::function<std::string(std::string_view question)> read_bag;
 };
 
 // smk ceremony issue: the SMK generated, split 2x(5-of-7) onto the 14 planned
@@ -79,6 +103,12 @@ void restore(const CeremonyOptions& options, Output& output);
 // file read back from the device, its SHA-256 recorded and printed as hex, openssl's
 // colon form and PGP words; each key pair's public key exported beside it.
 void backup_keys(const CeremonyOptions& options, Output& output);
+// smk ceremony inventory (KMP 3.9, the annual proof of possession): every planned
+// card (or holder N's two: `holder`) brought to the table, its serial the planned
+// one, its bag serial typed and compared (interactive), and its share exactly the one
+// issued to it (the issued plan's commitment), not just a valid share of its set.
+// Every card is looked at; any finding is Error(verification) listing them all.
+void inventory(const CeremonyOptions& options, Output& output);
 // smk ceremony reissue: the SMK rebuilt without holder N, then holder N's share
 // written again, or (new_split) a fresh share set onto all 14 cards.
 void reissue(const CeremonyOptions& options, Output& output);

@@ -32,12 +32,16 @@ class Journal final {
     // writes nothing.
     Journal(std::filesystem::path transcript, bool dry_run, std::string flow, Output& output);
 
+    // The flow's first record also carries smk_version and smk_commit (results) and
+    // smk_binary, the SHA-256 of the running binary (digests).
     void record(std::string step, transcript::Fields items, transcript::Fields results = {},
                 transcript::Fields digests = {});
     // The flow's last line ("done", result ok, with `items`), then the value to
     // write on the paper script: the SHA-256 of that line in hex and PGP words
     // (`smk transcript verify --expect-last` checks it later). A dry run says so.
     void finish(transcript::Fields items = {}, transcript::Fields digests = {});
+    // Only the value to write on the paper script (what finish() prints after its line).
+    void print_paper_value() const;
     void say(std::string_view text) const;
     void result(std::string_view line) const;
     [[nodiscard]] bool dry_run() const noexcept { return m_writer == nullptr; }
@@ -49,6 +53,7 @@ class Journal final {
     std::filesystem::path m_path;
     std::unique_ptr<transcript::Writer> m_writer;
     Output& m_output;
+    bool m_started = false;  // the first line (with smk's provenance) is written
 };
 
 // The transcript a flow appends to: `given` (--transcript), else the plan's.

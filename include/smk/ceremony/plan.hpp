@@ -35,11 +35,31 @@ inline constexpr std::string_view kMasterDrive = "MASTER";
 inline constexpr std::string_view kIssuedMarker =
     "# ---- written by smk ceremony; do not edit below this line ----";
 
+// The roles of the people in the room (the KMP's): each flow starts by naming
+// them, and `smk transcript exception` needs a Ceremony Administrator's decision.
+inline constexpr std::string_view kParticipantRoles[] = {"ceremony-administrator",
+                                                         "internal-witness",
+                                                         "system-administrator",
+                                                         "safe-security-controller",
+                                                         "crypto-officer",
+                                                         "share-holder",
+                                                         "auditor",
+                                                         "external-witness"};
+inline constexpr std::string_view kCeremonyAdministrator = "ceremony-administrator";
+
+struct Participant {
+    std::string name;
+    std::string role;  // one of kParticipantRoles
+};
+
 struct CardSpec {
     unsigned set = 0;    // 0 = set A, 1 = set B
     unsigned index = 0;  // share index, 1..7
     std::string serial;  // OpenPGP card serial "FFFF:5AC00001", upper case
     std::string bag;     // tamper-evident bag serial, as written on the bag
+    // [issued]: the commitment to the share issued onto this card (lower-case hex,
+    // ceremony/share_commitment.hpp); empty in a plan issued before smk recorded it.
+    std::string share_sha256;
 };
 
 struct Holder {
@@ -111,7 +131,8 @@ struct Plan {
     std::filesystem::path card_pin_file;  // empty: --pin-file or a prompt per card
     std::vector<Facility> facilities;
     std::vector<Holder> holders;
-    std::filesystem::path backup_source;  // the tree backup-copies copies
+    std::vector<Participant> participants;  // [[participants]], in plan order; may be empty
+    std::filesystem::path backup_source;    // the tree backup-copies copies
     std::optional<ApplicationKeys> application_keys;
     std::vector<Drive> drives;                // MASTER first
     std::optional<std::uint16_t> identifier;  // [issued], once known
@@ -130,6 +151,9 @@ struct Plan {
     // The holder and card planned for `serial` (upper case), or nullptr.
     [[nodiscard]] const CardSpec* card_by_serial(std::string_view serial,
                                                  const Holder** holder = nullptr) const;
+    // The participant called `name` with `role` ("": any role), or nullptr.
+    [[nodiscard]] const Participant* participant(std::string_view name,
+                                                 std::string_view role = {}) const;
 };
 
 // Parses and validates plan text. `file` names the plan in errors and anchors

@@ -1,0 +1,185 @@
+// smk ceremony inventory: the annual proof of possession (KMP 3.9). Each planned
+// card is brought to the table: its serial is the planned one, the bag serial is
+// typed as read and compared, and the share on the card is exactly the share
+// issued to it (its commitment in the issued plan), not merely a valid share of
+// the same set. Every card is looked at; the findings are listed at the end.
+
+#include <fmt/core.h>
+
+#include <cctype>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "flow_setup.hpp"
+#include "share_commitment.hpp"
+#include "smk/ceremony/flows.hpp"
+#include "smk/ceremony/plan.hpp"
+#include "smk/error.hpp"
+#include "smk/sha256.hpp"
+#include "smk/slip39.hpp"
+
+namespace smk::ceremony {
+namespace {
+
+bool same_bag(std::string_view typed, std::string_view planned) {
+    while (!typed.empty() && (typed.back() == ' ' || typed.back() == '\t')) {
+        typed.remove_suffix(1);
+    }
+    while (!typed.empty() && (typed.front() == ' ' || typed.front() == '\t')) {
+        typed.remove_prefix(1);
+    }
+    if (typed.size() != planned.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < typed.size(); ++i) {
+        if (std::toupper(static_cast<unsigned char>(typed[i])) !=
+            std::toupper(static_cast<unsigned char>(planned[i]))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// What is wrong with the share the card holds; "" when it is exactly the issued one.
+std::string share_finding(const Plan& plan, const CardSpec& c, card::ShareStore& store,
+                          std::string& identity) {
+    auto stored = store.read_share();
+    if (stored.state == card::StoredState::empty) {
+        identity = "empty";
+        return "holds no share";
+    }
+    if (!stored.record) {
+        identity = "not a share record";
+        return "holds " + std::to_string(stored.bytes) + " bytes that are not a share record (" +
+               stored.problem + ")";
+    }
+    const auto& info = stored.record->info;
+    identity = fmt::format("share set {}, set {} #{}", info.identifier,
+                           slip39::set_letter(info.group_index), info.member_index + 1);
+    if (info.identifier != *plan.identifier || info.group_index != c.set ||
+        info.member_index + 1 != c.index) {
+        return fmt::format("holds {} where the plan issued share set {}, set {} #{}", identity,
+                           *plan.identifier, slip39::set_letter(c.set), c.index);
+    }
+    if (share_commitment(stored.record->mnemonic.bytes()) != c.share_sha256) {
+        return fmt::format("holds a share of set {} #{} that is not the one issued to it (its "
+                           "commitment differs from the plan's): the card's share was replaced",
+                           slip39::set_letter(c.set), c.index);
+    }
+    return {};
+}
+
+}  // namespace
+
+void inventory(const CeremonyOptions& options, Output& output) {
+    const Plan plan = load_plan(options.plan);
+    require_issued(plan);
+    for (const auto& h : plan.holders) {
+        for (const auto& c : h.cards) {
+            if (c.share_sha256.empty()) {
+                throw Error(ErrorCategory::usage,
+                            fmt::format("plan {} records no share commitment for holder {} set "
+                                        "{} (issued before smk recorded them): an inventory "
+                                        "cannot tell that card's share from another of its set. "
+                                        "A new share set (reissue --new-split) records them",
+                                        plan.file.string(), h.number, slip39::set_letter(c.set)));
+            }
+        }
+    }
+    if (options.holder > plan.holders.size()) {
+        throw Error(ErrorCategory::usage, fmt::format("plan {} has no holder {}",
+                                                      plan.file.string(), options.holder));
+    }
+    Journal journal = open_journal(plan, options, "inventory", output);
+    journal.record("start", {{"plan", plan.file.string()}},
+                   {{"identifier", std::to_string(*plan.identifier)},
+                    {"holder", options.holder == 0 ? "all" : std::to_string(options.holder)},
+                    {"dry_run", options.dry_run ? "yes" : "no"}},
+                   {{"plan", sha256_hex(plan.text)}});
+    record_participants(plan, options.confirm_participants, journal);
+    CardSession session(card_session_options(plan, options, journal));
+    if (options.dry_run) {
+        journal.result(fmt::format("dry run: plan OK, {} card(s) to bring; no card was read",
+                                   options.holder == 0 ? plan.holders.size() * 2 : 2));
+        return;
+    }
+    std::vector<std::string> findings;
+    unsigned checked = 0;
+    for (const auto& h : plan.holders) {
+        if (options.holder != 0 && h.number != options.holder) {
+            continue;
+        }
+        for (const auto& c : h.cards) {
+            const CardRequest request = request_for(h, c);
+            std::string bag_result = "not checked (batch: no one at the terminal)";
+            std::string typed_bag;
+            if (session.interactive() && options.read_bag) {
+                typed_bag = options.read_bag(fmt::format(
+                    "holder {} ({}), set {} card: type the serial on its bag as you read it: ",
+                    h.number, h.name, slip39::set_letter(c.set)));
+                bag_result = same_bag(typed_bag, c.bag) ? "match" : "DIFFERS";
+            }
+            std::string identity;
+            std::string finding;
+            try {
+                HeldCard card = session.acquire(request);
+                finding = share_finding(plan, c, card.store, identity);
+                session.release(std::move(card));
+            } catch (const Error& e) {
+                if (e.category() == ErrorCategory::interrupted) {
+                    throw;
+                }
+                identity = "not read";
+                finding = e.what();
+                if (!session.last_reader().empty()) {
+                    session.release_reader(session.last_reader(), "not inventoried");
+                }
+            }
+            if (bag_result == "DIFFERS") {
+                findings.push_back(fmt::format("holder {} set {}: bag typed \"{}\", the plan says "
+                                               "{}",
+                                               h.number, slip39::set_letter(c.set), typed_bag,
+                                               c.bag));
+            }
+            if (!finding.empty()) {
+                findings.push_back(fmt::format("holder {} set {} card {}: {}", h.number,
+                                               slip39::set_letter(c.set), c.serial, finding));
+            }
+            journal.record("card-inventoried",
+                           {{"holder", std::to_string(h.number)},
+                            {"card", c.serial},
+                            {"bag", c.bag},
+                            {"bag_typed", typed_bag}},
+                           {{"share", identity},
+                            {"issued_share", finding.empty() ? "yes" : "NO"},
+                            {"bag", bag_result}},
+                           {{"share_commitment", c.share_sha256}});
+            journal.result(fmt::format("  holder {} {:<16} set {} card {}  bag {} ({})  {}",
+                                       h.number, h.name, slip39::set_letter(c.set), c.serial,
+                                       c.bag, bag_result, finding.empty() ? "issued share: OK"
+                                                                          : "FINDING"));
+            ++checked;
+        }
+    }
+    if (!findings.empty()) {
+        std::string list;
+        for (const auto& f : findings) {
+            list += "\n  " + f;
+        }
+        journal.record("findings", {}, {{"count", std::to_string(findings.size())}});
+        journal.print_paper_value();
+        throw Error(ErrorCategory::verification,
+                    fmt::format("inventory of share set {}: {} finding(s) in {} card(s):{}\nRecord "
+                                "the Ceremony Administrator's decision with 'smk transcript "
+                                "exception'; a card that does not hold its issued share must be "
+                                "treated as lost (reissue)",
+                                *plan.identifier, findings.size(), checked, list));
+    }
+    journal.result(fmt::format("inventory of share set {} (KCV {}): {} card(s) present, each "
+                               "holding exactly the share issued to it",
+                               *plan.identifier, *plan.kcv, checked));
+    journal.finish({{"cards", std::to_string(checked)}});
+}
+
+}  // namespace smk::ceremony
