@@ -67,6 +67,23 @@ void require_ok(cairo_status_t status, const char* what) {
     }
 }
 
+// The layout needs a monospace font whose kPageColumns characters fit the page:
+// fontconfig falls back to any font it has when DejaVu Sans Mono is missing.
+void require_monospace(cairo_t* cr) {
+    cairo_text_extents_t narrow{};
+    cairo_text_extents_t wide{};
+    cairo_text_extents(cr, "i", &narrow);
+    cairo_text_extents(cr, "W", &wide);
+    if (narrow.x_advance != wide.x_advance ||
+        wide.x_advance * static_cast<double>(kPageColumns) > kPageWidth - 2 * kMarginLeft) {
+        throw Error(ErrorCategory::io,
+                    std::string("the transcript record PDF needs the monospace font ") + kFont +
+                        " (Debian package fonts-dejavu-core), which fontconfig does not find; "
+                        "install it, or print the record as text (--out NAME.txt). Nothing was "
+                        "written.");
+    }
+}
+
 }  // namespace
 
 std::vector<std::uint8_t> record_pdf(const std::vector<Page>& pages,
@@ -83,6 +100,7 @@ std::vector<std::uint8_t> record_pdf(const std::vector<Page>& pages,
         const std::unique_ptr<cairo_t, ContextFree> cr(cairo_create(surface.get()));
         cairo_select_font_face(cr.get(), kFont, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
         cairo_set_font_size(cr.get(), kFontSize);
+        require_monospace(cr.get());
         cairo_set_source_rgb(cr.get(), 0, 0, 0);
         for (const auto& page : pages) {
             for (std::size_t row = 0; row < page.size(); ++row) {

@@ -160,6 +160,10 @@ TEST_CASE("transcript print: the PDF record opens in pdftotext with every step a
     REQUIRE(pages.size() > 1);
     CHECK(has(text, "page 2 of " + std::to_string(pages.size())));
     CHECK(has(text, "Initials: administrator __________ witness __________"));
+    // The font the layout is measured for is the one embedded.
+    const auto fonts = smk_test::run_process(smk_test::Command({"pdffonts", pdf.string()}));
+    REQUIRE(fonts.code == 0);
+    CHECK(has(fonts.out, "DejaVuSansMono"));
     // The text file holds the same pages.
     CHECK(smk_test::slurp(txt) == tr::record_text(pages));
 
@@ -309,4 +313,25 @@ TEST_CASE("transcript print: the chain check of docs/CEREMONY.md") {
         CHECK(has(r.err, why));
         CHECK(run_smk({"transcript", "verify", wrong}).exit_code == 5);  // smk agrees
     }
+}
+
+TEST_CASE("transcript print: a PDF without its monospace font is refused with exit 6") {
+    TempDir dir;
+    const auto file = dir / "t.jsonl";
+    write_transcript(file, 1);
+    // fontconfig that sees DejaVu but none of its monospace faces: it would fall back
+    // to a proportional font, and the columns would not line up.
+    const auto conf = dir / "fonts.conf";
+    smk_test::spit(conf,
+                   "<?xml version=\"1.0\"?>\n<fontconfig>"
+                   "<dir>/usr/share/fonts/truetype/dejavu</dir><selectfont><rejectfont>"
+                   "<glob>*Mono*</glob></rejectfont></selectfont><cachedir>" +
+                       dir.path().string() + "/cache</cachedir></fontconfig>\n");
+    const auto out = dir / "record.pdf";
+    auto command = smk_test::smk_command({"transcript", "print", file, "--out", out});
+    command.env.push_back("FONTCONFIG_FILE=" + conf.string());
+    const auto r = smk_test::run_process(command);
+    CHECK(r.code == 6);
+    CHECK(has(r.err, "needs the monospace font DejaVu Sans Mono"));
+    CHECK_FALSE(fs::exists(out));
 }
