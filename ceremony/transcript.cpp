@@ -206,12 +206,16 @@ void require_complete(const std::filesystem::path& file, const Verification& v,
 }
 
 std::vector<Line> read_file(const std::filesystem::path& file) {
-    std::vector<Line> lines;
-    const Verification v = verify_text(read_whole(file), &lines);
-    if (!v.ok()) {
-        throw_broken(file, v);
+    return read_verified(file).lines;
+}
+
+Record read_verified(const std::filesystem::path& file) {
+    Record record;
+    record.verification = verify_text(read_whole(file), &record.lines);
+    if (!record.verification.ok()) {
+        throw_broken(file, record.verification);
     }
-    return lines;
+    return record;
 }
 
 Writer::Writer(std::filesystem::path file) : m_path(std::move(file)) {

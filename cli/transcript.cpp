@@ -5,12 +5,15 @@
 #include "transcript.hpp"
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "io.hpp"
 #include "smk/ceremony/transcript.hpp"
+#include "smk/ceremony/transcript_print.hpp"
 #include "smk/ceremony/transcript_report.hpp"
 #include "smk/digest.hpp"
 #include "smk/error.hpp"
@@ -21,7 +24,8 @@ namespace {
 struct TranscriptCommand {
     std::string file;
     bool json = false;
-    std::string expect_last;  // as written on the paper: hex, colon form or PGP words
+    std::string expect_last;        // as written on the paper: hex, colon form or PGP words
+    std::vector<std::string> outs;  // print --out: the record files (.pdf: PDF, else text)
 };
 
 void run_verify(const TranscriptCommand& cmd) {
@@ -46,6 +50,11 @@ void run_verify(const TranscriptCommand& cmd) {
 }
 
 void run_print(const TranscriptCommand& cmd) {
+    if (!cmd.outs.empty()) {
+        print_out(transcript::written_records_text(transcript::write_records(
+            cmd.file, std::vector<std::filesystem::path>(cmd.outs.begin(), cmd.outs.end()))));
+        return;
+    }
     const auto lines = transcript::read_file(cmd.file);  // throws on a broken chain
     const auto v = transcript::verify_file(cmd.file);
     transcript::require_complete(cmd.file, v, std::nullopt);
@@ -72,9 +81,19 @@ void register_transcript(CLI::App& app, Context& /*ctx*/) {
     verify->callback([verify_cmd] { run_verify(*verify_cmd); });
 
     auto print_cmd = std::make_shared<TranscriptCommand>();
-    auto* print =
-        group->add_subcommand("print", "Render a verified transcript for the paper script");
+    auto* print = group->add_subcommand(
+        "print",
+        "Render a verified transcript for the paper script: on stdout, or with --out as a "
+        "paginated record to print, read aloud and initial (exit 5 for a broken or empty "
+        "transcript, 7 when an --out file exists; nothing is written then)");
     print->add_option("FILE", print_cmd->file, "The transcript (JSON lines)")->required();
+    print
+        ->add_option("--out", print_cmd->outs,
+                     "Write the record to this new file instead of stdout: a PDF (A4, DejaVu "
+                     "Sans Mono) when the name ends in .pdf, paginated text otherwise; may be "
+                     "given twice (text and PDF). Its SHA-256 is printed as hex, colon form "
+                     "and PGP words for the paper script")
+        ->allow_extra_args(false);
     print->callback([print_cmd] { run_print(*print_cmd); });
 
     register_transcript_notes(*group);

@@ -10,6 +10,8 @@ packages=(
   libsodium-dev libssl-dev libcli11-dev libfmt-dev nlohmann-json3-dev doctest-dev
   libudev-dev libpcsclite-dev libp11-dev libp11-kit-dev
   libtomlplusplus-dev
+  # smk transcript print --out X.pdf: cairo's PDF surface, DejaVu Sans Mono through fontconfig
+  libcairo2-dev fonts-dejavu-core
   # the real stacks tests and the demo talk to: PC/SC with virtual readers, card
   # clients we did not write, SoftHSM2, recorded USB devices, loop-mounted filesystems
   pcscd vsmartcard-vpcd pcsc-tools opensc gnupg scdaemon softhsm2
@@ -17,6 +19,8 @@ packages=(
   python3-virtualsmartcard python3-pycryptodome
   # benchmarks and independent checks
   libgfshare-bin valgrind time rsync coreutils jq gnutls-bin
+  # the transcript PDF read back by a tool we did not write (pdftotext)
+  poppler-utils
   # assurance: libFuzzer targets need clang and its runtime
   clang-14 libclang-rt-14-dev
   # make check's format stage: the checked-in .clang-format

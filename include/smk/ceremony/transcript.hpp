@@ -90,6 +90,14 @@ void require_complete(const std::filesystem::path& file, const Verification& ver
 // Every line, parsed; Error(verification) naming the first broken line.
 [[nodiscard]] std::vector<Line> read_file(const std::filesystem::path& file);
 
+// read_file and verify_file from one read of the file, so that the lines and the
+// hashes are of the same bytes; Error(verification) naming the first broken line.
+struct Record {
+    std::vector<Line> lines;
+    Verification verification;
+};
+[[nodiscard]] Record read_verified(const std::filesystem::path& file);
+
 class Writer final {
   public:
     // Opens (creating, 0644) and locks the transcript, verifying an existing one.
