@@ -29,14 +29,22 @@ std::string administrators(const Plan& plan) {
 // only: true when it is exactly the drive's serial (recorded as an exception).
 bool overridden(const Plan& plan, const Drive& planned, const drive::SerialComparison& c,
                 const LookAlikeOverride& look_alike, Journal& journal) {
-    if (!look_alike.allowed || !c.only_look_alikes() || !look_alike.ask || journal.dry_run()) {
+    if (!look_alike.allowed || !c.only_look_alikes() || !look_alike.ask) {
         return false;
     }
+    if (journal.dry_run()) {
+        journal.say(fmt::format("  drive {}: --look-alike-override is not taken in a dry run\n",
+                                planned.name));
+        return false;
+    }
+    // The drive's own serial is not shown before the answer: the reading must come
+    // from the drive in the CA's hand, not from the screen.
     const std::string typed = look_alike.ask(fmt::format(
-        "drive {}: the plan says {}, the drive reports {}; they differ only in look-alike "
-        "characters.\n  plan:  {}\n  drive: {}\n         {}\nCeremony Administrator: read "
-        "the serial printed on the drive itself and type it exactly as you read it: ",
-        planned.name, c.paper, c.drive, c.paper_aligned, c.drive_aligned, c.carets));
+        "drive {}: the drive's USB serial differs from the plan's only in look-alike "
+        "characters (O/0, I/1, ...) at the places marked:\n  plan:  {}\n         {}\n"
+        "Ceremony Administrator: read the serial printed on the drive itself and type it as "
+        "you read it: ",
+        planned.name, c.paper_aligned, c.carets));
     const auto reading = drive::compare_serials(typed, c.drive);
     const transcript::Fields items = {{"drive", planned.name},
                                       {"mount", planned.mount.string()},

@@ -61,14 +61,35 @@ void record_participants(const Plan& plan, const ConfirmParticipants& confirm, J
         if (how.empty()) {
             journal.record("participants", std::move(items), {{"confirmed", "no"}});
             throw Error(ErrorCategory::refused,
-                        fmt::format("the participants were not confirmed as present; correct "
-                                    "[[participants]] in plan {} (or record who stands in with "
-                                    "'smk transcript exception') and run again. Nothing was "
-                                    "touched.",
+                        fmt::format("the participants were not confirmed as present (recorded "
+                                    "in the transcript); correct [[participants]] in plan {} (or "
+                                    "record who stands in with 'smk transcript exception') and "
+                                    "run again. No card, token or drive was touched.",
                                     plan.file.string()));
         }
     }
     journal.record("participants", std::move(items), {{"confirmed", how}});
+}
+
+void check_pin_files(const Plan& plan, const CeremonyOptions& options, const Facility* facility,
+                     bool cards) {
+    if (cards && !options.card_pin && !plan.card_pin_file.empty()) {
+        check_pin_file(plan, plan.card_pin_file, "[cards] pin_file");
+    }
+    if (facility == nullptr) {
+        return;
+    }
+    for (const auto& t : facility->tokens) {
+        const std::string where = fmt::format("facility {} token {} ", facility->name, t.label);
+        if (!options.token_pin_file.empty()) {
+            check_pin_file(plan, options.token_pin_file, "--token-pin-file");
+        } else if (!t.pin_file.empty()) {
+            check_pin_file(plan, t.pin_file, where + "pin_file");
+        }
+        if (plan.key_trusted && !t.so_pin_file.empty()) {
+            check_pin_file(plan, t.so_pin_file, where + "so_pin_file");
+        }
+    }
 }
 
 CardSessionOptions card_session_options(const Plan& plan, const CeremonyOptions& options,
@@ -77,7 +98,6 @@ CardSessionOptions card_session_options(const Plan& plan, const CeremonyOptions&
     if (options.card_pin) {
         session.read_pin = options.card_pin;
     } else if (!plan.card_pin_file.empty()) {
-        check_pin_file(plan, plan.card_pin_file, "[cards] pin_file");
         session.read_pin = [file = plan.card_pin_file.string()](std::string_view) {
             return read_pin_file(file);
         };

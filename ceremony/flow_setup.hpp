@@ -31,6 +31,13 @@ void check_pin_file(const Plan& plan, const std::filesystem::path& file, std::st
 // ask; both before anything is touched.
 void record_participants(const Plan& plan, const ConfirmParticipants& confirm, Journal& journal);
 
+// Every PIN file the flow will read, read once before anything else happens (no
+// transcript line, no token opened): the plan's [cards] pin_file unless the
+// operator gave card PINs, and each token's pin_file (unless --token-pin-file)
+// and so_pin_file of `facility` (nullptr: no token is opened by this flow).
+void check_pin_files(const Plan& plan, const CeremonyOptions& options, const Facility* facility,
+                     bool cards);
+
 // The journal of one flow: nothing is written in a dry run.
 [[nodiscard]] Journal open_journal(const Plan& plan, const CeremonyOptions& options,
                                    std::string flow, Output& output);

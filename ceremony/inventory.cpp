@@ -63,9 +63,10 @@ std::string share_finding(const Plan& plan, const CardSpec& c, card::ShareStore&
                            *plan.identifier, slip39::set_letter(c.set), c.index);
     }
     if (share_commitment(stored.record->mnemonic.bytes()) != c.share_sha256) {
-        return fmt::format("holds a share of set {} #{} that is not the one issued to it (its "
-                           "commitment differs from the plan's): the card's share was replaced",
-                           slip39::set_letter(c.set), c.index);
+        return fmt::format(
+            "holds a share of set {} #{} that is not the one issued to it (its "
+            "commitment differs from the plan's): the card's share was replaced",
+            slip39::set_letter(c.set), c.index);
     }
     return {};
 }
@@ -75,6 +76,7 @@ std::string share_finding(const Plan& plan, const CardSpec& c, card::ShareStore&
 void inventory(const CeremonyOptions& options, Output& output) {
     const Plan plan = load_plan(options.plan);
     require_issued(plan);
+    check_pin_files(plan, options, nullptr, true);
     for (const auto& h : plan.holders) {
         for (const auto& c : h.cards) {
             if (c.share_sha256.empty()) {
@@ -88,8 +90,8 @@ void inventory(const CeremonyOptions& options, Output& output) {
         }
     }
     if (options.holder > plan.holders.size()) {
-        throw Error(ErrorCategory::usage, fmt::format("plan {} has no holder {}",
-                                                      plan.file.string(), options.holder));
+        throw Error(ErrorCategory::usage,
+                    fmt::format("plan {} has no holder {}", plan.file.string(), options.holder));
     }
     Journal journal = open_journal(plan, options, "inventory", output);
     journal.record("start", {{"plan", plan.file.string()}},
@@ -137,10 +139,10 @@ void inventory(const CeremonyOptions& options, Output& output) {
                 }
             }
             if (bag_result == "DIFFERS") {
-                findings.push_back(fmt::format("holder {} set {}: bag typed \"{}\", the plan says "
-                                               "{}",
-                                               h.number, slip39::set_letter(c.set), typed_bag,
-                                               c.bag));
+                findings.push_back(
+                    fmt::format("holder {} set {}: bag typed \"{}\", the plan says "
+                                "{}",
+                                h.number, slip39::set_letter(c.set), typed_bag, c.bag));
             }
             if (!finding.empty()) {
                 findings.push_back(fmt::format("holder {} set {} card {}: {}", h.number,
@@ -156,9 +158,9 @@ void inventory(const CeremonyOptions& options, Output& output) {
                             {"bag", bag_result}},
                            {{"share_commitment", c.share_sha256}});
             journal.result(fmt::format("  holder {} {:<16} set {} card {}  bag {} ({})  {}",
-                                       h.number, h.name, slip39::set_letter(c.set), c.serial,
-                                       c.bag, bag_result, finding.empty() ? "issued share: OK"
-                                                                          : "FINDING"));
+                                       h.number, h.name, slip39::set_letter(c.set), c.serial, c.bag,
+                                       bag_result,
+                                       finding.empty() ? "issued share: OK" : "FINDING"));
             ++checked;
         }
     }
@@ -176,9 +178,10 @@ void inventory(const CeremonyOptions& options, Output& output) {
                                 "treated as lost (reissue)",
                                 *plan.identifier, findings.size(), checked, list));
     }
-    journal.result(fmt::format("inventory of share set {} (KCV {}): {} card(s) present, each "
-                               "holding exactly the share issued to it",
-                               *plan.identifier, *plan.kcv, checked));
+    journal.result(
+        fmt::format("inventory of share set {} (KCV {}): {} card(s) present, each "
+                    "holding exactly the share issued to it",
+                    *plan.identifier, *plan.kcv, checked));
     journal.finish({{"cards", std::to_string(checked)}});
 }
 

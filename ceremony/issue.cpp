@@ -159,6 +159,7 @@ void issue(const CeremonyOptions& options, Output& output) {
                                 plan.file.string(), *plan.identifier, *plan.kcv));
     }
     const Facility& facility = plan.facility(options.facility);
+    check_pin_files(plan, options, &facility, true);
     Journal journal = open_journal(plan, options, "issue", output);
     journal.say(fmt::format("Issue at {} (plan {})\n", facility.name, plan.file.string()));
     journal.record("start", {{"plan", plan.file.string()}, {"facility", facility.name}},

@@ -147,7 +147,11 @@ void validate(const Plan& plan) {
                                 " characters a PKCS#11 token " + field + " has");
                 }
             }
-            if (!t.serial.empty() && !token_serials.insert(t.serial).second) {
+            std::string serial_key = t.serial;  // compared as the flows compare: any case
+            for (char& ch : serial_key) {
+                ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+            }
+            if (!t.serial.empty() && !token_serials.insert(serial_key).second) {
                 invalid(plan, tpath + ".serial",
                         "\"" + t.serial + "\" is pinned to another token of the plan too");
             }

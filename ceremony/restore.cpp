@@ -181,6 +181,7 @@ void restore(const CeremonyOptions& options, Output& output) {
     const Plan plan = load_plan(options.plan);
     require_issued(plan);
     const Facility& facility = plan.facility(options.facility);
+    check_pin_files(plan, options, &facility, true);
     const Kcv expected = hsm::parse_kcv(*plan.kcv, "the plan's KCV");
     const bool replace = options.replace_keys || facility.replace_application_keys;
     Journal journal = open_journal(plan, options, "restore", output);
@@ -273,6 +274,7 @@ void restore(const CeremonyOptions& options, Output& output) {
 void reissue(const CeremonyOptions& options, Output& output) {
     const Plan plan = load_plan(options.plan);
     require_issued(plan);
+    check_pin_files(plan, options, nullptr, true);
     const Holder& holder = plan.holder(options.holder);
     Journal journal = open_journal(plan, options, "reissue", output);
     journal.record("start",
@@ -312,6 +314,18 @@ void reissue(const CeremonyOptions& options, Output& output) {
             }
             six.push_back({"the replacement share", Secret::copy_of(mnemonic.bytes())});
             (void)slip39::verify_set(six);
+        }
+        // And it is the share issued to that card, when the plan records its commitment.
+        if (!spec.share_sha256.empty() && share_commitment(mnemonic.bytes()) != spec.share_sha256) {
+            journal.record("share-commitment-mismatch",
+                           {{"holder", std::to_string(holder.number)}, {"card", spec.serial}},
+                           {{"result", "the derived share is not the one the plan records"}});
+            throw Error(
+                ErrorCategory::verification,
+                fmt::format("the share derived for holder {} set {} is not the one plan {} "
+                            "records as issued (its commitment differs): the plan or the "
+                            "cards read are not of this issue. No card was written.",
+                            holder.number, slip39::set_letter(spec.set), plan.file.string()));
         }
         CardSession writer(card_session_options(plan, options, journal));
         CardRequest request = request_for(holder, spec);

@@ -17,7 +17,8 @@ std::string share_commitment(std::span<const std::uint8_t> mnemonic) {
 void record_share_commitments(Plan& plan, const slip39::SplitResult& split) {
     for (auto& holder : plan.holders) {
         for (auto& card : holder.cards) {
-            card.share_sha256 = share_commitment(split.mnemonics.at(card.set).at(card.index - 1).bytes());
+            card.share_sha256 =
+                share_commitment(split.mnemonics.at(card.set).at(card.index - 1).bytes());
         }
     }
 }

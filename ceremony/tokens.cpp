@@ -35,7 +35,8 @@ bool same_text(std::string_view a, std::string_view b) {
 // is not the planned HSM. Labels are whatever the last initialisation wrote; the
 // serial is the HSM's own.
 void check_pinned(const Plan& plan, const Facility& facility, const Token& planned,
-                  const std::vector<pkcs11::TokenInfo>& present, Journal& journal) {
+                  const std::vector<pkcs11::TokenInfo>& present, Journal& journal,
+                  bool record_match = true) {
     if (!planned.pinned()) {
         return;
     }
@@ -69,6 +70,9 @@ void check_pinned(const Plan& plan, const Facility& facility, const Token& plann
                         "record; correct the plan only if the record says so",
                         facility.name, planned.label, field, *have, plan.file.string(), *want));
     }
+    if (!record_match) {
+        return;
+    }
     journal.record("token-pinned",
                    {{"facility", facility.name},
                     {"token", planned.label},
@@ -84,10 +88,15 @@ Tokens open_tokens(const Plan& plan, const Facility& facility, const CeremonyOpt
                    Journal& journal) {
     Tokens tokens;
     tokens.module = std::make_unique<pkcs11::Module>(facility.module.string());
+    // Every planned token is compared with its acceptance record before any is opened.
     const std::vector<pkcs11::TokenInfo> present = tokens.module->tokens();
     for (const auto& planned : facility.tokens) {
         check_pinned(plan, facility, planned, present, journal);
+    }
+    for (const auto& planned : facility.tokens) {
         pkcs11::Session session(*tokens.module, planned.label);
+        // And the token this session found by label is that one (no PIN sent before).
+        check_pinned(plan, facility, planned, {session.token()}, journal, false);
         const std::string pin_file =
             !options.token_pin_file.empty() ? options.token_pin_file : planned.pin_file.string();
         if (pin_file.empty() && !options.ask_pin) {

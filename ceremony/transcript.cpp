@@ -238,7 +238,16 @@ Writer::Writer(std::filesystem::path file) : m_path(std::move(file)) {
         fsync_directory(m_path.parent_path().empty() ? std::filesystem::path(".")
                                                      : m_path.parent_path());
     }
-    const Verification v = verify_text(read_whole(m_path), nullptr);
+    // The chain is read through the descriptor this writer appends to (not the path
+    // again); any error closes it, releasing the lock.
+    Verification v;
+    try {
+        v = verify_text(read_text_fd(m_fd, "transcript", m_path, kMaxTranscriptBytes), nullptr);
+    } catch (...) {
+        ::close(m_fd);
+        m_fd = -1;
+        throw;
+    }
     if (!v.ok()) {
         ::close(m_fd);
         m_fd = -1;

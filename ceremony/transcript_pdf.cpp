@@ -7,6 +7,7 @@
 // line's time). cairo 1.16 writes a set date without the "D:" prefix
 // ("(20261130010203Z)"); pdfinfo and pdftotext read it all the same.
 
+#include <cairo-ft.h>
 #include <cairo-pdf.h>
 #include <cairo.h>
 
@@ -67,14 +68,27 @@ void require_ok(cairo_status_t status, const char* what) {
     }
 }
 
-// The layout needs a monospace font whose kPageColumns characters fit the page:
-// fontconfig falls back to any font it has when DejaVu Sans Mono is missing.
+// The family of the font fontconfig actually chose ("" if it is not a FreeType font).
+std::string chosen_family(cairo_t* cr) {
+    cairo_scaled_font_t* scaled = cairo_get_scaled_font(cr);
+    if (cairo_scaled_font_get_type(scaled) != CAIRO_FONT_TYPE_FT) {
+        return {};
+    }
+    FT_Face face = cairo_ft_scaled_font_lock_face(scaled);
+    std::string family = (face != nullptr && face->family_name != nullptr) ? face->family_name : "";
+    cairo_ft_scaled_font_unlock_face(scaled);
+    return family;
+}
+
+// The layout needs DejaVu Sans Mono itself (whose kPageColumns characters fit the
+// page): fontconfig falls back to any font it has when it is missing, and another
+// monospace font would give other bytes on another machine.
 void require_monospace(cairo_t* cr) {
     cairo_text_extents_t narrow{};
     cairo_text_extents_t wide{};
     cairo_text_extents(cr, "i", &narrow);
     cairo_text_extents(cr, "W", &wide);
-    if (narrow.x_advance != wide.x_advance ||
+    if (chosen_family(cr) != kFont || narrow.x_advance != wide.x_advance ||
         wide.x_advance * static_cast<double>(kPageColumns) > kPageWidth - 2 * kMarginLeft) {
         throw Error(ErrorCategory::io,
                     std::string("the transcript record PDF needs the monospace font ") + kFont +

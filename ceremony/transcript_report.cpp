@@ -49,6 +49,16 @@ std::string verification_json(const std::filesystem::path& file, const Verificat
     return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
+std::string incomplete_json(const std::filesystem::path& file, const Verification& v,
+                            std::string_view reason) {
+    nlohmann::json out;
+    out["file"] = file.string();
+    out["lines"] = v.lines;
+    out["ok"] = false;
+    out["reason"] = std::string(reason);
+    return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
 std::string verification_text(const std::filesystem::path& file, const Verification& v) {
     return fmt::format(
         "{}: OK, {} lines, chain intact; SHA-256 of the last line: {}\n  PGP words: {}\n",

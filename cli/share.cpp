@@ -71,6 +71,13 @@ void run_verify_set(const VerifySetOptions& options) {
     const std::string set = set_letter(result.group_index);
     // A share does not record how many cards its set has: only --count can say
     // that the set is whole.
+    if (options.count != 0 && result.share_count > options.count) {
+        throw Error(ErrorCategory::invalid_input,
+                    fmt::format("set {}: {} distinct shares given (numbers {}), more than the {} "
+                                "cards --count says the set has: is --count right?",
+                                set, result.share_count, fmt::join(result.share_numbers, " "),
+                                options.count));
+    }
     if (options.count != 0 && result.share_count != options.count) {
         throw Error(ErrorCategory::insufficient,
                     fmt::format("set {}: {} shares given (numbers {}), --count says the set has "

@@ -44,7 +44,14 @@ void run_verify(const TranscriptCommand& cmd) {
         }
         throw Error(ErrorCategory::verification, transcript::broken_chain_message(cmd.file, v));
     }
-    transcript::require_complete(cmd.file, v, expected);
+    try {
+        transcript::require_complete(cmd.file, v, expected);
+    } catch (const Error& e) {
+        if (cmd.json) {
+            print_out(transcript::incomplete_json(cmd.file, v, e.what()));
+        }
+        throw;
+    }
     print_out(cmd.json ? transcript::verification_json(cmd.file, v)
                        : transcript::verification_text(cmd.file, v));
 }
@@ -55,10 +62,10 @@ void run_print(const TranscriptCommand& cmd) {
             cmd.file, std::vector<std::filesystem::path>(cmd.outs.begin(), cmd.outs.end()))));
         return;
     }
-    const auto lines = transcript::read_file(cmd.file);  // throws on a broken chain
-    const auto v = transcript::verify_file(cmd.file);
-    transcript::require_complete(cmd.file, v, std::nullopt);
-    print_out(transcript::render(cmd.file, lines, v.last_hash));
+    // One read: the lines printed and the last-line value are of the same bytes.
+    const auto record = transcript::read_verified(cmd.file);  // throws on a broken chain
+    transcript::require_complete(cmd.file, record.verification, std::nullopt);
+    print_out(transcript::render(cmd.file, record.lines, record.verification.last_hash));
 }
 
 }  // namespace

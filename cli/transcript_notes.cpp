@@ -19,9 +19,7 @@ void register_transcript_notes(CLI::App& group) {
     note_cmd->add_option("--by", note->by, "Who makes the note")->required();
     note_cmd->add_option("--plan", note->plan,
                          "Check that --by is one of the plan's [[participants]]");
-    note_cmd->callback([note] {
-        ceremony::add_note(*note, terminal_output());
-    });
+    note_cmd->callback([note] { ceremony::add_note(*note, terminal_output()); });
 
     auto exception = std::make_shared<ceremony::NoteOptions>();
     auto* exception_cmd = group.add_subcommand(
@@ -32,15 +30,13 @@ void register_transcript_notes(CLI::App& group) {
         ->required();
     exception_cmd->add_option("--by", exception->by, "Who reports it")->required();
     exception_cmd->add_option("--what", exception->text, "What happened, in words")->required();
-    exception_cmd->add_option("--decision", exception->decision, "What the CA decided")
-        ->required();
+    exception_cmd->add_option("--decision", exception->decision, "What the CA decided")->required();
     exception_cmd->add_option("--ca", exception->ca, "The Ceremony Administrator")->required();
     exception_cmd->add_option("--plan", exception->plan,
                               "Check --by and --ca against the plan's [[participants]] (--ca "
                               "as ceremony-administrator)");
-    exception_cmd->callback([exception] {
-        ceremony::add_exception(*exception, terminal_output());
-    });
+    exception_cmd->callback(
+        [exception] { ceremony::add_exception(*exception, terminal_output()); });
 }
 
 }  // namespace smk::cli

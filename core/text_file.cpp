@@ -51,16 +51,11 @@ class Fd final {
 
 }  // namespace
 
-std::string read_text_file(const std::filesystem::path& file, std::string_view what,
-                           std::size_t limit) {
+std::string read_text_fd(int fd, std::string_view what, const std::filesystem::path& file,
+                         std::size_t limit) {
     const std::string name = std::string(what) + " " + file.string();
-    // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
-    const Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-    if (fd.get() < 0) {
-        throw Error(ErrorCategory::io, "cannot read " + name + ": " + std::strerror(errno));
-    }
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) {
+    if (::fstat(fd, &st) != 0) {
         throw Error(ErrorCategory::io, "cannot read " + name + ": " + std::strerror(errno));
     }
     if (!S_ISREG(st.st_mode)) {
@@ -71,7 +66,10 @@ std::string read_text_file(const std::filesystem::path& file, std::string_view w
     std::string text;
     std::array<char, 65536> buffer{};
     for (;;) {
-        const ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
+        // pread from the start: the descriptor's own offset is the caller's (an
+        // O_APPEND writer reads what it will append to).
+        const ssize_t n =
+            ::pread(fd, buffer.data(), buffer.size(), static_cast<off_t>(text.size()));
         if (n < 0 && errno == EINTR) {
             continue;
         }
@@ -89,6 +87,25 @@ std::string read_text_file(const std::filesystem::path& file, std::string_view w
         }
         text.append(buffer.data(), static_cast<std::size_t>(n));
     }
+}
+
+std::string read_text_file(const std::filesystem::path& file, std::string_view what,
+                           std::size_t limit) {
+    // The type is looked at before the open (opening a device can act on it), and
+    // again on the open descriptor (read_text_fd), which is what is read.
+    struct stat st {};
+    if (::stat(file.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+        throw Error(ErrorCategory::invalid_input,
+                    std::string(what) + " " + file.string() + " is " + kind_of(st.st_mode) +
+                        ", not a file: name the " + std::string(what) + " file itself");
+    }
+    // O_NONBLOCK: should a FIFO appear after the stat, the open does not wait for it.
+    const Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+    if (fd.get() < 0) {
+        throw Error(ErrorCategory::io, "cannot read " + std::string(what) + " " + file.string() +
+                                           ": " + std::strerror(errno));
+    }
+    return read_text_fd(fd.get(), what, file, limit);
 }
 
 }  // namespace smk

@@ -17,4 +17,9 @@ namespace smk {
 [[nodiscard]] std::string read_text_file(const std::filesystem::path& file, std::string_view what,
                                          std::size_t limit);
 
+// The same for a descriptor already open on `file` (read from offset 0 with pread,
+// whatever the descriptor's offset), so that what is checked is what is open.
+[[nodiscard]] std::string read_text_fd(int fd, std::string_view what,
+                                       const std::filesystem::path& file, std::size_t limit);
+
 }  // namespace smk

@@ -238,10 +238,10 @@ TEST_CASE("backup-copies: a look-alike serial is overridden only by the CA typin
         DriveRig rig(look_alike);
         const auto r = smk_test::run_smk_pty(
             {"ceremony", "backup-copies", rig.plan.string(), "--no-eject", "--look-alike-override"},
-            {{"type it exactly as you read it: ", look_alike + "\n"}}, false);
+            {{"type it as you read it: ", look_alike + "\n"}}, false);
         INFO("tty: " << r.tty << "\nstderr: " << r.err);
         CHECK(r.exit_code == 7);
-        CHECK(contains(r.tty, "differ only in look-alike characters"));
+        CHECK(contains(r.tty, "differs from the plan's only in look-alike characters"));
         CHECK(steps(rig.transcript, "drive-serial-override-refused") == 1);
         CHECK(steps(rig.transcript, "exception") == 0);
         CHECK_FALSE(fs::exists(rig.master.point() / "README.txt"));
@@ -256,9 +256,13 @@ TEST_CASE("backup-copies: a look-alike serial is overridden only by the CA typin
     DriveRig rig(look_alike);
     const auto r = smk_test::run_smk_pty(
         {"ceremony", "backup-copies", rig.plan.string(), "--no-eject", "--look-alike-override"},
-        {{"type it exactly as you read it: ", "4C53 0001 1100 0000 0001\n"}}, false);
+        {{"type it as you read it: ", "4C53 0001 1100 0000 0001\n"}}, false);
     INFO("tty: " << r.tty << "\nstderr: " << r.err);
     REQUIRE(r.exit_code == 0);
+    // The drive's serial was not on the screen before the answer: it was read off the drive.
+    const std::string before_answer = r.tty.substr(0, r.tty.find("4C53 0001"));
+    CHECK(before_answer.find(kOperativeSerial) == std::string::npos);
+    CHECK(contains(before_answer, look_alike));
     CHECK(smk_test::slurp(rig.operative.point() / "README.txt") == "HSM backup\n");
     bool recorded = false;
     for (const auto& line : smk::transcript::read_file(rig.transcript)) {

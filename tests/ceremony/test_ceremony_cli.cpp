@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "ceremony/ceremony_rig.hpp"
 #include "ceremony/ceremony_test_util.hpp"
@@ -114,6 +115,9 @@ TEST_CASE("cli: transcript verify takes the paper's value and refuses an empty o
     CHECK(typo.err.find("--expect-last: a SHA-256 is 64 hex digits") != std::string::npos);
 
     smk_test::spit(file, "");
+    const auto empty_json = run_smk({"transcript", "verify", "--json", file});
+    CHECK(empty_json.exit_code == 5);
+    CHECK(empty_json.out.find("\"ok\": false") != std::string::npos);
     for (const char* sub : {"verify", "print"}) {
         const auto empty = run_smk({"transcript", sub, file});
         CHECK(empty.exit_code == 5);
@@ -150,15 +154,25 @@ TEST_CASE("cli: transcript note and exception name people and the CA decides") {
                              "\n[[participants]]\nname = \"Carol\"\nrole = "
                              "\"ceremony-administrator\"\n\n[[participants]]\nname = "
                              "\"Ivan\"\nrole = \"internal-witness\"\n");
+    // A mistyped transcript name never starts a new chain.
+    const auto nowhere = run_smk({"transcript", "note", file, "--by", "Ivan", "a note"});
+    CHECK(nowhere.exit_code == 6);
+    CHECK(nowhere.err.find("transcript " + file + " does not exist") != std::string::npos);
+    CHECK_FALSE(fs::exists(file));
+    {
+        smk::transcript::Writer writer(file);
+        writer.append({"issue", "start", {}, {}, {}});
+    }
     const auto note = run_smk({"transcript", "note", file, "--by", "Ivan", "--plan", plan,
                                "Safe #2 opened; bag TEB-100003 intact"});
     INFO("stderr: " << note.err);
     REQUIRE(note.exit_code == 0);
     const auto v = smk::transcript::verify_file(file);
-    CHECK(note.out.find("ends at line 1") != std::string::npos);
+    CHECK(note.out.find("ends at line 2") != std::string::npos);
     CHECK(note.out.find("  " + v.last_hash + "\n") != std::string::npos);  // for the paper
-    const auto lines = smk::transcript::read_file(file);
-    REQUIRE(lines.size() == 1);
+    auto lines = smk::transcript::read_file(file);
+    REQUIRE(lines.size() == 2);
+    lines.erase(lines.begin());
     CHECK(lines[0].flow == "note");
     // The first line names the tool: version, commit, and the binary's SHA-256 as
     // coreutils computes it.
@@ -257,8 +271,23 @@ TEST_CASE("cli: a missing PIN file stops check and the dry run and issue before 
     CHECK(issue.exit_code == 6);
     CHECK(issue.err.find(named) != std::string::npos);
     CHECK(issue.err.find("nothing was touched") != std::string::npos);
-    CHECK_FALSE(transcript_has(rig.transcript(), "smk-generated"));
+    CHECK_FALSE(fs::exists(rig.transcript()));       // before the first line: no token opened
     CHECK(rig.token_kcv("hsm-one").exit_code != 0);  // no SMK in the token
+    // The flows that take an issued plan check it too, in a dry run as well.
+    const std::string issued = rig.path("plan-issued.toml");
+    smk_test::spit(issued, rig.plan_text() + "\n[issued]\nidentifier = 1234\nkcv = \"abcdef\"\n");
+    for (const std::vector<std::string>& flow :
+         {std::vector<std::string>{"restore", issued, "--facility", "AUCKLAND", "--dry-run"},
+          std::vector<std::string>{"reissue", issued, "--holder", "3", "--dry-run"},
+          std::vector<std::string>{"inventory", issued, "--dry-run"}}) {
+        std::vector<std::string> args{"ceremony"};
+        args.insert(args.end(), flow.begin(), flow.end());
+        const auto r = run_smk(args);
+        INFO(flow[0] << " stderr: " << r.err);
+        CHECK(r.exit_code == 6);
+        CHECK(r.err.find(named) != std::string::npos);
+    }
+    CHECK_FALSE(fs::exists(rig.transcript()));
 
     smk_test::spit(rig.card_pin(), "");
     const auto empty = run_smk({"ceremony", "check", rig.plan()});
@@ -572,6 +601,24 @@ TEST_CASE("cli: reissue writes holder 3's lost share again onto a blank card, re
     const auto dry = run_smk({"ceremony", "reissue", issued, "--holder", "3", "--dry-run"});
     CHECK(dry.exit_code == 0);
     CHECK(run_smk({"ceremony", "reissue", issued, "--holder", "8"}).exit_code == 2);
+
+    // A plan whose commitment for that card is not the issued share's: the derived
+    // share is refused before the card is written.
+    std::string text = smk_test::slurp(issued);
+    const std::string block = "[[issued.share]]\nholder = 3\nset = \"A\"\nsha256 = \"";
+    const auto at = text.find(block);
+    REQUIRE(at != std::string::npos);
+    text.replace(at + block.size(), 64, std::string(64, 'b'));
+    const std::string wrong = dir + "/wrong-plan.toml";
+    smk_test::spit(wrong, text);
+    const auto refused =
+        run_smk({"ceremony", "reissue", wrong, "--holder", "3", "--batch", "--set", "A"});
+    CHECK(refused.exit_code == 5);
+    CHECK(refused.err.find("is not the one plan " + wrong + " records as issued") !=
+          std::string::npos);
+    const auto blank = run_smk({"card", "verify", "--reader", rig.cards().reader(2), "--pin-file",
+                                rig.card_pin(), "--json"});
+    CHECK(nlohmann::json::parse(blank.out).at("state") == "empty");
 
     const auto reissue =
         run_smk({"ceremony", "reissue", issued, "--holder", "3", "--batch", "--set", "A"});

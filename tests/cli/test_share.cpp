@@ -147,6 +147,12 @@ TEST_CASE("share verify-set given 5 of 7 says what it checked and --count asks f
     CHECK(contains(five.out, "subsets checked  1 (every 5 of the 5 given)"));
     CHECK(contains(five.out, "not checked      whether set A has more shares than these 5"));
 
+    std::vector<std::string> fewer = args;
+    fewer.insert(fewer.end(), {"--count", "4"});
+    const auto more = run_smk(fewer);
+    CHECK(more.exit_code == 3);
+    CHECK(contains(more.err, "5 distinct shares given (numbers 1 3 5 6 7), more than the 4"));
+
     args.insert(args.end(), {"--count", "7"});
     const auto counted = run_smk(args);
     CHECK(counted.exit_code == 4);

@@ -38,7 +38,8 @@ class Journal final {
                 transcript::Fields digests = {});
     // The flow's last line ("done", result ok, with `items`), then the value to
     // write on the paper script: the SHA-256 of that line in hex and PGP words
-    // (`smk transcript verify --expect-last` checks it later). A dry run says so.
+    // (`smk transcript verify --expect-last` checks it later). A dry run writes no
+    // line and prints no value.
     void finish(transcript::Fields items = {}, transcript::Fields digests = {});
     // Only the value to write on the paper script (what finish() prints after its line).
     void print_paper_value() const;

@@ -20,12 +20,14 @@ struct NoteOptions {
     // Optional: with a plan, `by` (and an exception's `ca`) must be its participants,
     // the `ca` with role ceremony-administrator (Error(invalid_input) naming them).
     std::filesystem::path plan;
-    std::string by;    // who makes the note or reports the exception
-    std::string text;  // a note's text; an exception's "what happened"
+    std::string by;        // who makes the note or reports the exception
+    std::string text;      // a note's text; an exception's "what happened"
     std::string decision;  // exception: what the Ceremony Administrator decided
     std::string ca;        // exception: the Ceremony Administrator
 };
 
+// Both need a transcript that exists, verifies and has a line (Error(io) /
+// Error(verification), nothing written): a mistyped name never starts a new chain.
 // smk transcript note: one line, flow "note", step "note" (items by; results text).
 void add_note(const NoteOptions& options, Output& output);
 // smk transcript exception: one line, flow "exception", step "exception" (items by,

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "smk/ceremony/transcript.hpp"
@@ -16,6 +17,12 @@ namespace smk::transcript {
 // are not UTF-8 replaced).
 [[nodiscard]] std::string verification_json(const std::filesystem::path& file,
                                             const Verification& verification);
+
+// `--json` for an intact chain that require_complete() refused (empty, or not the
+// paper's last line): file, lines, ok false, reason.
+[[nodiscard]] std::string incomplete_json(const std::filesystem::path& file,
+                                          const Verification& verification,
+                                          std::string_view reason);
 
 // "FILE: OK, N lines, chain intact; SHA-256 of the last line: H\n" (an intact chain).
 [[nodiscard]] std::string verification_text(const std::filesystem::path& file,
