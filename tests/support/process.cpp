@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -81,9 +82,13 @@ struct Exec {
     }
 };
 
+// Between fork() and execve() the child makes raw system calls only: a preloaded
+// library (umockdev's, in the tests that run under umockdev-wrapper) wraps open(),
+// chdir() and write() under a lock that another thread of the test may have held at
+// the fork, which would leave the child waiting for it forever.
 [[noreturn]] void child_failed(int report) {
     const int err = errno;
-    (void)!::write(report, &err, sizeof err);
+    (void)::syscall(SYS_write, report, &err, sizeof err);
     ::_exit(127);
 }
 
@@ -118,7 +123,8 @@ pid_t launch(const Command& command, const Fds& fds, const std::string& pty_slav
     if (pid == 0) {
         if (!pty_slave.empty()) {
             ::setsid();
-            if (::open(pty_slave.c_str(), O_RDWR | O_CLOEXEC) < 0) {  // now our terminal
+            // Now our terminal (raw openat: see child_failed()).
+            if (::syscall(SYS_openat, AT_FDCWD, pty_slave.c_str(), O_RDWR | O_CLOEXEC) < 0) {
                 child_failed(report[1]);
             }
         }
@@ -128,7 +134,7 @@ pid_t launch(const Command& command, const Fds& fds, const std::string& pty_slav
         if (fds.extra_at >= 0) {
             place(fds.extra, fds.extra_at, report[1]);
         }
-        if (!command.cwd.empty() && ::chdir(command.cwd.c_str()) != 0) {
+        if (!command.cwd.empty() && ::syscall(SYS_chdir, command.cwd.c_str()) != 0) {
             child_failed(report[1]);
         }
         if (command.uid != 0 && (::setgid(command.uid) != 0 || ::setuid(command.uid) != 0)) {
