@@ -6,6 +6,7 @@
 
 #include <chrono>
 
+#include "plan_names.hpp"
 #include "smk/error.hpp"
 #include "smk/secret_input.hpp"
 #include "smk/slip39.hpp"
@@ -90,6 +91,67 @@ void check_pin_files(const Plan& plan, const CeremonyOptions& options, const Fac
             check_pin_file(plan, t.so_pin_file, where + "so_pin_file");
         }
     }
+}
+
+void check_passphrase_file(const Plan& plan) {
+    if (plan.policy.passphrase != PassphraseSource::file) {
+        return;
+    }
+    const std::filesystem::path& file = plan.policy.passphrase_file;
+    std::string why;
+    try {
+        const Secret passphrase = read_first_line(file.string(), 64 * 1024);
+        if (const char* problem = slip39::passphrase_problem(passphrase.bytes())) {
+            why = std::string("its first line ") + problem;
+        }
+    } catch (const Error& e) {
+        why = e.what();
+    }
+    if (!why.empty()) {
+        throw Error(ErrorCategory::io,
+                    fmt::format("plan {}: policy.passphrase_file {}: {}. Put the passphrase "
+                                "file there or fix the plan; nothing was touched",
+                                plan.file.string(), file.string(), why));
+    }
+}
+
+Secret read_passphrase(const Plan& plan, const CeremonyOptions& options, bool confirm) {
+    switch (plan.policy.passphrase) {
+        case PassphraseSource::none:
+            return {};
+        case PassphraseSource::file:
+            check_passphrase_file(plan);
+            return read_first_line(plan.policy.passphrase_file.string(), 64 * 1024);
+        case PassphraseSource::prompt:
+            break;
+    }
+    if (!options.ask_passphrase) {
+        throw Error(ErrorCategory::usage,
+                    fmt::format("plan {} has policy.passphrase = \"prompt\" and nothing can "
+                                "ask for it (no terminal); nothing was touched",
+                                plan.file.string()));
+    }
+    Secret passphrase = options.ask_passphrase(confirm);
+    if (const char* problem = slip39::passphrase_problem(passphrase.bytes())) {
+        throw Error(ErrorCategory::invalid_input,
+                    fmt::format("the passphrase typed {}; nothing was touched", problem));
+    }
+    return passphrase;
+}
+
+std::optional<unsigned> set_option(const Plan& plan, std::string_view letter) {
+    if (letter.empty()) {
+        return std::nullopt;
+    }
+    std::string sets;
+    for (unsigned set = 0; set < plan.policy.sets.size(); ++set) {
+        if (upper(std::string(letter)) == slip39::set_letter(set)) {
+            return set;
+        }
+        sets += (set == 0 ? "" : ", ") + slip39::set_letter(set);
+    }
+    throw Error(ErrorCategory::usage,
+                fmt::format("--set {}: plan {} has set(s) {}", letter, plan.file.string(), sets));
 }
 
 CardSessionOptions card_session_options(const Plan& plan, const CeremonyOptions& options,

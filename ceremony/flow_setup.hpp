@@ -2,6 +2,7 @@
 // What the card flows (issue.cpp, restore.cpp) share: the journal, the card
 // session and the one card writer bound to the plan.
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -38,6 +39,20 @@ void record_participants(const Plan& plan, const ConfirmParticipants& confirm, J
 void check_pin_files(const Plan& plan, const CeremonyOptions& options, const Facility* facility,
                      bool cards);
 
+// The policy's passphrase file (passphrase = "file"), read and checked once before
+// anything happens: missing, unreadable, empty or not printable ASCII is an Error
+// naming the plan field and the file, never the passphrase.
+void check_passphrase_file(const Plan& plan);
+
+// The SLIP-39 passphrase the policy names: empty (none), the first line of its
+// file, or options.ask_passphrase (asked twice when `confirm`, at issue).
+[[nodiscard]] Secret read_passphrase(const Plan& plan, const CeremonyOptions& options,
+                                     bool confirm);
+
+// --set X as a set of the policy (nullopt when not given); Error(usage) naming the
+// policy's sets when X is not one of them.
+[[nodiscard]] std::optional<unsigned> set_option(const Plan& plan, std::string_view letter);
+
 // The journal of one flow: nothing is written in a dry run.
 [[nodiscard]] Journal open_journal(const Plan& plan, const CeremonyOptions& options,
                                    std::string flow, Output& output);
@@ -55,11 +70,12 @@ void check_pin_files(const Plan& plan, const CeremonyOptions& options, const Fac
 // Each line of `text` (lines ending in '\n') as a result line.
 void result_lines(const Journal& journal, std::string_view text);
 
-// Writes the 14 shares of `split` to the planned cards holder by holder with
+// Writes every share of `split` to the planned cards holder by holder with
 // the one card writer (split_to_cards.hpp: every card checked first, each
 // record read back, each set self-checked, rolled back on failure), recording
 // each step in the journal.
 void write_split_to_cards(const Plan& plan, CardSession& session, const slip39::SplitResult& split,
-                          const Secret& smk_key, bool overwrite, Journal& journal);
+                          const Secret& smk_key, const Secret& passphrase, bool overwrite,
+                          Journal& journal);
 
 }  // namespace smk::ceremony

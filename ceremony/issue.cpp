@@ -1,11 +1,11 @@
-// smk ceremony issue: the SMK is generated in secure memory, split 2x(5-of-7),
-// written card by card to the 14 planned cards (each card's serial checked
-// against the plan, each record read back), each set verified as a whole from
-// what the cards returned, installed into the facility's HSM tokens with the KCV
-// checked inside each token, and recorded in a new plan file and the receipt.
+// smk ceremony issue: the SMK is generated in secure memory, split as the plan's
+// policy says (by default 2x(5-of-7)), written card by card to the planned cards (each card's
+// serial checked against the plan, each record read back), each set verified as a whole from what
+// the cards returned, installed into the facility's HSM tokens with the KCV checked inside each
+// token, and recorded in a new plan file and the receipt.
 //
 // Order of checks: the plan, the tokens (module, label, PIN, no key of the label
-// yet) and, in batch mode, the presence of all 14 planned cards come before the
+// yet) and, in batch mode, the presence of every planned card come before the
 // key is generated. If a card step fails after some cards were written, those
 // cards are wiped again (they hold shares of a key that will never exist).
 
@@ -35,9 +35,7 @@
 namespace smk::ceremony {
 namespace {
 
-constexpr std::size_t kSmkBytes = 32;
-
-// Batch mode: all 14 planned cards must be in the readers before anything starts.
+// Batch mode: every planned card must be in a reader before anything starts.
 void check_cards_present(const Plan& plan, Journal& journal) {
     std::set<std::string> present;
     for (const auto& reader : card::list_readers()) {
@@ -64,10 +62,11 @@ void check_cards_present(const Plan& plan, Journal& journal) {
     if (!missing.empty()) {
         journal.record("cards-missing", {}, {{"result", "planned cards not present"}});
         throw Error(ErrorCategory::device,
-                    "these planned cards are not in any reader (batch mode needs all 14):" +
-                        missing + "\nNothing was generated or written.");
+                    fmt::format("these planned cards are not in any reader (batch mode needs all "
+                                "{}):{}\nNothing was generated or written.",
+                                plan.policy.card_count(), missing));
     }
-    journal.say(fmt::format("  all 14 planned cards are present\n"));
+    journal.say(fmt::format("  all {} planned cards are present\n", plan.policy.card_count()));
 }
 
 // The ceremony's transcript and paper script, step by step.
@@ -119,10 +118,12 @@ class JournalProgress final : public SplitToCardsObserver {
 }  // namespace
 
 void write_split_to_cards(const Plan& plan, CardSession& session, const slip39::SplitResult& split,
-                          const Secret& smk_key, bool overwrite, Journal& journal) {
+                          const Secret& smk_key, const Secret& passphrase, bool overwrite,
+                          Journal& journal) {
     SplitToCards job;
     job.split = &split;
     job.master = smk_key.bytes();
+    job.passphrase = passphrase.bytes();
     job.kcv = kcv_hex(key_check_value(smk_key.bytes()));
     job.overwrite = overwrite;
     job.start_over = "start the ceremony step again";
@@ -160,6 +161,7 @@ void issue(const CeremonyOptions& options, Output& output) {
     }
     const Facility& facility = plan.facility(options.facility);
     check_pin_files(plan, options, &facility, true);
+    check_passphrase_file(plan);
     Journal journal = open_journal(plan, options, "issue", output);
     journal.say(fmt::format("Issue at {} (plan {})\n", facility.name, plan.file.string()));
     journal.record("start", {{"plan", plan.file.string()}, {"facility", facility.name}},
@@ -184,32 +186,38 @@ void issue(const CeremonyOptions& options, Output& output) {
         check_cards_present(plan, journal);
     }
     if (options.dry_run) {
-        journal.result(
-            fmt::format("dry run: plan OK; {} token(s) at {} ready, no key \"{}\" "
-                        "in them{}; nothing was generated or written",
-                        tokens.open.size(), facility.name, plan.key_label,
-                        session.interactive() ? "" : "; all 14 planned cards present"));
+        journal.result(fmt::format(
+            "dry run: plan OK; {} token(s) at {} ready, no key \"{}\" "
+            "in them{}; nothing was generated or written",
+            tokens.open.size(), facility.name, plan.key_label,
+            session.interactive()
+                ? ""
+                : fmt::format("; all {} planned cards present", plan.policy.card_count())));
         return;
     }
+    // Asked (twice, when typed) before the SMK exists: a typing slip stops here.
+    const Secret passphrase = read_passphrase(plan, options, true);
 
     // 3. The SMK, in secure memory, and its shares.
-    Secret smk_key(kSmkBytes);
+    Secret smk_key(plan.policy.smk_bytes);
     system_random().fill(smk_key.bytes());
     const Kcv kcv = key_check_value(smk_key.bytes());
     const std::string kcv_text_hex = kcv_hex(kcv);
     const std::string fingerprint = fingerprint_hex(key_fingerprint(smk_key.bytes()));
-    const slip39::SplitParams params;  // 1 of 2 groups, each 5-of-7
-    slip39::SplitResult split = slip39::split(smk_key.bytes(), {}, params, system_random());
+    slip39::SplitResult split = slip39::split(smk_key.bytes(), passphrase.bytes(),
+                                              plan.policy.split_params(), system_random());
     journal.record("smk-generated", {},
                    {{"identifier", std::to_string(split.identifier)},
                     {"kcv", kcv_text_hex},
                     {"fingerprint", fingerprint},
-                    {"sets", "2 x 5-of-7"}});
+                    {"bytes", std::to_string(plan.policy.smk_bytes)},
+                    {"sets", plan.policy.describe()},
+                    {"passphrase", std::string(passphrase_source_name(plan.policy.passphrase))}});
     journal.say(
         fmt::format("SMK generated: share set {}, KCV {}\n", split.identifier, kcv_text_hex));
 
-    // 4-5. The 14 cards, then each set verified from what the cards returned.
-    write_split_to_cards(plan, session, split, smk_key, false, journal);
+    // 4-5. Every planned card, then each set verified from what the cards returned.
+    write_split_to_cards(plan, session, split, smk_key, passphrase, false, journal);
 
     // 6. Into every token of the facility; the KCV is computed inside each.
     const InstalledKcvs token_kcvs =
@@ -231,14 +239,18 @@ void issue(const CeremonyOptions& options, Output& output) {
     // 8. The receipt.
     std::string receipt = fmt::format(
         "SMK issued at {}\n  share set identifier: {}\n  KCV {}  ({})\n  fingerprint: {}\n"
-        "  sets: A and B, each 5-of-7; either set alone recovers the SMK\n",
-        facility.name, split.identifier, kcv_text_hex, pgp_words(kcv), fingerprint);
+        "  sets: {}{}\n",
+        facility.name, split.identifier, kcv_text_hex, pgp_words(kcv), fingerprint,
+        plan.policy.describe(),
+        plan.policy.passphrase == PassphraseSource::none ? "" : "; with the passphrase, not shown");
     for (const auto& h : plan.holders) {
-        receipt += fmt::format(
-            "  holder {} {:<16} set A share {} card {}  set B share {} card "
-            "{}  bag {}\n",
-            h.number, h.name, h.cards[0].index, h.cards[0].serial, h.cards[1].index,
-            h.cards[1].serial, h.cards[0].bag);
+        std::string cards;
+        for (const CardSpec& c : h.cards) {
+            cards += fmt::format("  set {} share {} card {}", slip39::set_letter(c.set), c.index,
+                                 c.serial);
+        }
+        receipt += fmt::format("  holder {} {:<16}{}  bag {}\n", h.number, h.name, cards,
+                               h.cards.front().bag);
     }
     for (const auto& [label, token_kcv] : token_kcvs) {
         receipt += fmt::format("  KCV {} {}: {}\n", facility.name, label, token_kcv);

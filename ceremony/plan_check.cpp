@@ -37,10 +37,27 @@ void check_plan(const std::filesystem::path& file, Output& output) {
                 f.replace_application_keys ? ", replacing keys of the same label" : ""));
         }
     }
+    output.result(fmt::format("  policy: {}; a {}-byte SMK; passphrase: {}", plan.policy.describe(),
+                              plan.policy.smk_bytes,
+                              passphrase_source_name(plan.policy.passphrase)));
     for (const auto& h : plan.holders) {
-        output.result(fmt::format("  holder {} {}: set A card {} bag {}, set B card {} bag {}",
-                                  h.number, h.name, h.cards[0].serial, h.cards[0].bag,
-                                  h.cards[1].serial, h.cards[1].bag));
+        std::string cards;
+        for (const CardSpec& c : h.cards) {
+            cards += fmt::format("{}set {} card {} bag {}", cards.empty() ? "" : ", ",
+                                 slip39::set_letter(c.set), c.serial, c.bag);
+        }
+        output.result(fmt::format("  holder {} {}: {}", h.number, h.name, cards));
+    }
+    for (const auto& e : plan.holder_events) {
+        const std::string what =
+            e.kind == "replaced" ? fmt::format("replaced ({} before, {} now)", e.previous, e.name)
+            : e.kind == "lost"
+                ? fmt::format(
+                      "cards of share set {} reported lost{}", e.identifier,
+                      plan.lost_cards(e.holder) == &e ? ": restore and reissue refuse them" : "")
+                : std::string("unavailable");
+        output.result(fmt::format("  holder {} event at {} by {}: {}{}", e.holder, e.time, e.by,
+                                  what, e.note.empty() ? "" : " (" + e.note + ")"));
     }
     for (const auto& d : plan.drives) {
         output.result(
@@ -63,6 +80,11 @@ void check_plan(const std::filesystem::path& file, Output& output) {
                 }
             }
         }
+    }
+    if (plan.policy.passphrase == PassphraseSource::file) {
+        check_passphrase_file(plan);
+        output.result(
+            fmt::format("  passphrase file {}: readable", plan.policy.passphrase_file.string()));
     }
     if (plan.identifier) {
         output.result(fmt::format("  issued: identifier {}, KCV {}", *plan.identifier, *plan.kcv));

@@ -1,6 +1,8 @@
 // The ceremony plan (include/smk/ceremony/plan.hpp), asked: a facility, a holder, the
 // application keys' facility, token and files, the drive holding a path, the card of a
-// serial. plan_read.cpp parses; these only look things up in what it read.
+// serial, what the policy means. plan_read.cpp parses; these only look things up in what it read.
+
+#include <fmt/core.h>
 
 #include <cctype>
 #include <string>
@@ -89,6 +91,72 @@ const CardSpec* Plan::card_by_serial(std::string_view serial, const Holder** hol
         }
     }
     return nullptr;
+}
+
+const CardSpec* Holder::card_of_set(unsigned set) const {
+    for (const CardSpec& c : cards) {
+        if (c.set == set) {
+            return &c;
+        }
+    }
+    return nullptr;
+}
+
+std::string_view passphrase_source_name(PassphraseSource source) noexcept {
+    switch (source) {
+        case PassphraseSource::file:
+            return "file";
+        case PassphraseSource::prompt:
+            return "prompt";
+        case PassphraseSource::none:
+            break;
+    }
+    return "none";
+}
+
+slip39::SplitParams Policy::split_params() const {
+    slip39::SplitParams params;
+    params.group_threshold = group_threshold;
+    params.groups.clear();
+    for (const SetPolicy& set : sets) {
+        params.groups.push_back({set.threshold, set.count});
+    }
+    return params;
+}
+
+std::string Policy::describe() const {
+    std::string text;
+    for (std::size_t i = 0; i < sets.size(); ++i) {
+        text += fmt::format("{}{} {}-of-{}", i == 0 ? "" : ", ",
+                            slip39::group_name(static_cast<unsigned>(i)), sets[i].threshold,
+                            sets[i].count);
+    }
+    if (sets.size() == 1) {
+        return text + " recovers the SMK";
+    }
+    if (group_threshold == sets.size()) {
+        return text + "; all " + std::to_string(sets.size()) + " sets are needed";
+    }
+    return text + fmt::format("; any {} set{} recover{} the SMK", group_threshold,
+                              group_threshold == 1 ? "" : "s", group_threshold == 1 ? "s" : "");
+}
+
+unsigned Policy::card_count() const {
+    unsigned n = 0;
+    for (const SetPolicy& set : sets) {
+        n += set.count;
+    }
+    return n;
+}
+
+const HolderEvent* Plan::lost_cards(unsigned number) const {
+    const HolderEvent* lost = nullptr;
+    for (const HolderEvent& e : holder_events) {
+        if (e.holder == number && e.kind == "lost" && identifier && e.identifier == *identifier) {
+            lost = &e;
+        }
+    }
+    return lost;
 }
 
 const Participant* Plan::participant(std::string_view who, std::string_view role) const {

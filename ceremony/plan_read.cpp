@@ -165,14 +165,15 @@ bool is_card_serial(std::string_view text) {
            all_hex(text.substr(5));
 }
 
+// "A" to "D" (either case): the set letters of kMaxSets sets. Whether the policy
+// has that set is validate()'s question.
 unsigned parse_set(const Reader& r, const std::string& path, const std::string& text) {
-    if (text == "A" || text == "a") {
-        return 0;
+    for (unsigned set = 0; set < kMaxSets; ++set) {
+        if (upper(text) == slip39::set_letter(set)) {
+            return set;
+        }
     }
-    if (text == "B" || text == "b") {
-        return 1;
-    }
-    r.fail(path, "must be \"A\" or \"B\", not \"" + text + "\"");
+    r.fail(path, "must be a set letter, \"A\" to \"D\", not \"" + text + "\"");
 }
 
 CardSpec parse_card(const Reader& r, const toml::table& t, const std::string& path) {
@@ -180,9 +181,9 @@ CardSpec parse_card(const Reader& r, const toml::table& t, const std::string& pa
     CardSpec card;
     card.set = parse_set(r, path + ".set", r.string(t, path, "set"));
     const auto index = r.integer(t, path, "index", true);
-    if (*index < 1 || *index > static_cast<std::int64_t>(kHolderCount)) {
+    if (*index < 1 || *index > static_cast<std::int64_t>(kMaxSetCount)) {
         r.fail(path + ".index",
-               "must be 1 to " + std::to_string(kHolderCount) + ", not " + std::to_string(*index));
+               "must be 1 to " + std::to_string(kMaxSetCount) + ", not " + std::to_string(*index));
     }
     card.index = static_cast<unsigned>(*index);
     card.serial = upper(r.string(t, path, "serial"));
@@ -195,6 +196,58 @@ CardSpec parse_card(const Reader& r, const toml::table& t, const std::string& pa
     return card;
 }
 
+// A count or threshold: required unless it has a fallback.
+unsigned small_count(const Reader& r, const toml::table& t, const std::string& path,
+                     std::string_view key, std::optional<unsigned> fallback) {
+    const auto value = r.integer(t, path, key, !fallback);
+    if (!value) {
+        return *fallback;
+    }
+    if (*value < 0 || *value > 1024) {
+        r.fail(Reader::join(path, key),
+               "must be a small whole number, not " + std::to_string(*value));
+    }
+    return static_cast<unsigned>(*value);
+}
+
+// [policy]; validate() checks the numbers against SLIP-39 and the holders' cards.
+void parse_policy(const Reader& r, const toml::table& root, Plan& plan) {
+    const toml::node* node = root.get("policy");
+    if (node == nullptr) {
+        return;  // the KMP default (Policy's initial values)
+    }
+    if (!node->is_table()) {
+        r.fail("policy", "must be a table");
+    }
+    const toml::table& t = *node->as_table();
+    r.allow_only(t, "policy",
+                 {"sets", "group_threshold", "smk_bytes", "passphrase", "passphrase_file"});
+    Policy& policy = plan.policy;
+    policy.sets.clear();
+    const toml::array* sets = r.array(t, "policy", "sets", true);
+    for (std::size_t i = 0; i < sets->size(); ++i) {
+        const std::string path = "policy.sets[" + std::to_string(i) + "]";
+        const toml::table& set = r.element(*sets, "policy.sets", i);
+        r.allow_only(set, path, {"threshold", "count"});
+        policy.sets.push_back({small_count(r, set, path, "threshold", std::nullopt),
+                               small_count(r, set, path, "count", std::nullopt)});
+    }
+    policy.group_threshold = small_count(r, t, "policy", "group_threshold", 1);
+    policy.smk_bytes = small_count(r, t, "policy", "smk_bytes", 32);
+    const std::string source = r.string(t, "policy", "passphrase", false);
+    if (source.empty() || source == "none") {
+        policy.passphrase = PassphraseSource::none;
+    } else if (source == "file") {
+        policy.passphrase = PassphraseSource::file;
+    } else if (source == "prompt") {
+        policy.passphrase = PassphraseSource::prompt;
+    } else {
+        r.fail("policy.passphrase",
+               "must be \"none\", \"file\" or \"prompt\", not \"" + source + "\"");
+    }
+    policy.passphrase_file = r.file_path(t, "policy", "passphrase_file");
+}
+
 void parse_issued(const Reader& r, const toml::table& root, Plan& plan) {
     const toml::node* node = root.get("issued");
     if (node == nullptr) {
@@ -204,7 +257,7 @@ void parse_issued(const Reader& r, const toml::table& root, Plan& plan) {
         r.fail("issued", "must be a table");
     }
     const toml::table& t = *node->as_table();
-    r.allow_only(t, "issued", {"identifier", "kcv", "card", "share"});
+    r.allow_only(t, "issued", {"identifier", "kcv", "card", "share", "event"});
     const auto id = r.integer(t, "issued", "identifier", true);
     if (*id < 0 || *id > 0x7FFF) {
         r.fail("issued.identifier",
@@ -271,11 +324,55 @@ void parse_issued(const Reader& r, const toml::table& root, Plan& plan) {
     }
 }
 
+// [[issued.event]]: holder custody events, applied in order (a replacement renames
+// the holder).
+void parse_events(const Reader& r, const toml::table& issued, Plan& plan) {
+    const toml::array* events = r.array(issued, "issued", "event", false);
+    if (events == nullptr) {
+        return;
+    }
+    for (std::size_t i = 0; i < events->size(); ++i) {
+        const std::string path = "issued.event[" + std::to_string(i) + "]";
+        const toml::table& t = r.element(*events, "issued.event", i);
+        r.allow_only(t, path,
+                     {"holder", "kind", "time", "by", "identifier", "note", "name", "previous"});
+        HolderEvent event;
+        const auto number = r.integer(t, path, "holder", true);
+        if (*number < 1 || *number > static_cast<std::int64_t>(plan.holders.size())) {
+            r.fail(path + ".holder", "no holder " + std::to_string(*number));
+        }
+        event.holder = static_cast<unsigned>(*number);
+        event.kind = r.string(t, path, "kind");
+        if (std::find(std::begin(kHolderEventKinds), std::end(kHolderEventKinds), event.kind) ==
+            std::end(kHolderEventKinds)) {
+            r.fail(path + ".kind",
+                   "must be \"replaced\", \"lost\" or \"unavailable\", not \"" + event.kind + "\"");
+        }
+        event.time = r.string(t, path, "time");
+        event.by = r.string(t, path, "by");
+        const auto id = r.integer(t, path, "identifier", true);
+        if (*id < 0 || *id > 0x7FFF) {
+            r.fail(path + ".identifier", "must be 0 to 32767, not " + std::to_string(*id));
+        }
+        event.identifier = static_cast<std::uint16_t>(*id);
+        event.note = r.string(t, path, "note", false);
+        event.name = r.string(t, path, "name", false);
+        event.previous = r.string(t, path, "previous", false);
+        if ((event.kind == "replaced") != !event.name.empty()) {
+            r.fail(path + ".name", "a replacement names the new holder; other events do not");
+        }
+        if (event.kind == "replaced") {
+            plan.holders[event.holder - 1].name = event.name;
+        }
+        plan.holder_events.push_back(std::move(event));
+    }
+}
+
 Plan parse_table(const toml::table& root, std::string_view text, const fs::path& file) {
     const Reader r(file);
     r.allow_only(root, "",
-                 {"version", "name", "transcript", "key", "cards", "facilities", "holders",
-                  "participants", "backup", "application_keys", "drives", "issued"});
+                 {"version", "name", "transcript", "key", "policy", "cards", "facilities",
+                  "holders", "participants", "backup", "application_keys", "drives", "issued"});
     Plan plan;
     plan.file = file;
     plan.text = std::string(text);
@@ -302,6 +399,7 @@ Plan parse_table(const toml::table& root, std::string_view text, const fs::path&
                "must be an even number of hex digits (the CKA_ID), not \"" + plan.key_id + "\"");
     }
 
+    parse_policy(r, root, plan);
     if (const toml::node* cards = root.get("cards")) {
         if (!cards->is_table()) {
             r.fail("cards", "must be a table");
@@ -416,6 +514,9 @@ Plan parse_table(const toml::table& root, std::string_view text, const fs::path&
         }
     }
     parse_issued(r, root, plan);
+    if (const toml::node* issued = root.get("issued"); issued != nullptr && issued->is_table()) {
+        parse_events(r, *issued->as_table(), plan);
+    }
     return plan;
 }
 

@@ -1,12 +1,17 @@
 // The ceremony plan, validated as a whole: what one table cannot say alone
 // (names, serials, bags and shares planned once, the drives in order).
 
+#include <fmt/core.h>
+
+#include <bit>
 #include <cctype>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include "smk/ceremony/plan.hpp"
 #include "smk/error.hpp"
@@ -22,6 +27,186 @@ namespace fs = std::filesystem;
                                                   what +
                                                   " (see docs/CEREMONY.md); nothing was "
                                                   "touched");
+}
+
+// The numbers of [policy], each against its SLIP-39 rule, named by set.
+void validate_policy(const Plan& plan) {
+    const Policy& policy = plan.policy;
+    if (policy.sets.empty() || policy.sets.size() > kMaxSets) {
+        invalid(plan, "policy.sets",
+                fmt::format("1 to {} sets (A to D), not {}", kMaxSets, policy.sets.size()));
+    }
+    for (std::size_t i = 0; i < policy.sets.size(); ++i) {
+        const SetPolicy& set = policy.sets[i];
+        const std::string path = fmt::format("policy.sets[{}]", i);
+        const std::string name = slip39::group_name(static_cast<unsigned>(i));
+        if (set.count < 1 || set.count > kMaxSetCount) {
+            invalid(plan, path + ".count",
+                    fmt::format("{}: count {} is not 1 to {} cards (the SLIP-39 limit)", name,
+                                set.count, kMaxSetCount));
+        }
+        if (set.threshold < 1) {
+            invalid(plan, path + ".threshold", name + ": threshold must be at least 1");
+        }
+        if (set.threshold > set.count) {
+            invalid(plan, path + ".threshold",
+                    fmt::format("{}: threshold {} is more than its {} cards", name, set.threshold,
+                                set.count));
+        }
+        if (set.threshold == 1 && set.count > 1) {
+            invalid(plan, path + ".threshold",
+                    fmt::format("{}: threshold 1 of {} cards is not allowed by SLIP-39 (every "
+                                "card would hold the same secret); use count 1, or a threshold "
+                                "of 2 or more",
+                                name, set.count));
+        }
+    }
+    if (policy.group_threshold < 1 || policy.group_threshold > policy.sets.size()) {
+        invalid(plan, "policy.group_threshold",
+                fmt::format("must be 1 to the {} set(s) planned, not {}", policy.sets.size(),
+                            policy.group_threshold));
+    }
+    if (policy.smk_bytes != 16 && policy.smk_bytes != 32) {
+        invalid(
+            plan, "policy.smk_bytes",
+            fmt::format("must be 16 or 32 (an AES-128 or AES-256 SMK), not {}", policy.smk_bytes));
+    }
+    if (policy.passphrase == PassphraseSource::file && policy.passphrase_file.empty()) {
+        invalid(plan, "policy.passphrase_file",
+                "missing: passphrase = \"file\" needs the file that holds it");
+    }
+    if (policy.passphrase != PassphraseSource::file && !policy.passphrase_file.empty()) {
+        invalid(plan, "policy.passphrase_file", "given, but passphrase is not \"file\"");
+    }
+    try {  // the SLIP-39 implementation's own rules, as a backstop
+        slip39::validate(policy.split_params(), policy.smk_bytes);
+    } catch (const Error& e) {
+        invalid(plan, "policy", e.what());
+    }
+}
+
+// Whether the sets in `chosen` (a bit mask) can take their thresholds of cards from
+// distinct holders (each holder counts once in a restore): a bipartite matching of
+// the sets' threshold slots to the holders, by augmenting paths (at most 64 slots).
+bool distinct_holders_suffice(const Plan& plan, unsigned chosen) {
+    std::vector<unsigned> slots;  // one entry per card needed: its set
+    for (unsigned set = 0; set < plan.policy.sets.size(); ++set) {
+        if ((chosen >> set) & 1U) {
+            slots.insert(slots.end(), plan.policy.sets[set].threshold, set);
+        }
+    }
+    std::vector<int> slot_of_holder(plan.holders.size(), -1);
+    for (std::size_t slot = 0; slot < slots.size(); ++slot) {
+        std::vector<bool> visited(plan.holders.size(), false);
+        const std::function<bool(std::size_t)> place = [&](std::size_t s) {
+            for (std::size_t h = 0; h < plan.holders.size(); ++h) {
+                if (visited[h] || plan.holders[h].card_of_set(slots[s]) == nullptr) {
+                    continue;
+                }
+                visited[h] = true;
+                if (slot_of_holder[h] < 0 || place(static_cast<std::size_t>(slot_of_holder[h]))) {
+                    slot_of_holder[h] = static_cast<int>(s);
+                    return true;
+                }
+            }
+            return false;
+        };
+        if (!place(slot)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// Some group_threshold of the sets can be made whole by distinct holders; else no
+// restore could ever succeed (e.g. two 5-of-7 sets on the same 7 holders, both needed).
+void validate_quorum_reachable(const Plan& plan) {
+    const auto sets = static_cast<unsigned>(plan.policy.sets.size());
+    for (unsigned chosen = 1; chosen < (1U << sets); ++chosen) {
+        if (static_cast<unsigned>(std::popcount(chosen)) == plan.policy.group_threshold &&
+            distinct_holders_suffice(plan, chosen)) {
+            return;
+        }
+    }
+    invalid(plan, "policy.group_threshold",
+            fmt::format("{} whole sets are needed ({}), and no {} of them can be made whole by "
+                        "distinct holders (each holder counts once in a restore); plan more "
+                        "holders or fewer cards per holder",
+                        plan.policy.group_threshold, plan.policy.describe(),
+                        plan.policy.group_threshold));
+}
+
+// Every share of every set on exactly one planned card; a holder holds at most one
+// card of each set (so no holder counts twice towards one set), and has their own bag.
+void validate_holders(const Plan& plan) {
+    const Policy& policy = plan.policy;
+    if (plan.holders.empty()) {
+        invalid(plan, "holders", "at least one holder is needed");
+    }
+    std::map<std::string, std::string> serials;                   // card serial -> where
+    std::map<std::string, unsigned> bags;                         // bag -> holder number
+    std::vector<std::set<unsigned>> planned(policy.sets.size());  // per set: share indexes
+    for (std::size_t i = 0; i < plan.holders.size(); ++i) {
+        const Holder& h = plan.holders[i];
+        const std::string path = "holders[" + std::to_string(i) + "]";
+        if (h.cards.empty()) {
+            invalid(plan, path + ".cards", "holder \"" + h.name + "\" has no card");
+        }
+        std::set<unsigned> sets_held;
+        for (std::size_t j = 0; j < h.cards.size(); ++j) {
+            const CardSpec& c = h.cards[j];
+            const std::string cpath = path + ".cards[" + std::to_string(j) + "]";
+            const std::string set = slip39::group_name(c.set);
+            if (c.set >= policy.sets.size()) {
+                invalid(plan, cpath + ".set",
+                        fmt::format("{} is not in the policy, which has {} set(s)", set,
+                                    policy.sets.size()));
+            }
+            if (!sets_held.insert(c.set).second) {
+                invalid(plan, cpath + ".set",
+                        fmt::format("holder \"{}\" has two cards of {}; a holder holds at most "
+                                    "one card of each set",
+                                    h.name, set));
+            }
+            const unsigned count = policy.sets[c.set].count;
+            if (c.index > count) {
+                invalid(plan, cpath + ".index",
+                        fmt::format("{} share {}: {} has only {} cards (policy.sets[{}].count)",
+                                    set, c.index, set, count, c.set));
+            }
+            if (!planned[c.set].insert(c.index).second) {
+                invalid(plan, cpath + ".index",
+                        fmt::format("{} share {} is planned twice", set, c.index));
+            }
+            const auto [it, inserted] = serials.emplace(c.serial, cpath);
+            if (!inserted) {
+                invalid(plan, cpath + ".serial",
+                        "card " + c.serial + " is already planned at " + it->second +
+                            "; every share needs its own card");
+            }
+            const auto [bag, new_bag] = bags.emplace(c.bag, h.number);
+            if (!new_bag && bag->second != h.number) {
+                invalid(plan, cpath + ".bag",
+                        "bag \"" + c.bag + "\" is also holder " + std::to_string(bag->second) +
+                            "'s; each holder has their own bag");
+            }
+        }
+    }
+    for (std::size_t g = 0; g < planned.size(); ++g) {
+        std::string missing;
+        for (unsigned index = 1; index <= policy.sets[g].count; ++index) {
+            if (!planned[g].contains(index)) {
+                missing += (missing.empty() ? "" : ", ") + std::to_string(index);
+            }
+        }
+        if (!missing.empty()) {
+            invalid(plan, "holders",
+                    fmt::format("{}: share(s) {} of its {} are on no holder's card; every share "
+                                "of a set is planned",
+                                slip39::group_name(static_cast<unsigned>(g)), missing,
+                                policy.sets[g].count));
+        }
+    }
 }
 
 void validate_application_keys(const Plan& plan) {
@@ -182,51 +367,9 @@ void validate(const Plan& plan) {
                         "backup is read from a planned drive whose USB serial is checked");
         }
     }
-    if (plan.holders.size() != kHolderCount) {
-        invalid(plan, "holders",
-                "a plan has exactly " + std::to_string(kHolderCount) +
-                    " holders (2 sets of 5-of-7), not " + std::to_string(plan.holders.size()));
-    }
-    std::map<std::string, std::string> serials;  // card serial -> where
-    std::map<std::string, unsigned> bags;        // bag -> holder number
-    std::set<std::pair<unsigned, unsigned>> shares;
-    for (std::size_t i = 0; i < plan.holders.size(); ++i) {
-        const Holder& h = plan.holders[i];
-        const std::string path = "holders[" + std::to_string(i) + "]";
-        if (h.cards.size() != kSetCount) {
-            invalid(plan, path + ".cards",
-                    "holder \"" + h.name +
-                        "\" must have exactly 2 cards (one of set A, "
-                        "one of set B), not " +
-                        std::to_string(h.cards.size()));
-        }
-        if (h.cards[0].set == h.cards[1].set) {
-            invalid(plan, path + ".cards",
-                    "holder \"" + h.name + "\" has two cards of set " +
-                        slip39::set_letter(h.cards[0].set) + "; one of each set is needed");
-        }
-        for (std::size_t j = 0; j < h.cards.size(); ++j) {
-            const CardSpec& c = h.cards[j];
-            const std::string cpath = path + ".cards[" + std::to_string(j) + "]";
-            if (!shares.insert({c.set, c.index}).second) {
-                invalid(plan, cpath + ".index",
-                        std::string("set ") + slip39::set_letter(c.set) + " share " +
-                            std::to_string(c.index) + " is planned twice");
-            }
-            const auto [it, inserted] = serials.emplace(c.serial, cpath);
-            if (!inserted) {
-                invalid(plan, cpath + ".serial",
-                        "card " + c.serial + " is already planned at " + it->second +
-                            "; every share needs its own card");
-            }
-            const auto [bag, new_bag] = bags.emplace(c.bag, h.number);
-            if (!new_bag && bag->second != h.number) {
-                invalid(plan, cpath + ".bag",
-                        "bag \"" + c.bag + "\" is also holder " + std::to_string(bag->second) +
-                            "'s; each holder has their own bag");
-            }
-        }
-    }
+    validate_policy(plan);
+    validate_holders(plan);
+    validate_quorum_reachable(plan);
     if (!plan.drives.empty()) {
         if (plan.backup_source.empty()) {
             invalid(plan, "backup.source", "missing: drives are planned but not what to copy");

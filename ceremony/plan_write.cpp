@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <sstream>
+#include <utility>
 
 #include "plan_names.hpp"
 #include "smk/atomic_file.hpp"
@@ -36,10 +37,22 @@ std::string toml_string(std::string_view text) {
 
 std::string base_stem(const fs::path& file) {
     std::string stem = file.stem().string();
+    const auto digits = [](std::string_view text) {
+        return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+            return std::isdigit(static_cast<unsigned char>(c)) != 0;
+        });
+    };
+    // "-eventK" after "-idNNNNN" (a holder event's plan) goes too.
+    const std::size_t event = stem.rfind("-event");
+    if (event != std::string::npos && digits(std::string_view(stem).substr(event + 6))) {
+        const std::size_t id = stem.rfind("-id", event);
+        if (id != std::string::npos &&
+            digits(std::string_view(stem).substr(id + 3, event - id - 3))) {
+            stem.erase(event);
+        }
+    }
     const std::size_t at = stem.rfind("-id");
-    if (at != std::string::npos && at + 3 < stem.size() &&
-        std::all_of(stem.begin() + static_cast<std::ptrdiff_t>(at + 3), stem.end(),
-                    [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; })) {
+    if (at != std::string::npos && digits(std::string_view(stem).substr(at + 3))) {
         stem.erase(at);
     }
     return stem;
@@ -48,6 +61,12 @@ std::string base_stem(const fs::path& file) {
 fs::path issued_plan_path(const Plan& plan, std::uint16_t identifier) {
     const std::string stem = base_stem(plan.file);
     return plan.file.parent_path() / (stem + "-id" + std::to_string(identifier) + ".toml");
+}
+
+fs::path event_plan_path(const Plan& plan) {
+    return plan.file.parent_path() /
+           (base_stem(plan.file) + "-id" + std::to_string(plan.identifier.value()) + "-event" +
+            std::to_string(plan.holder_events.size()) + ".toml");
 }
 
 void write_issued_plan(const Plan& updated, const fs::path& out) {
@@ -83,9 +102,25 @@ void write_issued_plan(const Plan& updated, const fs::path& out) {
             }
         }
     }
+    for (const HolderEvent& e : updated.holder_events) {
+        text += "\n[[issued.event]]\nholder = " + std::to_string(e.holder) +
+                "\nkind = " + toml_string(e.kind) + "\ntime = " + toml_string(e.time) +
+                "\nby = " + toml_string(e.by) + "\nidentifier = " + std::to_string(e.identifier) +
+                "\n";
+        for (const auto& [key, value] : {std::pair{"note", &e.note}, std::pair{"name", &e.name},
+                                         std::pair{"previous", &e.previous}}) {
+            if (!value->empty()) {
+                text += std::string(key) + " = " + toml_string(*value) + "\n";
+            }
+        }
+    }
     // Self-check: the new plan reads back as the plan we mean to record.
     const Plan check = parse_plan(text, out);
-    bool same = check.identifier == updated.identifier && check.kcv == updated.kcv;
+    bool same = check.identifier == updated.identifier && check.kcv == updated.kcv &&
+                check.holder_events.size() == updated.holder_events.size();
+    for (std::size_t i = 0; same && i < updated.holders.size(); ++i) {
+        same = check.holders[i].name == updated.holders[i].name;
+    }
     for (std::size_t i = 0; same && i < updated.holders.size(); ++i) {
         for (std::size_t j = 0; j < updated.holders[i].cards.size(); ++j) {
             same =

@@ -24,15 +24,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-std::string utc_now() {
-    const std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    ::gmtime_r(&now, &tm);
-    std::array<char, 32> text{};
-    const std::size_t n = std::strftime(text.data(), text.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return std::string(text.data(), n);
-}
-
 Json fields_json(const Fields& fields) {
     Json object = Json::object();
     for (const auto& [key, value] : fields) {
@@ -295,6 +286,15 @@ void Writer::append(const Entry& entry) {
     }
     ++m_seq;
     m_prev = sha256_hex(line);
+}
+
+std::string utc_now() {
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    ::gmtime_r(&now, &tm);
+    std::array<char, 32> text{};
+    const std::size_t n = std::strftime(text.data(), text.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return std::string(text.data(), n);
 }
 
 }  // namespace smk::transcript

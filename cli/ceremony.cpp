@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "io.hpp"
+#include "passphrase.hpp"
 #include "pin.hpp"
 #include "smk/ceremony/flows.hpp"
 #include "tty.hpp"
@@ -58,22 +59,6 @@ void add_look_alike_override(CLI::App& cmd, CeremonyArgs& o) {
                  "if it is the drive's, go on and record an exception");
 }
 
-// The plan's participants confirmed: by --confirm-participants (the Ceremony
-// Administrator vouches on the command line), else by typing "yes" on the terminal.
-ceremony::ConfirmParticipants participant_confirmation(bool confirmed_by_flag) {
-    return [confirmed_by_flag](std::string_view participants) -> std::string {
-        if (confirmed_by_flag) {
-            return "--confirm-participants";
-        }
-        Tty tty(
-            "the plan lists participants: confirm them at the terminal, or give "
-            "--confirm-participants");
-        tty.say(fmt::format("Are exactly these people present, in these roles?\n{}", participants));
-        const Secret answer = tty.read_line("Type yes to go on: ", true, 16);
-        return answer.text() == "yes" ? "typed yes at the prompt" : "";
-    };
-}
-
 ceremony::CeremonyOptions flow_options(const CeremonyArgs& o) {
     ceremony::CeremonyOptions flow;
     flow.plan = o.plan;
@@ -87,6 +72,11 @@ ceremony::CeremonyOptions flow_options(const CeremonyArgs& o) {
     flow.token_pin_file = o.token_pin_file;
     flow.ask_pin = pin_reader(PinOptions{});
     flow.ask_so_pin = ask_so_pin_for_plan;
+    flow.ask_passphrase = [](bool confirm) {
+        PassphraseOptions prompt;
+        prompt.ask = true;
+        return read_passphrase(prompt, confirm);
+    };
     flow.card_mode = o.batch         ? ceremony::CardMode::batch
                      : o.interactive ? ceremony::CardMode::interactive
                                      : ceremony::CardMode::automatic;
@@ -153,6 +143,22 @@ ceremony::Output& terminal_output() {
     return terminal;
 }
 
+// The plan's participants confirmed: by --confirm-participants (the Ceremony
+// Administrator vouches on the command line), else by typing "yes" on the terminal.
+ceremony::ConfirmParticipants participant_confirmation(bool confirmed_by_flag) {
+    return [confirmed_by_flag](std::string_view participants) -> std::string {
+        if (confirmed_by_flag) {
+            return "--confirm-participants";
+        }
+        Tty tty(
+            "the plan lists participants: confirm them at the terminal, or give "
+            "--confirm-participants");
+        tty.say(fmt::format("Are exactly these people present, in these roles?\n{}", participants));
+        const Secret answer = tty.read_line("Type yes to go on: ", true, 16);
+        return answer.text() == "yes" ? "typed yes at the prompt" : "";
+    };
+}
+
 void register_ceremony(CLI::App& app, Context& /*ctx*/) {
     auto* group = app.add_subcommand(
         "ceremony",
@@ -186,8 +192,9 @@ void register_ceremony(CLI::App& app, Context& /*ctx*/) {
     auto issue = std::make_shared<CeremonyArgs>();
     auto* issue_cmd = group->add_subcommand(
         "issue",
-        "Generate the SMK, split 2x(5-of-7) onto the 14 planned cards, install it "
-        "into the facility's HSM tokens, write the issued plan, print the receipt");
+        "Generate the SMK, split it as the plan's [policy] says (default 2 sets of "
+        "5-of-7) onto every planned card, install it into the facility's HSM tokens, "
+        "write the issued plan, print the receipt");
     add_common(*issue_cmd, *issue);
     add_cards(*issue_cmd, *issue);
     add_tokens(*issue_cmd, *issue);
@@ -209,13 +216,16 @@ void register_ceremony(CLI::App& app, Context& /*ctx*/) {
     auto* restore_cmd = group->add_subcommand(
         "restore",
         "Check the application-key backup (drive serial, SHA-256), then install the SMK "
-        "into each of the facility's HSM tokens that lacks it (cards read until one set "
-        "has 5 shares, KCV checked) and restore the backup into every token");
+        "into each of the facility's HSM tokens that lacks it (cards read until the "
+        "policy's whole sets are there, KCV checked) and restore the backup into every "
+        "token");
     add_common(*restore_cmd, *restore);
     add_cards(*restore_cmd, *restore);
     add_tokens(*restore_cmd, *restore);
-    restore_cmd->add_option("--set", restore->set, "Use set A or B (default: the first card's)")
-        ->check(CLI::IsMember({"A", "B"}));
+    restore_cmd
+        ->add_option("--set", restore->set,
+                     "Use the cards of this set only (A to D; with a policy needing one set)")
+        ->check(CLI::IsMember({"A", "B", "C", "D"}));
     add_look_alike_override(*restore_cmd, *restore);
     restore_cmd->add_flag("--replace-keys", restore->replace_keys,
                           "Replace application keys a token already holds under the same label "
@@ -227,17 +237,19 @@ void register_ceremony(CLI::App& app, Context& /*ctx*/) {
     auto* reissue_cmd = group->add_subcommand(
         "reissue",
         "Rebuild the SMK from a quorum without holder N, then write holder N's share "
-        "again onto the planned card, or (--new-split) a fresh share set onto all 14 "
-        "cards with a new plan");
+        "again onto the planned card, or (--new-split) a fresh share set onto every "
+        "planned card with a new plan");
     add_common(*reissue_cmd, *reissue);
     add_cards(*reissue_cmd, *reissue);
     reissue_cmd
-        ->add_option("--holder", reissue->holder, "The holder (1-7) whose card is lost or damaged")
+        ->add_option("--holder", reissue->holder,
+                     "The holder (1 to the plan's count) whose card is lost or damaged")
         ->required();
     reissue_cmd
         ->add_option("--set", reissue->set,
-                     "The set whose shares rebuild the SMK (default: the first card's)")
-        ->check(CLI::IsMember({"A", "B"}));
+                     "The set of the holder's card to write again (A to D; default: the "
+                     "first of the holder's sets the cards read make whole)")
+        ->check(CLI::IsMember({"A", "B", "C", "D"}));
     reissue_cmd->add_flag("--new-split", reissue->new_split,
                           "Issue a fresh share set to everyone (lost or compromised card)");
     reissue_cmd->add_option(
@@ -254,7 +266,7 @@ void register_ceremony(CLI::App& app, Context& /*ctx*/) {
     add_common(*inventory_cmd, *inventory);
     add_cards(*inventory_cmd, *inventory);
     inventory_cmd->add_option("--holder", inventory->holder,
-                              "Only this holder's two cards (default: every holder's)");
+                              "Only this holder's cards (default: every holder's)");
     inventory_cmd->callback([inventory] {
         ceremony::CeremonyOptions options = flow_options(*inventory);
         options.read_bag = [](std::string_view question) {
@@ -263,6 +275,7 @@ void register_ceremony(CLI::App& app, Context& /*ctx*/) {
         };
         ceremony::inventory(options, terminal_output());
     });
+    register_ceremony_holder(*group);
 }
 
 }  // namespace smk::cli

@@ -8,47 +8,24 @@
 
 #include "io.hpp"
 #include "smk/error.hpp"
+#include "smk/secret_input.hpp"
+#include "smk/slip39.hpp"
 #include "tty.hpp"
 
 namespace smk::cli {
 namespace {
 
-constexpr std::size_t kMaxPassphraseBytes = 1024;
-
-// First line of the file, without its line terminator.
-Secret passphrase_from_file(const std::string& path) {
-    Secret content = read_input(path, 64 * 1024);
-    const std::string_view text = content.text();
-    std::size_t end = text.find('\n');
-    if (end == std::string_view::npos) {
-        end = text.size();
-    }
-    if (end > 0 && text[end - 1] == '\r') {
-        --end;
-    }
-    content.truncate(end);
-    return content;
-}
-
-// SLIP-39 passphrases are printable ASCII; checked without branching per byte.
 void check_printable(const Secret& passphrase, std::string_view source) {
-    if (passphrase.empty()) {
-        throw Error(ErrorCategory::invalid_input,
-                    fmt::format("the passphrase from {} is empty; to use no passphrase, leave "
-                                "out --passphrase-file and --ask-passphrase",
-                                source));
+    const char* problem = slip39::passphrase_problem(passphrase.bytes());
+    if (problem == nullptr) {
+        return;
     }
-    unsigned bad = 0;
-    for (const std::uint8_t c : passphrase.bytes()) {
-        // (c - 32) underflows for c < 32 and 126 - c for c > 126: bit 8 set either way.
-        bad |= ((static_cast<unsigned>(c) - 32U) | (126U - static_cast<unsigned>(c))) >> 8U;
-    }
-    if (bad != 0) {
-        throw Error(ErrorCategory::invalid_input,
-                    fmt::format("the passphrase from {} has a character that is not printable "
-                                "ASCII; SLIP-39 passphrases may use only ASCII 32..126",
-                                source));
-    }
+    throw Error(ErrorCategory::invalid_input,
+                passphrase.empty()
+                    ? fmt::format("the passphrase from {} is empty; to use no passphrase, leave "
+                                  "out --passphrase-file and --ask-passphrase",
+                                  source)
+                    : fmt::format("the passphrase from {} {}", source, problem));
 }
 
 }  // namespace
@@ -65,7 +42,7 @@ void add_passphrase_options(CLI::App& cmd, PassphraseOptions& options) {
 
 Secret read_passphrase(const PassphraseOptions& options, bool confirm) {
     if (!options.file.empty()) {
-        Secret passphrase = passphrase_from_file(options.file);
+        Secret passphrase = read_first_line(options.file, 64 * 1024);
         check_printable(passphrase, input_name(options.file));
         return passphrase;
     }
@@ -74,11 +51,11 @@ Secret read_passphrase(const PassphraseOptions& options, bool confirm) {
     }
     Tty tty("--ask-passphrase (use --passphrase-file FILE without a terminal)");
     Secret passphrase =
-        tty.read_line("SLIP-39 passphrase: ", false, kMaxPassphraseBytes, "the passphrase");
+        tty.read_line("SLIP-39 passphrase: ", false, slip39::kMaxPassphraseBytes, "the passphrase");
     check_printable(passphrase, "the terminal");
     if (confirm) {
         const Secret again = tty.read_line("SLIP-39 passphrase (again): ", false,
-                                           kMaxPassphraseBytes, "the passphrase");
+                                           slip39::kMaxPassphraseBytes, "the passphrase");
         if (!constant_time_equal(passphrase.bytes(), again.bytes())) {
             throw Error(ErrorCategory::invalid_input,
                         "the two passphrases differ; nothing was done. Run again.");

@@ -102,8 +102,8 @@ Secret read_input(const std::string& path, std::size_t max_bytes) {
     return text.release();
 }
 
-Secret read_pin_file(const std::string& path) {
-    Secret content = read_input(path, kMaxPinBytes);
+Secret read_first_line(const std::string& path, std::size_t max_bytes) {
+    Secret content = read_input(path, max_bytes);
     const std::string_view text = content.text();
     std::size_t end = std::min(text.find('\n'), text.size());
     if (end > 0 && text[end - 1] == '\r') {
@@ -111,6 +111,10 @@ Secret read_pin_file(const std::string& path) {
     }
     content.truncate(end);
     return content;
+}
+
+Secret read_pin_file(const std::string& path) {
+    return read_first_line(path, kMaxPinBytes);
 }
 
 }  // namespace smk

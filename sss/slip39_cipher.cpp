@@ -108,3 +108,23 @@ Secret decrypt(std::span<const std::uint8_t> encrypted_master_secret,
 }
 
 }  // namespace smk::slip39::cipher
+
+namespace smk::slip39 {
+
+const char* passphrase_problem(std::span<const std::uint8_t> passphrase) noexcept {
+    if (passphrase.empty()) {
+        return "is empty";
+    }
+    unsigned bad = 0;
+    for (const std::uint8_t c : passphrase) {
+        // (c - 32) underflows for c < 32 and 126 - c for c > 126: bit 8 set either way.
+        bad |= ((static_cast<unsigned>(c) - 32U) | (126U - static_cast<unsigned>(c))) >> 8U;
+    }
+    if (bad != 0) {
+        return "has a character that is not printable ASCII; SLIP-39 passphrases may use only "
+               "ASCII 32..126";
+    }
+    return nullptr;
+}
+
+}  // namespace smk::slip39

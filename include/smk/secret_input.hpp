@@ -47,7 +47,11 @@ inline constexpr std::size_t kMaxPinBytes = 256;
 // file if it cannot be read; Error(invalid_input) if it is larger than max_bytes.
 [[nodiscard]] Secret read_input(const std::string& path, std::size_t max_bytes = kMaxInputBytes);
 
-// A PIN file: its first line without the terminator (at most kMaxPinBytes read).
+// The first line of a file without its terminator ("\n" or "\r\n"), reading at
+// most max_bytes: a PIN file, a passphrase file.
+[[nodiscard]] Secret read_first_line(const std::string& path, std::size_t max_bytes);
+
+// A PIN file: its first line (at most kMaxPinBytes read).
 [[nodiscard]] Secret read_pin_file(const std::string& path);
 
 }  // namespace smk

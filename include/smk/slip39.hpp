@@ -75,6 +75,12 @@ struct SplitResult {
                                 std::span<const std::uint8_t> passphrase, const SplitParams& params,
                                 RandomSource& random);
 
+// A SLIP-39 passphrase is non-empty printable ASCII (32..126). Returns what is
+// wrong with `passphrase` ("is empty", ...) or nullptr; checked without branching
+// on its bytes. Callers name where it came from.
+[[nodiscard]] const char* passphrase_problem(std::span<const std::uint8_t> passphrase) noexcept;
+inline constexpr std::size_t kMaxPassphraseBytes = 1024;
+
 // Parses one mnemonic: words separated by any ASCII whitespace, any letter case.
 // Errors (Error(invalid_input)) name `source` and say what is wrong: unknown word
 // at position N, too short, bad padding, checksum failure (with the word position

@@ -638,6 +638,24 @@ TEST_CASE("cli: reissue writes holder 3's lost share again onto a blank card, re
     CHECK(restore.exit_code == 0);
     CHECK(restore.out.find(rig.cards().serial(2)) != std::string::npos);
     CHECK(restore.out.find("KCV AUCKLAND hsm-two: " + kcv) != std::string::npos);
+
+    // Holder 4's bag is reported lost: from the plan with that event on, a reissue
+    // refuses holder 4's card (in the readers) before it reads its share.
+    const auto lost = run_smk({"ceremony", "holder", issued, "--holder", "4", "--lost", "--ca",
+                               "Carol Admin", "--note", "bag left on a train"});
+    INFO("holder stderr: " << lost.err);
+    REQUIRE(lost.exit_code == 0);
+    const std::string event_plan =
+        (fs::path(issued).parent_path() / (fs::path(issued).stem().string() + "-event1.toml"))
+            .string();
+    REQUIRE(fs::exists(event_plan));
+    const auto refused_lost =
+        run_smk({"ceremony", "reissue", event_plan, "--holder", "3", "--batch", "--set", "A"});
+    CHECK(refused_lost.exit_code == 7);
+    CHECK(refused_lost.err.find("holder 4's cards of share set") != std::string::npos);
+    CHECK(refused_lost.err.find("reported lost") != std::string::npos);
+    CHECK(transcript_has(rig.transcript(), "holder-lost"));
+    CHECK(transcript_has(rig.transcript(), "card-reported-lost"));
     CHECK(run_smk({"transcript", "verify", rig.transcript()}).exit_code == 0);
 }
 

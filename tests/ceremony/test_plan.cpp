@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <cctype>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -251,16 +252,23 @@ TEST_CASE("plan: the key id must be hex") {
                    "hex digits");
 }
 
-TEST_CASE("plan: a card set other than A or B") {
+TEST_CASE("plan: a card set that is no set letter or not in the policy") {
+    check_rejected(replaced(smk_test::example_plan_text(), "{ set = \"B\", index = 5",
+                            "{ set = \"E\", index = 5"),
+                   "holders[4].cards[1].set", "must be a set letter, \"A\" to \"D\", not \"E\"");
     check_rejected(replaced(smk_test::example_plan_text(), "{ set = \"B\", index = 5",
                             "{ set = \"C\", index = 5"),
-                   "holders[4].cards[1].set", "must be \"A\" or \"B\"");
+                   "holders[4].cards[1].set", "set C is not in the policy, which has 2 set(s)");
 }
 
-TEST_CASE("plan: a share index outside 1 to 7") {
+TEST_CASE("plan: a share index outside 1 to 16 or past its set's count") {
+    check_rejected(replaced(smk_test::example_plan_text(), "set = \"A\", index = 6",
+                            "set = \"A\", index = 17"),
+                   "holders[5].cards[0].index", "must be 1 to 16, not 17");
     check_rejected(
         replaced(smk_test::example_plan_text(), "set = \"A\", index = 6", "set = \"A\", index = 8"),
-        "holders[5].cards[0].index", "must be 1 to 7");
+        "holders[5].cards[0].index",
+        "set A share 8: set A has only 7 cards (policy.sets[0].count)");
 }
 
 TEST_CASE("plan: a card serial that is not MANUFACTURER:SERIAL") {
@@ -287,7 +295,7 @@ TEST_CASE("plan: a holder with two cards of one set") {
                    "holders[2].cards", "two cards of set A");
 }
 
-TEST_CASE("plan: a holder with one card, or three") {
+TEST_CASE("plan: a holder without their set B card leaves share B4 unplanned") {
     check_rejected(replaced(smk_test::example_plan_text(),
                             "cards = [ { set = \"A\", index = 4, serial = \"FFFF:5AC00004\", bag = "
                             "\"TEB-100004\" },\n"
@@ -295,14 +303,15 @@ TEST_CASE("plan: a holder with one card, or three") {
                             "\"TEB-100004\" } ]",
                             "cards = [ { set = \"A\", index = 4, serial = \"FFFF:5AC00004\", bag = "
                             "\"TEB-100004\" } ]"),
-                   "holders[3].cards", "exactly 2 cards");
+                   "holders", "set B: share(s) 4 of its 7 are on no holder's card");
 }
 
-TEST_CASE("plan: six or eight holders") {
+TEST_CASE("plan: six holders leave a share unplanned and a holder twice plans it twice") {
     const std::string text = smk_test::example_plan_text();
-    check_rejected(replaced(text, kHolder7, ""), "holders", "exactly 7 holders");
-    check_rejected(replaced(text, kHolder7, kHolder7 + "\n" + kHolder7), "holders",
-                   "exactly 7 holders");
+    check_rejected(replaced(text, kHolder7, ""), "holders",
+                   "set A: share(s) 7 of its 7 are on no holder's card");
+    check_rejected(replaced(text, kHolder7, kHolder7 + "\n" + kHolder7),
+                   "holders[7].cards[0].index", "set A share 7 is planned twice");
 }
 
 TEST_CASE("plan: one bag shared by two holders") {
@@ -477,4 +486,157 @@ TEST_CASE(
     check_rejected(replaced(text, "{ label = \"hsm-wellington\" }",
                             "{ label = \"hsm-wellington\", so_pin_file = \"/run/so-pin\" }"),
                    "facilities[0].tokens[0].so_pin_file", "used only with [key] trusted = true");
+}
+
+namespace {
+
+// The example plan with `policy` in place of its [policy] table and `holders` in
+// place of its seven holders.
+std::string policy_plan(const std::string& policy, const std::string& holders) {
+    std::string text = smk_test::example_plan_text();
+    const auto policy_at = text.find("\n[policy]") + 1;
+    const auto cards_at = text.find("\n[cards]") + 1;
+    REQUIRE(policy_at != 0);
+    REQUIRE(cards_at != 0);
+    text.replace(policy_at, cards_at - policy_at, policy + "\n");
+    const auto from = text.find("[[holders]]");
+    const auto to = text.find("# The System Administrator's");
+    REQUIRE(from != std::string::npos);
+    REQUIRE(to != std::string::npos);
+    return text.replace(from, to - from, holders + "\n");
+}
+
+// Holders with one card each: holder i holds share i - first + 1 of `set`, cards
+// FFFF:5AC0SSNN (SS the set, NN the holder number).
+std::string one_card_holders(const std::string& set, int first, int last, int offset = 0) {
+    std::string text;
+    for (int h = first; h <= last; ++h) {
+        char serial[16];
+        std::snprintf(serial, sizeof serial, "FFFF:5AC0%02X%02X", set[0], h + offset);
+        text += "[[holders]]\nname = \"Holder " + std::to_string(h + offset) +
+                "\"\ncards = [ { set = \"" + set + "\", index = " + std::to_string(h - first + 1) +
+                ", serial = \"" + serial + "\", bag = \"BAG-" + std::to_string(h + offset) +
+                "\" } ]\n\n";
+    }
+    return text;
+}
+
+const std::string kOneSet3of5 = "[policy]\nsets = [ { threshold = 3, count = 5 } ]\n";
+
+}  // namespace
+
+TEST_CASE("plan: the example plan states the KMP policy and a plan without policy gets it") {
+    const cer::Plan plan = parse(smk_test::example_plan_text());
+    REQUIRE(plan.policy.sets.size() == 2);
+    CHECK(plan.policy.sets[1].threshold == 5);
+    CHECK(plan.policy.sets[1].count == 7);
+    CHECK(plan.policy.group_threshold == 1);
+    CHECK(plan.policy.smk_bytes == 32);
+    CHECK(plan.policy.passphrase == cer::PassphraseSource::none);
+    CHECK(plan.policy.describe() == "set A 5-of-7, set B 5-of-7; any 1 set recovers the SMK");
+    CHECK(plan.policy.card_count() == 14);
+    const auto start = smk_test::example_plan_text().find("\n[policy]");
+    const auto end = smk_test::example_plan_text().find("\n[cards]");
+    const cer::Plan bare = parse(smk_test::example_plan_text().erase(start, end - start));
+    CHECK(bare.policy.describe() == plan.policy.describe());
+}
+
+TEST_CASE("plan: one set of 3-of-5 on five holders with one card each and a 16-byte SMK") {
+    const cer::Plan plan =
+        parse(policy_plan(kOneSet3of5 + "smk_bytes = 16\n", one_card_holders("A", 1, 5)));
+    CHECK(plan.holders.size() == 5);
+    CHECK(plan.policy.smk_bytes == 16);
+    CHECK(plan.policy.describe() == "set A 3-of-5 recovers the SMK");
+    const auto params = plan.policy.split_params();
+    REQUIRE(params.groups.size() == 1);
+    CHECK(params.groups[0].threshold == 3);
+    CHECK(params.groups[0].count == 5);
+}
+
+TEST_CASE("plan: nine holders of two sets that overlap and three sets needing two") {
+    // Set A 5-of-7 on holders 1-7; set B 3-of-5 on holders 5-9 (5, 6 and 7 hold both).
+    std::string holders;
+    for (int h = 1; h <= 9; ++h) {
+        holders += "[[holders]]\nname = \"Holder " + std::to_string(h) + "\"\ncards = [ ";
+        if (h <= 7) {
+            holders += "{ set = \"A\", index = " + std::to_string(h) + ", serial = \"FFFF:5AC000" +
+                       std::to_string(10 + h) + "\", bag = \"BAG-" + std::to_string(h) + "\" }" +
+                       (h >= 5 ? ", " : "");
+        }
+        if (h >= 5) {
+            holders += "{ set = \"B\", index = " + std::to_string(h - 4) +
+                       ", serial = \"FFFF:5AC000" + std::to_string(30 + h) + "\", bag = \"BAG-" +
+                       std::to_string(h) + "\" }";
+        }
+        holders += " ]\n\n";
+    }
+    const cer::Plan nine = parse(policy_plan(
+        "[policy]\nsets = [ { threshold = 5, count = 7 }, { threshold = 3, count = 5 } ]\n",
+        holders));
+    CHECK(nine.holders.size() == 9);
+    CHECK(nine.holders[5].cards.size() == 2);
+    REQUIRE(nine.holders[5].card_of_set(1) != nullptr);
+    CHECK(nine.holders[5].card_of_set(1)->index == 2);
+
+    const cer::Plan three = parse(policy_plan(
+        "[policy]\nsets = [ { threshold = 2, count = 3 }, { threshold = 2, count = 3 }, "
+        "{ threshold = 2, count = 3 } ]\ngroup_threshold = 2\n",
+        one_card_holders("A", 1, 3) + one_card_holders("B", 1, 3, 3) +
+            one_card_holders("C", 1, 3, 6)));
+    CHECK(three.policy.describe() ==
+          "set A 2-of-3, set B 2-of-3, set C 2-of-3; any 2 sets recover the SMK");
+}
+
+TEST_CASE("plan: each policy rule names the set and the rule") {
+    const std::string holders = one_card_holders("A", 1, 5);
+    check_rejected(policy_plan("[policy]\nsets = [ { threshold = 3, count = 5 }, { threshold = 6, "
+                               "count = 5 } ]\n",
+                               holders),
+                   "policy.sets[1].threshold", "set B: threshold 6 is more than its 5 cards");
+    check_rejected(policy_plan("[policy]\nsets = [ { threshold = 1, count = 5 } ]\n", holders),
+                   "policy.sets[0].threshold", "set A: threshold 1 of 5 cards is not allowed");
+    check_rejected(policy_plan("[policy]\nsets = [ { threshold = 3, count = 17 } ]\n", holders),
+                   "policy.sets[0].count", "set A: count 17 is not 1 to 16");
+    check_rejected(policy_plan("[policy]\nsets = [ { threshold = 0, count = 5 } ]\n", holders),
+                   "policy.sets[0].threshold", "set A: threshold must be at least 1");
+    check_rejected(policy_plan("[policy]\nsets = []\n", holders), "policy.sets",
+                   "1 to 4 sets (A to D), not 0");
+    std::string five;
+    for (int i = 0; i < 5; ++i) {
+        five += std::string(i == 0 ? "" : ", ") + "{ threshold = 3, count = 5 }";
+    }
+    check_rejected(policy_plan("[policy]\nsets = [ " + five + " ]\n", holders), "policy.sets",
+                   "1 to 4 sets (A to D), not 5");
+    check_rejected(policy_plan(kOneSet3of5 + "group_threshold = 2\n", holders),
+                   "policy.group_threshold", "must be 1 to the 1 set(s) planned, not 2");
+    check_rejected(policy_plan(kOneSet3of5 + "smk_bytes = 24\n", holders), "policy.smk_bytes",
+                   "must be 16 or 32");
+    check_rejected(policy_plan(kOneSet3of5 + "passphrase = \"maybe\"\n", holders),
+                   "policy.passphrase", "must be \"none\", \"file\" or \"prompt\", not \"maybe\"");
+    check_rejected(policy_plan(kOneSet3of5 + "passphrase = \"file\"\n", holders),
+                   "policy.passphrase_file", "missing");
+    check_rejected(policy_plan(kOneSet3of5 + "passphrase_file = \"pass\"\n", holders),
+                   "policy.passphrase_file", "given, but passphrase is not \"file\"");
+    check_rejected(policy_plan(kOneSet3of5 + "colour = \"red\"\n", holders), "policy.colour",
+                   "unknown key");
+    check_rejected(policy_plan("[policy]\nsets = [ { threshold = 3 } ]\n", holders),
+                   "policy.sets[0].count", "missing");
+}
+
+TEST_CASE("plan: a policy no set of distinct holders can meet is refused") {
+    // Both 5-of-7 sets needed, held by the same seven holders: ten distinct holders
+    // would be needed, and each holder counts once in a restore.
+    std::string text = smk_test::example_plan_text();
+    text = replaced(text, "group_threshold = 1 ", "group_threshold = 2 ");
+    check_rejected(text, "policy.group_threshold",
+                   "no 2 of them can be made whole by distinct holders");
+}
+
+TEST_CASE("plan: every share of a set is planned and cards name sets of the policy") {
+    check_rejected(policy_plan(kOneSet3of5, one_card_holders("A", 1, 4)), "holders",
+                   "set A: share(s) 5 of its 5 are on no holder's card");
+    check_rejected(
+        policy_plan(kOneSet3of5, one_card_holders("A", 1, 5) + one_card_holders("B", 1, 1, 5)),
+        "holders[5].cards[0].set", "set B is not in the policy, which has 1 set(s)");
+    check_rejected(policy_plan(kOneSet3of5, ""), "holders", "missing");
 }

@@ -68,6 +68,9 @@ struct CeremonyOptions {
     // in the plan, else ask_pin.
     std::string token_pin_file;
     PinReader ask_pin;  // the prompt (the CLI's: no-echo on /dev/tty)
+    // The SLIP-39 passphrase when the plan's policy.passphrase is "prompt" (asked
+    // twice when `confirm`, at issue); the CLI's: no-echo on /dev/tty.
+    std::function<Secret(bool confirm)> ask_passphrase;
     // The SO PIN of a token for a trusted SMK ([key] trusted), when the plan names no
     // so_pin_file for it: the prompt.
     PinReader ask_so_pin;
@@ -75,7 +78,7 @@ struct CeremonyOptions {
     unsigned card_timeout_s = 600;
     std::string plan_out;    // issue/reissue: where the new plan goes
     unsigned holder = 0;     // reissue
-    std::string set;         // reissue: "A" or "B"; restore: the set to use
+    std::string set;         // reissue: the set of the card replaced; restore: the set to use
     bool new_split = false;  // reissue
     // restore: keys of the application backup whose label a token holds are replaced
     // (else such a token is refused before anything is written); also the plan's
@@ -87,15 +90,16 @@ struct CeremonyOptions {
     std::function<std::string(std::string_view question)> read_bag;
 };
 
-// smk ceremony issue: the SMK generated, split 2x(5-of-7) onto the 14 planned
-// cards, installed into the facility's tokens, the issued plan written.
+// smk ceremony issue: the SMK generated, split as the plan's policy says onto
+// every planned card, installed into the facility's tokens, the issued plan written.
 void issue(const CeremonyOptions& options, Output& output);
 // smk ceremony restore: the application backup checked first (its drive's USB
 // serial, its SHA-256 against the plan), then every token (the SMK there already
 // with the plan's KCV, or no key of its label; no application key of the backup's
-// labels unless replace_keys); cards are read until one set has a quorum only if a
-// token lacks the SMK; the SMK installed where it is missing, the application keys
-// restored into every token. A failure part-way destroys what the restore created.
+// labels unless replace_keys); cards are read until the policy's quorum of whole
+// sets only if a token lacks the SMK (each holder counts once); the SMK installed where it is
+// missing, the application keys restored into every token. A failure part-way destroys what the
+// restore created.
 void restore(const CeremonyOptions& options, Output& output);
 // smk ceremony backup-keys (phase 1): the plan's [application_keys] wrapped under
 // the SMK in the planned token (the SMK there with the plan's KCV, every key
@@ -104,13 +108,34 @@ void restore(const CeremonyOptions& options, Output& output);
 // colon form and PGP words; each key pair's public key exported beside it.
 void backup_keys(const CeremonyOptions& options, Output& output);
 // smk ceremony inventory (KMP 3.9, the annual proof of possession): every planned
-// card (or holder N's two: `holder`) brought to the table, its serial the planned
+// card (or holder N's: `holder`) brought to the table, its serial the planned
 // one, its bag serial typed and compared (interactive), and its share exactly the one
 // issued to it (the issued plan's commitment), not just a valid share of its set.
 // Every card is looked at; any finding is Error(verification) listing them all.
 void inventory(const CeremonyOptions& options, Output& output);
+// smk ceremony holder: a holder's custody event recorded in the transcript and
+// a new plan ([[issued.event]]; default PLAN-idNNNNN-eventK.toml beside it).
+struct HolderEventOptions {
+    std::filesystem::path plan;  // an issued plan
+    std::string transcript;      // overrides the plan's
+    bool dry_run = false;
+    unsigned holder = 0;
+    std::string kind;      // "replaced", "lost" or "unavailable"
+    std::string new_name;  // replaced: the new holder
+    std::string bag;       // replaced: the bag serial as read on the bag handed over
+    std::string ca;        // the Ceremony Administrator who records it
+    std::string note;      // what happened, as told (may be empty)
+    std::string plan_out;
+    ConfirmParticipants confirm_participants;
+};
+// A replacement checks the bag handed over (Error(verification) if it is not the
+// holder's) and renames the holder; a lost bag makes restore and reissue refuse the
+// holder's cards of the current share set.
+void holder_event(const HolderEventOptions& options, Output& output);
+
 // smk ceremony reissue: the SMK rebuilt without holder N, then holder N's share
-// written again, or (new_split) a fresh share set onto all 14 cards.
+// written again (their card of `set`, or of the first of their sets the cards read
+// make whole), or (new_split) a fresh share set onto every planned card.
 void reissue(const CeremonyOptions& options, Output& output);
 
 }  // namespace smk::ceremony

@@ -22,15 +22,17 @@
 #include <string_view>
 #include <vector>
 
+#include "smk/slip39.hpp"
+
 namespace smk::ceremony {
 
 inline constexpr unsigned kPlanVersion = 1;
 // A plan is a page or two of TOML; anything larger is the wrong file.
 inline constexpr std::size_t kMaxPlanBytes = 1024 * 1024;
-inline constexpr unsigned kHolderCount = 7;
-inline constexpr unsigned kSetCount = 2;      // set A and set B
-inline constexpr unsigned kSetThreshold = 5;  // 5-of-7 each
 inline constexpr std::string_view kMasterDrive = "MASTER";
+// [policy] limits: sets A to D, each of at most 16 shares (the SLIP-39 limit).
+inline constexpr unsigned kMaxSets = 4;
+inline constexpr unsigned kMaxSetCount = 16;
 // The line that starts the block smk writes at the end of a plan.
 inline constexpr std::string_view kIssuedMarker =
     "# ---- written by smk ceremony; do not edit below this line ----";
@@ -52,9 +54,37 @@ struct Participant {
     std::string role;  // one of kParticipantRoles
 };
 
+// One set of the split: `count` shares (one card each), any `threshold` of which
+// rebuild the part of the set.
+struct SetPolicy {
+    unsigned threshold = 5;
+    unsigned count = 7;
+};
+
+// Where the SLIP-39 passphrase comes from: none, the first line of a file the plan
+// names, or a no-echo prompt (asked twice at issue). Never from the plan itself.
+enum class PassphraseSource { none, file, prompt };
+// "none", "file", "prompt": as the plan spells it and the transcript records it.
+[[nodiscard]] std::string_view passphrase_source_name(PassphraseSource source) noexcept;
+
+// [policy]: how the SMK is split. Without the table, the KMP default: sets A and B,
+// each 5-of-7, either set alone recovers the SMK, a 32-byte SMK, no passphrase.
+struct Policy {
+    std::vector<SetPolicy> sets = {{5, 7}, {5, 7}};  // set A first; 1 to kMaxSets
+    unsigned group_threshold = 1;                    // how many whole sets a restore needs
+    std::size_t smk_bytes = 32;                      // 16 or 32
+    PassphraseSource passphrase = PassphraseSource::none;
+    std::filesystem::path passphrase_file;  // passphrase = "file"
+
+    [[nodiscard]] slip39::SplitParams split_params() const;
+    // "set A 5-of-7, set B 5-of-7; any 1 set recovers the SMK"
+    [[nodiscard]] std::string describe() const;
+    [[nodiscard]] unsigned card_count() const;  // the shares of every set
+};
+
 struct CardSpec {
-    unsigned set = 0;    // 0 = set A, 1 = set B
-    unsigned index = 0;  // share index, 1..7
+    unsigned set = 0;    // 0 = set A, 1 = set B, ...
+    unsigned index = 0;  // share index, 1 to the count of its set
     std::string serial;  // OpenPGP card serial "FFFF:5AC00001", upper case
     std::string bag;     // tamper-evident bag serial, as written on the bag
     // [issued]: the commitment to the share issued onto this card (lower-case hex,
@@ -62,10 +92,27 @@ struct CardSpec {
     std::string share_sha256;
 };
 
+// A custody event of a holder (KMP 6.7 replacement, 6.8 an unavailable holder, a
+// lost bag), recorded by `smk ceremony holder` in the [issued] block of a new plan
+// ([[issued.event]]) and in the transcript. Events are history: never edited.
+inline constexpr std::string_view kHolderEventKinds[] = {"replaced", "lost", "unavailable"};
+struct HolderEvent {
+    unsigned holder = 0;           // 1-based
+    std::string kind;              // one of kHolderEventKinds
+    std::string time;              // UTC, as the transcript line that records it
+    std::string by;                // the Ceremony Administrator who recorded it
+    std::string note;              // what happened, as told; may be empty
+    std::string name;              // replaced: the new holder (the holder's name from now on)
+    std::string previous;          // replaced: who held the bag before
+    std::uint16_t identifier = 0;  // the share set the holder's cards held at the time
+};
+
 struct Holder {
     unsigned number = 0;  // 1-based, the order in the plan
     std::string name;
-    std::vector<CardSpec> cards;  // exactly one per set, set A first
+    std::vector<CardSpec> cards;  // at most one per set, in plan order
+    // The holder card of `set`, or nullptr.
+    [[nodiscard]] const CardSpec* card_of_set(unsigned set) const;
 };
 
 struct Token {
@@ -129,6 +176,7 @@ struct Plan {
     // is needed) and a token that already holds it must hold it so.
     bool key_trusted = false;
     std::filesystem::path card_pin_file;  // empty: --pin-file or a prompt per card
+    Policy policy;
     std::vector<Facility> facilities;
     std::vector<Holder> holders;
     std::vector<Participant> participants;  // [[participants]], in plan order; may be empty
@@ -137,6 +185,7 @@ struct Plan {
     std::vector<Drive> drives;                // MASTER first
     std::optional<std::uint16_t> identifier;  // [issued], once known
     std::optional<std::string> kcv;           // [issued], 6 lower-case hex digits
+    std::vector<HolderEvent> holder_events;   // [[issued.event]], oldest first
 
     [[nodiscard]] const Facility& facility(std::string_view name) const;  // "": the first
     [[nodiscard]] const Holder& holder(unsigned number) const;            // 1-based
@@ -151,6 +200,9 @@ struct Plan {
     // The holder and card planned for `serial` (upper case), or nullptr.
     [[nodiscard]] const CardSpec* card_by_serial(std::string_view serial,
                                                  const Holder** holder = nullptr) const;
+    // The event that reported holder `number`'s cards of the current share set lost,
+    // or nullptr: such cards are refused by restore and reissue.
+    [[nodiscard]] const HolderEvent* lost_cards(unsigned number) const;
     // The participant called `name` with `role` ("": any role), or nullptr.
     [[nodiscard]] const Participant* participant(std::string_view name,
                                                  std::string_view role = {}) const;
@@ -162,19 +214,23 @@ struct Plan {
 // Reads, parses and validates a plan file (Error(io) if it cannot be read).
 [[nodiscard]] Plan load_plan(const std::filesystem::path& file);
 
-// The consistency rules (7 holders, one card per set each, unique serials...).
+// The consistency rules (the policy within the SLIP-39 limits, every share of every
+// set planned on exactly one card, at most one card per set per holder, unique
+// serials...).
 // parse_plan() calls it; flows call it again after changing a plan in memory.
 void validate(const Plan& plan);
 
 // Where write_issued_plan() puts the plan for share set `identifier` by default:
-// "DIR/STEM-idNNNNN.toml" beside the plan (a previous "-idNNNNN" suffix replaced).
+// "DIR/STEM-idNNNNN.toml" beside the plan (a previous "-idNNNNN" suffix replaced),
+// or after a holder event "DIR/STEM-idNNNNN-eventK.toml" (K: the events recorded).
 [[nodiscard]] std::filesystem::path issued_plan_path(const Plan& plan, std::uint16_t identifier);
+[[nodiscard]] std::filesystem::path event_plan_path(const Plan& plan);
 
 // Writes a new plan (never replacing a file: Error(refused) if `out` exists):
 // the plan's bytes up to any previous smk block, then the marker and an
 // [issued] table with the identifier and KCV, plus any card serial and bag
-// changes in `updated` (reissue). The text is parsed back and compared before
-// it is committed (temp + fsync + rename + fsync of the directory).
+// changes in `updated` (reissue), the share commitments and the holder events. The text is parsed
+// back and compared before it is committed (temp + fsync + rename + fsync of the directory).
 void write_issued_plan(const Plan& updated, const std::filesystem::path& out);
 
 }  // namespace smk::ceremony

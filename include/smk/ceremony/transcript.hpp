@@ -123,4 +123,7 @@ class Writer final {
     std::string m_prev;
 };
 
+// The time as every line records it: UTC, "2026-12-06T03:01:55Z".
+[[nodiscard]] std::string utc_now();
+
 }  // namespace smk::transcript
