@@ -143,10 +143,10 @@ std::string plan_text(const fs::path& source, const fs::path& master, const fs::
     text.erase(text.find("[backup]"));
     text += "[backup]\nsource = \"" + source.string() + "/\"\n\n[[drives]]\nname = \"MASTER\"\n" +
             "usb_serial = \"" + kMasterSerial + "\"\nmount = \"" + master.string() + "\"\n" +
-            "facility = \"WELLINGTON\"\nbag = \"TEB-200001\"\nrecipient = \"Mere Tipene\"\n\n" +
+            "facility = \"WELLINGTON\"\nbag = \"TEB-D00001\"\nrecipient = \"Mere Tipene\"\n\n" +
             "[[drives]]\nname = \"WELLINGTON\"\nusb_serial = \"" + kOperativeSerial +
             "\"\nmount = \"" + operative.string() + "\"\n" +
-            "facility = \"WELLINGTON\"\nbag = \"TEB-200002\"\nrecipient = \"Tom Walker\"\n";
+            "facility = \"WELLINGTON\"\nbag = \"TEB-D00002\"\nrecipient = \"Tom Walker\"\n";
     return text;
 }
 
@@ -234,7 +234,7 @@ std::string error_of(Run run, smk::ErrorCategory category) {
 TEST_CASE("one at a time: each drive plugged in alone then copied verified ejected and bagged") {
     CustodyRig rig;
     // The Master's bag typed in lower case with blanks around it: the same bag.
-    auto options = rig.options({"  teb-200001 ", "TEB-200002"});
+    auto options = rig.options({"  teb-d00001 ", "TEB-D00002"});
     smk_test::CapturedOutput output;
     cer::backup_copies(options, output);
     INFO("said: " << output.said);
@@ -278,27 +278,27 @@ TEST_CASE("one at a time: each drive plugged in alone then copied verified eject
     }
     REQUIRE(bagged.size() == 2);
     CHECK(bagged[0] == smk::transcript::Fields{{"drive", "MASTER"},
-                                               {"bag", "TEB-200001"},
+                                               {"bag", "TEB-D00001"},
                                                {"recipient", "Mere Tipene"},
                                                {"facility", "WELLINGTON"}});
     CHECK(bagged[1] == smk::transcript::Fields{{"drive", "WELLINGTON"},
-                                               {"bag", "TEB-200002"},
+                                               {"bag", "TEB-D00002"},
                                                {"recipient", "Tom Walker"},
                                                {"facility", "WELLINGTON"}});
     CHECK(smk::transcript::verify_file(rig.transcript).ok());
     CHECK(std::find(output.results.begin(), output.results.end(),
-                    "WELLINGTON   in bag TEB-200002 for Tom Walker (WELLINGTON)") !=
+                    "WELLINGTON   in bag TEB-D00002 for Tom Walker (WELLINGTON)") !=
           output.results.end());
     CHECK(std::any_of(output.results.begin(), output.results.end(), [](const std::string& l) {
         return contains(l, "WELLINGTON   " + kOperativeSerial) &&
                contains(l, ", 1 checksum file OK, ") &&
-               contains(l, ", ejected; planned: in bag TEB-200002 for Tom Walker at WELLINGTON");
+               contains(l, ", ejected; planned: in bag TEB-D00002 for Tom Walker at WELLINGTON");
     }));
 }
 
 TEST_CASE("one at a time: the tree digest is shown in hex and PGP words") {
     CustodyRig rig;
-    auto options = rig.options({"TEB-200001", "TEB-200002"});
+    auto options = rig.options({"TEB-D00001", "TEB-D00002"});
     smk_test::CapturedOutput output;
     cer::backup_copies(options, output);
     // The source's tree digest, computed here as sha256sum would list the files.
@@ -330,13 +330,13 @@ TEST_CASE("one at a time: the tree digest is shown in hex and PGP words") {
 
 TEST_CASE("one at a time: a bag typed that is not the planned one is refused and recorded") {
     CustodyRig rig;
-    auto options = rig.options({"TEB-200002"});  // WELLINGTON's bag, for the Master
+    auto options = rig.options({"TEB-D00002"});  // WELLINGTON's bag, for the Master
     smk_test::CapturedOutput output;
     const std::string message =
         error_of([&] { cer::backup_copies(options, output); }, smk::ErrorCategory::refused);
     CHECK(contains(message,
-                   "drive MASTER: the bag typed, \"TEB-200002\", is not the plan's bag "
-                   "for it (TEB-200001). Do not seal the drive in that bag."));
+                   "drive MASTER: the bag typed, \"TEB-D00002\", is not the plan's bag "
+                   "for it (TEB-D00001). Do not seal the drive in that bag."));
     CHECK(contains(message, "the drives after it (1 of them) were not touched"));
     CHECK(rig.asked == std::vector<std::string>{"MASTER"});  // the next drive never asked for
     CHECK(steps(rig.transcript, "drive-bagged") == 0);
@@ -345,8 +345,8 @@ TEST_CASE("one at a time: a bag typed that is not the planned one is refused and
         if (line.step == "drive-bag-mismatch") {
             recorded = true;
             CHECK(line.items == smk::transcript::Fields{{"drive", "MASTER"},
-                                                        {"bag", "TEB-200001"},
-                                                        {"bag_typed", "TEB-200002"}});
+                                                        {"bag", "TEB-D00001"},
+                                                        {"bag_typed", "TEB-D00002"}});
         }
     }
     CHECK(recorded);
@@ -356,7 +356,7 @@ TEST_CASE("one at a time: a bag typed that is not the planned one is refused and
 
 TEST_CASE("one at a time: a drive not mounted when the operator says it is writes nothing") {
     CustodyRig rig;
-    auto options = rig.options({"TEB-200001"});
+    auto options = rig.options({"TEB-D00001"});
     options.plug_in = [&rig](std::string_view request) {
         if (request.find("drive MASTER ") != std::string_view::npos) {
             rig.master.mount();
@@ -376,7 +376,7 @@ TEST_CASE("one at a time: a drive not mounted when the operator says it is write
 TEST_CASE("one at a time: another drive plugged in for WELLINGTON is refused before any write") {
     CustodyRig rig;
     // The operator picks up the Master again instead of WELLINGTON.
-    auto options = rig.options({"TEB-200001"});
+    auto options = rig.options({"TEB-D00001"});
     std::size_t n = 0;
     options.plug_in = [&rig, &n](std::string_view) {
         if (n++ == 1) {
@@ -399,7 +399,7 @@ TEST_CASE("one at a time: another drive plugged in for WELLINGTON is refused bef
 
 TEST_CASE("one at a time: a source changed after the Master was made is not copied on") {
     CustodyRig rig;
-    auto options = rig.options({"TEB-200001", "TEB-200002"});
+    auto options = rig.options({"TEB-D00001", "TEB-D00002"});
     auto plug = options.plug_in;
     options.plug_in = [&rig, plug](std::string_view request) {
         if (request.find("drive WELLINGTON ") != std::string_view::npos) {
@@ -458,7 +458,7 @@ TEST_CASE("backup-copies: all at once records each drive's custody and shows PGP
     REQUIRE(r.exit_code == 0);
     CHECK(contains(r.out, ", 1 checksum file OK, "));
     CHECK(contains(r.out,
-                   ", left mounted (--no-eject); planned: in bag TEB-200002 for Tom "
+                   ", left mounted (--no-eject); planned: in bag TEB-D00002 for Tom "
                    "Walker at WELLINGTON\n"));
     CHECK(contains(r.out, "             tree SHA-256 in PGP words: "));
     CHECK(contains(r.out, "\n  PGP words: "));
@@ -467,7 +467,7 @@ TEST_CASE("backup-copies: all at once records each drive's custody and shows PGP
         if (line.step == "drive-verified" && field(line.items, "drive") == "MASTER") {
             CHECK(line.items == smk::transcript::Fields{{"drive", "MASTER"},
                                                         {"facility", "WELLINGTON"},
-                                                        {"bag", "TEB-200001"},
+                                                        {"bag", "TEB-D00001"},
                                                         {"recipient", "Mere Tipene"}});
         }
         if (line.step == "start") {
@@ -484,9 +484,9 @@ TEST_CASE("backup-copies --one-at-a-time: the terminal asks for each drive and e
     const auto r =
         smk_test::run_smk_pty({"ceremony", "backup-copies", rig.plan.string(), "--one-at-a-time"},
                               {{"Press Enter when it is mounted: ", "\n"},
-                               {"as you read it there: ", "TEB-200001\n"},
+                               {"as you read it there: ", "TEB-D00001\n"},
                                {"Press Enter when it is mounted: ", "\n"},
-                               {"as you read it there: ", "TEB-200003\n"}},
+                               {"as you read it there: ", "TEB-D00003\n"}},
                               false);
     INFO("tty: " << r.tty << "\nstderr: " << r.err);
     CHECK(r.exit_code == 7);
@@ -494,9 +494,9 @@ TEST_CASE("backup-copies --one-at-a-time: the terminal asks for each drive and e
                               ", for Mere Tipene, WELLINGTON)"));
     CHECK(contains(r.tty, "Plug in drive WELLINGTON"));
     // The plan's bag is not on the screen before the answer: it is read off the bag.
-    const std::string before = r.tty.substr(0, r.tty.find("TEB-200003"));
-    CHECK_FALSE(contains(before, "TEB-200002"));
-    CHECK(contains(r.err, "drive WELLINGTON: the bag typed, \"TEB-200003\""));
+    const std::string before = r.tty.substr(0, r.tty.find("TEB-D00003"));
+    CHECK_FALSE(contains(before, "TEB-D00002"));
+    CHECK(contains(r.err, "drive WELLINGTON: the bag typed, \"TEB-D00003\""));
     CHECK(contains(r.err, "it was the last drive"));
     CHECK(steps(rig.transcript, "drive-bagged") == 1);
     CHECK(steps(rig.transcript, "drive-bag-mismatch") == 1);

@@ -45,11 +45,11 @@ TEST_CASE("drive custody: the example plan's facility and bag and recipient per 
     const auto plan = cer::parse_plan(smk_test::example_plan_text(), kPlanFile);
     REQUIRE(plan.drives.size() == 4);
     CHECK(plan.drives[0].facility == "WELLINGTON");  // the Master counts at its facility
-    CHECK(plan.drives[0].bag == "TEB-200001");
+    CHECK(plan.drives[0].bag == "TEB-D00001");
     CHECK(plan.drives[0].recipient == "Mere Tipene");
     CHECK(plan.drives[2].name == "ALBANY");
     CHECK(plan.drives[2].facility == "AUCKLAND");
-    CHECK(plan.drives[3].bag == "TEB-200004");
+    CHECK(plan.drives[3].bag == "TEB-D00004");
     CHECK(plan.drives[3].recipient == "Ben Li");
 }
 
@@ -77,7 +77,7 @@ TEST_CASE("drive custody: bags and recipients alone need no facility") {
         text.erase(at + 1, text.find('\n', at + 1) - at);
     }
     const auto plan = cer::parse_plan(text, kPlanFile);
-    CHECK(plan.drives[2].bag == "TEB-200003");
+    CHECK(plan.drives[2].bag == "TEB-D00003");
     CHECK(plan.drives[2].facility.empty());
 }
 
@@ -128,32 +128,32 @@ TEST_CASE("drive custody: one drive without a facility when others name theirs")
                    "must (two per facility)");
     // The Master without one: its own path is named.
     check_rejected(
-        replaced(smk_test::example_plan_text(), "facility = \"WELLINGTON\"\nbag = \"TEB-200001\"",
-                 "bag = \"TEB-200001\""),
+        replaced(smk_test::example_plan_text(), "facility = \"WELLINGTON\"\nbag = \"TEB-D00001\"",
+                 "bag = \"TEB-D00001\""),
         "drives[0].facility", "missing for drive MASTER: drive WELLINGTON names");
 }
 
 TEST_CASE("drive custody: empty custody values are refused") {
     const std::string text = smk_test::example_plan_text();
-    check_rejected(replaced(text, "bag = \"TEB-200002\"", "bag = \"\""), "drives[1].bag",
+    check_rejected(replaced(text, "bag = \"TEB-D00002\"", "bag = \"\""), "drives[1].bag",
                    "must not be empty");
     check_rejected(replaced(text, "recipient = \"Ben Li\"", "recipient = \"\""),
                    "drives[3].recipient", "must not be empty");
     check_rejected(replaced(text, "facility = \"AUCKLAND\"", "facility = \"\""),
                    "drives[2].facility", "must not be empty");
-    check_rejected(replaced(text, "bag = \"TEB-200002\"", "bag = 200002"), "drives[1].bag",
+    check_rejected(replaced(text, "bag = \"TEB-D00002\"", "bag = 2000002"), "drives[1].bag",
                    "must be a string");
 }
 
 TEST_CASE("drive custody: a bag holds one drive and no card") {
     const std::string text = smk_test::example_plan_text();
     // Compared as the operator's reading is compared: case does not matter.
-    check_rejected(replaced(text, "bag = \"TEB-200003\"", "bag = \"teb-200002\""), "drives[2].bag",
+    check_rejected(replaced(text, "bag = \"TEB-D00003\"", "bag = \"teb-d00002\""), "drives[2].bag",
                    "is also drives[1] (WELLINGTON)'s; each drive travels");
-    check_rejected(replaced(text, "bag = \"TEB-200003\"", "bag = \"TEB-200001\""), "drives[2].bag",
-                   "bag \"TEB-200001\" is also drives[0] (MASTER)'s; each drive travels in its "
+    check_rejected(replaced(text, "bag = \"TEB-D00003\"", "bag = \"TEB-D00001\""), "drives[2].bag",
+                   "bag \"TEB-D00001\" is also drives[0] (MASTER)'s; each drive travels in its "
                    "own bag");
-    check_rejected(replaced(text, "bag = \"TEB-200004\"", "bag = \"TEB-100003\""), "drives[3].bag",
+    check_rejected(replaced(text, "bag = \"TEB-D00004\"", "bag = \"TEB-100003\""), "drives[3].bag",
                    "bag \"TEB-100003\" is holder 3's card bag; a drive travels in a bag of its "
                    "own");
 }
@@ -161,7 +161,7 @@ TEST_CASE("drive custody: a bag holds one drive and no card") {
 TEST_CASE("drive custody: --one-at-a-time needs a bag planned for every drive") {
     const smk_test::TempDir dir;
     const fs::path plan = dir.path() / "plan.toml";
-    smk_test::spit(plan, without_line(smk_test::example_plan_text(), "bag = \"TEB-200003\""));
+    smk_test::spit(plan, without_line(smk_test::example_plan_text(), "bag = \"TEB-D00003\""));
     cer::BackupCopiesOptions options;
     options.plan = plan;
     options.one_at_a_time = true;
