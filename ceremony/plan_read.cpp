@@ -505,11 +505,17 @@ Plan parse_table(const toml::table& root, std::string_view text, const fs::path&
         for (std::size_t i = 0; i < drives->size(); ++i) {
             const std::string path = "drives[" + std::to_string(i) + "]";
             const toml::table& t = r.element(*drives, "drives", i);
-            r.allow_only(t, path, {"name", "usb_serial", "mount"});
+            r.allow_only(t, path, {"name", "usb_serial", "mount", "facility", "bag", "recipient"});
             Drive drive;
             drive.name = r.string(t, path, "name");
             drive.usb_serial = r.string(t, path, "usb_serial");
             drive.mount = r.string(t, path, "mount");
+            // Custody: optional, but an empty value is a half-filled line, not "none".
+            for (const auto& [custody, field] :
+                 {std::pair{"facility", &drive.facility}, std::pair{"bag", &drive.bag},
+                  std::pair{"recipient", &drive.recipient}}) {
+                *field = r.string(t, path, custody, t.get(custody) != nullptr);
+            }
             plan.drives.push_back(std::move(drive));
         }
     }

@@ -263,6 +263,91 @@ void validate_application_keys(const Plan& plan) {
     }
 }
 
+// [[drives]] facility, bag and recipient (docs/CEREMONY.md, "Drives and their
+// custody"): every drive names a planned facility or none does, each facility keeps
+// exactly two drives (the Master counts among its facility's two), and a bag holds
+// one drive and no card.
+void validate_drive_custody(const Plan& plan) {
+    const Drive* with_facility = nullptr;
+    for (const Drive& d : plan.drives) {
+        with_facility = with_facility == nullptr && !d.facility.empty() ? &d : with_facility;
+    }
+    std::map<std::string, std::vector<std::string>> kept;  // facility -> drive names
+    std::string facility_names;
+    for (const Facility& f : plan.facilities) {
+        kept[f.name];
+        facility_names += (facility_names.empty() ? "" : ", ") + f.name;
+    }
+    // Bags compared as the operator's reading is compared (backup-copies
+    // --one-at-a-time, inventory): in any case.
+    const auto bag_key = [](std::string bag) {
+        for (char& ch : bag) {
+            ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+        }
+        return bag;
+    };
+    std::map<std::string, std::size_t> bags;  // bag -> drive index
+    std::map<std::string, unsigned> card_bags;
+    for (const Holder& h : plan.holders) {
+        for (const CardSpec& c : h.cards) {
+            card_bags.emplace(bag_key(c.bag), h.number);
+        }
+    }
+    for (std::size_t i = 0; i < plan.drives.size(); ++i) {
+        const Drive& d = plan.drives[i];
+        const std::string path = "drives[" + std::to_string(i) + "]";
+        if (with_facility != nullptr && d.facility.empty()) {
+            invalid(plan, path + ".facility",
+                    "missing for drive " + d.name + ": drive " + with_facility->name +
+                        " names its facility, so every drive must (two per facility)");
+        }
+        if (!d.facility.empty()) {
+            const auto it = kept.find(d.facility);
+            if (it == kept.end()) {
+                invalid(plan, path + ".facility",
+                        "\"" + d.facility + "\" is not one of the plan's facilities (" +
+                            facility_names + ")");
+            }
+            it->second.push_back(d.name);
+        }
+        if (d.bag.empty()) {
+            continue;
+        }
+        const auto [other, new_bag] = bags.emplace(bag_key(d.bag), i);
+        if (!new_bag) {
+            invalid(plan, path + ".bag",
+                    "bag \"" + d.bag + "\" is also drives[" + std::to_string(other->second) +
+                        "] (" + plan.drives[other->second].name +
+                        ")'s; each drive travels in its own bag");
+        }
+        const auto card = card_bags.find(bag_key(d.bag));
+        if (card != card_bags.end()) {
+            invalid(plan, path + ".bag",
+                    "bag \"" + d.bag + "\" is holder " + std::to_string(card->second) +
+                        "'s card bag; a drive travels in a bag of its own");
+        }
+    }
+    if (with_facility == nullptr) {
+        return;
+    }
+    for (const Facility& f : plan.facilities) {  // in plan order
+        const std::vector<std::string>& names = kept.at(f.name);
+        if (names.size() == 2) {
+            continue;
+        }
+        std::string listed;
+        for (const std::string& name : names) {
+            listed += (listed.empty() ? "" : ", ") + name;
+        }
+        invalid(plan, "drives",
+                "facility " + f.name + " has " + std::to_string(names.size()) +
+                    (names.size() == 1 ? " drive" : " drives") +
+                    (listed.empty() ? "" : " (" + listed + ")") +
+                    "; the plan needs two per facility (the Master counts among its "
+                    "facility's two)");
+    }
+}
+
 }  // namespace
 
 namespace {
@@ -409,6 +494,7 @@ void validate(const Plan& plan) {
                 invalid(plan, path + ".mount", "\"" + d.mount.string() + "\" appears twice");
             }
         }
+        validate_drive_custody(plan);
     }
     if (plan.application_keys) {
         validate_application_keys(plan);  // after the drives: it needs [backup] source

@@ -176,9 +176,18 @@ void register_ceremony(CLI::App& app, Context& /*ctx*/) {
                               "Master Backup Copy, then each Operative Backup Copy: serial check, "
                               "copy, verification from the device, eject");
     add_common(*copies_cmd, *copies);
-    copies_cmd->add_flag("--no-eject", copies->no_eject, "Leave the drives mounted");
+    auto* no_eject =
+        copies_cmd->add_flag("--no-eject", copies->no_eject, "Leave the drives mounted");
+    auto one_at_a_time = std::make_shared<bool>(false);
+    copies_cmd
+        ->add_flag("--one-at-a-time", *one_at_a_time,
+                   "One drive plugged in at a time, MASTER first: smk asks for each drive, "
+                   "checks its serial, copies, verifies from the device, ejects it and asks for "
+                   "the serial of its bag (compared with the plan's [[drives]] bag) before the "
+                   "next; the Operative copies must hold the Master's tree")
+        ->excludes(no_eject);
     add_look_alike_override(*copies_cmd, *copies);
-    copies_cmd->callback([copies] {
+    copies_cmd->callback([copies, one_at_a_time] {
         ceremony::BackupCopiesOptions options;
         options.plan = copies->plan;
         options.transcript = copies->transcript;
@@ -186,6 +195,15 @@ void register_ceremony(CLI::App& app, Context& /*ctx*/) {
         options.no_eject = copies->no_eject;
         options.confirm_participants = participant_confirmation(copies->confirm_participants);
         options.look_alike = look_alike_override(copies->look_alike_override);
+        options.one_at_a_time = *one_at_a_time;
+        options.plug_in = [](std::string_view request) {
+            Tty tty("--one-at-a-time asks for each drive at the terminal");
+            (void)tty.read_line(request, true, 256, "the answer");
+        };
+        options.read_bag = [](std::string_view question) {
+            Tty tty("--one-at-a-time asks for each bag serial at the terminal");
+            return std::string(tty.read_line(question, true, 128, "the bag serial").text());
+        };
         ceremony::backup_copies(options, terminal_output());
     });
 

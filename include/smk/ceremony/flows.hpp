@@ -46,12 +46,25 @@ struct BackupCopiesOptions {
     bool no_eject = false;   // leave the drives mounted
     ConfirmParticipants confirm_participants;
     LookAlikeOverride look_alike;
+    // --one-at-a-time: one drive plugged in at a time, each bagged before the next
+    // (every planned drive needs a bag; not with no_eject).
+    bool one_at_a_time = false;
+    // One at a time: asks the operator to plug in and mount the drive the request
+    // names, and returns once they say it is mounted (the CLI: Enter at the terminal).
+    std::function<void(std::string_view request)> plug_in;
+    // One at a time: the serial the operator reads on the bag the ejected drive goes
+    // into (the CLI: a line typed at the terminal).
+    std::function<std::string(std::string_view question)> read_bag;
 };
 
 // smk ceremony backup-copies: every planned drive's USB serial is checked before
 // anything is written; then the Master Backup Copy is copied, verified from the
-// device and ejected, then the Operative Backup Copies in one pass. One result
-// line per drive; a transcript line per check, copy, verification and eject.
+// device and ejected, then the Operative Backup Copies in one pass. With
+// one_at_a_time, each drive in turn (the Master first) is plugged in, checked,
+// copied, verified from the device, ejected and its bag serial compared with the
+// plan's. Every copy is also checked against each `*.sha256sum` of the backup tree
+// (checked on the source first). One result line per drive; a transcript line per
+// check, copy, verification, eject and bag; the tree digest in hex and PGP words.
 void backup_copies(const BackupCopiesOptions& options, Output& output);
 
 // The options of the card flows: issue, restore, reissue.

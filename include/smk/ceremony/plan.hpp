@@ -148,6 +148,14 @@ struct Drive {
     std::string name;        // MASTER, WELLINGTON, ...
     std::string usb_serial;  // as written on the paper (normalised when compared)
     std::filesystem::path mount;
+    // Custody (all optional; "" when not planned). The facility that keeps the drive
+    // (one of [[facilities]]; when any drive names one, every drive must, and each
+    // facility keeps exactly two, the Master counting among its facility's two), the
+    // serial of the tamper-evident bag it travels in, as written on the bag, and the
+    // person it is handed to.
+    std::string facility;
+    std::string bag;
+    std::string recipient;
 };
 
 // [application_keys]: the keys `smk ceremony backup-keys` backs up under the SMK
