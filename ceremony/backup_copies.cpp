@@ -37,6 +37,7 @@
 #include "smk/error.hpp"
 #include "smk/manifest.hpp"
 #include "smk/sha256.hpp"
+#include "smk/text_compare.hpp"
 
 namespace smk::ceremony {
 namespace {
@@ -137,22 +138,6 @@ std::string custody_text(const Drive& d) {
         text += " at " + d.facility;
     }
     return text.empty() ? text : "; planned:" + text;
-}
-
-// A bag serial as the operator typed it against the plan's: surrounding blanks and
-// case do not matter (as smk ceremony inventory compares card bags).
-bool same_bag(std::string_view typed, std::string_view planned) {
-    while (!typed.empty() && (typed.back() == ' ' || typed.back() == '\t')) {
-        typed.remove_suffix(1);
-    }
-    while (!typed.empty() && (typed.front() == ' ' || typed.front() == '\t')) {
-        typed.remove_prefix(1);
-    }
-    return typed.size() == planned.size() &&
-           std::equal(typed.begin(), typed.end(), planned.begin(), [](char a, char b) {
-               return std::toupper(static_cast<unsigned char>(a)) ==
-                      std::toupper(static_cast<unsigned char>(b));
-           });
 }
 
 // The backup's own checksum files in the tree (backup-keys writes FILE.sha256sum
@@ -339,7 +324,7 @@ void bag_drive(const Drive& planned, const BackupCopiesOptions& options, Journal
         fmt::format("Drive {} is ejected: unplug it and put it in its tamper-evident bag{}. Type "
                     "the serial printed on the bag as you read it there: ",
                     planned.name, custody));
-    if (!same_bag(typed, planned.bag)) {
+    if (!same_typed_serial(typed, planned.bag)) {
         journal.record("drive-bag-mismatch",
                        {{"drive", planned.name}, {"bag", planned.bag}, {"bag_typed", typed}},
                        {{"result", "refused: not the planned bag"}});

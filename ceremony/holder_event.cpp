@@ -19,6 +19,7 @@
 #include "smk/ceremony/transcript.hpp"
 #include "smk/error.hpp"
 #include "smk/sha256.hpp"
+#include "smk/text_compare.hpp"
 
 namespace smk::ceremony {
 namespace {
@@ -35,8 +36,9 @@ void check_options(const Plan& plan, const HolderEventOptions& options) {
     }
     const bool replaced = options.kind == "replaced";
     if (replaced && (options.new_name.empty() || options.bag.empty())) {
-        usage("a replacement needs the new holder's name (--replaced-by) and the serial read on "
-              "the bag handed over (--bag)");
+        usage(
+            "a replacement needs the new holder's name (--replaced-by) and the serial read on "
+            "the bag handed over (--bag)");
     }
     if (!replaced && (!options.new_name.empty() || !options.bag.empty())) {
         usage("--replaced-by and --bag belong to a replacement only");
@@ -44,7 +46,8 @@ void check_options(const Plan& plan, const HolderEventOptions& options) {
     if (options.ca.empty()) {
         usage("--ca names the Ceremony Administrator who records the event");
     }
-    if (!plan.participants.empty() && plan.participant(options.ca, kCeremonyAdministrator) == nullptr) {
+    if (!plan.participants.empty() &&
+        plan.participant(options.ca, kCeremonyAdministrator) == nullptr) {
         usage(fmt::format("\"{}\" is not a ceremony-administrator of plan {}'s [[participants]]",
                           options.ca, plan.file.string()));
     }
@@ -71,8 +74,9 @@ void holder_event(const HolderEventOptions& options, Output& output) {
         updated.holders[holder.number - 1].name = options.new_name;
     }
     updated.holder_events.push_back(event);
-    const std::filesystem::path out =
-        options.plan_out.empty() ? event_plan_path(updated) : std::filesystem::path(options.plan_out);
+    const std::filesystem::path out = options.plan_out.empty()
+                                          ? event_plan_path(updated)
+                                          : std::filesystem::path(options.plan_out);
     refuse_existing(out);  // before the first transcript line
 
     Journal journal(transcript_path(plan, options.transcript), options.dry_run, "holder", output);
@@ -83,18 +87,19 @@ void holder_event(const HolderEventOptions& options, Output& output) {
     record_participants(plan, options.confirm_participants, journal);
     if (options.kind == "replaced") {
         // The bag handed over must be the holder's: a different serial is a different bag.
-        const bool same_bag = std::any_of(holder.cards.begin(), holder.cards.end(),
-                                          [&](const CardSpec& c) { return c.bag == options.bag; });
+        const bool same_bag =
+            std::any_of(holder.cards.begin(), holder.cards.end(),
+                        [&](const CardSpec& c) { return same_typed_serial(options.bag, c.bag); });
         if (!same_bag) {
             journal.record("holder-bag-mismatch",
                            {{"holder", std::to_string(holder.number)}, {"bag", options.bag}},
                            {{"planned", holder.cards.front().bag}, {"result", "refused"}});
-            throw Error(ErrorCategory::verification,
-                        fmt::format("holder {} ({}): the bag handed over reads \"{}\", the plan "
-                                    "says \"{}\": not the holder's bag. Record what happened "
-                                    "('smk transcript exception'); nothing was changed in the plan",
-                                    holder.number, holder.name, options.bag,
-                                    holder.cards.front().bag));
+            throw Error(
+                ErrorCategory::verification,
+                fmt::format("holder {} ({}): the bag handed over reads \"{}\", the plan "
+                            "says \"{}\": not the holder's bag. Record what happened "
+                            "('smk transcript exception'); nothing was changed in the plan",
+                            holder.number, holder.name, options.bag, holder.cards.front().bag));
         }
     }
     transcript::Fields items = {{"holder", std::to_string(holder.number)},
@@ -110,8 +115,8 @@ void holder_event(const HolderEventOptions& options, Output& output) {
     }
     journal.record("holder-" + options.kind, std::move(items), {{"time", event.time}});
     if (options.dry_run) {
-        journal.result(fmt::format("dry run: holder {} ({}) {}; no plan was written",
-                                   holder.number, holder.name, options.kind));
+        journal.result(fmt::format("dry run: holder {} ({}) {}; no plan was written", holder.number,
+                                   holder.name, options.kind));
         return;
     }
     write_issued_plan(updated, out);

@@ -18,28 +18,10 @@
 #include "smk/error.hpp"
 #include "smk/sha256.hpp"
 #include "smk/slip39.hpp"
+#include "smk/text_compare.hpp"
 
 namespace smk::ceremony {
 namespace {
-
-bool same_bag(std::string_view typed, std::string_view planned) {
-    while (!typed.empty() && (typed.back() == ' ' || typed.back() == '\t')) {
-        typed.remove_suffix(1);
-    }
-    while (!typed.empty() && (typed.front() == ' ' || typed.front() == '\t')) {
-        typed.remove_prefix(1);
-    }
-    if (typed.size() != planned.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < typed.size(); ++i) {
-        if (std::toupper(static_cast<unsigned char>(typed[i])) !=
-            std::toupper(static_cast<unsigned char>(planned[i]))) {
-            return false;
-        }
-    }
-    return true;
-}
 
 // What is wrong with the share the card holds; "" when it is exactly the issued one.
 std::string share_finding(const Plan& plan, const CardSpec& c, card::ShareStore& store,
@@ -120,7 +102,7 @@ void inventory(const CeremonyOptions& options, Output& output) {
                 typed_bag = options.read_bag(fmt::format(
                     "holder {} ({}), set {} card: type the serial on its bag as you read it: ",
                     h.number, h.name, slip39::set_letter(c.set)));
-                bag_result = same_bag(typed_bag, c.bag) ? "match" : "DIFFERS";
+                bag_result = same_typed_serial(typed_bag, c.bag) ? "match" : "DIFFERS";
             }
             std::string identity;
             std::string finding;

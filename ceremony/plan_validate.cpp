@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "plan_names.hpp"
 #include "smk/ceremony/plan.hpp"
 #include "smk/error.hpp"
 #include "smk/slip39.hpp"
@@ -280,12 +281,7 @@ void validate_drive_custody(const Plan& plan) {
     }
     // Bags compared as the operator's reading is compared (backup-copies
     // --one-at-a-time, inventory): in any case.
-    const auto bag_key = [](std::string bag) {
-        for (char& ch : bag) {
-            ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-        }
-        return bag;
-    };
+    const auto bag_key = [](const std::string& bag) { return upper(bag); };
     std::map<std::string, std::size_t> bags;  // bag -> drive index
     std::map<std::string, unsigned> card_bags;
     for (const Holder& h : plan.holders) {

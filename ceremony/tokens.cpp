@@ -13,22 +13,10 @@
 #include "smk/hsm.hpp"
 #include "smk/kcv.hpp"
 #include "smk/secret_input.hpp"
+#include "smk/text_compare.hpp"
 
 namespace smk::ceremony {
 namespace {
-
-bool same_text(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (std::toupper(static_cast<unsigned char>(a[i])) !=
-            std::toupper(static_cast<unsigned char>(b[i]))) {
-            return false;
-        }
-    }
-    return true;
-}
 
 // The planned token's identity (acceptance record) against what the module reports,
 // from C_GetTokenInfo alone: no session is opened and no PIN sent to a token that
@@ -54,7 +42,7 @@ void check_pinned(const Plan& plan, const Facility& facility, const Token& plann
          {std::tuple{"serial", &planned.serial, &found->serial},
           std::tuple{"manufacturer", &planned.manufacturer, &found->manufacturer},
           std::tuple{"model", &planned.model, &found->model}}) {
-        if (want->empty() || same_text(*want, *have)) {
+        if (want->empty() || equal_ignoring_case(*want, *have)) {
             continue;
         }
         journal.record("token-mismatch",

@@ -11,22 +11,10 @@
 #include "smk/digest.hpp"
 #include "smk/error.hpp"
 #include "smk/hex.hpp"
+#include "smk/text_compare.hpp"
 
 namespace smk {
 namespace {
-
-bool same_word(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(a[i])) !=
-            std::tolower(static_cast<unsigned char>(b[i]))) {
-            return false;
-        }
-    }
-    return true;
-}
 
 std::vector<std::string_view> words_of(std::string_view text) {
     std::vector<std::string_view> words;
@@ -51,10 +39,11 @@ std::vector<std::string_view> words_of(std::string_view text) {
 int byte_of_word(std::string_view word, std::size_t position, bool& other_half) {
     other_half = false;
     for (unsigned b = 0; b < 256; ++b) {
-        if (same_word(word, media::pgp_word(static_cast<std::uint8_t>(b), position))) {
+        if (equal_ignoring_case(word, media::pgp_word(static_cast<std::uint8_t>(b), position))) {
             return static_cast<int>(b);
         }
-        if (same_word(word, media::pgp_word(static_cast<std::uint8_t>(b), position + 1))) {
+        if (equal_ignoring_case(word,
+                                media::pgp_word(static_cast<std::uint8_t>(b), position + 1))) {
             other_half = true;
         }
     }

@@ -131,8 +131,7 @@ TEST_CASE("holder events: a lost bag marks the holder's cards of this share set 
 TEST_CASE("holder events: bad options are refused before anything is written") {
     smk_test::TempDir dir;
     const fs::path plan = issued_plan(dir);
-    const std::string transcript =
-        cer::transcript_path(cer::load_plan(plan), "").string();
+    const std::string transcript = cer::transcript_path(cer::load_plan(plan), "").string();
     check_refused(event(plan, 3, "replaced"), smk::ErrorCategory::usage,
                   "needs the new holder's name (--replaced-by)");
     cer::HolderEventOptions lost = event(plan, 3, "lost");
@@ -155,10 +154,10 @@ TEST_CASE("holder events: bad options are refused before anything is written") {
     CHECK(smk_test::slurp(dir.path() / "plan-id4242-event1.toml") == "taken\n");
     CHECK_FALSE(fs::exists(transcript));
     // The CLI: exactly one event, exit 2 otherwise.
-    CHECK(smk_test::run_smk({"ceremony", "holder", plan.string(), "--holder", "3", "--ca",
-                             "CA One"})
-              .exit_code == 2);
-    CHECK(smk_test::run_smk({"ceremony", "holder", plan.string(), "--holder", "3", "--ca",
-                             "CA One", "--lost", "--unavailable"})
+    CHECK(
+        smk_test::run_smk({"ceremony", "holder", plan.string(), "--holder", "3", "--ca", "CA One"})
+            .exit_code == 2);
+    CHECK(smk_test::run_smk({"ceremony", "holder", plan.string(), "--holder", "3", "--ca", "CA One",
+                             "--lost", "--unavailable"})
               .exit_code == 2);
 }
