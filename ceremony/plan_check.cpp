@@ -60,8 +60,16 @@ void check_plan(const std::filesystem::path& file, Output& output) {
                                   what, e.note.empty() ? "" : " (" + e.note + ")"));
     }
     for (const auto& d : plan.drives) {
-        output.result(
-            fmt::format("  drive {}: USB serial {} at {}", d.name, d.usb_serial, d.mount.string()));
+        std::string custody;
+        for (const auto& [what, value] :
+             {std::pair{"facility", &d.facility}, std::pair{"bag", &d.bag},
+              std::pair{"recipient", &d.recipient}}) {
+            if (!value->empty()) {
+                custody += fmt::format(", {} {}", what, *value);
+            }
+        }
+        output.result(fmt::format("  drive {}: USB serial {} at {}{}", d.name, d.usb_serial,
+                                  d.mount.string(), custody));
     }
     // Every PIN file the flows will read, read now (never shown).
     if (!plan.card_pin_file.empty()) {

@@ -45,6 +45,11 @@ jq -e -s 'any(.[]; .flow == "restore" and .step == "drive-checked" and .items.dr
 jq -e -s 'any(.[]; .flow == "restore" and .step == "application-backup-checked"
                    and .results.sha256_recorded == "match")' \
   "$transcript" >/dev/null || fail "the restore did not check the backup's SHA-256 against the plan"
+# Every drive's verification records where it goes: facility, bag and recipient.
+jq -e -s '[.[] | select(.flow == "backup-copies" and .step == "drive-verified"
+                        and .items.facility != null and .items.bag != null
+                        and .items.recipient != null)] | length >= 4' \
+  "$transcript" >/dev/null || fail "a drive's verification does not record its custody"
 # Every flow named the people in the room, confirmed, and its first line names the tool.
 for flow in issue backup-keys backup-copies restore; do
   jq -e -s --arg flow "$flow" 'any(.[]; .flow == $flow and .step == "participants"

@@ -97,6 +97,10 @@ echo "  HSM acceptance records (pkcs11-tool -L): hsm-wellington serial $wellingt
 
 drive_names=(MASTER WELLINGTON ALBANY AUCKLAND)
 drive_serials=(001CC0EC34BEFB90671D25F1 4C530001110000000001 4C530001110000000002 4C530001110000000003)
+# Custody: two drives per facility (the Master among WELLINGTON's), each in its bag to a person.
+drive_facilities=(WELLINGTON WELLINGTON AUCKLAND AUCKLAND)
+drive_bags=(TEB-D00001 TEB-D00002 TEB-D00003 TEB-D00004)
+drive_recipients=("Sam Sysadmin" "Sam Sysadmin" "Aroha Smith" "Aroha Smith")
 umockdev_args=()
 for i in 0 1 2 3; do
     name=${drive_names[$i]}
@@ -177,6 +181,9 @@ plan="$work/ceremony-plan.toml"
         echo "name = \"${drive_names[$i]}\""
         echo "usb_serial = \"${drive_serials[$i]}\""
         echo "mount = \"$work/media/${drive_names[$i]}\""
+        echo "facility = \"${drive_facilities[$i]}\""
+        echo "bag = \"${drive_bags[$i]}\""
+        echo "recipient = \"${drive_recipients[$i]}\""
     done
 } >"$plan"
 "$smk" ceremony check "$plan" >/dev/null

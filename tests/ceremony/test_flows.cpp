@@ -70,6 +70,9 @@ TEST_CASE("flows: ceremony check reports the example plan line by line in proces
                        "  policy: set A 5-of-7, set B 5-of-7; any 1 set recovers the SMK; a "
                        "32-byte SMK; passphrase: none"));
     CHECK(any_line_has(output.results, "  drive MASTER: USB serial 001CC0EC 34BE-FB 90671D 25F1"));
+    CHECK(any_line_has(output.results,
+                       "  drive ALBANY: USB serial 4C530001110000000002 at "
+                       "/media/smk/ALBANY, facility AUCKLAND, bag "));
     CHECK(output.said.empty());
     CHECK_FALSE(fs::exists(dir.path() / kTranscript));
 }
