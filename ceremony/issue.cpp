@@ -203,7 +203,8 @@ void issue(const CeremonyOptions& options, Output& output) {
     system_random().fill(smk_key.bytes());
     const Kcv kcv = key_check_value(smk_key.bytes());
     const std::string kcv_text_hex = kcv_hex(kcv);
-    const std::string fingerprint = fingerprint_hex(key_fingerprint(smk_key.bytes()));
+    const Fingerprint fingerprint_bytes = key_fingerprint(smk_key.bytes());
+    const std::string fingerprint = fingerprint_hex(fingerprint_bytes);
     slip39::SplitResult split = slip39::split(smk_key.bytes(), passphrase.bytes(),
                                               plan.policy.split_params(), system_random());
     journal.record("smk-generated", {},
@@ -239,9 +240,10 @@ void issue(const CeremonyOptions& options, Output& output) {
     // 8. The receipt.
     std::string receipt = fmt::format(
         "SMK issued at {}\n  share set identifier: {}\n  KCV {}  ({})\n  fingerprint: {}\n"
+        "  fingerprint in PGP words: {}\n"
         "  sets: {}{}\n",
         facility.name, split.identifier, kcv_text_hex, pgp_words(kcv), fingerprint,
-        plan.policy.describe(),
+        pgp_words(fingerprint_bytes), plan.policy.describe(),
         plan.policy.passphrase == PassphraseSource::none ? "" : "; with the passphrase, not shown");
     for (const auto& h : plan.holders) {
         std::string cards;

@@ -73,6 +73,7 @@ TEST_CASE("flows: issue then restore in process, the receipt through the Output,
     cer::issue(options, issue);
     CHECK(card_pins >= 14);
     CHECK(issue.said.find("all 14 planned cards are present") != std::string::npos);
+    CHECK_FALSE(line_with(issue.results, "fingerprint in PGP words: ").empty());
     const std::string kcv_line = line_with(issue.results, "KCV WELLINGTON hsm-one: ");
     REQUIRE_FALSE(kcv_line.empty());
     const std::string kcv = kcv_line.substr(kcv_line.size() - 6);
