@@ -3,8 +3,6 @@
 // as tests/udev does. Runs under umockdev-wrapper (tests/CMakeLists.txt).
 
 #include <doctest/doctest.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +14,7 @@
 #include <vector>
 
 #include "ceremony/ceremony_test_util.hpp"
+#include "ceremony/drives_support.hpp"
 #include "cli/run.hpp"
 #include "smk/ceremony/transcript.hpp"
 #include "support/umockdev_testbed.hpp"
@@ -23,13 +22,11 @@
 namespace {
 
 namespace fs = std::filesystem;
+using smk_test::drives::kControllerRecord;
+using smk_test::drives::sh;
+using smk_test::drives::stick_record_of_mount;
 
 using smk_test::contains;
-
-// Test setup only: fixed commands, temp paths (tests/support/process.hpp).
-int sh(const std::string& command) {
-    return smk_test::run_shell(command).shell_status();
-}
 
 // A fresh ext4 image mounted on a loop device (mount -o loop: the loop device is
 // released when it is unmounted, also by smk's eject).
@@ -58,39 +55,6 @@ class LoopDrive final {
   private:
     fs::path m_point;
 };
-
-const std::string kControllerRecord =
-    "P: /devices/pci0000:00/0000:00:14.0/usb1\nN: bus/usb/001/001\nE: "
-    "DEVNAME=/dev/bus/usb/001/001\n"
-    "E: DEVTYPE=usb_device\nE: DRIVER=usb\nE: SUBSYSTEM=usb\nA: idVendor=1d6b\nA: idProduct=0002\n"
-    "A: serial=0000:00:14.0\n\nP: /devices/pci0000:00/0000:00:14.0\nE: DRIVER=xhci_hcd\n"
-    "E: SUBSYSTEM=pci\n";
-
-// A USB stick on port 1-N whose disk is the block device holding `mount_point`.
-std::string stick_record(int port, const std::string& serial, const fs::path& mount_point) {
-    struct stat st {};
-    REQUIRE(::stat(mount_point.c_str(), &st) == 0);
-    const std::string maj = std::to_string(major(st.st_dev));
-    const std::string min = std::to_string(minor(st.st_dev));
-    const std::string p = std::to_string(port);
-    const std::string usb = "/devices/pci0000:00/0000:00:14.0/usb1/1-" + p;
-    const std::string host = usb + "/1-" + p + ":1.0/host1" + p;
-    const std::string scsi = host + "/target1" + p + ":0:0/1" + p + ":0:0:0";
-    return "P: " + scsi + "/block/sdx" + p + "\nN: sdx" + p + "\nE: DEVNAME=/dev/sdx" + p +
-           "\nE: DEVTYPE=disk\nE: MAJOR=" + maj + "\nE: MINOR=" + min +
-           "\nE: SUBSYSTEM=block\nE: ID_BUS=usb\nE: ID_FS_TYPE=ext4\nA: dev=" + maj + ":" + min +
-           "\nA: removable=1\nA: size=32768\n\nP: " + scsi +
-           "\nE: DEVTYPE=scsi_device\nE: DRIVER=sd\nE: SUBSYSTEM=scsi\nA: delete=\n\nP: " + host +
-           "/target1" + p + ":0:0\nE: DEVTYPE=scsi_target\nE: SUBSYSTEM=scsi\n\nP: " + host +
-           "\nE: DEVTYPE=scsi_host\nE: SUBSYSTEM=scsi\n\nP: " + usb + "/1-" + p +
-           ":1.0\nE: DEVTYPE=usb_interface\nE: DRIVER=usb-storage\nE: SUBSYSTEM=usb\nA: "
-           "bInterfaceClass=08\n\nP: " +
-           usb + "\nN: bus/usb/001/00" + std::to_string(port + 1) +
-           "\nE: DEVNAME=/dev/bus/usb/001/00" + std::to_string(port + 1) +
-           "\nE: DEVTYPE=usb_device\nE: DRIVER=usb\nE: SUBSYSTEM=usb\nA: idVendor=0781\nA: "
-           "idProduct=5567\nA: manufacturer=SanDisk\nA: product=Cruzer Blade\nA: serial=" +
-           serial + "\nA: remove=\n";
-}
 
 const std::string kMasterSerial = "001CC0EC34BEFB90671D25F1";
 const std::string kOperativeSerial = "4C530001110000000001";
@@ -122,8 +86,8 @@ struct DriveRig {
         smk_test::spit(source / "keys" / "application-keys.smkwrap", "wrapped keys\n");
         smk_test::spit(source / "README.txt", "HSM backup\n");
         bed.add_record_text(kControllerRecord);
-        bed.add_record_text(stick_record(1, kMasterSerial, master.point()));
-        bed.add_record_text(stick_record(2, kOperativeSerial, operative.point()));
+        bed.add_record_text(stick_record_of_mount(1, kMasterSerial, master.point()));
+        bed.add_record_text(stick_record_of_mount(2, kOperativeSerial, operative.point()));
         smk_test::spit(plan, plan_text(source, master.point(), operative.point(), kMasterSerial,
                                        operative_serial));
     }

@@ -2,13 +2,11 @@
 // (each drive plugged in alone, copied, verified from the device, ejected, bagged),
 // the custody recorded per drive, the backup's own .sha256sum files checked, the tree
 // digest shown with PGP words. Loop-mounted ext4 images that a umockdev testbed
-// presents as USB sticks, as drives_backup_copies_test.cpp does (its helpers are
-// repeated here: that file keeps them in its own unnamed namespace). Runs under
+// presents as USB sticks, as drives_backup_copies_test.cpp does (the udev records:
+// drives_support.hpp). Runs under
 // umockdev-wrapper (tests/CMakeLists.txt).
 
 #include <doctest/doctest.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +16,7 @@
 #include <vector>
 
 #include "ceremony/ceremony_test_util.hpp"
+#include "ceremony/drives_support.hpp"
 #include "cli/run.hpp"
 #include "smk/ceremony/flows.hpp"
 #include "smk/ceremony/transcript.hpp"
@@ -29,14 +28,12 @@
 namespace {
 
 namespace fs = std::filesystem;
+using smk_test::drives::kControllerRecord;
+using smk_test::drives::sh;
+using smk_test::drives::stick_record_of_node;
 namespace cer = smk::ceremony;
 
 using smk_test::contains;
-
-// Test setup only: fixed commands, temp paths (tests/support/process.hpp).
-int sh(const std::string& command) {
-    return smk_test::run_shell(command).shell_status();
-}
 
 std::string sh_out(const std::string& command) {
     auto r = smk_test::run_shell(command);
@@ -97,39 +94,6 @@ class LoopImage final {
     std::string m_loop;
 };
 
-const std::string kControllerRecord =
-    "P: /devices/pci0000:00/0000:00:14.0/usb1\nN: bus/usb/001/001\nE: "
-    "DEVNAME=/dev/bus/usb/001/001\n"
-    "E: DEVTYPE=usb_device\nE: DRIVER=usb\nE: SUBSYSTEM=usb\nA: idVendor=1d6b\nA: idProduct=0002\n"
-    "A: serial=0000:00:14.0\n\nP: /devices/pci0000:00/0000:00:14.0\nE: DRIVER=xhci_hcd\n"
-    "E: SUBSYSTEM=pci\n";
-
-// A USB stick on port 1-N whose disk is block device `loop` (MAJ:MIN of its node).
-std::string stick_record(int port, const std::string& serial, const std::string& loop) {
-    struct stat st {};
-    REQUIRE(::stat(loop.c_str(), &st) == 0);
-    const std::string maj = std::to_string(major(st.st_rdev));
-    const std::string min = std::to_string(minor(st.st_rdev));
-    const std::string p = std::to_string(port);
-    const std::string usb = "/devices/pci0000:00/0000:00:14.0/usb1/1-" + p;
-    const std::string host = usb + "/1-" + p + ":1.0/host1" + p;
-    const std::string scsi = host + "/target1" + p + ":0:0/1" + p + ":0:0:0";
-    return "P: " + scsi + "/block/sdx" + p + "\nN: sdx" + p + "\nE: DEVNAME=/dev/sdx" + p +
-           "\nE: DEVTYPE=disk\nE: MAJOR=" + maj + "\nE: MINOR=" + min +
-           "\nE: SUBSYSTEM=block\nE: ID_BUS=usb\nE: ID_FS_TYPE=ext4\nA: dev=" + maj + ":" + min +
-           "\nA: removable=1\nA: size=32768\n\nP: " + scsi +
-           "\nE: DEVTYPE=scsi_device\nE: DRIVER=sd\nE: SUBSYSTEM=scsi\nA: delete=\n\nP: " + host +
-           "/target1" + p + ":0:0\nE: DEVTYPE=scsi_target\nE: SUBSYSTEM=scsi\n\nP: " + host +
-           "\nE: DEVTYPE=scsi_host\nE: SUBSYSTEM=scsi\n\nP: " + usb + "/1-" + p +
-           ":1.0\nE: DEVTYPE=usb_interface\nE: DRIVER=usb-storage\nE: SUBSYSTEM=usb\nA: "
-           "bInterfaceClass=08\n\nP: " +
-           usb + "\nN: bus/usb/001/00" + std::to_string(port + 1) +
-           "\nE: DEVNAME=/dev/bus/usb/001/00" + std::to_string(port + 1) +
-           "\nE: DEVTYPE=usb_device\nE: DRIVER=usb\nE: SUBSYSTEM=usb\nA: idVendor=0781\nA: "
-           "idProduct=5567\nA: manufacturer=SanDisk\nA: product=Cruzer Blade\nA: serial=" +
-           serial + "\nA: remove=\n";
-}
-
 const std::string kMasterSerial = "001CC0EC34BEFB90671D25F1";
 const std::string kOperativeSerial = "4C530001110000000001";
 const std::string kWrapped = "wrapped keys\n";
@@ -169,8 +133,8 @@ struct CustodyRig {
                        smk_test::sha256_hex(kWrapped) + "  application-keys.smkwrap\n");
         smk_test::spit(source / "README.txt", "HSM backup\n");
         bed.add_record_text(kControllerRecord);
-        bed.add_record_text(stick_record(1, kMasterSerial, master.loop()));
-        bed.add_record_text(stick_record(2, kOperativeSerial, operative.loop()));
+        bed.add_record_text(stick_record_of_node(1, kMasterSerial, master.loop()));
+        bed.add_record_text(stick_record_of_node(2, kOperativeSerial, operative.loop()));
         smk_test::spit(plan, plan_text(source, master.point(), operative.point()));
     }
 
