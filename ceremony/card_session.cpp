@@ -141,6 +141,15 @@ bool card_gone(const std::string& reader) {
 
 }  // namespace
 
+std::string CardSession::first_reader_text(const std::string& serial) const {
+    for (const auto& [reader, seen] : m_reader_serials) {
+        if (seen == serial) {
+            return fmt::format(" (in \"{}\")", reader);
+        }
+    }
+    return "";
+}
+
 std::optional<HeldCard> CardSession::take_batch(const CardRequest& request) {
     std::vector<std::string> seen;
     m_present_used.clear();
@@ -184,11 +193,20 @@ std::optional<HeldCard> CardSession::take_batch(const CardRequest& request) {
             throw;
         }
         card::ShareStore& store = *opened;
-        m_reader_serials[reader.name] = store.serial();
         if (m_used.contains(store.serial())) {
+            // A reader not tried before shows a serial already used: a second
+            // card with that serial (a clone) or the card moved. Either way it
+            // is named, never passed over in silence.
+            say(fmt::format(
+                "skipped: {} has the serial of the card already used for {}{}: a "
+                "second card with the same serial, or the same card moved to "
+                "another reader; it is not used. Take it out and check it\n",
+                store.label(), m_used.at(store.serial()), first_reader_text(store.serial())));
+            m_reader_serials[reader.name] = store.serial();
             m_present_used.push_back(store.serial());
             continue;
         }
+        m_reader_serials[reader.name] = store.serial();
         return claim(std::move(store), reader.name, request);
     }
     if (request.expected_serial) {

@@ -535,12 +535,20 @@ TEST_CASE(
         CHECK(r.err.find("holder 1 (Holder 1) already gave a card") != std::string::npos);
         CHECK(rig.token_kcv("hsm-two").exit_code != 0);
     }
-    // The restore at AUCKLAND from set B.
+    // The restore at AUCKLAND from set B. In reader 0, a clone of holder 1's set B
+    // card (card 7): read first, so the real card 7 is the second card with that
+    // serial, and it is named, not passed over in silence.
     rig.pull(0);
+    rig.cards().make_clone(7, 0);
+    rig.insert(0);
     const auto restore =
         run_smk({"ceremony", "restore", issued, "--batch", "--facility", "AUCKLAND"});
     INFO("restore stderr: " << restore.err);
     CHECK(restore.exit_code == 0);
+    CHECK((restore.out + restore.err)
+              .find("skipped: card " + rig.cards().serial(7) + " in \"" + rig.cards().reader(7) +
+                    "\" has the serial of the card already used") != std::string::npos);
+    rig.pull(0);
     CHECK(restore.out.find("KCV AUCKLAND hsm-two: " + kcv) != std::string::npos);
     const auto two = rig.token_kcv("hsm-two");
     CHECK(two.exit_code == 0);

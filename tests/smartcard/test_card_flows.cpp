@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cli/fixtures.hpp"
@@ -254,4 +255,30 @@ TEST_CASE("card flows e2e: combine --from-cards stops on a wrong PIN file and wi
     const RunResult none = run_smk({"combine", "--from-cards", "--pin-file", bad, "--out", "-"});
     CHECK(none.exit_code == 4);
     CHECK(contains(none.err, "no valid share read"));
+}
+
+TEST_CASE("card flows e2e: combine --from-cards names a second card with a serial already read") {
+    PcscStack stack(3);
+    const std::string pin = pin_file(stack);
+    const smk_test::SplitRun split({"--group", "2/3"});
+    for (const auto& [card, index] : {std::pair{0, 1}, std::pair{2, 2}}) {
+        const RunResult write = run_smk({"card", "write", "--reader", stack.reader(card),
+                                         "--pin-file", pin, split.share_file('A', index)});
+        INFO("write stderr: " << write.err);
+        REQUIRE(write.exit_code == 0);
+    }
+    // Card 1 becomes a clone of card 0: the same state (serial, PINs, DO 0103).
+    stack.card_stop(1);
+    stack.make_clone(0, 1);
+    stack.card_start(1);
+
+    const RunResult combine = run_smk({"combine", "--from-cards", "--pin-file", pin, "--out", "-",
+                                       "--expect-kcv", smk_test::kcv_of(smk_test::kSecretHex)});
+    INFO("combine stderr: " << combine.err);
+    REQUIRE(combine.exit_code == 0);
+    CHECK(combine.out == smk_test::kSecretHex + "\n");
+    CHECK(contains(combine.err, "skipped: card " + stack.serial(0) + " in \"" + stack.reader(1) +
+                                    "\" has the serial of the card already used"));
+    CHECK(contains(combine.err, "(in \"" + stack.reader(0) + "\")"));
+    CHECK(contains(combine.err, "a second card with the same serial"));
 }

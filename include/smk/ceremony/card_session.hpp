@@ -129,6 +129,8 @@ class CardSession final {
 
   private:
     [[nodiscard]] std::optional<HeldCard> take_batch(const CardRequest& request);
+    // " (in \"READER\")": where a serial was first seen in this session, or "".
+    [[nodiscard]] std::string first_reader_text(const std::string& serial) const;
     [[nodiscard]] HeldCard take_interactive(const CardRequest& request);
     // Checks the serial against the request and the session, verifies the PIN.
     [[nodiscard]] HeldCard claim(card::ShareStore store, const std::string& reader,
