@@ -226,11 +226,15 @@ void register_card(CLI::App& app, Context& /*ctx*/) {
 
     auto list = std::make_shared<CardCommand>();
     auto* list_cmd = group->add_subcommand(
-        "list", "Readers, cards, PIN tries; with a PIN, the public fields of each card's share");
+        "list",
+        "Readers, cards, PIN tries; with a PIN, the public fields of the named card's share");
+    list_cmd->add_option("--reader", list->reader,
+                         "Only this reader (needed with a PIN: it goes to that card only)");
     add_pin_options(*list_cmd, list->pin);
     list_cmd->add_option("--pkcs11-module", list->pkcs11_module,
                          "List the tokens of this PKCS#11 module instead of the readers");
-    list_cmd->add_option("--token", list->token, "Only the token with this label");
+    list_cmd->add_option("--token", list->token,
+                         "Only the token with this label (needed with a PIN)");
     list_cmd->add_flag("--json", list->json, "Print JSON");
     list_cmd->callback([list] { run_card_list(*list); });
 

@@ -1,7 +1,8 @@
 #pragma once
 // The "card" command group: shares on OpenPGP smartcards (private DO 0103) or
 // PKCS#11 tokens (a data object); cli/card.cpp, and cli/card_list.cpp for `card list`.
-//   smk card list [--pin-file F | --pin-fd N] [--last-try] [--json]
+//   smk card list [--reader R [--pin-file F | --pin-fd N] [--last-try]] [--json]
+//                 (a PIN goes only to the card named; with --pkcs11-module, --token)
 //   smk card write  --reader R (--pin-file F | --pin-fd N) [--overwrite] [--last-try] [SHAREFILE |
 //   -] smk card read   --reader R (--pin-file F | --pin-fd N) [--last-try] --out FILE|- smk card
 //   verify --reader R (--pin-file F | --pin-fd N) [--last-try]

@@ -313,6 +313,10 @@ Session::Session(const Module& module, std::string_view label)
 
 Session::~Session() {
     if (m_impl && m_impl->handle != CK_INVALID_HANDLE) {
+        // Logged out explicitly first: a login belongs to the token, not to the
+        // session, and lives on in the module while other sessions stay open.
+        // CKR_USER_NOT_LOGGED_IN when nobody logged in is fine.
+        m_impl->f().C_Logout(m_impl->handle);
         m_impl->f().C_CloseSession(m_impl->handle);
     }
 }

@@ -152,7 +152,12 @@ PinTries OpenPgpApp::read_tries() {
     }
     const auto bytes = status.bytes();
     m_pw1_max_length = bytes[1] & 0x7F;
-    return PinTries{bytes[4], bytes[5], bytes[6]};
+    m_known_tries = PinTries{bytes[4], bytes[5], bytes[6]};
+    return *m_known_tries;
+}
+
+PinTries OpenPgpApp::known_tries() {
+    return m_known_tries ? *m_known_tries : read_tries();
 }
 
 void OpenPgpApp::verify_pw1(const Secret& pin, bool allow_last_try) {
@@ -163,7 +168,7 @@ void OpenPgpApp::verify_pw1(const Secret& pin, bool allow_last_try) {
                                 "{}; nothing was sent to the card",
                                 pin.size(), m_label, kMinPinLength, m_pw1_max_length));
     }
-    const PinTries tries = read_tries();
+    const PinTries tries = known_tries();
     const std::string unblock =
         "smk does not unblock PINs during a ceremony: unblock it with the admin PIN (RESET "
         "RETRY COUNTER, e.g. 'gpg --card-edit', admin, passwd, 2) and run again";
@@ -180,6 +185,9 @@ void OpenPgpApp::verify_pw1(const Secret& pin, bool allow_last_try) {
                                 m_label));
     }
     const Command verify{0x00, 0x20, 0x00, 0x82, pin.bytes(), false};
+    // Marked before sending: an answer lost on the way may still have verified it.
+    m_pins_sent |= 1U << (0x82 - 0x81);
+    m_known_tries.reset();
     const Response answer = send(verify);
     if (answer.sw.ok()) {
         return;
@@ -233,6 +241,24 @@ void OpenPgpApp::put_data(std::uint16_t tag, std::span<const std::uint8_t> data)
     if (!answer.sw.ok()) {
         fail(fmt::format("writing DO {:04X}", tag), answer.sw);
     }
+}
+
+OpenPgpApp::Forgotten OpenPgpApp::forget_verified_pins() noexcept {
+    Forgotten result = Forgotten::confirmed;
+    for (unsigned reference = 0x81; reference <= 0x83; ++reference) {
+        if ((m_pins_sent & (1U << (reference - 0x81))) == 0) {
+            continue;
+        }
+        try {
+            const Command forget{0x00, 0x20, 0xFF, static_cast<std::uint8_t>(reference), {}, false};
+            if (!send(forget).sw.ok()) {
+                result = Forgotten::refused;
+            }
+        } catch (...) {
+            return Forgotten::card_gone;
+        }
+    }
+    return result;
 }
 
 }  // namespace smk::card

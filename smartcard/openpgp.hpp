@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -32,12 +33,26 @@ class OpenPgpApp final {
 
     // C4, read now.
     [[nodiscard]] PinTries read_tries();
+    // The tries as last read, unless a VERIFY was sent since: inside the PC/SC
+    // transaction nobody else can change them, so no second GET DATA C4 is needed.
+    [[nodiscard]] PinTries known_tries();
     // One VERIFY of PW1 in mode 82, following the rules in smk/card.hpp.
     void verify_pw1(const Secret& pin, bool allow_last_try);
     // GET DATA of a DO; an absent DO (6A88) reads as empty.
     [[nodiscard]] Secret get_data(std::uint16_t tag);
     // PUT DATA of a DO (empty data deletes it).
     void put_data(std::uint16_t tag, std::span<const std::uint8_t> data);
+    // VERIFY with P1=FF (spec 3.x) for every PIN reference a VERIFY was sent
+    // for, whatever its answer: the card forgets the verification, so no other
+    // program can use it after smk. Never throws.
+    enum class Forgotten {
+        confirmed,  // 9000 for each (or nothing was sent)
+        refused,    // a card that answers but does not know P1=FF (2.x): reset it
+        card_gone,  // no valid answer: the card lost its state with its power
+    };
+    [[nodiscard]] Forgotten forget_verified_pins() noexcept;
+    // Whether a VERIFY was sent through this object (the caller then resets the card).
+    [[nodiscard]] bool pin_sent() const noexcept { return m_pins_sent != 0; }
 
   private:
     [[nodiscard]] Response send(const Command& command);
@@ -51,6 +66,8 @@ class OpenPgpApp final {
     std::string m_label;
     std::size_t m_private_capacity = 0;
     std::size_t m_pw1_max_length = 127;
+    std::optional<PinTries> m_known_tries;
+    unsigned m_pins_sent = 0;  // bit (P2 - 0x81) per PIN reference a VERIFY went to
 };
 
 }  // namespace smk::card

@@ -174,7 +174,10 @@ CardConnection::CardConnection(const PcscContext& context, std::string reader)
 
 CardConnection::~CardConnection() {
     end_transaction();
-    SCardDisconnect(m_handle, SCARD_LEAVE_CARD);
+    // A card that stopped answering is not reset: it lost its state with its
+    // power, and a reset sent to a vanished card can leave vpcd's reader blind
+    // to the next card (smartcard/share_store.cpp).
+    SCardDisconnect(m_handle, m_broken ? SCARD_LEAVE_CARD : m_disposition);
 }
 
 Secret CardConnection::transmit(std::span<const std::uint8_t> apdu) {
@@ -184,6 +187,7 @@ Secret CardConnection::transmit(std::span<const std::uint8_t> apdu) {
     const LONG rc = SCardTransmit(m_handle, pci, apdu.data(), static_cast<DWORD>(apdu.size()),
                                   nullptr, response.data(), &length);
     if (rc != SCARD_S_SUCCESS) {
+        m_broken = true;
         throw_pcsc(rc, "talking to the card", m_reader);
     }
     response.truncate(length);

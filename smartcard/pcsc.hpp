@@ -55,6 +55,10 @@ class CardConnection final : public Transport {
     // Room for responses longer than 256 bytes (extended length).
     void allow_long_responses() noexcept { m_long_responses = true; }
 
+    // Disconnect with SCARD_RESET_CARD instead of leaving the card as it is:
+    // a card keeps a verified PIN across PC/SC connections until it is reset.
+    void reset_on_disconnect() noexcept { m_disposition = SCARD_RESET_CARD; }
+
     // Exclusive access for a multi-APDU operation (SCardBeginTransaction/End).
     void begin_transaction();
     void end_transaction() noexcept;
@@ -66,6 +70,8 @@ class CardConnection final : public Transport {
     std::vector<std::uint8_t> m_atr;
     bool m_long_responses = false;
     bool m_in_transaction = false;
+    DWORD m_disposition = SCARD_LEAVE_CARD;
+    bool m_broken = false;  // a transmit failed: the card or reader is gone
 };
 
 }  // namespace smk::card

@@ -15,6 +15,21 @@ struct ShareStore::Impl {
         : connection(context, reader),
           transaction(connection),
           app(connection, connection.atr(), reader) {}
+    // No PIN session outlives the store, also when an operation failed: the
+    // card forgets every PIN smk sent (VERIFY P1=FF), and a card that answers
+    // but refuses P1=FF (2.x) is reset on disconnect. No reset after a confirmed
+    // P1=FF (it would add nothing to the PIN state and would drop the state of
+    // every other program sharing the card), nor for a card that stopped
+    // answering: on pcscd's vpcd reader a reset of a card that is gone leaves
+    // the reader blind to the next card inserted (measured: the card killed as
+    // smk disconnected, then the next card never seen, 1 run in 20).
+    ~Impl() {
+        if (app.pin_sent() && app.forget_verified_pins() == OpenPgpApp::Forgotten::refused) {
+            connection.reset_on_disconnect();
+        }
+    }
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
 
     // Holds the PC/SC transaction for as long as the store exists.
     struct Transaction {
@@ -72,14 +87,18 @@ PinTries ShareStore::tries() {
     return m_impl->app.read_tries();
 }
 
-void ShareStore::require_capacity(std::size_t record_bytes) const {
-    const std::size_t capacity = m_impl->app.private_do_capacity();
-    if (capacity == 0) {
+void ShareStore::require_private_dos() const {
+    if (m_impl->app.private_do_capacity() == 0) {
         throw Error(ErrorCategory::device,
                     fmt::format("{} has no private-use data objects (Extended Capabilities C0), "
                                 "so it cannot hold a share; {}",
                                 label(), pkcs11_store_hint()));
     }
+}
+
+void ShareStore::require_capacity(std::size_t record_bytes) const {
+    require_private_dos();
+    const std::size_t capacity = m_impl->app.private_do_capacity();
     if (capacity < record_bytes) {
         throw Error(ErrorCategory::device,
                     fmt::format("{} allows at most {} bytes in a private-use data object, and "
@@ -101,6 +120,9 @@ void ShareStore::verify_pin(const Secret& pin, bool allow_last_try) {
 }
 
 Secret ShareStore::read_raw() {
+    // Such a card answers GET DATA 0103 with "not found", which would read as
+    // an empty DO: say what the card is instead.
+    require_private_dos();
     return m_impl->app.get_data(kSharePrivateDo);
 }
 
@@ -161,6 +183,7 @@ void ShareStore::write_record(std::span<const std::uint8_t> record, bool overwri
 }
 
 void ShareStore::wipe() {
+    require_private_dos();
     try {
         m_impl->app.put_data(kSharePrivateDo, {});
     } catch (const Error& error) {

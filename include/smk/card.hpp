@@ -87,7 +87,9 @@ class ShareStore final : public smk::ShareStore {
     }
     // Nothing: the card's tries are checked in verify_pin, after the PIN is read.
     void refuse_last_try(bool /*allow_last_try*/) const override {}
+    // Refuses a card without private DOs before the PIN costs a try there.
     void unlock(const Secret& pin, bool allow_last_try) override {
+        require_private_dos();
         verify_pin(pin, allow_last_try);
     }
     [[nodiscard]] std::string wiped_text() const override;
@@ -95,6 +97,9 @@ class ShareStore final : public smk::ShareStore {
     // Error(device) pointing at the PKCS#11 token store if the card has no
     // private DOs or they are shorter than `record_bytes`.
     void require_capacity(std::size_t record_bytes) const override;
+    // Error(device), with the same pointer, if the card has no private DOs at
+    // all; read_raw, read_share and wipe check it first.
+    void require_private_dos() const;
 
     // VERIFY PW1 (mode 82) once; never retries. Refuses (Error(refused)) when one
     // try is left unless allow_last_try; Error(device) when blocked;

@@ -141,6 +141,7 @@ void drill_signal_during_write(int sig, const PcscStack& stack, const smk_test::
     CHECK(contains(o.err, "smk card verify --reader"));  // what to do next
     CHECK(contains(o.out, "read it back: OK"));
     CHECK(puts_done(stack, 0) == puts_before + 1);
+    CHECK(stack.share_do_closed(0));  // stopped by a signal, it still forgot the PIN
     const auto json = verify_json(stack, 0, pin, 0);
     CHECK(json.at("state") == "valid");
     CHECK(json.at("set") == "B");

@@ -147,25 +147,25 @@ TEST_CASE("smk card list with --pkcs11-module lists the tokens and their share s
     REQUIRE(
         run_smk(on_token({"card", "write", split.share_file('A', 6)}, "rksh-1", hsm)).exit_code ==
         0);
-    const auto list = run_smk({"card", "list", "--pkcs11-module", kSoftHsmModule, "--pin-file",
-                               hsm.pin_file(), "--json"});
-    INFO("stderr: " << list.err);
-    REQUIRE(list.exit_code == 0);
-    const auto entries = nlohmann::json::parse(list.out);
-    bool saw_share = false;
-    bool saw_empty = false;
-    for (const auto& entry : entries) {
-        if (entry.at("token") == "rksh-1") {
-            CHECK(entry.at("share").at("state") == "valid");
-            CHECK(entry.at("share").at("index") == 6);
-            saw_share = true;
-        } else if (entry.at("token") == "rksh-2") {
-            CHECK(entry.at("share").at("state") == "empty");
-            saw_empty = true;
-        }
-    }
-    CHECK(saw_share);
-    CHECK(saw_empty);
+    // A PIN goes only to the token named: without --token nothing is sent.
+    const auto unnamed =
+        run_smk({"card", "list", "--pkcs11-module", kSoftHsmModule, "--pin-file", hsm.pin_file()});
+    CHECK(unnamed.exit_code == 2);
+    CHECK(contains(unnamed.err, "a PIN goes only to the token you name: add --token"));
+    const auto list_token = [&](const std::string& label) {
+        const auto list = run_smk({"card", "list", "--pkcs11-module", kSoftHsmModule, "--token",
+                                   label, "--pin-file", hsm.pin_file(), "--json"});
+        INFO("stderr: " << list.err);
+        REQUIRE(list.exit_code == 0);
+        const auto entries = nlohmann::json::parse(list.out);
+        REQUIRE(entries.size() == 1);
+        CHECK(entries[0].at("token") == label);
+        return entries[0];
+    };
+    const auto with_share = list_token("rksh-1");
+    CHECK(with_share.at("share").at("state") == "valid");
+    CHECK(with_share.at("share").at("index") == 6);
+    CHECK(list_token("rksh-2").at("share").at("state") == "empty");
     const auto text = run_smk({"card", "list", "--pkcs11-module", kSoftHsmModule});
     CHECK(text.exit_code == 0);
     CHECK(contains(text.out, "token \"rksh-1\" (serial "));

@@ -10,34 +10,17 @@
 
 #include "cli/fixtures.hpp"
 #include "cli/run.hpp"
+#include "smartcard/card_cli_support.hpp"
 #include "support/pcsc_stack.hpp"
 
 namespace {
 
 using smk_test::contains;
 using smk_test::PcscStack;
+using smk_test::pin_file;
 using smk_test::run_smk;
 using smk_test::RunResult;
-
-std::string pin_file(const PcscStack& stack, const std::string& name, const std::string& pin) {
-    const std::string path = stack.dir() / name;
-    smk_test::write_file(path, pin + "\n");
-    return path;
-}
-
-unsigned user_tries(const PcscStack& stack, int card) {
-    const RunResult list = run_smk({"card", "list", "--json"});
-    INFO("stderr: " << list.err);
-    REQUIRE(list.exit_code == 0);
-    const auto json = nlohmann::json::parse(list.out);
-    for (const auto& entry : json) {
-        if (entry.at("reader") == stack.reader(card)) {
-            return entry.at("pin_tries").at("user").get<unsigned>();
-        }
-    }
-    FAIL("card " << card << " not in 'smk card list'");
-    return 0;
-}
+using smk_test::user_tries;
 
 }  // namespace
 
@@ -114,7 +97,8 @@ TEST_CASE("card e2e: write -> read -> verify round trip, and list with the PIN")
     CHECK(wrong.exit_code == 5);
     CHECK(contains(wrong.out, "NOT AS EXPECTED: set is B, expected A; index is 3, expected 4"));
 
-    const RunResult list = run_smk({"card", "list", "--pin-file", pin, "--json"});
+    const RunResult list =
+        run_smk({"card", "list", "--reader", stack.reader(0), "--pin-file", pin, "--json"});
     REQUIRE(list.exit_code == 0);
     const auto entries = nlohmann::json::parse(list.out);
     CHECK(entries[0].at("share").at("state") == "valid");

@@ -113,24 +113,16 @@ TEST_CASE("openpgp: SELECT refused means not an OpenPGP card") {
 }
 
 TEST_CASE("openpgp: the PIN rules") {
-    SUBCASE("right PIN: one VERIFY in mode 82") {
-        FakeTransport card(script({kSelect,
-                                   kAid,
-                                   kCaps,
-                                   pw_status("030003"),
-                                   pw_status("030003"),
-                                   {"00200082063132333435 36", "9000"}}));
+    SUBCASE("right PIN: one VERIFY in mode 82 and the tries read once") {
+        FakeTransport card(script(
+            {kSelect, kAid, kCaps, pw_status("030003"), {"00200082063132333435 36", "9000"}}));
         smk::card::OpenPgpApp app(card, {}, "R");
         app.verify_pw1(pin("123456"), false);
         CHECK(card.all_used());
     }
     SUBCASE("wrong PIN: the tries left are shown and nothing is retried") {
-        FakeTransport card(script({kSelect,
-                                   kAid,
-                                   kCaps,
-                                   pw_status("030003"),
-                                   pw_status("030003"),
-                                   {"00200082063635343332 31", "63C2"}}));
+        FakeTransport card(script(
+            {kSelect, kAid, kCaps, pw_status("030003"), {"00200082063635343332 31", "63C2"}}));
         smk::card::OpenPgpApp app(card, {}, "R");
         std::string message;
         CHECK(category_of([&] { app.verify_pw1(pin("654321"), false); }, message) ==
@@ -145,7 +137,6 @@ TEST_CASE("openpgp: the PIN rules") {
                                    kAid,
                                    kCaps,
                                    pw_status("030003"),
-                                   pw_status("030003"),
                                    {"00200082063635343332 31", "6300"},
                                    pw_status("010003")}));
         smk::card::OpenPgpApp app(card, {}, "R");
@@ -156,8 +147,7 @@ TEST_CASE("openpgp: the PIN rules") {
         CHECK(card.all_used());
     }
     SUBCASE("one try left: refused without sending VERIFY unless allowed") {
-        FakeTransport card(
-            script({kSelect, kAid, kCaps, pw_status("010003"), pw_status("010003")}));
+        FakeTransport card(script({kSelect, kAid, kCaps, pw_status("010003")}));
         smk::card::OpenPgpApp app(card, {}, "R");
         std::string message;
         CHECK(category_of([&] { app.verify_pw1(pin("123456"), false); }, message) ==
@@ -166,8 +156,7 @@ TEST_CASE("openpgp: the PIN rules") {
         CHECK(card.all_used());
     }
     SUBCASE("blocked PIN: a device error telling how to unblock") {
-        FakeTransport card(
-            script({kSelect, kAid, kCaps, pw_status("000003"), pw_status("000003")}));
+        FakeTransport card(script({kSelect, kAid, kCaps, pw_status("000003")}));
         smk::card::OpenPgpApp app(card, {}, "R");
         std::string message;
         CHECK(category_of([&] { app.verify_pw1(pin("123456"), true); }, message) ==
@@ -193,4 +182,54 @@ TEST_CASE("openpgp: GET DATA of DO 0103 without the PIN names the cause") {
     std::string message;
     CHECK(category_of([&] { (void)app.get_data(0x0103); }, message) == smk::ErrorCategory::device);
     CHECK(has(message, "6982 security status not satisfied (PIN not verified)"));
+}
+
+TEST_CASE("openpgp: forgetting PINs sends VERIFY FF only for a PIN that was sent") {
+    using Forgotten = smk::card::OpenPgpApp::Forgotten;
+    SUBCASE("no VERIFY sent: nothing to forget") {
+        FakeTransport card(script({kSelect, kAid, kCaps, pw_status("030003")}));
+        smk::card::OpenPgpApp app(card, {}, "R");
+        CHECK_FALSE(app.pin_sent());
+        CHECK(app.forget_verified_pins() == Forgotten::confirmed);
+        CHECK(card.all_used());
+    }
+    SUBCASE("a wrong PIN was sent: its state is reset all the same") {
+        FakeTransport card(script({kSelect,
+                                   kAid,
+                                   kCaps,
+                                   pw_status("030003"),
+                                   {"00200082063635343332 31", "63C2"},
+                                   {"0020FF82", "9000"}}));
+        smk::card::OpenPgpApp app(card, {}, "R");
+        std::string message;
+        CHECK(category_of([&] { app.verify_pw1(pin("654321"), false); }, message) ==
+              smk::ErrorCategory::verification);
+        CHECK(app.pin_sent());
+        CHECK(app.forget_verified_pins() == Forgotten::confirmed);
+        CHECK(card.all_used());
+    }
+    SUBCASE("a card that does not know P1=FF: not confirmed so the caller resets it") {
+        FakeTransport card(script({kSelect,
+                                   kAid,
+                                   kCaps,
+                                   pw_status("030003"),
+                                   {"00200082063132333435 36", "9000"},
+                                   {"0020FF82", "6A86"}}));
+        smk::card::OpenPgpApp app(card, {}, "R");
+        app.verify_pw1(pin("123456"), false);
+        CHECK(app.forget_verified_pins() == Forgotten::refused);
+        CHECK(card.all_used());
+    }
+    SUBCASE("a card that gives no valid answer: gone so not reset") {
+        FakeTransport card(script({kSelect,
+                                   kAid,
+                                   kCaps,
+                                   pw_status("030003"),
+                                   {"00200082063132333435 36", "9000"},
+                                   {"0020FF82", ""}}));
+        smk::card::OpenPgpApp app(card, {}, "R");
+        app.verify_pw1(pin("123456"), false);
+        CHECK(app.forget_verified_pins() == Forgotten::card_gone);
+        CHECK(card.all_used());
+    }
 }

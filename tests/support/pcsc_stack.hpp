@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -90,7 +91,34 @@ class PcscStack {
         run_script({"card-start", m_dir.path().string(), std::to_string(i)},
                    "inserting card " + std::to_string(i));
     }
+    // Makes card `to` (pulled out: card_stop) a clone of card `from`: the same
+    // serial, PINs and data objects. card_start(to) inserts it.
+    void make_clone(int from, int to) const {
+        for (const char* kind : {".state", ".serial"}) {
+            std::filesystem::copy_file(m_dir.path() / ("card-" + std::to_string(from) + kind),
+                                       m_dir.path() / ("card-" + std::to_string(to) + kind),
+                                       std::filesystem::copy_options::overwrite_existing);
+        }
+    }
     [[nodiscard]] const TempDir& dir() const { return m_dir; }
+    // What another program gets for these APDUs (hex, one per line) sent raw to
+    // card i, without a SELECT: pcsc-tools' scriptor output ("< 69 82 : ...").
+    [[nodiscard]] std::string scriptor(int i, const std::string& apdus) const {
+        Command command({"scriptor", "-r", reader(i)});
+        const ProcessResult r = run_process(command, apdus);
+        REQUIRE_MESSAGE(
+            r.shell_status() == 0,
+            "scriptor (pcsc-tools) must run against the private pcscd: " << r.out << r.err);
+        return r.out;
+    }
+    // Whether card i refuses GET DATA 0103 to another program (6982: no PIN
+    // verified), as it must once smk has exited.
+    [[nodiscard]] bool share_do_closed(int i) const {
+        const std::string answer = scriptor(i, "00 CA 01 03 00\n");
+        INFO("scriptor: " << answer);
+        CHECK(answer.find("< 90 00") == std::string::npos);
+        return answer.find("69 82") != std::string::npos;
+    }
     // The private pcscd (its PID as the script recorded it).
     [[nodiscard]] int pcscd_pid() const { return std::stoi(read_file(m_dir.path() / "pcscd.pid")); }
 
