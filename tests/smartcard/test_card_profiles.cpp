@@ -186,12 +186,16 @@ TEST_CASE(
     CHECK_FALSE(contains(log, "00 20 00 82 (6 bytes)"));
     CHECK_FALSE(contains(log, "00 DA "));
 
-    // Nothing to read: it fails and prints no share. (Its wording on a card
-    // without private DOs is being changed elsewhere; the exit code is not 0.)
+    // Nothing to read or wipe: both fail, and read prints no share. (What they
+    // say on a card without private DOs is being changed elsewhere: today
+    // "DO 0103 is empty" and, for wipe, PUT DATA's 6A88 after the PIN.)
     const RunResult read =
         run_smk({"card", "read", "--reader", reader, "--pin-file", pin, "--out", "-"});
     CHECK(read.exit_code != 0);
     CHECK(read.out.empty());
+    const RunResult wipe =
+        run_smk({"card", "wipe", "--reader", reader, "--pin-file", pin, "--yes"});
+    CHECK(wipe.exit_code != 0);
 
     check_gnupg_reads(stack, gnuk);
 }
