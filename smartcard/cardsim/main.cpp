@@ -11,9 +11,11 @@
 #include <cstdio>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "card_state.hpp"
 #include "openpgp_card.hpp"
+#include "profiles.hpp"
 #include "smk/error.hpp"
 #include "smk/process_hardening.hpp"
 #include "smk/random.hpp"
@@ -41,8 +43,10 @@ struct Options {
     std::string host = "127.0.0.1";
     std::string state_file;
     std::string serial;
+    std::string profile = "generic";
     bool no_private_dos = false;
-    std::uint16_t private_do_size = 255;
+    std::uint16_t private_do_size = 255;  // used only when given (--private-do-size)
+    bool private_do_size_given = false;
     unsigned put_data_delay_ms = 0;  // a slow EEPROM: fault drills hit a write in flight
     bool quiet = false;
 };
@@ -51,7 +55,8 @@ std::string serial_text(const std::array<std::uint8_t, 4>& s) {
     return fmt::format("{:02X}{:02X}{:02X}{:02X}", s[0], s[1], s[2], s[3]);
 }
 
-smk::cardsim::CardState load_or_create(const Options& opt) {
+smk::cardsim::CardState load_or_create(const Options& opt,
+                                       const smk::cardsim::CardProfile& profile) {
     auto loaded = smk::cardsim::load_state(opt.state_file);
     if (loaded) {
         if (!opt.serial.empty() && smk::cardsim::parse_serial(opt.serial) != loaded->serial) {
@@ -70,8 +75,33 @@ smk::cardsim::CardState load_or_create(const Options& opt) {
         smk::system_random().fill(serial);
     }
     auto state = smk::cardsim::CardState::factory(serial);
+    state.pw1_valid_multiple = profile.pw1_valid_multiple;
     smk::cardsim::save_state(opt.state_file, state);
     return state;
+}
+
+// The profile's factory configuration with --no-private-dos and
+// --private-do-size applied on top.
+smk::cardsim::CardConfig card_config(const Options& opt, const smk::cardsim::CardProfile& profile) {
+    smk::cardsim::CardConfig config = smk::cardsim::factory_config(profile);
+    if (opt.private_do_size_given) {
+        if (!profile.c0_layout_v3) {
+            // Bytes 7-8 of this card's C0 (OpenPGP 2.x layout) are the maximum
+            // command length: there is no private DO size to set.
+            throw smk::Error(smk::ErrorCategory::usage,
+                             fmt::format("--private-do-size does not apply to --profile {}: that "
+                                         "card has no private DOs (its C0 has the OpenPGP 2.x "
+                                         "layout); drop --private-do-size or choose another "
+                                         "profile",
+                                         profile.name));
+        }
+        config.private_dos = true;
+        config.private_do_size = opt.private_do_size;
+    }
+    if (opt.no_private_dos) {
+        config.private_dos = false;
+    }
+    return config;
 }
 
 void log_line(const Options& opt, const std::string& text) {
@@ -163,12 +193,21 @@ int main(int argc, char** argv) {
     app.add_option("--serial", opt.serial,
                    "card serial, 8 hex digits (default: random for a new state file)");
     app.add_option("--host", opt.host, "host where vpcd listens")->capture_default_str();
+    std::vector<std::string> profile_names;
+    for (const auto& profile : smk::cardsim::all_profiles()) {
+        profile_names.emplace_back(profile.name);
+    }
+    app.add_option("--profile", opt.profile,
+                   "which real card to answer as (ATR, AID manufacturer, C0, C4, 0103 rule; "
+                   "docs/CARDSIM.md)")
+        ->check(CLI::IsMember(profile_names))
+        ->capture_default_str();
     app.add_flag("--no-private-dos", opt.no_private_dos,
                  "announce no private-use DOs (like Gnuk 1.x); 0101-0104 answer 6A88");
     app.add_option("--private-do-size", opt.private_do_size,
-                   "maximum private DO length (C0 bytes 7-8)")
-        ->check(CLI::Range(1, 0x0800))
-        ->capture_default_str();
+                   "maximum private DO length (C0 bytes 7-8; default: the profile's, 255 for "
+                   "generic)")
+        ->check(CLI::Range(1, 0x1000));
     app.add_option(
            "--put-data-delay-ms", opt.put_data_delay_ms,
            "hold every PUT DATA this long before executing it (a slow card, for fault drills)")
@@ -180,17 +219,21 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? 0 : smk::exit_code(smk::ErrorCategory::usage);
     }
+    opt.private_do_size_given = app.count("--private-do-size") > 0;
     try {
         smk::disable_core_dumps();
         if (!opt.serial.empty()) {
             (void)smk::cardsim::parse_serial(opt.serial);
         }
         install_signal_handlers();
-        smk::cardsim::CardState state = load_or_create(opt);
-        log_line(opt, fmt::format("card {} (state {})", serial_text(state.serial), opt.state_file));
-        smk::cardsim::CardConfig config;
-        config.private_dos = !opt.no_private_dos;
-        config.private_do_size = opt.private_do_size;
+        const smk::cardsim::CardProfile* profile = smk::cardsim::find_profile(opt.profile);
+        if (profile == nullptr) {  // CLI11 checked the name; this is a programming error
+            throw smk::Error(smk::ErrorCategory::internal, "unknown profile " + opt.profile);
+        }
+        const smk::cardsim::CardConfig config = card_config(opt, *profile);
+        smk::cardsim::CardState state = load_or_create(opt, *profile);
+        log_line(opt, fmt::format("card {} (state {}, profile {})", serial_text(state.serial),
+                                  opt.state_file, profile->name));
         smk::cardsim::OpenPgpCard card(config, std::move(state), opt.state_file);
         serve(opt, card);
         log_line(opt, "stopped");

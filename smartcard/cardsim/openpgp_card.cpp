@@ -9,10 +9,6 @@
 namespace smk::cardsim {
 namespace {
 
-// Historical bytes: category 00, card service data 31 C5, card capabilities
-// 73 C0 01 C0 (command chaining, extended Lc/Le), status 00 90 00.
-constexpr std::array<std::uint8_t, 10> kHistorical = {0x00, 0x31, 0xC5, 0x73, 0xC0,
-                                                      0x01, 0xC0, 0x00, 0x90, 0x00};
 constexpr std::array<std::uint8_t, 6> kRid = {0xD2, 0x76, 0x00, 0x01, 0x24, 0x01};
 constexpr std::size_t kMaxChain = 65535;
 constexpr std::size_t kMaxChallenge = 0x0800;
@@ -33,23 +29,22 @@ enum Ins : std::uint8_t {
 
 }  // namespace
 
-std::span<const std::uint8_t> historical_bytes() noexcept {
-    return kHistorical;
+CardConfig factory_config(const CardProfile& profile) noexcept {
+    CardConfig config;
+    config.profile = &profile;
+    const std::uint16_t size = announced_private_do_size(profile);
+    config.private_dos = size > 0;
+    if (size > 0) {
+        config.private_do_size = size;
+    }
+    return config;
 }
 
 OpenPgpCard::OpenPgpCard(CardConfig config, CardState state, std::filesystem::path state_file)
     : m_config(config), m_state(std::move(state)), m_state_file(std::move(state_file)) {}
 
 std::vector<std::uint8_t> OpenPgpCard::atr() const {
-    // 3B DA 18 FF 81 B1 FE 75 1F 03: T=1, 10 historical bytes, then TCK.
-    std::vector<std::uint8_t> atr = {0x3B, 0xDA, 0x18, 0xFF, 0x81, 0xB1, 0xFE, 0x75, 0x1F, 0x03};
-    atr.insert(atr.end(), kHistorical.begin(), kHistorical.end());
-    std::uint8_t tck = 0;
-    for (std::size_t i = 1; i < atr.size(); ++i) {
-        tck ^= atr[i];
-    }
-    atr.push_back(tck);
-    return atr;
+    return {m_config.profile->atr.begin(), m_config.profile->atr.end()};
 }
 
 void OpenPgpCard::clear_verification() noexcept {
@@ -70,8 +65,11 @@ void OpenPgpCard::save() {
 }
 
 std::vector<std::uint8_t> OpenPgpCard::aid() const {
+    const CardProfile& profile = *m_config.profile;
     std::vector<std::uint8_t> out(kRid.begin(), kRid.end());
-    out.insert(out.end(), {0x03, 0x04, 0xFF, 0xFF});  // version 3.4, manufacturer FFFF (test card)
+    out.insert(out.end(), profile.version.begin(), profile.version.end());
+    out.push_back(static_cast<std::uint8_t>(profile.manufacturer >> 8));
+    out.push_back(static_cast<std::uint8_t>(profile.manufacturer & 0xFF));
     out.insert(out.end(), m_state.serial.begin(), m_state.serial.end());
     out.insert(out.end(), {0x00, 0x00});
     return out;
@@ -221,6 +219,7 @@ Response OpenPgpCard::activate_file(const CommandApdu& apdu) {
     }
     if (m_state.terminated) {
         m_state = CardState::factory(m_state.serial);  // the serial is the card's, it stays
+        m_state.pw1_valid_multiple = m_config.profile->pw1_valid_multiple;
         save();
         clear_verification();
     }

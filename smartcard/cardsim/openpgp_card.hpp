@@ -12,16 +12,21 @@
 
 #include "apdu.hpp"
 #include "card_state.hpp"
+#include "profiles.hpp"
 
 namespace smk::cardsim {
 
 struct CardConfig {
     bool private_dos = true;              // C0 byte 1 bit 0x08
     std::uint16_t private_do_size = 255;  // C0 bytes 7-8, enforced by PUT DATA
+    // Everything else the card answers differently from other models (ATR,
+    // AID, C0 layout, C4, 7F66, the 0103 rule); private_dos and
+    // private_do_size override the profile's C0.
+    const CardProfile* profile = &generic_profile();
 };
 
-// The historical bytes (ATR and DO 5F52).
-[[nodiscard]] std::span<const std::uint8_t> historical_bytes() noexcept;
+// The configuration of a card as `profile` comes from the factory.
+[[nodiscard]] CardConfig factory_config(const CardProfile& profile) noexcept;
 
 // Sets (8..127 bytes) or clears (empty) the resetting code; returns the SW.
 [[nodiscard]] std::uint16_t set_resetting_code(PinState& rc, std::span<const std::uint8_t> value);
@@ -30,7 +35,7 @@ class OpenPgpCard final {
   public:
     OpenPgpCard(CardConfig config, CardState state, std::filesystem::path state_file);
 
-    // The answer to reset (T=1, historical bytes as in 5F52).
+    // The answer to reset of the profile's card.
     [[nodiscard]] std::vector<std::uint8_t> atr() const;
     // Power on, power off or reset: PIN verification and pending chains are lost.
     void power_event() noexcept;
@@ -56,6 +61,8 @@ class OpenPgpCard final {
     [[nodiscard]] std::vector<std::uint8_t> application_related_data() const;
     [[nodiscard]] std::vector<std::uint8_t> simple_object(std::uint16_t tag, bool& found) const;
     [[nodiscard]] std::vector<std::uint8_t> aid() const;
+    // PW1 (mode 82), or PW3 where the profile allows it, opens DO 0101/0103.
+    [[nodiscard]] bool private_do_pw1_satisfied() const noexcept;
 
     void save();
     void clear_verification() noexcept;

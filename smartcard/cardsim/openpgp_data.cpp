@@ -2,6 +2,8 @@
 // application related data 6E that GnuPG reads first, cardholder data, and the
 // private-use DOs 0101-0104 the smk share store writes, with their access rules
 // and the maximum length announced in Extended Capabilities (C0).
+// What differs between real cards (5F52, C0, C4, 7F66, 7F74, who opens 0103)
+// comes from the card's profile (profiles.hpp).
 #include <array>
 
 #include "openpgp_card.hpp"
@@ -9,10 +11,7 @@
 namespace smk::cardsim {
 namespace {
 
-constexpr std::uint16_t kMaxChallenge = 0x0800;
-constexpr std::uint16_t kMaxCert = 0x0800;
-constexpr std::uint16_t kMaxApdu = 0x0800;
-constexpr std::uint8_t kMaxPinLength = 0x7F;
+constexpr std::uint8_t kPrivateDosFlag = 0x08;  // C0 byte 1
 
 // Access rule for one writable data object.
 enum class Access { always, pw1, pw3, never };
@@ -49,51 +48,45 @@ bool is_private(std::uint16_t tag) {
     return tag >= 0x0101 && tag <= 0x0104;
 }
 
-void put_u16(std::vector<std::uint8_t>& out, std::uint16_t v) {
-    out.push_back(static_cast<std::uint8_t>(v >> 8));
-    out.push_back(static_cast<std::uint8_t>(v & 0xFF));
-}
-
 }  // namespace
 
 std::vector<std::uint8_t> OpenPgpCard::simple_object(std::uint16_t tag, bool& found) const {
     found = true;
+    const CardProfile& profile = *m_config.profile;
     std::vector<std::uint8_t> out;
     switch (tag) {
         case 0x004F:
             return aid();
-        case 0x5F52: {
-            const auto h = historical_bytes();
-            return {h.begin(), h.end()};
-        }
+        case 0x5F52:
+            return {profile.historical_bytes.begin(), profile.historical_bytes.end()};
         case 0x7F66:  // extended length information: max command and response APDU
-            out = {0x02, 0x02};
-            put_u16(out, kMaxApdu);
-            out.insert(out.end(), {0x02, 0x02});
-            put_u16(out, kMaxApdu);
+            found = !profile.extended_length_info.empty();
+            return {profile.extended_length_info.begin(), profile.extended_length_info.end()};
+        case 0x7F74:  // general feature management (button, display, keypad)
+            found = !profile.general_feature_management.empty();
+            return {profile.general_feature_management.begin(),
+                    profile.general_feature_management.end()};
+        case 0x00C0: {  // extended capabilities: the profile's, with the options applied
+            out.assign(profile.extended_capabilities.begin(), profile.extended_capabilities.end());
+            out[0] = static_cast<std::uint8_t>((out[0] & ~kPrivateDosFlag) |
+                                               (m_config.private_dos ? kPrivateDosFlag : 0));
+            if (profile.c0_layout_v3) {  // bytes 7-8: max special DO length
+                out[6] = static_cast<std::uint8_t>(m_config.private_do_size >> 8);
+                out[7] = static_cast<std::uint8_t>(m_config.private_do_size & 0xFF);
+            }
             return out;
-        case 0x7F74:  // general feature management: no button, display or keypad
-            return {0x81, 0x01, 0x00};
-        case 0x00C0:  // extended capabilities
-            out.push_back(
-                static_cast<std::uint8_t>(0x40 | 0x10 | (m_config.private_dos ? 0x08 : 0x00)));
-            out.push_back(0x00);  // no secure messaging
-            put_u16(out, kMaxChallenge);
-            put_u16(out, kMaxCert);
-            put_u16(out, m_config.private_do_size);
-            out.insert(out.end(), {0x00, 0x00});  // PIN block 2 format, MSE: not supported
-            return out;
+        }
         case 0x00C1:
         case 0x00C2:
         case 0x00C3:  // algorithm attributes: RSA 2048, e 32 bits, standard format
             return {0x01, 0x08, 0x00, 0x00, 0x20, 0x00};
         case 0x00C4:
             return {static_cast<std::uint8_t>(m_state.pw1_valid_multiple ? 1 : 0),
-                    kMaxPinLength,
-                    kMaxPinLength,
-                    kMaxPinLength,
+                    profile.max_pin_length,
+                    profile.max_pin_length,
+                    profile.max_pin_length,
                     m_state.pw1.tries,
-                    m_state.rc.tries,
+                    m_state.rc.value.empty() ? profile.unset_rc_tries : m_state.rc.tries,
                     m_state.pw3.tries};
         case 0x00C5:
         case 0x00C6:
@@ -119,12 +112,21 @@ std::vector<std::uint8_t> OpenPgpCard::application_related_data() const {
     }
     std::vector<std::uint8_t> body;
     for (const std::uint16_t tag : std::array<std::uint16_t, 4>{0x004F, 0x5F52, 0x7F66, 0x7F74}) {
-        append_tlv(body, tag, simple_object(tag, found));
+        const auto value = simple_object(tag, found);
+        const bool left_out = tag == 0x7F66 && !m_config.profile->extended_length_info_in_6e;
+        if (found && !left_out) {
+            append_tlv(body, tag, value);
+        }
     }
     append_tlv(body, 0x0073, discretionary);
     std::vector<std::uint8_t> out;
     append_tlv(out, 0x006E, body);
     return out;
+}
+
+bool OpenPgpCard::private_do_pw1_satisfied() const noexcept {
+    return m_pw1_other ||
+           (m_pw3 && m_config.profile->private_do_access == PrivateDoAccess::pw1_mode_82_or_pw3);
 }
 
 Response OpenPgpCard::get_data(const CommandApdu& apdu) {
@@ -133,7 +135,8 @@ Response OpenPgpCard::get_data(const CommandApdu& apdu) {
         return status_only(sw::data_not_found);
     }
     if (const ObjectRule* rule = rule_for(tag)) {
-        if ((rule->read == Access::pw1 && !m_pw1_other) || (rule->read == Access::pw3 && !m_pw3)) {
+        if ((rule->read == Access::pw1 && !private_do_pw1_satisfied()) ||
+            (rule->read == Access::pw3 && !m_pw3)) {
             return status_only(sw::security_not_satisfied);
         }
         const auto it = m_state.objects.find(tag);
@@ -162,8 +165,19 @@ Response OpenPgpCard::get_data(const CommandApdu& apdu) {
     if (tag == 0x7F21) {  // cardholder certificate: none
         return status_only(sw::ok);
     }
+    if (tag == 0x00C0 && !m_config.profile->c0_alone) {
+        return status_only(sw::data_not_found);  // only inside 6E on this card
+    }
     value = simple_object(tag, found);
-    return found ? ok_with(value) : status_only(sw::data_not_found);
+    if (!found) {
+        return status_only(sw::data_not_found);
+    }
+    if (tag == 0x7F66 && m_config.profile->extended_length_info_tagged) {
+        std::vector<std::uint8_t> tagged;
+        append_tlv(tagged, tag, value);
+        return ok_with(tagged);
+    }
+    return ok_with(value);
 }
 
 Response OpenPgpCard::put_data(const CommandApdu& apdu) {
@@ -196,7 +210,8 @@ Response OpenPgpCard::put_data(const CommandApdu& apdu) {
     if (rule == nullptr) {
         return status_only(sw::data_not_found);
     }
-    if ((rule->write == Access::pw1 && !m_pw1_other) || (rule->write == Access::pw3 && !m_pw3)) {
+    if ((rule->write == Access::pw1 && !private_do_pw1_satisfied()) ||
+        (rule->write == Access::pw3 && !m_pw3)) {
         return status_only(sw::security_not_satisfied);
     }
     const std::size_t max = rule->fixed_max != 0 ? rule->fixed_max : m_config.private_do_size;
