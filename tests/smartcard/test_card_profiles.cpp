@@ -186,16 +186,22 @@ TEST_CASE(
     CHECK_FALSE(contains(log, "00 20 00 82 (6 bytes)"));
     CHECK_FALSE(contains(log, "00 DA "));
 
-    // Nothing to read or wipe: both fail, and read prints no share. (What they
-    // say on a card without private DOs is being changed elsewhere: today
-    // "DO 0103 is empty" and, for wipe, PUT DATA's 6A88 after the PIN.)
-    const RunResult read =
-        run_smk({"card", "read", "--reader", reader, "--pin-file", pin, "--out", "-"});
-    CHECK(read.exit_code != 0);
-    CHECK(read.out.empty());
-    const RunResult wipe =
-        run_smk({"card", "wipe", "--reader", reader, "--pin-file", pin, "--yes"});
-    CHECK(wipe.exit_code != 0);
+    // Read, verify and wipe refuse the same way, before the PIN is sent.
+    for (const std::string command : {"read", "verify", "wipe"}) {
+        std::vector<std::string> args{"card", command, "--reader", reader, "--pin-file", pin};
+        if (command == "read") {
+            args.insert(args.end(), {"--out", "-"});
+        } else if (command == "wipe") {
+            args.push_back("--yes");
+        }
+        const RunResult refused = run_smk(args);
+        INFO(command << " stderr: " << refused.err);
+        CHECK(refused.exit_code == 8);
+        CHECK(refused.out.empty());
+        CHECK(contains(refused.err, "has no private-use data objects"));
+        CHECK(contains(refused.err, "--pkcs11-module SO --token LABEL"));
+    }
+    CHECK_FALSE(contains(stack.card_log(0), "00 20 00 82 (6 bytes)"));
 
     check_gnupg_reads(stack, gnuk);
 }
