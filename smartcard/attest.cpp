@@ -2,6 +2,8 @@
 // its public key as a SubjectPublicKeyInfo, the attestation message, and the
 // check of the card's answer (docs/FORMAT.md "Card attestation").
 
+#include "attest.hpp"
+
 #include <fmt/core.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -413,37 +415,57 @@ const std::string& AuthKeyCard::serial() const noexcept {
 }
 
 std::optional<PublicKey> AuthKeyCard::public_key() {
-    const auto templ = m_impl->app.read_public_key(kAuthKeyCrt);
-    if (templ.empty()) {
-        return std::nullopt;
-    }
-    return key_from_template(templ, label());
+    return auth_public_key(m_impl->app);
 }
 
 PublicKey AuthKeyCard::generate(const Secret& admin_pin, bool overwrite, bool allow_last_try) {
-    OpenPgpApp& app = m_impl->app;
+    return generate_auth_key(m_impl->app, admin_pin, overwrite, allow_last_try,
+                             m_impl->admin_verified);
+}
+
+Attestation AuthKeyCard::attest(const Secret& pin, std::string_view context,
+                                const Challenge& challenge, bool allow_last_try) {
+    Attestation result = attestation_request(m_impl->app, context, challenge);
+    m_impl->user_verified = true;  // cleared on close even when VERIFY fails midway
+    m_impl->app.verify_pw1(pin, allow_last_try);
+    answer_attestation(m_impl->app, result);
+    return result;
+}
+
+// --- On any open card -----------------------------------------------------------
+
+std::optional<PublicKey> auth_public_key(OpenPgpApp& app) {
+    const auto templ = app.read_public_key(kAuthKeyCrt);
+    if (templ.empty()) {
+        return std::nullopt;
+    }
+    return key_from_template(templ, app.label());
+}
+
+PublicKey generate_auth_key(OpenPgpApp& app, const Secret& admin_pin, bool overwrite,
+                            bool allow_last_try, bool& admin_verified) {
     // Checked before the PIN: a refusal costs no try and sends nothing.
     if (!overwrite && app.key_present(kAuthKeyCrt)) {
-        const auto old = public_key();
+        const auto old = auth_public_key(app);
         throw Error(ErrorCategory::refused,
                     fmt::format("{} already holds an authentication key{}; nothing was changed. "
                                 "A new key makes the public key recorded for this card useless: "
                                 "to replace it anyway, run again with --overwrite-key",
-                                label(),
+                                app.label(),
                                 old ? fmt::format(" (public key SHA-256 {})", old->sha256_hex())
                                     : std::string()));
     }
-    m_impl->admin_verified = true;  // cleared on close even when VERIFY fails midway
+    admin_verified = true;  // to be cleared on close even when VERIFY fails midway
     app.verify_pw3(admin_pin, allow_last_try);
     const auto templ = app.generate_key(kAuthKeyCrt);
-    const PublicKey generated = key_from_template(templ, label());
+    const PublicKey generated = key_from_template(templ, app.label());
     // Self-check: the card must now report the key it just returned.
-    const auto back = public_key();
+    const auto back = auth_public_key(app);
     if (!back || *back != generated) {
         throw Error(ErrorCategory::verification,
                     fmt::format("{} generated an authentication key but reports a different one "
                                 "when read back; do not use this card",
-                                label()));
+                                app.label()));
     }
     // Fingerprint and creation time, as GnuPG writes them after generation.
     const auto created =
@@ -460,13 +482,13 @@ PublicKey AuthKeyCard::generate(const Secret& admin_pin, bool overwrite, bool al
     return generated;
 }
 
-Attestation AuthKeyCard::attest(const Secret& pin, std::string_view context,
-                                const Challenge& challenge, bool allow_last_try) {
+Attestation attestation_request(OpenPgpApp& app, std::string_view context,
+                                const Challenge& challenge) {
     Attestation result;
-    result.card = label();
-    result.serial = serial();
-    result.message = attestation_message(serial(), context, challenge);
-    result.card_key = public_key();
+    result.card = app.label();
+    result.serial = app.serial();
+    result.message = attestation_message(app.serial(), context, challenge);
+    result.card_key = auth_public_key(app);
     // Checked before the PIN: without a key the card cannot answer, and a PIN try
     // would be spent for nothing.
     if (!result.card_key) {
@@ -474,15 +496,16 @@ Attestation AuthKeyCard::attest(const Secret& pin, std::string_view context,
                     fmt::format("{} has no authentication key to answer with; nothing was sent "
                                 "to the card. A card issued with attestation has one ('smk card "
                                 "keygen' at issuance): is this the holder's card?",
-                                label()));
+                                app.label()));
     }
-    m_impl->user_verified = true;
-    m_impl->app.verify_pw1(pin, allow_last_try);
-    std::vector<std::uint8_t> digest_info(kSha256DigestInfo.begin(), kSha256DigestInfo.end());
-    const Sha256 digest = sha256_text(result.message);
-    digest_info.insert(digest_info.end(), digest.begin(), digest.end());
-    result.signature = m_impl->app.internal_authenticate(digest_info);
     return result;
+}
+
+void answer_attestation(OpenPgpApp& app, Attestation& request) {
+    std::vector<std::uint8_t> digest_info(kSha256DigestInfo.begin(), kSha256DigestInfo.end());
+    const Sha256 digest = sha256_text(request.message);
+    digest_info.insert(digest_info.end(), digest.begin(), digest.end());
+    request.signature = app.internal_authenticate(digest_info);
 }
 
 }  // namespace smk::card

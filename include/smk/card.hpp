@@ -189,7 +189,10 @@ void check_attestation(const PublicKey& expected, const Attestation& attestation
 
 // One OpenPGP card, for its authentication key (key slot 3, CRT A4), held in a
 // PC/SC transaction from construction to destruction. PINs it verified are
-// cleared (VERIFY P1=FF) before it lets go of the card.
+// cleared (VERIFY P1=FF) before it lets go of the card. Like ShareStore it holds
+// a PC/SC transaction: never open both on one reader at the same time (the second
+// would wait for the first forever); code holding an open card uses the same
+// steps on it (smartcard/attest.hpp).
 class AuthKeyCard final {
   public:
     // As ShareStore: connects, selects the OpenPGP application, reads the AID.
