@@ -1,9 +1,9 @@
 #pragma once
 // The OpenPGP card application (spec 3.4) as far as smk needs it: SELECT, the
 // AID (serial), Extended Capabilities (C0), PW status (C4), VERIFY PW1 and
-// PW3, GET/PUT DATA, and the key commands of the authentication key
-// (GENERATE ASYMMETRIC KEY PAIR, INTERNAL AUTHENTICATE; smartcard/attest.cpp). Works over any
-// Transport, so tests can replay canned answers.
+// PW3, GET/PUT DATA, and the key commands of the authentication key (GENERATE
+// ASYMMETRIC KEY PAIR, INTERNAL AUTHENTICATE; smartcard/attest.cpp). Works over
+// any Transport, so tests can replay canned answers.
 
 #include <cstddef>
 #include <cstdint>
