@@ -23,6 +23,7 @@
 #include "smk/card.hpp"
 #include "smk/error.hpp"
 #include "smk/hex.hpp"
+#include "smk/interrupt.hpp"
 #include "smk/secret_input.hpp"
 
 namespace smk::cli {
@@ -82,21 +83,33 @@ void write_public_key(const std::string& path, const card::PublicKey& key) {
     write_new_file(path, bytes_of(pem), 0644);
 }
 
+// A signal during `card keygen` (smk/interrupt.hpp) is acted on only before the
+// admin PIN is tried, or once the key is generated, its fingerprint written and
+// its public key saved: never between generation and saving the public key.
 void run_keygen(const KeyCommand& options) {
     check_new_output(options.out);
+    const InterruptScope interruptible;
     card::AuthKeyCard card(card::find_reader(options.reader));
     const Secret admin_pin = read_admin_pin(options, card.label());
+    throw_if_interrupted(fmt::format(
+        "stopped before the admin PIN was tried: nothing was changed on {}", card.label()));
     const card::PublicKey key =
         card.generate(admin_pin, options.overwrite_key, options.pin.last_try);
+    const std::string again =
+        fmt::format("smk card public-key --reader \"{}\" --out FILE", options.reader);
     try {
         write_public_key(options.out, key);
     } catch (const Error& error) {
         throw Error(error.category(),
                     fmt::format("{}. The key was generated on {}: write its public key again "
-                                "with 'smk card public-key --reader \"{}\" --out FILE'",
-                                error.what(), card.label(), options.reader));
+                                "with '{}'",
+                                error.what(), card.label(), again));
     }
     const std::string where = options.out == "-" ? "stdout" : options.out;
+    throw_if_interrupted(
+        fmt::format("the key had already been generated on {}, so smk finished: "
+                    "its public key (SHA-256 {}) is in {}",
+                    card.label(), key.sha256_hex(), where));
     if (options.json) {
         print_err(json_text({{"card", card.serial()},
                              {"holder", card.label()},
