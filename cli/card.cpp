@@ -271,6 +271,8 @@ void register_card(CLI::App& app, Context& /*ctx*/) {
     add_pin_options(*wipe_cmd, wipe->pin);
     wipe_cmd->add_flag("--yes", wipe->yes, "Do not ask for confirmation");
     wipe_cmd->callback([wipe] { run_wipe(*wipe); });
+
+    register_card_keys(*group);
 }
 
 }  // namespace smk::cli

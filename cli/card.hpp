@@ -48,4 +48,13 @@ struct CardCommand {
 // `card list` (cli/card_list.cpp).
 void run_card_list(const CardCommand& options);
 
+// `card keygen`, `card public-key` and `card attest` under `group` (cli/card_attest.cpp):
+//   smk card keygen --reader R [--admin-pin-file F | --admin-pin-fd N] [--last-try]
+//                   [--overwrite-key] --public-key-out FILE|- [--json]
+//   smk card public-key --reader R --out FILE|-
+//   smk card attest --reader R (--pin-file F | --pin-fd N) [--last-try] --public-key PEM
+//                   [--context TEXT] [--challenge HEX64]
+//                   [--message-out FILE --signature-out FILE] [--json]
+void register_card_keys(CLI::App& group);
+
 }  // namespace smk::cli

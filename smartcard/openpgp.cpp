@@ -261,4 +261,126 @@ OpenPgpApp::Forgotten OpenPgpApp::forget_verified_pins() noexcept {
     return result;
 }
 
+void OpenPgpApp::verify_pw3(const Secret& pin, bool allow_last_try) {
+    const Secret status = get_data(0x00C4);
+    if (status.size() < 7) {
+        throw Error(ErrorCategory::device,
+                    fmt::format("{} answered GET DATA C4 (PIN status) with {} bytes instead of "
+                                "7; it is not a usable OpenPGP card",
+                                m_label, status.size()));
+    }
+    const std::size_t max_length = status.data()[3] & 0x7F;
+    const unsigned tries = status.data()[6];
+    // Length first: a PIN the card must reject would cost a try for nothing.
+    if (pin.size() < kMinAdminPinLength || pin.size() > max_length) {
+        throw Error(ErrorCategory::invalid_input,
+                    fmt::format("the admin PIN given has {} characters; the admin PIN (PW3) of "
+                                "{} has {} to {}; nothing was sent to the card",
+                                pin.size(), m_label, kMinAdminPinLength, max_length));
+    }
+    const std::string blocked =
+        "a blocked admin PIN cannot be unblocked: the card can only be reset to factory state "
+        "(which erases its keys and DOs)";
+    if (tries == 0) {
+        throw Error(ErrorCategory::device,
+                    fmt::format("the admin PIN (PW3) of {} is blocked (0 tries left); {}", m_label,
+                                blocked));
+    }
+    if (tries == 1 && !allow_last_try) {
+        throw Error(ErrorCategory::refused,
+                    fmt::format("only 1 admin PIN try is left on {}: a wrong PIN now blocks it. "
+                                "Nothing was sent to the card; make sure of the PIN and run "
+                                "again with --last-try",
+                                m_label));
+    }
+    const Command verify{0x00, 0x20, 0x00, 0x83, pin.bytes(), false};
+    m_pins_sent |= 1U << (0x83 - 0x81);  // before sending, as for PW1
+    m_known_tries.reset();
+    const Response answer = send(verify);
+    if (answer.sw.ok()) {
+        return;
+    }
+    if ((answer.sw.value & 0xFFF0) == 0x63C0 || answer.sw.value == 0x6300) {
+        const unsigned left =
+            answer.sw.value == 0x6300 ? read_tries().admin : (answer.sw.value & 0x0FU);
+        throw Error(ErrorCategory::verification,
+                    fmt::format("wrong admin PIN for {}: {} {} left{}; smk does not retry by "
+                                "itself. Check the admin PIN and run again",
+                                m_label, left, left == 1 ? "try" : "tries",
+                                left == 0 ? fmt::format(" (blocked: {})", blocked) : ""));
+    }
+    if (answer.sw.value == 0x6983) {
+        throw Error(ErrorCategory::device,
+                    fmt::format("the admin PIN (PW3) of {} is blocked; {}", m_label, blocked));
+    }
+    fail("verifying the admin PIN", answer.sw);
+}
+
+bool OpenPgpApp::key_present(std::uint8_t crt) {
+    const std::size_t slot = crt == 0xB6 ? 0 : (crt == 0xB8 ? 1 : 2);
+    const Secret related = get_data(0x006E);
+    if (const auto fingerprints = find_tlv(related.bytes(), 0xC5);
+        fingerprints && fingerprints->size() >= 60) {
+        const auto fpr = fingerprints->subspan(slot * 20, 20);
+        if (std::any_of(fpr.begin(), fpr.end(), [](std::uint8_t b) { return b != 0; })) {
+            return true;
+        }
+    }
+    if (const auto info = find_tlv(related.bytes(), 0xDE)) {
+        for (std::size_t i = 0; i + 1 < info->size(); i += 2) {
+            if ((*info)[i] == slot + 1 && (*info)[i + 1] != 0) {
+                return true;
+            }
+        }
+    }
+    return !read_public_key(crt).empty();
+}
+
+std::vector<std::uint8_t> OpenPgpApp::read_public_key(std::uint8_t crt) {
+    const std::array<std::uint8_t, 2> crt_data = {crt, 0x00};
+    const Command read{0x00, 0x47, 0x81, 0x00, crt_data, true};
+    const Response answer = send(read);
+    if (answer.sw.ok()) {
+        return {answer.data.bytes().begin(), answer.data.bytes().end()};
+    }
+    // No key in the slot: 6A88 here, other codes on some cards (GnuPG notes Yubikeys).
+    if (answer.sw.value == 0x6A88 || answer.sw.value == 0x6A80 || answer.sw.value == 0x6A82 ||
+        answer.sw.value == 0x6984) {
+        return {};
+    }
+    fail(fmt::format("reading the public key of key slot {:02X}", crt), answer.sw);
+}
+
+std::vector<std::uint8_t> OpenPgpApp::generate_key(std::uint8_t crt) {
+    const std::array<std::uint8_t, 2> crt_data = {crt, 0x00};
+    const Command generate{0x00, 0x47, 0x80, 0x00, crt_data, true};
+    const Response answer = send(generate);
+    if (answer.sw.ok()) {
+        return {answer.data.bytes().begin(), answer.data.bytes().end()};
+    }
+    if (answer.sw.value == 0x6A81 || answer.sw.value == 0x6D00) {
+        throw Error(ErrorCategory::device,
+                    fmt::format("{} cannot generate a key in slot {:02X} (it answered {}); use "
+                                "an OpenPGP card 3.x that generates RSA keys",
+                                m_label, crt, answer.sw.text()));
+    }
+    fail(fmt::format("generating the key of key slot {:02X}", crt), answer.sw);
+}
+
+std::vector<std::uint8_t> OpenPgpApp::internal_authenticate(std::span<const std::uint8_t> data) {
+    const Command authenticate{0x00, 0x88, 0x00, 0x00, data, true};
+    const Response answer = send(authenticate);
+    if (answer.sw.ok()) {
+        return {answer.data.bytes().begin(), answer.data.bytes().end()};
+    }
+    if (answer.sw.value == 0x6A88) {
+        throw Error(ErrorCategory::device,
+                    fmt::format("{} has no authentication key to answer with (INTERNAL "
+                                "AUTHENTICATE answered {}); generate one at issuance ('smk card "
+                                "keygen')",
+                                m_label, answer.sw.text()));
+    }
+    fail("answering the attestation challenge (INTERNAL AUTHENTICATE)", answer.sw);
+}
+
 }  // namespace smk::card

@@ -1,13 +1,16 @@
 #pragma once
 // The OpenPGP card application (spec 3.4) as far as smk needs it: SELECT, the
 // AID (serial), Extended Capabilities (C0), PW status (C4), VERIFY PW1 and
-// GET/PUT DATA. Works over any Transport, so tests can replay canned answers.
+// PW3, GET/PUT DATA, and the key commands of the authentication key (GENERATE
+// ASYMMETRIC KEY PAIR, INTERNAL AUTHENTICATE; smartcard/attest.cpp). Works over
+// any Transport, so tests can replay canned answers.
 
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "apdu.hpp"
 #include "smk/card.hpp"
@@ -17,6 +20,8 @@ namespace smk::card {
 
 inline constexpr std::uint16_t kSharePrivateDo = 0x0103;  // read PW1, write PW1
 inline constexpr std::size_t kMinPinLength = 6;           // PW1, spec 3.4 section 4.3
+inline constexpr std::size_t kMinAdminPinLength = 8;      // PW3, spec 3.4 section 4.3
+inline constexpr std::uint8_t kAuthKeyCrt = 0xA4;         // key slot 3: authentication
 
 class OpenPgpApp final {
   public:
@@ -53,6 +58,20 @@ class OpenPgpApp final {
     [[nodiscard]] Forgotten forget_verified_pins() noexcept;
     // Whether a VERIFY was sent through this object (the caller then resets the card).
     [[nodiscard]] bool pin_sent() const noexcept { return m_pins_sent != 0; }
+
+    // One VERIFY of PW3 (83), with the same rules as verify_pw1.
+    void verify_pw3(const Secret& pin, bool allow_last_try);
+    // True when the key slot of `crt` (B6, B8, A4) holds a key: a fingerprint in
+    // C5, a status in the key information DE, or a public key in read mode.
+    [[nodiscard]] bool key_present(std::uint8_t crt);
+    // GENERATE ASYMMETRIC KEY PAIR, read mode (P1 81): the 7F49 template, or
+    // empty when the slot has no key.
+    [[nodiscard]] std::vector<std::uint8_t> read_public_key(std::uint8_t crt);
+    // GENERATE ASYMMETRIC KEY PAIR, P1 80 (PW3 verified): the new key's 7F49.
+    [[nodiscard]] std::vector<std::uint8_t> generate_key(std::uint8_t crt);
+    // INTERNAL AUTHENTICATE (PW1 82 verified): the card's signature of `data`.
+    [[nodiscard]] std::vector<std::uint8_t> internal_authenticate(
+        std::span<const std::uint8_t> data);
 
   private:
     [[nodiscard]] Response send(const Command& command);

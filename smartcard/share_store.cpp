@@ -3,52 +3,15 @@
 
 #include <fmt/core.h>
 
+#include "open_card.hpp"
 #include "openpgp.hpp"
-#include "pcsc.hpp"
 #include "smk/card.hpp"
 #include "smk/error.hpp"
 
 namespace smk::card {
 
-struct ShareStore::Impl {
-    Impl(const std::string& reader)
-        : connection(context, reader),
-          transaction(connection),
-          app(connection, connection.atr(), reader) {}
-    // No PIN session outlives the store, also when an operation failed: the
-    // card forgets every PIN smk sent (VERIFY P1=FF), and a card that answers
-    // but refuses P1=FF (2.x) is reset on disconnect. No reset after a confirmed
-    // P1=FF (it would add nothing to the PIN state and would drop the state of
-    // every other program sharing the card), nor for a card that stopped
-    // answering: on pcscd's vpcd reader a reset of a card that is gone leaves
-    // the reader blind to the next card inserted (measured: the card killed as
-    // smk disconnected, then the next card never seen, 1 run in 20).
-    ~Impl() {
-        if (app.pin_sent() && app.forget_verified_pins() == OpenPgpApp::Forgotten::refused) {
-            connection.reset_on_disconnect();
-        }
-    }
-    Impl(const Impl&) = delete;
-    Impl& operator=(const Impl&) = delete;
-
-    // Holds the PC/SC transaction for as long as the store exists.
-    struct Transaction {
-        explicit Transaction(CardConnection& held) : m_held(held) {
-            if (capabilities_from_atr(held.atr()).extended_length) {
-                held.allow_long_responses();
-            }
-            held.begin_transaction();
-        }
-        ~Transaction() { m_held.end_transaction(); }
-        Transaction(const Transaction&) = delete;
-        Transaction& operator=(const Transaction&) = delete;
-        CardConnection& m_held;
-    };
-
-    PcscContext context;
-    CardConnection connection;
-    Transaction transaction;
-    OpenPgpApp app;
+struct ShareStore::Impl : OpenCard {
+    using OpenCard::OpenCard;
 };
 
 namespace {

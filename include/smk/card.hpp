@@ -9,6 +9,7 @@
 // overwrite, last PIN try), verification (wrong PIN, read-back differs),
 // invalid_input (a PIN of the wrong length).
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -119,6 +120,116 @@ class ShareStore final : public smk::ShareStore {
 
   private:
     struct Impl;  // smartcard/share_store.cpp
+    std::unique_ptr<Impl> m_impl;
+};
+
+// ---------------------------------------------------------------------------
+// On-card attestation (docs/FORMAT.md "Card attestation"). At issuance the card
+// generates its OpenPGP authentication key (key slot 3), which never leaves it;
+// the public key goes into the plan. Later the card signs a fresh challenge
+// (INTERNAL AUTHENTICATE, RSASSA-PKCS1-v1_5 with SHA-256), and anyone checks
+// the answer against the plan's public key, e.g. with
+//   openssl dgst -sha256 -verify key.pem -signature attest.sig attest.msg
+// A holder proves the card is theirs without the share leaving it.
+
+// An RSA public key as a SubjectPublicKeyInfo (what `openssl pkey -pubin` reads).
+struct PublicKey {
+    std::vector<std::uint8_t> der;  // SubjectPublicKeyInfo, DER
+
+    // "-----BEGIN PUBLIC KEY-----" ... (PEM of der, with a final newline).
+    [[nodiscard]] std::string pem() const;
+    // SHA-256 of der in lower-case hex: how plans and people name the key
+    // (`openssl pkey -pubin -in key.pem -outform DER | sha256sum`).
+    [[nodiscard]] std::string sha256_hex() const;
+    // Modulus length in bits.
+    [[nodiscard]] unsigned bits() const;
+
+    bool operator==(const PublicKey&) const = default;
+};
+
+// A public key from PEM ("PUBLIC KEY") or DER; RSA of at least 2048 bits only.
+// Error(invalid_input) naming `source` otherwise.
+[[nodiscard]] PublicKey parse_public_key(std::span<const std::uint8_t> pem_or_der,
+                                         std::string_view source);
+
+inline constexpr std::size_t kChallengeBytes = 32;
+using Challenge = std::array<std::uint8_t, kChallengeBytes>;
+inline constexpr std::size_t kMaxAttestContext = 200;  // bytes
+
+// 32 fresh random bytes (libsodium).
+[[nodiscard]] Challenge fresh_challenge();
+// A challenge given by a verifier: 64 hex digits. Error(invalid_input) otherwise.
+[[nodiscard]] Challenge parse_challenge(std::string_view hex);
+// Error(invalid_input) unless `context` is at most kMaxAttestContext bytes of
+// printable ASCII or UTF-8 without control characters (it is one line of the message).
+void check_attest_context(std::string_view context);
+
+// The exact bytes the card signs (docs/FORMAT.md):
+//   "smk-attest-v1\n" "card: " SERIAL "\n" ["context: " CONTEXT "\n"] "challenge: " HEX64 "\n"
+// with SERIAL as serial() names it ("FFFF:0000001A"); the context line only when
+// the context is not empty. Error(invalid_input) for a bad context.
+[[nodiscard]] std::string attestation_message(std::string_view card_serial,
+                                              std::string_view context, const Challenge& challenge);
+
+// True when `signature` is an RSASSA-PKCS1-v1_5 SHA-256 signature of `message`
+// by `key` (exactly what `openssl dgst -sha256 -verify` checks).
+[[nodiscard]] bool attestation_valid(const PublicKey& key, std::string_view message,
+                                     std::span<const std::uint8_t> signature);
+
+// A card's answer to a challenge.
+struct Attestation {
+    std::string card;    // label(): "card FFFF:0000001A in \"reader\""
+    std::string serial;  // serial(): "FFFF:0000001A"
+    std::string message;
+    std::vector<std::uint8_t> signature;
+    // The key the card reports now (read mode, no PIN): tells a card whose key
+    // was replaced apart from a card from another issuance in messages.
+    std::optional<PublicKey> card_key;
+};
+
+// Error(verification) naming the card unless the attestation verifies with
+// `expected` (the key recorded at issuance): a card from another issuance, a
+// regenerated key, or a wrong answer.
+void check_attestation(const PublicKey& expected, const Attestation& attestation);
+
+// One OpenPGP card, for its authentication key (key slot 3, CRT A4), held in a
+// PC/SC transaction from construction to destruction. PINs it verified are
+// cleared (VERIFY P1=FF) before it lets go of the card. Like ShareStore it holds
+// a PC/SC transaction: never open both on one reader at the same time (the second
+// would wait for the first forever); code holding an open card uses the same
+// steps on it (smartcard/attest.hpp).
+class AuthKeyCard final {
+  public:
+    // As ShareStore: connects, selects the OpenPGP application, reads the AID.
+    explicit AuthKeyCard(const std::string& reader);
+    ~AuthKeyCard();
+    AuthKeyCard(AuthKeyCard&&) noexcept;
+    AuthKeyCard& operator=(AuthKeyCard&&) noexcept;
+
+    [[nodiscard]] const std::string& label() const noexcept;
+    [[nodiscard]] const std::string& serial() const noexcept;
+
+    // The authentication public key (no PIN needed), nullopt when there is none.
+    // Error(device) for a key smk cannot use (not RSA, shorter than 2048 bits).
+    [[nodiscard]] std::optional<PublicKey> public_key();
+
+    // Generates a new authentication key on the card (admin PIN, PW3 in mode
+    // 83; its tries are checked as verify_pin's), reads it back and compares,
+    // and writes its OpenPGP fingerprint and creation time (C9, D0) as GnuPG
+    // does, so `gpg --card-status` shows it. Refuses (Error(refused), nothing
+    // sent but the PIN check) when the slot already holds a key unless
+    // `overwrite`: the old key would be gone for good.
+    [[nodiscard]] PublicKey generate(const Secret& admin_pin, bool overwrite, bool allow_last_try);
+
+    // Verifies the user PIN (PW1, mode 82) and has the card sign
+    // attestation_message(serial(), context, challenge). Error(device) before the
+    // PIN is tried when the card has no authentication key. Does not check the
+    // answer: check_attestation does, against the key the verifier trusts.
+    [[nodiscard]] Attestation attest(const Secret& pin, std::string_view context,
+                                     const Challenge& challenge, bool allow_last_try);
+
+  private:
+    struct Impl;  // smartcard/attest.cpp
     std::unique_ptr<Impl> m_impl;
 };
 

@@ -87,6 +87,9 @@ void parse_line(std::string_view line, CardState& state) {
         pin.tries = tries_field(f[3]);
     } else if (f[0] == "do" && f.size() == 3) {
         state.objects.insert_or_assign(tag_field(f[1]), value_field(f[2], "data object"));
+    } else if (f[0] == "key" && f.size() == 3 && (f[1] == "B6" || f[1] == "B8" || f[1] == "A4")) {
+        const std::uint8_t crt = f[1] == "B6" ? 0xB6 : (f[1] == "B8" ? 0xB8 : 0xA4);
+        state.keys.insert_or_assign(crt, from_hex_secret(f[2], "private key"));
     } else {
         throw Error(ErrorCategory::invalid_input, "unknown line");
     }
@@ -217,6 +220,9 @@ void save_state(const std::filesystem::path& file, const CardState& state) {
     for (const auto& [tag, value] : state.objects) {
         capacity += 2 * value.size() + 16;
     }
+    for (const auto& [crt, key] : state.keys) {
+        capacity += 2 * key.size() + 16;
+    }
     Secret buf(capacity);
     std::size_t len = 0;
     append(buf, len, kHeader);
@@ -236,6 +242,11 @@ void save_state(const std::filesystem::path& file, const CardState& state) {
     for (const auto& [tag, value] : state.objects) {
         append(buf, len, fmt::format("do {:04X} ", tag));
         append_value(buf, len, value);
+        append(buf, len, "\n");
+    }
+    for (const auto& [crt, key] : state.keys) {
+        append(buf, len, fmt::format("key {:02X} ", crt));
+        append_value(buf, len, key);
         append(buf, len, "\n");
     }
 

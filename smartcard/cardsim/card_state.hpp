@@ -13,6 +13,7 @@
 //   pin pw3 <hex> <tries>
 //   pin rc <hex or -> <tries>
 //   do <tag hex4> <value hex or ->
+//   key <CRT hex2: B6|B8|A4> <private key, DER hex>   (GENERATE ASYMMETRIC KEY PAIR)
 // Unknown lines are errors: a state file is never half-understood.
 
 #include <array>
@@ -40,6 +41,9 @@ struct CardState {
     PinState pw3;
     PinState rc;
     std::map<std::uint16_t, Secret> objects;  // 0101-0104, 5B, 5E, 5F2D, 5F35, 5F50
+    // Private keys generated on the card, by key slot (CRT tag B6, B8, A4), as
+    // OpenSSL DER; they never leave the card except in this file (openpgp_keys.cpp).
+    std::map<std::uint8_t, Secret> keys;
 
     // Factory state (default PINs 123456 / 12345678, no resetting code, no DOs)
     // with the given serial.

@@ -25,6 +25,7 @@ enum Ins : std::uint8_t {
     kGetChallenge = 0x84,
     kGetResponse = 0xC0,
     kGenerateKeyPair = 0x47,
+    kInternalAuthenticate = 0x88,
 };
 
 }  // namespace
@@ -150,7 +151,7 @@ Response OpenPgpCard::dispatch(const CommandApdu& apdu) {
         case kGetData:
             return get_data(apdu);
         case kPutData:
-            return put_data(apdu);
+            return is_key_object(apdu.p1p2()) ? put_key_object(apdu) : put_data(apdu);
         case kVerify:
             return verify(apdu);
         case kChangeReference:
@@ -162,7 +163,9 @@ Response OpenPgpCard::dispatch(const CommandApdu& apdu) {
         case kGetChallenge:
             return get_challenge(apdu);
         case kGenerateKeyPair:
-            return read_public_key(apdu);
+            return generate_key_pair(apdu);
+        case kInternalAuthenticate:
+            return internal_authenticate(apdu);
         case kGetResponse: {
             if (m_pending.empty() || m_pending_offset >= m_pending.size()) {
                 return status_only(sw::conditions_not_satisfied);
@@ -224,32 +227,6 @@ Response OpenPgpCard::activate_file(const CommandApdu& apdu) {
         clear_verification();
     }
     return status_only(sw::ok);
-}
-
-// GENERATE ASYMMETRIC KEY PAIR, read mode only (P1 81, data = CRT B6|B8|A4 00):
-// the public-key template (7F49) stored in the state file as `do B600|B800|A400`.
-// The emulator holds no private keys and generates none (P1 80: 6A81); a slot
-// without a stored public key answers 6A88. GnuPG reads slots 2 and 3 this way
-// to decide which PIN mode to VERIFY (docs/CARDSIM.md).
-Response OpenPgpCard::read_public_key(const CommandApdu& apdu) {
-    if (apdu.p2 != 0) {
-        return status_only(sw::incorrect_p1p2);
-    }
-    if (apdu.p1 == 0x80) {
-        return status_only(0x6A81);  // function not supported: no key generation
-    }
-    if (apdu.p1 != 0x81) {
-        return status_only(sw::incorrect_p1p2);
-    }
-    if (apdu.data.size() != 2 || apdu.data[1] != 0 ||
-        (apdu.data[0] != 0xB6 && apdu.data[0] != 0xB8 && apdu.data[0] != 0xA4)) {
-        return status_only(sw::wrong_data);
-    }
-    const auto key = m_state.objects.find(static_cast<std::uint16_t>(apdu.data[0] << 8));
-    if (key == m_state.objects.end() || key->second.empty()) {
-        return status_only(sw::data_not_found);
-    }
-    return ok_with(key->second.bytes());
 }
 
 Response OpenPgpCard::get_challenge(const CommandApdu& apdu) {

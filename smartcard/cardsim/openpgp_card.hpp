@@ -2,8 +2,10 @@
 // An OpenPGP card 3.4 application (the parts the smk share store and GnuPG's
 // card status need): SELECT, GET DATA, PUT DATA, VERIFY, CHANGE REFERENCE
 // DATA, RESET RETRY COUNTER, TERMINATE DF, ACTIVATE FILE, GET CHALLENGE,
-// GET RESPONSE, command chaining. No key generation or cryptography: those
-// instructions answer 6D00. Every state change is saved before the answer.
+// GET RESPONSE, command chaining, and the authentication key: GENERATE
+// ASYMMETRIC KEY PAIR and INTERNAL AUTHENTICATE (RSA 2048, openpgp_keys.cpp).
+// No PSO: those instructions answer 6D00. Every state change is saved before
+// the answer.
 
 #include <cstdint>
 #include <filesystem>
@@ -48,7 +50,12 @@ class OpenPgpCard final {
     [[nodiscard]] Response terminate_df(const CommandApdu& apdu);
     [[nodiscard]] Response activate_file(const CommandApdu& apdu);
     [[nodiscard]] Response get_challenge(const CommandApdu& apdu);
-    [[nodiscard]] Response read_public_key(const CommandApdu& apdu);
+    // openpgp_keys.cpp
+    [[nodiscard]] Response generate_key_pair(const CommandApdu& apdu);
+    [[nodiscard]] Response internal_authenticate(const CommandApdu& apdu);
+    [[nodiscard]] static bool is_key_object(std::uint16_t tag) noexcept;  // C7-C9, CE-D0
+    [[nodiscard]] Response put_key_object(const CommandApdu& apdu);
+    [[nodiscard]] std::vector<std::uint8_t> key_objects(std::uint16_t tag) const;  // C5, CD, DE
     // openpgp_pins.cpp
     [[nodiscard]] Response verify(const CommandApdu& apdu);
     [[nodiscard]] Response change_reference_data(const CommandApdu& apdu);

@@ -88,13 +88,12 @@ std::vector<std::uint8_t> OpenPgpCard::simple_object(std::uint16_t tag, bool& fo
                     m_state.pw1.tries,
                     m_state.rc.value.empty() ? profile.unset_rc_tries : m_state.rc.tries,
                     m_state.pw3.tries};
-        case 0x00C5:
-        case 0x00C6:
-            return std::vector<std::uint8_t>(60, 0);  // no keys, no CA fingerprints
+        case 0x00C5:  // fingerprints, generation times, key information: openpgp_keys.cpp
         case 0x00CD:
-            return std::vector<std::uint8_t>(12, 0);
-        case 0x00DE:  // key information: no keys
-            return {0x01, 0x00, 0x02, 0x00, 0x03, 0x00};
+        case 0x00DE:
+            return key_objects(tag);
+        case 0x00C6:  // CA fingerprints: none
+            return std::vector<std::uint8_t>(60, 0);
         case 0x0093:  // digital signature counter
             return {0x00, 0x00, 0x00};
         default:

@@ -142,12 +142,13 @@ TEST_CASE(
     smk::test::CardConnection card(env.reader(kCard));
     smk::test::factory_reset(card);
     CHECK(card.sw("00 47 81 00 02 B6 00 00") == 0x6A88);  // read mode: no public key stored
-    CHECK(card.sw("00 47 80 00 02 B6 00 00") == 0x6A81);  // no key generation
+    CHECK(card.sw("00 47 80 00 02 B6 00 00") == 0x6A81);  // generation: authentication slot only
     CHECK(card.sw("00 2A 9E 9A 01 00 00") == 0x6D00);     // PSO
     CHECK(card.sw("00 CA 01 05 00") == 0x6A88);
     CHECK(card.sw("00 CA 00 F9 00") == 0x6A88);
+    // A key fingerprint needs PW3 (test_card_keys.cpp writes one).
     CHECK(card.sw("00 DA 00 C7 14 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00") ==
-          0x6A88);
+          0x6982);
     CHECK(card.sw("80 CA 00 6E 00") == 0x6E00);
     CHECK(card.sw("00 CA 00 6E 05 01") == 0x6700);  // Lc says 5, one byte follows
     CHECK(card.sw("00 20 00 84 06 31 32 33 34 35 36") == 0x6A86);

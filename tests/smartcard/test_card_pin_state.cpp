@@ -19,8 +19,8 @@
 namespace {
 
 using smk_test::contains;
-using smk_test::pin_file;
 using smk_test::PcscStack;
+using smk_test::pin_file;
 using smk_test::run_smk;
 using smk_test::RunResult;
 using smk_test::user_tries;
@@ -43,7 +43,8 @@ TEST_CASE("card pin state e2e: the probe sees an open PIN session when there is 
     CHECK_FALSE(contains(open, "69 82"));
 }
 
-TEST_CASE("card pin state e2e: after write read verify wipe and a refusal no PIN is left verified") {
+TEST_CASE(
+    "card pin state e2e: after write read verify wipe and a refusal no PIN is left verified") {
     PcscStack stack(1);
     const smk_test::SplitRun split;
     const std::string pin = pin_file(stack, "pin", "123456");
@@ -70,8 +71,8 @@ TEST_CASE("card pin state e2e: after write read verify wipe and a refusal no PIN
         run_smk({"card", "write", "--reader", reader, "--pin-file", pin, split.share_file('A', 3)});
     CHECK(refused.exit_code == 7);
     CHECK(stack.share_do_closed(0));
-    const RunResult unexpected = run_smk(
-        {"card", "verify", "--reader", reader, "--pin-file", pin, "--expect-index", "5"});
+    const RunResult unexpected =
+        run_smk({"card", "verify", "--reader", reader, "--pin-file", pin, "--expect-index", "5"});
     CHECK(unexpected.exit_code == 5);
     CHECK(stack.share_do_closed(0));
 
@@ -102,7 +103,8 @@ TEST_CASE("card pin state e2e: card list sends a PIN only to the card named with
 
     // Named: one try from that card only; the counter shown is the one after the
     // try, the error on its own line, and the exit code says the PIN was wrong.
-    const RunResult named = run_smk({"card", "list", "--reader", stack.reader(0), "--pin-file", bad});
+    const RunResult named =
+        run_smk({"card", "list", "--reader", stack.reader(0), "--pin-file", bad});
     INFO("list out: " << named.out << "\nerr: " << named.err);
     CHECK(named.exit_code == 5);
     CHECK(contains(named.out, "card " + stack.serial(0) + ", user PIN tries left 2,"));
@@ -113,7 +115,8 @@ TEST_CASE("card pin state e2e: card list sends a PIN only to the card named with
     CHECK(user_tries(stack, 1) == 3);
 }
 
-TEST_CASE("card pin state e2e: read and wipe on a card without private DOs name the PKCS#11 store") {
+TEST_CASE(
+    "card pin state e2e: read and wipe on a card without private DOs name the PKCS#11 store") {
     PcscStack stack(1, {{0, "--no-private-dos"}});
     const std::string pin = pin_file(stack, "pin", "123456");
     for (const auto& command :
@@ -142,8 +145,8 @@ TEST_CASE("card pin state e2e: a write is these 10 APDUs and ends with VERIFY FF
     const smk_test::SplitRun split;
     const std::string pin = pin_file(stack, "pin", "123456");
     const std::size_t logged_before = stack.card_log(0).size();
-    const RunResult write = run_smk(
-        {"card", "write", "--reader", stack.reader(0), "--pin-file", pin, split.share_file('A', 4)});
+    const RunResult write = run_smk({"card", "write", "--reader", stack.reader(0), "--pin-file",
+                                     pin, split.share_file('A', 4)});
     REQUIRE(write.exit_code == 0);
     std::vector<std::string> sent;
     std::istringstream log(stack.card_log(0).substr(logged_before));
@@ -153,8 +156,7 @@ TEST_CASE("card pin state e2e: a write is these 10 APDUs and ends with VERIFY FF
             sent.push_back(line.substr(colon + 3, 11));
         }
     }
-    CHECK(sent == std::vector<std::string>{"00 A4 04 00", "00 CA 00 4F", "00 CA 00 C0",
-                                           "00 CA 7F 66", "00 CA 00 C4", "00 20 00 82",
-                                           "00 CA 01 03", "00 DA 01 03", "00 CA 01 03",
-                                           "00 20 FF 82"});
+    CHECK(sent == std::vector<std::string>{
+                      "00 A4 04 00", "00 CA 00 4F", "00 CA 00 C0", "00 CA 7F 66", "00 CA 00 C4",
+                      "00 20 00 82", "00 CA 01 03", "00 DA 01 03", "00 CA 01 03", "00 20 FF 82"});
 }

@@ -1,0 +1,155 @@
+// The key commands of the OpenPGP application over canned answers: the admin
+// PIN (PW3) rules, how an existing authentication key is recognised (C5, DE,
+// read mode), and what a card without one answers — checking which APDUs are
+// sent and which are not.
+
+#include <doctest/doctest.h>
+#include <fmt/core.h>
+
+#include <functional>
+#include <string>
+
+#include "fake_transport.hpp"
+#include "openpgp.hpp"
+#include "smk/error.hpp"
+
+namespace {
+
+using smk_test::FakeTransport;
+using smk_test::script;
+using Step = std::pair<std::string, std::string>;
+
+const Step kSelect = {"00A4040006D2760001240100", "9000"};
+const Step kAid = {"00CA004F00", "D27600012401030400050000001A00009000"};
+const Step kCaps = {"00CA00C000", "7D000BFE080000FF00009000"};
+const Step kReadAuthKey = {"0047810002A40000", "6A88"};
+
+Step pw_status(const std::string& tries) {
+    return {"00CA00C400", "007F7F7F" + tries + "9000"};
+}
+
+// GET DATA 6E holding C5 (three fingerprints) and DE (key information).
+Step related_data(const std::string& fingerprints, const std::string& key_info) {
+    const std::string c5 = "C53C" + fingerprints;
+    const std::string de = "DE06" + key_info;
+    const std::size_t inner = (c5.size() + de.size()) / 2;  // < 0x7E: short lengths
+    const std::string len = fmt::format("{:02X}", inner);
+    const std::string outer = fmt::format("{:02X}", inner + 2);
+    return {"00CA006E00", std::string("6E") + outer + "73" + len + c5 + de + "9000"};
+}
+
+smk::Secret pin(const std::string& text) {
+    return smk::Secret::copy_of({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
+}
+
+smk::ErrorCategory category_of(const std::function<void()>& action, std::string& message) {
+    try {
+        action();
+    } catch (const smk::Error& e) {
+        message = e.what();
+        return e.category();
+    }
+    FAIL("no error");
+    return smk::ErrorCategory::internal;
+}
+
+bool has(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("openpgp keys: the admin PIN rules") {
+    SUBCASE("right admin PIN: one VERIFY in mode 83") {
+        FakeTransport card(script({kSelect,
+                                   kAid,
+                                   kCaps,
+                                   pw_status("030003"),
+                                   pw_status("030003"),
+                                   {"00200083083132333435363738", "9000"}}));
+        smk::card::OpenPgpApp app(card, {}, "R");
+        app.verify_pw3(pin("12345678"), false);
+        CHECK(card.all_used());
+    }
+    SUBCASE("wrong admin PIN: the tries left are shown") {
+        FakeTransport card(script({kSelect,
+                                   kAid,
+                                   kCaps,
+                                   pw_status("030003"),
+                                   pw_status("030003"),
+                                   {"00200083083837363534333231", "63C2"}}));
+        smk::card::OpenPgpApp app(card, {}, "R");
+        std::string message;
+        CHECK(category_of([&] { app.verify_pw3(pin("87654321"), false); }, message) ==
+              smk::ErrorCategory::verification);
+        CHECK(has(message, "wrong admin PIN for card 0005:0000001A"));
+        CHECK(has(message, "2 tries left"));
+        CHECK(card.all_used());
+    }
+    SUBCASE("one try left: refused with nothing sent unless allowed") {
+        FakeTransport card(
+            script({kSelect, kAid, kCaps, pw_status("030001"), pw_status("030001")}));
+        smk::card::OpenPgpApp app(card, {}, "R");
+        std::string message;
+        CHECK(category_of([&] { app.verify_pw3(pin("12345678"), false); }, message) ==
+              smk::ErrorCategory::refused);
+        CHECK(has(message, "only 1 admin PIN try is left"));
+        CHECK(card.all_used());
+    }
+    SUBCASE("too short for an admin PIN: nothing sent") {
+        FakeTransport card(
+            script({kSelect, kAid, kCaps, pw_status("030003"), pw_status("030003")}));
+        smk::card::OpenPgpApp app(card, {}, "R");
+        std::string message;
+        CHECK(category_of([&] { app.verify_pw3(pin("1234567"), false); }, message) ==
+              smk::ErrorCategory::invalid_input);
+        CHECK(has(message, "nothing was sent to the card"));
+        CHECK(card.all_used());
+    }
+    SUBCASE("blocked admin PIN") {
+        FakeTransport card(
+            script({kSelect, kAid, kCaps, pw_status("030003"), pw_status("030000")}));
+        smk::card::OpenPgpApp app(card, {}, "R");
+        std::string message;
+        CHECK(category_of([&] { app.verify_pw3(pin("12345678"), true); }, message) ==
+              smk::ErrorCategory::device);
+        CHECK(has(message, "blocked"));
+        CHECK(card.all_used());
+    }
+}
+
+TEST_CASE("openpgp keys: an authentication key is recognised by C5 - DE or read mode") {
+    const std::string zeros40(80, '0');
+    const std::string fpr = "0102030405060708090A0B0C0D0E0F1011121314";
+    SUBCASE("a fingerprint in C5 is enough") {
+        FakeTransport card(script({kSelect, kAid, kCaps, pw_status("030003"),
+                                   related_data(zeros40 + fpr, "010002000300")}));
+        smk::card::OpenPgpApp app(card, {}, "R");
+        CHECK(app.key_present(smk::card::kAuthKeyCrt));
+        CHECK(card.all_used());
+    }
+    SUBCASE("key information DE says generated or imported") {
+        FakeTransport card(script({kSelect, kAid, kCaps, pw_status("030003"),
+                                   related_data(zeros40 + std::string(40, '0'), "010002000302")}));
+        smk::card::OpenPgpApp app(card, {}, "R");
+        CHECK(app.key_present(smk::card::kAuthKeyCrt));
+        CHECK(card.all_used());
+    }
+    SUBCASE("nothing anywhere: no key - and the card cannot sign") {
+        FakeTransport card(script({kSelect,
+                                   kAid,
+                                   kCaps,
+                                   pw_status("030003"),
+                                   related_data(zeros40 + std::string(40, '0'), "010002000300"),
+                                   kReadAuthKey,
+                                   {"008800000301020300", "6A88"}}));
+        smk::card::OpenPgpApp app(card, {}, "R");
+        CHECK_FALSE(app.key_present(smk::card::kAuthKeyCrt));
+        std::string message;
+        const std::vector<std::uint8_t> data = {1, 2, 3};
+        CHECK(category_of([&] { (void)app.internal_authenticate(data); }, message) ==
+              smk::ErrorCategory::device);
+        CHECK(has(message, "card 0005:0000001A in \"R\" has no authentication key"));
+        CHECK(card.all_used());
+    }
+}
