@@ -16,7 +16,9 @@ OpenCard::Transaction::~Transaction() {
 }
 
 OpenCard::OpenCard(const std::string& reader)
-    : connection(context, reader), transaction(connection), app(connection, connection.atr(), reader) {}
+    : connection(context, reader),
+      transaction(connection),
+      app(connection, connection.atr(), reader) {}
 
 // No PIN session outlives the card's use, also when an operation failed: the
 // card forgets every PIN smk sent (VERIFY P1=FF), and a card that answers but

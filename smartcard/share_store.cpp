@@ -3,6 +3,7 @@
 
 #include <fmt/core.h>
 
+#include "attest.hpp"
 #include "open_card.hpp"
 #include "openpgp.hpp"
 #include "smk/card.hpp"
@@ -159,6 +160,21 @@ void ShareStore::wipe() {
                                 "card",
                                 label(), back.size()));
     }
+}
+
+std::optional<PublicKey> ShareStore::auth_public_key() {
+    return card::auth_public_key(m_impl->app);
+}
+
+PublicKey ShareStore::generate_auth_key(const Secret& admin_pin, bool overwrite,
+                                        bool allow_last_try) {
+    return card::generate_auth_key(m_impl->app, admin_pin, overwrite, allow_last_try);
+}
+
+Attestation ShareStore::attest(std::string_view context, const Challenge& challenge) {
+    Attestation result = attestation_request(m_impl->app, context, challenge);
+    answer_attestation(m_impl->app, result);
+    return result;
 }
 
 }  // namespace smk::card

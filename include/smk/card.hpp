@@ -55,74 +55,6 @@ struct PinTries {
     unsigned admin = 0;       // PW3
 };
 
-// StoredState and StoredShare (what a store holds): smk/share_record.hpp.
-
-// One OpenPGP card, held in a PC/SC transaction from construction to destruction.
-// It is the card's smk::ShareStore (smk/share_store.hpp): name() is label(),
-// unlock() is verify_pin().
-class ShareStore final : public smk::ShareStore {
-  public:
-    // Connects to the card in `reader` (an exact name), selects the OpenPGP
-    // application and reads its AID (serial), capabilities (C0) and PIN status (C4).
-    // Error(device) for no card, not an OpenPGP card, pcscd or reader trouble.
-    explicit ShareStore(const std::string& reader);
-    ~ShareStore();
-    ShareStore(ShareStore&&) noexcept;
-    ShareStore& operator=(ShareStore&&) noexcept;
-
-    // "card FFFF:0000001A in \"Virtual PCD 00 00\"".
-    [[nodiscard]] const std::string& label() const noexcept;
-    // "FFFF:0000001A" (manufacturer:serial, hex).
-    [[nodiscard]] const std::string& serial() const noexcept;
-    // Maximum length of the private DO, 0 if the card has none (C0).
-    [[nodiscard]] std::size_t capacity() const noexcept;
-    // PIN retry counters, read from the card now (C4).
-    [[nodiscard]] PinTries tries();
-
-    // smk::ShareStore.
-    [[nodiscard]] const std::string& name() const noexcept override { return label(); }
-    [[nodiscard]] std::string_view kind() const noexcept override { return "card"; }
-    [[nodiscard]] std::vector<std::pair<std::string, std::string>> ids() const override;
-    [[nodiscard]] std::string_view empty_text() const noexcept override {
-        return "DO 0103 is empty";
-    }
-    // Nothing: the card's tries are checked in verify_pin, after the PIN is read.
-    void refuse_last_try(bool /*allow_last_try*/) const override {}
-    // Refuses a card without private DOs before the PIN costs a try there.
-    void unlock(const Secret& pin, bool allow_last_try) override {
-        require_private_dos();
-        verify_pin(pin, allow_last_try);
-    }
-    [[nodiscard]] std::string wiped_text() const override;
-
-    // Error(device) pointing at the PKCS#11 token store if the card has no
-    // private DOs or they are shorter than `record_bytes`.
-    void require_capacity(std::size_t record_bytes) const override;
-    // Error(device), with the same pointer, if the card has no private DOs at
-    // all; read_raw, read_share and wipe check it first.
-    void require_private_dos() const;
-
-    // VERIFY PW1 (mode 82) once; never retries. Refuses (Error(refused)) when one
-    // try is left unless allow_last_try; Error(device) when blocked;
-    // Error(verification) with the tries left for a wrong PIN.
-    void verify_pin(const Secret& pin, bool allow_last_try);
-
-    // DO 0103 as it is (PIN verified first).
-    [[nodiscard]] Secret read_raw();
-    // What DO 0103 holds: nothing, a valid record, or garbage (and why).
-    [[nodiscard]] StoredShare read_share() override;
-    // Writes a record: refuses (Error(refused)) if the DO is not empty unless
-    // `overwrite`; then reads it back and compares in constant time
-    // (Error(verification) if it differs).
-    void write_record(std::span<const std::uint8_t> record, bool overwrite) override;
-    // Empties DO 0103 and checks that it reads back empty.
-    void wipe() override;
-
-  private:
-    struct Impl;  // smartcard/share_store.cpp
-    std::unique_ptr<Impl> m_impl;
-};
-
 // ---------------------------------------------------------------------------
 // On-card attestation (docs/FORMAT.md "Card attestation"). At issuance the card
 // generates its OpenPGP authentication key (key slot 3), which never leaves it;
@@ -191,6 +123,83 @@ struct Attestation {
 // `expected` (the key recorded at issuance): a card from another issuance, a
 // regenerated key, or a wrong answer.
 void check_attestation(const PublicKey& expected, const Attestation& attestation);
+
+// StoredState and StoredShare (what a store holds): smk/share_record.hpp.
+
+// One OpenPGP card, held in a PC/SC transaction from construction to destruction.
+// It is the card's smk::ShareStore (smk/share_store.hpp): name() is label(),
+// unlock() is verify_pin().
+class ShareStore final : public smk::ShareStore {
+  public:
+    // Connects to the card in `reader` (an exact name), selects the OpenPGP
+    // application and reads its AID (serial), capabilities (C0) and PIN status (C4).
+    // Error(device) for no card, not an OpenPGP card, pcscd or reader trouble.
+    explicit ShareStore(const std::string& reader);
+    ~ShareStore();
+    ShareStore(ShareStore&&) noexcept;
+    ShareStore& operator=(ShareStore&&) noexcept;
+
+    // "card FFFF:0000001A in \"Virtual PCD 00 00\"".
+    [[nodiscard]] const std::string& label() const noexcept;
+    // "FFFF:0000001A" (manufacturer:serial, hex).
+    [[nodiscard]] const std::string& serial() const noexcept;
+    // Maximum length of the private DO, 0 if the card has none (C0).
+    [[nodiscard]] std::size_t capacity() const noexcept;
+    // PIN retry counters, read from the card now (C4).
+    [[nodiscard]] PinTries tries();
+
+    // smk::ShareStore.
+    [[nodiscard]] const std::string& name() const noexcept override { return label(); }
+    [[nodiscard]] std::string_view kind() const noexcept override { return "card"; }
+    [[nodiscard]] std::vector<std::pair<std::string, std::string>> ids() const override;
+    [[nodiscard]] std::string_view empty_text() const noexcept override {
+        return "DO 0103 is empty";
+    }
+    // Nothing: the card's tries are checked in verify_pin, after the PIN is read.
+    void refuse_last_try(bool /*allow_last_try*/) const override {}
+    // Refuses a card without private DOs before the PIN costs a try there.
+    void unlock(const Secret& pin, bool allow_last_try) override {
+        require_private_dos();
+        verify_pin(pin, allow_last_try);
+    }
+    [[nodiscard]] std::string wiped_text() const override;
+
+    // Error(device) pointing at the PKCS#11 token store if the card has no
+    // private DOs or they are shorter than `record_bytes`.
+    void require_capacity(std::size_t record_bytes) const override;
+    // Error(device), with the same pointer, if the card has no private DOs at
+    // all; read_raw, read_share and wipe check it first.
+    void require_private_dos() const;
+
+    // VERIFY PW1 (mode 82) once; never retries. Refuses (Error(refused)) when one
+    // try is left unless allow_last_try; Error(device) when blocked;
+    // Error(verification) with the tries left for a wrong PIN.
+    void verify_pin(const Secret& pin, bool allow_last_try);
+
+    // DO 0103 as it is (PIN verified first).
+    [[nodiscard]] Secret read_raw();
+    // What DO 0103 holds: nothing, a valid record, or garbage (and why).
+    [[nodiscard]] StoredShare read_share() override;
+    // Writes a record: refuses (Error(refused)) if the DO is not empty unless
+    // `overwrite`; then reads it back and compares in constant time
+    // (Error(verification) if it differs).
+    void write_record(std::span<const std::uint8_t> record, bool overwrite) override;
+    // Empties DO 0103 and checks that it reads back empty.
+    void wipe() override;
+
+    // The card's authentication key, as AuthKeyCard's functions of the same
+    // names, on this already open card (a ceremony holds the card as its share
+    // store; a second open card on the reader would wait for this one forever).
+    [[nodiscard]] std::optional<PublicKey> auth_public_key();
+    [[nodiscard]] PublicKey generate_auth_key(const Secret& admin_pin, bool overwrite,
+                                              bool allow_last_try);
+    // AuthKeyCard::attest once the user PIN is verified (verify_pin, mode 82).
+    [[nodiscard]] Attestation attest(std::string_view context, const Challenge& challenge);
+
+  private:
+    struct Impl;  // smartcard/share_store.cpp
+    std::unique_ptr<Impl> m_impl;
+};
 
 // One OpenPGP card, for its authentication key (key slot 3, CRT A4), held in a
 // PC/SC transaction from construction to destruction. PINs it verified are
