@@ -77,6 +77,9 @@ void check_pin_files(const Plan& plan, const CeremonyOptions& options, const Fac
     if (cards && !options.card_pin && !plan.card_pin_file.empty()) {
         check_pin_file(plan, plan.card_pin_file, "[cards] pin_file");
     }
+    if (cards && plan.card_attest && !plan.card_admin_pin_file.empty()) {
+        check_pin_file(plan, plan.card_admin_pin_file, "[cards] admin_pin_file");
+    }
     if (facility == nullptr) {
         return;
     }
@@ -91,6 +94,25 @@ void check_pin_files(const Plan& plan, const CeremonyOptions& options, const Fac
             check_pin_file(plan, t.so_pin_file, where + "so_pin_file");
         }
     }
+}
+
+Secret read_admin_pin(const Plan& plan, const CeremonyOptions& options) {
+    if (!plan.card_attest) {
+        return {};
+    }
+    if (!plan.card_admin_pin_file.empty()) {
+        check_pin_file(plan, plan.card_admin_pin_file, "[cards] admin_pin_file");
+        return read_pin_file(plan.card_admin_pin_file.string());
+    }
+    if (!options.ask_admin_pin) {
+        throw Error(ErrorCategory::usage,
+                    fmt::format("plan {} has each card generate its authentication key ([cards] "
+                                "attest), which needs the cards' admin PIN, and names no "
+                                "[cards] admin_pin_file; nothing can ask for it here. Name the "
+                                "file, or set attest = false. Nothing was touched",
+                                plan.file.string()));
+    }
+    return options.ask_admin_pin("the cards (admin PIN, PW3, to generate their keys)");
 }
 
 void check_passphrase_file(const Plan& plan) {

@@ -36,6 +36,11 @@ void record_participants(const Plan& plan, const ConfirmParticipants& confirm, J
 // transcript line, no token opened): the plan's [cards] pin_file unless the
 // operator gave card PINs, and each token's pin_file (unless --token-pin-file)
 // and so_pin_file of `facility` (nullptr: no token is opened by this flow).
+// The cards' admin PIN for generating their authentication keys: the plan's
+// [cards] admin_pin_file, else options.ask_admin_pin; Error(usage) when neither
+// (batch: no one to ask). Only when the plan attests; empty otherwise.
+[[nodiscard]] Secret read_admin_pin(const Plan& plan, const CeremonyOptions& options);
+
 void check_pin_files(const Plan& plan, const CeremonyOptions& options, const Facility* facility,
                      bool cards);
 
@@ -73,9 +78,11 @@ void result_lines(const Journal& journal, std::string_view text);
 // Writes every share of `split` to the planned cards holder by holder with
 // the one card writer (split_to_cards.hpp: every card checked first, each
 // record read back, each set self-checked, rolled back on failure), recording
-// each step in the journal.
+// each step in the journal. With a non-empty `admin_pin` (the plan attests),
+// each card then generates its authentication key, and `issued` (the plan to be
+// written) records every card's public key.
 void write_split_to_cards(const Plan& plan, CardSession& session, const slip39::SplitResult& split,
                           const Secret& smk_key, const Secret& passphrase, bool overwrite,
-                          Journal& journal);
+                          const Secret& admin_pin, Plan& issued, Journal& journal);
 
 }  // namespace smk::ceremony

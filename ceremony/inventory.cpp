@@ -1,8 +1,11 @@
 // smk ceremony inventory: the annual proof of possession (KMP 3.9). Each planned
 // card is brought to the table: its serial is the planned one, the bag serial is
-// typed as read and compared, and the share on the card is exactly the share
-// issued to it (its commitment in the issued plan), not merely a valid share of
-// the same set. Every card is looked at; the findings are listed at the end.
+// typed as read and compared, the card signs a fresh challenge with the
+// authentication key it generated at issuance (verified against the public key
+// the issued plan records: the card proves itself without its share leaving it),
+// and the share on the card is exactly the share issued to it (its commitment in
+// the issued plan), not merely a valid share of the same set (skipped with
+// --attest-only). Every card is looked at; the findings are listed at the end.
 
 #include <fmt/core.h>
 
@@ -13,9 +16,11 @@
 
 #include "flow_setup.hpp"
 #include "share_commitment.hpp"
+#include "smk/card.hpp"
 #include "smk/ceremony/flows.hpp"
 #include "smk/ceremony/plan.hpp"
 #include "smk/error.hpp"
+#include "smk/hex.hpp"
 #include "smk/sha256.hpp"
 #include "smk/slip39.hpp"
 #include "smk/text_compare.hpp"
@@ -53,6 +58,43 @@ std::string share_finding(const Plan& plan, const CardSpec& c, card::ShareStore&
     return {};
 }
 
+// What the result line says of a card without a finding.
+std::string ok_text(const CardSpec& c, const CeremonyOptions& options) {
+    if (c.auth_key_pem.empty()) {
+        return "issued share: OK";
+    }
+    return options.attest_only ? "attested: OK" : "attested, issued share: OK";
+}
+
+// The card's answer to a fresh challenge, checked against the key the plan
+// records for it; recorded in the transcript whole (message, signature in
+// base64, the key's SHA-256), so anyone can check it again with openssl
+// (docs/CEREMONY.md "Attestation"). "" when it verifies, else the finding.
+std::string attestation_finding(const Plan& plan, const Holder& h, const CardSpec& c,
+                                card::ShareStore& store, Journal& journal) {
+    const card::PublicKey expected = card::parse_public_key(
+        {reinterpret_cast<const std::uint8_t*>(c.auth_key_pem.data()), c.auth_key_pem.size()},
+        plan.file.string());
+    const card::Challenge challenge = card::fresh_challenge();
+    const card::Attestation answer =
+        store.attest(fmt::format("inventory of share set {}", *plan.identifier), challenge);
+    std::string finding;
+    try {
+        card::check_attestation(expected, answer);
+    } catch (const Error& e) {
+        if (e.category() != ErrorCategory::verification) {
+            throw;
+        }
+        finding = e.what();
+    }
+    journal.record("card-attested", {{"holder", std::to_string(h.number)}, {"card", c.serial}},
+                   {{"attestation", finding.empty() ? "verified" : "FAILED"},
+                    {"message", answer.message},
+                    {"signature_base64", to_base64(answer.signature)}},
+                   {{"public_key", c.auth_key_sha256}});
+    return finding;
+}
+
 }  // namespace
 
 void inventory(const CeremonyOptions& options, Output& output) {
@@ -61,7 +103,15 @@ void inventory(const CeremonyOptions& options, Output& output) {
     check_pin_files(plan, options, nullptr, true);
     for (const auto& h : plan.holders) {
         for (const auto& c : h.cards) {
-            if (c.share_sha256.empty()) {
+            if (options.attest_only && c.auth_key_sha256.empty()) {
+                throw Error(ErrorCategory::usage,
+                            fmt::format("plan {} records no authentication key for holder {} set "
+                                        "{} (issued without [cards] attest): --attest-only cannot "
+                                        "check that card. Run the inventory without it (the "
+                                        "share is read and compared)",
+                                        plan.file.string(), h.number, slip39::set_letter(c.set)));
+            }
+            if (c.share_sha256.empty() && !options.attest_only) {
                 throw Error(ErrorCategory::usage,
                             fmt::format("plan {} records no share commitment for holder {} set "
                                         "{} (issued before smk recorded them): an inventory "
@@ -104,11 +154,17 @@ void inventory(const CeremonyOptions& options, Output& output) {
                     h.number, h.name, slip39::set_letter(c.set)));
                 bag_result = same_typed_serial(typed_bag, c.bag) ? "match" : "DIFFERS";
             }
-            std::string identity;
+            std::string identity = "not read (--attest-only)";
             std::string finding;
             try {
                 HeldCard card = session.acquire(request);
-                finding = share_finding(plan, c, card.store, identity);
+                if (!c.auth_key_pem.empty()) {
+                    finding = attestation_finding(plan, h, c, card.store, journal);
+                }
+                if (!options.attest_only) {
+                    const std::string share = share_finding(plan, c, card.store, identity);
+                    finding += (finding.empty() || share.empty() ? "" : "; ") + share;
+                }
                 session.release(std::move(card));
             } catch (const Error& e) {
                 if (e.category() == ErrorCategory::interrupted) {
@@ -136,13 +192,18 @@ void inventory(const CeremonyOptions& options, Output& output) {
                             {"bag", c.bag},
                             {"bag_typed", typed_bag}},
                            {{"share", identity},
-                            {"issued_share", finding.empty() ? "yes" : "NO"},
+                            {"issued_share", options.attest_only ? "not read"
+                                             : finding.empty()   ? "yes"
+                                                                 : "NO"},
+                            {"attested", c.auth_key_pem.empty() ? "no key in the plan"
+                                         : finding.empty()      ? "yes"
+                                                                : "NO"},
                             {"bag", bag_result}},
                            {{"share_commitment", c.share_sha256}});
             journal.result(fmt::format("  holder {} {:<16} set {} card {}  bag {} ({})  {}",
                                        h.number, h.name, slip39::set_letter(c.set), c.serial, c.bag,
                                        bag_result,
-                                       finding.empty() ? "issued share: OK" : "FINDING"));
+                                       finding.empty() ? ok_text(c, options) : "FINDING"));
             ++checked;
         }
     }
@@ -160,10 +221,11 @@ void inventory(const CeremonyOptions& options, Output& output) {
                                 "treated as lost (reissue)",
                                 *plan.identifier, findings.size(), checked, list));
     }
-    journal.result(
-        fmt::format("inventory of share set {} (KCV {}): {} card(s) present, each "
-                    "holding exactly the share issued to it",
-                    *plan.identifier, *plan.kcv, checked));
+    journal.result(fmt::format("inventory of share set {} (KCV {}): {} card(s) present, each {}",
+                               *plan.identifier, *plan.kcv, checked,
+                               options.attest_only
+                                   ? "proving itself with the key issued to it (shares not read)"
+                                   : "holding exactly the share issued to it"));
     journal.finish({{"cards", std::to_string(checked)}});
 }
 

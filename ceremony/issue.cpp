@@ -86,6 +86,14 @@ class JournalProgress final : public SplitToCardsObserver {
              {"read_back", "ok"}});
         m_journal.say(
             fmt::format("  {}: card {} written and read back\n", request.describe(), card.serial));
+        if (card.auth_key) {
+            m_journal.record("card-key-generated",
+                             {{"holder", m_holders.at(card.share)}, {"card", card.serial}},
+                             {{"key", fmt::format("RSA {}", card.auth_key->bits())},
+                              {"public_key_sha256", card.auth_key->sha256_hex()}});
+            m_journal.say(fmt::format("    its authentication key: RSA {}, SHA-256 {}\n",
+                                      card.auth_key->bits(), card.auth_key->sha256_hex()));
+        }
     }
     void set_verified(unsigned group, const slip39::SetVerification& set) override {
         m_journal.record("set-verified", {{"set", slip39::set_letter(group)}},
@@ -119,13 +127,14 @@ class JournalProgress final : public SplitToCardsObserver {
 
 void write_split_to_cards(const Plan& plan, CardSession& session, const slip39::SplitResult& split,
                           const Secret& smk_key, const Secret& passphrase, bool overwrite,
-                          Journal& journal) {
+                          const Secret& admin_pin, Plan& issued, Journal& journal) {
     SplitToCards job;
     job.split = &split;
     job.master = smk_key.bytes();
     job.passphrase = passphrase.bytes();
     job.kcv = kcv_hex(key_check_value(smk_key.bytes()));
     job.overwrite = overwrite;
+    job.admin_pin = admin_pin.empty() ? nullptr : &admin_pin;
     job.start_over = "start the ceremony step again";
     job.not_empty =
         "A planned card must be empty: check what it holds ('smk card verify'), then empty "
@@ -147,7 +156,20 @@ void write_split_to_cards(const Plan& plan, CardSession& session, const slip39::
     for (std::size_t i = 0; i < job.shares.size(); ++i) {
         progress.holder_of(&job.shares[i], holder_numbers[i]);
     }
-    (void)write_split_to_cards(session, job, progress);
+    const std::vector<CardWritten> written = write_split_to_cards(session, job, progress);
+    for (const CardWritten& card : written) {
+        if (!card.auth_key) {
+            continue;
+        }
+        for (auto& h : issued.holders) {
+            for (auto& c : h.cards) {
+                if (c.serial == card.serial) {
+                    c.auth_key_pem = card.auth_key->pem();
+                    c.auth_key_sha256 = card.auth_key->sha256_hex();
+                }
+            }
+        }
+    }
 }
 
 void issue(const CeremonyOptions& options, Output& output) {
@@ -197,6 +219,7 @@ void issue(const CeremonyOptions& options, Output& output) {
     }
     // Asked (twice, when typed) before the SMK exists: a typing slip stops here.
     const Secret passphrase = read_passphrase(plan, options, true);
+    const Secret admin_pin = read_admin_pin(plan, options);
 
     // 3. The SMK, in secure memory, and its shares.
     Secret smk_key(plan.policy.smk_bytes);
@@ -217,15 +240,17 @@ void issue(const CeremonyOptions& options, Output& output) {
     journal.say(
         fmt::format("SMK generated: share set {}, KCV {}\n", split.identifier, kcv_text_hex));
 
-    // 4-5. Every planned card, then each set verified from what the cards returned.
-    write_split_to_cards(plan, session, split, smk_key, passphrase, false, journal);
+    // 4-5. Every planned card (and its authentication key), then each set verified
+    // from what the cards returned.
+    Plan issued = plan;
+    write_split_to_cards(plan, session, split, smk_key, passphrase, false, admin_pin, issued,
+                         journal);
 
     // 6. Into every token of the facility; the KCV is computed inside each.
     const InstalledKcvs token_kcvs =
         install_in_facility(tokens, plan, facility, smk_key, kcv, journal);
 
     // 7. The issued plan.
-    Plan issued = plan;
     issued.identifier = split.identifier;
     issued.kcv = kcv_text_hex;
     record_share_commitments(issued, split);

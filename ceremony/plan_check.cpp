@@ -40,11 +40,20 @@ void check_plan(const std::filesystem::path& file, Output& output) {
     output.result(fmt::format("  policy: {}; a {}-byte SMK; passphrase: {}", plan.policy.describe(),
                               plan.policy.smk_bytes,
                               passphrase_source_name(plan.policy.passphrase)));
+    output.result(plan.card_attest
+                      ? fmt::format("  cards: each generates its authentication key at issuance "
+                                    "(admin PIN: {})",
+                                    plan.card_admin_pin_file.empty()
+                                        ? std::string("a prompt")
+                                        : plan.card_admin_pin_file.string())
+                      : std::string("  cards: no authentication keys ([cards] attest = false)"));
     for (const auto& h : plan.holders) {
         std::string cards;
         for (const CardSpec& c : h.cards) {
-            cards += fmt::format("{}set {} card {} bag {}", cards.empty() ? "" : ", ",
-                                 slip39::set_letter(c.set), c.serial, c.bag);
+            cards += fmt::format(
+                "{}set {} card {} bag {}{}", cards.empty() ? "" : ", ", slip39::set_letter(c.set),
+                c.serial, c.bag,
+                c.auth_key_sha256.empty() ? "" : " key " + c.auth_key_sha256.substr(0, 16) + "...");
         }
         output.result(fmt::format("  holder {} {}: {}", h.number, h.name, cards));
     }
@@ -75,6 +84,11 @@ void check_plan(const std::filesystem::path& file, Output& output) {
     if (!plan.card_pin_file.empty()) {
         check_pin_file(plan, plan.card_pin_file, "[cards] pin_file");
         output.result(fmt::format("  card PIN file {}: readable", plan.card_pin_file.string()));
+    }
+    if (plan.card_attest && !plan.card_admin_pin_file.empty()) {
+        check_pin_file(plan, plan.card_admin_pin_file, "[cards] admin_pin_file");
+        output.result(
+            fmt::format("  card admin PIN file {}: readable", plan.card_admin_pin_file.string()));
     }
     for (const auto& f : plan.facilities) {
         for (const auto& t : f.tokens) {

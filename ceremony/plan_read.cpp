@@ -12,6 +12,7 @@
 #include <set>
 
 #include "plan_names.hpp"
+#include "plan_reader.hpp"
 #include "smk/ceremony/plan.hpp"
 #include "smk/error.hpp"
 #include "smk/hex.hpp"
@@ -21,131 +22,10 @@
 #include "smk/text_file.hpp"
 
 namespace smk::ceremony {
-namespace {
 
 namespace fs = std::filesystem;
 
-class Reader {
-  public:
-    explicit Reader(const fs::path& file) : m_file(file), m_dir(file.parent_path()) {}
-
-    [[noreturn]] void fail(const std::string& path, const std::string& what) const {
-        throw Error(ErrorCategory::invalid_input,
-                    "plan " + m_file.string() + ": " + path + ": " + what +
-                        " (see docs/CEREMONY.md); nothing was touched");
-    }
-
-    void allow_only(const toml::table& table, const std::string& path,
-                    std::initializer_list<std::string_view> keys) const {
-        for (const auto& [key, node] : table) {
-            if (std::find(keys.begin(), keys.end(), key.str()) == keys.end()) {
-                std::string allowed;
-                for (const auto k : keys) {
-                    allowed += (allowed.empty() ? "" : ", ") + std::string(k);
-                }
-                fail(join(path, key.str()), "unknown key (allowed here: " + allowed + ")");
-            }
-            (void)node;
-        }
-    }
-
-    static std::string join(const std::string& path, std::string_view key) {
-        return path.empty() ? std::string(key) : path + "." + std::string(key);
-    }
-
-    const toml::node* get(const toml::table& table, const std::string& path, std::string_view key,
-                          bool required) const {
-        const toml::node* node = table.get(key);
-        if (node == nullptr && required) {
-            fail(join(path, key), "missing");
-        }
-        return node;
-    }
-
-    std::string string(const toml::table& table, const std::string& path, std::string_view key,
-                       bool required = true) const {
-        const toml::node* node = get(table, path, key, required);
-        if (node == nullptr) {
-            return {};
-        }
-        if (!node->is_string()) {
-            fail(join(path, key), "must be a string");
-        }
-        std::string value = *node->value<std::string>();
-        if (required && value.empty()) {
-            fail(join(path, key), "must not be empty");
-        }
-        return value;
-    }
-
-    std::optional<std::int64_t> integer(const toml::table& table, const std::string& path,
-                                        std::string_view key, bool required) const {
-        const toml::node* node = get(table, path, key, required);
-        if (node == nullptr) {
-            return std::nullopt;
-        }
-        if (!node->is_integer()) {
-            fail(join(path, key), "must be an integer");
-        }
-        return *node->value<std::int64_t>();
-    }
-
-    bool boolean(const toml::table& table, const std::string& path, std::string_view key) const {
-        const toml::node* node = get(table, path, key, false);
-        if (node == nullptr) {
-            return false;
-        }
-        if (!node->is_boolean()) {
-            fail(join(path, key), "must be true or false");
-        }
-        return *node->value<bool>();
-    }
-
-    fs::path file_path(const toml::table& table, const std::string& path, std::string_view key,
-                       bool required = false) const {
-        const std::string text = string(table, path, key, required);
-        if (text.empty()) {
-            return {};
-        }
-        const fs::path p(text);
-        return p.is_absolute() ? p : (m_dir.empty() ? p : m_dir / p);
-    }
-
-    const toml::table& table(const toml::table& parent, const std::string& path,
-                             std::string_view key) const {
-        const toml::node* node = get(parent, path, key, true);
-        if (!node->is_table()) {
-            fail(join(path, key), "must be a table");
-        }
-        return *node->as_table();
-    }
-
-    const toml::array* array(const toml::table& parent, const std::string& path,
-                             std::string_view key, bool required) const {
-        const toml::node* node = get(parent, path, key, required);
-        if (node == nullptr) {
-            return nullptr;
-        }
-        if (!node->is_array()) {
-            fail(join(path, key), "must be an array of tables ([[" + join(path, key) + "]])");
-        }
-        return node->as_array();
-    }
-
-    const toml::table& element(const toml::array& array, const std::string& path,
-                               std::size_t i) const {
-        if (!array[i].is_table()) {
-            fail(path + "[" + std::to_string(i) + "]", "must be a table");
-        }
-        return *array[i].as_table();
-    }
-
-    [[nodiscard]] const fs::path& file() const noexcept { return m_file; }
-
-  private:
-    fs::path m_file;
-    fs::path m_dir;
-};
+namespace plan_detail {
 
 std::string lower(std::string text) {
     for (char& c : text) {
@@ -175,6 +55,11 @@ unsigned parse_set(const Reader& r, const std::string& path, const std::string& 
     }
     r.fail(path, "must be a set letter, \"A\" to \"D\", not \"" + text + "\"");
 }
+
+}  // namespace plan_detail
+namespace {
+
+using namespace plan_detail;  // NOLINT(google-build-using-namespace): the reader's own parts
 
 CardSpec parse_card(const Reader& r, const toml::table& t, const std::string& path) {
     r.allow_only(t, path, {"set", "index", "serial", "bag"});
@@ -248,126 +133,6 @@ void parse_policy(const Reader& r, const toml::table& root, Plan& plan) {
     policy.passphrase_file = r.file_path(t, "policy", "passphrase_file");
 }
 
-void parse_issued(const Reader& r, const toml::table& root, Plan& plan) {
-    const toml::node* node = root.get("issued");
-    if (node == nullptr) {
-        return;
-    }
-    if (!node->is_table()) {
-        r.fail("issued", "must be a table");
-    }
-    const toml::table& t = *node->as_table();
-    r.allow_only(t, "issued", {"identifier", "kcv", "card", "share", "event"});
-    const auto id = r.integer(t, "issued", "identifier", true);
-    if (*id < 0 || *id > 0x7FFF) {
-        r.fail("issued.identifier",
-               "must be 0 to 32767 (a SLIP-39 identifier), not " + std::to_string(*id));
-    }
-    plan.identifier = static_cast<std::uint16_t>(*id);
-    std::string kcv = lower(r.string(t, "issued", "kcv"));
-    if (!try_parse_kcv(kcv)) {
-        r.fail("issued.kcv", "must be 6 hex digits, not \"" + kcv + "\"");
-    }
-    plan.kcv = kcv;
-    if (const toml::array* cards = r.array(t, "issued", "card", false)) {
-        for (std::size_t i = 0; i < cards->size(); ++i) {
-            const std::string path = "issued.card[" + std::to_string(i) + "]";
-            const toml::table& c = r.element(*cards, "issued.card", i);
-            r.allow_only(c, path, {"holder", "set", "serial", "bag"});
-            const auto number = r.integer(c, path, "holder", true);
-            if (*number < 1 || *number > static_cast<std::int64_t>(plan.holders.size())) {
-                r.fail(path + ".holder", "no holder " + std::to_string(*number));
-            }
-            const unsigned set = parse_set(r, path + ".set", r.string(c, path, "set"));
-            Holder& holder = plan.holders[static_cast<std::size_t>(*number - 1)];
-            for (CardSpec& card : holder.cards) {
-                if (card.set == set) {
-                    card.serial = upper(r.string(c, path, "serial"));
-                    if (!is_card_serial(card.serial)) {
-                        r.fail(path + ".serial", "\"" + card.serial + "\" is not a card serial");
-                    }
-                    card.bag = r.string(c, path, "bag");
-                }
-            }
-        }
-    }
-    if (const toml::array* shares = r.array(t, "issued", "share", false)) {
-        for (std::size_t i = 0; i < shares->size(); ++i) {
-            const std::string path = "issued.share[" + std::to_string(i) + "]";
-            const toml::table& c = r.element(*shares, "issued.share", i);
-            r.allow_only(c, path, {"holder", "set", "sha256"});
-            const auto number = r.integer(c, path, "holder", true);
-            if (*number < 1 || *number > static_cast<std::int64_t>(plan.holders.size())) {
-                r.fail(path + ".holder", "no holder " + std::to_string(*number));
-            }
-            const unsigned set = parse_set(r, path + ".set", r.string(c, path, "set"));
-            const std::string sha256 = lower(r.string(c, path, "sha256"));
-            Sha256 parsed{};
-            if (sha256.size() != 64 || !decode_public_hex(sha256, parsed)) {
-                r.fail(path + ".sha256", "must be 64 hex digits, not \"" + sha256 + "\"");
-            }
-            bool found = false;
-            for (CardSpec& card : plan.holders[static_cast<std::size_t>(*number - 1)].cards) {
-                if (card.set == set) {
-                    if (!card.share_sha256.empty()) {
-                        r.fail(path, "a second commitment for this card");
-                    }
-                    card.share_sha256 = sha256;
-                    found = true;
-                }
-            }
-            if (!found) {
-                r.fail(path + ".set", "holder " + std::to_string(*number) + " has no card of set " +
-                                          slip39::set_letter(set));
-            }
-        }
-    }
-}
-
-// [[issued.event]]: holder custody events, applied in order (a replacement renames
-// the holder).
-void parse_events(const Reader& r, const toml::table& issued, Plan& plan) {
-    const toml::array* events = r.array(issued, "issued", "event", false);
-    if (events == nullptr) {
-        return;
-    }
-    for (std::size_t i = 0; i < events->size(); ++i) {
-        const std::string path = "issued.event[" + std::to_string(i) + "]";
-        const toml::table& t = r.element(*events, "issued.event", i);
-        r.allow_only(t, path,
-                     {"holder", "kind", "time", "by", "identifier", "note", "name", "previous"});
-        HolderEvent event;
-        const auto number = r.integer(t, path, "holder", true);
-        if (*number < 1 || *number > static_cast<std::int64_t>(plan.holders.size())) {
-            r.fail(path + ".holder", "no holder " + std::to_string(*number));
-        }
-        event.holder = static_cast<unsigned>(*number);
-        event.kind = r.string(t, path, "kind");
-        if (std::find(std::begin(kHolderEventKinds), std::end(kHolderEventKinds), event.kind) ==
-            std::end(kHolderEventKinds)) {
-            r.fail(path + ".kind",
-                   "must be \"replaced\", \"lost\" or \"unavailable\", not \"" + event.kind + "\"");
-        }
-        event.time = r.string(t, path, "time");
-        event.by = r.string(t, path, "by");
-        const auto id = r.integer(t, path, "identifier", true);
-        if (*id < 0 || *id > 0x7FFF) {
-            r.fail(path + ".identifier", "must be 0 to 32767, not " + std::to_string(*id));
-        }
-        event.identifier = static_cast<std::uint16_t>(*id);
-        event.note = r.string(t, path, "note", false);
-        event.name = r.string(t, path, "name", false);
-        event.previous = r.string(t, path, "previous", false);
-        if ((event.kind == "replaced") != !event.name.empty()) {
-            r.fail(path + ".name", "a replacement names the new holder; other events do not");
-        }
-        if (event.kind == "replaced") {
-            plan.holders[event.holder - 1].name = event.name;
-        }
-        plan.holder_events.push_back(std::move(event));
-    }
-}
-
 Plan parse_table(const toml::table& root, std::string_view text, const fs::path& file) {
     const Reader r(file);
     r.allow_only(root, "",
@@ -404,8 +169,13 @@ Plan parse_table(const toml::table& root, std::string_view text, const fs::path&
         if (!cards->is_table()) {
             r.fail("cards", "must be a table");
         }
-        r.allow_only(*cards->as_table(), "cards", {"pin_file"});
-        plan.card_pin_file = r.file_path(*cards->as_table(), "cards", "pin_file");
+        const toml::table& c = *cards->as_table();
+        r.allow_only(c, "cards", {"pin_file", "attest", "admin_pin_file"});
+        plan.card_pin_file = r.file_path(c, "cards", "pin_file");
+        if (c.contains("attest")) {
+            plan.card_attest = r.boolean(c, "cards", "attest");
+        }
+        plan.card_admin_pin_file = r.file_path(c, "cards", "admin_pin_file");
     }
 
     const toml::array* facilities = r.array(root, "", "facilities", true);

@@ -102,6 +102,17 @@ void write_issued_plan(const Plan& updated, const fs::path& out) {
             }
         }
     }
+    for (std::size_t i = 0; i < updated.holders.size(); ++i) {
+        for (const CardSpec& card : updated.holders[i].cards) {
+            if (!card.auth_key_sha256.empty()) {
+                // A multi-line literal string: the PEM reads as it is, ready for
+                // `openssl dgst -verify` once copied to a file.
+                text += "\n[[issued.card_key]]\nholder = " + std::to_string(i + 1) + "\nset = \"" +
+                        slip39::set_letter(card.set) + "\"\nsha256 = \"" + card.auth_key_sha256 +
+                        "\"\npublic_key = '''\n" + card.auth_key_pem + "'''\n";
+            }
+        }
+    }
     for (const HolderEvent& e : updated.holder_events) {
         text += "\n[[issued.event]]\nholder = " + std::to_string(e.holder) +
                 "\nkind = " + toml_string(e.kind) + "\ntime = " + toml_string(e.time) +
@@ -126,7 +137,9 @@ void write_issued_plan(const Plan& updated, const fs::path& out) {
             same =
                 same && check.holders[i].cards[j].serial == updated.holders[i].cards[j].serial &&
                 check.holders[i].cards[j].bag == updated.holders[i].cards[j].bag &&
-                check.holders[i].cards[j].share_sha256 == updated.holders[i].cards[j].share_sha256;
+                check.holders[i].cards[j].share_sha256 ==
+                    updated.holders[i].cards[j].share_sha256 &&
+                check.holders[i].cards[j].auth_key_pem == updated.holders[i].cards[j].auth_key_pem;
         }
     }
     if (!same) {

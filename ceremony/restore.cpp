@@ -390,6 +390,9 @@ void reissue(const CeremonyOptions& options, Output& output) {
         refuse_existing(options.plan_out);  // before any card is written
     }
     const Secret passphrase = read_passphrase(plan, options, false);
+    // A new share set gives every card a new authentication key too (the single
+    // replacement card does not get one: no plan is written for it).
+    const Secret admin_pin = options.new_split ? read_admin_pin(plan, options) : Secret{};
     CardSession session(card_session_options(plan, options, journal));
     Plan updated = plan;
     if (!options.new_split) {
@@ -490,7 +493,8 @@ void reissue(const CeremonyOptions& options, Output& output) {
     journal.record("split-generated", {},
                    {{"identifier", std::to_string(split.identifier)}, {"kcv", *plan.kcv}});
     CardSession writer(card_session_options(plan, options, journal));
-    write_split_to_cards(plan, writer, split, quorum.smk, passphrase, true, journal);
+    write_split_to_cards(plan, writer, split, quorum.smk, passphrase, true, admin_pin, updated,
+                         journal);
     updated.identifier = split.identifier;
     record_share_commitments(updated, split);
     const std::filesystem::path out = options.plan_out.empty()

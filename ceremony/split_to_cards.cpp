@@ -67,6 +67,18 @@ std::vector<std::string> check_cards_first(const CardSession& session, const Spl
                                         holding(stored), job.not_empty));
             }
         }
+        if (job.admin_pin != nullptr && !job.overwrite) {
+            if (const auto key = held.store.auth_public_key()) {
+                throw Error(
+                    ErrorCategory::refused,
+                    fmt::format("{} (for {}) already holds an authentication key (public "
+                                "key SHA-256 {}); nothing was written. A card must come "
+                                "to its issuance without a key, or its key proves nothing "
+                                "about this issuance: reset it to its factory state ('gpg "
+                                "--card-edit', admin, factory-reset) or plan another card",
+                                held.store.label(), share.request.describe(), key->sha256_hex()));
+            }
+        }
         serials.push_back(held.store.serial());
         probe.release(std::move(held));
     }
@@ -171,12 +183,16 @@ std::vector<CardWritten> write_split_to_cards(CardSession& session, const SplitT
             }
             held.store.require_capacity(records[i].size());
             held.store.write_record(records[i].bytes(), job.overwrite);  // reads back, compares
-            written.push_back({&share, held.store.serial(), held.store.label()});
+            written.push_back({&share, held.store.serial(), held.store.label(), std::nullopt});
             const card::StoredShare stored = held.store.read_share();
             check_read_back(stored, held.store.label(), split.identifier, share, mnemonic);
             read_back[share.group].push_back({fmt::format("card {} ({})", held.store.serial(),
                                                           share_name(share.group, share.member)),
                                               Secret::copy_of(stored.record->mnemonic.bytes())});
+            if (job.admin_pin != nullptr) {
+                written.back().auth_key = held.store.generate_auth_key(
+                    *job.admin_pin, job.overwrite, session.options().last_try);
+            }
             observer.card_written(written.back());
             session.release(std::move(held));
         }

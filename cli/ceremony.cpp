@@ -72,6 +72,7 @@ ceremony::CeremonyOptions flow_options(const CeremonyArgs& o) {
     flow.token_pin_file = o.token_pin_file;
     flow.ask_pin = pin_reader(PinOptions{});
     flow.ask_so_pin = ask_so_pin_for_plan;
+    flow.ask_admin_pin = ask_card_admin_pin_for_plan;
     flow.ask_passphrase = [](bool confirm) {
         PassphraseOptions prompt;
         prompt.ask = true;
@@ -280,13 +281,20 @@ void register_ceremony(CLI::App& app, Context& /*ctx*/) {
     auto* inventory_cmd = group->add_subcommand(
         "inventory",
         "Annual proof of possession: each planned card present, its bag serial typed and "
-        "compared, and its share exactly the one issued to it (the issued plan's commitment)");
+        "compared, its answer to a fresh challenge verified against its public key in the "
+        "issued plan, and its share exactly the one issued to it (the plan's commitment)");
     add_common(*inventory_cmd, *inventory);
     add_cards(*inventory_cmd, *inventory);
     inventory_cmd->add_option("--holder", inventory->holder,
                               "Only this holder's cards (default: every holder's)");
-    inventory_cmd->callback([inventory] {
+    auto attest_only = std::make_shared<bool>(false);
+    inventory_cmd->add_flag(
+        "--attest-only", *attest_only,
+        "Only the cards' attestation (each signs a fresh challenge with the key the issued "
+        "plan records for it); the shares are not read");
+    inventory_cmd->callback([inventory, attest_only] {
         ceremony::CeremonyOptions options = flow_options(*inventory);
+        options.attest_only = *attest_only;
         options.read_bag = [](std::string_view question) {
             Tty tty("smk ceremony inventory asks for each bag serial at the terminal");
             return std::string(tty.read_line(question, true, 128, "the bag serial").text());

@@ -67,6 +67,15 @@ Secret ask_so_pin_for_plan(std::string_view holder) {
                          kMaxPinBytes, "the PIN");
 }
 
+Secret ask_card_admin_pin_for_plan(std::string_view what) {
+    Tty tty(
+        fmt::format("asking for the admin PIN of {} (the plan names no [cards] "
+                    "admin_pin_file)",
+                    what));
+    return tty.read_line(fmt::format("Admin PIN (PW3) of {}: ", what), false, kMaxPinBytes,
+                         "the PIN");
+}
+
 void add_so_pin_options(CLI::App& cmd, SoPinOptions& options) {
     add_pin_source(cmd, options.file, options.fd, "so-pin", "SO PIN");
 }

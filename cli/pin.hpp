@@ -44,6 +44,9 @@ void add_so_pin_options(CLI::App& cmd, SoPinOptions& options);
 // The SO PIN of `holder` asked on the terminal for a ceremony, whose plan names no
 // so_pin_file for the token; Error(usage) saying so when there is no terminal.
 [[nodiscard]] Secret ask_so_pin_for_plan(std::string_view holder);
+// The cards' admin PIN (PW3) for a ceremony that generates their keys, when the
+// plan names no [cards] admin_pin_file: no-echo on /dev/tty.
+[[nodiscard]] Secret ask_card_admin_pin_for_plan(std::string_view what);
 
 // read_pin(options, holder) as the PIN source of a card session or flow.
 [[nodiscard]] ceremony::PinReader pin_reader(const PinOptions& options);

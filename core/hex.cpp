@@ -122,4 +122,14 @@ Secret from_hex_secret(std::string_view text, std::string_view what) {
     return out;
 }
 
+std::string to_base64(std::span<const std::uint8_t> bytes) {
+    const std::size_t size =
+        sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_ORIGINAL);
+    std::string out(size, '\0');
+    sodium_bin2base64(out.data(), out.size(), bytes.data(), bytes.size(),
+                      sodium_base64_VARIANT_ORIGINAL);
+    out.resize(size - 1);  // the terminating NUL
+    return out;
+}
+
 }  // namespace smk

@@ -45,6 +45,10 @@ jq -e -s 'any(.[]; .flow == "restore" and .step == "drive-checked" and .items.dr
 jq -e -s 'any(.[]; .flow == "restore" and .step == "application-backup-checked"
                    and .results.sha256_recorded == "match")' \
   "$transcript" >/dev/null || fail "the restore did not check the backup's SHA-256 against the plan"
+# Issuance gave every card its authentication key (issue 14: on-card attestation).
+jq -e -s '[.[] | select(.flow == "issue" and .step == "card-key-generated"
+                        and (.results.public_key_sha256 | length) == 64)] | length == 14' \
+  "$transcript" >/dev/null || fail "the issue did not record an authentication key for each of the 14 cards"
 # Every drive's verification records where it goes: facility, bag and recipient.
 jq -e -s '[.[] | select(.flow == "backup-copies" and .step == "drive-verified"
                         and .items.facility != null and .items.bag != null

@@ -81,6 +81,7 @@ export PCSCLITE_CSOCK_NAME
 card_serial() { local v="SMK_PCSC_SERIAL_$1"; echo "FFFF:${!v}"; }
 eval "$("$here/softhsm-env.sh" "$work/hsm" hsm-wellington:246810 hsm-auckland:246810)"
 echo 123456 >"$work/card-pin"
+echo 12345678 >"$work/card-admin-pin"   # the emulated cards' factory admin PIN
 echo 246810 >"$work/token-pin"
 echo 12345678 >"$work/token-so-pin"  # softhsm-env.sh's SO PIN: the SMK is installed trusted
 echo "  14 cards: $(card_serial 0) ... $(card_serial 13); tokens hsm-wellington, hsm-auckland"
@@ -140,6 +141,7 @@ plan="$work/ceremony-plan.toml"
     echo
     echo "[cards]"
     echo "pin_file = \"$work/card-pin\""
+    echo "admin_pin_file = \"$work/card-admin-pin\""
     echo
     # The people in the room, named at the start of every flow (--confirm-participants:
     # the Ceremony Administrator vouches that they are present; else smk asks).

@@ -17,6 +17,9 @@ namespace smk {
 // hex digits, either case, into `out`; false (out unspecified) for anything else.
 // For check values and digests people read, never for keys.
 [[nodiscard]] bool decode_public_hex(std::string_view text, std::span<std::uint8_t> out) noexcept;
+// Standard base64 (RFC 4648, padded, one line) of public bytes, as `openssl base64
+// -d -A` reads it back (libsodium's sodium_bin2base64).
+[[nodiscard]] std::string to_base64(std::span<const std::uint8_t> bytes);
 // Lower-case hex of secret bytes, into secret memory.
 [[nodiscard]] Secret to_hex_secret(std::span<const std::uint8_t> bytes);
 // Decode hex (either case; surrounding ASCII whitespace ignored) into secret memory.

@@ -24,6 +24,7 @@ class CeremonyRig {
   public:
     CeremonyRig() : m_cards(14), m_tokens({"hsm-one:246810", "hsm-two:246810"}) {
         write_file(card_pin(), "123456\n");
+        write_file(card_admin_pin(), "12345678\n");  // the emulator's factory admin PIN
         write_file(token_pin(), "246810\n");
         write_file(plan(), plan_text());
     }
@@ -33,6 +34,7 @@ class CeremonyRig {
     [[nodiscard]] std::string plan() const { return m_dir / "plan.toml"; }
     [[nodiscard]] std::string transcript() const { return m_dir / "plan.transcript.jsonl"; }
     [[nodiscard]] std::string card_pin() const { return m_dir / "card.pin"; }
+    [[nodiscard]] std::string card_admin_pin() const { return m_dir / "card-admin.pin"; }
     [[nodiscard]] std::string token_pin() const { return m_dir / "token.pin"; }
     [[nodiscard]] std::string path(const std::string& name) const { return m_dir / name; }
     [[nodiscard]] PcscStack& cards() { return m_cards; }
@@ -40,7 +42,8 @@ class CeremonyRig {
     [[nodiscard]] std::string plan_text() const {
         std::string text =
             "version = 1\nname = \"test ceremony\"\n\n[key]\nlabel = \"SMK\"\nid = \"01\"\n\n";
-        text += "[cards]\npin_file = \"" + card_pin() + "\"\n\n";
+        text += "[cards]\npin_file = \"" + card_pin() + "\"\nadmin_pin_file = \"" +
+                card_admin_pin() + "\"\n\n";
         text += "[[facilities]]\nname = \"WELLINGTON\"\nmodule = \"" + std::string(kSoftHsmModule) +
                 "\"\ntokens = [ { label = \"hsm-one\", pin_file = \"" + token_pin() + "\" } ]\n\n";
         text += "[[facilities]]\nname = \"AUCKLAND\"\nmodule = \"" + std::string(kSoftHsmModule) +

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "ceremony/ceremony_test_util.hpp"
+#include "ceremony/plan_test_util.hpp"
 #include "smk/ceremony/flows.hpp"
 #include "smk/ceremony/plan.hpp"
 #include "smk/error.hpp"
@@ -18,22 +19,6 @@ namespace cer = smk::ceremony;
 namespace fs = std::filesystem;
 using smk_test::replaced;
 
-const fs::path kPlanFile = "/srv/ceremony/plan.toml";
-
-// Parsing `text` fails with invalid_input naming `path` and saying `what`.
-void check_rejected(const std::string& text, const std::string& path, const std::string& what) {
-    try {
-        (void)cer::parse_plan(text, kPlanFile);
-        FAIL("the plan was accepted; expected an error at " << path);
-    } catch (const smk::Error& e) {
-        const std::string message = e.what();
-        INFO("message: " << message);
-        CHECK(e.category() == smk::ErrorCategory::invalid_input);
-        CHECK(message.find("plan /srv/ceremony/plan.toml: " + path + ": ") != std::string::npos);
-        CHECK(message.find(what) != std::string::npos);
-    }
-}
-
 // `text` without its first line `line`.
 std::string without_line(const std::string& text, const std::string& line) {
     return replaced(text, line + "\n", "");
@@ -42,7 +27,7 @@ std::string without_line(const std::string& text, const std::string& line) {
 }  // namespace
 
 TEST_CASE("drive custody: the example plan's facility and bag and recipient per drive") {
-    const auto plan = cer::parse_plan(smk_test::example_plan_text(), kPlanFile);
+    const auto plan = cer::parse_plan(smk_test::example_plan_text(), smk_test::kPlanFile);
     REQUIRE(plan.drives.size() == 4);
     CHECK(plan.drives[0].facility == "WELLINGTON");  // the Master counts at its facility
     CHECK(plan.drives[0].bag == "TEB-D00001");
@@ -62,7 +47,7 @@ TEST_CASE("drive custody: a plan without custody fields stays valid") {
             text.erase(at + 1, text.find('\n', at + 1) - at);
         }
     }
-    const auto plan = cer::parse_plan(text, kPlanFile);
+    const auto plan = cer::parse_plan(text, smk_test::kPlanFile);
     CHECK(plan.drives.size() == 4);
     CHECK(plan.drives[1].facility.empty());
     CHECK(plan.drives[1].bag.empty());
@@ -76,13 +61,13 @@ TEST_CASE("drive custody: bags and recipients alone need no facility") {
         const auto at = text.find("\nfacility = \"", drives);
         text.erase(at + 1, text.find('\n', at + 1) - at);
     }
-    const auto plan = cer::parse_plan(text, kPlanFile);
+    const auto plan = cer::parse_plan(text, smk_test::kPlanFile);
     CHECK(plan.drives[2].bag == "TEB-D00003");
     CHECK(plan.drives[2].facility.empty());
 }
 
 TEST_CASE("drive custody: a facility that is not one of the plan's facilities") {
-    check_rejected(
+    smk_test::check_plan_rejected(
         replaced(smk_test::example_plan_text(), "facility = \"AUCKLAND\"", "facility = \"ALBANY\""),
         "drives[2].facility",
         "\"ALBANY\" is not one of the plan's facilities (WELLINGTON, AUCKLAND)");
@@ -93,14 +78,15 @@ TEST_CASE("drive custody: a facility with one drive") {
     // first facility in plan order is reported.
     const std::string text = replaced(smk_test::example_plan_text(), "facility = \"AUCKLAND\"",
                                       "facility = \"WELLINGTON\"");
-    check_rejected(text, "drives",
-                   "facility WELLINGTON has 3 drives (MASTER, WELLINGTON, ALBANY); the plan "
-                   "needs two per facility");
+    smk_test::check_plan_rejected(
+        text, "drives",
+        "facility WELLINGTON has 3 drives (MASTER, WELLINGTON, ALBANY); the plan "
+        "needs two per facility");
     // Without the fourth drive: AUCKLAND alone is short.
     std::string three = smk_test::without_application_backup(smk_test::example_plan_text());
     three.erase(three.find("[[drives]]\nname = \"AUCKLAND\""));
-    check_rejected(three, "drives",
-                   "facility AUCKLAND has 1 drive (ALBANY); the plan needs two per facility");
+    smk_test::check_plan_rejected(
+        three, "drives", "facility AUCKLAND has 1 drive (ALBANY); the plan needs two per facility");
 }
 
 TEST_CASE("drive custody: a facility with three drives") {
@@ -108,9 +94,10 @@ TEST_CASE("drive custody: a facility with three drives") {
     text +=
         "\n[[drives]]\nname = \"SPARE\"\nusb_serial = \"4C530001110000000004\"\n"
         "mount = \"/media/smk/SPARE\"\nfacility = \"AUCKLAND\"\n";
-    check_rejected(text, "drives",
-                   "facility AUCKLAND has 3 drives (ALBANY, AUCKLAND, SPARE); the plan needs two "
-                   "per facility (the Master counts among its facility's two)");
+    smk_test::check_plan_rejected(
+        text, "drives",
+        "facility AUCKLAND has 3 drives (ALBANY, AUCKLAND, SPARE); the plan needs two "
+        "per facility (the Master counts among its facility's two)");
 }
 
 TEST_CASE("drive custody: a facility with no drive at all") {
@@ -118,16 +105,18 @@ TEST_CASE("drive custody: a facility with no drive at all") {
         replaced(smk_test::example_plan_text(), "[[holders]]",
                  "[[facilities]]\nname = \"NELSON\"\nmodule = \"/usr/lib/softhsm/libsofthsm2.so\"\n"
                  "tokens = [ { label = \"hsm-nelson\" } ]\n\n[[holders]]");
-    check_rejected(text, "drives", "facility NELSON has 0 drives; the plan needs two per facility");
+    smk_test::check_plan_rejected(text, "drives",
+                                  "facility NELSON has 0 drives; the plan needs two per facility");
 }
 
 TEST_CASE("drive custody: one drive without a facility when others name theirs") {
-    check_rejected(without_line(smk_test::example_plan_text(), "facility = \"AUCKLAND\""),
-                   "drives[2].facility",
-                   "missing for drive ALBANY: drive MASTER names its facility, so every drive "
-                   "must (two per facility)");
+    smk_test::check_plan_rejected(
+        without_line(smk_test::example_plan_text(), "facility = \"AUCKLAND\""),
+        "drives[2].facility",
+        "missing for drive ALBANY: drive MASTER names its facility, so every drive "
+        "must (two per facility)");
     // The Master without one: its own path is named.
-    check_rejected(
+    smk_test::check_plan_rejected(
         replaced(smk_test::example_plan_text(), "facility = \"WELLINGTON\"\nbag = \"TEB-D00001\"",
                  "bag = \"TEB-D00001\""),
         "drives[0].facility", "missing for drive MASTER: drive WELLINGTON names");
@@ -135,27 +124,30 @@ TEST_CASE("drive custody: one drive without a facility when others name theirs")
 
 TEST_CASE("drive custody: empty custody values are refused") {
     const std::string text = smk_test::example_plan_text();
-    check_rejected(replaced(text, "bag = \"TEB-D00002\"", "bag = \"\""), "drives[1].bag",
-                   "must not be empty");
-    check_rejected(replaced(text, "recipient = \"Ben Li\"", "recipient = \"\""),
-                   "drives[3].recipient", "must not be empty");
-    check_rejected(replaced(text, "facility = \"AUCKLAND\"", "facility = \"\""),
-                   "drives[2].facility", "must not be empty");
-    check_rejected(replaced(text, "bag = \"TEB-D00002\"", "bag = 2000002"), "drives[1].bag",
-                   "must be a string");
+    smk_test::check_plan_rejected(replaced(text, "bag = \"TEB-D00002\"", "bag = \"\""),
+                                  "drives[1].bag", "must not be empty");
+    smk_test::check_plan_rejected(replaced(text, "recipient = \"Ben Li\"", "recipient = \"\""),
+                                  "drives[3].recipient", "must not be empty");
+    smk_test::check_plan_rejected(replaced(text, "facility = \"AUCKLAND\"", "facility = \"\""),
+                                  "drives[2].facility", "must not be empty");
+    smk_test::check_plan_rejected(replaced(text, "bag = \"TEB-D00002\"", "bag = 2000002"),
+                                  "drives[1].bag", "must be a string");
 }
 
 TEST_CASE("drive custody: a bag holds one drive and no card") {
     const std::string text = smk_test::example_plan_text();
     // Compared as the operator's reading is compared: case does not matter.
-    check_rejected(replaced(text, "bag = \"TEB-D00003\"", "bag = \"teb-d00002\""), "drives[2].bag",
-                   "is also drives[1] (WELLINGTON)'s; each drive travels");
-    check_rejected(replaced(text, "bag = \"TEB-D00003\"", "bag = \"TEB-D00001\""), "drives[2].bag",
-                   "bag \"TEB-D00001\" is also drives[0] (MASTER)'s; each drive travels in its "
-                   "own bag");
-    check_rejected(replaced(text, "bag = \"TEB-D00004\"", "bag = \"TEB-100003\""), "drives[3].bag",
-                   "bag \"TEB-100003\" is holder 3's card bag; a drive travels in a bag of its "
-                   "own");
+    smk_test::check_plan_rejected(replaced(text, "bag = \"TEB-D00003\"", "bag = \"teb-d00002\""),
+                                  "drives[2].bag",
+                                  "is also drives[1] (WELLINGTON)'s; each drive travels");
+    smk_test::check_plan_rejected(
+        replaced(text, "bag = \"TEB-D00003\"", "bag = \"TEB-D00001\""), "drives[2].bag",
+        "bag \"TEB-D00001\" is also drives[0] (MASTER)'s; each drive travels in its "
+        "own bag");
+    smk_test::check_plan_rejected(
+        replaced(text, "bag = \"TEB-D00004\"", "bag = \"TEB-100003\""), "drives[3].bag",
+        "bag \"TEB-100003\" is holder 3's card bag; a drive travels in a bag of its "
+        "own");
 }
 
 TEST_CASE("drive custody: --one-at-a-time needs a bag planned for every drive") {

@@ -57,7 +57,7 @@ TEST_CASE("flows: ceremony check reports the example plan line by line in proces
     const fs::path plan = write_plan(dir, smk_test::example_plan_text());
     CapturedOutput output;
     cer::check_plan(plan, output);
-    REQUIRE(output.results.size() == 3 + 2 + 2 + 1 + 1 + 7 + 4);
+    REQUIRE(output.results.size() == 3 + 2 + 2 + 1 + 1 + 1 + 7 + 4);
     CHECK(output.results[0] == "plan " + plan.string() + ": OK");
     CHECK(output.results[1] == "  name: SMK issuance, Wellington, 2026-12-01");
     CHECK(any_line_has(output.results, "  facility WELLINGTON: module /usr/lib/softhsm/"));
@@ -66,6 +66,9 @@ TEST_CASE("flows: ceremony check reports the example plan line by line in proces
                        "application-keys.wrapped from drive AUCKLAND, SHA-256 3f1c6d0e"));
     CHECK(any_line_has(output.results, "  facility WELLINGTON token hsm-wellington: NOT pinned"));
     CHECK(any_line_has(output.results, "  holder 3 Holder Three: set A card FFFF:5AC00003"));
+    CHECK(any_line_has(output.results,
+                       "  cards: each generates its authentication key at issuance (admin PIN: "
+                       "a prompt)"));
     CHECK(any_line_has(output.results,
                        "  policy: set A 5-of-7, set B 5-of-7; any 1 set recovers the SMK; a "
                        "32-byte SMK; passphrase: none"));

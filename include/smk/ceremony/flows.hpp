@@ -87,6 +87,9 @@ struct CeremonyOptions {
     // The SO PIN of a token for a trusted SMK ([key] trusted), when the plan names no
     // so_pin_file for it: the prompt.
     PinReader ask_so_pin;
+    // The cards' admin PIN (PW3) when the plan attests ([cards] attest) and names
+    // no admin_pin_file: the prompt, asked once for all the cards of the flow.
+    PinReader ask_admin_pin;
     CardMode card_mode = CardMode::automatic;
     unsigned card_timeout_s = 600;
     std::string plan_out;    // issue/reissue: where the new plan goes
@@ -101,6 +104,9 @@ struct CeremonyOptions {
     LookAlikeOverride look_alike;  // restore: the drive of the application backup
     // inventory (interactive): the bag serial as the Ceremony Administrator reads it.
     std::function<std::string(std::string_view question)> read_bag;
+    // inventory: only the cards' attestation (their authentication keys sign a
+    // fresh challenge); the shares are not read, so they never leave the cards.
+    bool attest_only = false;
 };
 
 // smk ceremony issue: the SMK generated, split as the plan's policy says onto
@@ -122,9 +128,11 @@ void restore(const CeremonyOptions& options, Output& output);
 void backup_keys(const CeremonyOptions& options, Output& output);
 // smk ceremony inventory (KMP 3.9, the annual proof of possession): every planned
 // card (or holder N's: `holder`) brought to the table, its serial the planned
-// one, its bag serial typed and compared (interactive), and its share exactly the one
-// issued to it (the issued plan's commitment), not just a valid share of its set.
-// Every card is looked at; any finding is Error(verification) listing them all.
+// one, its bag serial typed and compared (interactive), the card's answer to a fresh
+// challenge verified against the public key the issued plan records for it (when it
+// records one), and its share exactly the one issued to it (the issued plan's
+// commitment), not just a valid share of its set; with attest_only the share is not
+// read. Every card is looked at; any finding is Error(verification) listing them all.
 void inventory(const CeremonyOptions& options, Output& output);
 // smk ceremony holder: a holder's custody event recorded in the transcript and
 // a new plan ([[issued.event]]; default PLAN-idNNNNN-eventK.toml beside it).

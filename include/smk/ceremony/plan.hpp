@@ -90,6 +90,11 @@ struct CardSpec {
     // [issued]: the commitment to the share issued onto this card (lower-case hex,
     // ceremony/share_commitment.hpp); empty in a plan issued before smk recorded it.
     std::string share_sha256;
+    // [issued]: the public key of the authentication key the card generated at
+    // issuance (PEM SubjectPublicKeyInfo) and the SHA-256 of its DER, by which
+    // transcripts name it; empty when the card was issued without attestation.
+    std::string auth_key_pem;
+    std::string auth_key_sha256;
 };
 
 // A custody event of a holder (KMP 6.7 replacement, 6.8 an unavailable holder, a
@@ -184,6 +189,12 @@ struct Plan {
     // is needed) and a token that already holds it must hold it so.
     bool key_trusted = false;
     std::filesystem::path card_pin_file;  // empty: --pin-file or a prompt per card
+    // [cards] attest (default true): at issuance each card generates its OpenPGP
+    // authentication key, whose public key the issued plan records, so that an
+    // inventory can have the card prove itself (docs/CEREMONY.md "Attestation").
+    // Generating needs the cards' admin PIN (PW3): admin_pin_file, or a prompt.
+    bool card_attest = true;
+    std::filesystem::path card_admin_pin_file;
     Policy policy;
     std::vector<Facility> facilities;
     std::vector<Holder> holders;

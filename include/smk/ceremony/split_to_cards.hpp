@@ -7,7 +7,8 @@
 //    serial as planned, never twice, PIN verified), able to hold its record and,
 //    without `overwrite`, empty. One card missing or unfit: Error, no card written.
 //    (Interactive mode cannot see the cards ahead; each is checked as it comes.)
-// 2. Card by card: the record is written, read back and compared with the share.
+// 2. Card by card: the record is written, read back and compared with the share;
+//    with an admin PIN, the card then generates its authentication key.
 // 3. Each set as read back from its cards passes slip39::self_check.
 // A failure after a card was written rolls back: every card written is wiped
 // again (asking for it anew in interactive mode), and the Error says which
@@ -18,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -40,6 +42,7 @@ struct CardWritten {
     const CardShare* share = nullptr;
     std::string serial;
     std::string label;
+    std::optional<card::PublicKey> auth_key;  // generated after the share (job.admin_pin)
 };
 
 // What the writer reports as it goes (the ceremony records it in its transcript).
@@ -63,7 +66,12 @@ struct SplitToCards {
     std::span<const std::uint8_t> passphrase;  // may be empty
     std::string kcv;                           // of the SMK, for messages
     std::vector<CardShare> shares;             // in the order they are written
-    bool overwrite = false;
+    bool overwrite = false;  // replaces shares, and authentication keys when generating
+    // Non-null: after its share, each card generates its authentication key
+    // (card::ShareStore::generate_auth_key) with this admin PIN. The check before
+    // anything is written then also refuses a card that holds a key already,
+    // unless `overwrite`.
+    const Secret* admin_pin = nullptr;
     // Added to errors: how to start over (e.g. "run 'smk split --to-cards' again
     // (a new split)"), and, after an interrupt, what to do with the cards that
     // hold shares of the unfinished split.
