@@ -47,6 +47,7 @@ struct Options {
     bool no_private_dos = false;
     std::uint16_t private_do_size = 255;  // used only when given (--private-do-size)
     bool private_do_size_given = false;
+    bool no_verify_reset = false;    // VERIFY P1=FF refused, as on a 2.x card
     unsigned put_data_delay_ms = 0;  // a slow EEPROM: fault drills hit a write in flight
     bool quiet = false;
 };
@@ -101,6 +102,7 @@ smk::cardsim::CardConfig card_config(const Options& opt, const smk::cardsim::Car
     if (opt.no_private_dos) {
         config.private_dos = false;
     }
+    config.verify_reset = !opt.no_verify_reset;
     return config;
 }
 
@@ -108,6 +110,19 @@ void log_line(const Options& opt, const std::string& text) {
     if (!opt.quiet) {
         std::fprintf(stderr, "smk-cardsim[%u]: %s\n", static_cast<unsigned>(opt.port),
                      text.c_str());
+    }
+}
+
+const char* control_name(smk::cardsim::VpcdControl code) {
+    switch (code) {
+        case smk::cardsim::VpcdControl::power_off:
+            return "power off";
+        case smk::cardsim::VpcdControl::power_on:
+            return "power on";
+        case smk::cardsim::VpcdControl::reset:
+            return "reset";
+        default:
+            return "control";
     }
 }
 
@@ -141,6 +156,10 @@ void serve(const Options& opt, smk::cardsim::OpenPgpCard& card) {
                         break;
                     }
                 } else {
+                    // Logged so a test can tell a reset from the reader (a
+                    // host's SCARD_RESET_CARD) from the PIN state a command cleared.
+                    log_line(opt,
+                             fmt::format("vpcd {}: PIN verification cleared", control_name(code)));
                     card.power_event();  // power on, off or reset
                 }
                 continue;
@@ -208,6 +227,9 @@ int main(int argc, char** argv) {
                    "maximum private DO length (C0 bytes 7-8; default: the profile's, 255 for "
                    "generic)")
         ->check(CLI::Range(1, 0x1000));
+    app.add_flag("--no-verify-reset", opt.no_verify_reset,
+                 "answer VERIFY with P1=FF (reset a PIN's status) with 6A86 and keep the PIN "
+                 "verified, as an OpenPGP 2.x card does");
     app.add_option(
            "--put-data-delay-ms", opt.put_data_delay_ms,
            "hold every PUT DATA this long before executing it (a slow card, for fault drills)")
@@ -232,8 +254,9 @@ int main(int argc, char** argv) {
         }
         const smk::cardsim::CardConfig config = card_config(opt, *profile);
         smk::cardsim::CardState state = load_or_create(opt, *profile);
-        log_line(opt, fmt::format("card {} (state {}, profile {})", serial_text(state.serial),
-                                  opt.state_file, profile->name));
+        log_line(opt, fmt::format("card {} (state {}, profile {}{})", serial_text(state.serial),
+                                  opt.state_file, profile->name,
+                                  opt.no_verify_reset ? ", VERIFY P1=FF refused" : ""));
         smk::cardsim::OpenPgpCard card(config, std::move(state), opt.state_file);
         serve(opt, card);
         log_line(opt, "stopped");

@@ -21,6 +21,10 @@ namespace smk::cardsim {
 struct CardConfig {
     bool private_dos = true;              // C0 byte 1 bit 0x08
     std::uint16_t private_do_size = 255;  // C0 bytes 7-8, enforced by PUT DATA
+    // VERIFY P1=FF resets a PIN's access status (3.x); false: it answers 6A86
+    // and leaves the PIN verified, as a 2.x card that knows only P1=00 does
+    // (--no-verify-reset). Hosts must then reset the card to end the session.
+    bool verify_reset = true;
     // Everything else the card answers differently from other models (ATR,
     // AID, C0 layout, C4, 7F66, the 0103 rule); private_dos and
     // private_do_size override the profile's C0.

@@ -78,8 +78,8 @@ std::vector<std::uint8_t> OpenPgpCard::simple_object(std::uint16_t tag, bool& fo
         }
         case 0x00C1:
         case 0x00C2:
-        case 0x00C3:  // algorithm attributes: RSA 2048, e 32 bits, standard format
-            return {0x01, 0x08, 0x00, 0x00, 0x20, 0x00};
+        case 0x00C3:  // algorithm attributes: RSA 2048 as the profile's card announces it
+            return {profile.algorithm_attributes.begin(), profile.algorithm_attributes.end()};
         case 0x00C4:
             return {static_cast<std::uint8_t>(m_state.pw1_valid_multiple ? 1 : 0),
                     profile.max_pin_length,

@@ -1,6 +1,6 @@
 // The authentication key of the emulated card (OpenPGP card 3.4, 7.2.10 and
 // 7.2.14): GENERATE ASYMMETRIC KEY PAIR makes an RSA-2048 key on the card (the
-// factory algorithm attributes C1-C3 say RSA 2048, e 32 bits) and returns only
+// factory algorithm attributes C1-C3 say RSA 2048 on every profile) and returns only
 // its public part; INTERNAL AUTHENTICATE signs what the host sends with PKCS#1
 // v1.5 type-1 padding, as real cards do (the host sends a DigestInfo). The
 // fingerprint (C7-C9) and generation time (CE-D0) are written by the host with
@@ -144,14 +144,15 @@ Response OpenPgpCard::generate_key_pair(const CommandApdu& apdu) {
     return ok_with(templ);
 }
 
-// INTERNAL AUTHENTICATE (7.2.13): P1 P2 00 00, after VERIFY PW1 in mode 82;
-// the data (a DigestInfo, at most 40 % of the modulus) is signed with the
-// authentication key: PKCS#1 v1.5 type-1 padding, RSA private operation.
+// INTERNAL AUTHENTICATE (7.2.13): P1 P2 00 00, after VERIFY PW1 in mode 82
+// (or PW3 on a profile whose card allows it); the data (a DigestInfo, at most
+// 40 % of the modulus) is signed with the authentication key: PKCS#1 v1.5
+// type-1 padding, RSA private operation.
 Response OpenPgpCard::internal_authenticate(const CommandApdu& apdu) {
     if (apdu.p1 != 0 || apdu.p2 != 0) {
         return status_only(sw::incorrect_p1p2);
     }
-    if (!m_pw1_other) {
+    if (!m_pw1_other && !(m_pw3 && m_config.profile->internal_authenticate_with_pw3)) {
         return status_only(sw::security_not_satisfied);
     }
     const auto stored = m_state.keys.find(kAuthCrt);

@@ -37,6 +37,9 @@ std::uint16_t OpenPgpCard::check_pin(PinState& pin, std::span<const std::uint8_t
 
 Response OpenPgpCard::verify(const CommandApdu& apdu) {
     if (apdu.p1 == 0xFF) {  // 3.4: reset the access status of the referenced PIN
+        if (!m_config.verify_reset) {
+            return status_only(sw::incorrect_p1p2);  // a 2.x card: the PIN stays verified
+        }
         if (!apdu.data.empty()) {
             return status_only(sw::wrong_length);
         }

@@ -90,6 +90,8 @@ const std::array<CardProfile, 6> kProfiles = {{
         false,
         kNoButton,
         PrivateDoAccess::pw1_mode_82,
+        {0x01, 0x08, 0x00, 0x00, 0x20, 0x00},
+        false,
     },
     {
         "yubikey5",
@@ -110,7 +112,9 @@ const std::array<CardProfile, 6> kProfiles = {{
         true,
         false,
         kButton,
-        PrivateDoAccess::pw1_mode_82,  // closed firmware: the spec's rule
+        PrivateDoAccess::pw1_mode_82,          // closed firmware: the spec's rule
+        {0x01, 0x08, 0x00, 0x00, 0x11, 0x00},  // e announced as 17 bits (the 6E capture)
+        false,
     },
     {
         "nitrokey3",
@@ -132,7 +136,9 @@ const std::array<CardProfile, 6> kProfiles = {{
         true,
         false,
         kButton,
-        PrivateDoAccess::pw1_mode_82,  // other_verified_kek(): VERIFY 82 only
+        PrivateDoAccess::pw1_mode_82,          // other_verified_kek(): VERIFY 82 only
+        {0x01, 0x08, 0x00, 0x00, 0x20, 0x00},  // RSA_2K_ATTRIBUTES, the default
+        false,
     },
     {
         "smartpgp",
@@ -154,7 +160,9 @@ const std::array<CardProfile, 6> kProfiles = {{
         false,
         true,
         {},
-        PrivateDoAccess::pw1_mode_82,  // assertUserMode82()
+        PrivateDoAccess::pw1_mode_82,          // assertUserMode82()
+        {0x01, 0x08, 0x00, 0x00, 0x11, 0x03},  // ALGORITHM_ATTRIBUTES_DEFAULT: CRT with modulus
+        false,
     },
     {
         "gnuk",
@@ -176,7 +184,9 @@ const std::array<CardProfile, 6> kProfiles = {{
         false,
         false,
         {},
-        PrivateDoAccess::pw1_mode_82,  // unused: no private DOs
+        PrivateDoAccess::pw1_mode_82,          // unused: no private DOs
+        {0x01, 0x08, 0x00, 0x00, 0x20, 0x00},  // algorithm_attr_rsa2k, the default
+        false,
     },
     {
         "pico-openpgp-4.6",
@@ -199,6 +209,8 @@ const std::array<CardProfile, 6> kProfiles = {{
         false,
         kButton,
         PrivateDoAccess::pw1_mode_82_or_pw3,
+        {0x01, 0x08, 0x00, 0x00, 0x20, 0x00},  // algorithm_attr_rsa2k, the default
+        true,                                  // cmd_internal_aut: has_pw3 || has_pw2
     },
 }};
 

@@ -43,6 +43,13 @@ struct CardProfile {
     bool extended_length_info_tagged;  // GET DATA 7F66 answers 7F 66 L V (SmartPGP)
     std::span<const std::uint8_t> general_feature_management;  // 7F74 value; empty: none
     PrivateDoAccess private_do_access;
+    // C1-C3 at the factory (every profile's card comes with RSA 2048 in all
+    // three slots and generates it): 01, modulus bits, exponent bits (0020, or
+    // 0011 where the card announces the 17 bits of 65537), import format.
+    std::array<std::uint8_t, 6> algorithm_attributes;
+    // INTERNAL AUTHENTICATE also after VERIFY 83 (pico-openpgp: has_pw3 ||
+    // has_pw2); false: VERIFY 82 only, as the spec says.
+    bool internal_authenticate_with_pw3;
 };
 
 // Private DOs as C0 announces them: the flag (byte 1, 0x08) and, in the 3.x

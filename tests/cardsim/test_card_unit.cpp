@@ -118,3 +118,31 @@ TEST_CASE("--no-private-dos and --private-do-size: C0 announces them - PUT/GET D
     tiny.power_event();  // power off: PW1 must be verified again
     CHECK(sw_of(tiny, {0x00, 0xCA, 0x01, 0x03, 0x00}) == 0x6982);
 }
+
+TEST_CASE(
+    "--no-verify-reset: VERIFY P1=FF answers 6A86 and the PIN stays verified until power off") {
+    TempDir dir;
+    const auto serial = smk::cardsim::parse_serial("0000A00D");
+    const std::vector<std::uint8_t> verify82 = {0x00, 0x20, 0x00, 0x82, 0x06, '1',
+                                                '2',  '3',  '4',  '5',  '6'};
+    const std::vector<std::uint8_t> get0103 = {0x00, 0xCA, 0x01, 0x03, 0x00};
+
+    smk::cardsim::CardConfig v2;
+    v2.verify_reset = false;
+    smk::cardsim::OpenPgpCard old_card(v2, smk::cardsim::CardState::factory(serial),
+                                       dir.path() / "v2.state");
+    REQUIRE(sw_of(old_card, verify82) == 0x9000);
+    CHECK(sw_of(old_card, {0x00, 0x20, 0xFF, 0x82}) == 0x6A86);
+    CHECK(sw_of(old_card, {0x00, 0x20, 0xFF, 0x83}) == 0x6A86);
+    CHECK(sw_of(old_card, get0103) == 0x9000);                   // still open
+    CHECK(sw_of(old_card, {0x00, 0x20, 0x00, 0x82}) == 0x9000);  // status: verified
+    old_card.power_event();                                      // a reset is what closes it
+    CHECK(sw_of(old_card, get0103) == 0x6982);
+
+    // The default (3.x): P1=FF closes the PIN at once.
+    smk::cardsim::OpenPgpCard new_card({}, smk::cardsim::CardState::factory(serial),
+                                       dir.path() / "v3.state");
+    REQUIRE(sw_of(new_card, verify82) == 0x9000);
+    CHECK(sw_of(new_card, {0x00, 0x20, 0xFF, 0x82}) == 0x9000);
+    CHECK(sw_of(new_card, get0103) == 0x6982);
+}

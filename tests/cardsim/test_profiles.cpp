@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <array>
 #include <optional>
 #include <string>
 #include <vector>
@@ -307,4 +308,42 @@ TEST_CASE("profiles: nitrokey3 stores a 4096-byte DO 0103 in one extended APDU -
     const Answer back = send(card, {0x00, 0xCA, 0x01, 0x03, 0x00, 0x00, 0x00});
     CHECK(back.sw == 0x9000);
     CHECK(back.data.size() == 4096);
+}
+
+TEST_CASE("profiles: C1-C3 say RSA 2048 as each card does - the authentication key on every card") {
+    TempDir dir;
+    const std::vector<std::uint8_t> generate = {0x00, 0x47, 0x80, 0x00, 0x00, 0x00,
+                                                0x02, 0xA4, 0x00, 0x00, 0x00};
+    std::vector<std::uint8_t> authenticate = {0x00, 0x88, 0x00, 0x00, 51};
+    authenticate.insert(authenticate.end(), 51, 0x5A);
+    authenticate.push_back(0x00);
+    for (const CardProfile& profile : smk::cardsim::all_profiles()) {
+        INFO("profile " << profile.name);
+        OpenPgpCard card = card_of(profile, dir);
+        const std::vector<std::uint8_t> attributes(profile.algorithm_attributes.begin(),
+                                                   profile.algorithm_attributes.end());
+        // RSA (01), 2048-bit modulus, a 17- or 32-bit exponent field, any import format.
+        CHECK(attributes[0] == 0x01);
+        CHECK(attributes[1] == 0x08);
+        CHECK(attributes[2] == 0x00);
+        CHECK((attributes[4] == 0x11 || attributes[4] == 0x20));
+        for (const std::uint16_t tag : std::array<std::uint16_t, 3>{0x00C1, 0x00C2, 0x00C3}) {
+            CHECK(get_data(card, tag).data == attributes);
+            CHECK(find(get_data(card, 0x006E).data, tag) == attributes);
+        }
+
+        CHECK(send(card, generate).sw == 0x6982);  // PW3 first, on every card
+        REQUIRE(verify(card, 0x83, "12345678") == 0x9000);
+        const Answer key = send(card, generate);
+        REQUIRE(key.sw == 0x9000);
+        CHECK(key.data.size() > 256);  // 7F49 {81 (256 bytes) 82 (3 bytes)}
+        // INTERNAL AUTHENTICATE after VERIFY 83 alone: only pico-openpgp signs.
+        const bool admin_signs = profile.internal_authenticate_with_pw3;
+        CHECK(admin_signs == (profile.name == "pico-openpgp-4.6"));
+        CHECK(send(card, authenticate).sw == (admin_signs ? 0x9000 : 0x6982));
+        REQUIRE(verify(card, 0x82, "123456") == 0x9000);
+        const Answer signature = send(card, authenticate);
+        CHECK(signature.sw == 0x9000);
+        CHECK(signature.data.size() == 256);
+    }
 }

@@ -87,6 +87,57 @@ TEST_CASE(
     CHECK(stack.share_do_closed(0));
 }
 
+TEST_CASE(
+    "card pin state e2e: a card that refuses VERIFY P1=FF is reset - no PIN is left verified") {
+    // smk-cardsim --no-verify-reset answers VERIFY P1=FF with 6A86 and keeps the
+    // PIN verified, as an OpenPGP 2.x card does: smk must disconnect with a reset.
+    PcscStack stack(1, {{0, "--no-verify-reset"}});
+    const smk_test::SplitRun split;
+    const std::string pin = pin_file(stack, "pin", "123456");
+    const std::string reader = stack.reader(0);
+    // What the card saw from one smk run: the refused P1=FF, then the reset
+    // pcscd passed on from smk's disconnect (taken before any probe connects).
+    const auto check_reset_after_refusal = [&](const std::string& log) {
+        INFO("card log of this smk run: " << log);
+        const auto refused = log.find("00 20 FF 82 (0 bytes) -> 6A86");
+        REQUIRE(refused != std::string::npos);
+        CHECK(log.find("vpcd reset: PIN verification cleared", refused) != std::string::npos);
+    };
+
+    std::size_t from = stack.card_log(0).size();
+    const RunResult write =
+        run_smk({"card", "write", "--reader", reader, "--pin-file", pin, split.share_file('A', 1)});
+    INFO("write stderr: " << write.err);
+    REQUIRE(write.exit_code == 0);
+    check_reset_after_refusal(stack.card_log(0).substr(from));
+    CHECK(stack.share_do_closed(0));
+
+    // The control, so this test can fail: on this card P1=FF leaves the PIN
+    // verified (6A86) and the record still reads after it; only a reset can
+    // explain the 6982 above. The PIN stays verified when scriptor exits.
+    const std::string kept =
+        stack.scriptor(0, "00 20 00 82 06 31 32 33 34 35 36\n00 20 FF 82\n00 CA 01 03 00\n");
+    INFO("scriptor: " << kept);
+    CHECK(contains(kept, "< 6A 86"));
+    CHECK_FALSE(contains(kept, "69 82"));
+    // The answer to GET DATA carries the record before its 90 00.
+    const auto get = kept.find("> 00 CA 01 03 00");
+    REQUIRE(get != std::string::npos);
+    const auto answer = kept.find("< ", get);
+    REQUIRE(answer != std::string::npos);
+    CHECK(kept.compare(answer, 7, "< 90 00") != 0);
+    CHECK(kept.find("90 00 : Normal", answer) != std::string::npos);
+
+    from = stack.card_log(0).size();
+    const RunResult read =
+        run_smk({"card", "read", "--reader", reader, "--pin-file", pin, "--out", "-"});
+    INFO("read stderr: " << read.err);
+    REQUIRE(read.exit_code == 0);
+    CHECK(read.out == split.mnemonic('A', 1) + "\n");
+    check_reset_after_refusal(stack.card_log(0).substr(from));
+    CHECK(stack.share_do_closed(0));
+}
+
 TEST_CASE("card pin state e2e: card list sends a PIN only to the card named with --reader") {
     PcscStack stack(2);
     const std::string bad = pin_file(stack, "bad", "654321");

@@ -3,9 +3,13 @@
 // (docs/CARDSIM.md, "Card profiles"), and the built smk lists, writes, reads,
 // verifies and wipes a share on each card that has private DOs; on Gnuk, which
 // has none, it refuses before any PIN is tried and names the PKCS#11 store.
-// GnuPG's `gpg --card-status` still reads every profile.
+// On every profile, Gnuk included (it has an authentication key slot), smk
+// generates the authentication key and the card attests, checked by openssl.
+// GnuPG's `gpg --card-status` still reads every profile, and scdaemon signs
+// with the key smk generated.
 
 #include <doctest/doctest.h>
+#include <fmt/core.h>
 
 #include <cstddef>
 #include <filesystem>
@@ -65,10 +69,90 @@ nlohmann::json listed_card(const PcscStack& stack) {
     return {};
 }
 
+smk_test::ProcessResult openssl(std::vector<std::string> args) {
+    args.insert(args.begin(), "openssl");
+    return smk_test::run_process(smk_test::Command(std::move(args)));
+}
+
+// `openssl dgst -sha256 -verify KEY -signature SIG MESSAGE` says Verified OK.
+bool openssl_verifies(const std::string& key, const std::string& sig, const std::string& msg) {
+    const auto r = openssl({"dgst", "-sha256", "-verify", key, "-signature", sig, msg});
+    INFO("openssl: " << r.out << r.err);
+    return r.shell_status() == 0 && contains(r.out, "Verified OK");
+}
+
+// What the card answered (status and length, "9000 (256 bytes)") to each
+// APDU whose header is `header`, in the order of its log.
+std::vector<std::string> answers_to(const std::string& log, const std::string& header) {
+    std::vector<std::string> answers;
+    for (const auto& line : smk_test::lines_of(log)) {
+        const auto at = line.find("]: " + header + " (");
+        const auto arrow = line.find(" -> ");
+        if (at != std::string::npos && arrow != std::string::npos) {
+            answers.push_back(line.substr(arrow + 4));
+        }
+    }
+    return answers;
+}
+
+// `smk card keygen` (admin PIN), `card public-key` (no PIN) and `card attest`
+// (user PIN) on the card in reader 0; the files smk writes are checked by
+// openssl. Returns the public key's path.
+std::string check_keygen_and_attest(const PcscStack& stack, const Profile& profile) {
+    const std::string serial = smk_serial(stack, profile);
+    const std::string reader = stack.reader(0);
+    const std::string admin = stack.dir() / "admin-pin";
+    smk_test::write_file(admin, "12345678\n");
+    const std::string pem = stack.dir() / "auth.pem";
+    const RunResult keygen = run_smk(
+        {"card", "keygen", "--reader", reader, "--admin-pin-file", admin, "--public-key-out", pem});
+    INFO("keygen stderr: " << keygen.err);
+    REQUIRE(keygen.exit_code == 0);
+    CHECK(contains(keygen.err, "generated an RSA-2048 authentication key on card " + serial));
+    const auto text = openssl({"pkey", "-pubin", "-in", pem, "-noout", "-text"});
+    CHECK(text.shell_status() == 0);
+    CHECK(contains(text.out, "2048 bit"));
+    const std::string shown = stack.dir() / "shown.pem";
+    const RunResult reported = run_smk({"card", "public-key", "--reader", reader, "--out", shown});
+    REQUIRE_MESSAGE(reported.exit_code == 0, reported.err);
+    CHECK(smk_test::read_file(shown) == smk_test::read_file(pem));
+
+    const std::string message = stack.dir() / "attest.msg";
+    const std::string signature = stack.dir() / "attest.sig";
+    const RunResult attest =
+        run_smk({"card", "attest", "--reader", reader, "--pin-file", pin_file(stack),
+                 "--public-key", pem, "--context", "profile " + profile.name, "--message-out",
+                 message, "--signature-out", signature});
+    INFO("attest stderr: " << attest.err);
+    REQUIRE(attest.exit_code == 0);
+    CHECK(contains(attest.out, "attestation VERIFIED: card " + serial));
+    CHECK(smk_test::read_file(message).rfind(
+              "smk-attest-v1\ncard: " + serial + "\ncontext: profile " + profile.name + "\n", 0) ==
+          0);
+    CHECK(smk_test::read_file(signature).size() == 256);
+    CHECK(openssl_verifies(pem, signature, message));
+    // The card generated (after PW3) and signed (after PW1 in mode 82), and smk
+    // told it to forget both PINs. A card without extended length sends the
+    // 270-byte key as 256 bytes, 61 0E and GET RESPONSE.
+    const std::string log = stack.card_log(0);
+    INFO("card log: " << log);
+    const auto generated = answers_to(log, "00 47 80 00");
+    REQUIRE(generated.size() == 1);
+    CHECK((generated[0] == "9000 (270 bytes)" || generated[0] == "610E (256 bytes)"));
+    CHECK(answers_to(log, "00 20 00 83") == std::vector<std::string>{"9000 (0 bytes)"});
+    CHECK(answers_to(log, "00 88 00 00") == std::vector<std::string>{"9000 (256 bytes)"});
+    CHECK(answers_to(log, "00 20 FF 83") == std::vector<std::string>{"9000 (0 bytes)"});
+    CHECK_FALSE(answers_to(log, "00 20 FF 82").empty());
+    return pem;
+}
+
 // `gpg --card-status` through scdaemon (PC/SC, the stack's pcscd): the
 // Application ID carries version, manufacturer and serial whatever names this
-// GnuPG knows.
-void check_gnupg_reads(const PcscStack& stack, const Profile& profile) {
+// GnuPG knows; the key attributes (C1-C3) read as RSA 2048 and the
+// authentication key smk generated is there. scdaemon signs with it (PKAUTH:
+// INTERNAL AUTHENTICATE of a SHA-256 DigestInfo), and openssl checks that
+// signature against smk's public key.
+void check_gnupg_reads(const PcscStack& stack, const Profile& profile, const std::string& pem) {
     const GnupgHome home(stack.reader(0));
     const smk_test::ProcessResult status = home.run({"gpg", "--batch", "--card-status"});
     INFO("gpg --card-status: " << status.out << status.err);
@@ -82,6 +166,29 @@ void check_gnupg_reads(const PcscStack& stack, const Profile& profile) {
         CHECK(contains(status.out, "Manufacturer .....: " + profile.gnupg_name));
     }
     CHECK(contains(status.out, "PIN retry counter : 3 "));
+    CHECK(contains(status.out, "Key attributes ...: rsa2048 rsa2048 rsa2048"));
+    bool auth_line = false;
+    for (const auto& line : smk_test::lines_of(status.out)) {
+        if (line.rfind("Authentication key:", 0) == 0) {
+            auth_line = true;
+            CHECK_FALSE(contains(line, "[none]"));
+        }
+    }
+    CHECK(auth_line);
+
+    const std::string message = stack.dir() / "gpg.msg";
+    smk_test::write_file(message, "signed by scdaemon on " + profile.name + "\n");
+    const std::string digest = stack.dir() / "gpg.sha256";
+    REQUIRE(openssl({"dgst", "-sha256", "-binary", "-out", digest, message}).shell_status() == 0);
+    std::string digest_info = "3031300D060960864801650304020105000420";
+    for (const char c : smk_test::read_file(digest)) {
+        digest_info += fmt::format("{:02X}", static_cast<unsigned char>(c));
+    }
+    const std::string sig = stack.dir() / "gpg.sig";
+    const std::string signed_out = home.agent(
+        {"/datafile " + sig, "SCD SERIALNO", "SCD SETDATA " + digest_info, "SCD PKAUTH OPENPGP.3"});
+    CHECK_MESSAGE(!contains(signed_out, "ERR"), signed_out);
+    CHECK(openssl_verifies(pem, sig, message));
 }
 
 // list, write, read, verify, wipe with the smk CLI, then GnuPG.
@@ -122,6 +229,12 @@ void exercise(const Profile& profile) {
     CHECK(verified.at("state") == "valid");
     CHECK(verified.at("expectations_met") == true);
 
+    // The authentication key next to the share: the share stays as it was.
+    const std::string pem = check_keygen_and_attest(stack, profile);
+    const RunResult again =
+        run_smk({"card", "read", "--reader", reader, "--pin-file", pin, "--out", "-"});
+    CHECK(again.out == split.mnemonic('B', 2) + "\n");
+
     const RunResult wipe =
         run_smk({"card", "wipe", "--reader", reader, "--pin-file", pin, "--yes"});
     INFO("wipe stderr: " << wipe.err);
@@ -132,34 +245,34 @@ void exercise(const Profile& profile) {
     CHECK(empty.exit_code == 5);
     CHECK(nlohmann::json::parse(empty.out).at("state") == "empty");
 
-    check_gnupg_reads(stack, profile);
+    check_gnupg_reads(stack, profile, pem);
 }
 
 }  // namespace
 
-TEST_CASE("card profiles e2e: yubikey5 through list write read verify wipe and gpg --card-status") {
+TEST_CASE("card profiles e2e: yubikey5 through list write read verify keygen attest wipe and gpg") {
     exercise({"yubikey5", "0006", "0304", "3.4", 255, "Yubico"});
 }
 
 TEST_CASE(
-    "card profiles e2e: nitrokey3 through list write read verify wipe and gpg --card-status") {
+    "card profiles e2e: nitrokey3 through list write read verify keygen attest wipe and gpg") {
     // GnuPG 2.2.40 has no name for 000F (later versions say "Nitrokey").
     exercise({"nitrokey3", "000F", "0304", "3.4", 4096, ""});
 }
 
-TEST_CASE("card profiles e2e: smartpgp through list write read verify wipe and gpg --card-status") {
+TEST_CASE("card profiles e2e: smartpgp through list write read verify keygen attest wipe and gpg") {
     exercise({"smartpgp", "AFAF", "0304", "3.4", 255, ""});
 }
 
 TEST_CASE(
-    "card profiles e2e: pico-openpgp-4.6 through list write read verify wipe and gpg "
-    "--card-status") {
+    "card profiles e2e: pico-openpgp-4.6 through list write read verify keygen attest wipe and "
+    "gpg") {
     exercise({"pico-openpgp-4.6", "FFFE", "0304", "3.4", 2048, "unmanaged S/N range"});
 }
 
 TEST_CASE(
     "card profiles e2e: gnuk has no private DOs - write is refused before the PIN with the "
-    "PKCS#11 store named") {
+    "PKCS#11 store named - keygen and attest work") {
     const Profile gnuk{"gnuk", "F517", "0200", "2.0", 0, "FSIJ"};
     PcscStack stack(1, {{0, "--profile gnuk"}});
     const smk_test::SplitRun split;
@@ -203,7 +316,9 @@ TEST_CASE(
     }
     CHECK_FALSE(contains(stack.card_log(0), "00 20 00 82 (6 bytes)"));
 
-    check_gnupg_reads(stack, gnuk);
+    // The authentication key needs no private DO: keygen and attest work on Gnuk.
+    const std::string pem = check_keygen_and_attest(stack, gnuk);
+    check_gnupg_reads(stack, gnuk, pem);
 }
 
 TEST_CASE(
