@@ -418,6 +418,22 @@ PublicKey generate_auth_key(OpenPgpApp& app, const Secret& admin_pin, bool overw
                                 old ? fmt::format(" (public key SHA-256 {})", old->sha256_hex())
                                     : std::string()));
     }
+    // The slot must be set to RSA 2048, the key smk checks signatures with; a
+    // slot switched to ECC (`gpg --card-edit`, key-attr) would make the card
+    // replace its key with one smk then refuses. Checked before the PIN.
+    const auto attributes = app.algorithm_attributes(0xC3);
+    if (attributes.size() < 3 || attributes[0] != 0x01 || attributes[1] != 0x08 ||
+        attributes[2] != 0x00) {
+        throw Error(
+            ErrorCategory::device,
+            fmt::format("the authentication key slot of {} is set to {} (algorithm "
+                        "attributes C3), not RSA 2048, which smk generates and checks; "
+                        "nothing was sent to the card. Set the slot to RSA 2048 ('gpg "
+                        "--card-edit', admin, key-attr) and run again",
+                        app.label(),
+                        attributes.empty() ? std::string("an unknown algorithm")
+                                           : fmt::format("algorithm {:02X}", attributes[0])));
+    }
     app.verify_pw3(admin_pin, allow_last_try);
     const auto templ = app.generate_key(kAuthKeyCrt);
     const PublicKey generated = key_from_template(templ, app.label());

@@ -250,8 +250,17 @@ OpenPgpApp::Forgotten OpenPgpApp::forget_verified_pins() noexcept {
             continue;
         }
         try {
-            const Command forget{0x00, 0x20, 0xFF, static_cast<std::uint8_t>(reference), {}, false};
+            const auto ref = static_cast<std::uint8_t>(reference);
+            const Command forget{0x00, 0x20, 0xFF, ref, {}, false};
             if (!send(forget).sw.ok()) {
+                result = Forgotten::refused;
+                continue;
+            }
+            // Asked, not assumed: a card that reads no P1 (Gnuk before 1.2) takes
+            // P1=FF for a status query and answers 9000 with the PIN still
+            // verified. The status (VERIFY without data) must no longer be 9000.
+            const Command status{0x00, 0x20, 0x00, ref, {}, false};
+            if (send(status).sw.ok()) {
                 result = Forgotten::refused;
             }
         } catch (...) {
@@ -314,6 +323,14 @@ void OpenPgpApp::verify_pw3(const Secret& pin, bool allow_last_try) {
                     fmt::format("the admin PIN (PW3) of {} is blocked; {}", m_label, blocked));
     }
     fail("verifying the admin PIN", answer.sw);
+}
+
+std::vector<std::uint8_t> OpenPgpApp::algorithm_attributes(std::uint8_t tag) {
+    const Secret related = get_data(0x006E);
+    if (const auto attributes = find_tlv(related.bytes(), tag)) {
+        return {attributes->begin(), attributes->end()};
+    }
+    return {};
 }
 
 bool OpenPgpApp::key_present(std::uint8_t crt) {

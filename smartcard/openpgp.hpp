@@ -51,8 +51,8 @@ class OpenPgpApp final {
     // for, whatever its answer: the card forgets the verification, so no other
     // program can use it after smk. Never throws.
     enum class Forgotten {
-        confirmed,  // 9000 for each (or nothing was sent)
-        refused,    // a card that answers but does not know P1=FF (2.x): reset it
+        confirmed,  // 9000 for each, and the status query after it: not verified
+        refused,    // a card that answers but did not forget (2.x, Gnuk < 1.2): reset it
         card_gone,  // no valid answer: the card lost its state with its power
     };
     [[nodiscard]] Forgotten forget_verified_pins() noexcept;
@@ -64,6 +64,9 @@ class OpenPgpApp final {
     // True when the key slot of `crt` (B6, B8, A4) holds a key: a fingerprint in
     // C5, a status in the key information DE, or a public key in read mode.
     [[nodiscard]] bool key_present(std::uint8_t crt);
+    // The algorithm attributes of a key slot (C1 signature, C2 decryption, C3
+    // authentication), from the application related data (6E); empty if absent.
+    [[nodiscard]] std::vector<std::uint8_t> algorithm_attributes(std::uint8_t tag);
     // GENERATE ASYMMETRIC KEY PAIR, read mode (P1 81): the 7F49 template, or
     // empty when the slot has no key.
     [[nodiscard]] std::vector<std::uint8_t> read_public_key(std::uint8_t crt);

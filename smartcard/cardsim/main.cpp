@@ -47,8 +47,9 @@ struct Options {
     bool no_private_dos = false;
     std::uint16_t private_do_size = 255;  // used only when given (--private-do-size)
     bool private_do_size_given = false;
-    bool no_verify_reset = false;    // VERIFY P1=FF refused, as on a 2.x card
-    unsigned put_data_delay_ms = 0;  // a slow EEPROM: fault drills hit a write in flight
+    bool no_verify_reset = false;       // VERIFY P1=FF refused, as on a 2.x card
+    bool verify_reset_ignored = false;  // VERIFY P1 not read, as on Gnuk before 1.2
+    unsigned put_data_delay_ms = 0;     // a slow EEPROM: fault drills hit a write in flight
     bool quiet = false;
 };
 
@@ -103,6 +104,7 @@ smk::cardsim::CardConfig card_config(const Options& opt, const smk::cardsim::Car
         config.private_dos = false;
     }
     config.verify_reset = !opt.no_verify_reset;
+    config.verify_reset_ignored = opt.verify_reset_ignored;
     return config;
 }
 
@@ -230,6 +232,9 @@ int main(int argc, char** argv) {
     app.add_flag("--no-verify-reset", opt.no_verify_reset,
                  "answer VERIFY with P1=FF (reset a PIN's status) with 6A86 and keep the PIN "
                  "verified, as an OpenPGP 2.x card does");
+    app.add_flag("--verify-reset-ignored", opt.verify_reset_ignored,
+                 "read no P1 in VERIFY, as Gnuk before 1.2: P1=FF without data is a status query "
+                 "(9000 while the PIN is verified), and the PIN stays verified");
     app.add_option(
            "--put-data-delay-ms", opt.put_data_delay_ms,
            "hold every PUT DATA this long before executing it (a slow card, for fault drills)")

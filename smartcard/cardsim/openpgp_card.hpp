@@ -25,6 +25,10 @@ struct CardConfig {
     // and leaves the PIN verified, as a 2.x card that knows only P1=00 does
     // (--no-verify-reset). Hosts must then reset the card to end the session.
     bool verify_reset = true;
+    // VERIFY reads no P1 (Gnuk before 1.2): P1=FF without data is taken as a
+    // status query, answered 9000 while the PIN is verified, which a host could
+    // mistake for "forgotten" (--verify-reset-ignored).
+    bool verify_reset_ignored = false;
     // Everything else the card answers differently from other models (ATR,
     // AID, C0 layout, C4, 7F66, the 0103 rule); private_dos and
     // private_do_size override the profile's C0.

@@ -36,7 +36,8 @@ std::uint16_t OpenPgpCard::check_pin(PinState& pin, std::span<const std::uint8_t
 }
 
 Response OpenPgpCard::verify(const CommandApdu& apdu) {
-    if (apdu.p1 == 0xFF) {  // 3.4: reset the access status of the referenced PIN
+    const bool reads_p1 = !(m_config.verify_reset_ignored && apdu.p1 == 0xFF);
+    if (apdu.p1 == 0xFF && reads_p1) {  // 3.4: reset the access status of the referenced PIN
         if (!m_config.verify_reset) {
             return status_only(sw::incorrect_p1p2);  // a 2.x card: the PIN stays verified
         }
@@ -54,7 +55,7 @@ Response OpenPgpCard::verify(const CommandApdu& apdu) {
         }
         return status_only(sw::ok);
     }
-    if (apdu.p1 != 0x00 || apdu.p2 < 0x81 || apdu.p2 > 0x83) {
+    if ((reads_p1 && apdu.p1 != 0x00) || apdu.p2 < 0x81 || apdu.p2 > 0x83) {
         return status_only(sw::incorrect_p1p2);
     }
     PinState& pin = apdu.p2 == 0x83 ? m_state.pw3 : m_state.pw1;

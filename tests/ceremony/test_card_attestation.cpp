@@ -81,8 +81,8 @@ TEST_CASE("attestation: issue records each card's key and inventory checks it as
     // The docs' check, with tools smk did not write: the message and signature from the
     // transcript (jq), the key from the plan (tomllib above), the verdict from openssl.
     const std::string t = rig.transcript();
-    const std::string select = "select(.step == \"card-attested\" and .items.card == \"" +
-                               rig.cards().serial(0) + "\")";
+    const std::string select =
+        "select(.step == \"card-attested\" and .items.card == \"" + rig.cards().serial(0) + "\")";
     const auto check = smk_test::run_shell(
         "cd '" + rig.path("") + "' && jq -j '" + select + " | .results.message' '" + t +
         "' > msg && jq -j '" + select + " | .results.signature_base64' '" + t +
@@ -106,8 +106,8 @@ TEST_CASE("attestation: issue records each card's key and inventory checks it as
         run_smk({"ceremony", "inventory", issued, "--batch", "--attest-only", "--holder", "1"});
     INFO("second inventory stderr: " << found.err);
     CHECK(found.exit_code == 5);
-    CHECK(found.err.find("holder 1 set B card " + rig.cards().serial(7) +
-                         ": attestation FAILED") != std::string::npos);
+    CHECK(found.err.find("holder 1 set B card " + rig.cards().serial(7) + ": attestation FAILED") !=
+          std::string::npos);
     CHECK(found.err.find("not the expected one") != std::string::npos);
     CHECK(smk_test::slurp(t).find("\"attestation\":\"FAILED\"") != std::string::npos);
 }
@@ -115,9 +115,9 @@ TEST_CASE("attestation: issue records each card's key and inventory checks it as
 TEST_CASE("attestation: issue refuses a card holding a key and needs an admin PIN source") {
     smk_test::CeremonyRig rig;
     // Card 3 got a key before its issuance: refused before the SMK exists.
-    const auto keygen = run_smk({"card", "keygen", "--reader", rig.cards().reader(3),
-                                 "--admin-pin-file", rig.card_admin_pin(), "--public-key-out",
-                                 rig.path("old.pem")});
+    const auto keygen =
+        run_smk({"card", "keygen", "--reader", rig.cards().reader(3), "--admin-pin-file",
+                 rig.card_admin_pin(), "--public-key-out", rig.path("old.pem")});
     REQUIRE(keygen.exit_code == 0);
     const auto refused = run_smk({"ceremony", "issue", rig.plan(), "--batch"});
     INFO("issue stderr: " << refused.err);
@@ -130,9 +130,8 @@ TEST_CASE("attestation: issue refuses a card holding a key and needs an admin PI
     const std::size_t generated = count(smk_test::slurp(rig.transcript()), "smk-generated");
 
     // Without an admin PIN source in batch mode: usage, before the SMK is generated.
-    const std::string no_admin =
-        smk_test::replaced(rig.plan_text(), "admin_pin_file = \"" + rig.card_admin_pin() + "\"\n",
-                           "");
+    const std::string no_admin = smk_test::replaced(
+        rig.plan_text(), "admin_pin_file = \"" + rig.card_admin_pin() + "\"\n", "");
     smk_test::spit(rig.plan(), no_admin);
     const auto usage = run_smk({"ceremony", "issue", rig.plan(), "--batch"});
     INFO("issue stderr: " << usage.err);
@@ -142,7 +141,8 @@ TEST_CASE("attestation: issue refuses a card holding a key and needs an admin PI
     CHECK(count(smk_test::slurp(rig.transcript()), "smk-generated") == generated);
 
     // attest = false: issued without keys; the plan records none, and --attest-only says why.
-    smk_test::spit(rig.plan(), smk_test::replaced(no_admin, "[cards]\n", "[cards]\nattest = false\n"));
+    smk_test::spit(rig.plan(),
+                   smk_test::replaced(no_admin, "[cards]\n", "[cards]\nattest = false\n"));
     const auto plain = run_smk({"ceremony", "issue", rig.plan(), "--batch"});
     INFO("issue stderr: " << plain.err);
     REQUIRE(plain.exit_code == 0);

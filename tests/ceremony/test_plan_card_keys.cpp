@@ -51,18 +51,21 @@ TEST_CASE("plan card keys: attest is on by default and the example names the adm
     CHECK(plan.card_attest);
     CHECK(plan.card_admin_pin_file.empty());
     const auto off = cer::parse_plan(
-        replaced(smk_test::example_plan_text(), "attest = true\n", "attest = false\n"), smk_test::kPlanFile);
+        replaced(smk_test::example_plan_text(), "attest = true\n", "attest = false\n"),
+        smk_test::kPlanFile);
     CHECK_FALSE(off.card_attest);
     const auto with_file = cer::parse_plan(
         replaced(smk_test::example_plan_text(), "# admin_pin_file = ", "admin_pin_file = "),
         smk_test::kPlanFile);
     CHECK(with_file.card_admin_pin_file == "/run/ceremony/card-admin-pin");
-    smk_test::check_plan_rejected(replaced(smk_test::example_plan_text(), "attest = true\n", "attest = \"yes\"\n"),
-                   "cards.attest", "");
+    smk_test::check_plan_rejected(
+        replaced(smk_test::example_plan_text(), "attest = true\n", "attest = \"yes\"\n"),
+        "cards.attest", "");
 }
 
 TEST_CASE("plan card keys: a recorded key reads back and is written back the same") {
-    const auto plan = cer::parse_plan(issued_with(card_key(3, "B", kPemSha256, kPem)), smk_test::kPlanFile);
+    const auto plan =
+        cer::parse_plan(issued_with(card_key(3, "B", kPemSha256, kPem)), smk_test::kPlanFile);
     CHECK(plan.holders[2].cards[1].auth_key_pem == kPem);
     CHECK(plan.holders[2].cards[1].auth_key_sha256 == kPemSha256);
     CHECK(plan.holders[2].cards[0].auth_key_pem.empty());
@@ -71,14 +74,16 @@ TEST_CASE("plan card keys: a recorded key reads back and is written back the sam
 TEST_CASE("plan card keys: a wrong digest or key or place is an error naming the field") {
     std::string other_sha = kPemSha256;
     other_sha[0] = other_sha[0] == '0' ? '1' : '0';
-    smk_test::check_plan_rejected(issued_with(card_key(1, "A", other_sha, kPem)), "issued.card_key[0]",
-                   "the public key's SHA-256 is " + kPemSha256);
-    smk_test::check_plan_rejected(issued_with(card_key(1, "A", kPemSha256, "not a key\n")), "issued.card_key[0]",
-                   "public_key");
-    smk_test::check_plan_rejected(issued_with(card_key(9, "A", kPemSha256, kPem)), "issued.card_key[0].holder",
-                   "no holder 9");
-    smk_test::check_plan_rejected(issued_with(card_key(1, "C", kPemSha256, kPem)), "issued.card_key[0].set",
-                   "has no card of set C");
-    smk_test::check_plan_rejected(issued_with(card_key(1, "A", kPemSha256, kPem) + card_key(1, "A", kPemSha256, kPem)),
-                   "issued.card_key[1]", "a second key for this card");
+    smk_test::check_plan_rejected(issued_with(card_key(1, "A", other_sha, kPem)),
+                                  "issued.card_key[0]",
+                                  "the public key's SHA-256 is " + kPemSha256);
+    smk_test::check_plan_rejected(issued_with(card_key(1, "A", kPemSha256, "not a key\n")),
+                                  "issued.card_key[0]", "public_key");
+    smk_test::check_plan_rejected(issued_with(card_key(9, "A", kPemSha256, kPem)),
+                                  "issued.card_key[0].holder", "no holder 9");
+    smk_test::check_plan_rejected(issued_with(card_key(1, "C", kPemSha256, kPem)),
+                                  "issued.card_key[0].set", "has no card of set C");
+    smk_test::check_plan_rejected(
+        issued_with(card_key(1, "A", kPemSha256, kPem) + card_key(1, "A", kPemSha256, kPem)),
+        "issued.card_key[1]", "a second key for this card");
 }

@@ -220,7 +220,7 @@ TEST_CASE("card keygen e2e: an existing key is kept unless --overwrite-key - a w
     CHECK_FALSE(std::filesystem::exists(second));
     // Nothing was sent for the refusal: one generation and one admin VERIFY in the log.
     CHECK(count_of(stack.card_log(0), "00 47 80 00") == 1);
-    CHECK(count_of(stack.card_log(0), "00 20 00 83") == 1);
+    CHECK(count_of(stack.card_log(0), "00 20 00 83 (9 bytes)") == 1);
 
     // A wrong admin PIN: refused by the card, one try spent, the key unchanged.
     const std::string wrong = write_in(stack, "wrong-admin", "87654321\n");

@@ -189,7 +189,7 @@ TEST_CASE(
     CHECK(user_tries(stack, 0) == 3);  // refused before the PIN was sent
 }
 
-TEST_CASE("card pin state e2e: a write is these 10 APDUs and ends with VERIFY FF") {
+TEST_CASE("card pin state e2e: a write is these 11 APDUs and ends with VERIFY FF and its check") {
     // The APDU count docs/CARDSIM.md and bench/cards.sh give: a regression in
     // what smk sends (a second C4 read, a missing P1=FF) shows here.
     PcscStack stack(1);
@@ -207,7 +207,30 @@ TEST_CASE("card pin state e2e: a write is these 10 APDUs and ends with VERIFY FF
             sent.push_back(line.substr(colon + 3, 11));
         }
     }
-    CHECK(sent == std::vector<std::string>{
-                      "00 A4 04 00", "00 CA 00 4F", "00 CA 00 C0", "00 CA 7F 66", "00 CA 00 C4",
-                      "00 20 00 82", "00 CA 01 03", "00 DA 01 03", "00 CA 01 03", "00 20 FF 82"});
+    CHECK(sent == std::vector<std::string>{"00 A4 04 00", "00 CA 00 4F", "00 CA 00 C0",
+                                           "00 CA 7F 66", "00 CA 00 C4", "00 20 00 82",
+                                           "00 CA 01 03", "00 DA 01 03", "00 CA 01 03",
+                                           "00 20 FF 82", "00 20 00 82"});
+}
+
+TEST_CASE("card pin state e2e: a card that answers 9000 to VERIFY FF but keeps the PIN is reset") {
+    // smk-cardsim --verify-reset-ignored reads no P1, as Gnuk before 1.2: VERIFY
+    // FF without data is a status query, 9000 while the PIN is verified. smk asks
+    // the status after P1=FF, sees it still verified, and resets the card.
+    PcscStack stack(1, {{0, "--verify-reset-ignored"}});
+    const smk_test::SplitRun split;
+    const std::string pin = pin_file(stack, "pin", "123456");
+    const std::size_t from = stack.card_log(0).size();
+    const RunResult write = run_smk({"card", "write", "--reader", stack.reader(0), "--pin-file",
+                                     pin, split.share_file('A', 2)});
+    INFO("write stderr: " << write.err);
+    REQUIRE(write.exit_code == 0);
+    const std::string log = stack.card_log(0).substr(from);
+    INFO("card log: " << log);
+    const auto forgot = log.find("00 20 FF 82 (0 bytes) -> 9000");
+    REQUIRE(forgot != std::string::npos);
+    const auto status = log.find("00 20 00 82 (0 bytes) -> 9000", forgot);
+    REQUIRE(status != std::string::npos);
+    CHECK(log.find("vpcd reset: PIN verification cleared", status) != std::string::npos);
+    CHECK(stack.share_do_closed(0));
 }

@@ -139,7 +139,11 @@ std::string check_keygen_and_attest(const PcscStack& stack, const Profile& profi
     const auto generated = answers_to(log, "00 47 80 00");
     REQUIRE(generated.size() == 1);
     CHECK((generated[0] == "9000 (270 bytes)" || generated[0] == "610E (256 bytes)"));
-    CHECK(answers_to(log, "00 20 00 83") == std::vector<std::string>{"9000 (0 bytes)"});
+    // VERIFY 83 with the PIN, then (after P1=FF) its status query: not verified.
+    const auto admin_verifies = answers_to(log, "00 20 00 83");
+    REQUIRE(admin_verifies.size() == 2);
+    CHECK(admin_verifies[0] == "9000 (0 bytes)");
+    CHECK(admin_verifies[1].rfind("63C", 0) == 0);
     CHECK(answers_to(log, "00 88 00 00") == std::vector<std::string>{"9000 (256 bytes)"});
     CHECK(answers_to(log, "00 20 FF 83") == std::vector<std::string>{"9000 (0 bytes)"});
     CHECK_FALSE(answers_to(log, "00 20 FF 82").empty());

@@ -199,7 +199,8 @@ TEST_CASE("openpgp: forgetting PINs sends VERIFY FF only for a PIN that was sent
                                    kCaps,
                                    pw_status("030003"),
                                    {"00200082063635343332 31", "63C2"},
-                                   {"0020FF82", "9000"}}));
+                                   {"0020FF82", "9000"},
+                                   {"00200082", "63C2"}}));
         smk::card::OpenPgpApp app(card, {}, "R");
         std::string message;
         CHECK(category_of([&] { app.verify_pw1(pin("654321"), false); }, message) ==
@@ -230,6 +231,19 @@ TEST_CASE("openpgp: forgetting PINs sends VERIFY FF only for a PIN that was sent
         smk::card::OpenPgpApp app(card, {}, "R");
         app.verify_pw1(pin("123456"), false);
         CHECK(app.forget_verified_pins() == Forgotten::card_gone);
+        CHECK(card.all_used());
+    }
+    SUBCASE("a card that answers 9000 but still reports the PIN verified: reset") {
+        FakeTransport card(script({kSelect,
+                                   kAid,
+                                   kCaps,
+                                   pw_status("030003"),
+                                   {"00200082063132333435 36", "9000"},
+                                   {"0020FF82", "9000"},
+                                   {"00200082", "9000"}}));
+        smk::card::OpenPgpApp app(card, {}, "R");
+        app.verify_pw1(pin("123456"), false);
+        CHECK(app.forget_verified_pins() == Forgotten::refused);
         CHECK(card.all_used());
     }
 }

@@ -9,6 +9,7 @@
 #include <functional>
 #include <string>
 
+#include "attest.hpp"
 #include "fake_transport.hpp"
 #include "openpgp.hpp"
 #include "smk/error.hpp"
@@ -152,4 +153,25 @@ TEST_CASE("openpgp keys: an authentication key is recognised by C5 - DE or read 
         CHECK(has(message, "card 0005:0000001A in \"R\" has no authentication key"));
         CHECK(card.all_used());
     }
+}
+
+TEST_CASE("openpgp keys: a key slot set to ECC is refused before the admin PIN") {
+    // C3 = 16 (EdDSA) + the OID of Ed25519, as `gpg --card-edit` key-attr sets it.
+    const std::string c3 = "C30A162B06010401DA470F01";
+    const std::string inner = "73" + fmt::format("{:02X}", c3.size() / 2) + c3;
+    FakeTransport card(
+        script({kSelect,
+                kAid,
+                kCaps,
+                pw_status("030003"),
+                {"00CA006E00", "6E" + fmt::format("{:02X}", inner.size() / 2) + inner + "9000"}}));
+    smk::card::OpenPgpApp app(card, {}, "R");
+    std::string message;
+    CHECK(
+        category_of([&] { (void)smk::card::generate_auth_key(app, pin("12345678"), true, false); },
+                    message) == smk::ErrorCategory::device);
+    CHECK(message.find("not RSA 2048") != std::string::npos);
+    CHECK(message.find("algorithm 16") != std::string::npos);
+    CHECK(message.find("nothing was sent to the card") != std::string::npos);
+    CHECK(card.all_used());  // no VERIFY 83, no GENERATE
 }
