@@ -69,7 +69,15 @@ void run_change_pin(const PinChangeCommand& options) {
     throw_if_interrupted(
         fmt::format("stopped before any PIN was sent: nothing was changed on {}", card.label()));
     card.change_pin(kind, current, next, options.pin.last_try);
-    const card::PinTries tries = card.tries();
+    const std::string done = fmt::format(
+        "the {} of {} is the new one (the card took it and verified it)", name, card.label());
+    card::PinTries tries;
+    try {
+        tries = card.tries();
+    } catch (const Error& error) {
+        throw Error(error.category(),
+                    fmt::format("{}, but reading its tries then failed: {}", done, error.what()));
+    }
     const unsigned left = options.admin ? tries.admin : tries.user;
     if (options.json) {
         print_out(json_text({{"card", card.serial()},
@@ -78,10 +86,12 @@ void run_change_pin(const PinChangeCommand& options) {
                              {"changed", true},
                              {"verified", true},
                              {"tries", left}}));
-        return;
+    } else {
+        print_out(fmt::format("changed the {} of {}; the card takes the new PIN ({} {} left)\n",
+                              name, card.label(), left, left == 1 ? "try" : "tries"));
     }
-    print_out(fmt::format("changed the {} of {}; the card takes the new PIN ({} {} left)\n", name,
-                          card.label(), left, left == 1 ? "try" : "tries"));
+    throw_if_interrupted(
+        fmt::format("the new PIN had already been sent, so smk finished: {}", done));
 }
 
 }  // namespace
