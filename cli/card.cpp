@@ -1,5 +1,6 @@
 // smk card list | write | read | verify | wipe: one SLIP-39 share per OpenPGP card
-// (--reader), or per PKCS#11 token (--pkcs11-module SO --token LABEL).
+// (--reader), or per PKCS#11 token (--pkcs11-module SO --token LABEL); keygen,
+// public-key and attest are in cli/card_attest.cpp, change-pin in cli/card_pin.cpp.
 // Thin callbacks over one smk::ShareStore (smk/share_store.hpp): open_store picks
 // the card or the token once; write, read, verify and wipe only use the interface.
 // What is shown of a share comes from smk/share_report.hpp.
@@ -221,7 +222,9 @@ void run_wipe(const CardCommand& options) {
 
 void register_card(CLI::App& app, Context& /*ctx*/) {
     auto* group = app.add_subcommand(
-        "card", "Shares on OpenPGP smartcards (private DO 0103) or PKCS#11 tokens (data object)");
+        "card",
+        "Shares on OpenPGP smartcards (private DO 0103) or PKCS#11 tokens (data object); "
+        "a card's PINs (change-pin) and its attestation key (keygen, public-key, attest)");
     group->require_subcommand(1);
 
     auto list = std::make_shared<CardCommand>();
@@ -273,6 +276,7 @@ void register_card(CLI::App& app, Context& /*ctx*/) {
     wipe_cmd->callback([wipe] { run_wipe(*wipe); });
 
     register_card_keys(*group);
+    register_card_pin(*group);
 }
 
 }  // namespace smk::cli

@@ -1,17 +1,23 @@
 #pragma once
 // The "card" command group: shares on OpenPGP smartcards (private DO 0103) or
-// PKCS#11 tokens (a data object); cli/card.cpp, and cli/card_list.cpp for `card list`.
+// PKCS#11 tokens (a data object); cli/card.cpp, cli/card_list.cpp for `card list`,
+// cli/card_attest.cpp for the authentication key, cli/card_pin.cpp for the PINs.
 //   smk card list [--reader R [--pin-file F | --pin-fd N] [--last-try]] [--json]
 //                 (a PIN goes only to the card named; with --pkcs11-module, --token)
-//   smk card write  --reader R (--pin-file F | --pin-fd N) [--overwrite] [--last-try] [SHAREFILE |
-//   -] smk card read   --reader R (--pin-file F | --pin-fd N) [--last-try] --out FILE|- smk card
-//   verify --reader R (--pin-file F | --pin-fd N) [--last-try]
+//   smk card write  --reader R (--pin-file F | --pin-fd N) [--overwrite] [--last-try]
+//                   [SHAREFILE | -]
+//   smk card read   --reader R (--pin-file F | --pin-fd N) [--last-try] --out FILE|-
+//   smk card verify --reader R (--pin-file F | --pin-fd N) [--last-try]
 //                   [--expect-identifier N] [--expect-set A] [--expect-index I] [--json]
 //   smk card wipe   --reader R (--pin-file F | --pin-fd N) [--last-try] [--yes]
-// Instead of --reader R: --pkcs11-module SO --token LABEL.
+//   smk card change-pin --reader R [--admin] [--pin-file F | --pin-fd N]
+//                   [--new-pin-file F | --new-pin-fd N] [--last-try] [--json]
+//                   (OpenPGP cards only; without a new-PIN option it is typed twice)
+// Instead of --reader R (write, read, verify, wipe): --pkcs11-module SO --token LABEL.
 // Without --pin-file/--pin-fd the PIN is asked on /dev/tty without echo.
-// Exit codes through smk::Error: 2 usage, 3 invalid input, 5 verification (wrong
-// PIN, read-back, expectations, empty or garbled DO), 7 refused, 8 device.
+// Exit codes through smk::Error: 2 usage, 3 invalid input (also a new PIN
+// breaking the rules), 5 verification (wrong PIN, read-back, expectations, empty
+// or garbled DO), 7 refused, 8 device.
 
 #include <optional>
 #include <string>
@@ -56,5 +62,8 @@ void run_card_list(const CardCommand& options);
 //                   [--context TEXT] [--challenge HEX64]
 //                   [--message-out FILE --signature-out FILE] [--json]
 void register_card_keys(CLI::App& group);
+
+// `card change-pin` under `group` (cli/card_pin.cpp).
+void register_card_pin(CLI::App& group);
 
 }  // namespace smk::cli

@@ -13,9 +13,8 @@
 
 namespace smk::cli {
 
-namespace {
-
-// A PIN from FILE, inherited descriptor FD, or the terminal; `option` is "pin" or "so-pin".
+// A PIN from FILE, inherited descriptor FD, or the terminal; `option` is "pin",
+// "so-pin" or "new-pin".
 Secret read_pin_from(const std::string& file, int fd, std::string_view option,
                      std::string_view prompt) {
     if (!file.empty()) {
@@ -32,7 +31,20 @@ Secret read_pin_from(const std::string& file, int fd, std::string_view option,
     return tty.read_line(prompt, false, kMaxPinBytes, "the PIN");
 }
 
-}  // namespace
+Secret read_new_pin(const std::string& file, int fd, std::string_view option,
+                    std::string_view prompt, std::string_view again,
+                    const std::function<void(const Secret&, std::string_view)>& check) {
+    if (!file.empty() || fd >= 0) {
+        Secret pin = read_pin_from(file, fd, option, prompt);
+        check(pin, file.empty() ? fmt::format("--{}-fd {}", option, fd) : input_name(file));
+        return pin;
+    }
+    Tty tty(fmt::format("asking for the new PIN (no --{0}-file or --{0}-fd given)", option));
+    return tty.read_twice(
+        prompt, again, kMaxPinBytes, "the PIN",
+        [&check](const Secret& pin) { check(pin, "the terminal"); },
+        "the two entries of the new PIN differ; nothing was sent to the card");
+}
 
 Secret read_pin(const PinOptions& options, std::string_view holder) {
     return read_pin_from(options.file, options.fd, "pin", fmt::format("User PIN of {}: ", holder));
@@ -43,9 +55,6 @@ Secret read_so_pin(const SoPinOptions& options, std::string_view holder) {
                          fmt::format("Security officer (SO) PIN of {}: ", holder));
 }
 
-namespace {
-
-// --OPTION-file and --OPTION-fd, one or the other, for the PIN called `what`.
 void add_pin_source(CLI::App& cmd, std::string& file, int& fd, std::string_view option,
                     std::string_view what) {
     auto* from_file =
@@ -57,8 +66,6 @@ void add_pin_source(CLI::App& cmd, std::string& file, int& fd, std::string_view 
     from_file->excludes(from_fd);
     from_fd->excludes(from_file);
 }
-
-}  // namespace
 
 Secret ask_so_pin_for_plan(std::string_view holder) {
     Tty tty(

@@ -3,6 +3,7 @@
 // file (first line), an inherited file descriptor, or a no-echo prompt on
 // /dev/tty; never from argv. It lives in a Secret from the first byte read.
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,26 @@ struct PinOptions {
 
 // Adds --pin-file, --pin-fd and --last-try to `cmd`.
 void add_pin_options(CLI::App& cmd, PinOptions& options);
+
+// Adds --OPTION-file FILE and --OPTION-fd N (one or the other) for the PIN
+// called `what` in the help, e.g. ("new-pin", "The new PIN").
+void add_pin_source(CLI::App& cmd, std::string& file, int& fd, std::string_view option,
+                    std::string_view what);
+// The PIN from FILE (first line) or inherited descriptor FD, or, neither given,
+// asked on /dev/tty without echo after `prompt`; `option` names the options in
+// messages ("pin": --pin-file, --pin-fd).
+[[nodiscard]] Secret read_pin_from(const std::string& file, int fd, std::string_view option,
+                                   std::string_view prompt);
+// A new PIN from FILE or FD, or typed twice without echo on /dev/tty (`prompt`,
+// then `again`): `check(pin, source)` runs before anything else is done with it
+// (on the terminal, before the second entry) and throws to refuse it; `source`
+// names where it came from ("new-pin.txt", "--new-pin-fd 3", "the terminal").
+// Error(invalid_input) when the two entries differ; Error(usage) when a prompt
+// is needed and there is no terminal.
+[[nodiscard]] Secret read_new_pin(
+    const std::string& file, int fd, std::string_view option, std::string_view prompt,
+    std::string_view again,
+    const std::function<void(const Secret& pin, std::string_view source)>& check);
 
 // True when the PIN comes from a file or descriptor (no prompt needed).
 [[nodiscard]] bool pin_given(const PinOptions& options) noexcept;

@@ -125,4 +125,18 @@ Secret Tty::read_line(std::string_view prompt, bool echo, std::size_t max_bytes,
     return line;
 }
 
+Secret Tty::read_twice(std::string_view prompt, std::string_view again, std::size_t max_bytes,
+                       std::string_view what, const std::function<void(const Secret&)>& check,
+                       std::string_view differ) {
+    Secret first = read_line(prompt, false, max_bytes, what);
+    if (check) {
+        check(first);
+    }
+    const Secret second = read_line(again, false, max_bytes, what);
+    if (!constant_time_equal(first.bytes(), second.bytes())) {
+        throw Error(ErrorCategory::invalid_input, std::string(differ));
+    }
+    return first;
+}
+
 }  // namespace smk::cli

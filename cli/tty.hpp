@@ -8,6 +8,7 @@
 #include <termios.h>
 
 #include <cstddef>
+#include <functional>
 #include <string_view>
 
 #include "smk/secret.hpp"
@@ -26,6 +27,14 @@ class Tty final {
     // (Error(invalid_input) naming `what` when longer).
     [[nodiscard]] Secret read_line(std::string_view prompt, bool echo, std::size_t max_bytes = 256,
                                    std::string_view what = "the answer");
+    // A new secret typed twice without echo (a PIN, a passphrase): `check` may
+    // refuse the first entry by throwing, before the second is asked; the two
+    // entries are compared in constant time and Error(invalid_input) with
+    // `differ` when they are not equal.
+    [[nodiscard]] Secret read_twice(std::string_view prompt, std::string_view again,
+                                    std::size_t max_bytes, std::string_view what,
+                                    const std::function<void(const Secret&)>& check,
+                                    std::string_view differ);
     // Writes `text` to the terminal.
     void say(std::string_view text);
 

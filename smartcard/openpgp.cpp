@@ -1,4 +1,5 @@
-// The OpenPGP card application: SELECT, AID, C0, C4, VERIFY, GET/PUT DATA.
+// The OpenPGP card application: SELECT, AID, C0, C4, VERIFY, CHANGE REFERENCE DATA,
+// GET/PUT DATA.
 
 #include "openpgp.hpp"
 
@@ -62,6 +63,20 @@ std::optional<std::span<const std::uint8_t>> find_tlv(std::span<const std::uint8
         pos += length;
     }
     return std::nullopt;
+}
+
+// "user PIN" or "admin PIN", as the error messages and --last-try's help say it.
+std::string_view short_pin_name(PinKind kind) noexcept {
+    return kind == PinKind::admin ? "admin PIN" : "user PIN";
+}
+
+// What to do about a blocked PIN of `kind`.
+std::string_view blocked_advice(PinKind kind) noexcept {
+    return kind == PinKind::admin
+               ? "a blocked admin PIN cannot be unblocked: the card can only be reset to factory "
+                 "state (which erases its keys and DOs)"
+               : "smk does not unblock PINs during a ceremony: unblock it with the admin PIN "
+                 "(RESET RETRY COUNTER, e.g. 'gpg --card-edit', admin, passwd, 2) and run again";
 }
 
 unsigned be16(std::span<const std::uint8_t> bytes, std::size_t at) {
@@ -152,6 +167,7 @@ PinTries OpenPgpApp::read_tries() {
     }
     const auto bytes = status.bytes();
     m_pw1_max_length = bytes[1] & 0x7F;
+    m_pw3_max_length = bytes[3] & 0x7F;
     m_known_tries = PinTries{bytes[4], bytes[5], bytes[6]};
     return *m_known_tries;
 }
@@ -160,30 +176,63 @@ PinTries OpenPgpApp::known_tries() {
     return m_known_tries ? *m_known_tries : read_tries();
 }
 
-void OpenPgpApp::verify_pw1(const Secret& pin, bool allow_last_try) {
+std::size_t OpenPgpApp::max_pin_length(PinKind kind) const noexcept {
+    return std::min(kind == PinKind::admin ? m_pw3_max_length : m_pw1_max_length, kMaxPinLength);
+}
+
+void OpenPgpApp::check_length(PinKind kind, const Secret& pin, std::size_t max_length,
+                              std::string_view which) const {
     // Length first: a PIN the card must reject would cost a try for nothing.
-    if (pin.size() < kMinPinLength || pin.size() > m_pw1_max_length) {
+    if (pin.size() < min_pin_length(kind) || pin.size() > max_length) {
         throw Error(ErrorCategory::invalid_input,
-                    fmt::format("the PIN given has {} characters; the user PIN of {} has {} to "
-                                "{}; nothing was sent to the card",
-                                pin.size(), m_label, kMinPinLength, m_pw1_max_length));
+                    fmt::format("the {}{} given has {} characters; the {} of {} has {} to {}; "
+                                "nothing was sent to the card",
+                                which, short_pin_name(kind), pin.size(), pin_name(kind), m_label,
+                                min_pin_length(kind), max_length));
     }
-    const PinTries tries = known_tries();
-    const std::string unblock =
-        "smk does not unblock PINs during a ceremony: unblock it with the admin PIN (RESET "
-        "RETRY COUNTER, e.g. 'gpg --card-edit', admin, passwd, 2) and run again";
-    if (tries.user == 0) {
+}
+
+void OpenPgpApp::refuse_tries(PinKind kind, unsigned tries, bool allow_last_try) const {
+    if (tries == 0) {
         throw Error(ErrorCategory::device,
-                    fmt::format("the user PIN (PW1) of {} is blocked (0 tries left); {}", m_label,
-                                unblock));
+                    fmt::format("the {} of {} is blocked (0 tries left); {}", pin_name(kind),
+                                m_label, blocked_advice(kind)));
     }
-    if (tries.user == 1 && !allow_last_try) {
+    if (tries == 1 && !allow_last_try) {
         throw Error(ErrorCategory::refused,
-                    fmt::format("only 1 user PIN try is left on {}: a wrong PIN now blocks it. "
+                    fmt::format("only 1 {} try is left on {}: a wrong PIN now blocks it. "
                                 "Nothing was sent to the card; make sure of the PIN and run "
                                 "again with --last-try",
-                                m_label));
+                                short_pin_name(kind), m_label));
     }
+}
+
+void OpenPgpApp::refuse_wrong_pin(PinKind kind, StatusWord sw, std::string_view outcome) {
+    if ((sw.value & 0xFFF0) == 0x63C0 || sw.value == 0x6300) {
+        const PinTries now = sw.value == 0x6300 ? read_tries() : PinTries{};
+        const unsigned left = sw.value == 0x6300 ? (kind == PinKind::admin ? now.admin : now.user)
+                                                 : (sw.value & 0x0FU);
+        if (left == 0) {
+            throw Error(ErrorCategory::verification,
+                        fmt::format("wrong {} for {}: the PIN is now blocked (0 tries left){}; {}",
+                                    short_pin_name(kind), m_label, outcome, blocked_advice(kind)));
+        }
+        throw Error(ErrorCategory::verification,
+                    fmt::format("wrong {} for {}: {} {} left{}; smk does not retry by itself. "
+                                "Check the {} and run again",
+                                short_pin_name(kind), m_label, left, left == 1 ? "try" : "tries",
+                                outcome, short_pin_name(kind)));
+    }
+    if (sw.value == 0x6983) {
+        throw Error(ErrorCategory::device,
+                    fmt::format("the {} of {} is blocked{}; {}", pin_name(kind), m_label, outcome,
+                                blocked_advice(kind)));
+    }
+}
+
+void OpenPgpApp::verify_pw1(const Secret& pin, bool allow_last_try) {
+    check_length(PinKind::user, pin, m_pw1_max_length, "");
+    refuse_tries(PinKind::user, known_tries().user, allow_last_try);
     const Command verify{0x00, 0x20, 0x00, 0x82, pin.bytes(), false};
     // Marked before sending: an answer lost on the way may still have verified it.
     m_pins_sent |= 1U << (0x82 - 0x81);
@@ -192,24 +241,7 @@ void OpenPgpApp::verify_pw1(const Secret& pin, bool allow_last_try) {
     if (answer.sw.ok()) {
         return;
     }
-    if ((answer.sw.value & 0xFFF0) == 0x63C0 || answer.sw.value == 0x6300) {
-        const unsigned left =
-            answer.sw.value == 0x6300 ? read_tries().user : (answer.sw.value & 0x0FU);
-        if (left == 0) {
-            throw Error(ErrorCategory::verification,
-                        fmt::format("wrong user PIN for {}: the PIN is now blocked (0 tries "
-                                    "left); {}",
-                                    m_label, unblock));
-        }
-        throw Error(ErrorCategory::verification,
-                    fmt::format("wrong user PIN for {}: {} {} left; smk does not retry by itself. "
-                                "Check the PIN and run again",
-                                m_label, left, left == 1 ? "try" : "tries"));
-    }
-    if (answer.sw.value == 0x6983) {
-        throw Error(ErrorCategory::device,
-                    fmt::format("the user PIN (PW1) of {} is blocked; {}", m_label, unblock));
-    }
+    refuse_wrong_pin(PinKind::user, answer.sw, "");
     fail("verifying the user PIN", answer.sw);
 }
 
@@ -271,37 +303,10 @@ OpenPgpApp::Forgotten OpenPgpApp::forget_verified_pins() noexcept {
 }
 
 void OpenPgpApp::verify_pw3(const Secret& pin, bool allow_last_try) {
-    const Secret status = get_data(0x00C4);
-    if (status.size() < 7) {
-        throw Error(ErrorCategory::device,
-                    fmt::format("{} answered GET DATA C4 (PIN status) with {} bytes instead of "
-                                "7; it is not a usable OpenPGP card",
-                                m_label, status.size()));
-    }
-    const std::size_t max_length = status.data()[3] & 0x7F;
-    const unsigned tries = status.data()[6];
-    // Length first: a PIN the card must reject would cost a try for nothing.
-    if (pin.size() < kMinAdminPinLength || pin.size() > max_length) {
-        throw Error(ErrorCategory::invalid_input,
-                    fmt::format("the admin PIN given has {} characters; the admin PIN (PW3) of "
-                                "{} has {} to {}; nothing was sent to the card",
-                                pin.size(), m_label, kMinAdminPinLength, max_length));
-    }
-    const std::string blocked =
-        "a blocked admin PIN cannot be unblocked: the card can only be reset to factory state "
-        "(which erases its keys and DOs)";
-    if (tries == 0) {
-        throw Error(ErrorCategory::device,
-                    fmt::format("the admin PIN (PW3) of {} is blocked (0 tries left); {}", m_label,
-                                blocked));
-    }
-    if (tries == 1 && !allow_last_try) {
-        throw Error(ErrorCategory::refused,
-                    fmt::format("only 1 admin PIN try is left on {}: a wrong PIN now blocks it. "
-                                "Nothing was sent to the card; make sure of the PIN and run "
-                                "again with --last-try",
-                                m_label));
-    }
+    // C4 read now, as before every admin PIN: its length limit and counter.
+    const PinTries tries = read_tries();
+    check_length(PinKind::admin, pin, m_pw3_max_length, "");
+    refuse_tries(PinKind::admin, tries.admin, allow_last_try);
     const Command verify{0x00, 0x20, 0x00, 0x83, pin.bytes(), false};
     m_pins_sent |= 1U << (0x83 - 0x81);  // before sending, as for PW1
     m_known_tries.reset();
@@ -309,19 +314,7 @@ void OpenPgpApp::verify_pw3(const Secret& pin, bool allow_last_try) {
     if (answer.sw.ok()) {
         return;
     }
-    if ((answer.sw.value & 0xFFF0) == 0x63C0 || answer.sw.value == 0x6300) {
-        const unsigned left =
-            answer.sw.value == 0x6300 ? read_tries().admin : (answer.sw.value & 0x0FU);
-        throw Error(ErrorCategory::verification,
-                    fmt::format("wrong admin PIN for {}: {} {} left{}; smk does not retry by "
-                                "itself. Check the admin PIN and run again",
-                                m_label, left, left == 1 ? "try" : "tries",
-                                left == 0 ? fmt::format(" (blocked: {})", blocked) : ""));
-    }
-    if (answer.sw.value == 0x6983) {
-        throw Error(ErrorCategory::device,
-                    fmt::format("the admin PIN (PW3) of {} is blocked; {}", m_label, blocked));
-    }
+    refuse_wrong_pin(PinKind::admin, answer.sw, "");
     fail("verifying the admin PIN", answer.sw);
 }
 
@@ -331,6 +324,80 @@ std::vector<std::uint8_t> OpenPgpApp::algorithm_attributes(std::uint8_t tag) {
         return {attributes->begin(), attributes->end()};
     }
     return {};
+}
+
+void OpenPgpApp::change_pin(PinKind kind, const Secret& current, const Secret& next,
+                            bool allow_last_try) {
+    const bool admin = kind == PinKind::admin;
+    const PinTries tries = known_tries();  // also the length limits (C4)
+    const std::size_t max_length = max_pin_length(kind);
+    // Everything is checked before the card sees a PIN: the rules for the new
+    // one, then the length of the current one and the tries, as for a VERIFY.
+    if (const auto problem = new_pin_problem(kind, next, max_length)) {
+        throw Error(ErrorCategory::invalid_input,
+                    fmt::format("the new {} for {} {}; nothing was sent to the card. Choose "
+                                "another ({})",
+                                pin_name(kind), m_label, *problem, new_pin_rules(kind)));
+    }
+    if (constant_time_equal(current.bytes(), next.bytes())) {
+        throw Error(ErrorCategory::invalid_input,
+                    fmt::format("the new {} for {} is the current one; nothing was sent to the "
+                                "card. Choose another",
+                                pin_name(kind), m_label));
+    }
+    check_length(kind, current, admin ? m_pw3_max_length : m_pw1_max_length, "current ");
+    refuse_tries(kind, admin ? tries.admin : tries.user, allow_last_try);
+
+    Secret data(current.size() + next.size());
+    std::copy(current.bytes().begin(), current.bytes().end(), data.data());
+    std::copy(next.bytes().begin(), next.bytes().end(), data.data() + current.size());
+    // PW1 is changed through reference 81 (spec 3.4, 7.2.3) and checked in mode
+    // 82; a card may keep either verified after the change, so both are
+    // forgotten. Marked before sending, as for VERIFY.
+    const std::uint8_t reference = admin ? 0x83 : 0x81;
+    const std::uint8_t check_mode = admin ? 0x83 : 0x82;
+    m_pins_sent |= admin ? (1U << (0x83 - 0x81)) : ((1U << 0) | (1U << (0x82 - 0x81)));
+    m_known_tries.reset();
+    const Command change{0x00, 0x24, 0x00, reference, data.bytes(), false};
+    const Response answer = send(change);
+    if (!answer.sw.ok()) {
+        refuse_wrong_pin(kind, answer.sw, "; the PIN was not changed");
+        if (answer.sw.value == 0x6A80 || answer.sw.value == 0x6700) {
+            throw Error(ErrorCategory::device,
+                        fmt::format("{} refused the new {} (CHANGE REFERENCE DATA answered {}) "
+                                    "after accepting the current one, so it should still have "
+                                    "the current PIN; the card has rules of its own (length, "
+                                    "characters, or a KDF-hashed PIN smk does not do): check "
+                                    "with 'smk card verify', then choose another PIN or use the "
+                                    "card maker's tool",
+                                    m_label, pin_name(kind), answer.sw.text()));
+        }
+        fail(fmt::format("changing the {}", pin_name(kind)), answer.sw);
+    }
+    // Self-check while the holder is still at the table: the card must now take
+    // the new PIN. It costs no try when it does (a right PIN resets the counter),
+    // and one try when the card stored something else, which is then known at
+    // once instead of at the next ceremony.
+    const Command verify{0x00, 0x20, 0x00, check_mode, next.bytes(), false};
+    Response check;
+    try {
+        check = send(verify);
+    } catch (const Error& error) {
+        throw Error(error.category(),
+                    fmt::format("{}. {} answered 9000 to the change of its {}, but the check "
+                                "that it takes the new one did not complete: try the new PIN "
+                                "with 'smk card verify' (or 'smk card keygen' for the admin "
+                                "PIN) before the card leaves the room",
+                                error.what(), m_label, pin_name(kind)));
+    }
+    if (!check.sw.ok()) {
+        throw Error(ErrorCategory::verification,
+                    fmt::format("{} answered 9000 to the change of its {} but does not take the "
+                                "new one (VERIFY answered {}): the card's {} is now unknown; do "
+                                "not issue this card ({})",
+                                m_label, pin_name(kind), check.sw.text(), short_pin_name(kind),
+                                blocked_advice(kind)));
+    }
 }
 
 bool OpenPgpApp::key_present(std::uint8_t crt) {

@@ -1,15 +1,17 @@
 #pragma once
 // The OpenPGP card application (spec 3.4) as far as smk needs it: SELECT, the
-// AID (serial), Extended Capabilities (C0), PW status (C4), VERIFY PW1 and
-// PW3, GET/PUT DATA, and the key commands of the authentication key (GENERATE
-// ASYMMETRIC KEY PAIR, INTERNAL AUTHENTICATE; smartcard/attest.cpp). Works over
-// any Transport, so tests can replay canned answers.
+// AID (serial), Extended Capabilities (C0), PW status (C4), VERIFY and CHANGE
+// REFERENCE DATA of PW1 and PW3, GET/PUT DATA, and the key commands of the
+// authentication key (GENERATE ASYMMETRIC KEY PAIR, INTERNAL AUTHENTICATE;
+// smartcard/attest.cpp). Works over any Transport, so tests can replay canned
+// answers.
 
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "apdu.hpp"
@@ -19,8 +21,6 @@
 namespace smk::card {
 
 inline constexpr std::uint16_t kSharePrivateDo = 0x0103;  // read PW1, write PW1
-inline constexpr std::size_t kMinPinLength = 6;           // PW1, spec 3.4 section 4.3
-inline constexpr std::size_t kMinAdminPinLength = 8;      // PW3, spec 3.4 section 4.3
 inline constexpr std::uint8_t kAuthKeyCrt = 0xA4;         // key slot 3: authentication
 
 class OpenPgpApp final {
@@ -47,20 +47,26 @@ class OpenPgpApp final {
     [[nodiscard]] Secret get_data(std::uint16_t tag);
     // PUT DATA of a DO (empty data deletes it).
     void put_data(std::uint16_t tag, std::span<const std::uint8_t> data);
-    // VERIFY with P1=FF (spec 3.x) for every PIN reference a VERIFY was sent
-    // for, whatever its answer: the card forgets the verification, so no other
-    // program can use it after smk. Never throws.
+    // VERIFY with P1=FF (spec 3.x) for every PIN reference a VERIFY or a CHANGE
+    // REFERENCE DATA was sent for, whatever its answer: the card forgets the verification, so no
+    // other program can use it after smk. Never throws.
     enum class Forgotten {
         confirmed,  // 9000 for each, and the status query after it: not verified
         refused,    // a card that answers but did not forget (2.x, Gnuk < 1.2): reset it
         card_gone,  // no valid answer: the card lost its state with its power
     };
     [[nodiscard]] Forgotten forget_verified_pins() noexcept;
-    // Whether a VERIFY was sent through this object (the caller then resets the card).
+    // Whether a VERIFY or CHANGE REFERENCE DATA was sent through this object.
     [[nodiscard]] bool pin_sent() const noexcept { return m_pins_sent != 0; }
 
     // One VERIFY of PW3 (83), with the same rules as verify_pw1.
     void verify_pw3(const Secret& pin, bool allow_last_try);
+    // The longest PIN of `kind` the card takes, from the last C4 read.
+    [[nodiscard]] std::size_t max_pin_length(PinKind kind) const noexcept;
+    // CHANGE REFERENCE DATA of PW1 (P2 81) or PW3 (83), then VERIFY of the new
+    // PIN (PW1 in mode 82, PW3): ShareStore::change_pin in smk/card.hpp. The
+    // references sent (81 and 82, or 83) count for forget_verified_pins.
+    void change_pin(PinKind kind, const Secret& current, const Secret& next, bool allow_last_try);
     // True when the key slot of `crt` (B6, B8, A4) holds a key: a fingerprint in
     // C5, a status in the key information DE, or a public key in read mode.
     [[nodiscard]] bool key_present(std::uint8_t crt);
@@ -78,6 +84,16 @@ class OpenPgpApp final {
 
   private:
     [[nodiscard]] Response send(const Command& command);
+    // Error(invalid_input), nothing sent, unless min_pin_length(kind) <= size <=
+    // max_length; `which` ("", "current ") is put before the PIN's name.
+    void check_length(PinKind kind, const Secret& pin, std::size_t max_length,
+                      std::string_view which) const;
+    // Error(device) when `tries` is 0, Error(refused) when 1 unless allowed.
+    void refuse_tries(PinKind kind, unsigned tries, bool allow_last_try) const;
+    // Error(verification) with the tries left for a wrong PIN (63Cx, 6300),
+    // Error(device) for a blocked one (6983); `outcome` follows the facts
+    // ("; the PIN was not changed"). Returns for any other answer.
+    void refuse_wrong_pin(PinKind kind, StatusWord sw, std::string_view outcome);
     [[noreturn]] void fail(std::string_view doing, StatusWord sw) const;
     void read_extended_length_info();
 
@@ -88,8 +104,9 @@ class OpenPgpApp final {
     std::string m_label;
     std::size_t m_private_capacity = 0;
     std::size_t m_pw1_max_length = 127;
+    std::size_t m_pw3_max_length = 127;
     std::optional<PinTries> m_known_tries;
-    unsigned m_pins_sent = 0;  // bit (P2 - 0x81) per PIN reference a VERIFY went to
+    unsigned m_pins_sent = 0;  // bit (P2 - 0x81) per PIN reference a PIN went to
 };
 
 }  // namespace smk::card

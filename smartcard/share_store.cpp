@@ -83,6 +83,15 @@ void ShareStore::verify_pin(const Secret& pin, bool allow_last_try) {
     m_impl->app.verify_pw1(pin, allow_last_try);
 }
 
+std::size_t ShareStore::max_pin_length(PinKind kind) const noexcept {
+    return m_impl->app.max_pin_length(kind);
+}
+
+void ShareStore::change_pin(PinKind kind, const Secret& current, const Secret& next,
+                            bool allow_last_try) {
+    m_impl->app.change_pin(kind, current, next, allow_last_try);
+}
+
 Secret ShareStore::read_raw() {
     // Such a card answers GET DATA 0103 with "not found", which would read as
     // an empty DO: say what the card is instead.

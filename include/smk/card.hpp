@@ -7,7 +7,7 @@
 //   card FFFF:0000001A in "Virtual PCD 00 00"
 // Failures are smk::Error: device (pcscd, reader, card), refused (would
 // overwrite, last PIN try), verification (wrong PIN, read-back differs),
-// invalid_input (a PIN of the wrong length).
+// invalid_input (a PIN of the wrong length, a new PIN breaking the rules below).
 
 #include <array>
 #include <chrono>
@@ -54,6 +54,64 @@ struct PinTries {
     unsigned reset_code = 0;  // RC
     unsigned admin = 0;       // PW3
 };
+
+// ---------------------------------------------------------------------------
+// PINs a holder chooses (smartcard/pin_rules.cpp). Issuance has each holder set
+// the user PIN of their card, and the plan's custodian the admin PIN, with
+// ShareStore::change_pin; no card should leave the room with a factory PIN.
+//
+// A new PIN must be (new_pin_problem says which rule it breaks):
+//   - 6 (user) or 8 (admin) to 127 bytes, and no longer than the card allows (C4);
+//   - printable ASCII (32..126), not beginning or ending with a space: it must be
+//     typed the same on any keyboard, and an edge space is lost by editors;
+//   - not a factory default (123456, 12345678), nor one of a short list of the most
+//     common PINs (keypad shapes like 147258, letter-digit habits like 1q2w3e4r,
+//     "password"); letters compare in any case;
+//   - not one character repeated (111111), not a straight run up or down (123456,
+//     654321, 567890, abcdef), not a stretch of a keyboard row forwards or
+//     backwards (qwerty, ytrewq, asdfgh, azerty), not a group repeated (121212,
+//     123123, abcdabcd);
+//   - at least 4 (user) or 5 (admin) different characters: half the shortest
+//     length plus one, so a 6-digit PIN uses at least 4 different digits (112233
+//     and 123321 are refused).
+// A candidate PIN is a Secret; the rules look at every byte the same way (masks,
+// no branch or table index on it), and no message ever contains it.
+
+enum class PinKind {
+    user,   // PW1: reads and writes the share (DO 0103), answers attestations
+    admin,  // PW3: key generation, unblocking PW1
+};
+
+inline constexpr std::size_t kMaxPinLength = 127;  // C4's length bytes have 7 bits
+
+// "user PIN (PW1)" or "admin PIN (PW3)".
+[[nodiscard]] std::string_view pin_name(PinKind kind) noexcept;
+// 6 (user) or 8 (admin): OpenPGP card 3.4, section 4.3.
+[[nodiscard]] std::size_t min_pin_length(PinKind kind) noexcept;
+// 4 (user) or 5 (admin): min_pin_length / 2 + 1.
+[[nodiscard]] std::size_t min_distinct_pin_characters(PinKind kind) noexcept;
+
+// What is wrong with `candidate` as a new PIN of `kind`, as words that follow
+// "the new user PIN (PW1) ...", e.g. "is one character repeated" or "has 5
+// characters; a user PIN (PW1) needs 6 to 127"; nullopt when it may be used.
+// `max_length` is the card's maximum (ShareStore::max_pin_length) once the card
+// is known. The words never contain the PIN (its length they may: it is no secret
+// from the card's reader, being the APDU's Lc).
+[[nodiscard]] std::optional<std::string> new_pin_problem(PinKind kind, const Secret& candidate,
+                                                         std::size_t max_length = kMaxPinLength);
+// Error(invalid_input) unless new_pin_problem finds nothing: "the new user PIN
+// (PW1) from SOURCE is one character repeated; nothing was sent to the card.
+// Choose another (...the rules...)".
+void check_new_pin(PinKind kind, const Secret& candidate, std::string_view source,
+                   std::size_t max_length = kMaxPinLength);
+// The rules in one line, for messages and prompts.
+[[nodiscard]] std::string new_pin_rules(PinKind kind);
+
+// Whether `pin` is the factory PIN of `kind` on OpenPGP cards (123456 for the
+// user PIN, 12345678 for the admin PIN), compared in constant time. For the
+// issuance's check that a card's PIN (as the plan's PIN source gives it) was
+// changed from the factory one.
+[[nodiscard]] bool is_factory_pin(PinKind kind, const Secret& pin) noexcept;
 
 // ---------------------------------------------------------------------------
 // On-card attestation (docs/FORMAT.md "Card attestation"). At issuance the card
@@ -175,6 +233,23 @@ class ShareStore final : public smk::ShareStore {
     // try is left unless allow_last_try; Error(device) when blocked;
     // Error(verification) with the tries left for a wrong PIN.
     void verify_pin(const Secret& pin, bool allow_last_try);
+
+    // The longest PIN of `kind` the card takes (PW status C4), at most kMaxPinLength.
+    [[nodiscard]] std::size_t max_pin_length(PinKind kind) const noexcept;
+
+    // Sets the user PIN (PW1) or the admin PIN (PW3) from `current` to `next`
+    // with CHANGE REFERENCE DATA (P2 81 or 83, data current || next), then
+    // VERIFYs `next` (PW1 in mode 82, or PW3) so a card that did not take it
+    // exactly is caught while the holder is still there. Before anything is sent:
+    // `next` must pass new_pin_problem with the card's maximum and differ from
+    // `current`, and `current` must have a length the card allows
+    // (Error(invalid_input)); the tries are checked as verify_pin does
+    // (Error(refused) at the last try unless allow_last_try, Error(device) when
+    // blocked). A wrong `current` is Error(verification) with the tries left,
+    // never retried; the card answering anything else is Error(device). The card
+    // forgets the PINs sent (VERIFY P1=FF for 81 and 82, or 83) when the store
+    // is let go. Works on cards without private DOs too.
+    void change_pin(PinKind kind, const Secret& current, const Secret& next, bool allow_last_try);
 
     // DO 0103 as it is (PIN verified first).
     [[nodiscard]] Secret read_raw();
