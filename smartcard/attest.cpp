@@ -69,39 +69,6 @@ std::vector<std::uint8_t> spki_der(EVP_PKEY* key) {
     return der;
 }
 
-// The value of a primitive tag inside a 7F49 template (tags 81, 82, 86 are one byte).
-std::optional<std::span<const std::uint8_t>> template_field(std::span<const std::uint8_t> data,
-                                                            std::uint8_t tag) {
-    std::size_t pos = 0;
-    // Skip the outer 7F49 header when present.
-    if (data.size() >= 3 && data[0] == 0x7F && data[1] == 0x49) {
-        pos = 2;
-        const std::uint8_t len = data[pos++];
-        pos += len == 0x81 ? 1 : (len == 0x82 ? 2 : 0);
-    }
-    while (pos + 2 <= data.size()) {
-        const std::uint8_t found = data[pos++];
-        std::size_t length = data[pos++];
-        if (length == 0x81 || length == 0x82) {
-            const std::size_t count = length - 0x80;
-            length = 0;
-            for (std::size_t i = 0; i < count && pos < data.size(); ++i) {
-                length = (length << 8) | data[pos++];
-            }
-        } else if (length > 0x7F) {
-            return std::nullopt;
-        }
-        if (pos + length > data.size()) {
-            return std::nullopt;
-        }
-        if (found == tag) {
-            return data.subspan(pos, length);
-        }
-        pos += length;
-    }
-    return std::nullopt;
-}
-
 std::span<const std::uint8_t> strip_zeros(std::span<const std::uint8_t> bytes) {
     while (!bytes.empty() && bytes.front() == 0) {
         bytes = bytes.subspan(1);
@@ -112,8 +79,8 @@ std::span<const std::uint8_t> strip_zeros(std::span<const std::uint8_t> bytes) {
 // The RSA public key in a 7F49 template (81 modulus, 82 exponent). Error(device)
 // naming the card for anything else (an ECC key: 86).
 PublicKey key_from_template(std::span<const std::uint8_t> templ, const std::string& label) {
-    const auto n = template_field(templ, 0x81);
-    const auto e = template_field(templ, 0x82);
+    const auto n = find_tlv(templ, 0x81);
+    const auto e = find_tlv(templ, 0x82);
     if (!n || !e || n->empty() || e->empty()) {
         throw Error(ErrorCategory::device,
                     fmt::format("the authentication key of {} is not an RSA key (its public key "
@@ -450,8 +417,7 @@ PublicKey generate_auth_key(OpenPgpApp& app, const Secret& admin_pin, bool overw
         static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(
                                        std::chrono::system_clock::now().time_since_epoch())
                                        .count());
-    const auto fpr =
-        openpgp_fingerprint(*template_field(templ, 0x81), *template_field(templ, 0x82), created);
+    const auto fpr = openpgp_fingerprint(*find_tlv(templ, 0x81), *find_tlv(templ, 0x82), created);
     const std::array<std::uint8_t, 4> time = {
         static_cast<std::uint8_t>(created >> 24), static_cast<std::uint8_t>(created >> 16),
         static_cast<std::uint8_t>(created >> 8), static_cast<std::uint8_t>(created)};

@@ -18,7 +18,26 @@ constexpr std::array<std::uint8_t, 6> kOpenPgpAid = {0xD2, 0x76, 0x00, 0x01, 0x2
 constexpr std::size_t kAidBytes = 16;
 constexpr std::uint8_t kPrivateDosFlag = 0x08;  // C0 byte 1
 
-// The value of `tag` in BER-TLV data, searching inside constructed objects.
+// "user PIN" or "admin PIN", as the error messages and --last-try's help say it.
+std::string_view short_pin_name(PinKind kind) noexcept {
+    return kind == PinKind::admin ? "admin PIN" : "user PIN";
+}
+
+// What to do about a blocked PIN of `kind`.
+std::string_view blocked_advice(PinKind kind) noexcept {
+    return kind == PinKind::admin
+               ? "a blocked admin PIN cannot be unblocked: the card can only be reset to factory "
+                 "state (which erases its keys and DOs)"
+               : "smk does not unblock PINs during a ceremony: unblock it with the admin PIN "
+                 "(RESET RETRY COUNTER, e.g. 'gpg --card-edit', admin, passwd, 2) and run again";
+}
+
+unsigned be16(std::span<const std::uint8_t> bytes, std::size_t at) {
+    return (static_cast<unsigned>(bytes[at]) << 8) | bytes[at + 1];
+}
+
+}  // namespace
+
 std::optional<std::span<const std::uint8_t>> find_tlv(std::span<const std::uint8_t> data,
                                                       unsigned tag) {
     std::size_t pos = 0;
@@ -64,26 +83,6 @@ std::optional<std::span<const std::uint8_t>> find_tlv(std::span<const std::uint8
     }
     return std::nullopt;
 }
-
-// "user PIN" or "admin PIN", as the error messages and --last-try's help say it.
-std::string_view short_pin_name(PinKind kind) noexcept {
-    return kind == PinKind::admin ? "admin PIN" : "user PIN";
-}
-
-// What to do about a blocked PIN of `kind`.
-std::string_view blocked_advice(PinKind kind) noexcept {
-    return kind == PinKind::admin
-               ? "a blocked admin PIN cannot be unblocked: the card can only be reset to factory "
-                 "state (which erases its keys and DOs)"
-               : "smk does not unblock PINs during a ceremony: unblock it with the admin PIN "
-                 "(RESET RETRY COUNTER, e.g. 'gpg --card-edit', admin, passwd, 2) and run again";
-}
-
-unsigned be16(std::span<const std::uint8_t> bytes, std::size_t at) {
-    return (static_cast<unsigned>(bytes[at]) << 8) | bytes[at + 1];
-}
-
-}  // namespace
 
 OpenPgpApp::OpenPgpApp(Transport& transport, std::span<const std::uint8_t> atr, std::string reader)
     : m_transport(transport),

@@ -23,6 +23,12 @@ namespace smk::card {
 inline constexpr std::uint16_t kSharePrivateDo = 0x0103;  // read PW1, write PW1
 inline constexpr std::uint8_t kAuthKeyCrt = 0xA4;         // key slot 3: authentication
 
+// The value of `tag` in BER-TLV data (one- to three-byte tags, lengths up to
+// 82 xx xx), searching inside constructed objects such as 6E, 73 and 7F49;
+// nullopt when absent or malformed.
+[[nodiscard]] std::optional<std::span<const std::uint8_t>> find_tlv(
+    std::span<const std::uint8_t> data, unsigned tag);
+
 class OpenPgpApp final {
   public:
     // Selects the application and reads AID, C0 and C4. Error(device) if the

@@ -1,12 +1,14 @@
 #pragma once
 // Helpers of the `smk card` end-to-end tests: a PIN file in the stack's
-// directory, and the user PIN tries `smk card list` reports for a card (a
-// listing without a PIN, which sends none).
+// directory, the APDUs a card answered (from its log), and the user PIN tries
+// `smk card list` reports for a card (a listing without a PIN, which sends none).
 
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "cli/fixtures.hpp"
 #include "cli/run.hpp"
@@ -19,6 +21,20 @@ inline std::string pin_file(const PcscStack& stack, const std::string& name,
     const std::string path = stack.dir() / name;
     write_file(path, pin + "\n");
     return path;
+}
+
+// The command headers (CLA INS P1 P2) card `card` answered, from byte `from`
+// of its log on.
+inline std::vector<std::string> sent_since(const PcscStack& stack, int card, std::size_t from) {
+    std::vector<std::string> sent;
+    std::istringstream log(stack.card_log(card).substr(from));
+    for (std::string line; std::getline(log, line);) {
+        const auto colon = line.find("]: ");
+        if (colon != std::string::npos && line.find(" -> ") != std::string::npos) {
+            sent.push_back(line.substr(colon + 3, 11));
+        }
+    }
+    return sent;
 }
 
 inline unsigned user_tries(const PcscStack& stack, int card) {

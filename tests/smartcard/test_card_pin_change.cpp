@@ -26,20 +26,8 @@ using smk_test::PcscStack;
 using smk_test::pin_file;
 using smk_test::run_smk;
 using smk_test::RunResult;
+using smk_test::sent_since;
 using smk_test::user_tries;
-
-// The command headers (CLA INS P1 P2) card `card` logged after `from` bytes of its log.
-std::vector<std::string> sent_since(const PcscStack& stack, int card, std::size_t from) {
-    std::vector<std::string> sent;
-    std::istringstream log(stack.card_log(card).substr(from));
-    for (std::string line; std::getline(log, line);) {
-        const auto colon = line.find("]: ");
-        if (colon != std::string::npos && line.find(" -> ") != std::string::npos) {
-            sent.push_back(line.substr(colon + 3, 11));
-        }
-    }
-    return sent;
-}
 
 bool sent_any(const std::vector<std::string>& sent, const std::string& prefix) {
     for (const auto& header : sent) {

@@ -199,18 +199,10 @@ TEST_CASE("card pin state e2e: a write is these 11 APDUs and ends with VERIFY FF
     const RunResult write = run_smk({"card", "write", "--reader", stack.reader(0), "--pin-file",
                                      pin, split.share_file('A', 4)});
     REQUIRE(write.exit_code == 0);
-    std::vector<std::string> sent;
-    std::istringstream log(stack.card_log(0).substr(logged_before));
-    for (std::string line; std::getline(log, line);) {
-        const auto colon = line.find("]: ");
-        if (colon != std::string::npos && line.find(" -> ") != std::string::npos) {
-            sent.push_back(line.substr(colon + 3, 11));
-        }
-    }
-    CHECK(sent == std::vector<std::string>{"00 A4 04 00", "00 CA 00 4F", "00 CA 00 C0",
-                                           "00 CA 7F 66", "00 CA 00 C4", "00 20 00 82",
-                                           "00 CA 01 03", "00 DA 01 03", "00 CA 01 03",
-                                           "00 20 FF 82", "00 20 00 82"});
+    CHECK(smk_test::sent_since(stack, 0, logged_before) ==
+          std::vector<std::string>{"00 A4 04 00", "00 CA 00 4F", "00 CA 00 C0", "00 CA 7F 66",
+                                   "00 CA 00 C4", "00 20 00 82", "00 CA 01 03", "00 DA 01 03",
+                                   "00 CA 01 03", "00 20 FF 82", "00 20 00 82"});
 }
 
 TEST_CASE("card pin state e2e: a card that answers 9000 to VERIFY FF but keeps the PIN is reset") {

@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 
+#include "canned_card.hpp"
 #include "fake_transport.hpp"
 #include "openpgp.hpp"
 #include "smk/error.hpp"
@@ -16,38 +17,13 @@ namespace {
 using smk_test::FakeTransport;
 using smk_test::script;
 
-const std::pair<std::string, std::string> kSelect = {"00A4040006D2760001240100", "9000"};
-const std::pair<std::string, std::string> kAid = {"00CA004F00",
-                                                  "D2760001240103040005"
-                                                  "0000001A"
-                                                  "0000"
-                                                  "9000"};
-const std::pair<std::string, std::string> kCaps = {"00CA00C000",
-                                                   "7D000BFE080000FF0000"
-                                                   "9000"};
-
-std::pair<std::string, std::string> pw_status(const std::string& tries) {
-    return {"00CA00C400", "007F7F7F" + tries + "9000"};
-}
-
-smk::Secret pin(const std::string& text) {
-    return smk::Secret::copy_of({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
-}
-
-smk::ErrorCategory category_of(const std::function<void()>& action, std::string& message) {
-    try {
-        action();
-    } catch (const smk::Error& e) {
-        message = e.what();
-        return e.category();
-    }
-    FAIL("no error");
-    return smk::ErrorCategory::internal;
-}
-
-bool has(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
+using smk_test::category_of;
+using smk_test::has;
+using smk_test::kAid;
+using smk_test::kCaps;
+using smk_test::kSelect;
+using smk_test::pin;
+using smk_test::pw_status;
 
 }  // namespace
 

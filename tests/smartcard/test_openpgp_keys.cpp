@@ -10,24 +10,25 @@
 #include <string>
 
 #include "attest.hpp"
+#include "canned_card.hpp"
 #include "fake_transport.hpp"
 #include "openpgp.hpp"
 #include "smk/error.hpp"
 
 namespace {
 
+using smk_test::category_of;
 using smk_test::FakeTransport;
+using smk_test::has;
+using smk_test::kAid;
+using smk_test::kCaps;
+using smk_test::kSelect;
+using smk_test::pin;
+using smk_test::pw_status;
 using smk_test::script;
-using Step = std::pair<std::string, std::string>;
+using smk_test::Step;
 
-const Step kSelect = {"00A4040006D2760001240100", "9000"};
-const Step kAid = {"00CA004F00", "D27600012401030400050000001A00009000"};
-const Step kCaps = {"00CA00C000", "7D000BFE080000FF00009000"};
 const Step kReadAuthKey = {"0047810002A40000", "6A88"};
-
-Step pw_status(const std::string& tries) {
-    return {"00CA00C400", "007F7F7F" + tries + "9000"};
-}
 
 // GET DATA 6E holding C5 (three fingerprints) and DE (key information).
 Step related_data(const std::string& fingerprints, const std::string& key_info) {
@@ -37,25 +38,6 @@ Step related_data(const std::string& fingerprints, const std::string& key_info) 
     const std::string len = fmt::format("{:02X}", inner);
     const std::string outer = fmt::format("{:02X}", inner + 2);
     return {"00CA006E00", std::string("6E") + outer + "73" + len + c5 + de + "9000"};
-}
-
-smk::Secret pin(const std::string& text) {
-    return smk::Secret::copy_of({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
-}
-
-smk::ErrorCategory category_of(const std::function<void()>& action, std::string& message) {
-    try {
-        action();
-    } catch (const smk::Error& e) {
-        message = e.what();
-        return e.category();
-    }
-    FAIL("no error");
-    return smk::ErrorCategory::internal;
-}
-
-bool has(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
 }
 
 }  // namespace

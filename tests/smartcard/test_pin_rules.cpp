@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "canned_card.hpp"
 #include "fake_transport.hpp"
 #include "openpgp.hpp"
 #include "smk/card.hpp"
@@ -17,19 +18,18 @@
 namespace {
 
 using smk::card::PinKind;
+using smk_test::category_of;
 using smk_test::FakeTransport;
+using smk_test::has;
+using smk_test::kAid;
+using smk_test::kCaps;
+using smk_test::kSelect;
+using smk_test::pin;
+using smk_test::pw_status;
 using smk_test::script;
-
-smk::Secret pin(const std::string& text) {
-    return smk::Secret::copy_of({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
-}
 
 std::string hex(const std::string& text) {
     return smk_test::hex_of({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
-}
-
-bool has(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
 }
 
 // The problem new_pin_problem finds, or "" when there is none.
@@ -44,17 +44,6 @@ struct Refusal {
     std::string pin;
     std::string reason;  // a part of the problem's words
 };
-
-smk::ErrorCategory category_of(const std::function<void()>& action, std::string& message) {
-    try {
-        action();
-    } catch (const smk::Error& e) {
-        message = e.what();
-        return e.category();
-    }
-    FAIL("no error");
-    return smk::ErrorCategory::internal;
-}
 
 }  // namespace
 
@@ -186,20 +175,6 @@ TEST_CASE("pin rules: is_factory_pin knows the factory PIN of each kind") {
 // --- CHANGE REFERENCE DATA over canned answers ------------------------------------
 
 namespace {
-
-const std::pair<std::string, std::string> kSelect = {"00A4040006D2760001240100", "9000"};
-const std::pair<std::string, std::string> kAid = {"00CA004F00",
-                                                  "D27600012401030400050000001A0000"
-                                                  "9000"};
-const std::pair<std::string, std::string> kCaps = {"00CA00C000",
-                                                   "7D000BFE080000FF0000"
-                                                   "9000"};
-
-// C4: PW1 valid for several PSO:CDS, max lengths PW1 / RC / PW3, then the tries.
-std::pair<std::string, std::string> pw_status(const std::string& tries,
-                                              const std::string& lengths = "7F7F7F") {
-    return {"00CA00C400", "00" + lengths + tries + "9000"};
-}
 
 std::string lc(std::size_t n) {
     static constexpr char kDigits[] = "0123456789ABCDEF";
