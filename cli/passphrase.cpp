@@ -50,17 +50,15 @@ Secret read_passphrase(const PassphraseOptions& options, bool confirm) {
         return {};
     }
     Tty tty("--ask-passphrase (use --passphrase-file FILE without a terminal)");
+    const auto printable = [](const Secret& typed) { check_printable(typed, "the terminal"); };
+    if (confirm) {
+        return tty.read_twice("SLIP-39 passphrase: ", "SLIP-39 passphrase (again): ",
+                              slip39::kMaxPassphraseBytes, "the passphrase", printable,
+                              "the two passphrases differ; nothing was done. Run again.");
+    }
     Secret passphrase =
         tty.read_line("SLIP-39 passphrase: ", false, slip39::kMaxPassphraseBytes, "the passphrase");
-    check_printable(passphrase, "the terminal");
-    if (confirm) {
-        const Secret again = tty.read_line("SLIP-39 passphrase (again): ", false,
-                                           slip39::kMaxPassphraseBytes, "the passphrase");
-        if (!constant_time_equal(passphrase.bytes(), again.bytes())) {
-            throw Error(ErrorCategory::invalid_input,
-                        "the two passphrases differ; nothing was done. Run again.");
-        }
-    }
+    printable(passphrase);
     return passphrase;
 }
 

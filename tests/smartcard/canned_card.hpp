@@ -31,8 +31,7 @@ inline smk::Secret pin(const std::string& text) {
 
 // The category of the smk::Error `action` throws, its text in `message`; FAILs
 // when it throws none.
-inline smk::ErrorCategory category_of(const std::function<void()>& action,
-                                      std::string& message) {
+inline smk::ErrorCategory category_of(const std::function<void()>& action, std::string& message) {
     try {
         action();
     } catch (const smk::Error& e) {
