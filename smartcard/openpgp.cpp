@@ -302,8 +302,10 @@ OpenPgpApp::Forgotten OpenPgpApp::forget_verified_pins() noexcept {
 }
 
 void OpenPgpApp::verify_pw3(const Secret& pin, bool allow_last_try) {
-    // C4 read now, as before every admin PIN: its length limit and counter.
-    const PinTries tries = read_tries();
+    // The counter as known_tries() gives it, as for PW1: C4 was read when the
+    // card was opened (with the length limit) and is read again after any
+    // VERIFY or CHANGE REFERENCE DATA, so it is never stale inside the transaction.
+    const PinTries tries = known_tries();
     check_length(PinKind::admin, pin, m_pw3_max_length, "");
     refuse_tries(PinKind::admin, tries.admin, allow_last_try);
     const Command verify{0x00, 0x20, 0x00, 0x83, pin.bytes(), false};

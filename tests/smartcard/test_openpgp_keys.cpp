@@ -44,23 +44,15 @@ Step related_data(const std::string& fingerprints, const std::string& key_info) 
 
 TEST_CASE("openpgp keys: the admin PIN rules") {
     SUBCASE("right admin PIN: one VERIFY in mode 83") {
-        FakeTransport card(script({kSelect,
-                                   kAid,
-                                   kCaps,
-                                   pw_status("030003"),
-                                   pw_status("030003"),
-                                   {"00200083083132333435363738", "9000"}}));
+        FakeTransport card(script(
+            {kSelect, kAid, kCaps, pw_status("030003"), {"00200083083132333435363738", "9000"}}));
         smk::card::OpenPgpApp app(card, {}, "R");
         app.verify_pw3(pin("12345678"), false);
         CHECK(card.all_used());
     }
     SUBCASE("wrong admin PIN: the tries left are shown") {
-        FakeTransport card(script({kSelect,
-                                   kAid,
-                                   kCaps,
-                                   pw_status("030003"),
-                                   pw_status("030003"),
-                                   {"00200083083837363534333231", "63C2"}}));
+        FakeTransport card(script(
+            {kSelect, kAid, kCaps, pw_status("030003"), {"00200083083837363534333231", "63C2"}}));
         smk::card::OpenPgpApp app(card, {}, "R");
         std::string message;
         CHECK(category_of([&] { app.verify_pw3(pin("87654321"), false); }, message) ==
@@ -70,8 +62,7 @@ TEST_CASE("openpgp keys: the admin PIN rules") {
         CHECK(card.all_used());
     }
     SUBCASE("one try left: refused with nothing sent unless allowed") {
-        FakeTransport card(
-            script({kSelect, kAid, kCaps, pw_status("030001"), pw_status("030001")}));
+        FakeTransport card(script({kSelect, kAid, kCaps, pw_status("030001")}));
         smk::card::OpenPgpApp app(card, {}, "R");
         std::string message;
         CHECK(category_of([&] { app.verify_pw3(pin("12345678"), false); }, message) ==
@@ -80,8 +71,7 @@ TEST_CASE("openpgp keys: the admin PIN rules") {
         CHECK(card.all_used());
     }
     SUBCASE("too short for an admin PIN: nothing sent") {
-        FakeTransport card(
-            script({kSelect, kAid, kCaps, pw_status("030003"), pw_status("030003")}));
+        FakeTransport card(script({kSelect, kAid, kCaps, pw_status("030003")}));
         smk::card::OpenPgpApp app(card, {}, "R");
         std::string message;
         CHECK(category_of([&] { app.verify_pw3(pin("1234567"), false); }, message) ==
@@ -90,13 +80,28 @@ TEST_CASE("openpgp keys: the admin PIN rules") {
         CHECK(card.all_used());
     }
     SUBCASE("blocked admin PIN") {
-        FakeTransport card(
-            script({kSelect, kAid, kCaps, pw_status("030003"), pw_status("030000")}));
+        FakeTransport card(script({kSelect, kAid, kCaps, pw_status("030000")}));
         smk::card::OpenPgpApp app(card, {}, "R");
         std::string message;
         CHECK(category_of([&] { app.verify_pw3(pin("12345678"), true); }, message) ==
               smk::ErrorCategory::device);
         CHECK(has(message, "blocked"));
+        CHECK(card.all_used());
+    }
+    SUBCASE("after a VERIFY the counter is read again: C4 is never used stale") {
+        // The user PIN was verified first; the card now reports 1 admin try.
+        FakeTransport card(script({kSelect,
+                                   kAid,
+                                   kCaps,
+                                   pw_status("030003"),
+                                   {"0020008206313233343536", "9000"},
+                                   pw_status("030001")}));
+        smk::card::OpenPgpApp app(card, {}, "R");
+        app.verify_pw1(pin("123456"), false);
+        std::string message;
+        CHECK(category_of([&] { app.verify_pw3(pin("12345678"), false); }, message) ==
+              smk::ErrorCategory::refused);
+        CHECK(has(message, "only 1 admin PIN try is left"));
         CHECK(card.all_used());
     }
 }
