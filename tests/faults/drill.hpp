@@ -1,8 +1,9 @@
 #pragma once
 // Helpers for the fault drills: start `smk` as a child with captured output
 // (cli/run.hpp, on tests/support/process.hpp), wait for a condition while it
-// runs, and compare a destination with its source after the fault. Black box:
-// only the binary, the filesystem and signals.
+// runs, count the lines of a card log, and compare a destination with its
+// source after the fault. Black box: only the binary, the filesystem, the
+// card's log and signals.
 
 #include <doctest/doctest.h>
 #include <signal.h>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "cli/run.hpp"
+#include "support/files.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 #include "support/wait.hpp"
@@ -76,6 +78,30 @@ inline bool signal_handled(pid_t pid, int sig) {
 
 // Waits on an observable condition (tests/support/wait.hpp).
 using smk_test::wait_for;
+
+// Whether `text` holds `part` (tests/support/files.hpp).
+using smk_test::contains;
+
+// Lines of `text` that contain both `a` and `b`: in a card log, the APDUs of
+// one header ("00 DA 01 03") the card answered ("->") or is holding ("PUT DATA
+// held").
+inline std::size_t lines_with(const std::string& text, const std::string& a,
+                              const std::string& b = {}) {
+    std::size_t found = 0;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        std::size_t end = text.find('\n', start);
+        if (end == std::string::npos) {
+            end = text.size();
+        }
+        const std::string line = text.substr(start, end - start);
+        if (contains(line, a) && contains(line, b)) {
+            ++found;
+        }
+        start = end + 1;
+    }
+    return found;
+}
 
 inline bool has_temp_file(const fs::path& dir) {
     std::error_code ec;

@@ -28,33 +28,13 @@
 
 namespace {
 
+using faults::contains;
+using faults::lines_with;
 using smk_test::PcscStack;
 using smk_test::run_smk;
 using smk_test::RunResult;
 
 constexpr const char* kSlowCard = "--put-data-delay-ms 1500";
-
-bool contains(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
-
-// Lines of `text` that contain both `a` and `b`.
-std::size_t lines_with(const std::string& text, const std::string& a, const std::string& b = {}) {
-    std::size_t found = 0;
-    std::size_t start = 0;
-    while (start < text.size()) {
-        std::size_t end = text.find('\n', start);
-        if (end == std::string::npos) {
-            end = text.size();
-        }
-        const std::string line = text.substr(start, end - start);
-        if (contains(line, a) && contains(line, b)) {
-            ++found;
-        }
-        start = end + 1;
-    }
-    return found;
-}
 
 // A PUT DATA of DO 0103 the card has answered ("... -> 9000 ...") / is holding.
 std::size_t puts_done(const PcscStack& stack, int card) {
