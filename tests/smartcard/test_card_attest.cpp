@@ -4,7 +4,6 @@
 // GnuPG's scdaemon reads and uses the key smk had the card generate.
 
 #include <doctest/doctest.h>
-#include <fmt/core.h>
 
 #include <nlohmann/json.hpp>
 #include <string>
@@ -12,12 +11,15 @@
 
 #include "cli/fixtures.hpp"
 #include "cli/run.hpp"
+#include "smartcard/gnupg_card.hpp"
 #include "support/gnupg_home.hpp"
 #include "support/pcsc_stack.hpp"
 
 namespace {
 
 using smk_test::contains;
+using smk_test::openssl;
+using smk_test::openssl_verifies;
 using smk_test::PcscStack;
 using smk_test::run_smk;
 using smk_test::RunResult;
@@ -47,22 +49,6 @@ std::size_t count_of(const std::string& text, const std::string& needle) {
         ++n;
     }
     return n;
-}
-
-smk_test::ProcessResult openssl(std::vector<std::string> args) {
-    args.insert(args.begin(), "openssl");
-    return smk_test::run_process(smk_test::Command(std::move(args)));
-}
-
-// `openssl dgst -sha256 -verify KEY -signature SIG MESSAGE`: true when it says Verified OK.
-bool openssl_verifies(const std::string& key, const std::string& sig, const std::string& msg) {
-    const auto r = openssl({"dgst", "-sha256", "-verify", key, "-signature", sig, msg});
-    if (r.shell_status() == 0) {
-        CHECK(contains(r.out, "Verified OK"));
-        return true;
-    }
-    CHECK(contains(r.out + r.err, "Verification failure"));
-    return false;
 }
 
 struct Answer {
@@ -278,31 +264,20 @@ TEST_CASE("card attest gnupg e2e: GnuPG reads and uses the authentication key sm
     const std::string readkey = home.agent({"SCD SERIALNO", "SCD READKEY OPENPGP.3"});
     CHECK_MESSAGE(!contains(readkey, "ERR"), readkey);
     CHECK(contains(readkey, "rsa"));
-    const auto status = home.run({"gpg", "--card-status"});
+    const auto status = smk_test::gpg_card_status(home);
     INFO("gpg --card-status: " << status.out << status.err);
     CHECK(status.shell_status() == 0);
-    bool auth_line = false;
-    for (const auto& line : smk_test::lines_of(status.out)) {
-        if (line.rfind("Authentication key:", 0) == 0) {
-            auth_line = true;
-            CHECK_FALSE(contains(line, "[none]"));
-        }
+    const auto auth_key = smk_test::card_status_auth_key(status.out);
+    CHECK(auth_key.has_value());
+    if (auth_key) {
+        CHECK_FALSE(contains(*auth_key, "[none]"));
     }
-    CHECK(auth_line);
 
     // scdaemon signs with it (PKAUTH = INTERNAL AUTHENTICATE of a DigestInfo of
     // SHA-256), and openssl checks that signature against smk's PEM.
     const std::string message = write_in(stack, "gpg.msg", "signed through scdaemon\n");
-    const std::string digest = stack.dir() / "gpg.sha256";
-    REQUIRE(openssl({"dgst", "-sha256", "-binary", "-out", digest, message}).shell_status() == 0);
-    std::string digest_info = "3031300D060960864801650304020105000420";
-    for (const char c : smk_test::read_file(digest)) {
-        digest_info += fmt::format("{:02X}", static_cast<unsigned char>(c));
-    }
-    const std::string sig = stack.dir() / "gpg.sig";
-    const std::string signed_out = home.agent(
-        {"/datafile " + sig, "SCD SERIALNO", "SCD SETDATA " + digest_info, "SCD PKAUTH OPENPGP.3"});
-    CHECK_MESSAGE(!contains(signed_out, "ERR"), signed_out);
-    CHECK(smk_test::read_file(sig).size() == 256);
-    CHECK(openssl_verifies(pem, sig, message));
+    const auto signed_by_gpg = smk_test::scdaemon_pkauth(home, message);
+    CHECK_MESSAGE(!contains(signed_by_gpg.agent_output, "ERR"), signed_by_gpg.agent_output);
+    CHECK(smk_test::read_file(signed_by_gpg.signature).size() == 256);
+    CHECK(openssl_verifies(pem, signed_by_gpg.signature, message));
 }

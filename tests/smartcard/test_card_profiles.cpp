@@ -9,7 +9,6 @@
 // with the key smk generated.
 
 #include <doctest/doctest.h>
-#include <fmt/core.h>
 
 #include <cstddef>
 #include <filesystem>
@@ -20,6 +19,7 @@
 
 #include "cli/fixtures.hpp"
 #include "cli/run.hpp"
+#include "smartcard/gnupg_card.hpp"
 #include "support/gnupg_home.hpp"
 #include "support/pcsc_stack.hpp"
 #include "support/process.hpp"
@@ -29,6 +29,8 @@ namespace {
 
 using smk_test::contains;
 using smk_test::GnupgHome;
+using smk_test::openssl;
+using smk_test::openssl_verifies;
 using smk_test::PcscStack;
 using smk_test::run_smk;
 using smk_test::RunResult;
@@ -67,18 +69,6 @@ nlohmann::json listed_card(const PcscStack& stack) {
     }
     FAIL("reader " << stack.reader(0) << " is not in 'smk card list': " << list.out);
     return {};
-}
-
-smk_test::ProcessResult openssl(std::vector<std::string> args) {
-    args.insert(args.begin(), "openssl");
-    return smk_test::run_process(smk_test::Command(std::move(args)));
-}
-
-// `openssl dgst -sha256 -verify KEY -signature SIG MESSAGE` says Verified OK.
-bool openssl_verifies(const std::string& key, const std::string& sig, const std::string& msg) {
-    const auto r = openssl({"dgst", "-sha256", "-verify", key, "-signature", sig, msg});
-    INFO("openssl: " << r.out << r.err);
-    return r.shell_status() == 0 && contains(r.out, "Verified OK");
 }
 
 // What the card answered (status and length, "9000 (256 bytes)") to each
@@ -158,7 +148,7 @@ std::string check_keygen_and_attest(const PcscStack& stack, const Profile& profi
 // signature against smk's public key.
 void check_gnupg_reads(const PcscStack& stack, const Profile& profile, const std::string& pem) {
     const GnupgHome home(stack.reader(0));
-    const smk_test::ProcessResult status = home.run({"gpg", "--batch", "--card-status"});
+    const smk_test::ProcessResult status = smk_test::gpg_card_status(home);
     INFO("gpg --card-status: " << status.out << status.err);
     REQUIRE(status.shell_status() == 0);
     const std::string serial = stack.env("SMK_PCSC_SERIAL_0");
@@ -171,28 +161,17 @@ void check_gnupg_reads(const PcscStack& stack, const Profile& profile, const std
     }
     CHECK(contains(status.out, "PIN retry counter : 3 "));
     CHECK(contains(status.out, "Key attributes ...: rsa2048 rsa2048 rsa2048"));
-    bool auth_line = false;
-    for (const auto& line : smk_test::lines_of(status.out)) {
-        if (line.rfind("Authentication key:", 0) == 0) {
-            auth_line = true;
-            CHECK_FALSE(contains(line, "[none]"));
-        }
+    const auto auth_key = smk_test::card_status_auth_key(status.out);
+    CHECK(auth_key.has_value());
+    if (auth_key) {
+        CHECK_FALSE(contains(*auth_key, "[none]"));
     }
-    CHECK(auth_line);
 
     const std::string message = stack.dir() / "gpg.msg";
     smk_test::write_file(message, "signed by scdaemon on " + profile.name + "\n");
-    const std::string digest = stack.dir() / "gpg.sha256";
-    REQUIRE(openssl({"dgst", "-sha256", "-binary", "-out", digest, message}).shell_status() == 0);
-    std::string digest_info = "3031300D060960864801650304020105000420";
-    for (const char c : smk_test::read_file(digest)) {
-        digest_info += fmt::format("{:02X}", static_cast<unsigned char>(c));
-    }
-    const std::string sig = stack.dir() / "gpg.sig";
-    const std::string signed_out = home.agent(
-        {"/datafile " + sig, "SCD SERIALNO", "SCD SETDATA " + digest_info, "SCD PKAUTH OPENPGP.3"});
-    CHECK_MESSAGE(!contains(signed_out, "ERR"), signed_out);
-    CHECK(openssl_verifies(pem, sig, message));
+    const auto signed_by_gpg = smk_test::scdaemon_pkauth(home, message);
+    CHECK_MESSAGE(!contains(signed_by_gpg.agent_output, "ERR"), signed_by_gpg.agent_output);
+    CHECK(openssl_verifies(pem, signed_by_gpg.signature, message));
 }
 
 // list, write, read, verify, wipe with the smk CLI, then GnuPG.
