@@ -67,7 +67,7 @@ void backup_keys(const CeremonyOptions& options, Output& output) {
     }
     const ApplicationKeys& keys = *plan.application_keys;
     const Facility& facility = plan.application_facility();
-    check_pin_files(plan, options, &facility, false);
+    check_token_pin_files(plan, options, facility);
     const fs::path backup = plan.application_backup_path();
     Journal journal = open_journal(plan, options, "backup-keys", output);
     journal.say(fmt::format("Application key backup at {} (plan {}, SMK KCV {})\n", facility.name,

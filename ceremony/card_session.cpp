@@ -265,8 +265,10 @@ HeldCard CardSession::claim(card::ShareStore store, const std::string& reader,
     if (!m_options.read_pin) {
         throw Error(ErrorCategory::usage, "no PIN source for the card session");
     }
-    const Secret pin = m_options.read_pin(store.label());
-    store.verify_pin(pin, m_options.last_try);
+    const Secret pin = m_options.read_pin(store);
+    if (!pin.empty()) {  // empty: a card the flow passes over unread (CardPinReader)
+        store.verify_pin(pin, m_options.last_try);
+    }
     m_used.emplace(serial, request.describe());
     return HeldCard{std::move(store), reader, request};
 }

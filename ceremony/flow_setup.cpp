@@ -6,6 +6,7 @@
 
 #include <chrono>
 
+#include "holder_pins.hpp"
 #include "plan_names.hpp"
 #include "smk/error.hpp"
 #include "smk/secret_input.hpp"
@@ -72,19 +73,10 @@ void record_participants(const Plan& plan, const ConfirmParticipants& confirm, J
     journal.record("participants", std::move(items), {{"confirmed", how}});
 }
 
-void check_pin_files(const Plan& plan, const CeremonyOptions& options, const Facility* facility,
-                     bool cards) {
-    if (cards && !options.card_pin && !plan.card_pin_file.empty()) {
-        check_pin_file(plan, plan.card_pin_file, "[cards] pin_file");
-    }
-    if (cards && plan.card_attest && !plan.card_admin_pin_file.empty()) {
-        check_pin_file(plan, plan.card_admin_pin_file, "[cards] admin_pin_file");
-    }
-    if (facility == nullptr) {
-        return;
-    }
-    for (const auto& t : facility->tokens) {
-        const std::string where = fmt::format("facility {} token {} ", facility->name, t.label);
+void check_token_pin_files(const Plan& plan, const CeremonyOptions& options,
+                           const Facility& facility) {
+    for (const auto& t : facility.tokens) {
+        const std::string where = fmt::format("facility {} token {} ", facility.name, t.label);
         if (!options.token_pin_file.empty()) {
             check_pin_file(plan, options.token_pin_file, "--token-pin-file");
         } else if (!t.pin_file.empty()) {
@@ -94,25 +86,6 @@ void check_pin_files(const Plan& plan, const CeremonyOptions& options, const Fac
             check_pin_file(plan, t.so_pin_file, where + "so_pin_file");
         }
     }
-}
-
-Secret read_admin_pin(const Plan& plan, const CeremonyOptions& options) {
-    if (!plan.card_attest) {
-        return {};
-    }
-    if (!plan.card_admin_pin_file.empty()) {
-        check_pin_file(plan, plan.card_admin_pin_file, "[cards] admin_pin_file");
-        return read_pin_file(plan.card_admin_pin_file.string());
-    }
-    if (!options.ask_admin_pin) {
-        throw Error(ErrorCategory::usage,
-                    fmt::format("plan {} has each card generate its authentication key ([cards] "
-                                "attest), which needs the cards' admin PIN, and names no "
-                                "[cards] admin_pin_file; nothing can ask for it here. Name the "
-                                "file, or set attest = false. Nothing was touched",
-                                plan.file.string()));
-    }
-    return options.ask_admin_pin("the cards (admin PIN, PW3, to generate their keys)");
 }
 
 void check_passphrase_file(const Plan& plan) {
@@ -176,18 +149,10 @@ std::optional<unsigned> set_option(const Plan& plan, std::string_view letter) {
                 fmt::format("--set {}: plan {} has set(s) {}", letter, plan.file.string(), sets));
 }
 
-CardSessionOptions card_session_options(const Plan& plan, const CeremonyOptions& options,
+CardSessionOptions card_session_options(const CeremonyOptions& options, HolderPins& pins,
                                         const Journal& journal) {
     CardSessionOptions session;
-    if (options.card_pin) {
-        session.read_pin = options.card_pin;
-    } else if (!plan.card_pin_file.empty()) {
-        session.read_pin = [file = plan.card_pin_file.string()](std::string_view) {
-            return read_pin_file(file);
-        };
-    } else {
-        session.read_pin = options.ask_pin;
-    }
+    session.read_pin = pins.reader();
     session.last_try = options.card_last_try;
     session.timeout = std::chrono::seconds(options.card_timeout_s);
     session.mode = options.card_mode;

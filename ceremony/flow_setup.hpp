@@ -15,6 +15,8 @@
 
 namespace smk::ceremony {
 
+class HolderPins;  // holder_pins.hpp
+
 // Error(usage) unless the plan is the one 'smk ceremony issue' wrote (it has the
 // [issued] identifier and KCV): restore and backup-keys need the SMK's KCV.
 void require_issued(const Plan& plan);
@@ -32,17 +34,12 @@ void check_pin_file(const Plan& plan, const std::filesystem::path& file, std::st
 // ask; both before anything is touched.
 void record_participants(const Plan& plan, const ConfirmParticipants& confirm, Journal& journal);
 
-// Every PIN file the flow will read, read once before anything else happens (no
-// transcript line, no token opened): the plan's [cards] pin_file unless the
-// operator gave card PINs, and each token's pin_file (unless --token-pin-file)
-// and so_pin_file of `facility` (nullptr: no token is opened by this flow).
-// The cards' admin PIN for generating their authentication keys: the plan's
-// [cards] admin_pin_file, else options.ask_admin_pin; Error(usage) when neither
-// (batch: no one to ask). Only when the plan attests; empty otherwise.
-[[nodiscard]] Secret read_admin_pin(const Plan& plan, const CeremonyOptions& options);
-
-void check_pin_files(const Plan& plan, const CeremonyOptions& options, const Facility* facility,
-                     bool cards);
+// Every token PIN file of `facility` the flow will read, read once before
+// anything else happens (no transcript line, no token opened): each token's
+// pin_file (unless --token-pin-file) and so_pin_file. The cards' PIN files:
+// HolderPins::check_files (holder_pins.hpp).
+void check_token_pin_files(const Plan& plan, const CeremonyOptions& options,
+                           const Facility& facility);
 
 // The policy's passphrase file (passphrase = "file"), read and checked once before
 // anything happens: missing, unreadable, empty or not printable ASCII is an Error
@@ -62,11 +59,10 @@ void check_passphrase_file(const Plan& plan);
 [[nodiscard]] Journal open_journal(const Plan& plan, const CeremonyOptions& options,
                                    std::string flow, Output& output);
 
-// The card session for a flow, with the PIN source and mode from the options/plan;
-// its prompts go to the journal's output.
-[[nodiscard]] CardSessionOptions card_session_options(const Plan& plan,
-                                                      const CeremonyOptions& options,
-                                                      const Journal& journal);
+// The card session for a flow: each card's PIN from `pins`, the mode and wait
+// from the options; its prompts go to the journal's output.
+[[nodiscard]] CardSessionOptions card_session_options(const CeremonyOptions& options,
+                                                      HolderPins& pins, const Journal& journal);
 
 // The request for holder h's planned card c: "holder 3 (Name), set A, share 3
 // (bag B-0413)", with the planned serial.
@@ -78,11 +74,12 @@ void result_lines(const Journal& journal, std::string_view text);
 // Writes every share of `split` to the planned cards holder by holder with
 // the one card writer (split_to_cards.hpp: every card checked first, each
 // record read back, each set self-checked, rolled back on failure), recording
-// each step in the journal. With a non-empty `admin_pin` (the plan attests),
-// each card then generates its authentication key, and `issued` (the plan to be
-// written) records every card's public key.
+// each step in the journal. When the plan attests, each card then generates
+// its authentication key (the admin PIN from `pins`), and `issued` (the plan to
+// be written) records every card's public key; last, `pins` puts the holder's
+// PINs on a card issued anew.
 void write_split_to_cards(const Plan& plan, CardSession& session, const slip39::SplitResult& split,
                           const Secret& smk_key, const Secret& passphrase, bool overwrite,
-                          const Secret& admin_pin, Plan& issued, Journal& journal);
+                          HolderPins& pins, Plan& issued, Journal& journal);
 
 }  // namespace smk::ceremony

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "flow_setup.hpp"
+#include "holder_pins.hpp"
 #include "share_commitment.hpp"
 #include "smk/card.hpp"
 #include "smk/ceremony/flows.hpp"
@@ -100,7 +101,7 @@ std::string attestation_finding(const Plan& plan, const Holder& h, const CardSpe
 void inventory(const CeremonyOptions& options, Output& output) {
     const Plan plan = load_plan(options.plan);
     require_issued(plan);
-    check_pin_files(plan, options, nullptr, true);
+    check_card_pin_files(plan, false);
     for (const auto& h : plan.holders) {
         for (const auto& c : h.cards) {
             if (options.attest_only && c.auth_key_sha256.empty()) {
@@ -132,7 +133,8 @@ void inventory(const CeremonyOptions& options, Output& output) {
                     {"dry_run", options.dry_run ? "yes" : "no"}},
                    {{"plan", sha256_hex(plan.text)}});
     record_participants(plan, options.confirm_participants, journal);
-    CardSession session(card_session_options(plan, options, journal));
+    HolderPins pins(plan, options, journal);
+    CardSession session(card_session_options(options, pins, journal));
     if (options.dry_run) {
         journal.result(fmt::format("dry run: plan OK, {} card(s) to bring; no card was read",
                                    options.holder == 0 ? plan.holders.size() * 2 : 2));

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "flow_setup.hpp"
+#include "holder_pins.hpp"
 #include "share_commitment.hpp"
 #include "smk/atomic_file.hpp"
 #include "smk/card.hpp"
@@ -127,14 +128,18 @@ class JournalProgress final : public SplitToCardsObserver {
 
 void write_split_to_cards(const Plan& plan, CardSession& session, const slip39::SplitResult& split,
                           const Secret& smk_key, const Secret& passphrase, bool overwrite,
-                          const Secret& admin_pin, Plan& issued, Journal& journal) {
+                          HolderPins& pins, Plan& issued, Journal& journal) {
     SplitToCards job;
     job.split = &split;
     job.master = smk_key.bytes();
     job.passphrase = passphrase.bytes();
     job.kcv = kcv_hex(key_check_value(smk_key.bytes()));
     job.overwrite = overwrite;
-    job.admin_pin = admin_pin.empty() ? nullptr : &admin_pin;
+    if (plan.card_attest) {
+        job.admin_pin = [&pins](const std::string& serial) -> const Secret& {
+            return pins.admin_pin(serial);
+        };
+    }
     job.start_over = "start the ceremony step again";
     job.not_empty =
         "A planned card must be empty: check what it holds ('smk card verify'), then empty "
@@ -156,6 +161,11 @@ void write_split_to_cards(const Plan& plan, CardSession& session, const slip39::
     for (std::size_t i = 0; i < job.shares.size(); ++i) {
         progress.holder_of(&job.shares[i], holder_numbers[i]);
     }
+    job.finish_card = [&pins, &plan, &holder_numbers, &job](HeldCard& card,
+                                                            const CardShare& share) {
+        const auto i = static_cast<std::size_t>(&share - job.shares.data());
+        pins.set_pins(card.store, plan.holder(holder_numbers[i]));
+    };
     const std::vector<CardWritten> written = write_split_to_cards(session, job, progress);
     for (const CardWritten& card : written) {
         if (!card.auth_key) {
@@ -182,12 +192,20 @@ void issue(const CeremonyOptions& options, Output& output) {
                                 plan.file.string(), *plan.identifier, *plan.kcv));
     }
     const Facility& facility = plan.facility(options.facility);
-    check_pin_files(plan, options, &facility, true);
+    check_token_pin_files(plan, options, facility);
+    check_card_pin_files(plan, true);
     check_passphrase_file(plan);
     Journal journal = open_journal(plan, options, "issue", output);
+    HolderPins pins(plan, options, journal);
+    for (const auto& h : plan.holders) {
+        for (const auto& c : h.cards) {
+            pins.issue_anew(c.serial);  // every card comes to its issuance new
+        }
+    }
     journal.say(fmt::format("Issue at {} (plan {})\n", facility.name, plan.file.string()));
     journal.record("start", {{"plan", plan.file.string()}, {"facility", facility.name}},
-                   {{"dry_run", options.dry_run ? "yes" : "no"}},
+                   {{"dry_run", options.dry_run ? "yes" : "no"},
+                    {"card_pins", std::string(card_pins_name(plan.card_pins))}},
                    {{"plan", sha256_hex(plan.text)}});
     record_participants(plan, options.confirm_participants, journal);
 
@@ -202,7 +220,7 @@ void issue(const CeremonyOptions& options, Output& output) {
     if (!options.plan_out.empty()) {
         refuse_existing(options.plan_out);  // before anything irreversible
     }
-    CardSessionOptions card_options = card_session_options(plan, options, journal);
+    CardSessionOptions card_options = card_session_options(options, pins, journal);
     CardSession session(card_options);
     if (!session.interactive()) {
         check_cards_present(plan, journal);
@@ -219,7 +237,7 @@ void issue(const CeremonyOptions& options, Output& output) {
     }
     // Asked (twice, when typed) before the SMK exists: a typing slip stops here.
     const Secret passphrase = read_passphrase(plan, options, true);
-    const Secret admin_pin = read_admin_pin(plan, options);
+    pins.read_ahead(plan.card_attest);
 
     // 3. The SMK, in secure memory, and its shares.
     Secret smk_key(plan.policy.smk_bytes);
@@ -243,8 +261,7 @@ void issue(const CeremonyOptions& options, Output& output) {
     // 4-5. Every planned card (and its authentication key), then each set verified
     // from what the cards returned.
     Plan issued = plan;
-    write_split_to_cards(plan, session, split, smk_key, passphrase, false, admin_pin, issued,
-                         journal);
+    write_split_to_cards(plan, session, split, smk_key, passphrase, false, pins, issued, journal);
 
     // 6. Into every token of the facility; the KCV is computed inside each.
     const InstalledKcvs token_kcvs =

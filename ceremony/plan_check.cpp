@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "flow_setup.hpp"
+#include "holder_pins.hpp"
 #include "smk/ceremony/flows.hpp"
 #include "smk/ceremony/plan.hpp"
 
@@ -40,13 +41,24 @@ void check_plan(const std::filesystem::path& file, Output& output) {
     output.result(fmt::format("  policy: {}; a {}-byte SMK; passphrase: {}", plan.policy.describe(),
                               plan.policy.smk_bytes,
                               passphrase_source_name(plan.policy.passphrase)));
-    output.result(plan.card_attest
-                      ? fmt::format("  cards: each generates its authentication key at issuance "
-                                    "(admin PIN: {})",
-                                    plan.card_admin_pin_file.empty()
-                                        ? std::string("a prompt")
-                                        : plan.card_admin_pin_file.string())
-                      : std::string("  cards: no authentication keys ([cards] attest = false)"));
+    const std::string admin_pin = fmt::format(
+        "{}{}",
+        plan.card_admin_pin_file.empty() ? std::string("typed")
+                                         : "from " + plan.card_admin_pin_file.string(),
+        plan.card_admin_pin_custodian.empty() ? std::string()
+                                              : ", held by " + plan.card_admin_pin_custodian);
+    const std::string_view pins =
+        plan.card_pins == CardPins::set_at_issuance
+            ? "set at issuance (each holder's own PIN and the custodian's admin PIN replace the "
+              "factory PINs)"
+        : plan.card_pins == CardPins::prepared
+            ? "prepared before the ceremony (a factory PIN is refused)"
+            : "set by the holders after the ceremony (the cards leave with the PINs they came "
+              "with)";
+    output.result(fmt::format("  cards: PINs {}; admin PIN {}; {}", pins, admin_pin,
+                              plan.card_attest
+                                  ? "each card generates its authentication key at issuance"
+                                  : "no authentication keys ([cards] attest = false)"));
     for (const auto& h : plan.holders) {
         std::string cards;
         for (const CardSpec& c : h.cards) {
@@ -55,7 +67,9 @@ void check_plan(const std::filesystem::path& file, Output& output) {
                 c.serial, c.bag,
                 c.auth_key_sha256.empty() ? "" : " key " + c.auth_key_sha256.substr(0, 16) + "...");
         }
-        output.result(fmt::format("  holder {} {}: {}", h.number, h.name, cards));
+        output.result(fmt::format("  holder {} {}: {}; PIN {}", h.number, h.name, cards,
+                                  h.pin_file.empty() ? std::string("typed by the holder")
+                                                     : "from " + h.pin_file.string()));
     }
     for (const auto& e : plan.holder_events) {
         const std::string what =
@@ -81,12 +95,17 @@ void check_plan(const std::filesystem::path& file, Output& output) {
                                   d.mount.string(), custody));
     }
     // Every PIN file the flows will read, read now (never shown).
-    if (!plan.card_pin_file.empty()) {
-        check_pin_file(plan, plan.card_pin_file, "[cards] pin_file");
-        output.result(fmt::format("  card PIN file {}: readable", plan.card_pin_file.string()));
+    check_card_pin_files(plan, !plan.identifier);
+    for (const auto& h : plan.holders) {
+        if (!h.pin_file.empty()) {
+            output.result(fmt::format("  holder {} PIN file {}: readable{}", h.number,
+                                      h.pin_file.string(),
+                                      plan.identifier || plan.card_pins != CardPins::set_at_issuance
+                                          ? ""
+                                          : ", a PIN the rules allow"));
+        }
     }
-    if (plan.card_attest && !plan.card_admin_pin_file.empty()) {
-        check_pin_file(plan, plan.card_admin_pin_file, "[cards] admin_pin_file");
+    if (!plan.card_admin_pin_file.empty()) {
         output.result(
             fmt::format("  card admin PIN file {}: readable", plan.card_admin_pin_file.string()));
     }

@@ -102,6 +102,18 @@ const CardSpec* Holder::card_of_set(unsigned set) const {
     return nullptr;
 }
 
+std::string_view card_pins_name(CardPins pins) noexcept {
+    switch (pins) {
+        case CardPins::prepared:
+            return "prepared";
+        case CardPins::set_later:
+            return "set-later";
+        case CardPins::set_at_issuance:
+            break;
+    }
+    return "set-at-issuance";
+}
+
 std::string_view passphrase_source_name(PassphraseSource source) noexcept {
     switch (source) {
         case PassphraseSource::file:

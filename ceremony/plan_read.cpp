@@ -170,12 +170,29 @@ Plan parse_table(const toml::table& root, std::string_view text, const fs::path&
             r.fail("cards", "must be a table");
         }
         const toml::table& c = *cards->as_table();
-        r.allow_only(c, "cards", {"pin_file", "attest", "admin_pin_file"});
-        plan.card_pin_file = r.file_path(c, "cards", "pin_file");
+        if (c.contains("pin_file")) {
+            r.fail("cards.pin_file",
+                   "one PIN for every card is not allowed: each holder has their own. Give "
+                   "each holder a pin_file ([[holders]] pin_file), or leave it out and each "
+                   "holder types theirs");
+        }
+        r.allow_only(c, "cards", {"pins", "attest", "admin_pin_file", "admin_pin_custodian"});
+        const std::string pins = r.string(c, "cards", "pins", false);
+        if (pins == "prepared") {
+            plan.card_pins = CardPins::prepared;
+        } else if (pins == "set-later") {
+            plan.card_pins = CardPins::set_later;
+        } else if (!pins.empty() && pins != "set-at-issuance") {
+            r.fail("cards.pins",
+                   "must be \"set-at-issuance\", \"prepared\" or \"set-later\", "
+                   "not \"" +
+                       pins + "\"");
+        }
         if (c.contains("attest")) {
             plan.card_attest = r.boolean(c, "cards", "attest");
         }
         plan.card_admin_pin_file = r.file_path(c, "cards", "admin_pin_file");
+        plan.card_admin_pin_custodian = r.string(c, "cards", "admin_pin_custodian", false);
     }
 
     const toml::array* facilities = r.array(root, "", "facilities", true);
@@ -219,10 +236,11 @@ Plan parse_table(const toml::table& root, std::string_view text, const fs::path&
     for (std::size_t i = 0; i < holders->size(); ++i) {
         const std::string path = "holders[" + std::to_string(i) + "]";
         const toml::table& t = r.element(*holders, "holders", i);
-        r.allow_only(t, path, {"name", "cards"});
+        r.allow_only(t, path, {"name", "cards", "pin_file"});
         Holder holder;
         holder.number = static_cast<unsigned>(i + 1);
         holder.name = r.string(t, path, "name");
+        holder.pin_file = r.file_path(t, path, "pin_file");
         const toml::array* cards = r.array(t, path, "cards", true);
         for (std::size_t j = 0; j < cards->size(); ++j) {
             holder.cards.push_back(parse_card(r, r.element(*cards, path + ".cards", j),

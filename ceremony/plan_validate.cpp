@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "plan_names.hpp"
+#include "plan_validate_people.hpp"
 #include "smk/ceremony/plan.hpp"
 #include "smk/error.hpp"
 #include "smk/slip39.hpp"
@@ -22,13 +23,7 @@ namespace smk::ceremony {
 namespace {
 
 namespace fs = std::filesystem;
-
-[[noreturn]] void invalid(const Plan& plan, const std::string& path, const std::string& what) {
-    throw Error(ErrorCategory::invalid_input, "plan " + plan.file.string() + ": " + path + ": " +
-                                                  what +
-                                                  " (see docs/CEREMONY.md); nothing was "
-                                                  "touched");
-}
+using plan_detail::invalid;
 
 // The numbers of [policy], each against its SLIP-39 rule, named by set.
 void validate_policy(const Plan& plan) {
@@ -346,40 +341,8 @@ void validate_drive_custody(const Plan& plan) {
 
 }  // namespace
 
-namespace {
-
-void validate_participants(const Plan& plan) {
-    std::set<std::pair<std::string, std::string>> seen;
-    bool administrator = false;
-    for (std::size_t i = 0; i < plan.participants.size(); ++i) {
-        const Participant& p = plan.participants[i];
-        const std::string path = "participants[" + std::to_string(i) + "]";
-        bool known = false;
-        std::string roles;
-        for (const std::string_view role : kParticipantRoles) {
-            known = known || p.role == role;
-            roles += (roles.empty() ? "" : ", ") + std::string(role);
-        }
-        if (!known) {
-            invalid(plan, path + ".role",
-                    "\"" + p.role + "\" is not a role (one of: " + roles + ")");
-        }
-        if (!seen.insert({p.name, p.role}).second) {
-            invalid(plan, path, "\"" + p.name + "\" is listed twice as " + p.role);
-        }
-        administrator = administrator || p.role == kCeremonyAdministrator;
-    }
-    if (!plan.participants.empty() && !administrator) {
-        invalid(plan, "participants",
-                "no ceremony-administrator: someone must direct the ceremony and decide its "
-                "exceptions");
-    }
-}
-
-}  // namespace
-
 void validate(const Plan& plan) {
-    validate_participants(plan);
+    plan_detail::validate_participants(plan);
     if (plan.facilities.empty()) {
         invalid(plan, "facilities", "at least one facility is needed");
     }
@@ -450,6 +413,7 @@ void validate(const Plan& plan) {
     }
     validate_policy(plan);
     validate_holders(plan);
+    plan_detail::validate_card_pins(plan);
     validate_quorum_reachable(plan);
     if (!plan.drives.empty()) {
         if (plan.backup_source.empty()) {

@@ -26,6 +26,7 @@
 
 #include "application_backup.hpp"
 #include "flow_setup.hpp"
+#include "holder_pins.hpp"
 #include "share_commitment.hpp"
 #include "smk/atomic_file.hpp"
 #include "smk/card.hpp"
@@ -266,7 +267,8 @@ void restore(const CeremonyOptions& options, Output& output) {
     const Plan plan = load_plan(options.plan);
     require_issued(plan);
     const Facility& facility = plan.facility(options.facility);
-    check_pin_files(plan, options, &facility, true);
+    check_token_pin_files(plan, options, facility);
+    check_card_pin_files(plan, false);
     check_passphrase_file(plan);
     const std::optional<unsigned> only_set = set_option(plan, options.set);
     if (only_set && plan.policy.group_threshold > 1) {
@@ -321,7 +323,8 @@ void restore(const CeremonyOptions& options, Output& output) {
     std::optional<Quorum> quorum;
     if (missing > 0) {
         const Secret passphrase = read_passphrase(plan, options, false);
-        CardSession session(card_session_options(plan, options, journal));
+        HolderPins pins(plan, options, journal);
+        CardSession session(card_session_options(options, pins, journal));
         QuorumWanted wanted;
         wanted.only_set = only_set;
         quorum = gather_quorum(plan, session, journal, wanted);
@@ -368,7 +371,7 @@ void restore(const CeremonyOptions& options, Output& output) {
 void reissue(const CeremonyOptions& options, Output& output) {
     const Plan plan = load_plan(options.plan);
     require_issued(plan);
-    check_pin_files(plan, options, nullptr, true);
+    check_card_pin_files(plan, true);
     check_passphrase_file(plan);
     const Holder& holder = plan.holder(options.holder);
     (void)set_option(plan, options.set);  // a set the plan has, before anything happens
@@ -390,10 +393,12 @@ void reissue(const CeremonyOptions& options, Output& output) {
         refuse_existing(options.plan_out);  // before any card is written
     }
     const Secret passphrase = read_passphrase(plan, options, false);
+    HolderPins pins(plan, options, journal);
     // A new share set gives every card a new authentication key too (the single
-    // replacement card does not get one: no plan is written for it).
-    const Secret admin_pin = options.new_split ? read_admin_pin(plan, options) : Secret{};
-    CardSession session(card_session_options(plan, options, journal));
+    // replacement card does not get one: no plan is written for it). It goes to
+    // the cards issued before, which hold their holders' PINs already.
+    pins.read_ahead(options.new_split && plan.card_attest);
+    CardSession session(card_session_options(options, pins, journal));
     Plan updated = plan;
     if (!options.new_split) {
         // The same share again: holder N's card of the quorum's set, on the card
@@ -416,7 +421,9 @@ void reissue(const CeremonyOptions& options, Output& output) {
                 wanted.one_whole_of.insert(c.set);
             }
         }
+        pins.take_no_part(holder.number);
         Quorum quorum = gather_quorum(plan, session, journal, wanted);
+        pins.take_no_part(0);
         recover_smk(plan, quorum, passphrase, journal);
         unsigned set = 0;
         for (const unsigned whole : quorum.whole_sets) {
@@ -426,6 +433,11 @@ void reissue(const CeremonyOptions& options, Output& output) {
             }
         }
         const CardSpec& spec = *holder.card_of_set(set);
+        // The replacement card comes new: under set-at-issuance its holder's PIN
+        // and the custodian's admin PIN replace the factory ones once it holds
+        // the share; chosen now, before it is written.
+        pins.issue_anew(spec.serial);
+        pins.read_ahead(false);
         const Secret mnemonic = derive_share(quorum, set, spec.index);
         {
             // Self-check: the derived share lies on the set's polynomial.
@@ -448,7 +460,7 @@ void reissue(const CeremonyOptions& options, Output& output) {
                             "cards read are not of this issue. No card was written.",
                             holder.number, slip39::set_letter(spec.set), plan.file.string()));
         }
-        CardSession writer(card_session_options(plan, options, journal));
+        CardSession writer(card_session_options(options, pins, journal));
         CardRequest request = request_for(holder, spec);
         request.holder += ", replacement";
         HeldCard held = writer.acquire(request);
@@ -472,6 +484,7 @@ void reissue(const CeremonyOptions& options, Output& output) {
              {"index", std::to_string(spec.index)},
              {"identifier", std::to_string(*plan.identifier)},
              {"read_back", "ok"}});
+        pins.set_pins(held.store, holder);
         writer.release(std::move(held));
         result_lines(
             journal,
@@ -486,15 +499,16 @@ void reissue(const CeremonyOptions& options, Output& output) {
     }
     QuorumWanted wanted;
     wanted.excluded_holder = holder.number;
+    pins.take_no_part(holder.number);
     Quorum quorum = gather_quorum(plan, session, journal, wanted);
+    pins.take_no_part(0);
     recover_smk(plan, quorum, passphrase, journal);
     const slip39::SplitResult split = slip39::split(quorum.smk.bytes(), passphrase.bytes(),
                                                     plan.policy.split_params(), system_random());
     journal.record("split-generated", {},
                    {{"identifier", std::to_string(split.identifier)}, {"kcv", *plan.kcv}});
-    CardSession writer(card_session_options(plan, options, journal));
-    write_split_to_cards(plan, writer, split, quorum.smk, passphrase, true, admin_pin, updated,
-                         journal);
+    CardSession writer(card_session_options(options, pins, journal));
+    write_split_to_cards(plan, writer, split, quorum.smk, passphrase, true, pins, updated, journal);
     updated.identifier = split.identifier;
     record_share_commitments(updated, split);
     const std::filesystem::path out = options.plan_out.empty()

@@ -67,7 +67,7 @@ std::vector<std::string> check_cards_first(const CardSession& session, const Spl
                                         holding(stored), job.not_empty));
             }
         }
-        if (job.admin_pin != nullptr && !job.overwrite) {
+        if (job.admin_pin && !job.overwrite) {
             if (const auto key = held.store.auth_public_key()) {
                 throw Error(
                     ErrorCategory::refused,
@@ -189,11 +189,14 @@ std::vector<CardWritten> write_split_to_cards(CardSession& session, const SplitT
             read_back[share.group].push_back({fmt::format("card {} ({})", held.store.serial(),
                                                           share_name(share.group, share.member)),
                                               Secret::copy_of(stored.record->mnemonic.bytes())});
-            if (job.admin_pin != nullptr) {
+            if (job.admin_pin) {
                 written.back().auth_key = held.store.generate_auth_key(
-                    *job.admin_pin, job.overwrite, session.options().last_try);
+                    job.admin_pin(held.store.serial()), job.overwrite, session.options().last_try);
             }
             observer.card_written(written.back());
+            if (job.finish_card) {
+                job.finish_card(held, share);
+            }
             session.release(std::move(held));
         }
         // Each set as read back from its cards gives the SMK (or all together do).

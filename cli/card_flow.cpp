@@ -34,7 +34,9 @@ void check_card_flow_options(const CardFlowOptions& options, std::string_view fl
 
 ceremony::CardSessionOptions session_options(const CardFlowOptions& options) {
     ceremony::CardSessionOptions session;
-    session.read_pin = pin_reader(options.pin);
+    session.read_pin = [pin = options.pin](card::ShareStore& card) {
+        return read_pin(pin, card.label());
+    };
     session.last_try = options.pin.last_try;
     session.timeout = std::chrono::seconds(options.timeout_seconds);
     session.mode =

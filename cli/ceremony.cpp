@@ -25,7 +25,7 @@ struct CeremonyArgs {
     std::string facility;
     bool dry_run = false;
     bool no_eject = false;
-    PinOptions card_pin;
+    bool card_last_try = false;
     std::string token_pin_file;
     bool batch = false;
     bool interactive = false;
@@ -65,14 +65,12 @@ ceremony::CeremonyOptions flow_options(const CeremonyArgs& o) {
     flow.transcript = o.transcript;
     flow.facility = o.facility;
     flow.dry_run = o.dry_run;
-    if (pin_given(o.card_pin)) {
-        flow.card_pin = pin_reader(o.card_pin);
-    }
-    flow.card_last_try = o.card_pin.last_try;
+    flow.card_last_try = o.card_last_try;
     flow.token_pin_file = o.token_pin_file;
     flow.ask_pin = pin_reader(PinOptions{});
     flow.ask_so_pin = ask_so_pin_for_plan;
     flow.ask_admin_pin = ask_card_admin_pin_for_plan;
+    flow.ask_new_pin = ask_new_card_pin_for_plan;
     flow.ask_passphrase = [](bool confirm) {
         PassphraseOptions prompt;
         prompt.ask = true;
@@ -104,7 +102,10 @@ void add_common(CLI::App& cmd, CeremonyArgs& o) {
 }
 
 void add_cards(CLI::App& cmd, CeremonyArgs& o) {
-    add_pin_options(cmd, o.card_pin);
+    // No --pin-file: each card's PIN is its holder's ([[holders]] pin_file or
+    // typed by the holder), never one for every card.
+    cmd.add_flag("--last-try", o.card_last_try,
+                 "Allow VERIFY even when only one PIN try is left (a wrong PIN then blocks it)");
     auto* batch = cmd.add_flag("--batch", o.batch,
                                "Take the cards already in the readers; never prompt (default "
                                "when stdin is not a terminal)");

@@ -83,6 +83,14 @@ Secret ask_card_admin_pin_for_plan(std::string_view what) {
                          "the PIN");
 }
 
+Secret ask_new_card_pin_for_plan(std::string_view who,
+                                 const std::function<void(const Secret&)>& check) {
+    Tty tty(fmt::format("asking for {}", who));
+    return tty.read_twice(fmt::format("New PIN, {}: ", who), "The same PIN again: ", kMaxPinBytes,
+                          "the PIN", check,
+                          "the two entries of the new PIN differ; nothing was sent to a card");
+}
+
 void add_so_pin_options(CLI::App& cmd, SoPinOptions& options) {
     add_pin_source(cmd, options.file, options.fd, "so-pin", "SO PIN");
 }

@@ -68,6 +68,10 @@ void add_so_pin_options(CLI::App& cmd, SoPinOptions& options);
 // The cards' admin PIN (PW3) for a ceremony that generates their keys, when the
 // plan names no [cards] admin_pin_file: no-echo on /dev/tty.
 [[nodiscard]] Secret ask_card_admin_pin_for_plan(std::string_view what);
+// A card PIN chosen in a ceremony (a holder's, the custodian's admin PIN), typed
+// twice without echo on /dev/tty; `check` runs on the first entry.
+[[nodiscard]] Secret ask_new_card_pin_for_plan(std::string_view who,
+                                               const std::function<void(const Secret&)>& check);
 
 // read_pin(options, holder) as the PIN source of a card session or flow.
 [[nodiscard]] ceremony::PinReader pin_reader(const PinOptions& options);

@@ -49,6 +49,10 @@ jq -e -s 'any(.[]; .flow == "restore" and .step == "application-backup-checked"
 jq -e -s '[.[] | select(.flow == "issue" and .step == "card-key-generated"
                         and (.results.public_key_sha256 | length) == 64)] | length == 14' \
   "$transcript" >/dev/null || fail "the issue did not record an authentication key for each of the 14 cards"
+# Issuance put each holder's PIN and the custodian's admin PIN on every card in place
+# of the factory PINs (issue 14: holder PINs).
+jq -e -s '[.[] | select(.flow == "issue" and .step == "card-pins-set")] | length == 14' \
+  "$transcript" >/dev/null || fail "the issue did not set the holders' PINs on each of the 14 cards"
 # Every drive's verification records where it goes: facility, bag and recipient.
 jq -e -s '[.[] | select(.flow == "backup-copies" and .step == "drive-verified"
                         and .items.facility != null and .items.bag != null

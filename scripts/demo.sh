@@ -80,8 +80,10 @@ source "$work/pcsc/env"
 export PCSCLITE_CSOCK_NAME
 card_serial() { local v="SMK_PCSC_SERIAL_$1"; echo "FFFF:${!v}"; }
 eval "$("$here/softhsm-env.sh" "$work/hsm" hsm-wellington:246810 hsm-auckland:246810)"
-echo 123456 >"$work/card-pin"
-echo 12345678 >"$work/card-admin-pin"   # the emulated cards' factory admin PIN
+# Each holder's own card PIN (in a real ceremony the holder types it twice), and the
+# custodian's admin PIN: issuance puts them on every card in place of the factory PINs.
+for h in 1 2 3 4 5 6 7; do echo "9${h}4720" >"$work/holder-$h-pin"; done
+echo 73019846 >"$work/card-admin-pin"
 echo 246810 >"$work/token-pin"
 echo 12345678 >"$work/token-so-pin"  # softhsm-env.sh's SO PIN: the SMK is installed trusted
 echo "  14 cards: $(card_serial 0) ... $(card_serial 13); tokens hsm-wellington, hsm-auckland"
@@ -140,8 +142,9 @@ plan="$work/ceremony-plan.toml"
     echo "trusted = true"
     echo
     echo "[cards]"
-    echo "pin_file = \"$work/card-pin\""
+    echo "pins = \"set-at-issuance\""
     echo "admin_pin_file = \"$work/card-admin-pin\""
+    echo "admin_pin_custodian = \"Carol Admin\""
     echo
     # The people in the room, named at the start of every flow (--confirm-participants:
     # the Ceremony Administrator vouches that they are present; else smk asks).
@@ -166,6 +169,7 @@ plan="$work/ceremony-plan.toml"
         echo
         echo "[[holders]]"
         echo "name = \"Holder $h\""
+        echo "pin_file = \"$work/holder-$h-pin\""
         echo "cards = [ { set = \"A\", index = $h, serial = \"$(card_serial $((h - 1)))\", bag = \"TEB-10000$h\" },"
         echo "          { set = \"B\", index = $h, serial = \"$(card_serial $((h + 6)))\", bag = \"TEB-10000$h\" } ]"
     done

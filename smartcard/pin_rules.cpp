@@ -240,4 +240,9 @@ bool is_factory_pin(PinKind kind, const Secret& pin) noexcept {
         pin.bytes(), {reinterpret_cast<const std::uint8_t*>(factory.data()), factory.size()});
 }
 
+Secret factory_pin(PinKind kind) {
+    const std::string_view factory = kind == PinKind::admin ? kFactoryAdminPin : kFactoryUserPin;
+    return Secret::copy_of({reinterpret_cast<const std::uint8_t*>(factory.data()), factory.size()});
+}
+
 }  // namespace smk::card

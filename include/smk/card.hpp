@@ -112,6 +112,10 @@ void check_new_pin(PinKind kind, const Secret& candidate, std::string_view sourc
 // issuance's check that a card's PIN (as the plan's PIN source gives it) was
 // changed from the factory one.
 [[nodiscard]] bool is_factory_pin(PinKind kind, const Secret& pin) noexcept;
+// The factory PIN of `kind` (123456, 12345678: OpenPGP card 3.4 section 4.3, and
+// every profile smk knows): what a new card is verified with when the plan has its
+// holder's PIN set at issuance.
+[[nodiscard]] Secret factory_pin(PinKind kind);
 
 // ---------------------------------------------------------------------------
 // On-card attestation (docs/FORMAT.md "Card attestation"). At issuance the card

@@ -96,10 +96,9 @@ TEST_CASE("attestation: issue records each card's key and inventory checks it as
 
     // A card whose key is not the one issued (a new key on it: a card of another
     // issuance as far as the plan can tell) is a finding naming it; exit 5.
-    smk_test::spit(rig.path("admin.pin"), "12345678\n");
-    const auto rekey = run_smk({"card", "keygen", "--reader", rig.cards().reader(7),
-                                "--admin-pin-file", rig.path("admin.pin"), "--overwrite-key",
-                                "--public-key-out", rig.path("new.pem")});
+    const auto rekey =
+        run_smk({"card", "keygen", "--reader", rig.cards().reader(7), "--admin-pin-file",
+                 rig.card_admin_pin(), "--overwrite-key", "--public-key-out", rig.path("new.pem")});
     INFO("keygen stderr: " << rekey.err);
     REQUIRE(rekey.exit_code == 0);
     const auto found =
@@ -114,10 +113,12 @@ TEST_CASE("attestation: issue records each card's key and inventory checks it as
 
 TEST_CASE("attestation: issue refuses a card holding a key and needs an admin PIN source") {
     smk_test::CeremonyRig rig;
-    // Card 3 got a key before its issuance: refused before the SMK exists.
+    // Card 3 got a key before its issuance (with its factory admin PIN): refused
+    // before the SMK exists.
+    smk_test::spit(rig.path("factory-admin.pin"), "12345678\n");
     const auto keygen =
         run_smk({"card", "keygen", "--reader", rig.cards().reader(3), "--admin-pin-file",
-                 rig.card_admin_pin(), "--public-key-out", rig.path("old.pem")});
+                 rig.path("factory-admin.pin"), "--public-key-out", rig.path("old.pem")});
     REQUIRE(keygen.exit_code == 0);
     const auto refused = run_smk({"ceremony", "issue", rig.plan(), "--batch"});
     INFO("issue stderr: " << refused.err);
@@ -141,8 +142,12 @@ TEST_CASE("attestation: issue refuses a card holding a key and needs an admin PI
     CHECK(count(smk_test::slurp(rig.transcript()), "smk-generated") == generated);
 
     // attest = false: issued without keys; the plan records none, and --attest-only says why.
+    // Card 3 is replaced by a new one first: a card with a key is not new.
+    rig.pull(3);
+    fs::remove(rig.cards().env("SMK_PCSC_STATE_3"));
+    rig.insert(3);
     smk_test::spit(rig.plan(),
-                   smk_test::replaced(no_admin, "[cards]\n", "[cards]\nattest = false\n"));
+                   smk_test::replaced(rig.plan_text(), "[cards]\n", "[cards]\nattest = false\n"));
     const auto plain = run_smk({"ceremony", "issue", rig.plan(), "--batch"});
     INFO("issue stderr: " << plain.err);
     REQUIRE(plain.exit_code == 0);

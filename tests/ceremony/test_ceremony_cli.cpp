@@ -235,7 +235,7 @@ TEST_CASE("cli: issue with a planned card missing stops before the SMK is genera
     smk_test::CeremonyRig rig;
     // --plan-out naming a file that exists is refused before the SMK is generated.
     const auto exists =
-        run_smk({"ceremony", "issue", rig.plan(), "--batch", "--plan-out", rig.card_pin()});
+        run_smk({"ceremony", "issue", rig.plan(), "--batch", "--plan-out", rig.factory_pin()});
     CHECK(exists.exit_code == 7);
     CHECK(exists.err.find("already exists") != std::string::npos);
     smk_test::spit(rig.plan(),
@@ -255,11 +255,12 @@ TEST_CASE("cli: a missing PIN file stops check and the dry run and issue before 
     smk_test::CeremonyRig rig;
     const auto ok = run_smk({"ceremony", "check", rig.plan()});
     CHECK(ok.exit_code == 0);
-    CHECK(ok.out.find("card PIN file " + rig.card_pin() + ": readable") != std::string::npos);
-    CHECK(ok.out.find("123456") == std::string::npos);  // read, never shown
+    CHECK(ok.out.find("holder 3 PIN file " + rig.holder_pin(3) +
+                      ": readable, a PIN the rules allow") != std::string::npos);
+    CHECK(ok.out.find(rig.holder_pin_value(3)) == std::string::npos);  // read, never shown
 
-    fs::remove(rig.card_pin());
-    const std::string named = "[cards] pin_file " + rig.card_pin() + ": cannot open";
+    fs::remove(rig.holder_pin(3));
+    const std::string named = "holders[2].pin_file " + rig.holder_pin(3) + ": cannot open";
     const auto check = run_smk({"ceremony", "check", rig.plan()});
     CHECK(check.exit_code == 6);
     CHECK(check.err.find(named) != std::string::npos);
@@ -289,13 +290,13 @@ TEST_CASE("cli: a missing PIN file stops check and the dry run and issue before 
     }
     CHECK_FALSE(fs::exists(rig.transcript()));
 
-    smk_test::spit(rig.card_pin(), "");
+    smk_test::spit(rig.holder_pin(3), "");
     const auto empty = run_smk({"ceremony", "check", rig.plan()});
     CHECK(empty.exit_code == 6);
-    CHECK(empty.err.find("[cards] pin_file " + rig.card_pin() + ": it is empty") !=
+    CHECK(empty.err.find("holders[2].pin_file " + rig.holder_pin(3) + ": it is empty") !=
           std::string::npos);
 
-    smk_test::spit(rig.card_pin(), "123456\n");
+    smk_test::spit(rig.holder_pin(3), rig.holder_pin_value(3) + "\n");
     fs::remove(rig.token_pin());
     const auto token = run_smk({"ceremony", "check", rig.plan()});
     CHECK(token.exit_code == 6);
@@ -375,7 +376,7 @@ TEST_CASE("cli: inventory finds every card with its issued share and names a swa
     // The commitment is what coreutils computes from the share on the card.
     const std::string share = rig.path("h2a.txt");
     REQUIRE(run_smk({"card", "read", "--reader", rig.cards().reader(1), "--pin-file",
-                     rig.card_pin(), "--out", share})
+                     rig.pin_of_card(1), "--out", share})
                 .exit_code == 0);
     std::string words = smk_test::slurp(share);
     while (!words.empty() && words.back() == '\n') {
@@ -391,10 +392,10 @@ TEST_CASE("cli: inventory finds every card with its issued share and names a swa
     // Holder 2's set A card now holds holder 3's set A share: a valid share of the set.
     const std::string other = rig.path("h3a.txt");
     REQUIRE(run_smk({"card", "read", "--reader", rig.cards().reader(2), "--pin-file",
-                     rig.card_pin(), "--out", other})
+                     rig.pin_of_card(2), "--out", other})
                 .exit_code == 0);
     const auto swapped = run_smk({"card", "write", "--reader", rig.cards().reader(1), "--pin-file",
-                                  rig.card_pin(), "--overwrite", other});
+                                  rig.pin_of_card(1), "--overwrite", other});
     INFO("card write stderr: " << swapped.err);
     REQUIRE(swapped.exit_code == 0);
     const auto found = run_smk({"ceremony", "inventory", issued, "--batch"});
@@ -405,7 +406,7 @@ TEST_CASE("cli: inventory finds every card with its issued share and names a swa
 
     // Holder 2's own share back: the card is what was issued again.
     REQUIRE(run_smk({"card", "write", "--reader", rig.cards().reader(1), "--pin-file",
-                     rig.card_pin(), "--overwrite", share})
+                     rig.pin_of_card(1), "--overwrite", share})
                 .exit_code == 0);
     CHECK(run_smk({"ceremony", "inventory", issued, "--batch", "--holder", "2"}).exit_code == 0);
     // The same set and index but not the issued share: only the commitment tells.
@@ -425,7 +426,7 @@ TEST_CASE("cli: issue refuses a planned card that holds a share before any card 
     smk_test::CeremonyRig rig;
     const smk_test::SplitRun other({"--group", "2/3"});
     const auto written = run_smk({"card", "write", "--reader", rig.cards().reader(9), "--pin-file",
-                                  rig.card_pin(), other.share_file('A', 2)});
+                                  rig.factory_pin(), other.share_file('A', 2)});
     INFO("card write stderr: " << written.err);
     REQUIRE(written.exit_code == 0);
 
@@ -442,7 +443,7 @@ TEST_CASE("cli: issue refuses a planned card that holds a share before any card 
     CHECK(rig.token_kcv("hsm-one").exit_code != 0);  // no SMK in the token
     // The first planned card was looked at but not written.
     const auto first = run_smk({"card", "verify", "--reader", rig.cards().reader(0), "--pin-file",
-                                rig.card_pin(), "--json"});
+                                rig.factory_pin(), "--json"});
     CHECK(nlohmann::json::parse(first.out).at("state") == "empty");
 }
 
@@ -625,7 +626,7 @@ TEST_CASE("cli: reissue writes holder 3's lost share again onto a blank card, re
     CHECK(refused.err.find("is not the one plan " + wrong + " records as issued") !=
           std::string::npos);
     const auto blank = run_smk({"card", "verify", "--reader", rig.cards().reader(2), "--pin-file",
-                                rig.card_pin(), "--json"});
+                                rig.factory_pin(), "--json"});
     CHECK(nlohmann::json::parse(blank.out).at("state") == "empty");
 
     const auto reissue =

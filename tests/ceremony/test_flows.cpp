@@ -67,8 +67,13 @@ TEST_CASE("flows: ceremony check reports the example plan line by line in proces
     CHECK(any_line_has(output.results, "  facility WELLINGTON token hsm-wellington: NOT pinned"));
     CHECK(any_line_has(output.results, "  holder 3 Holder Three: set A card FFFF:5AC00003"));
     CHECK(any_line_has(output.results,
-                       "  cards: each generates its authentication key at issuance (admin PIN: "
-                       "a prompt)"));
+                       "  cards: PINs set at issuance (each holder's own PIN and the custodian's "
+                       "admin PIN replace the factory PINs); admin PIN typed; each card "
+                       "generates its authentication key at issuance"));
+    CHECK(any_line_has(output.results,
+                       "  holder 3 Holder Three: set A card FFFF:5AC00003 bag "
+                       "TEB-100003, set B card FFFF:5AC0000A bag TEB-100003; PIN "
+                       "typed by the holder"));
     CHECK(any_line_has(output.results,
                        "  policy: set A 5-of-7, set B 5-of-7; any 1 set recovers the SMK; a "
                        "32-byte SMK; passphrase: none"));

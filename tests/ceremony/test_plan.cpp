@@ -42,6 +42,7 @@ void check_rejected(const std::string& text, const std::string& path, const std:
 const std::string kHolder7 =
     "[[holders]]\n"
     "name = \"Holder Seven\"\n"
+    "# pin_file = \"/run/ceremony/holder-7-pin\"\n"
     "cards = [ { set = \"A\", index = 7, serial = \"FFFF:5AC00007\", bag = \"TEB-100007\" },\n"
     "          { set = \"B\", index = 7, serial = \"FFFF:5AC0000E\", bag = \"TEB-100007\" } ]\n";
 

@@ -40,7 +40,11 @@ std::string shaped_plan(smk_test::CeremonyRig& rig, const std::string& policy,
     text = text.substr(0, text.find("\n[[holders]]") + 1) + policy + "\n";
     for (std::size_t h = 0; h < holders.size(); ++h) {
         const std::string number = std::to_string(h + 1);
-        text += "[[holders]]\nname = \"Holder " + number + "\"\ncards = [ ";
+        // Each holder's own PIN file (the rig writes those of holders 1 to 7).
+        const int n = static_cast<int>(h + 1);
+        smk_test::spit(rig.holder_pin(n), smk_test::CeremonyRig::holder_pin_value(n) + "\n");
+        text += "[[holders]]\nname = \"Holder " + number + "\"\npin_file = \"" + rig.holder_pin(n) +
+                "\"\ncards = [ ";
         for (std::size_t c = 0; c < holders[h].size(); ++c) {
             const PlannedCard& card = holders[h][c];
             text += std::string(c == 0 ? "" : ",\n  ") + "{ set = \"" + card.set +

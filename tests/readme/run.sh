@@ -18,7 +18,8 @@
 #   (scripts/softhsm-env.sh), application keys app-key-1/2 and the RSA-2048
 #   key pair ksk in hsm-a and
 #   app-key-1 in hsm-wellington;
-# - the files the README names: pin.txt, token-pin.txt, admin-pin.txt, smk.hex, backup.bin,
+# - the files the README names: pin.txt, holder-N-pin.txt, token-pin.txt, admin-pin.txt,
+#   smk.hex, backup.bin,
 #   backup/, and ceremony-plan.toml made from docs/examples/ceremony-plan.toml.
 #
 # Each line runs with `bash -c LINE` in that directory, stdin /dev/null, the
@@ -130,9 +131,10 @@ pkcs11-tool --module "$SMK_PKCS11_MODULE" --token-label hsm-a --login --pin 1234
 make_keys hsm-wellington app-key-1:02
 eval "$("$root/scripts/softhsm-env.sh" "$work/hsm" hsm-auckland:123456)"
 
-echo 123456 >pin.txt
+echo 123456 >pin.txt   # a new card's factory PIN
 echo 123456 >token-pin.txt
-echo 12345678 >admin-pin.txt   # the emulated cards' factory admin PIN
+echo 73019846 >admin-pin.txt   # the custodian's admin PIN, which issuance sets on every card
+for h in 1 2 3 4 5 6 7; do echo "9${h}4720" >"holder-$h-pin.txt"; done   # each holder's own PIN
 echo 8b1f5a0c3e7d29466c0f91e2a4b5d6c7e8f90a1b2c3d4e5f60718293a4b5c6d7 >smk.hex
 head -c 300000 /dev/urandom >backup.bin
 mkdir -p backup/hsm-backup backup/docs
@@ -144,7 +146,7 @@ echo "restore procedure" >backup/docs/RESTORE.txt
 # source and mount points (the drives below are the example plan's drives),
 # without the example's application_backup_sha256 (the digest of a phase-1 file
 # that this rehearsal makes anew: restore still checks the file's .sha256sum).
-sed -e 's|^# pin_file = .*|pin_file = "pin.txt"|' \
+sed -e 's|^# pin_file = "/run/ceremony/holder-\([1-7]\)-pin".*|pin_file = "holder-\1-pin.txt"|' \
     -e 's|^# admin_pin_file = .*|admin_pin_file = "admin-pin.txt"|' \
     -e '/^application_backup_sha256 = /d' \
     -e 's|^labels = \[ "KSK" \]|labels = [ "app-key-1" ]|' \
@@ -152,7 +154,8 @@ sed -e 's|^# pin_file = .*|pin_file = "pin.txt"|' \
     -e 's|^source = .*|source = "backup/"|' \
     -e 's|/media/smk/|/media/|g' \
     "$root/docs/examples/ceremony-plan.toml" >ceremony-plan.toml
-if ! grep -q '^pin_file = "pin.txt"' ceremony-plan.toml || ! grep -q '^admin_pin_file = "admin-pin.txt"' ceremony-plan.toml ||
+if [[ $(grep -c '^pin_file = "holder-[1-7]-pin.txt"' ceremony-plan.toml) != 7 ]] ||
+    ! grep -q '^admin_pin_file = "admin-pin.txt"' ceremony-plan.toml ||
     ! grep -q '^source = "backup/"' ceremony-plan.toml ||
     ! grep -q '^labels = \[ "app-key-1" \]' ceremony-plan.toml ||
     [[ $(grep -c 'pin_file = "token-pin.txt"' ceremony-plan.toml) != 2 ]]; then

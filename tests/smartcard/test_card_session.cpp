@@ -22,7 +22,7 @@ smk::ceremony::CardSession batch_session(const PcscStack& stack, std::vector<std
     const std::string pin = stack.dir() / "pin";
     smk_test::write_file(pin, "123456\n");
     smk::ceremony::CardSessionOptions options;
-    options.read_pin = [pin](std::string_view) { return smk::read_pin_file(pin); };
+    options.read_pin = [pin](smk::card::ShareStore&) { return smk::read_pin_file(pin); };
     options.mode = smk::ceremony::CardMode::batch;
     options.say = [&said](std::string_view text) { said.emplace_back(text); };
     return smk::ceremony::CardSession(options);
@@ -106,7 +106,7 @@ TEST_CASE("card session e2e: a wrong PIN is not recorded as a use of the card") 
     smk::ceremony::CardSessionOptions options;
     const std::string bad = stack.dir() / "bad";
     smk_test::write_file(bad, "654321\n");
-    options.read_pin = [bad](std::string_view) { return smk::read_pin_file(bad); };
+    options.read_pin = [bad](smk::card::ShareStore&) { return smk::read_pin_file(bad); };
     options.mode = smk::ceremony::CardMode::batch;
     smk::ceremony::CardSession session(options);
     smk::ceremony::CardRequest request;

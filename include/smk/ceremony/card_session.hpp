@@ -5,7 +5,7 @@
 // How to use it:
 //
 //   CardSessionOptions options;           // PIN source, wait timeout, mode
-//   options.read_pin = my_pin_reader;     // the CLI's: --pin-file, --pin-fd or a prompt
+//   options.read_pin = my_pin_reader;     // the card's PIN: a file, a descriptor, a prompt
 //   options.timeout = std::chrono::seconds(300);
 //   CardSession session(options);
 //   CardRequest request{.holder = "holder 3", .set = "A", .index = 3,
@@ -28,9 +28,10 @@
 // acquire() of the same serial is Error(refused) naming the card, what it was
 // used for and what was asked. A card whose serial differs from
 // expected_serial is Error(refused) naming both. The PIN is read per card with
-// options.read_pin(card label) (the CLI's reader: one --pin-file serves every
-// card in a rehearsal; without one, each card's PIN is prompted for on
-// /dev/tty) and VERIFYed once, never retried (ShareStore::verify_pin).
+// options.read_pin(card), once the card's serial is known (the CLI's reader for
+// split/combine: --pin-file, --pin-fd or a prompt naming the card; the ceremony's:
+// the PIN of the card's holder, ceremony/card_pins.hpp) and VERIFYed once, never
+// retried (ShareStore::verify_pin).
 //
 // Interrupts: a flow that runs in an InterruptScope (smk/interrupt.hpp) is not
 // held up by the waits: acquire() and release() look at the interrupt flag
@@ -59,6 +60,10 @@ namespace smk::ceremony {
 // The PIN of `holder` ("card FFFF:0000001A in ...", "token \"smk-rksh-3\""),
 // from wherever the caller takes PINs (a file, a descriptor, a prompt).
 using PinReader = std::function<Secret(std::string_view holder)>;
+// The current user PIN of `card` (open, its serial known, no PIN sent yet). An
+// empty PIN: the card is handed out without a VERIFY, for a flow that will pass
+// it over without reading it (the ceremony's card of a holder taking no part).
+using CardPinReader = std::function<Secret(card::ShareStore& card)>;
 
 enum class CardMode {
     automatic,    // interactive if stdin is a terminal, batch otherwise
@@ -67,8 +72,8 @@ enum class CardMode {
 };
 
 struct CardSessionOptions {
-    PinReader read_pin;     // required
-    bool last_try = false;  // VERIFY even when one PIN try is left
+    CardPinReader read_pin;  // required
+    bool last_try = false;   // VERIFY even when one PIN try is left
     std::chrono::milliseconds timeout = std::chrono::minutes(10);  // each wait for a card
     CardMode mode = CardMode::automatic;
     // Where prompts and notes go; default: stderr.

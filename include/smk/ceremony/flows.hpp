@@ -73,22 +73,27 @@ struct CeremonyOptions {
     std::string transcript;  // overrides the plan's
     std::string facility;    // "": the plan's first facility
     bool dry_run = false;
-    // Card PINs: card_pin when the operator gave one (--pin-file, --pin-fd),
-    // else the plan's [cards] pin_file, else ask_pin.
-    PinReader card_pin;
+    // Card PINs: each holder's from their [[holders]] pin_file, else ask_pin
+    // (the holder types it) or, when they choose it at issuance, ask_new_pin
+    // (docs/CEREMONY.md "Card PINs"). Never one PIN for every card.
     bool card_last_try = false;  // VERIFY even when one PIN try is left
     // Token PINs: the first line of token_pin_file, else each token's pin_file
     // in the plan, else ask_pin.
     std::string token_pin_file;
     PinReader ask_pin;  // the prompt (the CLI's: no-echo on /dev/tty)
+    // A PIN chosen now (a holder's user PIN, the custodian's admin PIN), typed
+    // twice without echo; `check` refuses a PIN that breaks the rules (it throws)
+    // before it is typed again. The CLI's: /dev/tty.
+    std::function<Secret(std::string_view who, const std::function<void(const Secret&)>& check)>
+        ask_new_pin;
     // The SLIP-39 passphrase when the plan's policy.passphrase is "prompt" (asked
     // twice when `confirm`, at issue); the CLI's: no-echo on /dev/tty.
     std::function<Secret(bool confirm)> ask_passphrase;
     // The SO PIN of a token for a trusted SMK ([key] trusted), when the plan names no
     // so_pin_file for it: the prompt.
     PinReader ask_so_pin;
-    // The cards' admin PIN (PW3) when the plan attests ([cards] attest) and names
-    // no admin_pin_file: the prompt, asked once for all the cards of the flow.
+    // The cards' admin PIN (PW3) when the plan names no admin_pin_file and the
+    // flow needs it as the cards hold it: the prompt, asked once per flow.
     PinReader ask_admin_pin;
     CardMode card_mode = CardMode::automatic;
     unsigned card_timeout_s = 600;

@@ -8,7 +8,7 @@
 // names the field path ("holders[3].cards[1].serial: ...") and the plan file.
 //
 // Nothing secret is ever in a plan: PINs come from files the plan may name
-// (pin_file), from --pin-file, or from a prompt.
+// (pin_file) or from a prompt; each holder's card PIN from their own source.
 //
 // The share-set identifier and KCV become known at issuance. The flows never
 // rewrite the user's plan: they write a new plan next to it, the original bytes
@@ -116,9 +116,28 @@ struct Holder {
     unsigned number = 0;  // 1-based, the order in the plan
     std::string name;
     std::vector<CardSpec> cards;  // at most one per set, in plan order
+    // The user PIN of this holder's cards (the first line of the file); empty: the
+    // holder types it (twice when they choose it at issuance). Never one file for
+    // two holders.
+    std::filesystem::path pin_file;
     // The holder card of `set`, or nullptr.
     [[nodiscard]] const CardSpec* card_of_set(unsigned set) const;
 };
+
+// [cards] pins: where the cards' PINs are set (docs/CEREMONY.md "Card PINs").
+enum class CardPins {
+    // The cards come with the factory PINs; at issuance, once a card holds its
+    // share (and key), its holder's PIN and the custodian's admin PIN replace them.
+    set_at_issuance,
+    // The cards come with their holders' PINs and the custodian's admin PIN set
+    // beforehand; a factory PIN is refused before it is sent.
+    prepared,
+    // The cards keep the PINs they came with (factory ones allowed); the holders
+    // set theirs after the ceremony. Recorded as such.
+    set_later,
+};
+// "set-at-issuance", "prepared", "set-later": as the plan spells it.
+[[nodiscard]] std::string_view card_pins_name(CardPins pins) noexcept;
 
 struct Token {
     std::string label;
@@ -188,13 +207,16 @@ struct Plan {
     // [key] trusted: the SMK is installed with CKA_TRUSTED (the SO PIN of each token
     // is needed) and a token that already holds it must hold it so.
     bool key_trusted = false;
-    std::filesystem::path card_pin_file;  // empty: --pin-file or a prompt per card
+    CardPins card_pins = CardPins::set_at_issuance;
     // [cards] attest (default true): at issuance each card generates its OpenPGP
     // authentication key, whose public key the issued plan records, so that an
     // inventory can have the card prove itself (docs/CEREMONY.md "Attestation").
-    // Generating needs the cards' admin PIN (PW3): admin_pin_file, or a prompt.
     bool card_attest = true;
+    // The cards' admin PIN (PW3) as the custodian holds it: the first line of
+    // admin_pin_file, else a prompt (typed twice when it is set at issuance).
+    // Generating keys needs it, and set_at_issuance sets it on every new card.
     std::filesystem::path card_admin_pin_file;
+    std::string card_admin_pin_custodian;  // who holds it; "": not named
     Policy policy;
     std::vector<Facility> facilities;
     std::vector<Holder> holders;

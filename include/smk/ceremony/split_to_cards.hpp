@@ -8,7 +8,8 @@
 //    without `overwrite`, empty. One card missing or unfit: Error, no card written.
 //    (Interactive mode cannot see the cards ahead; each is checked as it comes.)
 // 2. Card by card: the record is written, read back and compared with the share;
-//    with an admin PIN, the card then generates its authentication key.
+//    with an admin PIN, the card then generates its authentication key, and
+//    finish_card() has the last word (the ceremony's holder PINs).
 // 3. Each set as read back from its cards passes slip39::self_check.
 // A failure after a card was written rolls back: every card written is wiped
 // again (asking for it anew in interactive mode), and the Error says which
@@ -19,6 +20,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -67,11 +69,15 @@ struct SplitToCards {
     std::string kcv;                           // of the SMK, for messages
     std::vector<CardShare> shares;             // in the order they are written
     bool overwrite = false;  // replaces shares, and authentication keys when generating
-    // Non-null: after its share, each card generates its authentication key
-    // (card::ShareStore::generate_auth_key) with this admin PIN. The check before
-    // anything is written then also refuses a card that holds a key already,
-    // unless `overwrite`.
-    const Secret* admin_pin = nullptr;
+    // Set: after its share, each card generates its authentication key
+    // (card::ShareStore::generate_auth_key) with the admin PIN this gives for the
+    // card's serial. The check before anything is written then also refuses a
+    // card that holds a key already, unless `overwrite`.
+    std::function<const Secret&(const std::string& serial)> admin_pin;
+    // Set: called last for each card while it is held, after card_written (the
+    // ceremony puts its holder's PINs on it there). What it throws stops the job
+    // as any failure does.
+    std::function<void(HeldCard& card, const CardShare& share)> finish_card;
     // Added to errors: how to start over (e.g. "run 'smk split --to-cards' again
     // (a new split)"), and, after an interrupt, what to do with the cards that
     // hold shares of the unfinished split.
