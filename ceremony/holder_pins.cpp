@@ -34,8 +34,8 @@ Secret read_source(const Plan& plan, card::PinKind kind, const std::filesystem::
                    std::string_view field, std::string_view whose, bool checked_as_new) {
     check_pin_file(plan, file, field);
     Secret pin = read_pin_file(file.string());
-    const std::string source = fmt::format("plan {}: {} {}", plan.file.string(), field,
-                                           file.string());
+    const std::string source =
+        fmt::format("plan {}: {} {}", plan.file.string(), field, file.string());
     if (checked_as_new) {
         card::check_new_pin(kind, pin, source);
     } else if (plan.card_pins == CardPins::prepared && card::is_factory_pin(kind, pin)) {
@@ -55,8 +55,8 @@ void check_card_pin_files(const Plan& plan, bool issuing) {
     const bool as_new = issuing && plan.card_pins == CardPins::set_at_issuance;
     for (const Holder& h : plan.holders) {
         if (!h.pin_file.empty()) {
-            (void)read_source(plan, card::PinKind::user, h.pin_file, holder_field(h), holder_text(h),
-                              as_new);
+            (void)read_source(plan, card::PinKind::user, h.pin_file, holder_field(h),
+                              holder_text(h), as_new);
         }
     }
     if (issuing && !plan.card_admin_pin_file.empty()) {
@@ -98,12 +98,12 @@ const Secret& HolderPins::chosen_pin(const Holder& holder) {
     } else if (m_options.ask_new_pin) {
         m_journal.say(fmt::format("{}: choose the PIN of your card(s), and type it twice\n",
                                   holder_text(holder)));
-        pin = m_options.ask_new_pin(
-            fmt::format("the user PIN of {}'s card(s) ({} names none)", holder_text(holder),
-                        holder_field(holder)),
-            [](const Secret& typed) {
-                card::check_new_pin(card::PinKind::user, typed, "the terminal");
-            });
+        pin = m_options.ask_new_pin(fmt::format("the user PIN of {}'s card(s) ({} names none)",
+                                                holder_text(holder), holder_field(holder)),
+                                    [](const Secret& typed) {
+                                        card::check_new_pin(card::PinKind::user, typed,
+                                                            "the terminal");
+                                    });
     } else {
         throw Error(ErrorCategory::usage,
                     fmt::format("plan {} has {} choose their PIN at issuance and names no "
@@ -130,8 +130,8 @@ void HolderPins::choose_custodian_pin() {
                                 "the file, or run at a terminal. Nothing was touched",
                                 m_plan.file.string(), custodian()));
     }
-    m_journal.say(fmt::format("{}: choose the cards' admin PIN (PW3), and type it twice\n",
-                              custodian()));
+    m_journal.say(
+        fmt::format("{}: choose the cards' admin PIN (PW3), and type it twice\n", custodian()));
     m_custodian_pin = m_options.ask_new_pin(
         fmt::format("the cards' admin PIN (PW3), chosen by {} ([cards] admin_pin_file names "
                     "none)",
@@ -189,11 +189,11 @@ const Secret& HolderPins::holder_pin(const Holder& holder, std::string_view card
                           holder_text(holder), false);
     } else {
         if (!m_options.ask_pin) {
-            throw Error(ErrorCategory::usage,
-                        fmt::format("plan {} names no {} and nothing can ask {} for their PIN "
-                                    "here",
-                                    m_plan.file.string(), holder_field(holder),
-                                    holder_text(holder)));
+            throw Error(
+                ErrorCategory::usage,
+                fmt::format("plan {} names no {} and nothing can ask {} for their PIN "
+                            "here",
+                            m_plan.file.string(), holder_field(holder), holder_text(holder)));
         }
         pin = m_options.ask_pin(fmt::format("{}, {}", holder_text(holder), card_label));
         if (m_plan.card_pins == CardPins::prepared &&
@@ -219,9 +219,10 @@ CardPinReader HolderPins::reader() {
             const auto key = card.auth_public_key();
             if (key && spec != nullptr && key->sha256_hex() == spec->auth_key_sha256) {
                 m_anew.erase(card.serial());
-                m_journal.say(fmt::format("  {} has the key it was issued with: it keeps {}'s "
-                                          "PIN\n",
-                                          card.label(), holder_text(*holder)));
+                m_journal.say(
+                    fmt::format("  {} has the key it was issued with: it keeps {}'s "
+                                "PIN\n",
+                                card.label(), holder_text(*holder)));
             } else if (key) {
                 throw Error(
                     ErrorCategory::refused,
@@ -234,9 +235,10 @@ CardPinReader HolderPins::reader() {
                                 card.label(), key->sha256_hex(), m_plan.file.string()));
             } else {
                 if (m_announced.insert(card.serial()).second) {
-                    m_journal.say(fmt::format("  {} is new: its factory PIN is verified; its "
-                                              "holder's replaces it once it holds its share\n",
-                                              card.label()));
+                    m_journal.say(
+                        fmt::format("  {} is new: its factory PIN is verified; its "
+                                    "holder's replaces it once it holds its share\n",
+                                    card.label()));
                 }
                 return Secret::copy_of(m_factory_user.bytes());
             }
@@ -290,18 +292,19 @@ void HolderPins::set_pins(card::ShareStore& card, const Holder& holder) {
     card.change_pin(card::PinKind::admin, m_factory_admin, *m_custodian_pin,
                     m_options.card_last_try);
     m_anew.erase(card.serial());
-    const std::string user_source =
-        holder.pin_file.empty() ? std::string("chosen by the holder, typed twice")
-                                : "from " + holder_field(holder);
+    const std::string user_source = holder.pin_file.empty()
+                                        ? std::string("chosen by the holder, typed twice")
+                                        : "from " + holder_field(holder);
     const std::string admin_source = m_plan.card_admin_pin_file.empty()
                                          ? custodian() + "'s, typed twice"
                                          : custodian() + "'s, from [cards] admin_pin_file";
     m_journal.record("card-pins-set",
                      {{"holder", std::to_string(holder.number)}, {"card", card.serial()}},
                      {{"user_pin", user_source}, {"admin_pin", admin_source}});
-    m_journal.say(fmt::format("    its PINs: {}'s user PIN, {}'s admin PIN; the factory PINs "
-                              "are gone\n",
-                              holder_text(holder), custodian()));
+    m_journal.say(
+        fmt::format("    its PINs: {}'s user PIN, {}'s admin PIN; the factory PINs "
+                    "are gone\n",
+                    holder_text(holder), custodian()));
 }
 
 }  // namespace smk::ceremony

@@ -68,7 +68,6 @@ class HolderPins final {
     // nothing is changed.
     void set_pins(card::ShareStore& card, const Holder& holder);
 
-
   private:
     // The card's holder; a card not in the plan is refused (recorded).
     [[nodiscard]] const Holder& holder_of(const card::ShareStore& card);

@@ -48,7 +48,6 @@ void validate_participants(const Plan& plan) {
     }
 }
 
-
 void validate_card_pins(const Plan& plan) {
     // One PIN source per holder: a file named for two holders would give both
     // the same PIN, which is one PIN for all of them in small.
@@ -68,9 +67,9 @@ void validate_card_pins(const Plan& plan) {
     }
     if (!plan.card_admin_pin_custodian.empty() && !plan.participants.empty() &&
         plan.participant(plan.card_admin_pin_custodian) == nullptr) {
-        invalid(plan, "cards.admin_pin_custodian",
-                "\"" + plan.card_admin_pin_custodian +
-                    "\" is not one of the plan's [[participants]]");
+        invalid(
+            plan, "cards.admin_pin_custodian",
+            "\"" + plan.card_admin_pin_custodian + "\" is not one of the plan's [[participants]]");
     }
 }
 

@@ -42,18 +42,30 @@ std::string base_stem(const fs::path& file) {
             return std::isdigit(static_cast<unsigned char>(c)) != 0;
         });
     };
-    // "-eventK" after "-idNNNNN" (a holder event's plan) goes too.
-    const std::size_t event = stem.rfind("-event");
-    if (event != std::string::npos && digits(std::string_view(stem).substr(event + 6))) {
-        const std::size_t id = stem.rfind("-id", event);
-        if (id != std::string::npos &&
-            digits(std::string_view(stem).substr(id + 3, event - id - 3))) {
-            stem.erase(event);
+    // What follows "-idNNNNN" in the plans smk writes: nothing, "-eventK" (a holder
+    // event's plan) or "-holderN-setX" (a replacement card's); all of it goes.
+    const auto known_tail = [&digits](std::string_view tail) {
+        if (tail.empty()) {
+            return true;
         }
-    }
-    const std::size_t at = stem.rfind("-id");
-    if (at != std::string::npos && digits(std::string_view(stem).substr(at + 3))) {
-        stem.erase(at);
+        if (tail.starts_with("-event")) {
+            return digits(tail.substr(6));
+        }
+        if (!tail.starts_with("-holder")) {
+            return false;
+        }
+        const std::size_t set = tail.find("-set");
+        return set != std::string_view::npos && digits(tail.substr(7, set - 7)) &&
+               tail.size() == set + 5 && tail[set + 4] >= 'A' && tail[set + 4] <= 'D';
+    };
+    for (std::size_t at = stem.rfind("-id"); at != std::string::npos && at > 0;
+         at = stem.rfind("-id", at - 1)) {
+        const std::string_view rest = std::string_view(stem).substr(at + 3);
+        const std::size_t end = std::min(rest.find('-'), rest.size());
+        if (digits(rest.substr(0, end)) && known_tail(rest.substr(end))) {
+            stem.erase(at);
+            break;
+        }
     }
     return stem;
 }
@@ -61,6 +73,12 @@ std::string base_stem(const fs::path& file) {
 fs::path issued_plan_path(const Plan& plan, std::uint16_t identifier) {
     const std::string stem = base_stem(plan.file);
     return plan.file.parent_path() / (stem + "-id" + std::to_string(identifier) + ".toml");
+}
+
+fs::path replacement_plan_path(const Plan& plan, unsigned holder, unsigned set) {
+    return plan.file.parent_path() /
+           (base_stem(plan.file) + "-id" + std::to_string(plan.identifier.value()) + "-holder" +
+            std::to_string(holder) + "-set" + slip39::set_letter(set) + ".toml");
 }
 
 fs::path event_plan_path(const Plan& plan) {

@@ -274,7 +274,8 @@ void register_ceremony(CLI::App& app, Context& /*ctx*/) {
                           "Issue a fresh share set to everyone (lost or compromised card)");
     reissue_cmd->add_option(
         "--plan-out", reissue->plan_out,
-        "Where to write the updated plan (default: PLAN-idNNNNN.toml beside it)");
+        "Where to write the updated plan (default: PLAN-idNNNNN.toml beside it for a new share "
+        "set; PLAN-idNNNNN-holderN-setX.toml for a new card's authentication key)");
     reissue_cmd->callback(
         [reissue] { ceremony::reissue(flow_options(*reissue), terminal_output()); });
 

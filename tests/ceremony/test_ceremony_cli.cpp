@@ -637,6 +637,31 @@ TEST_CASE("cli: reissue writes holder 3's lost share again onto a blank card, re
           std::string::npos);
     CHECK(reissue.err.find("holder 3's, whose card is being replaced: not used") !=
           std::string::npos);
+    // The new card got holder 3's PIN and its own authentication key, which a new
+    // plan records: the next inventory takes that plan, and the old one names the card.
+    CHECK(run_smk({"card", "verify", "--reader", rig.cards().reader(2), "--pin-file",
+                   rig.holder_pin(3)})
+              .exit_code == 0);
+    const std::string replaced_plan =
+        (fs::path(issued).parent_path() / (fs::path(issued).stem().string() + "-holder3-setA.toml"))
+            .string();
+    REQUIRE(fs::exists(replaced_plan));
+    CHECK(reissue.out.find("recorded in plan " + replaced_plan) != std::string::npos);
+    CHECK(transcript_has(rig.transcript(), "card-key-generated"));
+    CHECK(run_smk(
+              {"ceremony", "inventory", replaced_plan, "--batch", "--attest-only", "--holder", "3"})
+              .exit_code == 0);
+    const auto stale =
+        run_smk({"ceremony", "inventory", issued, "--batch", "--attest-only", "--holder", "3"});
+    CHECK(stale.exit_code == 5);
+    CHECK(stale.err.find("holder 3 set A card " + rig.cards().serial(2) + ": attestation FAILED") !=
+          std::string::npos);
+    // The old plan does not know the card's new key: replacing it again under that
+    // plan refuses the card (it is not new) before any PIN is sent to it.
+    const auto again =
+        run_smk({"ceremony", "reissue", issued, "--holder", "3", "--batch", "--set", "A"});
+    CHECK(again.exit_code == 7);
+    CHECK(again.err.find("not in its factory state") != std::string::npos);
 
     // Restore from set A with holder 3's new card among the five.
     rig.pull(0);

@@ -30,8 +30,8 @@ using smk_test::RunResult;
 
 // `smk card verify` of card i with the PIN in `pin_file`: exit 0, or 5 for a wrong PIN.
 RunResult verify_card(CeremonyRig& rig, int card, const std::string& pin_file) {
-    return run_smk({"card", "verify", "--reader", rig.cards().reader(card), "--pin-file",
-                    pin_file, "--json"});
+    return run_smk(
+        {"card", "verify", "--reader", rig.cards().reader(card), "--pin-file", pin_file, "--json"});
 }
 
 // How many VERIFY or CHANGE REFERENCE DATA commands card i has answered.
@@ -149,14 +149,13 @@ TEST_CASE("holder pins: prepared cards - a factory PIN is refused before it is s
     CHECK(factory_admin.err.find("is the factory admin PIN") != std::string::npos);
     for (int card = 0; card < 14; ++card) {
         const RunResult changed = run_smk(
-            {"card", "change-pin", "--admin", "--reader", rig.cards().reader(card),
-             "--pin-file", rig.path("factory-admin.pin"), "--new-pin-file",
-             rig.card_admin_pin()});
+            {"card", "change-pin", "--admin", "--reader", rig.cards().reader(card), "--pin-file",
+             rig.path("factory-admin.pin"), "--new-pin-file", rig.card_admin_pin()});
         REQUIRE_MESSAGE(changed.exit_code == 0, changed.err);
     }
-    smk_test::spit(rig.plan(), smk_test::replaced(smk_test::slurp(rig.plan()),
-                                                  rig.path("factory-admin.pin"),
-                                                  rig.card_admin_pin()));
+    smk_test::spit(rig.plan(),
+                   smk_test::replaced(smk_test::slurp(rig.plan()), rig.path("factory-admin.pin"),
+                                      rig.card_admin_pin()));
     const RunResult prepared = run_smk({"ceremony", "issue", rig.plan(), "--batch"});
     INFO("issue stderr: " << prepared.err);
     CHECK(prepared.exit_code == 0);
@@ -167,8 +166,8 @@ TEST_CASE("holder pins: prepared cards - a factory PIN is refused before it is s
 
 TEST_CASE("holder pins: set-later keeps the PINs the cards came with") {
     CeremonyRig rig;
-    std::string text = smk_test::replaced(rig.plan_text(), "[cards]\n",
-                                          "[cards]\npins = \"set-later\"\n");
+    std::string text =
+        smk_test::replaced(rig.plan_text(), "[cards]\n", "[cards]\npins = \"set-later\"\n");
     smk_test::spit(rig.path("factory-admin.pin"), "12345678\n");
     text = smk_test::replaced(text, rig.card_admin_pin(), rig.path("factory-admin.pin"));
     smk_test::spit(rig.plan(), text);

@@ -101,6 +101,21 @@ TEST_CASE("plan: the default transcript lies next to the plan") {
     CHECK(parse(text).transcript == "/srv/ceremony/plan.transcript.jsonl");
     CHECK(cer::parse_plan(text, "/srv/ceremony/plan-id1234.toml").transcript ==
           "/srv/ceremony/plan.transcript.jsonl");
+    // The plans smk writes after an issue keep their origin's transcript: a holder
+    // event's and a replacement card's; a name that only looks alike does not.
+    for (const std::string name : {"plan-id1234-event2", "plan-id1234-holder3-setB"}) {
+        const auto written = cer::parse_plan(text, "/srv/ceremony/" + name + ".toml");
+        CHECK(written.transcript == "/srv/ceremony/plan.transcript.jsonl");
+        const auto replaced_card = cer::replacement_plan_path(
+            cer::parse_plan(text + "\n[issued]\nidentifier = 1234\nkcv = \"a1b2c3\"\n",
+                            "/srv/ceremony/" + name + ".toml"),
+            3, 1);
+        CHECK(replaced_card == "/srv/ceremony/plan-id1234-holder3-setB.toml");
+    }
+    CHECK(cer::parse_plan(text, "/srv/ceremony/my-idea-holder3-setB.toml").transcript ==
+          "/srv/ceremony/my-idea-holder3-setB.transcript.jsonl");
+    CHECK(cer::parse_plan(text, "/srv/ceremony/plan-id12-holder3-setZ.toml").transcript ==
+          "/srv/ceremony/plan-id12-holder3-setZ.transcript.jsonl");
 }
 
 TEST_CASE("plan: not TOML at all names the line") {

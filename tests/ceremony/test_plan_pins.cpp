@@ -17,8 +17,8 @@ using smk_test::replaced;
 
 // The example plan with holder N's commented pin_file line made real.
 std::string with_holder_pin(std::string text, int holder, const std::string& file) {
-    const std::string commented = "# pin_file = \"/run/ceremony/holder-" +
-                                  std::to_string(holder) + "-pin\"";
+    const std::string commented =
+        "# pin_file = \"/run/ceremony/holder-" + std::to_string(holder) + "-pin\"";
     const auto at = text.find(commented);
     REQUIRE(at != std::string::npos);
     const auto end = text.find('\n', at);
@@ -41,17 +41,17 @@ TEST_CASE("plan pins: set at issuance by default, each holder's own file, the cu
     CHECK(plan.holders[1].pin_file == "/run/ceremony/holder-2.pin");
     CHECK(plan.card_admin_pin_custodian == "Carol Admin");
     CHECK(cer::card_pins_name(plan.card_pins) == "prepared");
-    const auto later = cer::parse_plan(
-        replaced(smk_test::example_plan_text(), "pins = \"set-at-issuance\"", "pins = \"set-later\""),
-        smk_test::kPlanFile);
+    const auto later =
+        cer::parse_plan(replaced(smk_test::example_plan_text(), "pins = \"set-at-issuance\"",
+                                 "pins = \"set-later\""),
+                        smk_test::kPlanFile);
     CHECK(later.card_pins == cer::CardPins::set_later);
 }
 
 TEST_CASE("plan pins: one PIN for all is refused, and so is a PIN file two holders share") {
-    smk_test::check_plan_rejected(
-        replaced(smk_test::example_plan_text(), "[cards]\n",
-                 "[cards]\npin_file = \"/run/ceremony/card-pin\"\n"),
-        "cards.pin_file", "one PIN for every card is not allowed");
+    smk_test::check_plan_rejected(replaced(smk_test::example_plan_text(), "[cards]\n",
+                                           "[cards]\npin_file = \"/run/ceremony/card-pin\"\n"),
+                                  "cards.pin_file", "one PIN for every card is not allowed");
     // The same file under two spellings is still one file.
     std::string text = with_holder_pin(smk_test::example_plan_text(), 2, "pins/holder.pin");
     text = with_holder_pin(text, 5, "/srv/ceremony/pins/../pins/holder.pin");
@@ -66,8 +66,8 @@ TEST_CASE("plan pins: one PIN for all is refused, and so is a PIN file two holde
     CHECK(cer::parse_plan(replaced(people, "# admin_pin_custodian = ", "admin_pin_custodian = "),
                           smk_test::kPlanFile)
               .card_admin_pin_custodian == "Carol Admin");
-    smk_test::check_plan_rejected(
-        replaced(people, "# admin_pin_custodian = \"Carol Admin\"",
-                 "admin_pin_custodian = \"Mallory\""),
-        "cards.admin_pin_custodian", "is not one of the plan's [[participants]]");
+    smk_test::check_plan_rejected(replaced(people, "# admin_pin_custodian = \"Carol Admin\"",
+                                           "admin_pin_custodian = \"Mallory\""),
+                                  "cards.admin_pin_custodian",
+                                  "is not one of the plan's [[participants]]");
 }

@@ -266,6 +266,10 @@ void validate(const Plan& plan);
 // or after a holder event "DIR/STEM-idNNNNN-eventK.toml" (K: the events recorded).
 [[nodiscard]] std::filesystem::path issued_plan_path(const Plan& plan, std::uint16_t identifier);
 [[nodiscard]] std::filesystem::path event_plan_path(const Plan& plan);
+// After a single card replacement that gave the card a new authentication key:
+// "DIR/STEM-idNNNNN-holderN-setX.toml".
+[[nodiscard]] std::filesystem::path replacement_plan_path(const Plan& plan, unsigned holder,
+                                                          unsigned set);
 
 // Writes a new plan (never replacing a file: Error(refused) if `out` exists):
 // the plan's bytes up to any previous smk block, then the marker and an
