@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "smk/ceremony/card_session.hpp"
 #include "smk/ceremony/flows.hpp"
@@ -78,8 +79,19 @@ void result_lines(const Journal& journal, std::string_view text);
 // its authentication key (the admin PIN from `pins`), and `issued` (the plan to
 // be written) records every card's public key; last, `pins` puts the holder's
 // PINs on a card issued anew.
+// `checked_serials`: from check_planned_cards() (the cards were checked before
+// the split existed); empty: checked here first (batch mode).
 void write_split_to_cards(const Plan& plan, CardSession& session, const slip39::SplitResult& split,
                           const Secret& smk_key, const Secret& passphrase, bool overwrite,
-                          HolderPins& pins, Plan& issued, Journal& journal);
+                          HolderPins& pins, Plan& issued, Journal& journal,
+                          std::vector<std::string> checked_serials = {});
+
+// Batch mode, before the SMK exists (issue): every planned card checked as the
+// writer will take it (present with its serial, PIN verified, room for a record
+// of the policy's size, empty, no authentication key when the plan attests);
+// the serial of each share for write_split_to_cards. A failure is recorded
+// ("aborted") and says that nothing was written or generated.
+[[nodiscard]] std::vector<std::string> check_planned_cards(const Plan& plan, CardSession& session,
+                                                           HolderPins& pins, Journal& journal);
 
 }  // namespace smk::ceremony

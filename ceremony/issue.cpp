@@ -4,9 +4,10 @@
 // the cards returned, installed into the facility's HSM tokens with the KCV checked inside each
 // token, and recorded in a new plan file and the receipt.
 //
-// Order of checks: the plan, the tokens (module, label, PIN, no key of the label
-// yet) and, in batch mode, the presence of every planned card come before the
-// key is generated. If a card step fails after some cards were written, those
+// Order of checks: the plan and its PIN files, the tokens (module, label, PIN, no
+// key of the label yet) and, in batch mode, every planned card (present, PIN,
+// room, empty, no key) come before anyone types a passphrase or a new PIN and
+// before the key is generated. If a card step fails after some cards were written, those
 // cards are wiped again (they hold shares of a key that will never exist).
 
 #include <fmt/core.h>
@@ -126,14 +127,13 @@ class JournalProgress final : public SplitToCardsObserver {
 
 }  // namespace
 
-void write_split_to_cards(const Plan& plan, CardSession& session, const slip39::SplitResult& split,
-                          const Secret& smk_key, const Secret& passphrase, bool overwrite,
-                          HolderPins& pins, Plan& issued, Journal& journal) {
+namespace {
+
+// The card writer's job for every planned card, holder by holder, without the
+// split yet; holder_numbers[i] is the holder of job.shares[i].
+SplitToCards planned_cards_job(const Plan& plan, HolderPins& pins, bool overwrite,
+                               std::vector<unsigned>& holder_numbers) {
     SplitToCards job;
-    job.split = &split;
-    job.master = smk_key.bytes();
-    job.passphrase = passphrase.bytes();
-    job.kcv = kcv_hex(key_check_value(smk_key.bytes()));
     job.overwrite = overwrite;
     if (plan.card_attest) {
         job.admin_pin = [&pins](const std::string& serial) -> const Secret& {
@@ -145,7 +145,6 @@ void write_split_to_cards(const Plan& plan, CardSession& session, const slip39::
         "A planned card must be empty: check what it holds ('smk card verify'), then empty "
         "it with 'smk card wipe' or plan another card";
     job.after_interrupt = "Wipe them with 'smk card wipe' before they are handed out.";
-    std::vector<unsigned> holder_numbers;
     for (const auto& h : plan.holders) {
         for (const auto& c : h.cards) {
             CardShare share;
@@ -157,6 +156,38 @@ void write_split_to_cards(const Plan& plan, CardSession& session, const slip39::
             holder_numbers.push_back(h.number);
         }
     }
+    return job;
+}
+
+}  // namespace
+
+std::vector<std::string> check_planned_cards(const Plan& plan, CardSession& session,
+                                             HolderPins& pins, Journal& journal) {
+    std::vector<unsigned> holder_numbers;
+    const SplitToCards job = planned_cards_job(plan, pins, false, holder_numbers);
+    try {
+        return check_cards_first(session, job,
+                                 card::share_record_size_for_secret(plan.policy.smk_bytes));
+    } catch (const Error& error) {
+        journal.record("aborted", {}, {{"error", error.what()}});
+        throw Error(error.category(),
+                    std::string(error.what()) +
+                        ". No card was written and no SMK generated; start the ceremony step "
+                        "again.");
+    }
+}
+
+void write_split_to_cards(const Plan& plan, CardSession& session, const slip39::SplitResult& split,
+                          const Secret& smk_key, const Secret& passphrase, bool overwrite,
+                          HolderPins& pins, Plan& issued, Journal& journal,
+                          std::vector<std::string> checked_serials) {
+    std::vector<unsigned> holder_numbers;
+    SplitToCards job = planned_cards_job(plan, pins, overwrite, holder_numbers);
+    job.split = &split;
+    job.master = smk_key.bytes();
+    job.passphrase = passphrase.bytes();
+    job.kcv = kcv_hex(key_check_value(smk_key.bytes()));
+    job.checked_serials = std::move(checked_serials);
     JournalProgress progress(journal, split.identifier, job.kcv);
     for (std::size_t i = 0; i < job.shares.size(); ++i) {
         progress.holder_of(&job.shares[i], holder_numbers[i]);
@@ -235,6 +266,12 @@ void issue(const CeremonyOptions& options, Output& output) {
                 : fmt::format("; all {} planned cards present", plan.policy.card_count())));
         return;
     }
+    // Batch mode: every planned card checked as it will be written (serial, PIN,
+    // room for its record, empty, no key yet) before anyone types anything.
+    std::vector<std::string> checked_serials;
+    if (!session.interactive()) {
+        checked_serials = check_planned_cards(plan, session, pins, journal);
+    }
     // Asked (twice, when typed) before the SMK exists: a typing slip stops here.
     const Secret passphrase = read_passphrase(plan, options, true);
     pins.read_ahead(plan.card_attest);
@@ -261,7 +298,8 @@ void issue(const CeremonyOptions& options, Output& output) {
     // 4-5. Every planned card (and its authentication key), then each set verified
     // from what the cards returned.
     Plan issued = plan;
-    write_split_to_cards(plan, session, split, smk_key, passphrase, false, pins, issued, journal);
+    write_split_to_cards(plan, session, split, smk_key, passphrase, false, pins, issued, journal,
+                         std::move(checked_serials));
 
     // 6. Into every token of the facility; the KCV is computed inside each.
     const InstalledKcvs token_kcvs =

@@ -19,7 +19,6 @@
 
 namespace smk::ceremony {
 
-
 struct Quorum {
     Secret smk;
     std::vector<unsigned> whole_sets;  // the sets read to their threshold, in that order

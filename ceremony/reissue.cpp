@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "flow_setup.hpp"
-#include "quorum.hpp"
 #include "holder_pins.hpp"
+#include "quorum.hpp"
 #include "share_commitment.hpp"
 #include "smk/atomic_file.hpp"
 #include "smk/card.hpp"
@@ -42,10 +42,9 @@ void replace_one_card(const Plan& plan, const Holder& holder, const CeremonyOpti
     wanted.excluded_holder = holder.number;
     if (const auto set = set_option(plan, options.set)) {
         if (holder.card_of_set(*set) == nullptr) {
-            throw Error(
-                ErrorCategory::usage,
-                fmt::format("holder {} ({}) holds no card of {} in plan {}", holder.number,
-                            holder.name, slip39::group_name(*set), plan.file.string()));
+            throw Error(ErrorCategory::usage,
+                        fmt::format("holder {} ({}) holds no card of {} in plan {}", holder.number,
+                                    holder.name, slip39::group_name(*set), plan.file.string()));
         }
         wanted.one_whole_of = {*set};
     } else {
@@ -85,12 +84,11 @@ void replace_one_card(const Plan& plan, const Holder& holder, const CeremonyOpti
         journal.record("share-commitment-mismatch",
                        {{"holder", std::to_string(holder.number)}, {"card", spec.serial}},
                        {{"result", "the derived share is not the one the plan records"}});
-        throw Error(
-            ErrorCategory::verification,
-            fmt::format("the share derived for holder {} set {} is not the one plan {} "
-                        "records as issued (its commitment differs): the plan or the "
-                        "cards read are not of this issue. No card was written.",
-                        holder.number, slip39::set_letter(spec.set), plan.file.string()));
+        throw Error(ErrorCategory::verification,
+                    fmt::format("the share derived for holder {} set {} is not the one plan {} "
+                                "records as issued (its commitment differs): the plan or the "
+                                "cards read are not of this issue. No card was written.",
+                                holder.number, slip39::set_letter(spec.set), plan.file.string()));
     }
     CardSession writer(card_session_options(options, pins, journal));
     CardRequest request = request_for(holder, spec);
@@ -114,14 +112,12 @@ void replace_one_card(const Plan& plan, const Holder& holder, const CeremonyOpti
                                     "that plan {} does not record for it: it is not a new card. "
                                     "Reset it to its factory state ('gpg --card-edit', admin, "
                                     "factory-reset) or plan another card; nothing was written",
-                                    held.store.label(), old_key->sha256_hex(),
-                                    plan.file.string()));
+                                    held.store.label(), old_key->sha256_hex(), plan.file.string()));
         }
         refuse_existing(plan_out);  // the plan that will record its key, before the write
     }
     const Secret record = card::encode_share_record(
-        mnemonic.text(),
-        fmt::format("set {} share {}", slip39::set_letter(spec.set), spec.index));
+        mnemonic.text(), fmt::format("set {} share {}", slip39::set_letter(spec.set), spec.index));
     held.store.write_record(record.bytes(), false);  // reads back and compares
     const card::StoredShare stored = held.store.read_share();
     if (stored.state != card::StoredState::valid || !stored.record ||
@@ -141,8 +137,8 @@ void replace_one_card(const Plan& plan, const Holder& holder, const CeremonyOpti
          {"read_back", "ok"}});
     std::optional<card::PublicKey> key;
     if (new_key) {
-        key = held.store.generate_auth_key(pins.admin_pin(spec.serial), false,
-                                           options.card_last_try);
+        key =
+            held.store.generate_auth_key(pins.admin_pin(spec.serial), false, options.card_last_try);
         journal.record("card-key-generated",
                        {{"holder", std::to_string(holder.number)}, {"card", spec.serial}},
                        {{"key", fmt::format("RSA {}", key->bits())},
@@ -165,19 +161,19 @@ void replace_one_card(const Plan& plan, const Holder& holder, const CeremonyOpti
         journal.record("plan-written", {{"plan", plan_out.string()}},
                        {{"identifier", std::to_string(*plan.identifier)}, {"kcv", *plan.kcv}},
                        {{"plan", sha256_hex(load_plan(plan_out).text)}});
-        plan_line = fmt::format("the card's authentication key is recorded in plan {}: use it "
-                                "from now on\n",
-                                plan_out.string());
+        plan_line = fmt::format(
+            "the card's authentication key is recorded in plan {}: use it "
+            "from now on\n",
+            plan_out.string());
     }
     result_lines(
         journal,
-        fmt::format(
-            "holder {} ({}): replacement card {} holds set {} share {} of share "
-            "set {} (KCV {}); bag {}{}\n{}",
-            holder.number, holder.name, spec.serial, slip39::set_letter(spec.set), spec.index,
-            *plan.identifier, *plan.kcv, spec.bag,
-            holder.cards.size() > 1 ? "; the holder's other card(s) are unchanged" : "",
-            plan_line));
+        fmt::format("holder {} ({}): replacement card {} holds set {} share {} of share "
+                    "set {} (KCV {}); bag {}{}\n{}",
+                    holder.number, holder.name, spec.serial, slip39::set_letter(spec.set),
+                    spec.index, *plan.identifier, *plan.kcv, spec.bag,
+                    holder.cards.size() > 1 ? "; the holder's other card(s) are unchanged" : "",
+                    plan_line));
     journal.finish();
 }
 

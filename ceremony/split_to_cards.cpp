@@ -49,14 +49,14 @@ std::string holding(const card::StoredShare& stored) {
 // Batch mode, before anything is written: every card the job needs is there,
 // taken as the write will take it, fit for its record and (unless overwrite)
 // empty. Returns the serial each share will go to.
-std::vector<std::string> check_cards_first(const CardSession& session, const SplitToCards& job,
-                                           const std::vector<Secret>& records) {
+std::vector<std::string> check_each_card(const CardSession& session, const SplitToCards& job,
+                                         const std::vector<std::size_t>& record_sizes) {
     CardSession probe(session.options());
     std::vector<std::string> serials;
     for (std::size_t i = 0; i < job.shares.size(); ++i) {
         const CardShare& share = job.shares[i];
         HeldCard held = probe.acquire(share.request);
-        held.store.require_capacity(records[i].size());
+        held.store.require_capacity(record_sizes[i]);
         if (!job.overwrite) {
             const card::StoredShare stored = held.store.read_share();
             if (stored.state != card::StoredState::empty) {
@@ -149,6 +149,11 @@ std::string failure_note(const CardSession& session, const SplitToCards& job,
 
 }  // namespace
 
+std::vector<std::string> check_cards_first(const CardSession& session, const SplitToCards& job,
+                                           std::size_t record_size) {
+    return check_each_card(session, job, std::vector<std::size_t>(job.shares.size(), record_size));
+}
+
 std::string share_name(unsigned group, std::size_t member) {
     return fmt::format("{} #{}", slip39::group_name(group), member + 1);
 }
@@ -163,9 +168,13 @@ std::vector<CardWritten> write_split_to_cards(CardSession& session, const SplitT
     }
     std::vector<CardWritten> written;
     try {
-        std::vector<std::string> planned;
-        if (!session.interactive()) {
-            planned = check_cards_first(session, job, records);
+        std::vector<std::string> planned = job.checked_serials;
+        if (planned.empty() && !session.interactive()) {
+            std::vector<std::size_t> sizes;
+            for (const Secret& record : records) {
+                sizes.push_back(record.size());
+            }
+            planned = check_each_card(session, job, sizes);
         }
         std::vector<std::vector<slip39::NamedMnemonic>> read_back(split.mnemonics.size());
         for (std::size_t i = 0; i < job.shares.size(); ++i) {

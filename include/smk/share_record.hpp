@@ -28,6 +28,14 @@ inline constexpr std::size_t kShareRecordCheckBytes = 4;
     return kShareRecordHeaderBytes + (word_count * 10 + 7) / 8 + kShareRecordCheckBytes;
 }
 
+// Size in bytes of the record of a SLIP-39 share of a `secret_bytes` secret:
+// its mnemonic has ceil(8 * secret_bytes / 10) value words and 7 more (20 words
+// for 16 bytes, 33 for 32), so the size is known before the secret exists.
+[[nodiscard]] constexpr std::size_t share_record_size_for_secret(
+    std::size_t secret_bytes) noexcept {
+    return share_record_size((secret_bytes * 8 + 9) / 10 + 7);
+}
+
 // The record of one mnemonic. The mnemonic is decoded first (slip39::decode,
 // checksum included); errors name `source` and never quote the words.
 [[nodiscard]] Secret encode_share_record(std::string_view mnemonic, std::string_view source);

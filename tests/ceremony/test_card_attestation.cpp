@@ -127,8 +127,13 @@ TEST_CASE("attestation: issue refuses a card holding a key and needs an admin PI
     CHECK(refused.err.find("already holds an authentication key") != std::string::npos);
     CHECK(refused.err.find("factory-reset") != std::string::npos);
     CHECK(refused.err.find("No card was written") != std::string::npos);
-    CHECK(rig.token_kcv("hsm-one").exit_code != 0);  // no SMK installed
+    CHECK(rig.token_kcv("hsm-one").exit_code != 0);                         // no SMK installed
+    CHECK(count(smk_test::slurp(rig.transcript()), "smk-generated") == 0);  // none made
     const std::size_t generated = count(smk_test::slurp(rig.transcript()), "smk-generated");
+    // Card 3 is replaced by a new one: a card with a key is not new.
+    rig.pull(3);
+    fs::remove(rig.cards().env("SMK_PCSC_STATE_3"));
+    rig.insert(3);
 
     // Without an admin PIN source in batch mode: usage, before the SMK is generated.
     const std::string no_admin = smk_test::replaced(
@@ -142,10 +147,6 @@ TEST_CASE("attestation: issue refuses a card holding a key and needs an admin PI
     CHECK(count(smk_test::slurp(rig.transcript()), "smk-generated") == generated);
 
     // attest = false: issued without keys; the plan records none, and --attest-only says why.
-    // Card 3 is replaced by a new one first: a card with a key is not new.
-    rig.pull(3);
-    fs::remove(rig.cards().env("SMK_PCSC_STATE_3"));
-    rig.insert(3);
     smk_test::spit(rig.plan(),
                    smk_test::replaced(rig.plan_text(), "[cards]\n", "[cards]\nattest = false\n"));
     const auto plain = run_smk({"ceremony", "issue", rig.plan(), "--batch"});

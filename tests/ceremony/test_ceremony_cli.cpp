@@ -440,6 +440,8 @@ TEST_CASE("cli: issue refuses a planned card that holds a share before any card 
     CHECK(r.err.find("--overwrite") == std::string::npos);  // issue has no --overwrite
     CHECK(transcript_has(rig.transcript(), "aborted"));
     CHECK_FALSE(transcript_has(rig.transcript(), "card-written"));
+    CHECK_FALSE(transcript_has(rig.transcript(), "smk-generated"));  // checked before the SMK
+    CHECK(r.err.find("no SMK generated") != std::string::npos);
     CHECK(rig.token_kcv("hsm-one").exit_code != 0);  // no SMK in the token
     // The first planned card was looked at but not written.
     const auto first = run_smk({"card", "verify", "--reader", rig.cards().reader(0), "--pin-file",

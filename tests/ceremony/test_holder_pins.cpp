@@ -224,7 +224,10 @@ TEST_CASE("holder pins: PINs typed at issuance - twice, checked, all before the 
     REQUIRE(asked.size() == 1);
     CHECK(asked[0].find("holder 2 (Holder 2)") != std::string::npos);
     CHECK(smk_test::steps(rig.transcript(), "issue", "smk-generated") == 0);
-    CHECK(pins_sent(rig, 1) == 0);
+    // The card still has its factory PIN (and nothing else: verify says it is empty).
+    const RunResult untouched = verify_card(rig, 1, rig.factory_pin());
+    CHECK(untouched.err.find("wrong user PIN") == std::string::npos);
+    CHECK(untouched.out.find("\"state\": \"empty\"") != std::string::npos);
 
     // Good PINs: holder 2, holder 6, then the custodian, each once, before the SMK.
     asked.clear();

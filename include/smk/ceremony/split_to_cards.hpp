@@ -86,7 +86,20 @@ struct SplitToCards {
     // Added when a card is not empty (without overwrite), e.g. "To replace it,
     // run again with --overwrite".
     std::string not_empty;
+    // Set: step 1 was done before (check_cards_first, when the flow checks its
+    // cards before the split exists), the serial each share goes to.
+    std::vector<std::string> checked_serials;
 };
+
+// Step 1 alone (batch mode), for a flow that checks its cards before it has the
+// split (the ceremony's issue, before the SMK exists): `job` without `split`
+// (only its shares, overwrite, admin_pin and not_empty are used), each record of
+// `record_size` bytes (share_record_size_for_secret). Returns the serial each
+// share will go to, for job.checked_serials. Errors as write_split_to_cards' step 1,
+// without the note on what became of the cards (none was written).
+[[nodiscard]] std::vector<std::string> check_cards_first(const CardSession& session,
+                                                         const SplitToCards& job,
+                                                         std::size_t record_size);
 
 // Writes, reads back and checks every share (see above); returns the cards
 // written, in order. Errors keep their category; their text ends with what
