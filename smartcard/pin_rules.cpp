@@ -2,7 +2,10 @@
 // chooses"), and the factory PIN test. The candidate is secret: each rule is
 // computed for every candidate with masks over its bytes, without branching or
 // indexing on them; only its length (public: it is the APDU's Lc) and the final
-// verdict steer the code. The verdict is revealed anyway (the PIN is refused).
+// verdict steer the code. The verdict is revealed anyway (the PIN is refused, and
+// the words say which rule it breaks): it is chosen with masks too, and declared
+// public with ct::declassify() at the one line where it becomes public, so the
+// constant-time check (tests/ct, case pin-rules) needs no suppression.
 
 #include <fmt/core.h>
 
@@ -14,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "../sss/ct_declassify.hpp"  // sss/'s, for the ct check (tests/ct)
 #include "smk/card.hpp"
 #include "smk/error.hpp"
 
@@ -91,6 +95,11 @@ std::uint32_t on_keyboard_row(std::span<const std::uint8_t> pin, std::string_vie
     return found;
 }
 
+// 1 when a < b, else 0; both below 2^31. a may be secret.
+constexpr std::uint32_t is_less(std::uint32_t a, std::uint32_t b) noexcept {
+    return (a - b) >> 31U;
+}
+
 // What the rules found, each 0 or 1, computed for every candidate.
 struct Findings {
     std::uint32_t not_printable = 0;
@@ -158,6 +167,44 @@ Findings examine(std::span<const std::uint8_t> pin) noexcept {
     return f;
 }
 
+// The rule the verdict names: the first the candidate breaks in this order of
+// helpfulness, or none.
+enum class Broken : std::uint32_t {
+    none,
+    not_printable,
+    edge_space,
+    factory,
+    one_character,
+    run,
+    keyboard,
+    common,
+    repeated_group,
+    few_distinct,
+};
+
+// The first rule broken, chosen with masks over every finding (all secret): each
+// rule is looked at whatever the ones before it found. min_distinct is public.
+std::uint32_t first_broken(const Findings& f, std::size_t min_distinct) noexcept {
+    const std::array<std::uint32_t, 9> found = {
+        f.not_printable,
+        f.edge_space,
+        f.factory,
+        f.one_character,
+        f.run,
+        f.keyboard,
+        f.common,
+        f.repeated_group,
+        is_less(f.distinct, static_cast<std::uint32_t>(min_distinct)),
+    };
+    std::uint32_t verdict = static_cast<std::uint32_t>(Broken::none);
+    std::uint32_t before = 0;  // 1 once an earlier rule is broken
+    for (std::uint32_t i = 0; i < found.size(); ++i) {
+        verdict |= (0U - (found[i] & (1U ^ before))) & (i + 1U);  // Broken's value for rule i
+        before |= found[i];
+    }
+    return verdict;
+}
+
 }  // namespace
 
 std::string_view pin_name(PinKind kind) noexcept {
@@ -182,39 +229,36 @@ std::optional<std::string> new_pin_problem(PinKind kind, const Secret& candidate
                            min_pin_length(kind), max);
     }
     const Findings f = examine(candidate.bytes());
-    // The verdict, in this order of helpfulness; the findings are all computed.
+    // The verdict becomes public here: the words below name the rule broken.
     // No message quotes an example PIN: it could be the candidate itself.
-    if (f.not_printable != 0) {
-        return std::string(
-            "has a character that is not printable ASCII (32..126); use letters, digits and "
-            "punctuation, which every keyboard types the same way");
+    const auto broken =
+        static_cast<Broken>(ct::declassify(first_broken(f, min_distinct_pin_characters(kind))));
+    switch (broken) {
+        case Broken::none:
+            return std::nullopt;
+        case Broken::not_printable:
+            return std::string(
+                "has a character that is not printable ASCII (32..126); use letters, digits and "
+                "punctuation, which every keyboard types the same way");
+        case Broken::edge_space:
+            return std::string("begins or ends with a space, which is easily lost; leave it out");
+        case Broken::factory:
+            return std::string("is a factory default PIN, which anyone can try");
+        case Broken::one_character:
+            return std::string("is one character repeated");
+        case Broken::run:
+            return std::string("is a straight run of characters, up or down");
+        case Broken::keyboard:
+            return std::string("is a run of neighbouring keys on a keyboard row");
+        case Broken::common:
+            return std::string("is one of the most common PINs, which are tried first");
+        case Broken::repeated_group:
+            return std::string("is a group of characters repeated");
+        case Broken::few_distinct:
+            return fmt::format("has fewer than {} different characters",
+                               min_distinct_pin_characters(kind));
     }
-    if (f.edge_space != 0) {
-        return std::string("begins or ends with a space, which is easily lost; leave it out");
-    }
-    if (f.factory != 0) {
-        return std::string("is a factory default PIN, which anyone can try");
-    }
-    if (f.one_character != 0) {
-        return std::string("is one character repeated");
-    }
-    if (f.run != 0) {
-        return std::string("is a straight run of characters, up or down");
-    }
-    if (f.keyboard != 0) {
-        return std::string("is a run of neighbouring keys on a keyboard row");
-    }
-    if (f.common != 0) {
-        return std::string("is one of the most common PINs, which are tried first");
-    }
-    if (f.repeated_group != 0) {
-        return std::string("is a group of characters repeated");
-    }
-    if (f.distinct < min_distinct_pin_characters(kind)) {
-        return fmt::format("has fewer than {} different characters",
-                           min_distinct_pin_characters(kind));
-    }
-    return std::nullopt;
+    return std::nullopt;  // not reached: first_broken gives a Broken
 }
 
 void check_new_pin(PinKind kind, const Secret& candidate, std::string_view source,

@@ -3,12 +3,14 @@
 // The check marks secret bytes undefined for valgrind memcheck, which then reports
 // every branch or memory index computed from them. A few values computed from
 // secrets are public by design: a validity verdict the user is told anyway (the
-// checksum failed, the digest did not verify), the header fields of a share
-// (ShareInfo), the number of words of a mnemonic, the length of its text. Each is
-// declared public here, at the one line where it becomes public, so the check needs
-// no suppression file and anything not declared stays checked.
+// checksum failed, the digest did not verify, the rule a new card PIN breaks), the
+// header fields of a share (ShareInfo), the number of words of a mnemonic, the
+// length of its text. Each is declared public here, at the one line where it
+// becomes public, so the check needs no suppression file and anything not declared
+// stays checked.
 //
-// Outside the check's own build of sss/ (SMK_CT_VALIDATION, tests/ct/CMakeLists.txt)
+// Outside the check's own builds of sss/ and of smartcard/pin_rules.cpp (which
+// includes this header too; SMK_CT_VALIDATION, tests/ct/CMakeLists.txt)
 // declassify() is the identity and compiles to nothing: the ceremony binary carries
 // no valgrind client requests.
 

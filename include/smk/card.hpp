@@ -75,7 +75,8 @@ struct PinTries {
 //     length plus one, so a 6-digit PIN uses at least 4 different digits (112233
 //     and 123321 are refused).
 // A candidate PIN is a Secret; the rules look at every byte the same way (masks,
-// no branch or table index on it), and no message ever contains it.
+// no branch or table index on it; checked under valgrind: tests/ct, case
+// pin-rules), and no message ever contains it.
 
 enum class PinKind {
     user,   // PW1: reads and writes the share (DO 0103), answers attestations

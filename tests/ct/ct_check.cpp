@@ -6,13 +6,15 @@
 //
 //   smk_ct_check CASE        CASE: see kCases below; `list` prints them.
 //
-// What is public and therefore defined: lengths, x coordinates, the scalar c of
-// mul_add, thresholds and counts, the split's identifier. Everything drawn from the
-// random source after the identifier is secret, as are the master secret, the
-// passphrase and every share. The only places where a secret becomes public again
-// are values public by design (a digest or checksum verified or not, a share's
-// header, a word count); the code declares each with ct::declassify()
-// (sss/ct_declassify.hpp, active only in this check's build of sss/).
+// What is public and therefore defined: lengths (a PIN's too: it is the APDU's Lc),
+// x coordinates, the scalar c of mul_add, thresholds and counts, the split's
+// identifier. Everything drawn from the random source after the identifier is
+// secret, as are the master secret, the passphrase, every share and every byte of
+// a candidate card PIN. The only places where a secret becomes public again are
+// values public by design (a digest or checksum verified or not, a share's header,
+// a word count, which PIN rule a candidate breaks); the code declares each with
+// ct::declassify() (sss/ct_declassify.hpp, active only in this check's builds of
+// sss/ and smartcard/pin_rules.cpp).
 //
 // Outside valgrind the program still runs (the client requests are no-ops) and
 // checks that each computation gives the right answer, so a case cannot pass by
@@ -27,6 +29,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -34,6 +37,7 @@
 
 #include "gf256.hpp"
 #include "slip39_sharing.hpp"
+#include "smk/card.hpp"
 #include "smk/error.hpp"
 #include "smk/random.hpp"
 #include "smk/secret.hpp"
@@ -251,6 +255,99 @@ void case_slip39_split_combine() {
            "SLIP-39 combine gave a wrong master secret");
 }
 
+// ---- Card PIN rules -------------------------------------------------------------
+
+// A candidate PIN and what new_pin_problem must say of it: a part of the words, or
+// "" when the PIN may be used.
+struct PinCase {
+    smk::card::PinKind kind;
+    std::string_view pin;
+    std::string_view problem;
+};
+
+smk::Secret secret_pin(std::string_view text) {
+    smk::Secret pin =
+        smk::Secret::copy_of({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
+    make_secret(pin.bytes());
+    return pin;
+}
+
+// new_pin_problem, check_new_pin and is_factory_pin (smartcard/pin_rules.cpp) over
+// candidates that pass and candidates that break each rule, every byte of each
+// secret. Public: the length (the APDU's Lc; a PIN of the wrong length is refused
+// on it alone) and the verdict, which new_pin_problem declares public itself
+// (ct::declassify) where it chooses its words; is_factory_pin's verdict is
+// declassified here, by the caller, once it is returned.
+void case_pin_rules() {
+    using smk::card::PinKind;
+    const std::vector<PinCase> candidates = {
+        {PinKind::user, "804913", ""},
+        {PinKind::user, "Tr0ub4dor&3", ""},
+        {PinKind::user, "x9 y8 z7", ""},
+        {PinKind::user, "1122334", ""},
+        {PinKind::admin, "90210853", ""},
+        {PinKind::admin, "k9#mW2!x", ""},
+        {PinKind::user, "80491", "has 5 characters; a user PIN (PW1) needs 6 to 127"},
+        {PinKind::admin, "9f3k2m7", "has 7 characters; an admin PIN (PW3) needs 8 to 127"},
+        {PinKind::user, "80491\x01", "not printable ASCII"},
+        {PinKind::user, "80491\xC3\xA9", "not printable ASCII"},
+        {PinKind::user, " 804913", "begins or ends with a space"},
+        {PinKind::user, "804913 ", "begins or ends with a space"},
+        {PinKind::user, "123456", "factory default"},
+        {PinKind::user, "12345678", "factory default"},
+        {PinKind::admin, "12345678", "factory default"},
+        {PinKind::user, "111111", "one character repeated"},
+        {PinKind::user, "654321", "straight run"},
+        {PinKind::user, "567890", "straight run"},
+        {PinKind::user, "FEDCBA", "straight run"},
+        {PinKind::user, "qwerty", "keyboard row"},
+        {PinKind::admin, "poiuytre", "keyboard row"},
+        {PinKind::user, "147258", "most common PINs"},
+        {PinKind::admin, "PassW0rd", "most common PINs"},
+        {PinKind::user, "121212", "group of characters repeated"},
+        {PinKind::admin, "12341234", "group of characters repeated"},
+        {PinKind::user, "112233", "fewer than 4 different characters"},
+        {PinKind::admin, "80088018", "fewer than 5 different characters"},
+    };
+    for (const PinCase& c : candidates) {
+        const smk::Secret pin = secret_pin(c.pin);
+        const std::optional<std::string> problem = smk::card::new_pin_problem(c.kind, pin);
+        const std::string what = std::string(smk::card::pin_name(c.kind)) + " candidate " +
+                                 std::to_string(&c - candidates.data());
+        if (c.problem.empty()) {
+            expect(!problem, what + " is refused: " + problem.value_or(""));
+        } else {
+            expect(problem && problem->find(c.problem) != std::string::npos,
+                   what + " gives \"" + problem.value_or("(accepted)") + "\", not \"" +
+                       std::string(c.problem) + "\"");
+        }
+    }
+    // check_new_pin: silent on a good PIN, Error(invalid_input) on a bad one.
+    smk::card::check_new_pin(PinKind::user, secret_pin("804913"), "ct-check");
+    bool refused = false;
+    try {
+        smk::card::check_new_pin(PinKind::user, secret_pin("121212"), "ct-check");
+    } catch (const smk::Error& e) {
+        refused = e.category() == smk::ErrorCategory::invalid_input;
+    }
+    expect(refused, "check_new_pin accepts a repeated group");
+    // is_factory_pin: each kind's factory PIN, the other kind's, near misses, and a
+    // PIN of another length (refused on its public length).
+    const std::vector<PinCase> factory = {
+        {PinKind::user, "123456", "factory"}, {PinKind::admin, "12345678", "factory"},
+        {PinKind::user, "12345678", ""},      {PinKind::admin, "123456", ""},
+        {PinKind::user, "123457", ""},        {PinKind::user, "023456", ""},
+        {PinKind::admin, "12345679", ""},     {PinKind::user, "1234567", ""},
+    };
+    for (const PinCase& c : factory) {
+        bool verdict = smk::card::is_factory_pin(c.kind, secret_pin(c.pin));
+        make_public(std::span(reinterpret_cast<const std::uint8_t*>(&verdict), sizeof verdict));
+        expect(verdict == !c.problem.empty(),
+               "is_factory_pin(" + std::string(smk::card::pin_name(c.kind)) + ", candidate " +
+                   std::to_string(&c - factory.data()) + ") is wrong");
+    }
+}
+
 // ---- Negative controls: these MUST be reported --------------------------------
 
 // A branch on a secret bit. The arms call an opaque function so the compiler
@@ -295,6 +392,7 @@ std::vector<Case> cases() {
         {"gf256-scalar", case_gf256_scalar},
         {"slip39-sharing", case_slip39_sharing},
         {"slip39-split-combine", case_slip39_split_combine},
+        {"pin-rules", case_pin_rules},
         {"control-branch", case_control_branch},
         {"control-index", case_control_index},
     };
