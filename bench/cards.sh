@@ -22,7 +22,9 @@
 # GnuPG's signature with the public key smk wrote.
 #
 # Usage: bench/cards.sh BUILD_DIR        (e.g. build/release; needs root)
-# Environment: REPEAT (default 10).
+# Environment: REPEAT (default 10); PROFILE: the emulated card's profile
+# (smk-cardsim --profile: yubikey5, nitrokey3, smartpgp, pico-openpgp-4.6; default
+# the generic card; gnuk has no private DOs, so nothing here runs on it).
 set -euo pipefail
 
 if [ $# -ne 1 ]; then
@@ -33,6 +35,11 @@ build=$(readlink -f "$1")
 smk=$build/cli/smk
 cardsim=$build/smartcard/cardsim/smk-cardsim
 repeat=${REPEAT:-10}
+profile=${PROFILE:-}
+card_opts=()
+if [ -n "$profile" ]; then
+  card_opts=(--card-opts 0 "--profile $profile")
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 
 for tool in scriptor openpgp-tool openssl awk od; do
@@ -53,7 +60,8 @@ cleanup() {
 trap cleanup EXIT
 
 mkdir -p "$stack"
-"$here/../scripts/pcsc-env.sh" start "$stack" 1 --fresh --binary "$cardsim" >"$work/stack.log" 2>&1 ||
+"$here/../scripts/pcsc-env.sh" start "$stack" 1 --fresh --binary "$cardsim" "${card_opts[@]}" \
+  >"$work/stack.log" 2>&1 ||
   { cat "$work/stack.log" >&2; exit 1; }
 # shellcheck disable=SC1091
 . "$stack/env"
@@ -117,7 +125,7 @@ openssl_check() {
 report() { printf '%-34s %9s ms %4s APDUs\n' "$1" "$2" "$3"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }
 
-echo "one card, $repeat runs each, best wall time; $(uname -r), smk-cardsim on vpcd"
+echo "one card, $repeat runs each, best wall time; $(uname -r), smk-cardsim on vpcd, profile ${profile:-generic}"
 
 measure write "$smk" card write --reader "$reader" --pin-file "$work/pin" --overwrite "$share"
 write_ms=$best_ms
