@@ -259,3 +259,22 @@ TEST_CASE("holder pins: PINs typed at issuance - twice, checked, all before the 
     CHECK(smk_test::slurp(rig.transcript()).find("chosen by the holder, typed twice") !=
           std::string::npos);
 }
+
+TEST_CASE("holder pins: a holder types their new PIN twice at a no-echo prompt on the terminal") {
+    CeremonyRig rig;
+    smk_test::spit(
+        rig.plan(),
+        smk_test::replaced(rig.plan_text(), "pin_file = \"" + rig.holder_pin(2) + "\"\n", ""));
+    const std::string prompt = "New PIN, the user PIN of holder 2 (Holder 2)'s card(s)";
+    const auto r =
+        smk_test::run_smk_pty({"ceremony", "issue", rig.plan(), "--batch"},
+                              {{prompt, "927153\n"}, {"The same PIN again: ", "927153\n"}}, false);
+    INFO("tty: " << r.tty << "\nstderr: " << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.tty.find("927153") == std::string::npos);  // never echoed
+    CHECK(r.err.find("927153") == std::string::npos);
+    CHECK(r.echo_at_exit);
+    smk_test::spit(rig.path("typed.pin"), "927153\n");
+    CHECK(verify_card(rig, 1, rig.path("typed.pin")).exit_code == 0);
+    CHECK(verify_card(rig, 8, rig.path("typed.pin")).exit_code == 0);  // both of holder 2's cards
+}
