@@ -86,34 +86,6 @@ void HolderPins::issue_anew(const std::string& serial) {
     }
 }
 
-const Secret& HolderPins::chosen_pin(const Holder& holder) {
-    const auto known = m_holder_pins.find(holder.number);
-    if (known != m_holder_pins.end()) {
-        return known->second;
-    }
-    Secret pin;
-    if (!holder.pin_file.empty()) {
-        pin = read_source(m_plan, card::PinKind::user, holder.pin_file, holder_field(holder),
-                          holder_text(holder), true);
-    } else if (m_options.ask_new_pin) {
-        m_journal.say(fmt::format("{}: choose the PIN of your card(s), and type it twice\n",
-                                  holder_text(holder)));
-        pin = m_options.ask_new_pin(fmt::format("the user PIN of {}'s card(s) ({} names none)",
-                                                holder_text(holder), holder_field(holder)),
-                                    [](const Secret& typed) {
-                                        card::check_new_pin(card::PinKind::user, typed,
-                                                            "the terminal");
-                                    });
-    } else {
-        throw Error(ErrorCategory::usage,
-                    fmt::format("plan {} has {} choose their PIN at issuance and names no "
-                                "{}; nothing can ask them here. Name the file, or run at a "
-                                "terminal. Nothing was touched",
-                                m_plan.file.string(), holder_text(holder), holder_field(holder)));
-    }
-    return m_holder_pins.emplace(holder.number, std::move(pin)).first->second;
-}
-
 void HolderPins::choose_custodian_pin() {
     if (m_custodian_pin) {
         return;
@@ -149,7 +121,7 @@ void HolderPins::read_ahead(bool generating_keys) {
             anew = anew || m_anew.contains(c.serial);
         }
         if (anew) {
-            (void)chosen_pin(h);
+            (void)holder_pin(h, "", true);
         }
     }
     if (!m_anew.empty()) {
@@ -178,7 +150,10 @@ const Holder& HolderPins::holder_of(const card::ShareStore& card) {
     return *holder;
 }
 
-const Secret& HolderPins::holder_pin(const Holder& holder, std::string_view card_label) {
+// The holder's PIN, once per flow: their file (`choosing`: checked against the
+// rules of a new PIN), else typed by them (`choosing`: twice, checked first).
+const Secret& HolderPins::holder_pin(const Holder& holder, std::string_view card_label,
+                                     bool choosing) {
     const auto known = m_holder_pins.find(holder.number);
     if (known != m_holder_pins.end()) {
         return known->second;
@@ -186,26 +161,48 @@ const Secret& HolderPins::holder_pin(const Holder& holder, std::string_view card
     Secret pin;
     if (!holder.pin_file.empty()) {
         pin = read_source(m_plan, card::PinKind::user, holder.pin_file, holder_field(holder),
-                          holder_text(holder), false);
+                          holder_text(holder), choosing);
+    } else if (choosing) {
+        pin = ask_chosen_pin(holder);
     } else {
-        if (!m_options.ask_pin) {
-            throw Error(
-                ErrorCategory::usage,
-                fmt::format("plan {} names no {} and nothing can ask {} for their PIN "
-                            "here",
-                            m_plan.file.string(), holder_field(holder), holder_text(holder)));
-        }
-        pin = m_options.ask_pin(fmt::format("{}, {}", holder_text(holder), card_label));
-        if (m_plan.card_pins == CardPins::prepared &&
-            card::is_factory_pin(card::PinKind::user, pin)) {
-            throw Error(ErrorCategory::refused,
-                        fmt::format("the PIN typed for {} is the factory user PIN, and plan {} "
-                                    "says the cards come with their holders' PINs set ([cards] "
-                                    "pins = \"prepared\"); nothing was sent to the card",
-                                    card_label, m_plan.file.string()));
-        }
+        pin = ask_current_pin(holder, card_label);
     }
     return m_holder_pins.emplace(holder.number, std::move(pin)).first->second;
+}
+
+Secret HolderPins::ask_chosen_pin(const Holder& holder) const {
+    if (!m_options.ask_new_pin) {
+        throw Error(ErrorCategory::usage,
+                    fmt::format("plan {} has {} choose their PIN at issuance and names no "
+                                "{}; nothing can ask them here. Name the file, or run at a "
+                                "terminal. Nothing was touched",
+                                m_plan.file.string(), holder_text(holder), holder_field(holder)));
+    }
+    m_journal.say(fmt::format("{}: choose the PIN of your card(s), and type it twice\n",
+                              holder_text(holder)));
+    return m_options.ask_new_pin(fmt::format("the user PIN of {}'s card(s) ({} names none)",
+                                             holder_text(holder), holder_field(holder)),
+                                 [](const Secret& typed) {
+                                     card::check_new_pin(card::PinKind::user, typed,
+                                                         "the terminal");
+                                 });
+}
+
+Secret HolderPins::ask_current_pin(const Holder& holder, std::string_view card_label) const {
+    if (!m_options.ask_pin) {
+        throw Error(ErrorCategory::usage,
+                    fmt::format("plan {} names no {} and nothing can ask {} for their PIN here",
+                                m_plan.file.string(), holder_field(holder), holder_text(holder)));
+    }
+    Secret pin = m_options.ask_pin(fmt::format("{}, {}", holder_text(holder), card_label));
+    if (m_plan.card_pins == CardPins::prepared && card::is_factory_pin(card::PinKind::user, pin)) {
+        throw Error(ErrorCategory::refused,
+                    fmt::format("the PIN typed for {} is the factory user PIN, and plan {} says "
+                                "the cards come with their holders' PINs set ([cards] pins = "
+                                "\"prepared\"); nothing was sent to the card",
+                                card_label, m_plan.file.string()));
+    }
+    return pin;
 }
 
 CardPinReader HolderPins::reader() {
@@ -247,7 +244,7 @@ CardPinReader HolderPins::reader() {
         if (holder.number == m_not_taking_part) {
             return Secret{};  // passed over unread: no PIN of theirs is asked or sent
         }
-        return Secret::copy_of(holder_pin(holder, card.label()).bytes());
+        return Secret::copy_of(holder_pin(holder, card.label(), false).bytes());
     };
 }
 
@@ -286,7 +283,7 @@ void HolderPins::set_pins(card::ShareStore& card, const Holder& holder) {
     if (!m_anew.contains(card.serial())) {
         return;
     }
-    const Secret& user = chosen_pin(holder);
+    const Secret& user = holder_pin(holder, card.label(), true);
     choose_custodian_pin();
     card.change_pin(card::PinKind::user, m_factory_user, user, m_options.card_last_try);
     card.change_pin(card::PinKind::admin, m_factory_admin, *m_custodian_pin,

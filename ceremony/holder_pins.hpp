@@ -71,9 +71,11 @@ class HolderPins final {
   private:
     // The card's holder; a card not in the plan is refused (recorded).
     [[nodiscard]] const Holder& holder_of(const card::ShareStore& card);
-    [[nodiscard]] const Secret& holder_pin(const Holder& holder, std::string_view card_label);
+    [[nodiscard]] const Secret& holder_pin(const Holder& holder, std::string_view card_label,
+                                           bool choosing);
+    [[nodiscard]] Secret ask_chosen_pin(const Holder& holder) const;
+    [[nodiscard]] Secret ask_current_pin(const Holder& holder, std::string_view card_label) const;
     [[nodiscard]] const Secret& custodian_pin();
-    [[nodiscard]] const Secret& chosen_pin(const Holder& holder);
     void choose_custodian_pin();
     [[nodiscard]] bool setting_pins() const noexcept;
     [[nodiscard]] std::string custodian() const;
