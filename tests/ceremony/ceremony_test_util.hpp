@@ -1,6 +1,7 @@
 #pragma once
 // Helpers for the ceremony suite (temporary directories and the smk runner come
-// from tests/cli/run.hpp): file reading and writing, SHA-256, the example plan.
+// from tests/cli/run.hpp): file reading and writing, SHA-256, the transcript, the
+// issued plan and the issue receipt, the example plan.
 
 #include <doctest/doctest.h>
 #include <sodium.h>
@@ -70,6 +71,35 @@ inline std::size_t steps(const std::string& transcript, const std::string& flow,
         n += line.flow == flow && line.step == step ? 1U : 0U;
     }
     return n;
+}
+
+// The issued plan an issue wrote into `dir` (the first file named plan-id*), or ""
+// when there is none.
+inline std::string issued_plan_of(const std::string& dir) {
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind("plan-id", 0) == 0) {
+            return entry.path().string();
+        }
+    }
+    return {};
+}
+
+// The KCV (6 hex digits) of the "  KCV " line of `smk ceremony issue`'s receipt.
+inline std::string kcv_of_receipt(const std::string& out) {
+    const auto at = out.find("  KCV ");
+    REQUIRE(at != std::string::npos);
+    return out.substr(at + 6, 6);
+}
+
+// Whether some line of transcript `file`, of any flow, is step `step`.
+inline bool transcript_has(const std::string& file, const std::string& step) {
+    for (const auto& line : smk::transcript::read_file(file)) {
+        if (line.step == step) {
+            return true;
+        }
+    }
+    return false;
 }
 
 inline std::string example_plan_text() {

@@ -19,18 +19,6 @@ namespace {
 namespace fs = std::filesystem;
 using smk_test::run_smk;
 
-// The issued plan beside the rig's plan ("...-idNNNNN.toml").
-std::string issued_plan(const smk_test::CeremonyRig& rig) {
-    for (const auto& entry : fs::directory_iterator(fs::path(rig.plan()).parent_path())) {
-        const std::string name = entry.path().filename().string();
-        if (name.find("-id") != std::string::npos && name.ends_with(".toml")) {
-            return entry.path().string();
-        }
-    }
-    FAIL("no issued plan beside " << rig.plan());
-    return {};
-}
-
 std::size_t count(const std::string& text, const std::string& part) {
     std::size_t n = 0;
     for (std::size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) {
@@ -46,7 +34,9 @@ TEST_CASE("attestation: issue records each card's key and inventory checks it as
     const auto issue = run_smk({"ceremony", "issue", rig.plan(), "--batch"});
     INFO("issue stderr: " << issue.err);
     REQUIRE(issue.exit_code == 0);
-    const std::string issued = issued_plan(rig);
+    const std::string issued =
+        smk_test::issued_plan_of(fs::path(rig.plan()).parent_path().string());
+    REQUIRE_FALSE(issued.empty());
     const std::string plan_text = smk_test::slurp(issued);
     CHECK(count(plan_text, "[[issued.card_key]]") == 14);
     CHECK(count(smk_test::slurp(rig.transcript()), "\"step\":\"card-key-generated\"") == 14);
@@ -152,7 +142,9 @@ TEST_CASE("attestation: issue refuses a card holding a key and needs an admin PI
     const auto plain = run_smk({"ceremony", "issue", rig.plan(), "--batch"});
     INFO("issue stderr: " << plain.err);
     REQUIRE(plain.exit_code == 0);
-    const std::string issued = issued_plan(rig);
+    const std::string issued =
+        smk_test::issued_plan_of(fs::path(rig.plan()).parent_path().string());
+    REQUIRE_FALSE(issued.empty());
     CHECK(smk_test::slurp(issued).find("[[issued.card_key]]") == std::string::npos);
     const auto attest_only = run_smk({"ceremony", "inventory", issued, "--batch", "--attest-only"});
     CHECK(attest_only.exit_code == 2);

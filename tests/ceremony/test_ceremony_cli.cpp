@@ -1,7 +1,8 @@
-// smk ceremony issue / restore and smk transcript, end to end: the real binary
-// against a private pcscd with 14 emulated cards and two SoftHSM2 tokens. Every
-// plan mismatch stops the flow with a message naming the item, and leaves the
-// tokens, the cards and the plan as they were.
+// smk ceremony check / issue / restore, end to end: the real binary against a
+// private pcscd with 14 emulated cards and two SoftHSM2 tokens. Every plan
+// mismatch stops the flow with a message naming the item, and leaves the tokens,
+// the cards and the plan as they were. `smk transcript` is tested in
+// test_transcript_cli.cpp, reissue and inventory in test_reissue_inventory_cli.cpp.
 
 #include <doctest/doctest.h>
 
@@ -13,117 +14,16 @@
 #include "ceremony/ceremony_test_util.hpp"
 #include "cli/fixtures.hpp"
 #include "smk/ceremony/plan.hpp"
-#include "smk/ceremony/transcript.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
+using smk_test::issued_plan_of;
+using smk_test::kcv_of_receipt;
 using smk_test::run_smk;
-
-std::string issued_plan_of(const std::string& dir) {
-    for (const auto& entry : fs::directory_iterator(dir)) {
-        const std::string name = entry.path().filename().string();
-        if (name.rfind("plan-id", 0) == 0) {
-            return entry.path().string();
-        }
-    }
-    return {};
-}
-
-std::string kcv_of_receipt(const std::string& out) {
-    const auto at = out.find("  KCV ");
-    REQUIRE(at != std::string::npos);
-    return out.substr(at + 6, 6);
-}
-
-bool transcript_has(const std::string& file, const std::string& step) {
-    for (const auto& line : smk::transcript::read_file(file)) {
-        if (line.step == step) {
-            return true;
-        }
-    }
-    return false;
-}
+using smk_test::transcript_has;
 
 }  // namespace
-
-TEST_CASE("cli: smk transcript verify names the edited line, print renders an intact one") {
-    smk_test::TempDir dir;
-    const std::string file = dir / "t.jsonl";
-    {
-        smk::transcript::Writer writer(file);
-        writer.append({"issue", "start", {{"plan", "p.toml"}}, {}, {}});
-        writer.append(
-            {"issue", "card-written", {{"card", "FFFF:5AC00001"}}, {{"read_back", "ok"}}, {}});
-        writer.append({"issue", "done", {}, {{"result", "ok"}}, {}});
-    }
-    const auto ok = run_smk({"transcript", "verify", file});
-    CHECK(ok.exit_code == 0);
-    CHECK(ok.out.find("OK, 3 lines") != std::string::npos);
-    const auto printed = run_smk({"transcript", "print", file});
-    CHECK(printed.exit_code == 0);
-    CHECK(printed.out.find("card-written") != std::string::npos);
-    CHECK(printed.out.find("card=FFFF:5AC00001") != std::string::npos);
-    CHECK(printed.out.find("SHA-256 of the last line") != std::string::npos);
-
-    std::string text = smk_test::slurp(file);
-    text.replace(text.find("FFFF:5AC00001"), 13, "FFFF:5AC00009");
-    smk_test::spit(file, text);
-    const auto bad = run_smk({"transcript", "verify", file});
-    CHECK(bad.exit_code == 5);
-    CHECK(bad.err.find("broken at line 2") != std::string::npos);
-    const auto bad_json = run_smk({"transcript", "verify", "--json", file});
-    CHECK(bad_json.exit_code == 5);
-    CHECK(bad_json.out.find("\"first_broken_line\": 2") != std::string::npos);
-    CHECK(run_smk({"transcript", "print", file}).exit_code == 5);
-    CHECK(run_smk({"transcript", "verify", dir / "missing.jsonl"}).exit_code == 6);
-}
-
-TEST_CASE("cli: transcript verify takes the paper's value and refuses an empty or cut transcript") {
-    smk_test::TempDir dir;
-    const std::string file = dir / "t.jsonl";
-    {
-        smk::transcript::Writer writer(file);
-        for (int i = 0; i < 14; ++i) {
-            writer.append({"issue", "step-" + std::to_string(i), {}, {}, {}});
-        }
-    }
-    const auto whole = smk::transcript::verify_file(file);
-    const auto ok = run_smk({"transcript", "verify", file, "--expect-last", whole.last_hash});
-    CHECK(ok.exit_code == 0);
-    // The text shows the value in both forms; the words, as read aloud, are accepted too.
-    const auto words_at = ok.out.find("  PGP words: ");
-    REQUIRE(words_at != std::string::npos);
-    const std::string words =
-        ok.out.substr(words_at + 13, ok.out.find('\n', words_at) - words_at - 13);
-    CHECK(run_smk({"transcript", "verify", file, "--expect-last", words}).exit_code == 0);
-    const auto json = run_smk({"transcript", "verify", "--json", file});
-    CHECK(json.out.find("\"last_line_sha256_pgp_words\": \"" + words + "\"") != std::string::npos);
-
-    std::string text = smk_test::slurp(file);
-    std::size_t keep = 0;
-    for (int i = 0; i < 2; ++i) {
-        keep = text.find('\n', keep) + 1;
-    }
-    smk_test::spit(file, text.substr(0, keep));                     // the last 12 lines cut off
-    CHECK(run_smk({"transcript", "verify", file}).exit_code == 0);  // the chain alone holds
-    const auto cut = run_smk({"transcript", "verify", file, "--expect-last", whole.last_hash});
-    CHECK(cut.exit_code == 5);
-    CHECK(cut.err.find("the SHA-256 of its last line (line 2)") != std::string::npos);
-    const auto typo = run_smk({"transcript", "verify", file, "--expect-last", "abc"});
-    CHECK(typo.exit_code == 2);
-    CHECK(typo.err.find("--expect-last: a SHA-256 is 64 hex digits") != std::string::npos);
-
-    smk_test::spit(file, "");
-    const auto empty_json = run_smk({"transcript", "verify", "--json", file});
-    CHECK(empty_json.exit_code == 5);
-    CHECK(empty_json.out.find("\"ok\": false") != std::string::npos);
-    for (const char* sub : {"verify", "print"}) {
-        const auto empty = run_smk({"transcript", sub, file});
-        CHECK(empty.exit_code == 5);
-        CHECK(empty.err.find("is empty") != std::string::npos);
-    }
-}
 
 TEST_CASE(
     "cli: a directory or a device named as a plan or transcript is refused in bounded memory") {
@@ -144,75 +44,6 @@ TEST_CASE(
     const auto large = run_smk({"ceremony", "check", big});
     CHECK(large.exit_code == 3);
     CHECK(large.err.find("is larger than 1048576 bytes") != std::string::npos);
-}
-
-TEST_CASE("cli: transcript note and exception name people and the CA decides") {
-    smk_test::TempDir dir;
-    const std::string file = dir / "t.jsonl";
-    const std::string plan = dir / "plan.toml";
-    smk_test::spit(plan, smk_test::example_plan_text() +
-                             "\n[[participants]]\nname = \"Carol\"\nrole = "
-                             "\"ceremony-administrator\"\n\n[[participants]]\nname = "
-                             "\"Ivan\"\nrole = \"internal-witness\"\n");
-    // A mistyped transcript name never starts a new chain.
-    const auto nowhere = run_smk({"transcript", "note", file, "--by", "Ivan", "a note"});
-    CHECK(nowhere.exit_code == 6);
-    CHECK(nowhere.err.find("transcript " + file + " does not exist") != std::string::npos);
-    CHECK_FALSE(fs::exists(file));
-    {
-        smk::transcript::Writer writer(file);
-        writer.append({"issue", "start", {}, {}, {}});
-    }
-    const auto note = run_smk({"transcript", "note", file, "--by", "Ivan", "--plan", plan,
-                               "Safe #2 opened; bag TEB-100003 intact"});
-    INFO("stderr: " << note.err);
-    REQUIRE(note.exit_code == 0);
-    const auto v = smk::transcript::verify_file(file);
-    CHECK(note.out.find("ends at line 2") != std::string::npos);
-    CHECK(note.out.find("  " + v.last_hash + "\n") != std::string::npos);  // for the paper
-    auto lines = smk::transcript::read_file(file);
-    REQUIRE(lines.size() == 2);
-    lines.erase(lines.begin());
-    CHECK(lines[0].flow == "note");
-    // The first line names the tool: version, commit, and the binary's SHA-256 as
-    // coreutils computes it.
-    const auto sum = smk_test::run_shell("sha256sum '" + std::string(SMK_BINARY) + "'");
-    REQUIRE(sum.shell_status() == 0);
-    bool binary_named = false;
-    for (const auto& [key, value] : lines[0].digests) {
-        binary_named = binary_named || (key == "smk_binary" && value == sum.out.substr(0, 64));
-    }
-    CHECK(binary_named);
-    bool version_named = false;
-    for (const auto& [key, value] : lines[0].results) {
-        version_named = version_named || (key == "smk_version" && !value.empty());
-    }
-    CHECK(version_named);
-
-    const auto exception = run_smk(
-        {"transcript", "exception", file, "--by", "Ivan", "--what", "holder 4 absent (illness)",
-         "--decision", "go on with holders 1-3 and 5-7", "--ca", "Carol", "--plan", plan});
-    INFO("stderr: " << exception.err);
-    CHECK(exception.exit_code == 0);
-    CHECK(smk::transcript::read_file(file).back().step == "exception");
-    // Refusals leave the transcript as it was.
-    const std::string before = smk_test::slurp(file);
-    const auto not_ca = run_smk({"transcript", "exception", file, "--by", "Carol", "--what", "x",
-                                 "--decision", "y", "--ca", "Ivan", "--plan", plan});
-    CHECK(not_ca.exit_code == 3);
-    CHECK(not_ca.err.find("\"Ivan\" is not a ceremony-administrator") != std::string::npos);
-    const auto stranger =
-        run_smk({"transcript", "note", file, "--by", "Mallory", "--plan", plan, "hello"});
-    CHECK(stranger.exit_code == 3);
-    CHECK(stranger.err.find("\"Mallory\" is not a participant") != std::string::npos);
-    const auto empty = run_smk({"transcript", "exception", file, "--by", "Ivan", "--what", "",
-                                "--decision", "y", "--ca", "Carol"});
-    CHECK(empty.exit_code == 2);
-    CHECK(empty.err.find("--what is empty") != std::string::npos);
-    const auto missing = run_smk(
-        {"transcript", "exception", file, "--by", "Ivan", "--what", "x", "--decision", "y"});
-    CHECK(missing.exit_code == 2);  // --ca is required
-    CHECK(smk_test::slurp(file) == before);
 }
 
 TEST_CASE("cli: check and a malformed plan exit 3 before any device is looked at") {
@@ -354,72 +185,6 @@ TEST_CASE("cli: a token that is not the HSM the plan pins is refused before any 
     const auto listed_after =
         run_smk({"hsm", "tokens", "--pkcs11-module", smk_test::kSoftHsmModule, "--json"});
     CHECK(listed_after.out.find("count_low\": true") == std::string::npos);  // no PIN try used
-}
-
-TEST_CASE("cli: inventory finds every card with its issued share and names a swapped one") {
-    smk_test::CeremonyRig rig;
-    const auto issue = run_smk({"ceremony", "issue", rig.plan(), "--batch"});
-    INFO("issue stderr: " << issue.err);
-    REQUIRE(issue.exit_code == 0);
-    const std::string issued = issued_plan_of(fs::path(rig.plan()).parent_path().string());
-    REQUIRE_FALSE(issued.empty());
-    CHECK(smk_test::slurp(issued).find("[[issued.share]]") != std::string::npos);
-
-    const auto all = run_smk({"ceremony", "inventory", issued, "--batch"});
-    INFO("inventory stderr: " << all.err);
-    CHECK(all.exit_code == 0);
-    CHECK(all.out.find("14 card(s) present, each holding exactly the share issued to it") !=
-          std::string::npos);
-    CHECK(all.out.find("bag BAG-3 (not checked (batch: no one at the terminal))") !=
-          std::string::npos);
-
-    // The commitment is what coreutils computes from the share on the card.
-    const std::string share = rig.path("h2a.txt");
-    REQUIRE(run_smk({"card", "read", "--reader", rig.cards().reader(1), "--pin-file",
-                     rig.pin_of_card(1), "--out", share})
-                .exit_code == 0);
-    std::string words = smk_test::slurp(share);
-    while (!words.empty() && words.back() == '\n') {
-        words.pop_back();
-    }
-    smk_test::spit(rig.path("h2a.mnemonic"), words);
-    const auto sum = smk_test::run_shell("{ printf 'smk share commitment v1\\n'; cat '" +
-                                         rig.path("h2a.mnemonic") + "'; } | sha256sum");
-    REQUIRE(sum.shell_status() == 0);
-    CHECK(smk_test::slurp(issued).find("sha256 = \"" + sum.out.substr(0, 64) + "\"") !=
-          std::string::npos);
-
-    // Holder 2's set A card now holds holder 3's set A share: a valid share of the set.
-    const std::string other = rig.path("h3a.txt");
-    REQUIRE(run_smk({"card", "read", "--reader", rig.cards().reader(2), "--pin-file",
-                     rig.pin_of_card(2), "--out", other})
-                .exit_code == 0);
-    const auto swapped = run_smk({"card", "write", "--reader", rig.cards().reader(1), "--pin-file",
-                                  rig.pin_of_card(1), "--overwrite", other});
-    INFO("card write stderr: " << swapped.err);
-    REQUIRE(swapped.exit_code == 0);
-    const auto found = run_smk({"ceremony", "inventory", issued, "--batch"});
-    CHECK(found.exit_code == 5);
-    CHECK(found.err.find("1 finding(s) in 14 card(s)") != std::string::npos);
-    CHECK(found.err.find("holder 2 set A card " + rig.cards().serial(1) + ": holds share set") !=
-          std::string::npos);
-
-    // Holder 2's own share back: the card is what was issued again.
-    REQUIRE(run_smk({"card", "write", "--reader", rig.cards().reader(1), "--pin-file",
-                     rig.pin_of_card(1), "--overwrite", share})
-                .exit_code == 0);
-    CHECK(run_smk({"ceremony", "inventory", issued, "--batch", "--holder", "2"}).exit_code == 0);
-    // The same set and index but not the issued share: only the commitment tells.
-    std::string text = smk_test::slurp(issued);
-    const std::string mine = "sha256 = \"" + sum.out.substr(0, 64) + "\"";
-    text.replace(text.find(mine), mine.size(), "sha256 = \"" + std::string(64, 'a') + "\"");
-    const std::string edited = rig.path("edited-plan.toml");
-    smk_test::spit(edited, text);
-    const auto only_holder_2 =
-        run_smk({"ceremony", "inventory", edited, "--batch", "--holder", "2"});
-    CHECK(only_holder_2.exit_code == 5);
-    CHECK(only_holder_2.err.find("1 finding(s) in 2 card(s)") != std::string::npos);
-    CHECK(only_holder_2.err.find("not the one issued to it") != std::string::npos);
 }
 
 TEST_CASE("cli: issue refuses a planned card that holds a share before any card is written") {
@@ -592,139 +357,4 @@ TEST_CASE(
     // No line of the transcript holds a secret: no mnemonic word run, no PIN.
     const std::string all = smk_test::slurp(rig.transcript());
     CHECK(all.find("246810") == std::string::npos);
-}
-
-TEST_CASE("cli: reissue writes holder 3's lost share again onto a blank card, restore uses it") {
-    smk_test::CeremonyRig rig;
-    const std::string dir = fs::path(rig.plan()).parent_path().string();
-    const auto issue = run_smk({"ceremony", "issue", rig.plan(), "--batch"});
-    INFO("issue stderr: " << issue.err);
-    REQUIRE(issue.exit_code == 0);
-    const std::string kcv = kcv_of_receipt(issue.out);
-    const std::string issued = issued_plan_of(dir);
-    REQUIRE_FALSE(issued.empty());
-
-    // Holder 3's set A card is damaged: a blank card with the planned serial replaces it.
-    rig.pull(2);
-    fs::remove(rig.cards().env("SMK_PCSC_STATE_2"));
-    rig.insert(2);
-
-    const auto dry = run_smk({"ceremony", "reissue", issued, "--holder", "3", "--dry-run"});
-    CHECK(dry.exit_code == 0);
-    CHECK(run_smk({"ceremony", "reissue", issued, "--holder", "8"}).exit_code == 2);
-
-    // A plan whose commitment for that card is not the issued share's: the derived
-    // share is refused before the card is written.
-    std::string text = smk_test::slurp(issued);
-    const std::string block = "[[issued.share]]\nholder = 3\nset = \"A\"\nsha256 = \"";
-    const auto at = text.find(block);
-    REQUIRE(at != std::string::npos);
-    text.replace(at + block.size(), 64, std::string(64, 'b'));
-    const std::string wrong = dir + "/wrong-plan.toml";
-    smk_test::spit(wrong, text);
-    const auto refused =
-        run_smk({"ceremony", "reissue", wrong, "--holder", "3", "--batch", "--set", "A"});
-    CHECK(refused.exit_code == 5);
-    CHECK(refused.err.find("is not the one plan " + wrong + " records as issued") !=
-          std::string::npos);
-    const auto blank = run_smk({"card", "verify", "--reader", rig.cards().reader(2), "--pin-file",
-                                rig.factory_pin(), "--json"});
-    CHECK(nlohmann::json::parse(blank.out).at("state") == "empty");
-
-    const auto reissue =
-        run_smk({"ceremony", "reissue", issued, "--holder", "3", "--batch", "--set", "A"});
-    INFO("reissue stderr: " << reissue.err);
-    REQUIRE(reissue.exit_code == 0);
-    CHECK(reissue.out.find("replacement card " + rig.cards().serial(2) + " holds set A share 3") !=
-          std::string::npos);
-    CHECK(reissue.err.find("holder 3's, whose card is being replaced: not used") !=
-          std::string::npos);
-    // The new card got holder 3's PIN and its own authentication key, which a new
-    // plan records: the next inventory takes that plan, and the old one names the card.
-    CHECK(run_smk({"card", "verify", "--reader", rig.cards().reader(2), "--pin-file",
-                   rig.holder_pin(3)})
-              .exit_code == 0);
-    const std::string replaced_plan =
-        (fs::path(issued).parent_path() / (fs::path(issued).stem().string() + "-holder3-setA.toml"))
-            .string();
-    REQUIRE(fs::exists(replaced_plan));
-    CHECK(reissue.out.find("recorded in plan " + replaced_plan) != std::string::npos);
-    CHECK(transcript_has(rig.transcript(), "card-key-generated"));
-    CHECK(run_smk(
-              {"ceremony", "inventory", replaced_plan, "--batch", "--attest-only", "--holder", "3"})
-              .exit_code == 0);
-    const auto stale =
-        run_smk({"ceremony", "inventory", issued, "--batch", "--attest-only", "--holder", "3"});
-    CHECK(stale.exit_code == 5);
-    CHECK(stale.err.find("holder 3 set A card " + rig.cards().serial(2) + ": attestation FAILED") !=
-          std::string::npos);
-    // The old plan does not know the card's new key: replacing it again under that
-    // plan refuses the card (it is not new) before any PIN is sent to it.
-    const auto again =
-        run_smk({"ceremony", "reissue", issued, "--holder", "3", "--batch", "--set", "A"});
-    CHECK(again.exit_code == 7);
-    CHECK(again.err.find("not in its factory state") != std::string::npos);
-
-    // Restore from set A with holder 3's new card among the five.
-    rig.pull(0);
-    rig.pull(1);
-    const auto restore =
-        run_smk({"ceremony", "restore", issued, "--batch", "--facility", "AUCKLAND", "--set", "A"});
-    INFO("restore stderr: " << restore.err);
-    CHECK(restore.exit_code == 0);
-    CHECK(restore.out.find(rig.cards().serial(2)) != std::string::npos);
-    CHECK(restore.out.find("KCV AUCKLAND hsm-two: " + kcv) != std::string::npos);
-
-    // Holder 4's bag is reported lost: from the plan with that event on, a reissue
-    // refuses holder 4's card (in the readers) before it reads its share.
-    const auto lost = run_smk({"ceremony", "holder", issued, "--holder", "4", "--lost", "--ca",
-                               "Carol Admin", "--note", "bag left on a train"});
-    INFO("holder stderr: " << lost.err);
-    REQUIRE(lost.exit_code == 0);
-    const std::string event_plan =
-        (fs::path(issued).parent_path() / (fs::path(issued).stem().string() + "-event1.toml"))
-            .string();
-    REQUIRE(fs::exists(event_plan));
-    const auto refused_lost =
-        run_smk({"ceremony", "reissue", event_plan, "--holder", "3", "--batch", "--set", "A"});
-    CHECK(refused_lost.exit_code == 7);
-    CHECK(refused_lost.err.find("holder 4's cards of share set") != std::string::npos);
-    CHECK(refused_lost.err.find("reported lost") != std::string::npos);
-    CHECK(transcript_has(rig.transcript(), "holder-lost"));
-    CHECK(transcript_has(rig.transcript(), "card-reported-lost"));
-    CHECK(run_smk({"transcript", "verify", rig.transcript()}).exit_code == 0);
-}
-
-TEST_CASE("cli: reissue --new-split gives everyone a fresh share set, the old one is void") {
-    smk_test::CeremonyRig rig;
-    const std::string dir = fs::path(rig.plan()).parent_path().string();
-    const auto issue = run_smk({"ceremony", "issue", rig.plan(), "--batch"});
-    INFO("issue stderr: " << issue.err);
-    REQUIRE(issue.exit_code == 0);
-    const std::string kcv = kcv_of_receipt(issue.out);
-    const std::string issued = issued_plan_of(dir);
-    REQUIRE_FALSE(issued.empty());
-
-    const std::string renewed = dir + "/renewed.toml";
-    const auto reissue = run_smk({"ceremony", "reissue", issued, "--holder", "3", "--new-split",
-                                  "--batch", "--plan-out", renewed});
-    INFO("reissue stderr: " << reissue.err);
-    REQUIRE(reissue.exit_code == 0);
-    CHECK(reissue.out.find("written to all 14 planned cards") != std::string::npos);
-    const std::string text = smk_test::slurp(renewed);
-    CHECK(text.find("kcv = \"" + kcv + "\"") != std::string::npos);
-    CHECK(text != smk_test::slurp(issued));
-
-    for (int i = 0; i <= 6; ++i) {
-        rig.pull(i);  // set B only
-    }
-    // The old plan's share set is gone from the cards.
-    const auto old = run_smk({"ceremony", "restore", issued, "--batch", "--facility", "AUCKLAND"});
-    CHECK(old.exit_code == 7);
-    CHECK(old.err.find("a card of another split") != std::string::npos);
-    const auto restore =
-        run_smk({"ceremony", "restore", renewed, "--batch", "--facility", "AUCKLAND"});
-    INFO("restore stderr: " << restore.err);
-    CHECK(restore.exit_code == 0);
-    CHECK(restore.out.find("KCV AUCKLAND hsm-two: " + kcv) != std::string::npos);
 }

@@ -2,7 +2,7 @@
 // replacement with the bag handed over, a lost bag, an unavailable holder, each
 // recorded in the transcript and a new plan; every refusal writes no plan. No
 // device is involved; the refusal of a lost holder's card at restore is in
-// test_ceremony_cli.cpp (reissue).
+// test_reissue_inventory_cli.cpp (reissue).
 
 #include <doctest/doctest.h>
 

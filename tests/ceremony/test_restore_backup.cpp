@@ -84,15 +84,7 @@ class UsbStick {
     std::string m_controller;
 };
 
-std::string issued_plan_of(const std::string& dir) {
-    for (const auto& entry : fs::directory_iterator(dir)) {
-        if (entry.path().filename().string().rfind("plan-id", 0) == 0) {
-            return entry.path().string();
-        }
-    }
-    return {};
-}
-
+using smk_test::issued_plan_of;
 using smk_test::steps;
 
 // The issued plan with AUCKLAND restoring `backup` (SHA-256 `sha256`, or none) from the
