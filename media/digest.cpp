@@ -6,7 +6,6 @@
 #include <cstring>
 
 #include "file_hash.hpp"
-#include "pgp_words.hpp"
 #include "smk/error.hpp"
 #include "smk/hex.hpp"
 
@@ -64,17 +63,6 @@ std::string openssl_dgst_line(const Sha256& digest, std::string_view name) {
     line.append(")= ");
     line.append(digest_colon_hex(digest));
     return line;
-}
-
-std::string pgp_words(std::span<const std::uint8_t> bytes) {
-    std::string out;
-    for (std::size_t i = 0; i < bytes.size(); ++i) {
-        if (i != 0) {
-            out.push_back(' ');
-        }
-        out.append(media::pgp_word(bytes[i], i));
-    }
-    return out;
 }
 
 }  // namespace smk

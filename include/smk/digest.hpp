@@ -14,7 +14,8 @@
 #include <string>
 #include <string_view>
 
-#include "smk/sha256.hpp"  // Sha256, sha256_bytes, sha256_text
+#include "smk/pgp_words.hpp"  // pgp_words
+#include "smk/sha256.hpp"     // Sha256, sha256_bytes, sha256_text
 
 namespace smk {
 
@@ -67,9 +68,7 @@ struct FileDigest {
 // (without the newline; the name as given, unescaped, as openssl does).
 [[nodiscard]] std::string openssl_dgst_line(const Sha256& digest, std::string_view name);
 
-// PGP word list: the even word for a byte at an even position (0, 2, …), the odd word
-// at an odd position, separated by single spaces. 00 01 -> "aardvark adviser".
-[[nodiscard]] std::string pgp_words(std::span<const std::uint8_t> bytes);
+// PGP words of a digest: smk::pgp_words (smk/pgp_words.hpp).
 
 }  // namespace smk
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "pgp_words.hpp"
 #include "smk/digest.hpp"
 #include "smk/error.hpp"
+#include "smk/pgp_words.hpp"
 #include "smk/sha256.hpp"
 
 TEST_CASE("PGP words: the known answers of shared/README.md") {
@@ -58,10 +58,10 @@ TEST_CASE("the embedded table equals vectors/pgp/wordlist.txt, all 512 words") {
         REQUIRE(!odd.empty());
         const auto byte = static_cast<std::uint8_t>(std::stoul(hex, nullptr, 16));
         CHECK(byte == lines);  // in order, one line per byte value
-        CHECK(smk::media::pgp_word(byte, 0) == even);
-        CHECK(smk::media::pgp_word(byte, 1) == odd);
-        CHECK(smk::media::pgp_word(byte, 30) == even);
-        CHECK(smk::media::pgp_word(byte, 31) == odd);
+        CHECK(smk::pgp_word(byte, 0) == even);
+        CHECK(smk::pgp_word(byte, 1) == odd);
+        CHECK(smk::pgp_word(byte, 30) == even);
+        CHECK(smk::pgp_word(byte, 31) == odd);
         ++lines;
     }
     CHECK(lines == 256);

@@ -1,8 +1,14 @@
-#include "pgp_words.hpp"
+#include "smk/pgp_words.hpp"
+
+#include <fmt/core.h>
 
 #include <array>
+#include <cctype>
 
-namespace smk::media {
+#include "smk/error.hpp"
+#include "smk/text_compare.hpp"
+
+namespace smk {
 namespace {
 
 struct WordPair {
@@ -280,4 +286,72 @@ std::string_view pgp_word(std::uint8_t byte, std::size_t position) noexcept {
     return (position % 2 == 0) ? pair.even : pair.odd;
 }
 
-}  // namespace smk::media
+std::string pgp_words(std::span<const std::uint8_t> bytes) {
+    std::string out;
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        if (i != 0) {
+            out.push_back(' ');
+        }
+        out.append(pgp_word(bytes[i], i));
+    }
+    return out;
+}
+
+std::vector<std::string_view> split_words(std::string_view text) {
+    std::vector<std::string_view> words;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        while (pos < text.size() && std::isspace(static_cast<unsigned char>(text[pos]))) {
+            ++pos;
+        }
+        const std::size_t start = pos;
+        while (pos < text.size() && !std::isspace(static_cast<unsigned char>(text[pos]))) {
+            ++pos;
+        }
+        if (pos > start) {
+            words.push_back(text.substr(start, pos - start));
+        }
+    }
+    return words;
+}
+
+namespace {
+
+// The byte whose word at `position` is `word`, or -1; `other_half` tells whether
+// it is a word of the other half of the list.
+int byte_of_word(std::string_view word, std::size_t position, bool& other_half) {
+    other_half = false;
+    for (unsigned b = 0; b < 256; ++b) {
+        if (equal_ignoring_case(word, pgp_word(static_cast<std::uint8_t>(b), position))) {
+            return static_cast<int>(b);
+        }
+        if (equal_ignoring_case(word, pgp_word(static_cast<std::uint8_t>(b), position + 1))) {
+            other_half = true;
+        }
+    }
+    return -1;
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> bytes_of_pgp_words(std::span<const std::string_view> words) {
+    std::vector<std::uint8_t> bytes;
+    bytes.reserve(words.size());
+    for (std::size_t i = 0; i < words.size(); ++i) {
+        bool other_half = false;
+        const int b = byte_of_word(words[i], i, other_half);
+        if (b < 0) {
+            throw Error(ErrorCategory::invalid_input,
+                        other_half
+                            ? fmt::format("word {} is an {} word where an {} word belongs: a word "
+                                          "before it was left out or doubled",
+                                          i + 1, i % 2 == 0 ? "odd-position" : "even-position",
+                                          i % 2 == 0 ? "even-position" : "odd-position")
+                            : fmt::format("word {} is not in the PGP word list", i + 1));
+        }
+        bytes.push_back(static_cast<std::uint8_t>(b));
+    }
+    return bytes;
+}
+
+}  // namespace smk
