@@ -21,6 +21,8 @@ packages=(
   libgfshare-bin valgrind time rsync coreutils jq gnutls-bin
   # the transcript PDF read back by a tool we did not write (pdftotext)
   poppler-utils
+  # the docs' independent check of the sealed-share format (docs/transport/*.py), in tests
+  python3-nacl
   # assurance: libFuzzer targets need clang and its runtime
   clang-14 libclang-rt-14-dev
   # make check's format stage: the checked-in .clang-format
