@@ -18,16 +18,17 @@
 #include "smk/secret.hpp"
 #include "smk/source_commit.hpp"  // generated at build time (top CMakeLists.txt)
 #include "transcript.hpp"
+#include "transport.hpp"
 
 namespace {
 
 using RegisterGroup = void (*)(CLI::App&, smk::cli::Context&);
 
 // The dispatch table: one entry per command group (cli/<group>.cpp).
-constexpr std::array<RegisterGroup, 8> kCommandGroups = {
+constexpr std::array<RegisterGroup, 9> kCommandGroups = {
     &smk::cli::register_split,    &smk::cli::register_combine,    &smk::cli::register_share,
     &smk::cli::register_media,    &smk::cli::register_card,       &smk::cli::register_hsm,
-    &smk::cli::register_ceremony, &smk::cli::register_transcript,
+    &smk::cli::register_ceremony, &smk::cli::register_transcript, &smk::cli::register_transport,
 };
 
 void warn_if_memory_degraded() {
