@@ -36,10 +36,6 @@ std::array<std::uint8_t, kContextHashBytes> context_hash(std::string_view contex
     return out;
 }
 
-std::string words_of(std::span<const std::uint8_t> bytes) {
-    return pgp_words(bytes);
-}
-
 void check_expectations(const slip39::ShareInfo& info, const Expectations& expect,
                         std::string_view source) {
     if (expect.identifier && *expect.identifier != info.identifier) {
@@ -67,6 +63,16 @@ KeyFingerprint key_fingerprint(const PublicKey& key) {
 
 std::size_t sealed_size(std::size_t word_count) noexcept {
     return kSealOverheadBytes + kSealedHeaderBytes + card::share_record_size(word_count);
+}
+
+bool is_sealed_size(std::size_t bytes) noexcept {
+    for (std::size_t secret = slip39::kMinSecretBytes; secret <= 64; secret += 2) {
+        if (bytes ==
+            kSealOverheadBytes + kSealedHeaderBytes + card::share_record_size_for_secret(secret)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 FacilityKey FacilityKey::generate() {
@@ -122,7 +128,7 @@ SealedShare seal_share(const Secret& mnemonic, std::string_view source, const Pu
     if (crypto_box_seal(out.bytes.data(), plain.data(), plain.size(), to.data()) != 0) {
         throw Error(ErrorCategory::invalid_input,
                     fmt::format("the facility key {} is not a usable X25519 public key",
-                                words_of(fingerprint)));
+                                pgp_words(fingerprint)));
     }
     return out;
 }
@@ -132,14 +138,13 @@ OpenedShare open_sealed(std::span<const std::uint8_t> sealed, const FacilityKey&
                         const Expectations& expect) {
     crypto_init();
     check_context(context);
-    const std::size_t minimum = sealed_size(20);
-    if (sealed.size() < minimum) {
+    if (!is_sealed_size(sealed.size())) {
         throw Error(ErrorCategory::invalid_input,
-                    fmt::format("{} is {} bytes, shorter than any sealed share ({} or more): "
-                                "truncated",
-                                source, sealed.size(), minimum));
+                    fmt::format("{} is {} bytes; a sealed share is {} (a share of 33 words) or "
+                                "{} (20 words): truncated or not a sealed share",
+                                source, sealed.size(), sealed_size(33), sealed_size(20)));
     }
-    const std::string this_key = words_of(key.fingerprint());
+    const std::string this_key = pgp_words(key.fingerprint());
     Secret plain(sealed.size() - crypto_box_SEALBYTES);
     if (crypto_box_seal_open(plain.data(), sealed.data(), sealed.size(), key.public_key().data(),
                              FacilityKeyAccess::private_key(key).data()) != 0) {
@@ -161,7 +166,7 @@ OpenedShare open_sealed(std::span<const std::uint8_t> sealed, const FacilityKey&
             ErrorCategory::verification,
             fmt::format("{} names facility key {}, not this restore's ({}): its sealer "
                         "was told another key",
-                        source, words_of({p + kFingerprintAt, kFingerprintBytes}), this_key));
+                        source, pgp_words({p + kFingerprintAt, kFingerprintBytes}), this_key));
     }
     const auto hash = context_hash(context);
     if (!std::equal(hash.begin(), hash.end(), p + kContextAt)) {

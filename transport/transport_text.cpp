@@ -102,16 +102,6 @@ std::vector<std::uint8_t> bytes_of_text(std::string_view text, std::string_view 
     return all;
 }
 
-// SLIP-39 word counts of secrets of 16 to 64 bytes (even): 20, 22, ..., 59.
-bool share_words_ok(std::size_t words) {
-    for (std::size_t secret = slip39::kMinSecretBytes; secret <= 64; secret += 2) {
-        if (words == (secret * 8 + 9) / 10 + 7) {
-            return true;
-        }
-    }
-    return false;
-}
-
 }  // namespace
 
 std::string sealed_share_text(std::span<const std::uint8_t> sealed) {
@@ -124,12 +114,7 @@ std::string facility_key_text(const PublicKey& key) {
 
 std::vector<std::uint8_t> parse_sealed_share_text(std::string_view text, std::string_view source) {
     const auto size_ok = [](std::size_t words) {
-        for (std::size_t k = 20; k <= 59; ++k) {
-            if (share_words_ok(k) && words == sealed_size(k) + kTextCheckBytes) {
-                return true;
-            }
-        }
-        return false;
+        return words > kTextCheckBytes && is_sealed_size(words - kTextCheckBytes);
     };
     const std::string sizes =
         fmt::format("{} (a share of 33 words) or {} (20 words)", sealed_size(33) + kTextCheckBytes,

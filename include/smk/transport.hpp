@@ -49,6 +49,9 @@ using KeyFingerprint = std::array<std::uint8_t, kFingerprintBytes>;
 // Sealed share size in bytes for a share of `word_count` SLIP-39 words (132 for
 // the 33 words of a 256-bit SMK, 115 for 20 words); the text form has 2 more words.
 [[nodiscard]] std::size_t sealed_size(std::size_t word_count) noexcept;
+// Whether `bytes` is the size of a sealed share of some SLIP-39 share (of a
+// secret of 16 to 64 bytes).
+[[nodiscard]] bool is_sealed_size(std::size_t bytes) noexcept;
 
 // The library's own way to the private key (transport/facility_key_access.hpp, an
 // internal header: open_sealed and the tests of the docs' scripts use it).

@@ -4,8 +4,11 @@
 // PyNaCl scripts against smk in both directions. No root, no daemon.
 
 #include <doctest/doctest.h>
+#include <sodium.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -13,6 +16,7 @@
 #include "smk/error.hpp"
 #include "smk/hex.hpp"
 #include "smk/pgp_words.hpp"
+#include "smk/sha256.hpp"
 #include "smk/share_record.hpp"
 #include "smk/slip39.hpp"
 #include "smk/transport.hpp"
@@ -188,6 +192,52 @@ TEST_CASE(
         error_of([&] { (void)transport::open_sealed(flipped, key, kContext, "h4"); });
     CHECK(category == smk::ErrorCategory::verification);
     CHECK(contains(message, "changed after it was sealed"));
+}
+
+TEST_CASE(
+    "transport: a sealed share that opens but names another key, or is no smk sealed "
+    "share, is refused") {
+    const Split split;
+    const auto key = transport::FacilityKey::generate();
+    const auto record = smk::card::encode_share_record(split.share(0, 0).text(), "share A1");
+    // Sealed by hand, as anyone with the public key could: the plaintext of section 10
+    // with byte `at` changed.
+    const auto sealed_with = [&](std::size_t at) {
+        std::vector<std::uint8_t> plain(transport::kSealedHeaderBytes + record.size());
+        const std::array<std::uint8_t, 5> magic{'S', 'M', 'K', 'T', 1};
+        std::copy(magic.begin(), magic.end(), plain.begin());
+        const auto fingerprint = key.fingerprint();
+        std::copy(fingerprint.begin(), fingerprint.end(), plain.begin() + 5);
+        plain[13] = static_cast<std::uint8_t>(split.result.identifier >> 8);
+        plain[14] = static_cast<std::uint8_t>(split.result.identifier & 0xFF);
+        const auto hash = smk::sha256_text(kContext);
+        std::copy_n(hash.begin(), 8, plain.begin() + 15);
+        std::copy(record.bytes().begin(), record.bytes().end(), plain.begin() + 23);
+        if (at < plain.size()) {
+            plain[at] ^= 0x01;
+        }
+        std::vector<std::uint8_t> sealed(plain.size() + crypto_box_SEALBYTES);
+        REQUIRE(crypto_box_seal(sealed.data(), plain.data(), plain.size(),
+                                key.public_key().data()) == 0);
+        smk::secure_zero(plain);
+        return sealed;
+    };
+    // Unchanged, it opens: the layout above is the one smk reads.
+    const auto opened = transport::open_sealed(sealed_with(SIZE_MAX), key, kContext, "holder 2");
+    CHECK(opened.mnemonic.text() == split.share(0, 0).text());
+
+    auto [category, message] =
+        error_of([&] { (void)transport::open_sealed(sealed_with(6), key, kContext, "holder 2"); });
+    CHECK(category == smk::ErrorCategory::verification);
+    CHECK(contains(message, "holder 2 names facility key"));
+    std::tie(category, message) =
+        error_of([&] { (void)transport::open_sealed(sealed_with(0), key, kContext, "holder 2"); });
+    CHECK(category == smk::ErrorCategory::invalid_input);
+    CHECK(contains(message, "is not an smk sealed share of version 1"));
+    std::tie(category, message) =
+        error_of([&] { (void)transport::open_sealed(sealed_with(30), key, kContext, "holder 2"); });
+    CHECK(category == smk::ErrorCategory::invalid_input);
+    CHECK(contains(message, "holder 2"));
 }
 
 TEST_CASE(

@@ -21,7 +21,7 @@ using smk_test::RunResult;
 
 }  // namespace
 
-TEST_CASE("transport card: seal the share on the holder's card; a wrong PIN seals nothing") {
+TEST_CASE("transport card: seal the share on the holder's card, and a wrong PIN seals nothing") {
     smk_test::PcscStack stack(1);
     const smk_test::SplitRun split;
     const std::string pin = smk_test::pin_file(stack, "pin", "123456");

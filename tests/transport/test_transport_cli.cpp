@@ -32,7 +32,7 @@ struct Facility {
 
 }  // namespace
 
-TEST_CASE("transport cli: seal a share file to the facility key; the facility opens it") {
+TEST_CASE("transport cli: seal a share file to the facility key, and the facility opens it") {
     const smk_test::SplitRun split;
     const Facility facility;
     const RunResult run = run_smk(
