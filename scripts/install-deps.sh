@@ -12,6 +12,8 @@ packages=(
   libtomlplusplus-dev
   # smk transcript print --out X.pdf: cairo's PDF surface, DejaVu Sans Mono through fontconfig
   libcairo2-dev fonts-dejavu-core
+  # the facility key's QR code (terminal and PNG; cairo draws the PNG)
+  libqrencode-dev
   # the real stacks tests and the demo talk to: PC/SC with virtual readers, card
   # clients we did not write, SoftHSM2, recorded USB devices, loop-mounted filesystems
   pcscd vsmartcard-vpcd pcsc-tools opensc gnupg scdaemon softhsm2
@@ -23,6 +25,8 @@ packages=(
   poppler-utils
   # the docs' independent check of the sealed-share format (docs/transport/*.py), in tests
   python3-nacl
+  # the tests decode the facility key's QR codes with zbarimg, a reader we did not write
+  zbar-tools
   # assurance: libFuzzer targets need clang and its runtime
   clang-14 libclang-rt-14-dev
   # make check's format stage: the checked-in .clang-format
