@@ -20,28 +20,9 @@
 namespace smk::ceremony {
 namespace {
 
-// "set A: 3 of 5; set B: 1 of 5"
-std::string progress_text(const Plan& plan, const Quorum& quorum) {
-    std::string text;
-    for (const auto& [set, shares] : quorum.shares) {
-        text += fmt::format("{}{}: {} of {}", text.empty() ? "" : "; ", slip39::group_name(set),
-                            shares.size(), plan.policy.sets[set].threshold);
-    }
-    return text.empty() ? "no share" : text;
-}
-
 bool is_whole(const Plan& plan, const Quorum& quorum, unsigned set) {
     const auto it = quorum.shares.find(set);
     return it != quorum.shares.end() && it->second.size() >= plan.policy.sets[set].threshold;
-}
-
-bool have_quorum(const Plan& plan, const Quorum& quorum, const QuorumWanted& wanted) {
-    if (quorum.whole_sets.size() < plan.policy.group_threshold) {
-        return false;
-    }
-    return wanted.one_whole_of.empty() ||
-           std::any_of(wanted.one_whole_of.begin(), wanted.one_whole_of.end(),
-                       [&](unsigned set) { return is_whole(plan, quorum, set); });
 }
 
 // What the policy needs, for messages: "5 shares of one set", "3 shares of each of 2 sets".
@@ -55,12 +36,86 @@ std::string needed_text(const Plan& plan, const QuorumWanted& wanted) {
 
 }  // namespace
 
+// "set A: 3 of 5; set B: 1 of 5"
+std::string progress_text(const Plan& plan, const Quorum& quorum) {
+    std::string text;
+    for (const auto& [set, shares] : quorum.shares) {
+        text += fmt::format("{}{}: {} of {}", text.empty() ? "" : "; ", slip39::group_name(set),
+                            shares.size(), plan.policy.sets[set].threshold);
+    }
+    return text.empty() ? "no share" : text;
+}
+
+bool have_quorum(const Plan& plan, const Quorum& quorum, const QuorumWanted& wanted) {
+    if (quorum.whole_sets.size() < plan.policy.group_threshold) {
+        return false;
+    }
+    return wanted.one_whole_of.empty() ||
+           std::any_of(wanted.one_whole_of.begin(), wanted.one_whole_of.end(),
+                       [&](unsigned set) { return is_whole(plan, quorum, set); });
+}
+
+bool holder_may_give(const Plan& plan, const Quorum& quorum, const QuorumWanted& wanted,
+                     const OfferedShare& offered) {
+    const Holder& holder = *offered.holder;
+    const CardSpec& spec = *offered.spec;
+    if (const HolderEvent* lost = plan.lost_cards(holder.number)) {
+        offered.refuse(
+            "card-reported-lost",
+            fmt::format("holder {}'s cards of share set {} were reported lost ({}, "
+                        "recorded by {}); a card of that bag is not used. Issue a new "
+                        "share set without them: smk ceremony reissue --holder {} "
+                        "--new-split",
+                        holder.number, lost->identifier, lost->time, lost->by, holder.number));
+    }
+    if (quorum.holders.contains(holder.number)) {
+        offered.refuse("holder-twice",
+                       fmt::format("holder {} ({}) already gave a share; each holder counts "
+                                   "once, bring another holder's card",
+                                   holder.number, holder.name));
+    }
+    if (wanted.only_set && spec.set != *wanted.only_set) {
+        offered.refuse("wrong-set",
+                       fmt::format("holder {}'s share (bag {}) is of set {}, but "
+                                   "set {} is being collected",
+                                   holder.number, spec.bag, slip39::set_letter(spec.set),
+                                   slip39::set_letter(*wanted.only_set)));
+    }
+    return !is_whole(plan, quorum, spec.set);
+}
+
+void check_share_is_planned(const Plan& plan, const slip39::ShareInfo& info,
+                            const OfferedShare& offered) {
+    if (info.identifier != *plan.identifier) {
+        offered.refuse("foreign-identifier",
+                       fmt::format("it is a share of share set {}, the plan's is {} (a share "
+                                   "of another split)",
+                                   info.identifier, *plan.identifier));
+    }
+    const CardSpec& spec = *offered.spec;
+    if (info.group_index != spec.set || info.member_index + 1 != spec.index) {
+        offered.refuse(
+            "card-share-mismatch",
+            fmt::format("it is set {} share {}, the plan gives holder {} set {} share {}",
+                        slip39::set_letter(info.group_index), info.member_index + 1,
+                        offered.holder->number, slip39::set_letter(spec.set), spec.index));
+    }
+}
+
+void add_share(const Plan& plan, Quorum& quorum, const OfferedShare& offered, std::string source,
+               Secret mnemonic) {
+    const unsigned set = offered.spec->set;
+    quorum.holders.insert(offered.holder->number);
+    quorum.shares[set].push_back({std::move(source), std::move(mnemonic)});
+    if (is_whole(plan, quorum, set)) {
+        quorum.whole_sets.push_back(set);
+    }
+}
+
 // Reads cards until the whole sets make the policy's quorum, each card checked
 // against the plan. A holder gives one card (counts once), whatever sets they hold.
 Quorum gather_quorum(const Plan& plan, CardSession& session, Journal& journal,
-                     const QuorumWanted& wanted) {
-    std::set<unsigned> holders_seen;
-    Quorum quorum;
+                     const QuorumWanted& wanted, Quorum quorum) {
     while (!have_quorum(plan, quorum, wanted)) {
         CardRequest request;
         if (wanted.only_set) {
@@ -69,55 +124,37 @@ Quorum gather_quorum(const Plan& plan, CardSession& session, Journal& journal,
         std::optional<HeldCard> held = session.next_card(request);
         if (!held) {
             throw Error(ErrorCategory::insufficient,
-                        fmt::format("the cards present give {}; {} are needed; bring more "
+                        fmt::format("the {} present give {}; {} are needed; bring more "
                                     "holders' cards. Nothing was installed.",
+                                    quorum.remote.empty() ? "cards" : "cards and sealed shares",
                                     progress_text(plan, quorum), needed_text(plan, wanted)));
         }
         const std::string serial = held->store.serial();
         const Holder* holder = nullptr;
         const CardSpec* spec = plan.card_by_serial(serial, &holder);
-        const auto refuse = [&](const std::string& step, const std::string& why) {
-            journal.record(step, {{"card", serial}}, {{"result", "refused"}});
-            throw Error(
-                ErrorCategory::refused,
-                fmt::format("card {}: {}. The flow stopped; nothing was installed.", serial, why));
-        };
+        const OfferedShare offered{
+            holder, spec, [&](const std::string& step, const std::string& why) {
+                journal.record(step, {{"card", serial}}, {{"result", "refused"}});
+                throw Error(ErrorCategory::refused,
+                            fmt::format("card {}: {}. The flow stopped; nothing was installed.",
+                                        serial, why));
+            }};
         const auto skip = [&](const std::string& reason, const std::string& said) {
             journal.record("card-skipped", {{"card", serial}}, {{"reason", reason}});
             journal.say(fmt::format("  card {} {}: not used\n", serial, said));
             session.release(std::move(*held));
         };
         if (spec == nullptr) {
-            refuse("card-not-in-plan", "this card is not in the plan " + plan.file.string() +
-                                           " (a card from another ceremony?)");
+            offered.refuse("card-not-in-plan", "this card is not in the plan " +
+                                                   plan.file.string() +
+                                                   " (a card from another ceremony?)");
         }
         if (holder->number == wanted.excluded_holder) {
             skip("holder " + std::to_string(holder->number) + " is being reissued",
                  fmt::format("is holder {}'s, whose card is being replaced", holder->number));
             continue;
         }
-        if (const HolderEvent* lost = plan.lost_cards(holder->number)) {
-            refuse("card-reported-lost",
-                   fmt::format("holder {}'s cards of share set {} were reported lost ({}, "
-                               "recorded by {}); a card of that bag is not used. Issue a new "
-                               "share set without them: smk ceremony reissue --holder {} "
-                               "--new-split",
-                               holder->number, lost->identifier, lost->time, lost->by,
-                               holder->number));
-        }
-        if (holders_seen.contains(holder->number)) {
-            refuse("holder-twice", fmt::format("holder {} ({}) already gave a card; each holder "
-                                               "counts once, bring another holder's card",
-                                               holder->number, holder->name));
-        }
-        if (wanted.only_set && spec->set != *wanted.only_set) {
-            refuse("wrong-set",
-                   fmt::format("this card (holder {}, bag {}) is of set {}, but "
-                               "set {} is being collected",
-                               holder->number, spec->bag, slip39::set_letter(spec->set),
-                               slip39::set_letter(*wanted.only_set)));
-        }
-        if (is_whole(plan, quorum, spec->set)) {
+        if (!holder_may_give(plan, quorum, wanted, offered)) {
             skip(
                 slip39::group_name(spec->set) + " is whole already",
                 fmt::format("(holder {}) is of {}, which has its {} shares already", holder->number,
@@ -126,30 +163,16 @@ Quorum gather_quorum(const Plan& plan, CardSession& session, Journal& journal,
         }
         card::StoredShare stored = held->store.read_share();
         if (stored.state != card::StoredState::valid || !stored.record) {
-            refuse("card-unreadable", stored.state == card::StoredState::empty
-                                          ? std::string("the card holds no share")
-                                          : "the card's record is not valid: " + stored.problem);
+            offered.refuse("card-unreadable",
+                           stored.state == card::StoredState::empty
+                               ? std::string("the card holds no share")
+                               : "the card's record is not valid: " + stored.problem);
         }
         const auto& info = stored.record->info;
-        if (info.identifier != *plan.identifier) {
-            refuse("foreign-identifier",
-                   fmt::format("the card holds a share of share set {}, the plan's is {} (a "
-                               "card of another split)",
-                               info.identifier, *plan.identifier));
-        }
-        if (info.group_index != spec->set || info.member_index + 1 != spec->index) {
-            refuse("card-share-mismatch",
-                   fmt::format("the card holds set {} share {}, the plan says set {} share {}",
-                               slip39::set_letter(info.group_index), info.member_index + 1,
-                               slip39::set_letter(spec->set), spec->index));
-        }
-        holders_seen.insert(holder->number);
+        check_share_is_planned(plan, info, offered);
         quorum.cards.push_back(serial);
-        quorum.shares[spec->set].push_back(
-            {fmt::format("card {}", serial), std::move(stored.record->mnemonic)});
-        if (is_whole(plan, quorum, spec->set)) {
-            quorum.whole_sets.push_back(spec->set);
-        }
+        add_share(plan, quorum, offered, fmt::format("card {}", serial),
+                  std::move(stored.record->mnemonic));
         journal.record(
             "card-read",
             {{"holder", std::to_string(holder->number)}, {"card", serial}, {"bag", spec->bag}},

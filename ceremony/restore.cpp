@@ -16,6 +16,7 @@
 #include "flow_setup.hpp"
 #include "holder_pins.hpp"
 #include "quorum.hpp"
+#include "remote_shares.hpp"
 #include "smk/error.hpp"
 #include "smk/hsm.hpp"
 #include "smk/kcv.hpp"
@@ -32,6 +33,7 @@ void restore(const CeremonyOptions& options, Output& output) {
     check_token_pin_files(plan, options, facility);
     check_card_pin_files(plan, false);
     check_passphrase_file(plan);
+    check_remote_holders(plan, options);
     const std::optional<unsigned> only_set = set_option(plan, options.set);
     if (only_set && plan.policy.group_threshold > 1) {
         throw Error(ErrorCategory::usage,
@@ -49,7 +51,8 @@ void restore(const CeremonyOptions& options, Output& output) {
                    {{"identifier", std::to_string(*plan.identifier)},
                     {"kcv", *plan.kcv},
                     {"replace_keys", replace ? "yes" : "no"},
-                    {"dry_run", options.dry_run ? "yes" : "no"}},
+                    {"dry_run", options.dry_run ? "yes" : "no"},
+                    {"remote_holders", std::to_string(options.remote_holders.size())}},
                    {{"plan", sha256_hex(plan.text)}});
     record_participants(plan, options.confirm_participants, journal);
     // The backup first, from its planned drive, before any token is opened.
@@ -75,21 +78,34 @@ void restore(const CeremonyOptions& options, Output& output) {
     if (options.dry_run) {
         journal.result(fmt::format(
             "dry run: plan OK; {} token(s) at {} ready, {} of them without the SMK{}; "
-            "application backup {}; no card was read",
+            "application backup {}; no card was read{}",
             tokens.open.size(), facility.name, missing, missing == 0 ? " (no card is needed)" : "",
             backup ? backup->file.string() + " checked (" + std::to_string(backup->keys.size()) +
                          " key(s))"
-                   : std::string("none planned")));
+                   : std::string("none planned"),
+            options.remote_holders.empty()
+                ? std::string()
+                : fmt::format("; {} remote holder(s) would seal their shares to the context \"{}\"",
+                              options.remote_holders.size(),
+                              transport_context(plan, facility, options))));
         return;
     }
     std::optional<Quorum> quorum;
     if (missing > 0) {
         const Secret passphrase = read_passphrase(plan, options, false);
-        HolderPins pins(plan, options, journal);
-        CardSession session(card_session_options(options, pins, journal));
         QuorumWanted wanted;
         wanted.only_set = only_set;
-        quorum = gather_quorum(plan, session, journal, wanted);
+        Quorum received;
+        if (!options.remote_holders.empty()) {
+            receive_sealed_shares(plan, facility, options, wanted, received, journal);
+        }
+        if (have_quorum(plan, received, wanted)) {
+            quorum = std::move(received);  // no card needed: no PC/SC session opened
+        } else {
+            HolderPins pins(plan, options, journal);
+            CardSession session(card_session_options(options, pins, journal));
+            quorum = gather_quorum(plan, session, journal, wanted, std::move(received));
+        }
         recover_smk(plan, *quorum, passphrase, journal);
     } else {
         journal.say(fmt::format("every token at {} holds the SMK (KCV {}): no card is needed\n",
@@ -117,12 +133,17 @@ void restore(const CeremonyOptions& options, Output& output) {
     }
     std::string first;
     if (quorum) {
-        std::string cards;
+        std::string from;
         for (const auto& c : quorum->cards) {
-            cards += (cards.empty() ? "" : " ") + c;
+            from += (from.empty() ? "cards " : " ") + c;
         }
-        first = fmt::format("SMK restored at {} from {} (cards {})\n", facility.name,
-                            quorum->sets_text(), cards);
+        for (std::size_t i = 0; i < quorum->remote.size(); ++i) {
+            from += (i == 0 ? (from.empty() ? "" : "; ") + std::string("sealed shares of holders ")
+                            : " ") +
+                    std::to_string(quorum->remote[i]);
+        }
+        first = fmt::format("SMK restored at {} from {} ({})\n", facility.name, quorum->sets_text(),
+                            from);
     } else {
         first = fmt::format("SMK already in every token at {}: no card was read\n", facility.name);
     }

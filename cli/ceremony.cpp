@@ -37,6 +37,10 @@ struct CeremonyArgs {
     bool replace_keys = false;
     bool confirm_participants = false;
     bool look_alike_override = false;
+    std::vector<unsigned> remote_holders;
+    std::string transport_context;
+    std::string facility_key_out;
+    std::string facility_key_png;
 };
 
 // --look-alike-override: the Ceremony Administrator types, on the terminal, the serial
@@ -87,6 +91,11 @@ ceremony::CeremonyOptions flow_options(const CeremonyArgs& o) {
     flow.replace_keys = o.replace_keys;
     flow.confirm_participants = participant_confirmation(o.confirm_participants);
     flow.look_alike = look_alike_override(o.look_alike_override);
+    flow.remote_holders = o.remote_holders;
+    flow.transport_context = o.transport_context;
+    flow.facility_key_out = o.facility_key_out;
+    flow.facility_key_png = o.facility_key_png;
+    flow.read_sealed_share = read_sealed_share_input;
     return flow;
 }
 
@@ -247,6 +256,27 @@ void register_ceremony(CLI::App& app, Context& /*ctx*/) {
                      "Use the cards of this set only (A to D; with a policy needing one set)")
         ->check(CLI::IsMember({"A", "B", "C", "D"}));
     add_look_alike_override(*restore_cmd, *restore);
+    auto* remote =
+        restore_cmd
+            ->add_option(
+                "--remote", restore->remote_holders,
+                "Holders (numbers, comma-separated) who present their shares sealed to this "
+                "restore's facility key (docs/TRANSPORT.md); each is read from stdin: who "
+                "presents it (a line), then its lines and an empty line, or its file's path")
+            ->delimiter(',');
+    restore_cmd
+        ->add_option("--context", restore->transport_context,
+                     "With --remote: the ceremony context the sealed shares bind (default: "
+                     "\"smk restore of share set N at FACILITY\")")
+        ->needs(remote);
+    restore_cmd
+        ->add_option("--facility-key-out", restore->facility_key_out,
+                     "With --remote: also write the facility key's words to FILE (new)")
+        ->needs(remote);
+    restore_cmd
+        ->add_option("--facility-key-png", restore->facility_key_png,
+                     "With --remote: also write the facility key's QR code to FILE (PNG, new)")
+        ->needs(remote);
     restore_cmd->add_flag("--replace-keys", restore->replace_keys,
                           "Replace application keys a token already holds under the same label "
                           "(else such a token is refused before anything is written)");

@@ -28,4 +28,9 @@ void register_ceremony_holder(CLI::App& group);
 // result lines to stdout (also for `smk transcript note | exception`).
 ceremony::Output& terminal_output();
 
+// restore --remote: a remote holder's sealed share and who presents it, from stdin
+// (cli/ceremony_remote.cpp).
+[[nodiscard]] ceremony::SealedShareInput read_sealed_share_input(
+    const ceremony::SealedShareRequest& request);
+
 }  // namespace smk::cli

@@ -289,7 +289,7 @@ TEST_CASE(
         const auto r = restore_with(text, {});
         INFO("stderr: " << r.err);
         CHECK(r.exit_code == 7);
-        CHECK(r.err.find("a card of another split") != std::string::npos);
+        CHECK(r.err.find("a share of another split") != std::string::npos);
         CHECK(rig.token_kcv("hsm-two").exit_code != 0);
     }
     // A holder's second card: only holder 1's set A card and the set B cards are in.
@@ -300,7 +300,7 @@ TEST_CASE(
         const auto r = restore_with(issued_text, {});
         INFO("stderr: " << r.err);
         CHECK(r.exit_code == 7);
-        CHECK(r.err.find("holder 1 (Holder 1) already gave a card") != std::string::npos);
+        CHECK(r.err.find("holder 1 (Holder 1) already gave a share") != std::string::npos);
         CHECK(rig.token_kcv("hsm-two").exit_code != 0);
     }
     // The restore at AUCKLAND from set B. In reader 0, a clone of holder 1's set B

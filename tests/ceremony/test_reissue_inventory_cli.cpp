@@ -217,7 +217,7 @@ TEST_CASE("cli: reissue --new-split gives everyone a fresh share set, the old on
     // The old plan's share set is gone from the cards.
     const auto old = run_smk({"ceremony", "restore", issued, "--batch", "--facility", "AUCKLAND"});
     CHECK(old.exit_code == 7);
-    CHECK(old.err.find("a card of another split") != std::string::npos);
+    CHECK(old.err.find("a share of another split") != std::string::npos);
     const auto restore =
         run_smk({"ceremony", "restore", renewed, "--batch", "--facility", "AUCKLAND"});
     INFO("restore stderr: " << restore.err);

@@ -13,9 +13,11 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "smk/ceremony/card_session.hpp"
 #include "smk/ceremony/journal.hpp"
+#include "smk/transport.hpp"
 
 namespace smk::ceremony {
 
@@ -67,6 +69,22 @@ struct BackupCopiesOptions {
 // check, copy, verification, eject and bag; the tree digest in hex and PGP words.
 void backup_copies(const BackupCopiesOptions& options, Output& output);
 
+// restore with remote holders (docs/TRANSPORT.md): what the facility asks for each
+// remote holder's sealed share, once its key is shown.
+struct SealedShareRequest {
+    unsigned holder = 0;  // 1-based
+    std::string holder_name;
+    transport::PublicKey facility_key;  // public: the key the share must be sealed to
+    std::string context;                // the ceremony context the share must bind
+};
+// A sealed share as presented: its text (docs/FORMAT.md section 10), where it came
+// from ("typed", a file name) and who presented it at the facility.
+struct SealedShareInput {
+    std::string text;
+    std::string source;
+    std::string presented_by;
+};
+
 // The options of the card flows: issue, restore, reissue.
 struct CeremonyOptions {
     std::filesystem::path plan;
@@ -112,6 +130,15 @@ struct CeremonyOptions {
     // inventory: only the cards' attestation (their authentication keys sign a
     // fresh challenge); the shares are not read, so they never leave the cards.
     bool attest_only = false;
+    // restore: holders who cannot come present their shares sealed to this restore's
+    // ephemeral facility key (docs/TRANSPORT.md); each is read with read_sealed_share
+    // after the key is shown as words and a QR code (also written to
+    // facility_key_out / facility_key_png when given).
+    std::vector<unsigned> remote_holders;
+    std::string transport_context;  // "": "smk restore of share set N at FACILITY"
+    std::filesystem::path facility_key_out;
+    std::filesystem::path facility_key_png;
+    std::function<SealedShareInput(const SealedShareRequest&)> read_sealed_share;
 };
 
 // smk ceremony issue: the SMK generated, split as the plan's policy says onto

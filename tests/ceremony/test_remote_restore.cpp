@@ -1,0 +1,345 @@
+// Remote holders in `restore` (issue 15, docs/TRANSPORT.md), in process on the rig:
+// each remote holder seals the share on their own card with `smk transport seal`
+// (a subprocess, the holder's machine) to the facility key the restore shows; the
+// restore opens it and counts it like a card's share. Every bad sealed share stops
+// the flow with nothing installed, naming the holder's sealed share.
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "ceremony/ceremony_rig.hpp"
+#include "ceremony/ceremony_test_util.hpp"
+#include "cli/fixtures.hpp"
+#include "smk/ceremony/flows.hpp"
+#include "smk/ceremony/transcript.hpp"
+#include "smk/error.hpp"
+#include "smk/hex.hpp"
+#include "smk/pgp_words.hpp"
+#include "smk/transport.hpp"
+#include "support/wait.hpp"
+
+namespace {
+
+namespace cer = smk::ceremony;
+namespace fs = std::filesystem;
+namespace transport = smk::transport;
+
+using smk_test::CapturedOutput;
+using smk_test::CeremonyRig;
+using smk_test::run_smk;
+using smk_test::RunResult;
+
+// Batch options for the rig's plan (every PIN from a file: a prompt fails the test).
+cer::CeremonyOptions batch_options(const std::string& plan) {
+    cer::CeremonyOptions options;
+    options.plan = plan;
+    options.card_mode = cer::CardMode::batch;
+    options.ask_pin = [](std::string_view who) -> smk::Secret {
+        FAIL("no PIN prompt in this test: " << who);
+        return {};
+    };
+    return options;
+}
+
+// The rig's plan issued in process; the issued plan's path.
+std::string issue(CeremonyRig& rig) {
+    cer::CeremonyOptions options = batch_options(rig.plan());
+    options.plan_out = rig.path("issued.toml");
+    CapturedOutput output;
+    cer::issue(options, output);
+    return options.plan_out;
+}
+
+// Holder h's side, on their own machine: their set-A card (card h-1) read with their
+// PIN and its share sealed with `smk transport seal` to `key` for `context`.
+std::string seal_card_of(CeremonyRig& rig, unsigned h, const transport::PublicKey& key,
+                         const std::string& context) {
+    const std::string to = rig.path("facility-key-of-holder-" + std::to_string(h) + ".txt");
+    smk_test::spit(to, transport::facility_key_text(key));
+    const RunResult sealed = run_smk({"transport", "seal", "--to", to, "--context", context,
+                                      "--reader", rig.cards().reader(static_cast<int>(h) - 1),
+                                      "--pin-file", rig.holder_pin(static_cast<int>(h))});
+    INFO("seal stderr: " << sealed.err);
+    REQUIRE(sealed.exit_code == 0);
+    return sealed.out;
+}
+
+// What each remote holder presents, given the facility's request.
+using Presenter = std::function<std::string(const cer::SealedShareRequest&)>;
+
+// A restore at AUCKLAND with `remote` holders presenting what `present` gives.
+cer::CeremonyOptions remote_restore(const CeremonyRig& rig, const std::string& issued,
+                                    std::vector<unsigned> remote, Presenter present) {
+    cer::CeremonyOptions options = batch_options(issued);
+    options.facility = "AUCKLAND";
+    options.transcript = rig.transcript();
+    options.remote_holders = std::move(remote);
+    options.read_sealed_share = [present](const cer::SealedShareRequest& request) {
+        return cer::SealedShareInput{present(request), "",
+                                     "Surrogate of holder " + std::to_string(request.holder)};
+    };
+    return options;
+}
+
+// Runs the restore, which must stop with `category` and a message containing
+// `named`; nothing installed in AUCKLAND's token.
+void refused(const CeremonyRig& rig, const cer::CeremonyOptions& options,
+             smk::ErrorCategory category, const std::string& named) {
+    CapturedOutput output;
+    try {
+        cer::restore(options, output);
+        FAIL("the restore went through; expected: " << named);
+    } catch (const smk::Error& e) {
+        INFO("error: " << e.what());
+        CHECK(e.category() == category);
+        CHECK(smk_test::contains(e.what(), named));
+    }
+    CHECK(rig.token_kcv("hsm-two").exit_code != 0);
+}
+
+// The transcript lines of the last restore that are step `step`.
+std::vector<smk::transcript::Line> last_restore_steps(const std::string& transcript,
+                                                      const std::string& step) {
+    std::vector<smk::transcript::Line> found;
+    for (const auto& line : smk::transcript::read_file(transcript)) {
+        if (line.flow == "restore" && line.step == "start") {
+            found.clear();
+        }
+        if (line.flow == "restore" && line.step == step) {
+            found.push_back(line);
+        }
+    }
+    return found;
+}
+
+std::string field(const smk::transcript::Fields& fields, const std::string& name) {
+    for (const auto& [key, value] : fields) {
+        if (key == name) {
+            return value;
+        }
+    }
+    return {};
+}
+
+// `text` with one word of its second line replaced by another word of the same
+// list (so only the check can catch it).
+std::string one_word_changed(const std::string& text) {
+    const auto bytes = transport::parse_sealed_share_text(text, "test");
+    const std::string word(smk::pgp_word(bytes[8], 8));
+    const std::string other(smk::pgp_word(static_cast<std::uint8_t>(bytes[8] + 1), 8));
+    const auto at = text.find(word, text.find('\n') + 1);
+    REQUIRE(at != std::string::npos);
+    return text.substr(0, at) + other + text.substr(at + word.size());
+}
+
+}  // namespace
+
+TEST_CASE("remote: every bad sealed share stops the restore with nothing installed") {
+    CeremonyRig rig;
+    const std::string issued = issue(rig);
+    const auto card_of = [&rig](unsigned h) {
+        return [&rig, h](const cer::SealedShareRequest& r) {
+            return seal_card_of(rig, h, r.facility_key, r.context);
+        };
+    };
+
+    {  // more holders named than the plan has, or one twice
+        refused(rig, remote_restore(rig, issued, {1, 2, 3, 4, 5, 6, 7, 1}, card_of(1)),
+                smk::ErrorCategory::usage, "more sealed shares than holders");
+        refused(rig, remote_restore(rig, issued, {6, 6}, card_of(6)), smk::ErrorCategory::usage,
+                "names holder 6 twice");
+        refused(rig, remote_restore(rig, issued, {9}, card_of(6)), smk::ErrorCategory::usage,
+                "holders 1 to 7");
+        // Refused before the transcript: no restore began.
+        CHECK(smk_test::steps(rig.transcript(), "restore", "start") == 0);
+    }
+    {  // sealed to another facility key
+        const auto other = transport::FacilityKey::generate();
+        refused(rig,
+                remote_restore(rig, issued, {6},
+                               [&](const cer::SealedShareRequest& r) {
+                                   return seal_card_of(rig, 6, other.public_key(), r.context);
+                               }),
+                smk::ErrorCategory::verification, "holder 6's sealed share");
+        CHECK(last_restore_steps(rig.transcript(), "sealed-share-refused").size() == 1);
+    }
+    {  // sealed for another ceremony context
+        refused(rig,
+                remote_restore(rig, issued, {6},
+                               [&](const cer::SealedShareRequest& r) {
+                                   return seal_card_of(rig, 6, r.facility_key, "another ceremony");
+                               }),
+                smk::ErrorCategory::verification, "holder 6's sealed share");
+    }
+    {  // a share of another share set
+        const smk_test::SplitRun other;
+        refused(rig,
+                remote_restore(rig, issued, {6},
+                               [&](const cer::SealedShareRequest& r) {
+                                   const std::string to = rig.path("facility-key.txt");
+                                   smk_test::spit(to, transport::facility_key_text(r.facility_key));
+                                   const RunResult sealed =
+                                       run_smk({"transport", "seal", "--to", to, "--context",
+                                                r.context, other.share_file('A', 6)});
+                                   REQUIRE(sealed.exit_code == 0);
+                                   return sealed.out;
+                               }),
+                smk::ErrorCategory::refused, "share set " + std::to_string(other.identifier()));
+        CHECK(last_restore_steps(rig.transcript(), "foreign-identifier").size() == 1);
+    }
+    {  // cut short or with one word changed
+        refused(rig,
+                remote_restore(rig, issued, {6},
+                               [&](const cer::SealedShareRequest& r) {
+                                   const std::string text =
+                                       seal_card_of(rig, 6, r.facility_key, r.context);
+                                   return text.substr(0, text.rfind('\n', text.size() - 2) + 1);
+                               }),
+                smk::ErrorCategory::invalid_input, "holder 6's sealed share");
+        refused(rig,
+                remote_restore(rig, issued, {6},
+                               [&](const cer::SealedShareRequest& r) {
+                                   return one_word_changed(
+                                       seal_card_of(rig, 6, r.facility_key, r.context));
+                               }),
+                smk::ErrorCategory::invalid_input, "holder 6's sealed share");
+    }
+    {  // the same member sealed twice, and a holder presenting another's share
+        refused(rig, remote_restore(rig, issued, {6, 7}, card_of(6)), smk::ErrorCategory::refused,
+                "set A share 6 was sealed twice: holder 6 presented it already");
+        CHECK(last_restore_steps(rig.transcript(), "sealed-share-twice").size() == 1);
+        refused(rig, remote_restore(rig, issued, {7}, card_of(5)), smk::ErrorCategory::refused,
+                "it is set A share 5, the plan gives holder 7 set A share 7");
+    }
+    {  // nobody named as presenting it
+        cer::CeremonyOptions options = remote_restore(rig, issued, {6}, card_of(6));
+        options.read_sealed_share = [&](const cer::SealedShareRequest& r) {
+            return cer::SealedShareInput{seal_card_of(rig, 6, r.facility_key, r.context), "", ""};
+        };
+        refused(rig, options, smk::ErrorCategory::invalid_input, "who presented it must be named");
+    }
+}
+
+TEST_CASE("remote: a restore from 3 cards and 2 sealed shares records each sealed share") {
+    CeremonyRig rig;
+    const std::string issued = issue(rig);
+    std::vector<std::string> presented;
+    cer::CeremonyOptions options =
+        remote_restore(rig, issued, {6, 7}, [&](const cer::SealedShareRequest& r) {
+            CHECK(r.holder_name == "Holder " + std::to_string(r.holder));
+            CHECK(r.context.rfind("smk restore of share set ", 0) == 0);
+            CHECK(r.context.ends_with(" at AUCKLAND"));
+            presented.push_back(seal_card_of(rig, r.holder, r.facility_key, r.context));
+            return presented.back();
+        });
+    options.facility_key_out = rig.path("facility-key.txt");
+    options.facility_key_png = rig.path("facility-key.png");
+    CapturedOutput output;
+    cer::restore(options, output);
+    REQUIRE_FALSE(output.results.empty());
+    CHECK(
+        smk_test::contains(output.results.front(), "SMK restored at AUCKLAND from set A (cards "));
+    CHECK(smk_test::contains(output.results.front(), "; sealed shares of holders 6 7)"));
+    CHECK(rig.token_kcv("hsm-two").exit_code == 0);
+
+    // The key shown: words, the fingerprint to read aloud, the files.
+    const auto keys = last_restore_steps(rig.transcript(), "facility-key");
+    REQUIRE(keys.size() == 1);
+    const std::string key_text = smk_test::slurp(options.facility_key_out);
+    const transport::PublicKey key = transport::parse_facility_key_text(key_text, "key file");
+    CHECK(field(keys[0].results, "public_key") == smk::to_hex(key));
+    CHECK(smk_test::contains(output.said, key_text));
+    CHECK(smk_test::contains(output.said, "to read aloud on the call: " +
+                                              smk::pgp_words(transport::key_fingerprint(key))));
+    CHECK(fs::file_size(options.facility_key_png) > 0);
+
+    // Each sealed share: holder, presenter, the sealed bytes' SHA-256, remote.
+    const auto sealed = last_restore_steps(rig.transcript(), "sealed-share-read");
+    REQUIRE(sealed.size() == 2);
+    REQUIRE(presented.size() == 2);
+    for (std::size_t i = 0; i < 2; ++i) {
+        const std::string holder = std::to_string(6 + i);
+        CHECK(field(sealed[i].items, "holder") == holder);
+        CHECK(field(sealed[i].items, "presented_by") == "Surrogate of holder " + holder);
+        CHECK(field(sealed[i].results, "remote") == "yes");
+        CHECK(field(sealed[i].results, "set") == "A");
+        CHECK(field(sealed[i].results, "index") == holder);
+        const auto bytes = transport::parse_sealed_share_text(presented[i], "presented");
+        CHECK(field(sealed[i].digests, "sealed") ==
+              smk_test::sha256_hex(std::string(bytes.begin(), bytes.end())));
+    }
+    CHECK(last_restore_steps(rig.transcript(), "card-read").size() == 3);
+    CHECK(smk::transcript::verify_file(rig.transcript()).ok());
+}
+
+TEST_CASE("remote: a restore from 5 sealed shares reads no card") {
+    CeremonyRig rig;
+    const std::string issued = issue(rig);
+    CapturedOutput output;
+    cer::restore(remote_restore(rig, issued, {1, 2, 3, 4, 5},
+                                [&](const cer::SealedShareRequest& r) {
+                                    return seal_card_of(rig, r.holder, r.facility_key, r.context);
+                                }),
+                 output);
+    REQUIRE_FALSE(output.results.empty());
+    CHECK(smk_test::contains(output.results.front(),
+                             "from set A (sealed shares of holders 1 2 3 4 5)"));
+    CHECK(rig.token_kcv("hsm-two").exit_code == 0);
+    CHECK(last_restore_steps(rig.transcript(), "sealed-share-read").size() == 5);
+    CHECK(last_restore_steps(rig.transcript(), "card-read").empty());
+}
+
+TEST_CASE("remote: smk ceremony restore --remote takes the sealed shares from stdin") {
+    CeremonyRig rig;
+    const std::string issued = issue(rig);
+    const std::string key_file = rig.path("facility-key.txt");
+    const std::string png = rig.path("facility-key.png");
+    const std::string context = "KSK restore 2027-03 at AUCKLAND";
+    // Input that ends before a holder's sealed share: named, nothing installed.
+    const RunResult cut = run_smk({"ceremony", "restore", issued, "--facility", "AUCKLAND",
+                                   "--transcript", rig.transcript(), "--batch", "--remote", "6"},
+                                  "Surrogate 6\n");
+    CHECK(cut.exit_code == 3);
+    CHECK(smk_test::contains(cut.err, "holder 6's sealed share: the input ended before it"));
+
+    smk_test::Command command = smk_test::smk_command(
+        {"ceremony", "restore", issued, "--facility", "AUCKLAND", "--transcript", rig.transcript(),
+         "--batch", "--remote", "6,7", "--context", context, "--facility-key-out", key_file,
+         "--facility-key-png", png});
+    command.pipe_fd = 0;
+    smk_test::Child restore(command);
+    REQUIRE_MESSAGE(
+        smk_test::wait_for([&] { return restore.stderr_has("read aloud on the call"); }),
+        "the restore never showed its key: " << restore.err_seen());
+
+    // The key as the facility shows it: words on the terminal and in the file, the
+    // PNG's QR code (decoded by zbarimg, a reader smk did not write) the same words.
+    const std::string key_text = smk_test::slurp(key_file);
+    CHECK(smk_test::contains(restore.err_seen(), key_text));
+    const auto decoded = smk_test::run_process(smk_test::Command({"zbarimg", "--raw", "-q", png}));
+    REQUIRE_MESSAGE(decoded.exited, "zbarimg (zbar-tools) did not run");
+    CHECK(decoded.out == key_text + "\n");
+    const transport::PublicKey key = transport::parse_facility_key_text(key_text, key_file);
+
+    // Holder 6 sends a file; holder 7 reads the words, typed in at the facility.
+    const std::string sealed_6 = rig.path("sealed-6.txt");
+    smk_test::spit(sealed_6, seal_card_of(rig, 6, key, context));
+    const std::string words_7 = seal_card_of(rig, 7, key, context);
+    restore.write_pipe("Surrogate 6 (video call)\n" + sealed_6 + "\nHolder 7 (phone)\n" + words_7 +
+                       "\n");
+    const smk_test::ProcessResult done = restore.wait();
+    INFO("stderr: " << done.err);
+    CHECK(done.shell_status() == 0);
+    CHECK(smk_test::contains(done.out, "; sealed shares of holders 6 7)"));
+    CHECK(rig.token_kcv("hsm-two").exit_code == 0);
+    const auto sealed = last_restore_steps(rig.transcript(), "sealed-share-read");
+    REQUIRE(sealed.size() == 2);
+    CHECK(field(sealed[0].items, "presented_by") == "Surrogate 6 (video call)");
+    CHECK(field(sealed[0].results, "from") == sealed_6);
+    CHECK(field(sealed[1].items, "presented_by") == "Holder 7 (phone)");
+    CHECK(field(sealed[1].results, "from") == "stdin");
+}
