@@ -68,15 +68,64 @@ inline bool matches(const std::uint8_t* buf, const std::uint8_t* masked, std::si
 
 }  // namespace detail
 
+// One readable and writable mapping of this process (a /proc/self/maps line).
+struct Region {
+    std::uintptr_t lo = 0;
+    std::uintptr_t hi = 0;
+    std::string line;
+};
+
+struct RegionList {
+    std::vector<Region> regions;
+    std::vector<std::string> skipped;  // too large (or sanitizer shadow)
+};
+
+// Every mapping that is both readable and writable: stack, heap, anonymous maps,
+// .data/.bss, and the data pages of every sodium_malloc allocation (its guard
+// pages are PROT_NONE and its size page read-only: not listed). [vvar] and
+// [vsyscall] are left out; regions over kMaxRegion (and ASan's shadow) are skipped.
+inline RegionList writable_regions() {
+    RegionList out;
+    std::ifstream maps("/proc/self/maps");
+    for (std::string line; std::getline(maps, line);) {
+        std::istringstream in(line);
+        std::string range;
+        std::string perms;
+        in >> range >> perms;
+        if (perms.size() < 2 || perms[1] != 'w' || perms[0] != 'r') {
+            continue;
+        }
+        if (line.find("[vvar]") != std::string::npos ||
+            line.find("[vsyscall]") != std::string::npos) {
+            continue;
+        }
+        const auto dash = range.find('-');
+        const std::uintptr_t lo = std::stoull(range.substr(0, dash), nullptr, 16);
+        const std::uintptr_t hi = std::stoull(range.substr(dash + 1), nullptr, 16);
+#if defined(__SANITIZE_ADDRESS__)
+        // AddressSanitizer's shadow (x86-64: addresses 0x7fff8000 up to
+        // 0x10007fff8000, shadow gap included) holds one addressability byte per 8
+        // bytes of memory, never program data, and is hundreds of MiB.
+        if (lo >= 0x7fff7000 && hi <= 0x10007fff8000) {
+            out.skipped.push_back(line);
+            continue;
+        }
+#endif
+        if (hi - lo > kMaxRegion) {
+            out.skipped.push_back(line);
+            continue;
+        }
+        out.regions.push_back({lo, hi, line});
+    }
+    return out;
+}
+
 // Scans every writable mapping (stack, heap, anonymous, .data/.bss; guard pages
 // excluded as unreadable) for every window of every needle.
 inline ScanReport scan_writable_memory(const std::vector<MaskedNeedle>& needles) {
     ScanReport report;
-    std::ifstream maps("/proc/self/maps");
-    std::vector<std::string> lines;
-    for (std::string line; std::getline(maps, line);) {
-        lines.push_back(line);
-    }
+    RegionList regions = writable_regions();
+    report.regions_skipped = std::move(regions.skipped);
     const int mem = ::open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
     if (mem < 0) {
         report.regions_skipped.push_back("cannot open /proc/self/mem");
@@ -108,35 +157,10 @@ inline ScanReport scan_writable_memory(const std::vector<MaskedNeedle>& needles)
         }
     }
     std::vector<std::uint8_t> buf;
-    for (const std::string& line : lines) {
-        std::istringstream in(line);
-        std::string range;
-        std::string perms;
-        in >> range >> perms;
-        if (perms.size() < 2 || perms[1] != 'w' || perms[0] != 'r') {
-            continue;
-        }
-        if (line.find("[vvar]") != std::string::npos ||
-            line.find("[vsyscall]") != std::string::npos) {
-            continue;
-        }
-        const auto dash = range.find('-');
-        const std::uintptr_t lo = std::stoull(range.substr(0, dash), nullptr, 16);
-        const std::uintptr_t hi = std::stoull(range.substr(dash + 1), nullptr, 16);
-        const std::size_t size = hi - lo;
-#if defined(__SANITIZE_ADDRESS__)
-        // AddressSanitizer's shadow (x86-64: addresses 0x7fff8000 up to
-        // 0x10007fff8000, shadow gap included) holds one addressability byte per 8
-        // bytes of memory, never program data, and is hundreds of MiB.
-        if (lo >= 0x7fff7000 && hi <= 0x10007fff8000) {
-            report.regions_skipped.push_back(line);
-            continue;
-        }
-#endif
-        if (size > kMaxRegion) {
-            report.regions_skipped.push_back(line);
-            continue;
-        }
+    for (const Region& region : regions.regions) {
+        const std::uintptr_t lo = region.lo;
+        const std::string& line = region.line;
+        const std::size_t size = region.hi - region.lo;
         buf.assign(size, 0);
         const ssize_t got = ::pread(mem, buf.data(), size, static_cast<off_t>(lo));
         if (got <= 0) {
