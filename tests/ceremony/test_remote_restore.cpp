@@ -8,12 +8,15 @@
 
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "ceremony/ceremony_rig.hpp"
 #include "ceremony/ceremony_test_util.hpp"
 #include "cli/fixtures.hpp"
+#include "hygiene/facility_key_finder.hpp"
+#include "hygiene/memory_scan.hpp"
 #include "smk/ceremony/flows.hpp"
 #include "smk/ceremony/transcript.hpp"
 #include "smk/error.hpp"
@@ -136,6 +139,29 @@ std::string one_word_changed(const std::string& text) {
     return text.substr(0, at) + other + text.substr(at + word.size());
 }
 
+// Whether `bytes` holds the masked needle at any offset.
+bool holds(std::string_view bytes, const smk_test::MaskedNeedle& needle) {
+    const auto* data = reinterpret_cast<const std::uint8_t*>(bytes.data());
+    for (std::size_t i = 0; i + needle.masked.size() <= bytes.size(); ++i) {
+        if (smk_test::detail::matches(data + i, needle.masked.data(), needle.masked.size())) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// The needle's lower-case hex digits, masked as well.
+smk_test::MaskedNeedle hex_of(const smk_test::MaskedNeedle& needle) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    smk_test::MaskedNeedle hex{needle.name + " in hex", {}};
+    for (const std::uint8_t m : needle.masked) {
+        const auto b = static_cast<std::uint8_t>(m ^ smk_test::kNeedleMask);
+        hex.masked.push_back(static_cast<std::uint8_t>(kHex[b >> 4] ^ smk_test::kNeedleMask));
+        hex.masked.push_back(static_cast<std::uint8_t>(kHex[b & 15] ^ smk_test::kNeedleMask));
+    }
+    return hex;
+}
+
 }  // namespace
 
 TEST_CASE("remote: every bad sealed share stops the restore with nothing installed") {
@@ -228,8 +254,14 @@ TEST_CASE("remote: a restore from 3 cards and 2 sealed shares records each seale
     CeremonyRig rig;
     const std::string issued = issue(rig);
     std::vector<std::string> presented;
+    // The facility's private key, found in this process's memory while the restore
+    // holds it (facility_key_finder.hpp: no hook in smk), kept masked.
+    std::optional<smk_test::MaskedNeedle> private_key;
     cer::CeremonyOptions options =
         remote_restore(rig, issued, {6, 7}, [&](const cer::SealedShareRequest& r) {
+            if (!private_key) {
+                private_key = smk_test::find_x25519_private_key(r.facility_key);
+            }
             CHECK(r.holder_name == "Holder " + std::to_string(r.holder));
             CHECK(r.context.rfind("smk restore of share set ", 0) == 0);
             CHECK(r.context.ends_with(" at AUCKLAND"));
@@ -274,6 +306,28 @@ TEST_CASE("remote: a restore from 3 cards and 2 sealed shares records each seale
     }
     CHECK(last_restore_steps(rig.transcript(), "card-read").size() == 3);
     CHECK(smk::transcript::verify_file(rig.transcript()).ok());
+
+    // The key is gone when the restore ends: from memory, and it was never on disk.
+    REQUIRE_MESSAGE(
+        private_key.has_value(),
+        "the finder did not find the live facility key: this check would prove nothing");
+    CHECK_FALSE(smk_test::find_x25519_private_key(key).has_value());
+    const smk_test::ScanReport report = smk_test::scan_writable_memory({*private_key});
+    INFO(smk_test::describe(report));
+    CHECK(report.bytes_scanned > 100000);
+    CHECK(report.hits.empty());
+    std::size_t files = 0;
+    for (const auto& entry :
+         fs::recursive_directory_iterator(fs::path(rig.transcript()).parent_path())) {
+        if (entry.is_regular_file()) {
+            ++files;
+            const std::string bytes = smk_test::slurp(entry.path());
+            INFO("file " << entry.path());
+            CHECK_FALSE(holds(bytes, *private_key));
+            CHECK_FALSE(holds(bytes, hex_of(*private_key)));
+        }
+    }
+    CHECK(files >= 4);  // the plans, the transcript, the key's words and PNG at least
 }
 
 TEST_CASE("remote: a restore from 5 sealed shares reads no card") {
