@@ -138,8 +138,9 @@ void restore(const CeremonyOptions& options, Output& output) {
             from += (from.empty() ? "cards " : " ") + c;
         }
         for (std::size_t i = 0; i < quorum->remote.size(); ++i) {
-            from += (i == 0 ? (from.empty() ? "" : "; ") + std::string("sealed shares of holders ")
-                            : " ") +
+            const char* sealed = quorum->remote.size() == 1 ? "sealed share of holder "
+                                                            : "sealed shares of holders ";
+            from += (i == 0 ? (from.empty() ? "" : "; ") + std::string(sealed) : " ") +
                     std::to_string(quorum->remote[i]);
         }
         first = fmt::format("SMK restored at {} from {} ({})\n", facility.name, quorum->sets_text(),

@@ -53,6 +53,18 @@ jq -e -s '[.[] | select(.flow == "issue" and .step == "card-key-generated"
 # of the factory PINs (issue 14: holder PINs).
 jq -e -s '[.[] | select(.flow == "issue" and .step == "card-pins-set")] | length == 14' \
   "$transcript" >/dev/null || fail "the issue did not set the holders' PINs on each of the 14 cards"
+# Holder 7 took part remotely (issue 15): the restore showed a key for itself alone and
+# counted holder 7's sealed share, recorded with who presented it and its SHA-256,
+# beside four cards.
+jq -e -s 'any(.[]; .flow == "restore" and .step == "facility-key"
+                   and (.results.public_key | length) == 64)' \
+  "$transcript" >/dev/null || fail "the restore recorded no facility key"
+jq -e -s '[.[] | select(.flow == "restore" and .step == "sealed-share-read"
+                        and .items.holder == "7" and .results.remote == "yes"
+                        and (.digests.sealed | length) == 64)] | length == 1' \
+  "$transcript" >/dev/null || fail "the restore did not record holder 7's sealed share"
+jq -e -s '[.[] | select(.flow == "restore" and .step == "card-read")] | length == 4' \
+  "$transcript" >/dev/null || fail "the restore did not read four cards beside the sealed share"
 # Every drive's verification records where it goes: facility, bag and recipient.
 jq -e -s '[.[] | select(.flow == "backup-copies" and .step == "drive-verified"
                         and .items.facility != null and .items.bag != null

@@ -16,7 +16,8 @@
 # pair wrapped under the SMK into the HSM backup tree, its public key exported
 # beside it), `smk ceremony backup-copies`,
 # `smk ceremony restore` at AUCKLAND from the AUCKLAND drive (its USB serial and the
-# backup's SHA-256 checked first, then the SMK from five cards, then the KSK), the
+# backup's SHA-256 checked first, then the SMK from four cards and the sealed share
+# of holder 7, who cannot travel (`smk transport seal`), then the KSK), the
 # transcript checked and printed, and a message signed by
 # the KSK at AUCKLAND verified by openssl against the public key exported at
 # WELLINGTON. The last lines are `transcript: PATH`, one `SMK <facility> <token>:
@@ -214,8 +215,9 @@ umockdev-run "${umockdev_args[@]}" -- "$smk" ceremony backup-copies "$issued" --
 # The AUCKLAND copy travels to the second facility and is mounted there.
 mount "${loops[3]}" "$work/media/AUCKLAND"
 
-phase "3. smk ceremony restore at AUCKLAND (phase 2), from five cards of set B"
-# The holders bring their set B cards; the set A cards stay in their bags.
+phase "3. smk ceremony restore at AUCKLAND (phase 2), from four cards of set B and holder 7's sealed share"
+# The holders bring their set B cards; the set A cards stay in their bags. Holder 7
+# cannot travel and takes part from their own machine (docs/TRANSPORT.md).
 for i in 0 1 2 3 4 5 6; do
     "$here/pcsc-env.sh" card-stop "$work/pcsc" "$i" >/dev/null
 done
@@ -234,8 +236,43 @@ phase2="$work/ceremony-plan-phase2.toml"
 sed "s|^application_backup = .*|&\napplication_backup_sha256 = \"$backup_sha256\"|" "$issued" >"$phase2"
 grep -q "^application_backup_sha256 = \"$backup_sha256\"" "$phase2" || fail "could not write $phase2"
 echo "  phase-2 plan: $phase2 (application backup SHA-256 $backup_sha256)"
-umockdev-run "${umockdev_args[@]}" -- "$smk" ceremony restore "$phase2" --batch --facility AUCKLAND --confirm-participants |
-    tee "$work/restore.out"
+# The restore shows a key made for it alone (words, a QR code, the fingerprint to read
+# aloud; here also as a file and a PNG to send), then reads holder 7's sealed share
+# from stdin: who presents it, then its file.
+context="KSK rehearsal restore at AUCKLAND"
+mkfifo "$work/sealed-shares"
+umockdev-run "${umockdev_args[@]}" -- "$smk" ceremony restore "$phase2" --batch --facility AUCKLAND \
+    --confirm-participants --remote 7 --context "$context" \
+    --facility-key-out "$work/facility-key.txt" --facility-key-png "$work/facility-key.png" \
+    <"$work/sealed-shares" >"$work/restore.out" &
+restore_pid=$!
+exec 3>"$work/sealed-shares"
+for _ in $(seq 240); do
+    [[ -s $work/facility-key.txt ]] && break
+    kill -0 "$restore_pid" 2>/dev/null || break
+    sleep 0.25
+done
+[[ -s $work/facility-key.txt ]] || fail "the restore did not show its facility key"
+# Holder 7 takes the key from the PNG with zbarimg, a QR reader smk did not write: the
+# same words as the file.
+zbarimg --raw -q "$work/facility-key.png" 2>/dev/null | sed '$d' | cmp -s - "$work/facility-key.txt" ||
+    fail "the facility key's QR code does not hold its words"
+# On holder 7's machine: their set B card (card 13) and their PIN; they read the
+# fingerprint words aloud and seal the share to the key.
+"$smk" transport seal --to "$work/facility-key.txt" --context "$context" --expect-set B \
+    --reader "$SMK_PCSC_READER_13" --pin-file "$work/holder-7-pin" --out "$work/sealed-7.txt"
+# Holder 7's card stays with them, out of the facility's readers.
+"$here/pcsc-env.sh" card-stop "$work/pcsc" 13 >/dev/null
+for _ in $(seq 40); do
+    empty=$("$smk" card list 2>/dev/null | grep -c ': no card$' || true)
+    [[ $empty -ge 8 ]] && break
+    sleep 0.25
+done
+[[ $empty -ge 8 ]] || fail "pcscd still shows holder 7's card after it was pulled"
+printf 'Holder 7 (on a video call)\n%s\n' "$work/sealed-7.txt" >&3
+exec 3>&-
+wait "$restore_pid" || fail "smk ceremony restore failed"
+cat "$work/restore.out"
 
 phase "4. The transcript"
 # The value the last flow told the witnesses to write on the paper script (hex, and
