@@ -68,6 +68,16 @@ phase() {
     fi
 }
 fail() { echo "demo: $*" >&2; exit 1; }
+# Waits until pcscd shows N readers empty (a pulled card takes a moment).
+wait_for_empty_readers() {
+    local empty=0
+    for _ in $(seq 40); do
+        empty=$("$smk" card list 2>/dev/null | grep -c ': no card$' || true)
+        [[ $empty -ge $1 ]] && return 0
+        sleep 0.25
+    done
+    fail "pcscd still shows $2"
+}
 
 [[ $(id -u) == 0 ]] || fail "needs root (private pcscd in namespaces, loop mounts)"
 [[ -x $cardsim ]] || fail "no smk-cardsim at $cardsim (build it: cmake --build ... --target smk-cardsim)"
@@ -221,13 +231,7 @@ phase "3. smk ceremony restore at AUCKLAND (phase 2), from four cards of set B a
 for i in 0 1 2 3 4 5 6; do
     "$here/pcsc-env.sh" card-stop "$work/pcsc" "$i" >/dev/null
 done
-# Wait until pcscd shows those readers empty (a pulled card takes a moment).
-for _ in $(seq 40); do
-    empty=$("$smk" card list 2>/dev/null | grep -c ': no card$' || true)
-    [[ $empty -ge 7 ]] && break
-    sleep 0.25
-done
-[[ $empty -ge 7 ]] || fail "pcscd still shows the set A cards after they were pulled"
+wait_for_empty_readers 7 "the set A cards after they were pulled"
 # The phase-2 plan: the issued plan with the backup's SHA-256 from the phase-1 paper
 # script (taken here with coreutils, not smk) in the AUCKLAND facility. restore checks
 # the AUCKLAND drive's USB serial and this SHA-256 before it opens the HSM token.
@@ -263,12 +267,7 @@ zbarimg --raw -q "$work/facility-key.png" 2>/dev/null | sed '$d' | cmp -s - "$wo
     --reader "$SMK_PCSC_READER_13" --pin-file "$work/holder-7-pin" --out "$work/sealed-7.txt"
 # Holder 7's card stays with them, out of the facility's readers.
 "$here/pcsc-env.sh" card-stop "$work/pcsc" 13 >/dev/null
-for _ in $(seq 40); do
-    empty=$("$smk" card list 2>/dev/null | grep -c ': no card$' || true)
-    [[ $empty -ge 8 ]] && break
-    sleep 0.25
-done
-[[ $empty -ge 8 ]] || fail "pcscd still shows holder 7's card after it was pulled"
+wait_for_empty_readers 8 "holder 7's card after it was pulled"
 printf 'Holder 7 (on a video call)\n%s\n' "$work/sealed-7.txt" >&3
 exec 3>&-
 wait "$restore_pid" || fail "smk ceremony restore failed"

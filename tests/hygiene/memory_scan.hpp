@@ -193,6 +193,14 @@ inline ScanReport scan_writable_memory(const std::vector<MaskedNeedle>& needles)
     return report;
 }
 
+// How many hits are on the stack (dead frames); a leak elsewhere (heap, .data,
+// anonymous maps) is never excused.
+inline std::size_t hits_on_stack(const ScanReport& r) {
+    return static_cast<std::size_t>(std::count_if(
+        r.hits.begin(), r.hits.end(),
+        [](const ScanHit& h) { return h.region.find("[stack]") != std::string::npos; }));
+}
+
 inline std::string describe(const ScanReport& r) {
     std::string out = std::to_string(r.regions_scanned) + " regions, " +
                       std::to_string(r.bytes_scanned) + " bytes scanned";

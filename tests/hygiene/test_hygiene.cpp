@@ -132,10 +132,7 @@ TEST_CASE("after split and combine no secret or share is left in writable memory
     INFO(describe(report));
     CHECK(report.regions_scanned > 3);
     CHECK(report.bytes_scanned > 100000);
-    std::size_t on_stack = 0;
-    for (const ScanHit& h : report.hits) {
-        on_stack += h.region.find("[stack]") != std::string::npos ? std::size_t{1} : std::size_t{0};
-    }
+    const std::size_t on_stack = hits_on_stack(report);
     CHECK(report.hits.size() == on_stack);  // heap, .data, anonymous maps: never
     // In every build, the unoptimized ones too: there every SIMD intrinsic's value
     // sits in a stack slot, and the SSSE3/AVX2 kernels left the last vector of a

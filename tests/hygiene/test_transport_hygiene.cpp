@@ -163,10 +163,7 @@ TEST_CASE("after sealing and opening two shares no facility key or share is left
     INFO(describe(report));
     CHECK(report.regions_scanned > 3);
     CHECK(report.bytes_scanned > 100000);
-    std::size_t on_stack = 0;
-    for (const ScanHit& h : report.hits) {
-        on_stack += h.region.find("[stack]") != std::string::npos ? std::size_t{1} : std::size_t{0};
-    }
+    const std::size_t on_stack = hits_on_stack(report);
     CHECK(report.hits.size() == on_stack);  // heap, .data, anonymous maps: never
     CHECK(on_stack == 0);
 }

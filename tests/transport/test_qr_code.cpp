@@ -15,6 +15,7 @@
 #include "smk/error.hpp"
 #include "smk/qr_code.hpp"
 #include "smk/transport.hpp"
+#include "support/error_of.hpp"
 #include "support/files.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
@@ -101,16 +102,7 @@ std::string pbm_of(const std::string& text, std::size_t scale) {
     return pbm;
 }
 
-template <typename F>
-std::pair<smk::ErrorCategory, std::string> error_of(F&& f) {
-    try {
-        f();
-    } catch (const smk::Error& e) {
-        return {e.category(), e.what()};
-    }
-    FAIL("no smk::Error was thrown");
-    return {};
-}
+using smk_test::error_of;
 
 }  // namespace
 

@@ -21,6 +21,7 @@
 #include "smk/slip39.hpp"
 #include "smk/transport.hpp"
 #include "support/deterministic_random.hpp"
+#include "support/error_of.hpp"
 #include "support/files.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
@@ -46,16 +47,7 @@ struct Split {
     smk::slip39::SplitResult result;
 };
 
-template <typename F>
-std::pair<smk::ErrorCategory, std::string> error_of(F&& f) {
-    try {
-        f();
-    } catch (const smk::Error& e) {
-        return {e.category(), e.what()};
-    }
-    FAIL("no smk::Error was thrown");
-    return {};
-}
+using smk_test::error_of;
 
 std::vector<std::string_view> words_after_header(const std::string& text) {
     return smk::split_words(std::string_view(text).substr(text.find('\n') + 1));
