@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "smk/secret.hpp"
+
 namespace smk_test {
 
 inline constexpr std::uint8_t kNeedleMask = 0x5A;
@@ -39,6 +41,16 @@ inline MaskedNeedle mask_needle(std::string name, std::span<const std::uint8_t> 
         n.masked.push_back(static_cast<std::uint8_t>(b ^ kNeedleMask));
     }
     return n;
+}
+
+// A secret stored masked (so the test's own data never holds it), unmasked straight
+// into guarded memory.
+inline smk::Secret unmasked_secret(std::span<const std::uint8_t> masked) {
+    smk::Secret s(masked.size());
+    for (std::size_t i = 0; i < masked.size(); ++i) {
+        s.data()[i] = static_cast<std::uint8_t>(masked[i] ^ kNeedleMask);
+    }
+    return s;
 }
 
 struct ScanHit {

@@ -40,11 +40,7 @@ constexpr std::array<std::uint8_t, 32> kMaskedMaster = {
 
 // Unmasks the test secret straight into guarded memory.
 smk::Secret test_master_secret() {
-    smk::Secret s(kMaskedMaster.size());
-    for (std::size_t i = 0; i < kMaskedMaster.size(); ++i) {
-        s.data()[i] = static_cast<std::uint8_t>(kMaskedMaster[i] ^ kNeedleMask);
-    }
-    return s;
+    return unmasked_secret(kMaskedMaster);
 }
 
 // Splits the test secret into 2 x 3-of-5, records masked needles for the master

@@ -45,11 +45,7 @@ constexpr std::array<std::uint8_t, 32> kMaskedSecret = {
     0xe1, 0x7a, 0x35, 0x9c, 0x48, 0xf6, 0x02, 0xab, 0x5d, 0x83, 0x1f, 0xc0, 0x74, 0x29, 0x96, 0x3b};
 
 smk::Secret test_secret() {
-    smk::Secret s(kMaskedSecret.size());
-    for (std::size_t i = 0; i < kMaskedSecret.size(); ++i) {
-        s.data()[i] = static_cast<std::uint8_t>(kMaskedSecret[i] ^ kNeedleMask);
-    }
-    return s;
+    return unmasked_secret(kMaskedSecret);
 }
 
 struct TransportRun {
