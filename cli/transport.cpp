@@ -18,6 +18,7 @@
 #include "smk/card.hpp"
 #include "smk/error.hpp"
 #include "smk/pgp_words.hpp"
+#include "smk/qr_code.hpp"
 #include "smk/share_report.hpp"
 #include "smk/text_file.hpp"
 #include "smk/transport.hpp"
@@ -33,6 +34,7 @@ struct SealOptions {
     std::optional<unsigned> expect_identifier;
     std::string expect_set;
     std::string out;
+    std::string qr_png;
     std::string share_file;
     std::string reader;
     PinOptions pin;
@@ -101,6 +103,12 @@ void run_seal(const SealOptions& options) {
     if (!options.out.empty()) {
         refuse_existing(options.out);
     }
+    if (!options.qr_png.empty()) {
+        if (options.qr_png == options.out) {
+            throw Error(ErrorCategory::usage, "--qr-png and --out name the same file");
+        }
+        refuse_existing(options.qr_png);
+    }
     const HolderShare share =
         options.reader.empty() ? share_from_file(options.share_file) : share_from_card(options);
     const auto sealed =
@@ -114,15 +122,24 @@ void run_seal(const SealOptions& options) {
         card::share_text(sealed.info), share.source, options.context,
         sealed.bytes.size() + transport::kTextCheckBytes,
         pgp_words(transport::key_fingerprint(to)));
+    // The QR code holds the same text as the words: a reader (zbarimg) gives back
+    // what the facility can paste.
+    const std::string qr_line =
+        options.qr_png.empty()
+            ? std::string()
+            : fmt::format("wrote the sealed share's QR code to {}\n", options.qr_png);
+    if (!options.qr_png.empty()) {
+        transport::write_qr_png(text, options.qr_png);
+    }
     if (options.out.empty()) {
-        print_err(summary);
+        print_err(summary + qr_line);
         print_out(text);
         return;
     }
     AtomicFile file(options.out, 0644);
     file.write({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
     file.commit();
-    print_out(summary + fmt::format("wrote the sealed share to {}\n", options.out));
+    print_out(summary + qr_line + fmt::format("wrote the sealed share to {}\n", options.out));
 }
 
 }  // namespace
@@ -149,6 +166,9 @@ void register_transport(CLI::App& app, Context& /*ctx*/) {
     cmd->add_option("--expect-set", seal->expect_set, "Refuse a share of another set (A, B, ...)");
     cmd->add_option("--out", seal->out,
                     "Write the sealed share's words to FILE (never replaced) instead of stdout");
+    cmd->add_option("--qr-png", seal->qr_png,
+                    "Also write the sealed share's words as a QR code to FILE (PNG, never "
+                    "replaced), to show on a video call or send");
     auto* file = cmd->add_option("SHARE_FILE", seal->share_file,
                                  "The share: a file with one mnemonic, or - for stdin");
     auto* reader = cmd->add_option("--reader", seal->reader,

@@ -413,10 +413,29 @@ TEST_CASE("remote: smk ceremony restore --remote takes the sealed shares from st
     CHECK(decoded.out == key_text + "\n");
     const transport::PublicKey key = transport::parse_facility_key_text(key_text, key_file);
 
-    // Holder 6 sends a file; holder 7 reads the words, typed in at the facility.
+    // Holder 6 sends a file. Holder 7 shows their sealed share's QR code on the call;
+    // the facility reads it with zbarimg and pastes the words.
     const std::string sealed_6 = rig.path("sealed-6.txt");
     smk_test::spit(sealed_6, seal_card_of(rig, 6, key, context));
-    const std::string words_7 = seal_card_of(rig, 7, key, context);
+    const std::string qr_7 = rig.path("sealed-7.png");
+    const std::vector<std::string> seal_7 = {"transport",  "seal",
+                                             "--to",       key_file,
+                                             "--context",  context,
+                                             "--reader",   rig.cards().reader(6),
+                                             "--pin-file", rig.holder_pin(7),
+                                             "--qr-png",   qr_7};
+    const RunResult sealed_7 = run_smk(seal_7);
+    INFO("seal stderr: " << sealed_7.err);
+    REQUIRE(sealed_7.exit_code == 0);
+    CHECK(smk_test::contains(sealed_7.err, "wrote the sealed share's QR code to " + qr_7));
+    const auto scanned = smk_test::run_process(smk_test::Command({"zbarimg", "--raw", "-q", qr_7}));
+    REQUIRE_MESSAGE(scanned.shell_status() == 0, "zbarimg (zbar-tools) did not read " << qr_7);
+    CHECK(scanned.out == sealed_7.out + "\n");
+    const std::string words_7 = scanned.out;
+    // Never over an existing file: refused before the card is read.
+    const RunResult again = run_smk(seal_7);
+    CHECK(again.exit_code == 7);
+    CHECK(again.out.empty());
     restore.write_pipe("Surrogate 6 (video call)\n" + sealed_6 + "\nHolder 7 (phone)\n" + words_7 +
                        "\n");
     const smk_test::ProcessResult done = restore.wait();
