@@ -17,8 +17,10 @@
 #include "pin.hpp"
 #include "smk/card.hpp"
 #include "smk/error.hpp"
+#include "smk/hex.hpp"
 #include "smk/pgp_words.hpp"
 #include "smk/qr_code.hpp"
+#include "smk/sha256.hpp"
 #include "smk/share_report.hpp"
 #include "smk/text_file.hpp"
 #include "smk/transport.hpp"
@@ -118,10 +120,11 @@ void run_seal(const SealOptions& options) {
         "sealed {} from {}\n"
         "for the ceremony context \"{}\" ({} words), to the facility key with the fingerprint\n"
         "  {}\n"
-        "Read these 8 words aloud to the facility: they must be the words it shows.\n",
+        "Read these 8 words aloud to the facility: they must be the words it shows.\n"
+        "SHA-256 of the sealed share (the facility's transcript records it): {}\n",
         card::share_text(sealed.info), share.source, options.context,
-        sealed.bytes.size() + transport::kTextCheckBytes,
-        pgp_words(transport::key_fingerprint(to)));
+        sealed.bytes.size() + transport::kTextCheckBytes, pgp_words(transport::key_fingerprint(to)),
+        to_hex(sha256_bytes(sealed.bytes)));
     // The QR code holds the same text as the words: a reader (zbarimg) gives back
     // what the facility can paste.
     const std::string qr_line =

@@ -7,6 +7,12 @@ this is for tests and drills only) and a sealed share in its text form, print
 every field and the card share record (section 4) in hex.
 
   open_sealed.py --private-key-file KEY.hex [--context TEXT] SEALED.txt
+
+With --sha256 instead of a key it only prints the SHA-256 of the sealed bytes the
+words encode (the `sealed` digest smk's transcript records for a sealed share),
+which the holder and any witness can check without the key:
+
+  open_sealed.py --sha256 SEALED.txt
 """
 import argparse
 import hashlib
@@ -49,13 +55,18 @@ def bytes_of_text(text, header, wordlist):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--private-key-file", required=True)
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--private-key-file")
+    which.add_argument("--sha256", action="store_true")
     parser.add_argument("--context")
     parser.add_argument("--wordlist", default=WORDLIST)
     parser.add_argument("sealed")
     args = parser.parse_args()
 
     sealed = bytes_of_text(pathlib.Path(args.sealed).read_text(), HEADER, args.wordlist)
+    if args.sha256:
+        print(hashlib.sha256(sealed).hexdigest())
+        return
     key = PrivateKey(bytes.fromhex(pathlib.Path(args.private_key_file).read_text().strip()))
     plain = SealedBox(key).decrypt(sealed)  # crypto_box_seal_open
 

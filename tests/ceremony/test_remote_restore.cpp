@@ -208,6 +208,16 @@ TEST_CASE("remote: every bad sealed share stops the restore with nothing install
                 "names holder 6 twice");
         refused(rig, remote_restore(rig, issued, {9}, card_of(6)), smk::ErrorCategory::usage,
                 "holders 1 to 7");
+        // A dry run says what would happen and makes no key.
+        cer::CeremonyOptions dry = remote_restore(rig, issued, {6}, card_of(6));
+        dry.dry_run = true;
+        CapturedOutput dry_output;
+        cer::restore(dry, dry_output);
+        REQUIRE(dry_output.results.size() == 1);
+        CHECK(smk_test::contains(dry_output.results[0],
+                                 "1 remote holder(s) would seal their shares to the context "
+                                 "\"smk restore of share set "));
+        CHECK_FALSE(smk_test::contains(dry_output.said, "smk-facility-key-v1"));
         // Refused before the transcript: no restore began.
         CHECK(smk_test::steps(rig.transcript(), "restore", "start") == 0);
     }
@@ -447,6 +457,17 @@ TEST_CASE("remote: smk ceremony restore --remote takes the sealed shares from st
     REQUIRE(sealed.size() == 2);
     CHECK(field(sealed[0].items, "presented_by") == "Surrogate 6 (video call)");
     CHECK(field(sealed[0].results, "from") == sealed_6);
+    // The digest recorded is the one the holder saw, and the one a witness computes
+    // from the words with the docs' script (no key needed).
+    CHECK(smk_test::contains(sealed_7.err,
+                             "SHA-256 of the sealed share (the facility's "
+                             "transcript records it): " +
+                                 field(sealed[1].digests, "sealed")));
+    const auto witness = smk_test::run_process(smk_test::Command(
+        {"/usr/bin/python3", std::string(SMK_SOURCE_DIR) + "/docs/transport/open_sealed.py",
+         "--sha256", sealed_6}));
+    INFO("open_sealed.py stderr: " << witness.err);
+    CHECK(witness.out == field(sealed[0].digests, "sealed") + "\n");
     CHECK(field(sealed[1].items, "presented_by") == "Holder 7 (phone)");
     CHECK(field(sealed[1].results, "from") == "stdin");
 }
