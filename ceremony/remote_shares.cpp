@@ -89,6 +89,16 @@ void check_remote_holders(const Plan& plan, const CeremonyOptions& options) {
     if (!options.transport_context.empty()) {
         transport::check_context(options.transport_context);
     }
+    // The key's files are new files: an existing one is refused before anything.
+    for (const auto& file : {options.facility_key_out, options.facility_key_png}) {
+        if (!file.empty()) {
+            refuse_existing(file);
+        }
+    }
+    if (!options.facility_key_out.empty() && options.facility_key_out == options.facility_key_png) {
+        throw Error(ErrorCategory::usage,
+                    "--facility-key-out and --facility-key-png name the same file");
+    }
 }
 
 std::string transport_context(const Plan& plan, const Facility& facility,

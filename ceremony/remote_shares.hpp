@@ -18,7 +18,8 @@ namespace smk::ceremony {
 
 // The remote holders named (options.remote_holders), before anything is touched:
 // each a holder of the plan, named once, so never more sealed shares than holders;
-// a way to read them. Error(usage) naming the fault.
+// a way to read them; the key's files new. Error(usage) naming the fault
+// (Error(refused) for a key file that exists).
 void check_remote_holders(const Plan& plan, const CeremonyOptions& options);
 
 // The ceremony context each sealed share binds: options.transport_context, else

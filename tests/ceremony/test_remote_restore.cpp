@@ -218,6 +218,9 @@ TEST_CASE("remote: every bad sealed share stops the restore with nothing install
                                  "1 remote holder(s) would seal their shares to the context "
                                  "\"smk restore of share set "));
         CHECK_FALSE(smk_test::contains(dry_output.said, "smk-facility-key-v1"));
+        cer::CeremonyOptions existing = remote_restore(rig, issued, {6}, card_of(6));
+        existing.facility_key_png = issued;
+        refused(rig, existing, smk::ErrorCategory::refused, issued);
         // Refused before the transcript: no restore began.
         CHECK(smk_test::steps(rig.transcript(), "restore", "start") == 0);
     }
