@@ -6,7 +6,7 @@
 
 #include <utility>
 
-#include "provenance.hpp"
+#include "smk/ceremony/provenance.hpp"
 #include "smk/digest.hpp"
 #include "smk/hex.hpp"
 

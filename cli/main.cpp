@@ -19,16 +19,18 @@
 #include "smk/source_commit.hpp"  // generated at build time (top CMakeLists.txt)
 #include "transcript.hpp"
 #include "transport.hpp"
+#include "version.hpp"
 
 namespace {
 
 using RegisterGroup = void (*)(CLI::App&, smk::cli::Context&);
 
 // The dispatch table: one entry per command group (cli/<group>.cpp).
-constexpr std::array<RegisterGroup, 9> kCommandGroups = {
+constexpr std::array<RegisterGroup, 10> kCommandGroups = {
     &smk::cli::register_split,    &smk::cli::register_combine,    &smk::cli::register_share,
     &smk::cli::register_media,    &smk::cli::register_card,       &smk::cli::register_hsm,
     &smk::cli::register_ceremony, &smk::cli::register_transcript, &smk::cli::register_transport,
+    &smk::cli::register_version,
 };
 
 void warn_if_memory_degraded() {

@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 
@@ -352,6 +353,19 @@ std::vector<std::uint8_t> bytes_of_pgp_words(std::span<const std::string_view> w
         bytes.push_back(static_cast<std::uint8_t>(b));
     }
     return bytes;
+}
+
+std::string pgp_words_block(std::span<const std::uint8_t> bytes, std::string_view indent) {
+    std::string text;
+    for (std::size_t i = 0; i < bytes.size(); i += 8) {
+        const std::size_t end = std::min(i + 8, bytes.size());
+        text += fmt::format("{}{:2}-{:2}  ", indent, i + 1, end);
+        for (std::size_t j = i; j < end; ++j) {
+            text += pgp_word(bytes[j], j);
+            text += j + 1 == end ? "\n" : " ";
+        }
+    }
+    return text;
 }
 
 }  // namespace smk

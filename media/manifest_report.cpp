@@ -45,20 +45,6 @@ std::vector<std::string> words_of(const Sha256& digest) {
     return words;
 }
 
-// Eight words a line: four lines for a SHA-256 digest, numbered to keep one's place.
-std::string words_block(const Sha256& digest, std::string_view indent) {
-    const std::vector<std::string> words = words_of(digest);
-    std::string text;
-    for (std::size_t i = 0; i < words.size(); i += 8) {
-        text += fmt::format("{}{:2}-{:2}  ", indent, i + 1, std::min(i + 8, words.size()));
-        for (std::size_t j = i; j < std::min(i + 8, words.size()); ++j) {
-            text += words[j];
-            text += (j + 1 == std::min(i + 8, words.size())) ? "\n" : " ";
-        }
-    }
-    return text;
-}
-
 }  // namespace
 
 namespace manifest {
@@ -107,7 +93,7 @@ std::string generated_notes(const Generated& generated, std::string_view root,
         notes += fmt::format("Wrote {}: {} files{}. Check it with: cd {} && sha256sum -c {}\n", out,
                              generated.files.size(), links, root, fs::absolute(out).string());
         notes += "Manifest SHA-256 " + digest_hex(manifest_digest) + "\n" +
-                 words_block(manifest_digest, "  ");
+                 pgp_words_block(manifest_digest, "  ");
     }
     return notes;
 }
@@ -244,7 +230,7 @@ std::string digest_text(const FileDigest& digest, std::string_view file) {
         "  openssl    {}\n"
         "  PGP words\n{}",
         file, digest.size, how, digest_hex(digest.sha256), openssl_dgst_line(digest.sha256, file),
-        words_block(digest.sha256, "    "));
+        pgp_words_block(digest.sha256, "    "));
 }
 
 }  // namespace smk

@@ -22,6 +22,11 @@ namespace smk {
 // position, separated by single spaces. 00 01 -> "aardvark adviser".
 [[nodiscard]] std::string pgp_words(std::span<const std::uint8_t> bytes);
 
+// The words of `bytes`, eight a line, each line numbered ("   1- 8  w w ...\n" after
+// `indent`) to keep one's place when reading aloud: four lines for a SHA-256.
+[[nodiscard]] std::string pgp_words_block(std::span<const std::uint8_t> bytes,
+                                          std::string_view indent);
+
 // The words of `text`, split at ASCII whitespace (views into `text`).
 [[nodiscard]] std::vector<std::string_view> split_words(std::string_view text);
 
