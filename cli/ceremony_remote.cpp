@@ -13,9 +13,9 @@
 #include <string>
 
 #include "ceremony.hpp"
-#include "io.hpp"
 #include "smk/error.hpp"
 #include "smk/text_file.hpp"
+#include "tty.hpp"
 
 namespace smk::cli {
 namespace {
@@ -77,9 +77,12 @@ std::string trimmed(const std::string& line) {
 ceremony::SealedShareInput read_sealed_share_input(const ceremony::SealedShareRequest& request) {
     const bool typed = ::isatty(STDIN_FILENO) == 1;
     const unsigned holder = request.holder;
+    // At a terminal the prompts go to it, as every other prompt of a ceremony does.
+    std::optional<Tty> tty;
     if (typed) {
-        print_err(fmt::format("Holder {} ({}): who presents the sealed share? ", holder,
-                              request.holder_name));
+        tty.emplace("the sealed shares are typed at the terminal");
+        tty->say(fmt::format("Holder {} ({}): who presents the sealed share? ", holder,
+                             request.holder_name));
     }
     ceremony::SealedShareInput input;
     std::optional<std::string> line = read_line(holder);
@@ -87,8 +90,8 @@ ceremony::SealedShareInput read_sealed_share_input(const ceremony::SealedShareRe
         ended_early(holder);
     }
     input.presented_by = trimmed(*line);
-    if (typed) {
-        print_err(
+    if (tty) {
+        tty->say(
             fmt::format("Holder {}'s sealed share: paste its lines (smk-sealed-share-v1 "
                         "and its words) and an empty line, or type the path of its file:\n",
                         holder));

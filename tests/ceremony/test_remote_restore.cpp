@@ -474,3 +474,37 @@ TEST_CASE("remote: smk ceremony restore --remote takes the sealed shares from st
     CHECK(field(sealed[1].items, "presented_by") == "Holder 7 (phone)");
     CHECK(field(sealed[1].results, "from") == "stdin");
 }
+
+TEST_CASE("remote: at a terminal the facility names who presents the sealed share and pastes it") {
+    CeremonyRig rig;
+    const std::string issued = issue(rig);
+    const std::string context = "smk restore of share set " +
+                                std::to_string(*cer::load_plan(issued).identifier) + " at AUCKLAND";
+    const std::string key_file = rig.path("facility-key.txt");
+    smk_test::Command command = smk_test::smk_command(
+        {"ceremony", "restore", issued, "--facility", "AUCKLAND", "--transcript", rig.transcript(),
+         "--batch", "--remote", "6", "--facility-key-out", key_file});
+    command.stdin_on_tty = true;
+    std::string words;
+    const smk_test::LiveDialog dialog = {
+        {"Holder 6 (Holder 6): who presents the sealed share? ",
+         [&] {
+             // The key is shown: holder 6 seals to it on their own machine.
+             words = seal_card_of(
+                 rig, 6, transport::parse_facility_key_text(smk_test::slurp(key_file), key_file),
+                 context);
+             return std::string("Holder 6 on the phone\n");
+         }},
+        {"or type the path of its file:", [&] { return words + "\n"; }},
+    };
+    const smk_test::PtyResult run = smk_test::run_on_pty(command, dialog, false);
+    INFO("terminal: " << run.tty << "\nstderr: " << run.err);
+    CHECK(run.exit_code == 0);
+    CHECK(smk_test::contains(run.out, "(cards "));
+    CHECK(smk_test::contains(run.out, "; sealed share of holder 6)"));
+    const auto sealed = last_restore_steps(rig.transcript(), "sealed-share-read");
+    REQUIRE(sealed.size() == 1);
+    CHECK(field(sealed[0].items, "presented_by") == "Holder 6 on the phone");
+    CHECK(field(sealed[0].results, "from") == "typed");
+    CHECK(rig.token_kcv("hsm-two").exit_code == 0);
+}

@@ -263,6 +263,14 @@ ProcessResult run_process(const Command& command, std::string_view input) {
 }
 
 PtyResult run_on_pty(const Command& command, const Dialog& dialog, bool stdout_on_tty) {
+    LiveDialog live;
+    for (const auto& [expect, line] : dialog) {
+        live.emplace_back(expect, [line] { return line; });
+    }
+    return run_on_pty(command, live, stdout_on_tty);
+}
+
+PtyResult run_on_pty(const Command& command, const LiveDialog& dialog, bool stdout_on_tty) {
     const int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
     REQUIRE(master >= 0);
     REQUIRE(::grantpt(master) == 0);
@@ -278,8 +286,10 @@ PtyResult run_on_pty(const Command& command, const Dialog& dialog, bool stdout_o
     make_pipe(err);
     const int null = open_fd("/dev/null", O_RDONLY);
     // With stdout_on_tty, fd 1 is our descriptor of the same terminal.
-    const pid_t pid = launch(
-        command, Fds{null, stdout_on_tty ? parent_slave : out[1], err[1], -1, -1}, slave_name);
+    const pid_t pid = launch(command,
+                             Fds{command.stdin_on_tty ? parent_slave : null,
+                                 stdout_on_tty ? parent_slave : out[1], err[1], -1, -1},
+                             slave_name);
     ::close(null);
     ::close(out[1]);
     ::close(err[1]);
@@ -312,7 +322,7 @@ PtyResult run_on_pty(const Command& command, const Dialog& dialog, bool stdout_o
             const auto at = result.tty.find(dialog[step].first, searched);
             if (at != std::string::npos) {
                 searched = at + dialog[step].first.size();
-                const std::string& line = dialog[step].second;
+                const std::string line = dialog[step].second();
                 REQUIRE(::write(tty_fd, line.data(), line.size()) ==
                         static_cast<ssize_t>(line.size()));
                 ++step;

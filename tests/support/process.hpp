@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -33,7 +34,8 @@ struct Command {
     // >= 0 (Child only): the child's fd N is the read end of a pipe the test holds
     // and writes with Child::write_pipe, e.g. 3 for `--pin-fd 3`, 0 for stdin.
     int pipe_fd = -1;
-    uid_t uid = 0;  // not 0: the child runs as this user and group (we are root)
+    uid_t uid = 0;              // not 0: the child runs as this user and group (we are root)
+    bool stdin_on_tty = false;  // run_on_pty only: stdin is the terminal, not /dev/null
 };
 
 struct ProcessResult {
@@ -64,10 +66,15 @@ struct PtyResult {
 
 // Each dialog step waits for `first` on the terminal, then types `second`.
 using Dialog = std::vector<std::pair<std::string, std::string>>;
+// The same, with what is typed made only when its prompt has appeared (from what
+// the program showed before it, say).
+using LiveDialog = std::vector<std::pair<std::string, std::function<std::string()>>>;
 
 // Runs in a new session whose controlling terminal is a fresh pty; stdin is
-// /dev/null, stderr a pipe, stdout the terminal too with stdout_on_tty.
+// /dev/null (the terminal with Command::stdin_on_tty), stderr a pipe, stdout the
+// terminal too with stdout_on_tty.
 PtyResult run_on_pty(const Command& command, const Dialog& dialog, bool stdout_on_tty);
+PtyResult run_on_pty(const Command& command, const LiveDialog& dialog, bool stdout_on_tty);
 
 // Started in the background: stdin /dev/null (unless pipe_fd is 0), stdout and
 // stderr pipes read by stderr_has() and wait(). A Child never waited for is
