@@ -12,6 +12,7 @@
 #include "ceremony.hpp"
 #include "context.hpp"
 #include "hsm.hpp"
+#include "manual.hpp"
 #include "media.hpp"
 #include "smk/error.hpp"
 #include "smk/process_hardening.hpp"
@@ -61,6 +62,7 @@ int main(int argc, char** argv) {
         for (const RegisterGroup register_group : kCommandGroups) {
             register_group(app, ctx);
         }
+        smk::cli::register_manual(app);  // hidden; its page walks every group above
         try {
             app.parse(argc, argv);  // the subcommand's callback runs here
         } catch (const CLI::ParseError& e) {

@@ -31,6 +31,8 @@ packages=(
   clang-14 libclang-rt-14-dev
   # make check's format stage: the checked-in .clang-format
   clang-format-14
+  # the tests render the manual page smk(1) with man --warnings and groff -ww
+  man-db groff-base
 )
 
 missing=()
