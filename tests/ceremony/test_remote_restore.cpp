@@ -14,6 +14,7 @@
 
 #include "ceremony/ceremony_rig.hpp"
 #include "ceremony/ceremony_test_util.hpp"
+#include "ceremony/remote_test_util.hpp"
 #include "cli/fixtures.hpp"
 #include "hygiene/facility_key_finder.hpp"
 #include "hygiene/memory_scan.hpp"
@@ -37,41 +38,7 @@ using smk_test::CapturedOutput;
 using smk_test::CeremonyRig;
 using smk_test::run_smk;
 using smk_test::RunResult;
-
-// Batch options for the rig's plan (every PIN from a file: a prompt fails the test).
-cer::CeremonyOptions batch_options(const std::string& plan) {
-    cer::CeremonyOptions options;
-    options.plan = plan;
-    options.card_mode = cer::CardMode::batch;
-    options.ask_pin = [](std::string_view who) -> smk::Secret {
-        FAIL("no PIN prompt in this test: " << who);
-        return {};
-    };
-    return options;
-}
-
-// The rig's plan issued in process; the issued plan's path.
-std::string issue(CeremonyRig& rig) {
-    cer::CeremonyOptions options = batch_options(rig.plan());
-    options.plan_out = rig.path("issued.toml");
-    CapturedOutput output;
-    cer::issue(options, output);
-    return options.plan_out;
-}
-
-// Holder h's side, on their own machine: their set-A card (card h-1) read with their
-// PIN and its share sealed with `smk transport seal` to `key` for `context`.
-std::string seal_card_of(CeremonyRig& rig, unsigned h, const transport::PublicKey& key,
-                         const std::string& context) {
-    const std::string to = rig.path("facility-key-of-holder-" + std::to_string(h) + ".txt");
-    smk_test::spit(to, transport::facility_key_text(key));
-    const RunResult sealed = run_smk({"transport", "seal", "--to", to, "--context", context,
-                                      "--reader", rig.cards().reader(static_cast<int>(h) - 1),
-                                      "--pin-file", rig.holder_pin(static_cast<int>(h))});
-    INFO("seal stderr: " << sealed.err);
-    REQUIRE(sealed.exit_code == 0);
-    return sealed.out;
-}
+using namespace smk_test::remote;
 
 // Holder h's share sealed by the docs' PyNaCl script (docs/transport/seal_share.py),
 // not by smk: the share read from their card (`smk card read`), its card record
@@ -130,30 +97,6 @@ void refused(const CeremonyRig& rig, const cer::CeremonyOptions& options,
         CHECK(smk_test::contains(e.what(), named));
     }
     CHECK(rig.token_kcv("hsm-two").exit_code != 0);
-}
-
-// The transcript lines of the last restore that are step `step`.
-std::vector<smk::transcript::Line> last_restore_steps(const std::string& transcript,
-                                                      const std::string& step) {
-    std::vector<smk::transcript::Line> found;
-    for (const auto& line : smk::transcript::read_file(transcript)) {
-        if (line.flow == "restore" && line.step == "start") {
-            found.clear();
-        }
-        if (line.flow == "restore" && line.step == step) {
-            found.push_back(line);
-        }
-    }
-    return found;
-}
-
-std::string field(const smk::transcript::Fields& fields, const std::string& name) {
-    for (const auto& [key, value] : fields) {
-        if (key == name) {
-            return value;
-        }
-    }
-    return {};
 }
 
 // `text` with one word of its second line replaced by another word of the same
@@ -392,119 +335,4 @@ TEST_CASE("remote: a restore from 5 sealed shares reads no card - one sealed by 
     CHECK(rig.token_kcv("hsm-two").exit_code == 0);
     CHECK(last_restore_steps(rig.transcript(), "sealed-share-read").size() == 5);
     CHECK(last_restore_steps(rig.transcript(), "card-read").empty());
-}
-
-TEST_CASE("remote: smk ceremony restore --remote takes the sealed shares from stdin") {
-    CeremonyRig rig;
-    const std::string issued = issue(rig);
-    const std::string key_file = rig.path("facility-key.txt");
-    const std::string png = rig.path("facility-key.png");
-    const std::string context = "KSK restore 2027-03 at AUCKLAND";
-    // Input that ends before a holder's sealed share: named, nothing installed.
-    const RunResult cut = run_smk({"ceremony", "restore", issued, "--facility", "AUCKLAND",
-                                   "--transcript", rig.transcript(), "--batch", "--remote", "6"},
-                                  "Surrogate 6\n");
-    CHECK(cut.exit_code == 3);
-    CHECK(smk_test::contains(cut.err, "holder 6's sealed share: the input ended before it"));
-
-    smk_test::Command command = smk_test::smk_command(
-        {"ceremony", "restore", issued, "--facility", "AUCKLAND", "--transcript", rig.transcript(),
-         "--batch", "--remote", "6,7", "--context", context, "--facility-key-out", key_file,
-         "--facility-key-png", png});
-    command.pipe_fd = 0;
-    smk_test::Child restore(command);
-    REQUIRE_MESSAGE(
-        smk_test::wait_for([&] { return restore.stderr_has("read aloud on the call"); }),
-        "the restore never showed its key: " << restore.err_seen());
-
-    // The key as the facility shows it: words on the terminal and in the file, the
-    // PNG's QR code (decoded by zbarimg, a reader smk did not write) the same words.
-    const std::string key_text = smk_test::slurp(key_file);
-    CHECK(smk_test::contains(restore.err_seen(), key_text));
-    const auto decoded = smk_test::run_process(smk_test::Command({"zbarimg", "--raw", "-q", png}));
-    REQUIRE_MESSAGE(decoded.exited, "zbarimg (zbar-tools) did not run");
-    CHECK(decoded.out == key_text + "\n");
-    const transport::PublicKey key = transport::parse_facility_key_text(key_text, key_file);
-
-    // Holder 6 sends a file. Holder 7 shows their sealed share's QR code on the call;
-    // the facility reads it with zbarimg and pastes the words.
-    const std::string sealed_6 = rig.path("sealed-6.txt");
-    smk_test::spit(sealed_6, seal_card_of(rig, 6, key, context));
-    const std::string qr_7 = rig.path("sealed-7.png");
-    const std::vector<std::string> seal_7 = {"transport",  "seal",
-                                             "--to",       key_file,
-                                             "--context",  context,
-                                             "--reader",   rig.cards().reader(6),
-                                             "--pin-file", rig.holder_pin(7),
-                                             "--qr-png",   qr_7};
-    const RunResult sealed_7 = run_smk(seal_7);
-    INFO("seal stderr: " << sealed_7.err);
-    REQUIRE(sealed_7.exit_code == 0);
-    CHECK(smk_test::contains(sealed_7.err, "wrote the sealed share's QR code to " + qr_7));
-    const auto scanned = smk_test::run_process(smk_test::Command({"zbarimg", "--raw", "-q", qr_7}));
-    REQUIRE_MESSAGE(scanned.shell_status() == 0, "zbarimg (zbar-tools) did not read " << qr_7);
-    CHECK(scanned.out == sealed_7.out + "\n");
-    const std::string words_7 = scanned.out;
-    // Never over an existing file: refused before the card is read.
-    const RunResult again = run_smk(seal_7);
-    CHECK(again.exit_code == 7);
-    CHECK(again.out.empty());
-    restore.write_pipe("Surrogate 6 (video call)\n" + sealed_6 + "\nHolder 7 (phone)\n" + words_7 +
-                       "\n");
-    const smk_test::ProcessResult done = restore.wait();
-    INFO("stderr: " << done.err);
-    CHECK(done.shell_status() == 0);
-    CHECK(smk_test::contains(done.out, "; sealed shares of holders 6 7)"));
-    CHECK(rig.token_kcv("hsm-two").exit_code == 0);
-    const auto sealed = last_restore_steps(rig.transcript(), "sealed-share-read");
-    REQUIRE(sealed.size() == 2);
-    CHECK(field(sealed[0].items, "presented_by") == "Surrogate 6 (video call)");
-    CHECK(field(sealed[0].results, "from") == sealed_6);
-    // The digest recorded is the one the holder saw, and the one a witness computes
-    // from the words with the docs' script (no key needed).
-    CHECK(smk_test::contains(sealed_7.err,
-                             "SHA-256 of the sealed share (the facility's "
-                             "transcript records it): " +
-                                 field(sealed[1].digests, "sealed")));
-    const auto witness = smk_test::run_process(smk_test::Command(
-        {"/usr/bin/python3", std::string(SMK_SOURCE_DIR) + "/docs/transport/open_sealed.py",
-         "--sha256", sealed_6}));
-    INFO("open_sealed.py stderr: " << witness.err);
-    CHECK(witness.out == field(sealed[0].digests, "sealed") + "\n");
-    CHECK(field(sealed[1].items, "presented_by") == "Holder 7 (phone)");
-    CHECK(field(sealed[1].results, "from") == "stdin");
-}
-
-TEST_CASE("remote: at a terminal the facility names who presents the sealed share and pastes it") {
-    CeremonyRig rig;
-    const std::string issued = issue(rig);
-    const std::string context = "smk restore of share set " +
-                                std::to_string(*cer::load_plan(issued).identifier) + " at AUCKLAND";
-    const std::string key_file = rig.path("facility-key.txt");
-    smk_test::Command command = smk_test::smk_command(
-        {"ceremony", "restore", issued, "--facility", "AUCKLAND", "--transcript", rig.transcript(),
-         "--batch", "--remote", "6", "--facility-key-out", key_file});
-    command.stdin_on_tty = true;
-    std::string words;
-    const smk_test::LiveDialog dialog = {
-        {"Holder 6 (Holder 6): who presents the sealed share? ",
-         [&] {
-             // The key is shown: holder 6 seals to it on their own machine.
-             words = seal_card_of(
-                 rig, 6, transport::parse_facility_key_text(smk_test::slurp(key_file), key_file),
-                 context);
-             return std::string("Holder 6 on the phone\n");
-         }},
-        {"or type the path of its file:", [&] { return words + "\n"; }},
-    };
-    const smk_test::PtyResult run = smk_test::run_on_pty(command, dialog, false);
-    INFO("terminal: " << run.tty << "\nstderr: " << run.err);
-    CHECK(run.exit_code == 0);
-    CHECK(smk_test::contains(run.out, "(cards "));
-    CHECK(smk_test::contains(run.out, "; sealed share of holder 6)"));
-    const auto sealed = last_restore_steps(rig.transcript(), "sealed-share-read");
-    REQUIRE(sealed.size() == 1);
-    CHECK(field(sealed[0].items, "presented_by") == "Holder 6 on the phone");
-    CHECK(field(sealed[0].results, "from") == "typed");
-    CHECK(rig.token_kcv("hsm-two").exit_code == 0);
 }
