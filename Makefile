@@ -4,7 +4,8 @@
 #               assurance check (scripts/check.sh: tests, repro, fuzz, asan, format)
 # Other targets: deps, build, test (the release test suite alone), test-unit (the
 # quick loop: tests that need no root and no daemon),
-# bench, clean, format (apply .clang-format), and each assurance check alone
+# bench, clean, format (apply .clang-format), deb (the Debian packages),
+# deb-repro-check, and each assurance check alone
 # (docs/ASSURANCE.md): asan-check, repro-check, ct-check, fuzz-check, format-check.
 
 PRESET ?= release
@@ -12,7 +13,7 @@ BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
 .PHONY: all deps build test test-unit check demo asan-check bench clean repro-check ct-check fuzz-check \
-        format format-check
+        format format-check deb deb-repro-check
 
 all: build
 
@@ -46,6 +47,15 @@ bench: build
 # Two release builds of smk from copies of this tree at different paths: same SHA-256.
 repro-check: deps
 	@JOBS=$(JOBS) scripts/repro-check.sh
+
+# build/package/smk_<version>_<arch>.deb and smk-cardsim_<version>_<arch>.deb (preset
+# `package`), checked, with each one's SHA-256 as hex, colon groups and PGP words.
+deb: deps
+	@JOBS=$(JOBS) scripts/make-deb.sh
+
+# The packages built twice from copies of this tree at different paths: byte-identical.
+deb-repro-check: deps
+	@JOBS=$(JOBS) scripts/deb-repro-check.sh
 
 # The constant-time (valgrind) checks alone; `make test` and `make check` run them too ("ct:").
 ct-check: build

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Reproducible packages: builds the Debian packages (scripts/make-deb.sh) twice, from two
+# copies of this source tree at different absolute paths (different lengths too), as
+# scripts/repro-check.sh does for the binary: same SOURCE_DATE_EPOCH (the commit's date),
+# same SMK_SOURCE_COMMIT (this tree's commit, "+dirty" when it has uncommitted changes),
+# LC_ALL=C, TZ=UTC. Each build also runs scripts/deb-contents-check.sh. Compares each
+# pair of .debs byte for byte (cmp); on a difference says which control fields, which
+# listed entries (dpkg-deb -c) and which extracted files differ, and keeps both trees.
+#   usage: scripts/deb-repro-check.sh [WORK_DIR]   (JOBS=N for build parallelism)
+# WORK_DIR (default: a fresh temp dir, removed at exit) keeps the two trees.
+set -euo pipefail
+
+src=$(cd "$(dirname "$0")/.." && pwd)
+jobs=${JOBS:-$(nproc)}
+keep=0
+if [ $# -ge 1 ]; then
+  work=$(mkdir -p "$1" && cd "$1" && pwd)
+  keep=1
+else
+  work=$(mktemp -d "${TMPDIR:-/tmp}/smk-deb-repro.XXXXXX")
+fi
+cleanup() { if [ "$keep" -eq 0 ]; then rm -rf -- "$work"; fi; }
+trap cleanup EXIT
+
+SMK_SOURCE_COMMIT=$(git -C "$src" rev-parse HEAD)
+if [ -n "$(git -C "$src" status --porcelain)" ]; then
+  SMK_SOURCE_COMMIT="$SMK_SOURCE_COMMIT+dirty"
+fi
+SOURCE_DATE_EPOCH=$(git -C "$src" log -1 --format=%ct HEAD)
+export SMK_SOURCE_COMMIT SOURCE_DATE_EPOCH
+export LC_ALL=C TZ=UTC
+
+# One snapshot of every file git would commit (tracked and untracked, not ignored),
+# taken once, unpacked at two paths.
+trees=("$work/a/smk" "$work/package-tree-number-two/src/smk")
+start=$(date +%s)
+(cd "$src" && git ls-files -z --cached --others --exclude-standard |
+   while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
+   tar --null -T - -cf -) >"$work/snapshot.tar"
+for i in 0 1; do
+  tree=${trees[$i]}
+  rm -rf -- "$tree"
+  mkdir -p "$tree"
+  tar -C "$tree" -xf "$work/snapshot.tar"
+  echo "deb-repro-check: build $((i + 1)) in $tree/build/package"
+  JOBS=$jobs "$tree/scripts/make-deb.sh" >"$work/build-$i.log" 2>&1 ||
+    { tail -50 "$work/build-$i.log" >&2; echo "deb-repro-check: build $((i + 1)) failed" >&2; exit 2; }
+  grep '^deb-contents-check: ' "$work/build-$i.log"
+done
+elapsed=$(( $(date +%s) - start ))
+
+debs=()
+for deb in "${trees[0]}"/build/package/*.deb; do debs+=("$(basename "$deb")"); done
+[ ${#debs[@]} -eq 2 ] || { echo "deb-repro-check: FAILED: build 1 made ${#debs[@]} .deb files, not 2" >&2; exit 1; }
+
+differ=0
+for name in "${debs[@]}"; do
+  a=${trees[0]}/build/package/$name
+  b=${trees[1]}/build/package/$name
+  if [ ! -f "$b" ]; then
+    echo "deb-repro-check: FAILED: build 2 made no $name" >&2
+    differ=1
+    continue
+  fi
+  echo "deb-repro-check: $(sha256sum "$a" | cut -d' ' -f1)  $a"
+  echo "deb-repro-check: $(sha256sum "$b" | cut -d' ' -f1)  $b"
+  if cmp -s "$a" "$b"; then
+    continue
+  fi
+  differ=1
+  echo "deb-repro-check: FAILED: $name differs between the two builds" >&2
+  diff <(dpkg-deb -f "$a") <(dpkg-deb -f "$b") | sed 's/^/deb-repro-check:   control: /' >&2 || true
+  diff <(dpkg-deb -c "$a") <(dpkg-deb -c "$b") | sed 's/^/deb-repro-check:   entry: /' >&2 || true
+  rm -rf -- "$work/x-a" "$work/x-b"
+  dpkg-deb -R "$a" "$work/x-a"
+  dpkg-deb -R "$b" "$work/x-b"
+  diff -rq "$work/x-a" "$work/x-b" | sed 's/^/deb-repro-check:   file: /' >&2 || true
+  # Same members and contents yet other bytes: the ar or tar framing or the compression.
+  diff <(ar tv "$a") <(ar tv "$b") | sed 's/^/deb-repro-check:   ar: /' >&2 || true
+done
+echo "deb-repro-check: SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH, commit $SMK_SOURCE_COMMIT, 2 builds in ${elapsed}s"
+
+if [ "$differ" -eq 0 ]; then
+  echo "deb-repro-check: OK, both builds made byte-identical packages: ${debs[*]}"
+  exit 0
+fi
+keep=1
+echo "deb-repro-check: both trees kept in $work for inspection" >&2
+exit 1
