@@ -5,7 +5,7 @@
 # Other targets: deps, build, test (the release test suite alone), test-unit (the
 # quick loop: tests that need no root and no daemon),
 # bench, clean, format (apply .clang-format), deb (the Debian packages),
-# deb-repro-check, and each assurance check alone
+# deb-repro-check, deb-install-check, and each assurance check alone
 # (docs/ASSURANCE.md): asan-check, repro-check, ct-check, fuzz-check, format-check.
 
 PRESET ?= release
@@ -13,7 +13,7 @@ BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
 .PHONY: all deps build test test-unit check demo asan-check bench clean repro-check ct-check fuzz-check \
-        format format-check deb deb-repro-check
+        format format-check deb deb-repro-check deb-install-check
 
 all: build
 
@@ -56,6 +56,11 @@ deb: deps
 # The packages built twice from copies of this tree at different paths: byte-identical.
 deb-repro-check: deps
 	@JOBS=$(JOBS) scripts/deb-repro-check.sh
+
+# build/package/smk_*.deb (make deb first) installed with apt-get into a clean Debian 12
+# root made by debootstrap, where smk --version, smk version and a split/combine run.
+deb-install-check: deps
+	@scripts/deb-install-check.sh $(firstword $(wildcard build/package/smk_*.deb) build/package/smk_VERSION_ARCH.deb)
 
 # The constant-time (valgrind) checks alone; `make test` and `make check` run them too ("ct:").
 ct-check: build

@@ -3,15 +3,19 @@
 #   1. tests     release build (the ceremony binary), the whole CTest suite
 #   2. repro     a second release build of smk from a copy of the tree at another path
 #                must be byte-identical to the one stage 1 built
-#   3. fuzz      every libFuzzer target (clang-14, ASan+UBSan) for FUZZ_SECONDS each
-#   4. asan      the whole CTest suite again, built with ASan+UBSan (GCC)
-#   5. format    every tracked C++ file follows .clang-format (scripts/format-check.sh)
+#   3. package   the Debian packages (make deb: built, contents checked), built again from
+#                a copy at another path and byte-identical (deb-repro-check.sh), and the
+#                smk package installed with apt-get into a clean Debian 12 root where
+#                smk --version, smk version and a split/combine run (deb-install-check.sh)
+#   4. fuzz      every libFuzzer target (clang-14, ASan+UBSan) for FUZZ_SECONDS each
+#   5. asan      the whole CTest suite again, built with ASan+UBSan (GCC)
+#   6. format    every tracked C++ file follows .clang-format (scripts/format-check.sh)
 # A stage that fails does not stop the later ones (one run shows everything), except
 # that repro, which compares against it, does not run without the release build.
 # Ends with a table of the stages and one line "check: N passed, M failed" counting
-# tests (CTest tests of stages 1 and 4, one per fuzz target, one for repro, one for
-# format). Exit 0 only when every stage passed.
-#   usage: scripts/check.sh [STAGE...]     default: tests repro fuzz asan format
+# tests (CTest tests of stages 1 and 5, one per fuzz target, one for repro, three for
+# package (build, reproducibility, install), one for format). Exit 0 only when every stage passed.
+#   usage: scripts/check.sh [STAGE...]     default: tests repro package fuzz asan format
 #   JOBS=N (default nproc)   FUZZ_SECONDS=N (default 30)
 set -uo pipefail
 
@@ -20,7 +24,7 @@ cd "$src"
 jobs=${JOBS:-$(nproc)}
 export FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(tests repro fuzz asan format)
+[ ${#stages[@]} -gt 0 ] || stages=(tests repro package fuzz asan format)
 
 logs=$(mktemp -d "${TMPDIR:-/tmp}/smk-check.XXXXXX")
 trap 'rm -rf -- "$logs"' EXIT
@@ -65,6 +69,20 @@ stage_repro() {
   JOBS=$jobs scripts/repro-check.sh --against "$src/build/release/cli/smk"
 }
 
+# Three checks, each one line "package: NAME: OK" or "package: FAILED: NAME" for the count;
+# the later ones need the packages the first one built.
+stage_package() {
+  local rc=0 deb
+  if JOBS=$jobs scripts/make-deb.sh; then echo "package: build: OK"
+  else echo "package: FAILED: build"; echo "package: FAILED: reproducible"; echo "package: FAILED: install"; return 1; fi
+  if JOBS=$jobs scripts/deb-repro-check.sh --against "$src/build/package"; then echo "package: reproducible: OK"
+  else echo "package: FAILED: reproducible"; rc=1; fi
+  deb=$(ls "$src"/build/package/smk_*.deb | head -1)
+  if scripts/deb-install-check.sh "$deb"; then echo "package: install: OK"
+  else echo "package: FAILED: install"; rc=1; fi
+  return "$rc"
+}
+
 stage_fuzz() {
   FUZZ_JOBS=$jobs scripts/fuzz.sh
 }
@@ -91,6 +109,11 @@ for stage in "${stages[@]}"; do
       if run_stage repro stage_repro; then counted[repro]=1; failed_count[repro]=0
       else counted[repro]=0; failed_count[repro]=1; fi
       ;;
+    package)
+      run_stage package stage_package
+      counted[package]=$(grep -c '^package: [a-z]*: OK' "$logs/package.log")
+      failed_count[package]=$(grep -c '^package: FAILED: ' "$logs/package.log")
+      ;;
     fuzz)
       run_stage fuzz stage_fuzz
       counted[fuzz]=$(grep -c '^fuzz: [a-z0-9_]*: OK' "$logs/fuzz.log")
@@ -108,7 +131,7 @@ for stage in "${stages[@]}"; do
       else counted[format]=0; failed_count[format]=1; fi
       ;;
     *)
-      echo "check: unknown stage '$stage' (stages: tests repro fuzz asan format)" >&2
+      echo "check: unknown stage '$stage' (stages: tests repro package fuzz asan format)" >&2
       exit 2
       ;;
   esac
@@ -120,7 +143,7 @@ echo
 echo "==== check: summary ===="
 all_passed=1
 for stage in "${stages[@]}"; do
-  printf 'check: %-6s %-28s %5ss  %s passed, %s failed\n' "$stage" "${verdict[$stage]}" \
+  printf 'check: %-7s %-28s %5ss  %s passed, %s failed\n' "$stage" "${verdict[$stage]}" \
     "${seconds[$stage]:-0}" "${counted[$stage]:-0}" "${failed_count[$stage]:-0}"
   [ "${verdict[$stage]}" = passed ] || all_passed=0
 done

@@ -6,12 +6,24 @@
 # LC_ALL=C, TZ=UTC. Each build also runs scripts/deb-contents-check.sh. Compares each
 # pair of .debs byte for byte (cmp); on a difference says which control fields, which
 # listed entries (dpkg-deb -c) and which extracted files differ, and keeps both trees.
-#   usage: scripts/deb-repro-check.sh [WORK_DIR]   (JOBS=N for build parallelism)
+#   usage: scripts/deb-repro-check.sh [--against DIR] [WORK_DIR]   (JOBS=N for build parallelism)
 # WORK_DIR (default: a fresh temp dir, removed at exit) keeps the two trees.
+# --against DIR: DIR holds the packages `make deb` built in this tree (build/package); they
+# are the first build, and only one copy is built, at another path, recording the commit
+# the packaged smk's --version names.
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=lib/source-snapshot.sh
+. "$src/scripts/lib/source-snapshot.sh"
 jobs=${JOBS:-$(nproc)}
+against=""
+if [ "${1:-}" = --against ]; then
+  [ $# -ge 2 ] || { echo "deb-repro-check: --against needs the directory of the packages" >&2; exit 2; }
+  against=$(cd "$2" && pwd) ||
+    { echo "deb-repro-check: FAILED: no directory $2; run make deb first" >&2; exit 2; }
+  shift 2
+fi
 keep=0
 if [ $# -ge 1 ]; then
   work=$(mkdir -p "$1" && cd "$1" && pwd)
@@ -22,22 +34,28 @@ fi
 cleanup() { if [ "$keep" -eq 0 ]; then rm -rf -- "$work"; fi; }
 trap cleanup EXIT
 
-SMK_SOURCE_COMMIT=$(git -C "$src" rev-parse HEAD)
-if [ -n "$(git -C "$src" status --porcelain)" ]; then
-  SMK_SOURCE_COMMIT="$SMK_SOURCE_COMMIT+dirty"
+SMK_SOURCE_COMMIT=$(source_commit "$src")
+if [ -n "$against" ]; then
+  ls "$against"/smk_*.deb >/dev/null 2>&1 ||
+    { echo "deb-repro-check: FAILED: no smk_*.deb in $against; run make deb first" >&2; exit 2; }
+  # The packaged smk, run from an extracted copy, names the commit it was built from.
+  mkdir -p "$work/first"
+  dpkg-deb -x "$(ls "$against"/smk_*.deb | head -1)" "$work/first"
+  SMK_SOURCE_COMMIT=$(built_commit "$work/first/usr/bin/smk")
+  [ -n "$SMK_SOURCE_COMMIT" ] ||
+    { echo "deb-repro-check: FAILED: the packaged smk --version names no commit" >&2; exit 1; }
 fi
 SOURCE_DATE_EPOCH=$(git -C "$src" log -1 --format=%ct HEAD)
 export SMK_SOURCE_COMMIT SOURCE_DATE_EPOCH
 export LC_ALL=C TZ=UTC
 
-# One snapshot of every file git would commit (tracked and untracked, not ignored),
-# taken once, unpacked at two paths.
+# One snapshot of the source (scripts/lib/source-snapshot.sh), unpacked at two paths.
 trees=("$work/a/smk" "$work/package-tree-number-two/src/smk")
+builds=(0 1)
+[ -z "$against" ] || builds=(1)
 start=$(date +%s)
-(cd "$src" && git ls-files -z --cached --others --exclude-standard |
-   while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
-   tar --null -T - -cf -) >"$work/snapshot.tar"
-for i in 0 1; do
+snapshot_source "$src" "$work/snapshot.tar"
+for i in "${builds[@]}"; do
   tree=${trees[$i]}
   rm -rf -- "$tree"
   mkdir -p "$tree"
@@ -48,14 +66,15 @@ for i in 0 1; do
   grep '^deb-contents-check: ' "$work/build-$i.log"
 done
 elapsed=$(( $(date +%s) - start ))
+first=${against:-${trees[0]}/build/package}
 
 debs=()
-for deb in "${trees[0]}"/build/package/*.deb; do debs+=("$(basename "$deb")"); done
+for deb in "$first"/*.deb; do debs+=("$(basename "$deb")"); done
 [ ${#debs[@]} -eq 2 ] || { echo "deb-repro-check: FAILED: build 1 made ${#debs[@]} .deb files, not 2" >&2; exit 1; }
 
 differ=0
 for name in "${debs[@]}"; do
-  a=${trees[0]}/build/package/$name
+  a=$first/$name
   b=${trees[1]}/build/package/$name
   if [ ! -f "$b" ]; then
     echo "deb-repro-check: FAILED: build 2 made no $name" >&2
@@ -78,7 +97,7 @@ for name in "${debs[@]}"; do
   # Same members and contents yet other bytes: the ar or tar framing or the compression.
   diff <(ar tv "$a") <(ar tv "$b") | sed 's/^/deb-repro-check:   ar: /' >&2 || true
 done
-echo "deb-repro-check: SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH, commit $SMK_SOURCE_COMMIT, 2 builds in ${elapsed}s"
+echo "deb-repro-check: SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH, commit $SMK_SOURCE_COMMIT, ${#builds[@]} build(s) in ${elapsed}s"
 
 if [ "$differ" -eq 0 ]; then
   echo "deb-repro-check: OK, both builds made byte-identical packages: ${debs[*]}"

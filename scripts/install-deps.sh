@@ -33,6 +33,8 @@ packages=(
   clang-format-14
   # the tests render the manual page smk(1) with man --warnings and groff -ww
   man-db groff-base
+  # make check's package stage: the clean Debian 12 root the package is installed into
+  debootstrap
 )
 
 missing=()

@@ -12,6 +12,8 @@
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=lib/source-snapshot.sh
+. "$src/scripts/lib/source-snapshot.sh"
 jobs=${JOBS:-$(nproc)}
 against=""
 if [ "${1:-}" = --against ]; then
@@ -30,30 +32,23 @@ fi
 cleanup() { if [ "$keep" -eq 0 ]; then rm -rf -- "$work"; fi; }
 trap cleanup EXIT
 
-commit=$(git -C "$src" rev-parse HEAD)
-if [ -n "$(git -C "$src" status --porcelain)" ]; then
-  commit="$commit+dirty"
-fi
+commit=$(source_commit "$src")
 if [ -n "$against" ]; then
-  # "smk 0.1.0 (commit SHA[+dirty])": the copy must record the same text.
-  commit=$("$against" --version | sed -n 's/.*(commit \([^)]*\)).*/\1/p')
+  # The copy must record the same commit text as BIN.
+  commit=$(built_commit "$against")
   [ -n "$commit" ] || { echo "repro-check: FAILED: $against --version names no commit" >&2; exit 1; }
 fi
 SOURCE_DATE_EPOCH=$(git -C "$src" log -1 --format=%ct HEAD)
 export SOURCE_DATE_EPOCH
 export LC_ALL=C TZ=UTC
 
-# Two trees that differ in absolute path and path length. The copy holds every file
-# git would commit (tracked and untracked, not ignored): what a clone of it would hold.
-# One snapshot, taken once, so both builds see the same bytes even while someone
-# edits the work tree.
+# Two trees that differ in absolute path and path length, from one snapshot of the
+# source (scripts/lib/source-snapshot.sh).
 trees=("$work/a/smk" "$work/build-tree-number-two/src/smk")
 builds=(0 1)
 [ -z "$against" ] || builds=(1)
 start=$(date +%s)
-(cd "$src" && git ls-files -z --cached --others --exclude-standard |
-   while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
-   tar --null -T - -cf -) >"$work/snapshot.tar"
+snapshot_source "$src" "$work/snapshot.tar"
 for i in "${builds[@]}"; do
   tree=${trees[$i]}
   rm -rf -- "$tree"
