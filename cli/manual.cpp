@@ -6,12 +6,14 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <memory>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "io.hpp"
+#include "manual_plan.hpp"
 #include "manual_roff.hpp"
 
 namespace smk::cli {
@@ -131,9 +133,22 @@ manual::PageDoc page_doc(const CLI::App& root) {
 }  // namespace
 
 void register_manual(CLI::App& app) {
-    CLI::App* cmd = app.add_subcommand("manual", "Print the manual page smk(1) (roff) on stdout");
+    CLI::App* cmd = app.add_subcommand(
+        "manual", "Print the manual page smk(1) (roff) on stdout, or smk-plan(5)");
     cmd->group("");
-    cmd->callback([&app] { print_out(manual::render_page(page_doc(app))); });
+    struct Choice {
+        bool plan = false;
+    };
+    auto choice = std::make_shared<Choice>();
+    cmd->add_flag("--plan", choice->plan,
+                  "The manual page smk-plan(5), the ceremony plan, instead");
+    cmd->callback([&app, choice] {
+        if (choice->plan) {
+            print_out(manual::render_plan_page(SMK_VERSION));
+        } else {
+            print_out(manual::render_page(page_doc(app)));
+        }
+    });
 }
 
 }  // namespace smk::cli

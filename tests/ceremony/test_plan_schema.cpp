@@ -1,19 +1,24 @@
 // The plan schema (smk/ceremony/plan_schema.hpp) is the plan reader's unknown-key
 // check: for every table of the schema, a key it does not list is refused at that
 // table's path, and the error's "allowed here" list is exactly the schema's keys, in
-// its order.
+// its order. So every table smk-plan(5) documents is read with the page's key list,
+// and the page (`smk manual --plan`) has every key of every table, and an example
+// that parses.
 
 #include <doctest/doctest.h>
 #include <toml++/toml.h>
 
+#include <map>
 #include <set>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "ceremony/ceremony_test_util.hpp"
 #include "ceremony/plan_test_util.hpp"
 #include "smk/ceremony/plan_schema.hpp"
+#include "support/process.hpp"
 
 namespace {
 
@@ -61,6 +66,47 @@ toml::table& reach(toml::table& root, std::string_view path, std::string& reader
     return *at;
 }
 
+std::string plan_page() {
+    const auto r = smk_test::run_process(smk_test::Command({SMK_BINARY, "manual", "--plan"}));
+    REQUIRE_MESSAGE(r.shell_status() == 0, "smk manual --plan: " << r.err);
+    return r.out;
+}
+
+// The roff lines of each .SS subsection, by its title; and "EXAMPLE" for that .SH.
+std::map<std::string, std::vector<std::string>> page_sections(const std::string& page) {
+    std::map<std::string, std::vector<std::string>> sections;
+    std::string current;
+    std::istringstream in(page);
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind(".SS \"", 0) == 0 || line.rfind(".SH ", 0) == 0) {
+            current = line.substr(4);
+            if (current.size() >= 2 && current.front() == '"') {
+                current = current.substr(1, current.size() - 2);
+            }
+            continue;
+        }
+        sections[current].push_back(line);
+    }
+    return sections;
+}
+
+// Roff's escapes in a verbatim line undone: \& \- \e.
+std::string unescaped(std::string line) {
+    if (line.rfind("\\&", 0) == 0) {
+        line.erase(0, 2);
+    }
+    std::string out;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+        if (line[i] == '\\' && i + 1 < line.size() && (line[i + 1] == '-' || line[i + 1] == 'e')) {
+            out += line[i + 1] == '-' ? '-' : '\\';
+            ++i;
+        } else {
+            out += line[i];
+        }
+    }
+    return out;
+}
+
 }  // namespace
 
 TEST_CASE("plan schema: every table refuses a key it does not list naming the schema's keys") {
@@ -105,3 +151,41 @@ TEST_CASE("plan schema: each table once with keys once and a type and descriptio
     CHECK_THROWS_AS((void)schema::table("no.such.table"), std::logic_error);
 }
 
+TEST_CASE("plan schema: smk-plan(5) has every table and every key of each") {
+    const auto sections = page_sections(plan_page());
+    for (const schema::Table& table : schema::tables()) {
+        const std::string title = table.path.empty() ? "Top level" : std::string(table.heading);
+        INFO("table: " << title);
+        REQUIRE(sections.count(title) == 1);
+        const auto& lines = sections.at(title);
+        std::set<std::string> tagged;
+        for (std::size_t i = 0; i + 1 < lines.size(); ++i) {
+            if (lines[i] == ".TP") {
+                tagged.insert(lines[i + 1]);
+            }
+        }
+        std::set<std::string> expected;
+        for (const schema::Field& f : table.fields) {
+            expected.insert("\\fB\\%" + std::string(f.key) + "\\fR");
+        }
+        CHECK(tagged == expected);
+    }
+}
+
+TEST_CASE("plan schema: the example in smk-plan(5) is a plan smk accepts") {
+    const auto sections = page_sections(plan_page());
+    REQUIRE(sections.count("EXAMPLE") == 1);
+    std::string text;
+    bool verbatim = false;
+    for (const std::string& line : sections.at("EXAMPLE")) {
+        if (line == ".nf" || line == ".fi") {
+            verbatim = line == ".nf";
+        } else if (verbatim) {
+            text += unescaped(line) + "\n";
+        }
+    }
+    REQUIRE(text.find("[[holders]]") != std::string::npos);
+    const auto plan = smk::ceremony::parse_plan(text, smk_test::kPlanFile);
+    CHECK(plan.holders.size() == 3);
+    CHECK(plan.policy.sets.size() == 1);
+}
