@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "io.hpp"
+#include "manual_completion.hpp"
 #include "manual_plan.hpp"
 #include "manual_roff.hpp"
 
@@ -134,17 +135,22 @@ manual::PageDoc page_doc(const CLI::App& root) {
 
 void register_manual(CLI::App& app) {
     CLI::App* cmd = app.add_subcommand(
-        "manual", "Print the manual page smk(1) (roff) on stdout, or smk-plan(5)");
+        "manual", "Print the manual page smk(1) (roff) on stdout, or another generated file");
     cmd->group("");
     struct Choice {
         bool plan = false;
+        bool completion = false;
     };
     auto choice = std::make_shared<Choice>();
-    cmd->add_flag("--plan", choice->plan,
-                  "The manual page smk-plan(5), the ceremony plan, instead");
+    CLI::Option* plan_flag = cmd->add_flag(
+        "--plan", choice->plan, "The manual page smk-plan(5), the ceremony plan, instead");
+    cmd->add_flag("--bash-completion", choice->completion, "The bash completion script instead")
+        ->excludes(plan_flag);
     cmd->callback([&app, choice] {
         if (choice->plan) {
             print_out(manual::render_plan_page(SMK_VERSION));
+        } else if (choice->completion) {
+            print_out(manual::render_bash_completion(page_doc(app)));
         } else {
             print_out(manual::render_page(page_doc(app)));
         }

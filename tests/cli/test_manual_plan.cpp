@@ -27,6 +27,8 @@ std::string plan_page() {
 
 TEST_CASE("plan page: the built man/smk-plan.5 is what smk manual --plan prints") {
     CHECK(read_file(SMK_PLAN_PAGE) == plan_page());
+    const auto both = run_smk({"manual", "--plan", "--bash-completion"});
+    CHECK(both.exit_code == 2);
 }
 
 TEST_CASE("plan page: man and groff render smk-plan(5) without warnings") {
