@@ -132,6 +132,43 @@ TEST_CASE("plan schema: every table refuses a key it does not list naming the sc
     }
 }
 
+// The other direction: every key the schema (and so the page) lists is one the reader
+// reads, with the schema's type. Each key of each table smk's user writes, given a
+// value of another type in the otherwise valid example plan, is refused naming that
+// key. ([[issued.*]] entries are smk's, each read whole: test_plan_card_keys.cpp and
+// the holder event tests.)
+TEST_CASE("plan schema: every key of a table a user writes is read with its type") {
+    std::size_t keys = 0;
+    for (const schema::Table& table : schema::tables()) {
+        if (table.path.rfind("issued.", 0) == 0) {
+            continue;
+        }
+        for (const schema::Field& f : table.fields) {
+            INFO("table: " << table.heading << " key: " << f.key);
+            toml::table root = toml::parse(smk_test::example_plan_text());
+            root.insert("participants",
+                        toml::array{toml::table{{"name", "Carol Admin"},
+                                                {"role", "ceremony-administrator"}}});
+            if (table.path == "issued") {
+                root.insert("issued", toml::table{{"identifier", 1}, {"kcv", "abcdef"}});
+            }
+            std::string path;
+            toml::table& at = reach(root, table.path, path);
+            if (f.type == "integer") {
+                at.insert_or_assign(f.key, "seven");
+            } else {
+                at.insert_or_assign(f.key, 7);
+            }
+            std::ostringstream text;
+            text << root;
+            smk_test::check_plan_rejected(
+                text.str(), (path.empty() ? "" : path + ".") + std::string(f.key), "must be");
+            ++keys;
+        }
+    }
+    CHECK(keys > 60);
+}
+
 TEST_CASE("plan schema: each table once with keys once and a type and description for each") {
     std::set<std::string_view> paths;
     for (const schema::Table& table : schema::tables()) {
