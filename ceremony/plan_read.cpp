@@ -62,7 +62,7 @@ namespace {
 using namespace plan_detail;  // NOLINT(google-build-using-namespace): the reader's own parts
 
 CardSpec parse_card(const Reader& r, const toml::table& t, const std::string& path) {
-    r.allow_only(t, path, {"set", "index", "serial", "bag"});
+    r.allow_only(t, path, "holders.cards");
     CardSpec card;
     card.set = parse_set(r, path + ".set", r.string(t, path, "set"));
     const auto index = r.integer(t, path, "index", true);
@@ -105,15 +105,14 @@ void parse_policy(const Reader& r, const toml::table& root, Plan& plan) {
         r.fail("policy", "must be a table");
     }
     const toml::table& t = *node->as_table();
-    r.allow_only(t, "policy",
-                 {"sets", "group_threshold", "smk_bytes", "passphrase", "passphrase_file"});
+    r.allow_only(t, "policy", "policy");
     Policy& policy = plan.policy;
     policy.sets.clear();
     const toml::array* sets = r.array(t, "policy", "sets", true);
     for (std::size_t i = 0; i < sets->size(); ++i) {
         const std::string path = "policy.sets[" + std::to_string(i) + "]";
         const toml::table& set = r.element(*sets, "policy.sets", i);
-        r.allow_only(set, path, {"threshold", "count"});
+        r.allow_only(set, path, "policy.sets");
         policy.sets.push_back({small_count(r, set, path, "threshold", std::nullopt),
                                small_count(r, set, path, "count", std::nullopt)});
     }
@@ -135,9 +134,7 @@ void parse_policy(const Reader& r, const toml::table& root, Plan& plan) {
 
 Plan parse_table(const toml::table& root, std::string_view text, const fs::path& file) {
     const Reader r(file);
-    r.allow_only(root, "",
-                 {"version", "name", "transcript", "key", "policy", "cards", "facilities",
-                  "holders", "participants", "backup", "application_keys", "drives", "issued"});
+    r.allow_only(root, "", "");
     Plan plan;
     plan.file = file;
     plan.text = std::string(text);
@@ -155,7 +152,7 @@ Plan parse_table(const toml::table& root, std::string_view text, const fs::path&
     }
 
     const toml::table& key = r.table(root, "", "key");
-    r.allow_only(key, "key", {"label", "id", "trusted"});
+    r.allow_only(key, "key", "key");
     plan.key_trusted = r.boolean(key, "key", "trusted");
     plan.key_label = r.string(key, "key", "label");
     plan.key_id = lower(r.string(key, "key", "id"));
@@ -176,7 +173,7 @@ Plan parse_table(const toml::table& root, std::string_view text, const fs::path&
                    "each holder a pin_file ([[holders]] pin_file), or leave it out and each "
                    "holder types theirs");
         }
-        r.allow_only(c, "cards", {"pins", "attest", "admin_pin_file", "admin_pin_custodian"});
+        r.allow_only(c, "cards", "cards");
         const std::string pins = r.string(c, "cards", "pins", false);
         if (pins == "prepared") {
             plan.card_pins = CardPins::prepared;
@@ -199,9 +196,7 @@ Plan parse_table(const toml::table& root, std::string_view text, const fs::path&
     for (std::size_t i = 0; i < facilities->size(); ++i) {
         const std::string path = "facilities[" + std::to_string(i) + "]";
         const toml::table& t = r.element(*facilities, "facilities", i);
-        r.allow_only(t, path,
-                     {"name", "module", "tokens", "application_backup", "application_backup_sha256",
-                      "replace_application_keys"});
+        r.allow_only(t, path, "facilities");
         Facility facility;
         facility.name = r.string(t, path, "name");
         facility.module = r.file_path(t, path, "module", true);
@@ -222,8 +217,7 @@ Plan parse_table(const toml::table& root, std::string_view text, const fs::path&
         for (std::size_t j = 0; j < tokens->size(); ++j) {
             const std::string tpath = path + ".tokens[" + std::to_string(j) + "]";
             const toml::table& tt = r.element(*tokens, path + ".tokens", j);
-            r.allow_only(tt, tpath,
-                         {"label", "pin_file", "so_pin_file", "serial", "manufacturer", "model"});
+            r.allow_only(tt, tpath, "facilities.tokens");
             facility.tokens.push_back(
                 {r.string(tt, tpath, "label"), r.file_path(tt, tpath, "pin_file"),
                  r.file_path(tt, tpath, "so_pin_file"), r.string(tt, tpath, "serial", false),
@@ -236,7 +230,7 @@ Plan parse_table(const toml::table& root, std::string_view text, const fs::path&
     for (std::size_t i = 0; i < holders->size(); ++i) {
         const std::string path = "holders[" + std::to_string(i) + "]";
         const toml::table& t = r.element(*holders, "holders", i);
-        r.allow_only(t, path, {"name", "cards", "pin_file"});
+        r.allow_only(t, path, "holders");
         Holder holder;
         holder.number = static_cast<unsigned>(i + 1);
         holder.name = r.string(t, path, "name");
@@ -253,7 +247,7 @@ Plan parse_table(const toml::table& root, std::string_view text, const fs::path&
         for (std::size_t i = 0; i < participants->size(); ++i) {
             const std::string path = "participants[" + std::to_string(i) + "]";
             const toml::table& t = r.element(*participants, "participants", i);
-            r.allow_only(t, path, {"name", "role"});
+            r.allow_only(t, path, "participants");
             plan.participants.push_back({r.string(t, path, "name"), r.string(t, path, "role")});
         }
     }
@@ -262,7 +256,7 @@ Plan parse_table(const toml::table& root, std::string_view text, const fs::path&
         if (!backup->is_table()) {
             r.fail("backup", "must be a table");
         }
-        r.allow_only(*backup->as_table(), "backup", {"source"});
+        r.allow_only(*backup->as_table(), "backup", "backup");
         plan.backup_source = r.file_path(*backup->as_table(), "backup", "source", true);
     }
     if (const toml::node* keys = root.get("application_keys")) {
@@ -270,8 +264,7 @@ Plan parse_table(const toml::table& root, std::string_view text, const fs::path&
             r.fail("application_keys", "must be a table");
         }
         const toml::table& t = *keys->as_table();
-        r.allow_only(t, "application_keys",
-                     {"facility", "token", "labels", "backup", "wrap_with_trusted"});
+        r.allow_only(t, "application_keys", "application_keys");
         ApplicationKeys application;
         application.facility = r.string(t, "application_keys", "facility");
         application.token = r.string(t, "application_keys", "token", false);
@@ -293,7 +286,7 @@ Plan parse_table(const toml::table& root, std::string_view text, const fs::path&
         for (std::size_t i = 0; i < drives->size(); ++i) {
             const std::string path = "drives[" + std::to_string(i) + "]";
             const toml::table& t = r.element(*drives, "drives", i);
-            r.allow_only(t, path, {"name", "usb_serial", "mount", "facility", "bag", "recipient"});
+            r.allow_only(t, path, "drives");
             Drive drive;
             drive.name = r.string(t, path, "name");
             drive.usb_serial = r.string(t, path, "usb_serial");

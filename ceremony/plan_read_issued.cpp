@@ -22,7 +22,7 @@ void parse_card_keys(const Reader& r, const toml::table& issued, Plan& plan) {
     for (std::size_t i = 0; i < keys->size(); ++i) {
         const std::string path = "issued.card_key[" + std::to_string(i) + "]";
         const toml::table& c = r.element(*keys, "issued.card_key", i);
-        r.allow_only(c, path, {"holder", "set", "sha256", "public_key"});
+        r.allow_only(c, path, "issued.card_key");
         const auto number = r.integer(c, path, "holder", true);
         if (*number < 1 || *number > static_cast<std::int64_t>(plan.holders.size())) {
             r.fail(path + ".holder", "no holder " + std::to_string(*number));
@@ -72,7 +72,7 @@ void parse_issued(const Reader& r, const toml::table& root, Plan& plan) {
         r.fail("issued", "must be a table");
     }
     const toml::table& t = *node->as_table();
-    r.allow_only(t, "issued", {"identifier", "kcv", "card", "share", "card_key", "event"});
+    r.allow_only(t, "issued", "issued");
     const auto id = r.integer(t, "issued", "identifier", true);
     if (*id < 0 || *id > 0x7FFF) {
         r.fail("issued.identifier",
@@ -88,7 +88,7 @@ void parse_issued(const Reader& r, const toml::table& root, Plan& plan) {
         for (std::size_t i = 0; i < cards->size(); ++i) {
             const std::string path = "issued.card[" + std::to_string(i) + "]";
             const toml::table& c = r.element(*cards, "issued.card", i);
-            r.allow_only(c, path, {"holder", "set", "serial", "bag"});
+            r.allow_only(c, path, "issued.card");
             const auto number = r.integer(c, path, "holder", true);
             if (*number < 1 || *number > static_cast<std::int64_t>(plan.holders.size())) {
                 r.fail(path + ".holder", "no holder " + std::to_string(*number));
@@ -110,7 +110,7 @@ void parse_issued(const Reader& r, const toml::table& root, Plan& plan) {
         for (std::size_t i = 0; i < shares->size(); ++i) {
             const std::string path = "issued.share[" + std::to_string(i) + "]";
             const toml::table& c = r.element(*shares, "issued.share", i);
-            r.allow_only(c, path, {"holder", "set", "sha256"});
+            r.allow_only(c, path, "issued.share");
             const auto number = r.integer(c, path, "holder", true);
             if (*number < 1 || *number > static_cast<std::int64_t>(plan.holders.size())) {
                 r.fail(path + ".holder", "no holder " + std::to_string(*number));
@@ -150,8 +150,7 @@ void parse_events(const Reader& r, const toml::table& issued, Plan& plan) {
     for (std::size_t i = 0; i < events->size(); ++i) {
         const std::string path = "issued.event[" + std::to_string(i) + "]";
         const toml::table& t = r.element(*events, "issued.event", i);
-        r.allow_only(t, path,
-                     {"holder", "kind", "time", "by", "identifier", "note", "name", "previous"});
+        r.allow_only(t, path, "issued.event");
         HolderEvent event;
         const auto number = r.integer(t, path, "holder", true);
         if (*number < 1 || *number > static_cast<std::int64_t>(plan.holders.size())) {

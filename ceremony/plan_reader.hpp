@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-#include <initializer_list>
 #include <iterator>
 #include <optional>
 #include <string>
@@ -16,6 +15,7 @@
 
 #include "plan_names.hpp"
 #include "smk/ceremony/plan.hpp"
+#include "smk/ceremony/plan_schema.hpp"
 #include "smk/error.hpp"
 #include "smk/slip39.hpp"
 #include "smk/text_file.hpp"
@@ -34,13 +34,19 @@ class Reader {
                         " (see docs/CEREMONY.md); nothing was touched");
     }
 
+    // The unknown-key check: `table` (at `path`, e.g. "facilities[1].tokens[0]") may
+    // hold only the keys the plan schema lists for `schema` ("facilities.tokens"), the
+    // same list smk-plan(5) documents.
     void allow_only(const toml::table& table, const std::string& path,
-                    std::initializer_list<std::string_view> keys) const {
+                    std::string_view schema) const {
+        const auto fields = plan_schema::table(schema).fields;
         for (const auto& [key, node] : table) {
-            if (std::find(keys.begin(), keys.end(), key.str()) == keys.end()) {
+            const bool known = std::any_of(fields.begin(), fields.end(),
+                                           [&key](const auto& f) { return f.key == key.str(); });
+            if (!known) {
                 std::string allowed;
-                for (const auto k : keys) {
-                    allowed += (allowed.empty() ? "" : ", ") + std::string(k);
+                for (const auto& field : fields) {
+                    allowed += (allowed.empty() ? "" : ", ") + std::string(field.key);
                 }
                 fail(join(path, key.str()), "unknown key (allowed here: " + allowed + ")");
             }

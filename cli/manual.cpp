@@ -6,12 +6,15 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <memory>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "io.hpp"
+#include "manual_completion.hpp"
+#include "manual_plan.hpp"
 #include "manual_roff.hpp"
 
 namespace smk::cli {
@@ -131,9 +134,27 @@ manual::PageDoc page_doc(const CLI::App& root) {
 }  // namespace
 
 void register_manual(CLI::App& app) {
-    CLI::App* cmd = app.add_subcommand("manual", "Print the manual page smk(1) (roff) on stdout");
+    CLI::App* cmd = app.add_subcommand(
+        "manual", "Print the manual page smk(1) (roff) on stdout, or another generated file");
     cmd->group("");
-    cmd->callback([&app] { print_out(manual::render_page(page_doc(app))); });
+    struct Choice {
+        bool plan = false;
+        bool completion = false;
+    };
+    auto choice = std::make_shared<Choice>();
+    CLI::Option* plan_flag = cmd->add_flag(
+        "--plan", choice->plan, "The manual page smk-plan(5), the ceremony plan, instead");
+    cmd->add_flag("--bash-completion", choice->completion, "The bash completion script instead")
+        ->excludes(plan_flag);
+    cmd->callback([&app, choice] {
+        if (choice->plan) {
+            print_out(manual::render_plan_page(SMK_VERSION));
+        } else if (choice->completion) {
+            print_out(manual::render_bash_completion(page_doc(app)));
+        } else {
+            print_out(manual::render_page(page_doc(app)));
+        }
+    });
 }
 
 }  // namespace smk::cli

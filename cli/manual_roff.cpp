@@ -18,26 +18,6 @@ bool is_word_char(char c) {
     return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
 }
 
-// A name typed as it is (a command, an option): every '-' a minus sign.
-std::string escape_name(std::string_view name) {
-    std::string out;
-    for (const char c : name) {
-        if (c == '-') {
-            out += "\\-";
-        } else if (c == '\\') {
-            out += "\\e";
-        } else {
-            out += c;
-        }
-    }
-    return out;
-}
-
-// Bold and never hyphenated (\%): a name to type.
-std::string bold(std::string_view name) {
-    return "\\fB\\%" + escape_name(name) + "\\fR";
-}
-
 std::string italic(std::string_view text) {
     return "\\fI" + escape_text(text) + "\\fR";
 }
@@ -60,38 +40,6 @@ std::string command_name(std::string_view program, const std::vector<std::string
         name += part;
     }
     return name;
-}
-
-// Text as paragraphs: a blank line starts a new one, other line breaks are spaces.
-void add_paragraphs(std::string& page, std::string_view text) {
-    std::string paragraph;
-    std::size_t start = 0;
-    auto flush = [&] {
-        if (!paragraph.empty()) {
-            page += ".PP\n" + escape_text(paragraph) + "\n";
-            paragraph.clear();
-        }
-    };
-    while (start <= text.size()) {
-        std::size_t end = text.find('\n', start);
-        if (end == std::string_view::npos) {
-            end = text.size();
-        }
-        std::string_view line = text.substr(start, end - start);
-        while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {
-            line.remove_prefix(1);
-        }
-        if (line.empty()) {
-            flush();
-        } else {
-            if (!paragraph.empty()) {
-                paragraph += ' ';
-            }
-            paragraph += line;
-        }
-        start = end + 1;
-    }
-    flush();
 }
 
 // The names list of Needs/Excludes: "\-\-pin\-fd, \-\-pin\-file".
@@ -184,6 +132,58 @@ std::string usage(std::string_view program, const CommandDoc& command) {
 }
 
 }  // namespace
+
+// A name typed as it is (a command, an option): every '-' a minus sign.
+std::string escape_name(std::string_view name) {
+    std::string out;
+    for (const char c : name) {
+        if (c == '-') {
+            out += "\\-";
+        } else if (c == '\\') {
+            out += "\\e";
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+// Bold and never hyphenated (\%): a name to type.
+std::string bold(std::string_view name) {
+    return "\\fB\\%" + escape_name(name) + "\\fR";
+}
+
+// Text as paragraphs: a blank line starts a new one, other line breaks are spaces.
+void add_paragraphs(std::string& page, std::string_view text) {
+    std::string paragraph;
+    std::size_t start = 0;
+    auto flush = [&] {
+        if (!paragraph.empty()) {
+            page += ".PP\n" + escape_text(paragraph) + "\n";
+            paragraph.clear();
+        }
+    };
+    while (start <= text.size()) {
+        std::size_t end = text.find('\n', start);
+        if (end == std::string_view::npos) {
+            end = text.size();
+        }
+        std::string_view line = text.substr(start, end - start);
+        while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {
+            line.remove_prefix(1);
+        }
+        if (line.empty()) {
+            flush();
+        } else {
+            if (!paragraph.empty()) {
+                paragraph += ' ';
+            }
+            paragraph += line;
+        }
+        start = end + 1;
+    }
+    flush();
+}
 
 std::string escape_text(std::string_view text) {
     std::string out;

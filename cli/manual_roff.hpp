@@ -57,6 +57,15 @@ struct PageDoc {
 // hyphens of words that start with '-' (options) as \-.
 [[nodiscard]] std::string escape_text(std::string_view text);
 
+// A name typed as it is (a command, an option, a plan key): every '-' a minus sign.
+[[nodiscard]] std::string escape_name(std::string_view name);
+
+// A name in bold and never hyphenated (\%): "\fB\%\-\-help\fR".
+[[nodiscard]] std::string bold(std::string_view name);
+
+// Text as .PP paragraphs: a blank line starts a new one, other line breaks are spaces.
+void add_paragraphs(std::string& page, std::string_view text);
+
 // The whole page.
 [[nodiscard]] std::string render_page(const PageDoc& page);
 

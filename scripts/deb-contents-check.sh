@@ -3,8 +3,9 @@
 #   smk:         control fields (Package, Version = what its smk --version says,
 #                Architecture, Depends naming libc6, libsodium23, libpcsclite1, libssl3),
 #                ./usr/bin/smk, README.md, every docs/*.md, docs/transport/*.py and
-#                docs/examples/* of this tree under ./usr/share/doc/smk, the manual page
-#                ./usr/share/man/man1/smk.1, no smk-cardsim
+#                docs/examples/* of this tree under ./usr/share/doc/smk, the manual pages
+#                ./usr/share/man/man1/smk.1 and ./usr/share/man/man5/smk-plan.5, the bash
+#                completion ./usr/share/bash-completion/completions/smk, no smk-cardsim
 #   smk-cardsim: ./usr/bin/smk-cardsim and no smk; Depends naming libc6
 #   both:        every entry root/root under ./usr, the file name <Package>_<Version>_<Arch>.deb
 # Prints each failure and exits 1 when there is one.
@@ -57,11 +58,12 @@ if common "$deb_smk" smk; then
   done
   grep -q '^-rwxr-xr-x root/root .* \./usr/bin/smk$' "$work/smk.list" ||
     fail "$deb_smk: no executable ./usr/bin/smk"
-  expected=(./usr/share/doc/smk/README.md ./usr/share/man/man1/smk.1)
+  expected=(./usr/share/doc/smk/README.md ./usr/share/man/man1/smk.1 ./usr/share/man/man5/smk-plan.5
+            ./usr/share/bash-completion/completions/smk)
   for f in "$src"/docs/*.md; do expected+=("./usr/share/doc/smk/$(basename "$f")"); done
   for f in "$src"/docs/transport/*.py; do expected+=("./usr/share/doc/smk/transport/$(basename "$f")"); done
   for f in "$src"/docs/examples/*; do expected+=("./usr/share/doc/smk/examples/$(basename "$f")"); done
-  [ ${#expected[@]} -gt 3 ] || fail "$src/docs: no docs found to expect"
+  [ ${#expected[@]} -gt 5 ] || fail "$src/docs: no docs found to expect"
   for p in "${expected[@]}"; do has smk "$p" || fail "$deb_smk: no $p"; done
   if grep -q 'smk-cardsim' "$work/smk.paths"; then fail "$deb_smk: holds smk-cardsim"; fi
   # The packaged binary runs and names the package's version.
