@@ -4,7 +4,7 @@
 #                Architecture, Depends naming libc6, libsodium23, libpcsclite1, libssl3),
 #                ./usr/bin/smk, README.md, every docs/*.md, docs/transport/*.py and
 #                docs/examples/* of this tree under ./usr/share/doc/smk, the manual pages
-#                ./usr/share/man/man1/smk.1 and ./usr/share/man/man5/smk-plan.5, the bash
+#                ./usr/share/man/man1/smk.1.gz and ./usr/share/man/man5/smk-plan.5.gz, the bash
 #                completion ./usr/share/bash-completion/completions/smk, no smk-cardsim
 #   smk-cardsim: ./usr/bin/smk-cardsim and no smk; Depends naming libc6
 #   both:        every entry root/root under ./usr, the file name <Package>_<Version>_<Arch>.deb
@@ -58,7 +58,7 @@ if common "$deb_smk" smk; then
   done
   grep -q '^-rwxr-xr-x root/root .* \./usr/bin/smk$' "$work/smk.list" ||
     fail "$deb_smk: no executable ./usr/bin/smk"
-  expected=(./usr/share/doc/smk/README.md ./usr/share/man/man1/smk.1 ./usr/share/man/man5/smk-plan.5
+  expected=(./usr/share/doc/smk/README.md ./usr/share/man/man1/smk.1.gz ./usr/share/man/man5/smk-plan.5.gz
             ./usr/share/bash-completion/completions/smk)
   for f in "$src"/docs/*.md; do expected+=("./usr/share/doc/smk/$(basename "$f")"); done
   for f in "$src"/docs/transport/*.py; do expected+=("./usr/share/doc/smk/transport/$(basename "$f")"); done

@@ -8,8 +8,9 @@
 #   - `smk version` names the binary /usr/bin/smk and its SHA-256, equal to sha256sum's;
 #   - `smk split --out-dir` makes 2 sets of 7 shares, and `smk combine --out` from 5 shares
 #     of set B gives back the split's secret (a fixed test key, --secret-file);
-#   - the manual page smk(1) is where man looks for it (the page itself is checked by
-#     tests/cli: man --warnings, groff -ww).
+#   - the manual pages smk(1) and smk-plan(5) and the bash completion are where man and
+#     bash-completion look for them (the pages themselves are checked by tests/cli:
+#     man --warnings, groff -ww).
 # The smk-cardsim package is not installed: the smk package must stand alone.
 #   usage: scripts/deb-install-check.sh SMK_DEB [WORK_DIR]
 # WORK_DIR (default: a fresh temp dir, removed at exit) keeps the root. Needs root
@@ -89,6 +90,9 @@ in_root sh -c 'smk combine --out /tmp/combined.hex $(ls /tmp/shares/*-setB-share
 [ "$(cat "$root/tmp/combined.hex")" = "$secret" ] || die "smk combine gave another key than the one split"
 echo "deb-install-check: smk split --out-dir: 14 shares; smk combine --out from 5 of set B: the key split"
 
-in_root test -f /usr/share/man/man1/smk.1.gz || in_root test -f /usr/share/man/man1/smk.1 ||
-  die "smk(1) not installed under /usr/share/man/man1"
+for page in man1/smk.1.gz man5/smk-plan.5.gz; do
+  in_root test -f "/usr/share/man/$page" || die "$page not installed under /usr/share/man"
+done
+in_root test -f /usr/share/bash-completion/completions/smk ||
+  die "no bash completion /usr/share/bash-completion/completions/smk"
 echo "deb-install-check: OK: $name installs in a clean Debian 12 root and works there ($(( $(date +%s) - start ))s)"

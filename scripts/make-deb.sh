@@ -59,6 +59,10 @@ mkdir "$stage/debian/smk/DEBIAN" "$stage/debian/smk-cardsim/DEBIAN"
 [ -x "$stage/debian/smk-cardsim/usr/bin/smk-cardsim" ] ||
   { echo "make-deb: FAILED: cmake --install installed no usr/bin/smk-cardsim" >&2; exit 1; }
 
+# Manual pages compressed as Debian policy asks (12.3): gzip -9n, no name or time inside,
+# so the bytes depend on the page alone.
+find "$stage/debian" -path '*/usr/share/man/*' -type f ! -name '*.gz' -exec gzip -9n {} +
+
 # "smk 0.1.0 (commit SHA[+dirty])" -> 0.1.0
 version=$("$stage/debian/smk/usr/bin/smk" --version | sed -n 's/^smk \([0-9][0-9A-Za-z.+~-]*\) .*/\1/p')
 [ -n "$version" ] || { echo "make-deb: FAILED: smk --version names no version" >&2; exit 1; }
