@@ -6,8 +6,11 @@
 // leaves the reader and is inserted again over the same state file. At every
 // point the card holds exactly the old record or exactly the new one (DO 0103
 // byte for byte, from the state file), `smk card verify` accepts it and says
-// which (its index), and smk's write never says OK while the card holds the old
-// one. A torn record (truncated, or half old and half new) is refused by verify.
+// which (with the new share's --expect-identifier/-set/-index: exit 0 for the
+// new one, exit 5 "index is 1, expected 2" for the old), and smk's write never
+// says OK while the card holds the old one. A torn record (truncated, or half
+// old and half new) is refused by verify (tests/smartcard/test_share_record.cpp
+// tries every byte-level tear).
 // The points exercised are counted in a MESSAGE and in ./power-cut-points.
 
 #include <doctest/doctest.h>
