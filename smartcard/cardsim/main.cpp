@@ -1,6 +1,7 @@
 // smk-cardsim: an OpenPGP card 3.4 on pcscd's vpcd virtual reader, for tests
 // and ceremony rehearsals (docs/CARDSIM.md). It connects to vpcd, reconnects
-// whenever pcscd drops it, and keeps the card's state in one file.
+// whenever pcscd drops it, and keeps the card's state in one file. For power
+// cut drills it can lose its power at the Nth command APDU and exit.
 #include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
@@ -8,8 +9,11 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
+#include <span>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -50,6 +54,11 @@ struct Options {
     bool no_verify_reset = false;       // VERIFY P1=FF refused, as on a 2.x card
     bool verify_reset_ignored = false;  // VERIFY P1 not read, as on Gnuk before 1.2
     unsigned put_data_delay_ms = 0;     // a slow EEPROM: fault drills hit a write in flight
+    // Power cut drills: the Nth command APDU since start (0: never) is carried
+    // out but not answered (after), or not carried out at all (before); then
+    // the card is out of the reader and smk-cardsim exits.
+    std::uint64_t power_cut_after_apdu = 0;
+    std::uint64_t power_cut_before_apdu = 0;
     bool quiet = false;
 };
 
@@ -128,9 +137,24 @@ const char* control_name(smk::cardsim::VpcdControl code) {
     }
 }
 
-void serve(const Options& opt, smk::cardsim::OpenPgpCard& card) {
+// Whether the command APDU numbered `count` (from 1) meets the power cut
+// `at`, and if so logs it as the card's last words.
+bool power_cut_at(const Options& opt, std::uint64_t count, std::uint64_t at,
+                  std::span<const std::uint8_t> cmd, std::string_view what) {
+    if (at == 0 || count != at) {
+        return false;
+    }
+    log_line(opt, fmt::format("{:02X} {:02X} {:02X} {:02X} ({} bytes): power cut at APDU {}: {}, "
+                              "no answer; the card is out of the reader",
+                              cmd[0], cmd[1], cmd[2], cmd[3], cmd.size() - 4, count, what));
+    return true;
+}
+
+// Serves the card until a signal, or a power cut (--power-cut-*-apdu): true then.
+bool serve(const Options& opt, smk::cardsim::OpenPgpCard& card) {
     smk::cardsim::VpcdLink link;
     std::string last_error;
+    std::uint64_t apdus = 0;  // command APDUs received since start, on every connection
     while (g_stop == 0) {
         std::string why;
         if (!link.connect(opt.host, opt.port, why)) {
@@ -170,6 +194,11 @@ void serve(const Options& opt, smk::cardsim::OpenPgpCard& card) {
                 continue;  // not an APDU; vpcd never sends these
             }
             const auto cmd = message->bytes();
+            ++apdus;
+            if (power_cut_at(opt, apdus, opt.power_cut_before_apdu, cmd, "not carried out")) {
+                link.close();  // vpcd reports the card removed
+                return true;
+            }
             if (opt.put_data_delay_ms > 0 && cmd[1] == 0xDA) {
                 // Logged before the wait, so a drill knows the write is in flight.
                 log_line(opt, fmt::format("{:02X} {:02X} {:02X} {:02X} ({} bytes): PUT DATA held "
@@ -179,6 +208,11 @@ void serve(const Options& opt, smk::cardsim::OpenPgpCard& card) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(opt.put_data_delay_ms));
             }
             const smk::Secret answer = card.process(cmd);
+            if (power_cut_at(opt, apdus, opt.power_cut_after_apdu, cmd,
+                             "carried out (its effect saved)")) {
+                link.close();
+                return true;
+            }
             const std::size_t n = answer.size();
             // Header and status only: the data may be a PIN or a share.
             log_line(opt, fmt::format(
@@ -196,6 +230,7 @@ void serve(const Options& opt, smk::cardsim::OpenPgpCard& card) {
             std::this_thread::sleep_for(std::chrono::milliseconds(200));
         }
     }
+    return false;
 }
 
 }  // namespace
@@ -240,6 +275,17 @@ int main(int argc, char** argv) {
            "hold every PUT DATA this long before executing it (a slow card, for fault drills)")
         ->check(CLI::Range(0U, 60000U))
         ->capture_default_str();
+    auto* cut_after =
+        app.add_option("--power-cut-after-apdu", opt.power_cut_after_apdu,
+                       "power cut drill: carry out the Nth command APDU since start (its effect "
+                       "saved, as the card commits it), send no answer, leave the reader and "
+                       "exit; start again with the same --state to insert the card again")
+            ->check(CLI::PositiveNumber);
+    app.add_option("--power-cut-before-apdu", opt.power_cut_before_apdu,
+                   "power cut drill: the Nth command APDU since start is lost (not carried out, "
+                   "no answer); leave the reader and exit, as --power-cut-after-apdu")
+        ->check(CLI::PositiveNumber)
+        ->excludes(cut_after);
     app.add_flag("--quiet", opt.quiet, "do not log connections and APDU headers to stderr");
     try {
         app.parse(argc, argv);
@@ -263,8 +309,11 @@ int main(int argc, char** argv) {
                                   opt.state_file, profile->name,
                                   opt.no_verify_reset ? ", VERIFY P1=FF refused" : ""));
         smk::cardsim::OpenPgpCard card(config, std::move(state), opt.state_file);
-        serve(opt, card);
-        log_line(opt, "stopped");
+        if (serve(opt, card)) {
+            log_line(opt, "power cut: stopped; the state file holds what the card committed");
+        } else {
+            log_line(opt, "stopped");
+        }
         return 0;
     } catch (const smk::Error& e) {
         std::fprintf(stderr, "smk-cardsim: %s error: %s\n",

@@ -208,3 +208,38 @@ TEST_CASE("share record: every corruption gives a clear error") {
         CHECK(contains(decode_error(bad), "header disagrees"));
     }
 }
+
+TEST_CASE("share record: a write torn at any byte between two shares of one split is refused") {
+    // What a card without atomic writes could keep of an overwrite of B #1 by
+    // B #2 (same identifier and header but the index): the new record up to byte
+    // k, then the old one, erased bytes, or nothing. Never a record smk accepts.
+    const Bytes old_record =
+        bytes_of(smk::card::encode_share_record(make_mnemonic(32, 1, 0).text(), "old"));
+    const Bytes new_record =
+        bytes_of(smk::card::encode_share_record(make_mnemonic(32, 1, 1).text(), "new"));
+    REQUIRE(old_record.size() == new_record.size());
+    REQUIRE(old_record != new_record);
+    std::size_t torn = 0;
+    for (std::size_t k = 1; k < new_record.size(); ++k) {
+        const auto cut = static_cast<std::ptrdiff_t>(k);
+        Bytes new_then_old(new_record.begin(), new_record.begin() + cut);
+        new_then_old.insert(new_then_old.end(), old_record.begin() + cut, old_record.end());
+        Bytes old_then_new(old_record.begin(), old_record.begin() + cut);
+        old_then_new.insert(old_then_new.end(), new_record.begin() + cut, new_record.end());
+        Bytes erased_00(new_record.begin(), new_record.begin() + cut);
+        erased_00.resize(new_record.size(), 0x00);
+        Bytes erased_ff(new_record.begin(), new_record.begin() + cut);
+        erased_ff.resize(new_record.size(), 0xFF);
+        const Bytes prefix(new_record.begin(), new_record.begin() + cut);
+        for (const Bytes& record : {new_then_old, old_then_new, erased_00, erased_ff, prefix}) {
+            if (record == old_record || record == new_record) {
+                continue;  // torn where both records agree: it is one of them
+            }
+            INFO("torn at byte " << k);
+            (void)decode_error(record);
+            ++torn;
+        }
+    }
+    MESSAGE(torn << " torn records refused");
+    CHECK(torn > 4 * (new_record.size() - 1));
+}

@@ -91,6 +91,17 @@ class PcscStack {
         run_script({"card-start", m_dir.path().string(), std::to_string(i)},
                    "inserting card " + std::to_string(i));
     }
+    // Inserts card i with these smk-cardsim options instead of its extra options
+    // so far (at least one: e.g. {"--profile", "generic"} for none).
+    void card_start(int i, const std::vector<std::string>& opts) {
+        std::vector<std::string> args{"card-start", m_dir.path().string(), std::to_string(i)};
+        args.insert(args.end(), opts.begin(), opts.end());
+        run_script(std::move(args), "inserting card " + std::to_string(i));
+    }
+    // Card i's state file (the card's memory: its PINs and data objects).
+    [[nodiscard]] std::filesystem::path state_file(int i) const {
+        return m_dir.path() / ("card-" + std::to_string(i) + ".state");
+    }
     // Makes card `to` (pulled out: card_stop) a clone of card `from`: the same
     // serial, PINs and data objects. card_start(to) inserts it.
     void make_clone(int from, int to) const {
