@@ -33,6 +33,8 @@ packages=(
   clang-format-14
   # the tests render the manual page smk(1) with man --warnings and groff -ww
   man-db groff-base
+  # tests/faults crash drills: fault injection at every write, fsync, rename, close
+  strace
 )
 
 missing=()
