@@ -103,6 +103,9 @@ inline smk_test::ProcessResult run_traced(const std::vector<std::string>& strace
 // Nth call of it is not the loader's close of a shared library.
 inline std::map<std::string, std::vector<int>> fault_points(const Scenario& s,
                                                             const fs::path& trace) {
+    const auto version = smk_test::run_process(smk_test::Command({"strace", "-V"}));
+    REQUIRE_MESSAGE(version.shell_status() == 0,
+                    "the crash drills need strace (Debian package strace): " << version.err);
     s.reset();
     std::string set;
     for (const auto& name : kSyscalls) {
@@ -110,8 +113,7 @@ inline std::map<std::string, std::vector<int>> fault_points(const Scenario& s,
     }
     const auto r = run_traced({"-y", "-e", "trace=" + set}, s.args, trace);
     INFO("strace: " << r.err);
-    REQUIRE_MESSAGE(r.exited, "strace is needed (Debian package strace): " << r.err);
-    REQUIRE_MESSAGE(r.code == 0, s.name << " failed without a fault: " << slurp(trace));
+    REQUIRE_MESSAGE(r.shell_status() == 0, s.name << " failed without a fault: " << slurp(trace));
     REQUIRE_MESSAGE(s.completed().empty(), s.completed());
     const std::regex call(R"(^(\d+)\s+([a-z0-9_]+)\()");
     const std::regex loader(R"(\.so(\.[0-9.]+)?>|ld\.so\.cache)");
@@ -269,7 +271,14 @@ inline Tally exercise(const Scenario& s, const fs::path& work) {
     if (const char* dir = std::getenv("SMK_CRASH_POINTS_DIR"); dir != nullptr && *dir != '\0') {
         std::string slug;
         for (const char c : s.name) {
-            slug += std::isalnum(static_cast<unsigned char>(c)) != 0 ? c : '-';
+            if (std::isalnum(static_cast<unsigned char>(c)) != 0) {
+                slug += c;
+            } else if (!slug.empty() && slug.back() != '-') {
+                slug += '-';
+            }
+        }
+        if (!slug.empty() && slug.back() == '-') {
+            slug.pop_back();
         }
         fs::create_directories(dir);
         std::ofstream(fs::path(dir) / (slug + ".txt"), std::ios::trunc) << line << "\n";
