@@ -165,8 +165,23 @@ void run_backup(const HsmCommand& options) {
     refuse_existing(options.out);
     refuse_existing(options.out + ".sha256sum");
     pkcs11::Session session = open_token(options);
-    const auto summary = hsm::wrap_keys(session, options.wrap_with, options.keys, options.out,
-                                        {options.wrap_with_trusted});
+    const auto summary = [&] {
+        try {
+            return hsm::wrap_keys(session, options.wrap_with, options.keys, options.out,
+                                  {options.wrap_with_trusted});
+        } catch (const Error& error) {
+            // Neither name existed above, so unless another writer took one meanwhile
+            // (refused), what is there is this run's: a backup without its .sha256sum,
+            // or one that failed its read-back. Removed, so the same command can
+            // simply be run again.
+            if (error.category() != ErrorCategory::refused) {
+                std::error_code ignored;
+                std::filesystem::remove(options.out, ignored);
+                std::filesystem::remove(options.out + ".sha256sum", ignored);
+            }
+            throw;
+        }
+    }();
     // For the paper script: the SHA-256 of the backup as the device holds it (O_DIRECT),
     // in the three forms `smk media digest` shows, to be written down and read aloud.
     const FileDigest on_device = sha256_file_as_written(summary.file, summary.sha256_hex);

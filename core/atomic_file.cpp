@@ -150,7 +150,15 @@ void AtomicFile::commit() {
     }
     close_fd();
     place(false);
-    fsync_directory(parent_or_dot(m_final));
+    try {
+        fsync_directory(parent_or_dot(m_final));
+    } catch (const Error&) {
+        // The new name may not survive a power cut, and the caller is told the write
+        // failed: nothing stays under it (place() made the name, so it is ours), and
+        // the same command can simply be run again.
+        ::unlink(m_final.c_str());
+        throw;
+    }
 }
 
 void AtomicFile::close_unsynced() {

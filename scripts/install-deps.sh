@@ -35,6 +35,8 @@ packages=(
   man-db groff-base
   # make check's package stage: the clean Debian 12 root the package is installed into
   debootstrap
+  # tests/faults crash drills: fault injection at every write, fsync, rename, close
+  strace
 )
 
 missing=()
