@@ -179,10 +179,24 @@ class Engine final {
         }
     }
 
-    // Extras (removed first, which frees room), the root, directories and links.
+    // Leftover temporaries and extras (removed first, which frees room), the root,
+    // directories and links.
     void prepare(std::size_t d) {
         const DestPlan& plan = m_plans[d];
         DestinationReport& dest = m_report.destinations[d];
+        // A copy killed mid-file leaves its temporary: never a final name, never the
+        // user's (AtomicFile's pattern), so the rerun removes it without a flag.
+        for (const std::string& rel : plan.leftovers) {
+            std::error_code ec;
+            fs::remove(plan.root / rel, ec);
+            if (ec) {
+                throw Error(ErrorCategory::io, "cannot remove the leftover temporary file " +
+                                                   (plan.root / rel).string() + ": " +
+                                                   ec.message());
+            }
+            dest.leftovers_removed.push_back(rel);
+            m_dirty[d].insert(parent_of(plan.root / rel));
+        }
         if (m_options.delete_extras) {
             for (const std::string& rel : plan.extra) {
                 std::error_code ec;

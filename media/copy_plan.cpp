@@ -149,16 +149,18 @@ Action action_for(const SourceEntry& entry, const fs::path& path, const struct s
 }
 
 void find_extras(const SourceTree& tree, const std::set<std::string>& known, const fs::path& root,
-                 const std::string& rel, std::vector<std::string>& extra) {
+                 const std::string& rel, DestPlan& plan) {
     for (const std::string& name : list_names(join(root, rel))) {
         const std::string child = rel.empty() ? name : rel + "/" + name;
+        struct stat st {};
+        const bool is_dir = ::lstat(join(root, child).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
         if (known.count(child) == 0) {
-            extra.push_back(child);
+            const bool leftover = name.rfind(".smk-tmp-", 0) == 0 && S_ISREG(st.st_mode);
+            (leftover ? plan.leftovers : plan.extra).push_back(child);
             continue;
         }
-        struct stat st {};
-        if (::lstat(join(root, child).c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-            find_extras(tree, known, root, child, extra);
+        if (is_dir) {
+            find_extras(tree, known, root, child, plan);
         }
     }
 }
@@ -264,8 +266,9 @@ DestPlan plan_destination(const SourceTree& tree, const fs::path& root) {
                                                           : 0);
     }
     if (plan.root_exists && !tree.single) {
-        find_extras(tree, known, root, "", plan.extra);
+        find_extras(tree, known, root, "", plan);
         std::sort(plan.extra.begin(), plan.extra.end());
+        std::sort(plan.leftovers.begin(), plan.leftovers.end());
     }
     return plan;
 }

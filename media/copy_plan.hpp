@@ -70,6 +70,9 @@ struct DestPlan {
     // Replacing it keeps that many bytes on the drive until the new copy is placed.
     std::vector<std::uint64_t> replaced_sizes;
     std::vector<std::string> extra;  // top-most entries the source lacks (relative names)
+    // Regular files named like core's AtomicFile temporaries (".smk-tmp-*") that the
+    // source lacks: what a copy killed mid-file left. Not extras: smk removes them.
+    std::vector<std::string> leftovers;
 };
 
 // lstat()s every entry on the destination. Error(refused) naming the entry when a

@@ -35,6 +35,7 @@ std::string report_json(const Report& report, bool delete_extras) {
                          {"directories_created", d.directories},
                          {"extra", d.extra},
                          {"deleted", d.deleted},
+                         {"leftovers_removed", d.leftovers_removed},
                          {"bytes_written", d.bytes_written},
                          {"files_verified", d.files_verified},
                          {"links_verified", d.links_verified},
@@ -63,6 +64,9 @@ std::string report_text(const Report& report, bool delete_extras) {
             "(same size and mtime, different content), {} links, {} written\n",
             d.root.string(), d.copied, d.updated, d.unchanged_verified, d.rewritten, d.symlinks,
             human_bytes(static_cast<double>(d.bytes_written)));
+        for (const std::string& e : d.leftovers_removed) {
+            text += "  removed: " + one_line(e) + " (a temporary file an interrupted copy left)\n";
+        }
         for (const std::string& e : d.extra) {
             text += "  extra: " + one_line(e) + (delete_extras ? " (deleted)\n" : "\n");
         }

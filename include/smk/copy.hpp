@@ -99,6 +99,8 @@ struct DestinationReport {
     std::size_t directories = 0;         // directories created
     std::vector<std::string> extra;      // entries the source lacks (relative names)
     std::vector<std::string> deleted;    // the extras removed (delete_extras)
+    // smk's own temporary files (".smk-tmp-*") a killed copy left, removed always.
+    std::vector<std::string> leftovers_removed;
     std::uint64_t bytes_written = 0;
     std::size_t files_verified = 0;  // files read back after writing
     std::size_t links_verified = 0;  // links checked after writing (every link of the source)

@@ -89,10 +89,14 @@ TEST_CASE("crash at every step - media copy to 3 destinations") {
     reset();
     const auto source = snapshot(src);
     // Files under final names in destination i: each is the source's or what was
-    // there before, whole; `done`: exactly the source's and the kept extra.
+    // there before, whole; `done`: exactly the source's and the kept extra, and no
+    // temporary file left (the rerun removes what a killed copy left).
     const auto check = [&](std::size_t i, bool done) -> std::string {
         for (const auto& [name, bytes] : snapshot(dsts[i])) {
             if (contains(name, ".smk-tmp-")) {
+                if (done) {
+                    return "a temporary file left after the rerun: " + (dsts[i] / name).string();
+                }
                 continue;
             }
             const auto from_source = source.find(name);

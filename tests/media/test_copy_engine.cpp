@@ -169,6 +169,33 @@ TEST_CASE("copy: extra entries are reported, and removed only with delete_extras
     CHECK(fs::exists(tmp / "dst/keep"));
 }
 
+TEST_CASE("copy: temporary files a killed copy left are removed and named - not kept as extras") {
+    const smk_test::TempDir tmp("copy-leftover");
+    smk_test::write_file(tmp / "src/keys/kek.bin", "kek");
+    // What a copy killed mid-file leaves (core's AtomicFile names), at two depths,
+    // beside a user's file that merely looks alike and a directory of that name.
+    smk_test::write_file(tmp / "dst/.smk-tmp-0123456789ab-smk-backup.tar", "half");
+    smk_test::write_file(tmp / "dst/keys/.smk-tmp-ba9876543210-kek.bin", "k");
+    smk_test::write_file(tmp / "dst/my.smk-tmp-notes", "user");
+    smk_test::write_file(tmp / "dst/.smk-tmp-dir/x", "user");
+
+    const smk::copy::Report report =
+        smk::copy::copy_tree((tmp / "src/").string(), {(tmp / "dst").string()});
+    CHECK(report.destinations[0].leftovers_removed ==
+          std::vector<std::string>{".smk-tmp-0123456789ab-smk-backup.tar",
+                                   "keys/.smk-tmp-ba9876543210-kek.bin"});
+    CHECK(report.destinations[0].extra ==
+          std::vector<std::string>{".smk-tmp-dir", "my.smk-tmp-notes"});
+    CHECK_FALSE(fs::exists(tmp / "dst/.smk-tmp-0123456789ab-smk-backup.tar"));
+    CHECK_FALSE(fs::exists(tmp / "dst/keys/.smk-tmp-ba9876543210-kek.bin"));
+    CHECK(fs::exists(tmp / "dst/my.smk-tmp-notes"));
+    CHECK(fs::exists(tmp / "dst/.smk-tmp-dir/x"));
+    CHECK(smk_test::read_file(tmp / "dst/keys/kek.bin") == "kek");
+    const std::string text = smk::copy::report_text(report, false);
+    CHECK(text.find("removed: keys/.smk-tmp-ba9876543210-kek.bin (a temporary file an interrupted "
+                    "copy left)") != std::string::npos);
+}
+
 TEST_CASE("copy: progress reports every phase and the bytes read") {
     const smk_test::TempDir tmp("copy-progress");
     make_tree(tmp / "src");
