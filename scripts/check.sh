@@ -58,11 +58,29 @@ run_stage() {
   return "$rc"
 }
 
+# The fault points the crash and power-cut drills exercised (tests/faults), one line
+# per drill, from the files the drills of this run wrote.
+print_fault_points() {
+  local dir=build/$1/crash-points
+  echo
+  echo "fault points exercised ($1):"
+  if ls "$dir"/*.txt >/dev/null 2>&1; then
+    cat "$dir"/*.txt
+  else
+    echo "  none recorded (the faults: drills did not run)"
+  fi
+}
+
 stage_tests() {
+  local rc
+  rm -rf build/release/crash-points
   scripts/install-deps.sh &&
     cmake --preset release >/dev/null &&
-    cmake --build --preset release -j "$jobs" &&
-    ctest --preset release -j "$jobs"
+    cmake --build --preset release -j "$jobs" || return 1
+  ctest --preset release -j "$jobs"
+  rc=$?
+  print_fault_points release
+  return "$rc"
 }
 
 stage_repro() {
@@ -88,9 +106,14 @@ stage_fuzz() {
 }
 
 stage_asan() {
+  local rc
+  rm -rf build/asan/crash-points
   cmake --preset asan >/dev/null &&
-    cmake --build --preset asan -j "$jobs" &&
-    ctest --preset asan -j "$jobs"
+    cmake --build --preset asan -j "$jobs" || return 1
+  ctest --preset asan -j "$jobs"
+  rc=$?
+  print_fault_points asan
+  return "$rc"
 }
 
 release_built=1

@@ -48,6 +48,28 @@ inline const std::vector<std::string> kSyscalls = {"write",    "fsync",    "fdat
                                                    "rename",   "renameat", "renameat2", "unlink",
                                                    "unlinkat", "close"};
 
+// For `make check` to print after the tests: one file per drill, named after it,
+// in $SMK_CRASH_POINTS_DIR (CTest sets it to build/<preset>/crash-points).
+inline void record_points_line(const std::string& name, const std::string& line) {
+    const char* dir = std::getenv("SMK_CRASH_POINTS_DIR");
+    if (dir == nullptr || *dir == '\0') {
+        return;
+    }
+    std::string slug;
+    for (const char c : name) {
+        if (std::isalnum(static_cast<unsigned char>(c)) != 0) {
+            slug += c;
+        } else if (!slug.empty() && slug.back() != '-') {
+            slug += '-';
+        }
+    }
+    if (!slug.empty() && slug.back() == '-') {
+        slug.pop_back();
+    }
+    fs::create_directories(dir);
+    std::ofstream(fs::path(dir) / (slug + ".txt"), std::ios::trunc) << line << "\n";
+}
+
 enum class Refusal { fails, output_complete, move_away };
 
 struct Scenario {
@@ -267,22 +289,7 @@ inline Tally exercise(const Scenario& s, const fs::path& work) {
             (tally.failures.empty() ? "all invariants held"
                                     : std::to_string(tally.failures.size()) + " FAILED");
     MESSAGE(line);
-    // For `make check` to print: one file per scenario (CTest sets the directory).
-    if (const char* dir = std::getenv("SMK_CRASH_POINTS_DIR"); dir != nullptr && *dir != '\0') {
-        std::string slug;
-        for (const char c : s.name) {
-            if (std::isalnum(static_cast<unsigned char>(c)) != 0) {
-                slug += c;
-            } else if (!slug.empty() && slug.back() != '-') {
-                slug += '-';
-            }
-        }
-        if (!slug.empty() && slug.back() == '-') {
-            slug.pop_back();
-        }
-        fs::create_directories(dir);
-        std::ofstream(fs::path(dir) / (slug + ".txt"), std::ios::trunc) << line << "\n";
-    }
+    record_points_line(s.name, line);
     for (std::size_t i = 0; i < tally.failures.size() && i < 20; ++i) {  // the first 20
         FAIL_CHECK(tally.failures[i]);
     }

@@ -25,6 +25,7 @@
 
 #include "cli/fixtures.hpp"
 #include "cli/run.hpp"
+#include "crash_points.hpp"
 #include "smartcard/card_cli_support.hpp"
 #include "support/files.hpp"
 #include "support/pcsc_stack.hpp"
@@ -207,8 +208,13 @@ TEST_CASE("power cut at every APDU of smk card write - the card holds the old or
         }
     }
     points << exercised << " power cut points\n";
-    MESSAGE(exercised << " power cut points (" << headers.size()
-                      << " APDUs, each cut before and after), PUT DATA at APDU " << put_at);
+    const std::string line =
+        "power cut points: smk card write --overwrite: " + std::to_string(headers.size()) +
+        " APDUs, each cut before and after -> " + std::to_string(exercised) +
+        " points; PUT DATA at APDU " + std::to_string(put_at) +
+        "; the card held the old or the new record and verify said which";
+    MESSAGE(line);
+    crash::record_points_line("card write power cut", line);
     CHECK(exercised == 2 * headers.size());
 
     // Negative control: records torn as no card should tear them, refused.
