@@ -179,6 +179,21 @@ class Engine final {
         }
     }
 
+    // Removes destination d's entry `rel` (a tree, for an extra directory), names it in
+    // `removed` and marks its directory for the closing fsync.
+    void remove_entry(std::size_t d, const std::string& rel, const std::string& what,
+                      std::vector<std::string>& removed) {
+        const fs::path path = m_plans[d].root / rel;
+        std::error_code ec;
+        fs::remove_all(path, ec);
+        if (ec) {
+            throw Error(ErrorCategory::io,
+                        "cannot delete " + what + " " + path.string() + ": " + ec.message());
+        }
+        removed.push_back(rel);
+        m_dirty[d].insert(parent_of(path));
+    }
+
     // Leftover temporaries and extras (removed first, which frees room), the root,
     // directories and links.
     void prepare(std::size_t d) {
@@ -187,27 +202,11 @@ class Engine final {
         // A copy killed mid-file leaves its temporary: never a final name, never the
         // user's (AtomicFile's pattern), so the rerun removes it without a flag.
         for (const std::string& rel : plan.leftovers) {
-            std::error_code ec;
-            fs::remove(plan.root / rel, ec);
-            if (ec) {
-                throw Error(ErrorCategory::io, "cannot remove the leftover temporary file " +
-                                                   (plan.root / rel).string() + ": " +
-                                                   ec.message());
-            }
-            dest.leftovers_removed.push_back(rel);
-            m_dirty[d].insert(parent_of(plan.root / rel));
+            remove_entry(d, rel, "the leftover temporary file", dest.leftovers_removed);
         }
         if (m_options.delete_extras) {
             for (const std::string& rel : plan.extra) {
-                std::error_code ec;
-                fs::remove_all(plan.root / rel, ec);
-                if (ec) {
-                    throw Error(ErrorCategory::io, "cannot delete the extra entry " +
-                                                       (plan.root / rel).string() + ": " +
-                                                       ec.message());
-                }
-                dest.deleted.push_back(rel);
-                m_dirty[d].insert(parent_of(plan.root / rel));
+                remove_entry(d, rel, "the extra entry", dest.deleted);
             }
         }
         if (!plan.root_exists) {
